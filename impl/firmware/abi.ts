@@ -96,3 +96,45 @@ export interface SeamcallResult {
 // Cold-boot configuration leaves, used only when the BIOS-loaded module is brought up.
 export const TDH_SYS_CONFIG = 45n;
 export const TDH_SYS_KEY_CONFIG = 31n;
+
+// Added with the firmware emulation (impl/firmware/*).
+// System-state statuses of the cold-boot configuration leaves (spec §5.3).
+export const TDX_SYS_KEY_CONFIG_NOT_PENDING = 0xc000050700000000n;
+export const TDX_SYS_CONFIG_NOT_PENDING = 0xc000050c00000000n;
+// Operand ids in the low 32 bits of TDX_OPERAND_INVALID follow the GPR numbering (spec §5.3).
+export const OPERAND_ID_RAX = 0n;
+export const OPERAND_ID_RDX = 2n;
+export const OPERAND_ID_R8 = 8n;
+export const OPERAND_ID_R9 = 9n;
+
+export const SEAMLDR_SCENARIO_LOAD = 0;
+
+// SEAMLDR_PARAMS byte offsets (spec §5.1).
+export const SEAMLDR_PARAMS_OFF = {
+  VERSION: 0,            // u32, must be 0
+  SCENARIO: 4,           // u32, SEAMLDR_SCENARIO_*
+  SIGSTRUCT_PA: 8,       // u64
+  RESERVED: 16,          // u8[104]
+  RESERVED_SIZE: 104,
+  NUM_MODULE_PAGES: 120, // u64
+  MODULE_PAGES_PA_LIST: 128, // u64[496]
+} as const;
+
+// SEAMLDR_INFO byte offsets (merged asm/seamldr.h, spec §5.1): 256 bytes, 256-byte aligned.
+export const SEAMLDR_INFO_SIZE = 256;
+export const SEAMLDR_INFO_OFF = {
+  VERSION: 0,            // u32, structure version
+  ATTRIBUTES: 4,         // u32
+  VENDOR_ID: 8,          // u32
+  BUILD_DATE: 12,        // u32
+  BUILD_NUM: 16,         // u16
+  MINOR: 18,             // u16
+  MAJOR: 20,             // u16
+  UPDATE: 22,            // u16
+  ACM_X2APICID: 24,      // u32
+  NUM_REMAINING_UPDATES: 28, // u32
+  SEAM_INFO: 32,         // u8[128]
+  SEAM_READY: 160,       // u8
+  SEAM_DEBUG: 161,       // u8
+  P_SEAM_READY: 162,     // u8
+} as const;

@@ -1,0 +1,177 @@
+// Runs one scenario: boots the emulated host and the model, issues the commands, lets the
+// schedule decide which task steps next, and after every step checks the invariants; at every
+// linearization point it applies the model action, compares results, then abstract(impl)
+// against the model. Deterministic: same scenario, same run.
+import { bootHost, type Host, type TraceEvent } from '../impl/host.ts';
+import type { Bugs } from '../impl/faults.ts';
+import type { Revision } from '../impl/kernel/revision.ts';
+import { runnable, spawn, stepTask, type Task, type Yield } from '../impl/kernel/sched.ts';
+import { init, type ModelState } from '../model/state.ts';
+import type { FaultPlan } from '../model/types.ts';
+import { describe, issue, type IssueEnv } from '../properties/commands.ts';
+import { injectedFaults } from '../properties/faults.ts';
+import { INVARIANTS, TERMINATION } from '../properties/invariants.ts';
+import { applyLin, refinementDiff, showResult, type Difference } from '../properties/refinement.ts';
+import { hostConfig, hostSpec, modelParams, type Scenario } from '../properties/scenario.ts';
+
+export interface RunOptions {
+  readonly rev: Revision;
+  readonly bugs: Bugs;
+  /** Keep a step-by-step record for the timeline (costs time; used to report a failure). */
+  readonly record?: boolean;
+}
+
+export interface Violation {
+  /** Invariant id, 'result' (an observable result differs), or 'refinement'. */
+  readonly id: string;
+  readonly message: string;
+  readonly step: number;
+  readonly diff?: readonly Difference[];
+}
+
+/** One step of a recorded run: which task moved, what it did, what the trace gained. */
+export interface StepRecord {
+  readonly step: number;
+  readonly task: string;
+  readonly cpu: number;
+  readonly command?: string;
+  readonly label?: string;
+  readonly lin?: { readonly op: string; readonly result: string; readonly predicted: string };
+  readonly events: readonly TraceEvent[];
+}
+
+export interface RunResult {
+  readonly violation: Violation | null;
+  readonly steps: number;
+  readonly commandsIssued: number;
+  readonly records: readonly StepRecord[];
+  readonly host: Host;
+  readonly model: ModelState;
+}
+
+/** Livelock bound: steps without any trace event, lin or finished task, per task that could run. */
+const STALL_STEPS_PER_TASK = 16;
+const STALL_STEPS_MIN = 200;
+
+class Run {
+  readonly h: Host;
+  readonly m: ModelState;
+  readonly checks = INVARIANTS.map((i) => ({ id: i.id, check: i.create() }));
+  readonly lastRun = new Map<Task, number>();
+  readonly records: StepRecord[] = [];
+  pendingFault: FaultPlan | null = null;
+  nextTd = 1;
+  cmd = 0;
+  choice = 0;
+  step = 0;
+  seen: number;
+  stall = 0;
+
+  constructor(readonly s: Scenario, readonly o: RunOptions) {
+    this.h = bootHost(hostConfig(s.host), o.rev, o.bugs);
+    this.m = init(modelParams(o.rev), hostSpec(s.host));
+    this.seen = this.h.trace.length;
+  }
+
+  env(): IssueEnv {
+    return {
+      h: this.h, model: this.m,
+      setPendingFault: (f) => { this.pendingFault = f; },
+      newTdId: () => this.nextTd++,
+    };
+  }
+
+  /** Runnable tasks, least recently run first: choice 0 is round-robin, so runs are fair by default. */
+  candidates(): Task[] {
+    const at = (t: Task) => this.lastRun.get(t) ?? -1;
+    return this.h.sched.tasks.filter((t) => runnable(this.h.sched, t)).sort((a, b) => at(a) - at(b) || a.id - b.id);
+  }
+
+  pick(options: number): number {
+    if (options <= 1) return 0;
+    const c = this.choice < this.s.schedule.length ? this.s.schedule[this.choice++]! : 0;
+    return c % options;
+  }
+
+  issueNext(): Violation | null {
+    const c = this.s.commands[this.cmd++]!;
+    const body = this.h.tdxHost.fw || !needsFw(c.kind) ? issue(this.env(), c) : null;
+    if (body) spawn(this.h.sched, `cmd${this.cmd}:${c.kind}`, 0, body);
+    if (this.o.record) this.records.push({ step: this.step, task: `cmd${this.cmd}`, cpu: -1, command: describe(c), events: [] });
+    return null;
+  }
+
+  stepOne(t: Task): Violation | null {
+    this.lastRun.set(t, this.step);
+    const y = stepTask(this.h.sched, t);
+    let lin: StepRecord['lin'];
+    let violation: Violation | null = null;
+    if (y?.kind === 'lin') {
+      this.h.trace.push({ kind: 'lin', task: t.name, op: y.op, result: y.result });
+      const p = applyLin(this.m, y.op, y.result);
+      lin = { op: y.op.name, result: showResult(y.result), predicted: showResult(p.predicted) };
+      if (!p.ok) violation = { id: 'result', message: `${y.op.name} returned ${lin.result}; the model says ${lin.predicted}`, step: this.step };
+    }
+    const events = this.h.trace.slice(this.seen);
+    this.seen = this.h.trace.length;
+    this.armFaults(events);
+    if (this.o.record) this.records.push({ step: this.step, task: t.name, cpu: t.cpu, label: label(y), lin, events });
+    this.stall = events.length || y === null ? 0 : this.stall + 1;
+    return violation ?? this.checkInvariants(events) ?? (y?.kind === 'lin' ? this.checkRefinement() : null);
+  }
+
+  /** The upload's fault is armed only while its update runs: the firmware it targets runs only then. */
+  armFaults(events: readonly TraceEvent[]): void {
+    for (const e of events) {
+      if (e.kind === 'update_begin') this.h.seam.faults = injectedFaults(this.pendingFault, this.h.platform.cpus.length);
+      if (e.kind === 'update_end') this.h.seam.faults = injectedFaults(null, 0);
+    }
+  }
+
+  checkInvariants(events: readonly TraceEvent[]): Violation | null {
+    for (const c of this.checks) {
+      const msg = c.check(this.h, events);
+      if (msg) return { id: c.id, message: msg, step: this.step };
+    }
+    return null;
+  }
+
+  checkRefinement(): Violation | null {
+    const diff = refinementDiff(this.h, this.m);
+    return diff.length ? { id: 'refinement', message: `abstract(impl) differs from the model in ${diff.map((d) => d.field).join(', ')}`, step: this.step, diff } : null;
+  }
+
+  /** One scheduling decision; returns a violation, 'done', or null to go on. */
+  next(): Violation | 'done' | null {
+    const tasks = this.candidates();
+    const canIssue = this.cmd < this.s.commands.length && this.h.sched.stopMachine === null;
+    const options = tasks.length + (canIssue ? 1 : 0);
+    if (options === 0) {
+      return this.h.sched.tasks.length === 0 ? 'done'
+        : { id: TERMINATION.id, message: `deadlock: ${this.h.sched.tasks.map((t) => t.name).join(', ')} can never run`, step: this.step };
+    }
+    if (this.stall > STALL_STEPS_MIN + STALL_STEPS_PER_TASK * this.h.sched.tasks.length) {
+      return { id: TERMINATION.id, message: `livelock: ${this.stall} steps without progress in ${tasks.map((t) => t.name).join(', ')}`, step: this.step };
+    }
+    const k = this.pick(options);
+    const v = k === tasks.length ? this.issueNext() : this.stepOne(tasks[k]!);
+    this.step++;
+    return v;
+  }
+}
+
+function needsFw(kind: string): boolean {
+  return kind === 'upload' || kind === 'cancel' || kind === 'read_error';
+}
+
+function label(y: Yield | null): string | undefined {
+  if (y === null) return 'done';
+  return y.kind === 'lin' ? undefined : y.label;
+}
+
+export function runScenario(s: Scenario, o: RunOptions): RunResult {
+  const r = new Run(s, o);
+  let v: Violation | 'done' | null = null;
+  while (v === null) v = r.next();
+  return { violation: v === 'done' ? null : v, steps: r.step, commandsIssued: r.cmd, records: r.records, host: r.h, model: r.m };
+}

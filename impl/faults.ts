@@ -1,0 +1,58 @@
+// The catalog of seeded bugs: each a named switch, off by default, that puts back a real bug
+// from the review history of "Runtime TDX Module update support" (spec §8) in the layer where
+// it lived. With one on, `npm run verify -- --fault NAME` must find a counterexample.
+
+export interface SeededBug {
+  readonly name: string;
+  readonly catalogId: string;
+  readonly layer: string;
+  readonly source: string;
+  readonly claim: string;
+}
+
+export const SEEDED_BUGS = [
+  {
+    name: 'ack-before-fail', catalogId: 'B2', layer: 'impl/kernel/seamldr.ts',
+    source: 'v2; Sagi Shahar on 1.5.24 [T-v2 #74], root cause Chao [T-v2 #75]',
+    claim: 'the failing CPU acks before its failure is recorded, so the state can advance past a failed step',
+  },
+  {
+    name: 'hotplug-before-lock', catalogId: 'B4', layer: 'impl/kernel/seamldr.ts',
+    source: 'v6 [T-v7 p09 changelog]',
+    claim: 'the participant count is taken before cpus_read_lock, so a CPU going offline in between hangs stop_machine',
+  },
+  {
+    name: 'no-early-abort', catalogId: 'B5', layer: 'impl/kernel/seamldr.ts',
+    source: 'rationale in [T-v7 #64, #81]',
+    claim: 'the state machine ignores failures and goes on to INSTALL after a failed shutdown',
+  },
+  {
+    name: 'stale-handoff-hv', catalogId: 'B9', layer: 'impl/kernel/tdx.ts',
+    source: 'v2-v4; Rick [T-v4 #85/#90]',
+    claim: 'TDH.SYS.SHUTDOWN is passed the boot-time MODULE_HV, never refreshed after an update',
+  },
+  {
+    name: 'header-before-size', catalogId: 'B13', layer: 'impl/kernel/seamldr.ts',
+    source: 'v2-v9; Yilun [T-v3 #116]; Sashiko on v9',
+    claim: 'image header fields are read before checking that the image is at least a header long',
+  },
+  {
+    name: 'sticky-cancel', catalogId: 'B20', layer: 'impl/kernel/tdx_host.ts',
+    source: 'v2; Binbin [T-v2 #79, #83]',
+    claim: 'a cancel written while idle leaves cancel_request set, so the next upload is refused as user-abort',
+  },
+  {
+    name: 'run-update-int-truncation', catalogId: 'v2-p19', layer: 'impl/kernel/tdx.ts',
+    source: 'v2 p19 [T-v2 #86]',
+    claim: "TDH.SYS.UPDATE's u64 status is stored in an int, so a failure whose low 32 bits are 0 reads as success",
+  },
+] as const satisfies readonly SeededBug[];
+
+export type BugName = (typeof SEEDED_BUGS)[number]['name'];
+export type Bugs = ReadonlySet<BugName>;
+
+export const NO_BUGS: Bugs = new Set();
+
+export function findBug(nameOrId: string): SeededBug | undefined {
+  return SEEDED_BUGS.find((b) => b.name === nameOrId || b.catalogId === nameOrId);
+}

@@ -1,0 +1,279 @@
+// Module images and the "tdx_blob" v1 container (version 0x100) that userspace uploads.
+// Mirrors: intel/tdx-module-binaries blob_structure.txt and blob_join.sh (spec §3.2): header,
+// 2 KiB sigstruct, 2 KiB reserved2, then the module; plus the corruptions the harness feeds the
+// kernel, each aimed at exactly one check of the kernel (spec §3.2) or of P-SEAMLDR (spec §3.3).
+import type { ModuleIdentity, Version } from './types.ts';
+import { PAGE_SIZE, SEAMLDR_MAX_NR_MODULE_PAGES } from './abi.ts';
+import { buildSigstruct, sha384, signSigstruct, SIGSTRUCT_SIZE } from './sigstruct.ts';
+import { INTEL_TEST_KEY_PEM, ROGUE_KEY_PEM } from './test_key.ts';
+
+// Build-time definitions at the start of module page 0 (derived: the real module keeps them in
+// its binary's data; spec §10.1). P-SEAMLDR hands the image to the module, whose TDH.SYS.INIT
+// compares these with the sigstruct copies (spec §2.5 check_module_build_time_defs).
+export const BUILD_DEFS = {
+  MAJOR: 0,         // u16
+  MINOR: 2,         // u16
+  UPDATE: 4,        // u16
+  MODULE_HV: 6,     // u16
+  MIN_UPDATE_HV: 8, // u16
+  NO_DOWNGRADE: 10, // u8; bytes 11..15 are zero
+  FEATURES0: 16,    // u64
+  END: 24,          // the deterministic filler starts here
+} as const;
+
+export interface BuildTimeDefs {
+  version: Version;
+  moduleHv: number;
+  minUpdateHv: number;
+  noDowngrade: boolean;
+  features0: bigint;
+}
+
+// Header layout of blob v1 (spec §3.2; all little-endian).
+export const BLOB_V1 = {
+  VERSION: 0x100,
+  SIGNATURE: 'TDX-BLOB',
+  OFF_VERSION: 0,          // u16
+  OFF_CHECKSUM: 2,         // u16
+  OFF_OFFSET_OF_MODULE: 4, // u32
+  OFF_SIGNATURE: 8,        // u8[8]
+  OFF_LENGTH: 16,          // u32, total blob size
+  OFF_RESERVED0: 20,       // u32
+  OFF_RESERVED1: 24,       // u64[509]
+  RESERVED_BYTES: 4 + 509 * 8, // reserved0 and reserved1, contiguous
+  HEADER_SIZE: 4096,
+  OFF_SIGSTRUCT: 4096,     // 2 KiB sigstruct
+  OFF_RESERVED2: 4096 + SIGSTRUCT_SIZE, // 2 KiB nobody checks
+  SIG_REGION: 4096,        // sigstruct + reserved2: exactly one page in every shipped blob
+  OFF_MODULE: 8192,
+} as const;
+
+const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
+function identityKey(id: ModuleIdentity): string {
+  const v = id.version;
+  return [
+    `${v.major}.${v.minor}.${v.update}`, id.seamsvn, id.moduleHv, id.minUpdateHv, id.noDowngrade,
+    id.debug, id.cpuids.join(','), id.features0.toString(16), id.nrPages,
+  ].join('|');
+}
+
+// Bounded caches (module images are up to 2 MiB); insertion order makes eviction deterministic.
+const MAX_MEMO = 64;
+function memoSet<V>(m: Map<string, V>, k: string, v: V): V {
+  if (m.size >= MAX_MEMO) m.delete(m.keys().next().value as string);
+  m.set(k, v);
+  return v;
+}
+
+// SHA-384 in counter mode over the identity: distinct identities give distinct images.
+function fillPattern(out: Uint8Array, seed: string): void {
+  const seedBytes = new TextEncoder().encode(seed);
+  const ctr = new Uint8Array(4);
+  for (let off = 0, i = 0; off < out.length; off += 48, i++) {
+    view(ctr).setUint32(0, i, true);
+    out.set(sha384(seedBytes, ctr).subarray(0, Math.min(48, out.length - off)), off);
+  }
+}
+
+function writeBuildDefs(page0: Uint8Array, id: ModuleIdentity): void {
+  const v = view(page0);
+  v.setUint16(BUILD_DEFS.MAJOR, id.version.major, true);
+  v.setUint16(BUILD_DEFS.MINOR, id.version.minor, true);
+  v.setUint16(BUILD_DEFS.UPDATE, id.version.update, true);
+  v.setUint16(BUILD_DEFS.MODULE_HV, id.moduleHv, true);
+  v.setUint16(BUILD_DEFS.MIN_UPDATE_HV, id.minUpdateHv, true);
+  page0.fill(0, BUILD_DEFS.NO_DOWNGRADE, BUILD_DEFS.FEATURES0);
+  page0[BUILD_DEFS.NO_DOWNGRADE] = id.noDowngrade ? 1 : 0;
+  v.setBigUint64(BUILD_DEFS.FEATURES0, id.features0, true);
+}
+
+export function readBuildDefs(page0: Uint8Array): BuildTimeDefs {
+  const v = view(page0);
+  return {
+    version: {
+      major: v.getUint16(BUILD_DEFS.MAJOR, true),
+      minor: v.getUint16(BUILD_DEFS.MINOR, true),
+      update: v.getUint16(BUILD_DEFS.UPDATE, true),
+    },
+    moduleHv: v.getUint16(BUILD_DEFS.MODULE_HV, true),
+    minUpdateHv: v.getUint16(BUILD_DEFS.MIN_UPDATE_HV, true),
+    noDowngrade: page0[BUILD_DEFS.NO_DOWNGRADE] !== 0,
+    features0: v.getBigUint64(BUILD_DEFS.FEATURES0, true),
+  };
+}
+
+const images = new Map<string, Uint8Array>();
+
+/** The module binary of id: nrPages*4096 bytes, build-time definitions first. Fresh copy. */
+export function moduleImage(id: ModuleIdentity): Uint8Array {
+  const key = identityKey(id);
+  let img = images.get(key);
+  if (!img) {
+    img = new Uint8Array(id.nrPages * PAGE_SIZE);
+    fillPattern(img, key);
+    if (img.length >= BUILD_DEFS.END) writeBuildDefs(img, id);
+    memoSet(images, key, img);
+  }
+  return img.slice();
+}
+
+/** 16-bit sum of the little-endian words (trailing odd byte as-is), carry discarded (spec §3.2). */
+export function checksum16(b: Uint8Array): number {
+  let sum = 0;
+  let i = 0;
+  for (; i + 1 < b.length; i += 2) sum = (sum + (b[i] | (b[i + 1] << 8))) & 0xffff;
+  if (i < b.length) sum = (sum + b[i]) & 0xffff;
+  return sum;
+}
+
+/** Sets the checksum field so that checksum16 of the whole blob is 0. */
+export function fixChecksumV1(b: Uint8Array): void {
+  view(b).setUint16(BLOB_V1.OFF_CHECKSUM, 0, true);
+  view(b).setUint16(BLOB_V1.OFF_CHECKSUM, (0x10000 - checksum16(b)) & 0xffff, true);
+}
+
+// Lays out header, signature region (sigstruct + zero padding) and module, as blob_join.sh does.
+function assembleV1(sigstruct: Uint8Array, sigRegion: number, module: Uint8Array): Uint8Array {
+  const offsetOfModule = BLOB_V1.HEADER_SIZE + sigRegion;
+  const b = new Uint8Array(offsetOfModule + module.length);
+  const v = view(b);
+  v.setUint16(BLOB_V1.OFF_VERSION, BLOB_V1.VERSION, true);
+  v.setUint32(BLOB_V1.OFF_OFFSET_OF_MODULE, offsetOfModule, true);
+  b.set(new TextEncoder().encode(BLOB_V1.SIGNATURE), BLOB_V1.OFF_SIGNATURE);
+  v.setUint32(BLOB_V1.OFF_LENGTH, b.length, true);
+  b.set(sigstruct.subarray(0, Math.min(sigstruct.length, sigRegion)), BLOB_V1.HEADER_SIZE);
+  b.set(module, offsetOfModule);
+  fixChecksumV1(b);
+  return b;
+}
+
+const blobs = new Map<string, Uint8Array>();
+
+/** A well-formed v1 blob of id signed with keyPem (default: the trusted test key). Fresh copy. */
+export function buildBlobV1(id: ModuleIdentity, keyPem = INTEL_TEST_KEY_PEM): Uint8Array {
+  const key = identityKey(id) + '|' + keyPem;
+  let blob = blobs.get(key);
+  if (!blob) {
+    const img = moduleImage(id);
+    blob = memoSet(blobs, key, assembleV1(buildSigstruct(id, img, keyPem), BLOB_V1.SIG_REGION, img));
+  }
+  return blob.slice();
+}
+
+/** Ways to break a blob; each targets one check and leaves everything else consistent. */
+export type ImageCorruption =
+  | { kind: 'truncate'; length: number }
+  | { kind: 'bad_checksum' }
+  | { kind: 'bad_magic' }
+  | { kind: 'bad_version' }
+  | { kind: 'bad_length' }
+  | { kind: 'reserved_nonzero'; index: number }
+  | { kind: 'sig_size'; pages: number }
+  | { kind: 'module_unaligned' }
+  | { kind: 'module_too_big' }
+  | { kind: 'sigstruct_bitflip'; byte: number; bit: number }
+  | { kind: 'module_bitflip'; byte: number; bit: number }
+  | { kind: 'rogue_key' };
+
+// A version that is neither v1 (0x100) nor v2 (0x200), so both kernel profiles reject it.
+const BAD_VERSION = 0x101;
+// Bytes appended by module_unaligned: not a multiple of 4 KiB.
+const UNALIGNED_TAIL = 1024;
+
+function moduleOf(blob: Uint8Array): Uint8Array {
+  return blob.slice(view(blob).getUint32(BLOB_V1.OFF_OFFSET_OF_MODULE, true));
+}
+
+function sigstructOf(blob: Uint8Array): Uint8Array {
+  return blob.slice(BLOB_V1.OFF_SIGSTRUCT, BLOB_V1.OFF_SIGSTRUCT + SIGSTRUCT_SIZE);
+}
+
+function withModule(blob: Uint8Array, module: Uint8Array): Uint8Array {
+  return assembleV1(sigstructOf(blob), BLOB_V1.SIG_REGION, module);
+}
+
+/**
+ * A corrupted copy of a well-formed blob from buildBlobV1. Every kind except truncate and
+ * bad_checksum re-fixes the checksum so that only the intended check fails.
+ */
+export function corruptBlobV1(blob: Uint8Array, c: ImageCorruption): Uint8Array {
+  const b = blob.slice();
+  const v = view(b);
+  switch (c.kind) {
+    case 'truncate':
+      // Defeats the size checks (and exposes a kernel that reads the header first, bug B7).
+      return b.slice(0, Math.max(0, Math.min(c.length, b.length)));
+    case 'bad_checksum':
+      // Defeats the v1 checksum check only; the sum becomes 1.
+      v.setUint16(BLOB_V1.OFF_CHECKSUM, (v.getUint16(BLOB_V1.OFF_CHECKSUM, true) + 1) & 0xffff, true);
+      return b;
+    case 'bad_magic':
+      // Defeats the "TDX-BLOB" signature check.
+      b[BLOB_V1.OFF_SIGNATURE] = 'X'.charCodeAt(0);
+      break;
+    case 'bad_version':
+      // Defeats the version check.
+      v.setUint16(BLOB_V1.OFF_VERSION, BAD_VERSION, true);
+      break;
+    case 'bad_length':
+      // Defeats "length == size".
+      v.setUint32(BLOB_V1.OFF_LENGTH, b.length + PAGE_SIZE, true);
+      break;
+    case 'reserved_nonzero':
+      // Defeats "reserved0 == 0 and reserved1[] all zero".
+      b[BLOB_V1.OFF_RESERVED0 + mod(c.index, BLOB_V1.RESERVED_BYTES)] = 0xa5;
+      break;
+    case 'sig_size':
+      // Defeats "offset_of_module - 4096 == 4096" (N reserved3 pages, or none at all). The file
+      // stays self-consistent: length, offset and checksum match; pages = 1 is the valid layout.
+      return assembleV1(sigstructOf(blob), Math.max(0, c.pages) * PAGE_SIZE, moduleOf(blob));
+    case 'module_unaligned':
+      // Defeats "module size is a 4 KiB multiple".
+      return withModule(blob, concat(moduleOf(blob), new Uint8Array(UNALIGNED_TAIL)));
+    case 'module_too_big':
+      // Defeats "module size <= 496 pages": the module is repeated out to 497 pages.
+      return withModule(blob, repeatTo(moduleOf(blob), (SEAMLDR_MAX_NR_MODULE_PAGES + 1) * PAGE_SIZE));
+    case 'sigstruct_bitflip':
+      // Bytes 0..2047 are the sigstruct: P-SEAMLDR's field, key-hash or signature check fails
+      // (EBADSIG), or the CPUID check (EUNSUPCPU). Bytes 2048..4095 are reserved2: harmless.
+      b[BLOB_V1.OFF_SIGSTRUCT + mod(c.byte, BLOB_V1.SIG_REGION)] ^= 1 << mod(c.bit, 8);
+      break;
+    case 'module_bitflip': {
+      // Defeats P-SEAMLDR's image hash check (EBADHASH, after the point of no return).
+      const off = v.getUint32(BLOB_V1.OFF_OFFSET_OF_MODULE, true);
+      b[off + mod(c.byte, b.length - off)] ^= 1 << mod(c.bit, 8);
+      break;
+    }
+    case 'rogue_key': {
+      // A well-formed, correctly signed blob, but not by the key P-SEAMLDR trusts (EBADSIG).
+      const s = sigstructOf(blob);
+      signSigstruct(s, ROGUE_KEY_PEM);
+      b.set(s, BLOB_V1.OFF_SIGSTRUCT);
+      break;
+    }
+    default: {
+      const never: never = c;
+      return never;
+    }
+  }
+  fixChecksumV1(b);
+  return b;
+}
+
+function mod(x: number, n: number): number {
+  return ((x % n) + n) % n;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function repeatTo(src: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let off = 0; src.length > 0 && off < length; off += src.length) out.set(src.subarray(0, Math.min(src.length, length - off)), off);
+  return out;
+}

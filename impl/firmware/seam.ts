@@ -1,0 +1,62 @@
+// The SEAM range as the CPU sees it (SEAMRR, SEAMEXTEND, SEAMDB) and the SEAMCALL instruction.
+// Mirrors: the CPU side of SEAMCALL that torvalds/linux arch/x86/virt/vmx/tdx/seamcall_internal.h
+// issues: leaf bit 63 enters P-SEAMLDR, anything else the TDX module, and VMfailInvalid when no
+// module is ready (spec §1 item 9, §2.5, §5.3). One SEAMCALL is one instruction, so each call
+// here runs to completion before any other (spec §3.7).
+import type { PhysMem } from '../platform/memory.ts';
+import type { Platform } from '../platform/cpu.ts';
+import { TDX_SEAMCALL_VMFAILINVALID, type SeamcallResult } from './abi.ts';
+import type { Handoff, InjectedFaults, ModuleIdentity, SeamdbEntry, Version } from './types.ts';
+import { createPseamldr, installModule, pseamldrCall, type PSeamldr } from './pseamldr.ts';
+import { tdxModuleCall, type TdxModule } from './tdx_module.ts';
+import { moduleImage } from './image.ts';
+import { buildSigstruct, parseSigstruct } from './sigstruct.ts';
+
+export interface GuestWrite { gpa: number; offset: number; value: number }   // a guest store, page index + byte offset + byte
+
+export interface SeamcallArgs { rcx?: bigint; rdx?: bigint; r8?: bigint; r9?: bigint; writes?: GuestWrite[] }
+
+export interface Seam {
+  readonly platform: Platform;
+  readonly mem: PhysMem;
+  pseamldr: PSeamldr;
+  /** The module instance in the SEAM range; null once P-SEAMLDR zeroed the range. */
+  module: TdxModule | null;
+  /** SEAMEXTEND.seam_ready: when false, a SEAMCALL to the module gets VMfailInvalid. */
+  seamReady: boolean;
+  /** The handoff data region; survives SEAMLDR.INSTALL (derived, spec §10 item 2). */
+  handoff: Handoff | null;
+  /** SEAMDB: one entry per module instance ever loaded, index = position (spec §6). */
+  seamdb: SeamdbEntry[];
+  faults: InjectedFaults;
+}
+
+export interface SeamConfig { boot: ModuleIdentity; seamldrVersion: Version; numRemainingUpdates: number; debugUnlocked: boolean }
+
+/**
+ * The platform after BIOS: P-SEAMLDR resident and the boot module loaded (seamdb[0], seam_ready,
+ * module in SYSINIT_PENDING). The BIOS load is trusted, so the boot module is not verified and
+ * does not consume an update slot.
+ */
+export function createSeam(platform: Platform, mem: PhysMem, cfg: SeamConfig): Seam {
+  const seam: Seam = {
+    platform,
+    mem,
+    pseamldr: createPseamldr(cfg.seamldrVersion, cfg.numRemainingUpdates, cfg.debugUnlocked),
+    module: null,
+    seamReady: false,
+    handoff: null,
+    seamdb: [],
+    faults: { installFail: null, noEntropy: 0, leafFail: null },
+  };
+  const image = moduleImage(cfg.boot);
+  installModule(seam, image, parseSigstruct(buildSigstruct(cfg.boot, image)));
+  return seam;
+}
+
+/** The SEAMCALL instruction executed on `cpu` with RAX = leaf. */
+export function seamcall(seam: Seam, cpu: number, leaf: bigint, args: SeamcallArgs = {}): SeamcallResult {
+  if ((leaf >> 63n) & 1n) return pseamldrCall(seam, cpu, leaf, args);
+  if (!seam.seamReady || seam.module === null) return { status: TDX_SEAMCALL_VMFAILINVALID };
+  return tdxModuleCall(seam, seam.module, cpu, leaf, args);
+}

@@ -1,0 +1,75 @@
+// One emulated TDX host: platform, firmware, kernel and KVM, booted from a configuration.
+// The harness drives it; nothing here chooses what runs next.
+import { createSeam, type Seam } from './firmware/seam.ts';
+import type { ModuleIdentity, Version } from './firmware/types.ts';
+import { createPlatform, type Platform } from './platform/cpu.ts';
+import { PhysMem } from './platform/memory.ts';
+import type { Bugs } from './faults.ts';
+import { createSched, type LinOp, type Sched } from './kernel/sched.ts';
+import type { Revision } from './kernel/revision.ts';
+import type { UpdateState } from './kernel/seamldr.ts';
+import { tdxEnable, type Tdx } from './kernel/tdx.ts';
+import { tdxHostProbe, type TdxHost } from './kernel/tdx_host.ts';
+import { createKvm, type Kvm } from './kvm/tdx.ts';
+
+export interface HostConfig {
+  nrCpus: number;
+  cpuFms: number;
+  boot: ModuleIdentity;
+  seamldrVersion: Version;
+  numRemainingUpdates: number;
+  debugUnlocked: boolean;
+}
+
+/** What happened, in order: what the invariants and the timeline read. */
+export type TraceEvent =
+  | { kind: 'seamcall'; cpu: number; task: string; leaf: bigint; rcx: bigint; status: bigint }
+  | { kind: 'update_begin'; cpus: number[]; lead: number; paramsPa: number }
+  | { kind: 'update_work'; cpu: number; state: UpdateState; ret: number }
+  | { kind: 'ack'; cpu: number; state: UpdateState; ret: number }
+  | { kind: 'state'; state: UpdateState }
+  | { kind: 'update_end'; ret: number; state: UpdateState }
+  | { kind: 'oob_read'; offset: number; len: number }
+  | { kind: 'hotplug'; cpu: number; online: boolean; ret: number }
+  | { kind: 'lin'; task: string; op: LinOp; result: unknown };
+
+export interface Host {
+  readonly platform: Platform;
+  readonly mem: PhysMem;
+  readonly seam: Seam;
+  readonly sched: Sched;
+  readonly rev: Revision;
+  readonly bugs: Bugs;
+  tdx: Tdx;
+  tdxHost: TdxHost;
+  kvm: Kvm;
+  readonly trace: TraceEvent[];
+  /** The kernel log (pr_err, WARN). */
+  readonly log: string[];
+}
+
+/** Boot: the BIOS loads the module, the kernel initializes TDX, tdx-host probes. */
+export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
+  const platform = createPlatform(cfg.nrCpus, cfg.cpuFms);
+  const mem = new PhysMem();
+  const seam = createSeam(platform, mem, {
+    boot: cfg.boot, seamldrVersion: cfg.seamldrVersion,
+    numRemainingUpdates: cfg.numRemainingUpdates, debugUnlocked: cfg.debugUnlocked,
+  });
+  const h: Host = {
+    platform, mem, seam, sched: createSched(), rev, bugs,
+    tdx: {
+      state: { initialized: false, sysinitDone: false, sysinitRet: 0, error: false },
+      lpInitialized: platform.cpus.map(() => false),
+      sysinfo: { version: { major: 0, minor: 0, update: 0 }, features0: 0n, moduleHv: 0 },
+    },
+    tdxHost: { cancelRequest: false, fw: null },
+    kvm: createKvm(),
+    trace: [],
+    log: [],
+  };
+  const ret = tdxEnable(h);
+  if (ret) throw new Error(`emulated boot failed: tdx_enable returned ${ret}`);
+  tdxHostProbe(h);
+  return h;
+}

@@ -1,0 +1,131 @@
+// The firmware-upload framework: sysfs files loading/data/status/error/cancel/remaining_size
+// and the worker that drives a driver's prepare/write/poll_complete/cancel ops.
+// Mirrors: torvalds/linux drivers/base/firmware_loader/sysfs_upload.c @ 2b1333b8 and
+// firmware_loading_store() in sysfs.c (spec §2.1).
+import { type Yield } from './sched.ts';
+import { EBUSY, EINVAL, ENODEV } from './errno.ts';
+import type { ImageBuf } from './seamldr.ts';
+import type { Host } from '../host.ts';
+
+export type FwProgress = 'idle' | 'receiving' | 'preparing' | 'transferring' | 'programming';
+export type FwUploadErr = 'none' | 'hw-error' | 'timeout' | 'user-abort' | 'device-busy'
+  | 'invalid-file-size' | 'read-write-error' | 'flash-wearout' | 'firmware-invalid';
+
+export interface FwUploadOps {
+  prepare(h: Host, img: ImageBuf): FwUploadErr;
+  write(h: Host, img: ImageBuf): Generator<Yield, { err: FwUploadErr; written: number }, void>;
+  pollComplete(h: Host): FwUploadErr;
+  cancel(h: Host): void;
+}
+
+export interface FwUpload {
+  readonly name: string;
+  readonly ops: FwUploadOps;
+  progress: FwProgress;
+  errCode: FwUploadErr;
+  errProgress: FwProgress;
+  remainingSize: number;
+  /** The firmware state of the loading file: 'done' while an upload is in flight. */
+  loading: 'idle' | 'loading' | 'done';
+  buffer: ImageBuf | null;
+}
+
+export function createFwUpload(name: string, ops: FwUploadOps): FwUpload {
+  return { name, ops, progress: 'idle', errCode: 'none', errProgress: 'idle', remainingSize: 0, loading: 'idle', buffer: null };
+}
+
+/** What one `echo 1 > loading; cat image > data; echo 0 > loading` did. */
+export type LoadResult = 'started' | 'empty' | 'ignored' | 'busy';
+
+/**
+ * loading=1, data, loading=0 as userspace writes them. While an upload is in flight the
+ * firmware state is 'done', so writes to loading return early and the attempt is ignored.
+ */
+export function fwLoad(h: Host, fw: FwUpload, data: Uint8Array): LoadResult {
+  if (fw.loading === 'done') return 'ignored';
+  fw.loading = 'loading';
+  const pas = h.mem.allocPages(Math.ceil(data.length / 4096));
+  pas.forEach((pa, i) => h.mem.page(pa)!.set(data.subarray(i * 4096, (i + 1) * 4096)));
+  fw.buffer = { pas, len: data.length };
+  fw.loading = 'done';
+  return fwUploadStart(h, fw);
+}
+
+function freeBuffer(h: Host, fw: FwUpload): void {
+  for (const pa of fw.buffer?.pas ?? []) h.mem.free(pa);
+  fw.buffer = null;
+  fw.loading = 'idle';
+}
+
+/** fw_upload_start(): an empty buffer starts nothing and keeps the old error (spec §4.1 row 0). */
+function fwUploadStart(h: Host, fw: FwUpload): LoadResult {
+  if (fw.buffer!.len === 0) {
+    freeBuffer(h, fw);
+    return 'empty';
+  }
+  if (fw.progress !== 'idle') {
+    freeBuffer(h, fw);
+    return 'busy'; // -EBUSY: do not interfere with an on-going fw_upload
+  }
+  fw.progress = 'receiving';
+  fw.errCode = 'none';
+  fw.remainingSize = fw.buffer!.len;
+  return 'started';
+}
+
+function setError(fw: FwUpload, progress: FwProgress, err: FwUploadErr): void {
+  fw.errProgress = progress;
+  fw.errCode = err;
+}
+
+/** fw_upload_main(): the worker queued on system_long_wq. */
+export function* fwUploadMain(h: Host, fw: FwUpload): Generator<Yield, void, void> {
+  const img = fw.buffer!;
+  fw.progress = 'preparing';
+  yield { kind: 'step', label: 'preparing' };
+  let err = fw.ops.prepare(h, img);
+  yield { kind: 'lin', op: { name: 'fw_prepare', args: {} }, result: err };
+  if (err !== 'none') {
+    setError(fw, 'preparing', err);
+  } else {
+    fw.progress = 'transferring';
+    yield { kind: 'step', label: 'transferring' };
+    err = yield* transfer(h, fw, img);
+    if (err === 'none') {
+      fw.progress = 'programming';
+      yield { kind: 'step', label: 'programming' };
+      err = fw.ops.pollComplete(h);
+      if (err !== 'none') setError(fw, 'programming', err);
+    }
+  }
+  // remaining_size is left as it was: it tells how far a failed upload got.
+  freeBuffer(h, fw);
+  fw.progress = 'idle';
+  yield { kind: 'lin', op: { name: 'fw_done', args: {} }, result: fwError(fw) };
+}
+
+function* transfer(h: Host, fw: FwUpload, img: ImageBuf): Generator<Yield, FwUploadErr, void> {
+  while (fw.remainingSize > 0) {
+    const { err, written } = yield* fw.ops.write(h, img);
+    if (err !== 'none' || written === 0) {
+      const e = err !== 'none' ? err : 'read-write-error';
+      setError(fw, 'transferring', e);
+      return e;
+    }
+    fw.remainingSize -= written;
+  }
+  return 'none';
+}
+
+/** `cat error`: -EBUSY while in flight; empty if the last upload succeeded. */
+export function fwError(fw: FwUpload): string | number {
+  if (fw.progress !== 'idle') return -EBUSY;
+  return fw.errCode === 'none' ? '' : `${fw.errProgress}:${fw.errCode}`;
+}
+
+/** `echo 1 > cancel`: -ENODEV when idle, but ops->cancel is called all the same. */
+export function fwCancel(h: Host, fw: FwUpload, value: string): number {
+  if (value !== '1') return -EINVAL;
+  fw.ops.cancel(h);
+  return fw.progress === 'idle' ? -ENODEV : 0;
+}

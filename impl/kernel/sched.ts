@@ -1,0 +1,119 @@
+// Tasks, preemption and stop_machine, at the granularity the update path cares about.
+// Mirrors: kernel/stop_machine.c (stop_machine_cpuslocked), include/linux/preempt.h.
+//
+// Every concurrent activity (a CPU's part of stop_machine, the fw_upload worker, a KVM ioctl,
+// a sysfs read, a hotplug request) is a generator; each `yield` is a point where another
+// activity may run. Which runnable task runs next is not decided here: the harness supplies
+// the choice, so interleavings are data that replays and shrinks.
+
+/** What a task yields: a preemption point, optionally a condition it waits for, or a
+ *  linearization point (the operation took effect; `op` names it, `result` is what it returned). */
+export type Yield =
+  | { kind: 'step'; label?: string }
+  | { kind: 'wait'; until: () => boolean; label: string }
+  | { kind: 'lin'; op: LinOp; result: unknown };
+
+/** An operation as the model knows it, with the inputs it was called with. */
+export interface LinOp { name: string; args: Record<string, unknown> }
+
+export type TaskBody = Generator<Yield, unknown, void>;
+
+export interface Task {
+  readonly id: number;
+  readonly name: string;
+  readonly cpu: number;
+  readonly body: TaskBody;
+  /** preempt_count: stop_machine cannot start while a task on any CPU has it raised. */
+  preempt: number;
+  readonly stopper: boolean;
+  waitUntil: (() => boolean) | null;
+  done: boolean;
+}
+
+export interface Sched {
+  tasks: Task[];
+  nextId: number;
+  /**
+   * 'waiting': stop_machine requested, preempt-disabled sections drain; 'running': only the
+   * stoppers run; 'returning': they are done and the caller runs next, so what the caller does
+   * when stop_machine returns is seen by nobody else first (the update's linearization point).
+   */
+  stopMachine: null | 'waiting' | 'running' | 'returning';
+  stopCaller: Task | null;
+  /** The task being stepped: what `current` is in the kernel. */
+  current: Task | null;
+}
+
+export function createSched(): Sched {
+  return { tasks: [], nextId: 1, stopMachine: null, stopCaller: null, current: null };
+}
+
+export function spawn(s: Sched, name: string, cpu: number, body: TaskBody, stopper = false): Task {
+  const t: Task = { id: s.nextId++, name, cpu, body, preempt: 0, stopper, waitUntil: null, done: false };
+  s.tasks.push(t);
+  return t;
+}
+
+export function runnable(s: Sched, t: Task): boolean {
+  if (t.done || (t.waitUntil !== null && !t.waitUntil())) return false;
+  if (s.stopMachine === 'running') return t.stopper;
+  if (s.stopMachine === 'returning') return t === s.stopCaller;
+  if (s.stopMachine === 'waiting') return t.preempt > 0;
+  return !t.stopper;
+}
+
+/** stop_machine waits for every preempt-disabled section to end, then stops every CPU. */
+export function settleStopMachine(s: Sched): void {
+  if (s.stopMachine === 'waiting' && !s.tasks.some((t) => !t.done && t.preempt > 0)) s.stopMachine = 'running';
+  if (s.stopMachine === 'running' && !s.tasks.some((t) => t.stopper && !t.done)) s.stopMachine = 'returning';
+}
+
+/**
+ * stop_machine_cpuslocked(fn, cpus): run fn on every given CPU with everything else stopped,
+ * return one non-zero result if any CPU failed (the last writer, as generic stop_machine does).
+ */
+export function* stopMachine(s: Sched, cpus: number[], fn: (cpu: number) => Generator<Yield, number, void>): Generator<Yield, number, void> {
+  let ret = 0;
+  s.stopMachine = 'waiting';
+  s.stopCaller = s.current;
+  const stoppers = cpus.map((cpu) =>
+    spawn(s, `stopper/${cpu}`, cpu, (function* () {
+      const r = yield* fn(cpu);
+      if (r !== 0) ret = r;
+      return r;
+    })(), true),
+  );
+  yield { kind: 'wait', until: () => stoppers.every((t) => t.done), label: 'stop_machine' };
+  return ret;
+}
+
+/** Run body with preemption disabled on the current task (preempt_disable/preempt_enable). */
+export function* preemptDisabled<T>(s: Sched, body: Generator<Yield, T, void>): Generator<Yield, T, void> {
+  const t = s.current!;
+  t.preempt++;
+  try {
+    return yield* body;
+  } finally {
+    t.preempt--;
+  }
+}
+
+/** Advance one task by one step. Returns what it yielded, or null when it finished. */
+export function stepTask(s: Sched, t: Task): Yield | null {
+  s.current = t;
+  t.waitUntil = null;
+  if (s.stopMachine === 'returning' && t === s.stopCaller) {
+    s.stopMachine = null;
+    s.stopCaller = null;
+  }
+  const r = t.body.next();
+  s.current = null;
+  if (r.done) {
+    t.done = true;
+    s.tasks = s.tasks.filter((x) => x !== t);
+  } else if (r.value.kind === 'wait') {
+    t.waitUntil = r.value.until;
+  }
+  settleStopMachine(s);
+  return r.done ? null : r.value;
+}

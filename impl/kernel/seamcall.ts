@@ -1,0 +1,40 @@
+// SEAMCALL wrappers and the status -> errno mapping.
+// Mirrors: torvalds/linux arch/x86/virt/vmx/tdx/seamcall_internal.h @ 0eaed89c (spec §5.3).
+import { seamcall as seamcallInsn, type SeamcallArgs } from '../firmware/seam.ts';
+import { TDX_RND_NO_ENTROPY, TDX_SEAMCALL_VMFAILINVALID, TDX_STATUS_MASK, type SeamcallResult } from '../firmware/abi.ts';
+import { EIO, ENODEV } from './errno.ts';
+import type { Host } from '../host.ts';
+
+/** RDRAND_RETRY_LOOPS: the wrapper retries TDX_RND_NO_ENTROPY this many times. */
+const RDRAND_RETRY_LOOPS = 10;
+
+/** One SEAMCALL instruction on `cpu`, recorded in the trace for the invariants. */
+export function seamcallRaw(h: Host, cpu: number, leaf: bigint, args?: SeamcallArgs): SeamcallResult {
+  const r = seamcallInsn(h.seam, cpu, leaf, args);
+  h.trace.push({ kind: 'seamcall', cpu, task: h.sched.current?.name ?? 'boot', leaf, rcx: args?.rcx ?? 0n, status: r.status });
+  return r;
+}
+
+/** seamcall(): retries on no entropy from the TDX module, as sc_retry() does. */
+export function seamcall(h: Host, cpu: number, leaf: bigint, args?: SeamcallArgs): SeamcallResult {
+  let r = seamcallRaw(h, cpu, leaf, args);
+  for (let i = 1; i < RDRAND_RETRY_LOOPS && (r.status & TDX_STATUS_MASK) === TDX_RND_NO_ENTROPY; i++) {
+    r = seamcallRaw(h, cpu, leaf, args);
+  }
+  return r;
+}
+
+/** seamcall_prerr(): the status mapped to an errno; any other error status is -EIO after printing. */
+export function statusToErrno(status: bigint): number {
+  if (status === 0n) return 0;
+  if (status === TDX_SEAMCALL_VMFAILINVALID) return -ENODEV;
+  return -EIO;
+}
+
+export function seamcallPrerr(h: Host, cpu: number, leaf: bigint, args?: SeamcallArgs): number {
+  const r = seamcall(h, cpu, leaf, args);
+  if (r.status !== 0n && r.status !== TDX_SEAMCALL_VMFAILINVALID) {
+    h.log.push(`SEAMCALL (0x${leaf.toString(16)}) failed: 0x${r.status.toString(16)}`);
+  }
+  return statusToErrno(r.status);
+}

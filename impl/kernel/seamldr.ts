@@ -1,0 +1,215 @@
+// The kernel side of a runtime update: image checks, SEAMLDR_PARAMS, and the stop_machine
+// state machine that walks every CPU through SHUTDOWN, CPU_INSTALL, CPU_INIT, RUN_UPDATE.
+// Mirrors: torvalds/linux arch/x86/virt/vmx/tdx/seamldr.c @ b2128290, with the seed (v2)
+// policies of spec §2.7 where `h.rev` selects them: v1 blob format, the slots and CPU-online
+// prechecks, first-online-CPU lead, SEAMLDR no-entropy retry.
+import {
+  P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, PAGE_SIZE, SEAMLDR_ENOENTROPY, SEAMLDR_MAX_NR_MODULE_PAGES,
+  SEAMLDR_SCENARIO_UPDATE,
+} from '../firmware/abi.ts';
+import { seamldrInfo, type SeamldrInfo } from '../firmware/pseamldr.ts';
+import { numOnlineCpus, onlineCpus } from '../platform/cpu.ts';
+import { EBUSY, EINVAL, EIO, ENOSPC } from './errno.ts';
+import { seamcallRaw, statusToErrno } from './seamcall.ts';
+import { stopMachine, type Yield } from './sched.ts';
+import { tdxCpuEnable, tdxModuleRunUpdate, tdxModuleShutdown, tdxRefreshAfterUpdate } from './tdx.ts';
+import type { Host } from '../host.ts';
+
+/** enum module_update_state (merged) / TDP_* (v2). */
+export const UPDATE_STATES = ['START', 'SHUTDOWN', 'CPU_INSTALL', 'CPU_INIT', 'RUN_UPDATE', 'DONE'] as const;
+export type UpdateState = (typeof UPDATE_STATES)[number];
+const START = 0, SHUTDOWN = 1, CPU_INSTALL = 2, CPU_INIT = 3, RUN_UPDATE = 4, DONE = 5;
+
+/** update_ctrl: the shared control block, under a raw spinlock (every access here is one step). */
+export interface UpdateCtrl {
+  state: number;
+  numAck: number;
+  numFailed: number;
+  /** Participants: num_online_cpus() read under cpus_read_lock (or, with B4, before it). */
+  nrParticipants: number;
+}
+
+/** The image as the kernel holds it: vmalloc'd pages plus the length userspace wrote. */
+export interface ImageBuf {
+  readonly pas: number[];
+  readonly len: number;
+}
+
+/** tdx_blob v1 header (spec §3.2; Intel blob_structure.txt). */
+const BLOB_VERSION = 0, BLOB_OFFSET_OF_MODULE = 4, BLOB_SIGNATURE = 8,
+  BLOB_LENGTH = 16, BLOB_RESERVED0 = 20, BLOB_HEADER_SIZE = 4096;
+const TDX_BLOB_SIGNATURE = 'TDX-BLOB';
+
+/** Read n bytes of the image; a read past `len` is recorded (I-15) and yields garbage. */
+function imageBytes(h: Host, img: ImageBuf, off: number, n: number): number[] {
+  if (off + n > img.len) h.trace.push({ kind: 'oob_read', offset: off, len: img.len });
+  const out: number[] = [];
+  for (let i = off; i < off + n; i++) {
+    const page = i < img.len ? h.mem.page(img.pas[Math.floor(i / PAGE_SIZE)]!) : undefined;
+    out.push(page ? page[i % PAGE_SIZE]! : 0xff);
+  }
+  return out;
+}
+
+function imageLe(h: Host, img: ImageBuf, off: number, n: number): number {
+  return imageBytes(h, img, off, n).reduceRight((acc, b) => acc * 256 + b, 0);
+}
+
+/** The 16-bit sum of all little-endian words, carry discarded; a valid blob sums to 0 [T-v3 #108]. */
+function blobChecksum(h: Host, img: ImageBuf): number {
+  const b = imageBytes(h, img, 0, img.len);
+  let sum = 0;
+  for (let i = 0; i < b.length; i += 2) sum = (sum + b[i]! + (i + 1 < b.length ? b[i + 1]! << 8 : 0)) & 0xffff;
+  return sum;
+}
+
+export interface BlobLayout { sigPage: number; modulePage: number; nrModulePages: number }
+
+/** v2 p11 check order: version, checksum, length, signature, reserved, sig size, module size. */
+export function parseBlobV1(h: Host, img: ImageBuf): { ret: number; layout: BlobLayout | null } {
+  const bad = { ret: -EINVAL, layout: null };
+  if (img.len < BLOB_HEADER_SIZE && !h.bugs.has('header-before-size')) return bad;
+  if (imageLe(h, img, BLOB_VERSION, 2) !== 0x100) return bad;
+  if (blobChecksum(h, img) !== 0) return bad;
+  if (imageLe(h, img, BLOB_LENGTH, 4) !== img.len) return bad;
+  if (String.fromCharCode(...imageBytes(h, img, BLOB_SIGNATURE, 8)) !== TDX_BLOB_SIGNATURE) return bad;
+  // reserved0 and reserved1[] run to the end of the header; reserved2/3 are not checked.
+  if (imageBytes(h, img, BLOB_RESERVED0, BLOB_HEADER_SIZE - BLOB_RESERVED0).some((b) => b !== 0)) return bad;
+  const offset = imageLe(h, img, BLOB_OFFSET_OF_MODULE, 4);
+  // Exactly one 4 KiB sigstruct page: v2 rejects N > 0 reserved3 pages [T-v2 #80-82].
+  if (offset - BLOB_HEADER_SIZE !== PAGE_SIZE) return bad;
+  const moduleSize = img.len - offset;
+  if (moduleSize <= 0 || moduleSize > SEAMLDR_MAX_NR_MODULE_PAGES * PAGE_SIZE || moduleSize % PAGE_SIZE) return bad;
+  return { ret: 0, layout: { sigPage: 1, modulePage: offset / PAGE_SIZE, nrModulePages: moduleSize / PAGE_SIZE } };
+}
+
+/** init_seamldr_params(): SEAMLDR_PARAMS in a fresh page, PAs of the image pages in order (I-16). */
+export function initSeamldrParams(h: Host, img: ImageBuf, l: BlobLayout): number {
+  const pa = h.mem.allocPages(1)[0]!;
+  const v = new DataView(h.mem.page(pa)!.buffer);
+  v.setUint32(0, 0, true);
+  v.setUint32(4, SEAMLDR_SCENARIO_UPDATE, true);
+  v.setBigUint64(8, BigInt(img.pas[l.sigPage]!), true);
+  v.setBigUint64(120, BigInt(l.nrModulePages), true);
+  for (let j = 0; j < l.nrModulePages; j++) v.setBigUint64(128 + 8 * j, BigInt(img.pas[l.modulePage + j]!), true);
+  return pa;
+}
+
+/** seamldr_get_info(): SEAMLDR.INFO, or null if P-SEAMLDR failed. */
+export function seamldrGetInfo(h: Host, cpu: number): SeamldrInfo | null {
+  const r = seamldrInfo(h.seam, cpu);
+  h.trace.push({ kind: 'seamcall', cpu, task: h.sched.current?.name ?? 'boot', leaf: P_SEAMLDR_INFO, rcx: 0n, status: r.status });
+  return r.status === 0n ? r.info : null;
+}
+
+/** seamldr_install(): SEAMLDR.INSTALL on this CPU; v2 retries when P-SEAMLDR has no entropy [T-v2 p04]. */
+function seamldrInstall(h: Host, cpu: number, paramsPa: number): number {
+  let r = seamcallRaw(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
+  if (h.rev.seamldrEntropyRetry && r.status === SEAMLDR_ENOENTROPY) {
+    r = seamcallRaw(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
+  }
+  return statusToErrno(r.status);
+}
+
+/** The work of one state on one CPU; lead-only states do nothing elsewhere. */
+function stepWork(h: Host, cpu: number, lead: number, state: number, paramsPa: number): (() => number) | null {
+  switch (state) {
+    case SHUTDOWN: return cpu === lead ? () => tdxModuleShutdown(h, cpu) : null;
+    case CPU_INSTALL: return () => seamldrInstall(h, cpu, paramsPa);
+    case CPU_INIT: return () => tdxCpuEnable(h, cpu);
+    case RUN_UPDATE: return cpu === lead ? () => tdxModuleRunUpdate(h, cpu) : null;
+    default: return null;
+  }
+}
+
+function doStep(h: Host, cpu: number, lead: number, state: number, paramsPa: number): number {
+  const work = stepWork(h, cpu, lead, state, paramsPa);
+  if (work === null) return 0;
+  const ret = work();
+  h.trace.push({ kind: 'update_work', cpu, state: UPDATE_STATES[state]!, ret });
+  return ret;
+}
+
+/** ack_state(): the failure and the ack are counted together; advance only if none failed (I-5). */
+function ackState(h: Host, ctrl: UpdateCtrl, ret: number): void {
+  if (!h.bugs.has('ack-before-fail')) ctrl.numFailed += ret !== 0 ? 1 : 0;
+  ctrl.numAck++;
+  if (ctrl.numAck === ctrl.nrParticipants && (ctrl.numFailed === 0 || h.bugs.has('no-early-abort'))) {
+    ctrl.numAck = 0;
+    ctrl.state++;
+    if (ctrl.state <= DONE) h.trace.push({ kind: 'state', state: UPDATE_STATES[ctrl.state]! });
+  }
+}
+
+/** do_seamldr_install_module(): one CPU's loop; every iteration is one step. */
+function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, lead: number, paramsPa: number, cpu: number): Generator<Yield, number, void> {
+  let curstate = START;
+  let ret = 0;
+  do {
+    const newstate = ctrl.state;
+    if (newstate !== curstate) {
+      curstate = newstate;
+      ret = doStep(h, cpu, lead, curstate, paramsPa);
+      h.trace.push({ kind: 'ack', cpu, state: UPDATE_STATES[Math.min(curstate, DONE)]!, ret });
+      ackState(h, ctrl, ret);
+      if (h.bugs.has('ack-before-fail') && ret !== 0) {
+        yield { kind: 'step', label: 'ack before failure is recorded' };
+        ctrl.numFailed++;
+      }
+    }
+    yield { kind: 'step', label: 'cpu_relax' };
+  } while (curstate < DONE && (ctrl.numFailed === 0 || h.bugs.has('no-early-abort')));
+  return ret;
+}
+
+/** v2 p10: refuse before parsing when P-SEAMLDR has no update slots left. */
+function slotsPrecheck(h: Host): number {
+  const info = seamldrGetInfo(h, h.sched.current?.cpu ?? 0);
+  if (info === null) return -EIO;
+  return h.rev.slotsPrecheck && info.numRemainingUpdates === 0 ? -ENOSPC : 0;
+}
+
+/** v2 p09: every present CPU must take part; checked under cpus_read_lock so it stays true. */
+function cpusPrecheck(h: Host): number {
+  return h.rev.cpuOnlinePrecheck && numOnlineCpus(h.platform) !== h.platform.cpus.length ? -EBUSY : 0;
+}
+
+/**
+ * seamldr_install_module(): checks, then the stop_machine update. Runs in the fw_upload
+ * worker; yields wherever another task could run. Returns 0 or a negative errno.
+ */
+export function* seamldrInstallModule(h: Host, img: ImageBuf): Generator<Yield, number, void> {
+  const pre = slotsPrecheck(h);
+  if (pre) return pre;
+  const { ret, layout } = parseBlobV1(h, img);
+  if (ret || layout === null) return ret;
+  const paramsPa = initSeamldrParams(h, img, layout);
+  yield { kind: 'step', label: 'params ready' };
+  const result = yield* updateCpusLocked(h, paramsPa);
+  h.mem.free(paramsPa);
+  return result;
+}
+
+function* updateCpusLocked(h: Host, paramsPa: number): Generator<Yield, number, void> {
+  const ctrl: UpdateCtrl = { state: SHUTDOWN, numAck: 0, numFailed: 0, nrParticipants: 0 };
+  if (h.bugs.has('hotplug-before-lock')) {
+    ctrl.nrParticipants = numOnlineCpus(h.platform); // v6: counted before the hotplug lock
+    yield { kind: 'step', label: 'init_state before cpus_read_lock' };
+  }
+  h.platform.hotplugReaders++; // cpus_read_lock()
+  const ret = cpusPrecheck(h) || (yield* runUpdate(h, ctrl, paramsPa));
+  h.platform.hotplugReaders--; // cpus_read_unlock()
+  return ret;
+}
+
+function* runUpdate(h: Host, ctrl: UpdateCtrl, paramsPa: number): Generator<Yield, number, void> {
+  if (!h.bugs.has('hotplug-before-lock')) ctrl.nrParticipants = numOnlineCpus(h.platform);
+  const cpus = onlineCpus(h.platform);
+  const lead = cpus[0]!; // v2: cpumask_first(cpu_online_mask)
+  h.trace.push({ kind: 'update_begin', cpus, lead, paramsPa });
+  const result = yield* stopMachine(h.sched, cpus, (cpu) => doSeamldrInstallModule(h, ctrl, lead, paramsPa, cpu));
+  h.trace.push({ kind: 'update_end', ret: result, state: UPDATE_STATES[Math.min(ctrl.state, DONE)]! });
+  if (result === 0) tdxRefreshAfterUpdate(h, lead);
+  else if (ctrl.state > SHUTDOWN) h.tdx.state.error = true; // v2 tdx_module_set_error() [T-v2 p16]
+  return result;
+}

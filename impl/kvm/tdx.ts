@@ -1,0 +1,76 @@
+// KVM's side of TD lifecycle: each ioctl is a sequence of SEAMCALLs on one CPU, preemptible
+// between SEAMCALLs, so an update can land in the middle of a TD build (spec §3.7).
+// Mirrors: torvalds/linux arch/x86/kvm/vmx/tdx.c (tdx_td_init, tdx_gmem_post_populate,
+// tdx_td_finalize, tdx_vcpu_run, tdx_mmu_release_hkid) at the level of SEAMCALLs issued.
+import { TDH } from '../firmware/abi.ts';
+import type { GuestWrite, SeamcallArgs } from '../firmware/seam.ts';
+import { seamcall } from '../kernel/seamcall.ts';
+import type { Yield } from '../kernel/sched.ts';
+import type { Host } from '../host.ts';
+
+export interface KvmTd {
+  readonly id: number;
+  readonly tdrPa: number;
+  readonly hkid: number;
+  /** KVM_BUG_ON fired: a SEAMCALL for this TD failed, KVM stops using it. */
+  bugged: boolean;
+}
+
+export interface Kvm {
+  tds: Map<number, KvmTd>;
+  nextHkid: number;
+}
+
+export function createKvm(): Kvm {
+  return { tds: new Map(), nextHkid: 16 };
+}
+
+/** One SEAMCALL for a TD, as a step and a linearization point; a failure is KVM_BUG_ON. */
+function* tdSeamcall(h: Host, cpu: number, td: KvmTd, op: string, leaf: bigint, args: SeamcallArgs, extra: Record<string, unknown> = {}): Generator<Yield, boolean, void> {
+  // After KVM_BUG_ON, KVM issues no more SEAMCALLs for the TD.
+  const status = td.bugged ? -1n : seamcall(h, cpu, leaf, args).status;
+  if (status !== 0n) td.bugged = true;
+  yield { kind: 'lin', op: { name: op, args: { td: td.id, ...extra } }, result: status === 0n };
+  return status === 0n;
+}
+
+/** KVM_TDX_INIT_VM: TDH.MNG.CREATE, TDH.MNG.KEY.CONFIG, TDH.MNG.INIT. */
+export function* kvmTdInitVm(h: Host, cpu: number, id: number): Generator<Yield, void, void> {
+  const td: KvmTd = { id, tdrPa: h.mem.allocPages(1)[0]!, hkid: h.kvm.nextHkid++, bugged: false };
+  h.kvm.tds.set(id, td);
+  const tdr = BigInt(td.tdrPa);
+  if (!(yield* tdSeamcall(h, cpu, td, 'td_create', TDH.MNG_CREATE, { rcx: tdr, rdx: BigInt(td.hkid) }))) return;
+  if (!(yield* tdSeamcall(h, cpu, td, 'td_key_config', TDH.MNG_KEY_CONFIG, { rcx: tdr }))) return;
+  yield* tdSeamcall(h, cpu, td, 'td_init', TDH.MNG_INIT, { rcx: tdr });
+}
+
+/** KVM_TDX_INIT_MEM_REGION with MEASURE: TDH.MEM.PAGE.ADD then TDH.MR.EXTEND. */
+export function* kvmTdAddPage(h: Host, cpu: number, id: number, gpa: number, content: Uint8Array): Generator<Yield, void, void> {
+  const td = h.kvm.tds.get(id)!;
+  const [target, source] = h.mem.allocPages(2) as [number, number];
+  h.mem.page(source)!.set(content);
+  const args = { rcx: BigInt(gpa), rdx: BigInt(td.tdrPa), r8: BigInt(target), r9: BigInt(source) };
+  const added = yield* tdSeamcall(h, cpu, td, 'td_page_add', TDH.MEM_PAGE_ADD, args, { gpa, content });
+  h.mem.free(source);
+  if (!added) return h.mem.free(target);
+  yield* tdSeamcall(h, cpu, td, 'td_extend', TDH.MR_EXTEND, { rcx: BigInt(gpa), rdx: BigInt(td.tdrPa) }, { gpa });
+}
+
+/** KVM_TDX_FINALIZE_VM: TDH.MR.FINALIZE. */
+export function* kvmTdFinalize(h: Host, cpu: number, id: number): Generator<Yield, void, void> {
+  const td = h.kvm.tds.get(id)!;
+  yield* tdSeamcall(h, cpu, td, 'td_finalize', TDH.MR_FINALIZE, { rcx: BigInt(td.tdrPa) });
+}
+
+/** KVM_RUN: TDH.VP.ENTER; the guest does the given stores to its private memory. */
+export function* kvmTdRun(h: Host, cpu: number, id: number, writes: GuestWrite[]): Generator<Yield, void, void> {
+  const td = h.kvm.tds.get(id)!;
+  yield* tdSeamcall(h, cpu, td, 'td_run', TDH.VP_ENTER, { rcx: BigInt(td.tdrPa), writes }, { writes });
+}
+
+/** VM destruction: TDH.MNG.KEY.FREEID, then KVM forgets the TD. */
+export function* kvmTdTeardown(h: Host, cpu: number, id: number): Generator<Yield, void, void> {
+  const td = h.kvm.tds.get(id)!;
+  yield* tdSeamcall(h, cpu, td, 'td_teardown', TDH.MNG_KEY_FREEID, { rcx: BigInt(td.tdrPa) });
+  h.kvm.tds.delete(id);
+}

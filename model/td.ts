@@ -1,0 +1,82 @@
+// TDs as the contract sees them: each KVM SEAMCALL for a TD either succeeds as the TD's phase
+// allows, or fails and KVM gives up on the TD (KVM_BUG_ON). Guard, update, unchanged.
+import { MRTD_INIT, measureExtend, measurePageAdd } from './measure.ts';
+import type { ModelState, ModelTd, TdPhase } from './state.ts';
+
+export interface GuestWrite { readonly gpa: number; readonly offset: number; readonly value: number }
+
+/** Guard shared by every TD SEAMCALL: the module runs, the TD is alive and in `phase`. */
+function usable(s: ModelState, td: ModelTd | undefined, phase: TdPhase): td is ModelTd {
+  return s.module.status === 'ready' && td !== undefined && td.alive && td.phase === phase;
+}
+
+function fail(td: ModelTd | undefined): false {
+  if (td) td.alive = false;
+  return false;
+}
+
+/** TDH.MNG.CREATE: a new TD, launched on the running module's TCB. */
+export function tdCreate(s: ModelState, id: number): boolean {
+  const ready = s.module.status === 'ready';
+  const launch = s.module.status === 'ready'
+    ? { version: s.module.spec.version, seamsvn: s.module.spec.seamsvn }
+    : { version: { major: 0, minor: 0, update: 0 }, seamsvn: 0 };
+  s.tds.set(id, { phase: 'created', alive: ready, pages: new Map(), mrtd: MRTD_INIT, launch });
+  return ready;
+}
+
+export function tdKeyConfig(s: ModelState, id: number): boolean {
+  const td = s.tds.get(id);
+  if (!usable(s, td, 'created')) return fail(td);
+  td.phase = 'keyed';
+  return true;
+}
+
+/** TDH.MNG.INIT: the measurement starts. */
+export function tdInit(s: ModelState, id: number): boolean {
+  const td = s.tds.get(id);
+  if (!usable(s, td, 'keyed')) return fail(td);
+  td.phase = 'building';
+  td.mrtd = MRTD_INIT;
+  return true;
+}
+
+/** TDH.MEM.PAGE.ADD: the page becomes the TD's; its address is measured. */
+export function tdPageAdd(s: ModelState, id: number, gpa: number, content: Uint8Array): boolean {
+  const td = s.tds.get(id);
+  if (!usable(s, td, 'building') || td.pages.has(gpa)) return fail(td);
+  td.pages.set(gpa, content.slice());
+  td.mrtd = measurePageAdd(td.mrtd, gpa);
+  return true;
+}
+
+/** TDH.MR.EXTEND: the page's contents are measured. */
+export function tdExtend(s: ModelState, id: number, gpa: number): boolean {
+  const td = s.tds.get(id);
+  if (!usable(s, td, 'building') || !td.pages.has(gpa)) return fail(td);
+  td.mrtd = measureExtend(td.mrtd, gpa, td.pages.get(gpa)!);
+  return true;
+}
+
+export function tdFinalize(s: ModelState, id: number): boolean {
+  const td = s.tds.get(id);
+  if (!usable(s, td, 'building')) return fail(td);
+  td.phase = 'finalized';
+  return true;
+}
+
+/** TDH.VP.ENTER: the guest runs and stores to its own memory; a store outside it fails the entry. */
+export function tdRun(s: ModelState, id: number, writes: readonly GuestWrite[]): boolean {
+  const td = s.tds.get(id);
+  if (!usable(s, td, 'finalized') || writes.some((w) => !td.pages.has(w.gpa))) return fail(td);
+  for (const w of writes) td.pages.get(w.gpa)!.set([w.value], w.offset);
+  return true;
+}
+
+/** Teardown: KVM forgets the TD whether or not the module could reclaim it. */
+export function tdTeardown(s: ModelState, id: number): boolean {
+  const td = s.tds.get(id);
+  const ok = s.module.status === 'ready' && td !== undefined && td.alive;
+  s.tds.delete(id);
+  return ok;
+}

@@ -1,0 +1,27 @@
+// Injected firmware faults: the model's FaultPlan as the firmware's one-shot InjectedFaults.
+// The status each fault returns is one the real leaf can return (spec §3.3, §3.4).
+import {
+  SEAMLDR_EUNSPECERR, TDH, TDX_INCOMPATIBLE_SEAM_CAPABILITIES, TDX_SYS_BUSY, TDX_SYS_INVALID_HANDOFF,
+} from '../impl/firmware/abi.ts';
+import type { InjectedFaults } from '../impl/firmware/types.ts';
+import type { FaultPlan } from '../model/types.ts';
+
+export const NO_FAULTS: InjectedFaults = { installFail: null, noEntropy: 0, leafFail: null };
+
+const LEAF = {
+  // Another LP is busy in SEAM: the module reverts to SYS_READY (spec §2.5).
+  SHUTDOWN: { leaf: TDH.SYS_SHUTDOWN, status: TDX_SYS_BUSY },
+  SYS_INIT: { leaf: TDH.SYS_INIT, status: TDX_INCOMPATIBLE_SEAM_CAPABILITIES },
+  LP_INIT: { leaf: TDH.SYS_LP_INIT, status: TDX_SYS_BUSY },
+  // Low 32 bits are 0: what v2's int truncation read as success [T-v2 p19].
+  UPDATE: { leaf: TDH.SYS_UPDATE, status: TDX_SYS_INVALID_HANDOFF },
+} as const;
+
+export function injectedFaults(f: FaultPlan | null, nrCpus: number): InjectedFaults {
+  if (f === null) return { ...NO_FAULTS };
+  switch (f.kind) {
+    case 'leaf': return { ...NO_FAULTS, leafFail: { ...LEAF[f.leaf], cpu: f.cpu === null ? null : f.cpu % nrCpus } };
+    case 'install': return { ...NO_FAULTS, installFail: { cpu: f.cpu % nrCpus, status: SEAMLDR_EUNSPECERR } };
+    case 'no_entropy': return { ...NO_FAULTS, noEntropy: f.count };
+  }
+}

@@ -1,0 +1,415 @@
+// The invariants of spec §7 as records: what each claims, where it comes from, and a check
+// evaluated on the implementation after every step. A check sees the host and the trace
+// events of that step; `create` gives it its own memory for one run (update windows,
+// snapshots), so the records stay plain data.
+import { P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH, PAGE_SIZE } from '../impl/firmware/abi.ts';
+import type { TdxModule } from '../impl/firmware/tdx_module.ts';
+import type { Host, TraceEvent } from '../impl/host.ts';
+import { UPDATE_STATES, type UpdateState } from '../impl/kernel/seamldr.ts';
+import { acceptableBlobV1 } from './image_spec.ts';
+
+export type Check = (h: Host, events: readonly TraceEvent[]) => string | null;
+
+export interface Invariant {
+  readonly id: string;
+  readonly claim: string;
+  readonly source: string;
+  readonly create: () => Check;
+}
+
+/** Per-run bookkeeping of the update window: from update_begin to update_end. */
+interface Window { cpus: number[]; lead: number; acks: Map<UpdateState, { n: number; failed: boolean }>; work: Map<string, number> }
+
+function windowTracker(): { w: Window | null; see(e: TraceEvent): void } {
+  const t = {
+    w: null as Window | null,
+    see(e: TraceEvent) {
+      if (e.kind === 'update_begin') t.w = { cpus: e.cpus, lead: e.lead, acks: new Map(), work: new Map() };
+      if (e.kind === 'update_end') t.w = null;
+      if (e.kind === 'ack' && t.w) {
+        const a = t.w.acks.get(e.state) ?? { n: 0, failed: false };
+        t.w.acks.set(e.state, { n: a.n + 1, failed: a.failed || e.ret !== 0 });
+      }
+    },
+  };
+  return t;
+}
+
+const prev = (s: UpdateState): UpdateState => UPDATE_STATES[UPDATE_STATES.indexOf(s) - 1]!;
+
+function moduleReady(h: Host): boolean {
+  return h.seam.module !== null && h.seam.seamReady && h.seam.module.sysState === 'SYS_READY';
+}
+
+const sameVersion = (a: { major: number; minor: number; update: number }, b: typeof a) =>
+  a.major === b.major && a.minor === b.minor && a.update === b.update;
+
+const I1: Invariant = {
+  id: 'I-1', claim: 'from SHUTDOWN until every CPU left the state machine, no other SEAMCALL or sysfs/KVM operation runs',
+  source: 'stop_machine; spec §7 I-1 [LX-seamldr; T-v10 p14]',
+  create() {
+    const t = windowTracker();
+    return (_h, events) => {
+      for (const e of events) {
+        t.see(e);
+        if (!t.w) continue;
+        if (e.kind === 'seamcall' && !e.task.startsWith('stopper/')) return `${e.task} made a SEAMCALL on cpu ${e.cpu} during the update`;
+        if (e.kind === 'lin') return `${e.task} completed ${e.op.name} during the update`;
+      }
+      return null;
+    };
+  },
+};
+
+const I2: Invariant = {
+  id: 'I-2', claim: 'every online CPU runs the state machine and the online set does not change during the update',
+  source: 'cpus_read_lock + stop_machine on cpu_online_mask; spec §7 I-2 [LX-seamldr; T-v7 p09]',
+  create() {
+    const t = windowTracker();
+    return (h, events) => {
+      for (const e of events) {
+        t.see(e);
+        if (e.kind === 'update_begin') {
+          const online = h.platform.cpus.filter((c) => c.online).map((c) => c.id).join(',');
+          if (e.cpus.join(',') !== online) return `stop_machine on cpus ${e.cpus} but online are ${online}`;
+        }
+        if (t.w && e.kind === 'hotplug' && e.ret === 0) return `cpu ${e.cpu} went ${e.online ? 'online' : 'offline'} during the update`;
+      }
+      return null;
+    };
+  },
+};
+
+const I3: Invariant = {
+  id: 'I-3', claim: 'step k+1 work starts only after every CPU acked step k; SHUTDOWN and RUN_UPDATE once on the lead, INSTALL and INIT once per CPU',
+  source: 'do_seamldr_install_module / ack_state; spec §7 I-3 [LX-seamldr]',
+  create() {
+    const t = windowTracker();
+    return (_h, events) => {
+      for (const e of events) {
+        t.see(e);
+        if (e.kind !== 'update_work' || !t.w) continue;
+        const w = t.w;
+        const leadOnly = e.state === 'SHUTDOWN' || e.state === 'RUN_UPDATE';
+        if (leadOnly && e.cpu !== w.lead) return `${e.state} ran on cpu ${e.cpu}, not the lead cpu ${w.lead}`;
+        const key = leadOnly ? e.state : `${e.state}/${e.cpu}`;
+        if (w.work.has(key)) return `${e.state} ran twice${leadOnly ? '' : ` on cpu ${e.cpu}`}`;
+        w.work.set(key, 1);
+        if (e.state !== 'SHUTDOWN') {
+          const a = w.acks.get(prev(e.state));
+          if (!a || a.n < w.cpus.length) return `cpu ${e.cpu} did ${e.state} after ${a?.n ?? 0} of ${w.cpus.length} CPUs acked ${prev(e.state)}`;
+        }
+      }
+      return null;
+    };
+  },
+};
+
+const I4: Invariant = {
+  id: 'I-4', claim: 'after a CPU fails step k no CPU does step k+1, and the update returns non-zero',
+  source: 'num_failed in the loop condition; spec §7 I-4 [LX-seamldr; T-v7 #64/#81]',
+  create() {
+    const t = windowTracker();
+    let failed = false;
+    return (_h, events) => {
+      for (const e of events) {
+        if (e.kind === 'update_begin') failed = false;
+        if (e.kind === 'update_work' && t.w) {
+          const a = t.w.acks.get(prev(e.state));
+          if (e.state !== 'SHUTDOWN' && a?.failed) return `cpu ${e.cpu} did ${e.state} although ${prev(e.state)} failed`;
+        }
+        if (e.kind === 'ack' && e.ret !== 0) failed = true;
+        if (e.kind === 'update_end' && failed && e.ret === 0) return 'a step failed but the update returned 0';
+        if (e.kind === 'update_end' && !failed && e.ret !== 0) return `no step failed but the update returned ${e.ret}`;
+        t.see(e);
+      }
+      return null;
+    };
+  },
+};
+
+const I5: Invariant = {
+  id: 'I-5', claim: 'the state advances past step k only when all CPUs acked k and none failed',
+  source: 'ack_state under update_ctrl.lock; spec §7 I-5, bug B2 [T-v2 #74-75]',
+  create() {
+    const t = windowTracker();
+    return (_h, events) => {
+      for (const e of events) {
+        t.see(e);
+        if (e.kind !== 'state' || !t.w) continue;
+        const a = t.w.acks.get(prev(e.state));
+        if (!a || a.n !== t.w.cpus.length) return `state moved to ${e.state} after ${a?.n ?? 0} of ${t.w.cpus.length} acks of ${prev(e.state)}`;
+        if (a.failed) return `state moved to ${e.state} although a CPU failed ${prev(e.state)}`;
+      }
+      return null;
+    };
+  },
+};
+
+const I7: Invariant = {
+  id: 'I-7', claim: 'an update returns 0 with the new module running, or fails with the old module untouched, or fails with the module unusable (version -ENXIO); nothing in between',
+  source: 'spec §7 I-7 [LX-tdx]; DESIGN.md update contract',
+  create() {
+    let before: { module: TdxModule | null; lp: string } | null = null;
+    return (h, events) => {
+      for (const e of events) {
+        if (e.kind === 'update_begin') before = { module: h.seam.module, lp: h.tdx.lpInitialized.join() };
+        if (e.kind !== 'update_end' || !before) continue;
+        const ready = moduleReady(h);
+        if (e.ret === 0) {
+          if (!h.tdx.state.initialized || !ready) return 'the update returned 0 but the new module is not running';
+          if (!sameVersion(h.tdx.sysinfo.version, h.seam.module!.identity.version)) return 'the update returned 0 but version shows another module';
+        } else if (h.tdx.state.initialized) {
+          const untouched = ready && h.seam.module === before.module && h.tdx.lpInitialized.join() === before.lp;
+          if (!untouched) return 'the update failed, the kernel still calls the module initialized, but it is not the old module running untouched';
+        }
+      }
+      return null;
+    };
+  },
+};
+
+const I8: Invariant = {
+  id: 'I-8', claim: 'tdx_module_state and the LP flags are cleared exactly when TDH.SYS.SHUTDOWN succeeded',
+  source: 'tdx_module_shutdown; spec §7 I-8 [LX-tdx; T-v6/v7 p12]',
+  create: () => (h, events) => {
+    for (const e of events) {
+      if (e.kind !== 'update_work' || e.state !== 'SHUTDOWN') continue;
+      const s = h.tdx.state;
+      const cleared = !s.initialized && !s.sysinitDone;
+      const flags = h.platform.cpus.filter((c) => (h.rev.lpResetScope === 'possible' || c.online) && h.tdx.lpInitialized[c.id]);
+      if (e.ret === 0 && (!cleared || flags.length)) return `shutdown succeeded but ${cleared ? `cpu ${flags[0]!.id} is still marked LP-initialized` : 'the module state was not cleared'}`;
+      if (e.ret !== 0 && !s.initialized) return 'shutdown failed but the module state was cleared';
+    }
+    return null;
+  },
+};
+
+const I9: Invariant = {
+  id: 'I-9', claim: 'initialized implies the module the kernel talks to is SYS_READY and reachable',
+  source: 'spec §7 I-9 [LX-tdx]',
+  create: () => (h) => (h.tdx.state.initialized && !moduleReady(h)
+    ? `initialized but the module is ${h.seam.module ? h.seam.module.sysState : 'gone'}${h.seam.seamReady ? '' : ' and SEAM_READY is clear'}` : null),
+};
+
+const I10: Invariant = {
+  id: 'I-10', claim: 'while initialized and no update runs, the version the kernel reports is the running module\'s',
+  source: 'spec §7 I-10 [LX-host; T-v7 Sashiko]',
+  create() {
+    const t = windowTracker();
+    return (h, events) => {
+      for (const e of events) t.see(e);
+      if (t.w || !h.tdx.state.initialized || !h.seam.module) return null;
+      const v = h.tdx.sysinfo.version, m = h.seam.module.identity.version;
+      return sameVersion(v, m) ? null : `version reads ${v.major}.${v.minor}.${v.update} but ${m.major}.${m.minor}.${m.update} runs`;
+    };
+  },
+};
+
+const I15: Invariant = {
+  id: 'I-15', claim: 'the kernel never reads past the image and forwards only images that pass every v1 blob check',
+  source: 'spec §7 I-15, §3.2 v2 checks [T-v2 p11]; bug B13',
+  create: () => (h, events) => {
+    for (const e of events) {
+      if (e.kind === 'oob_read') return `the kernel read image byte ${e.offset} of a ${e.len}-byte image`;
+      if (e.kind === 'update_begin') {
+        const buf = h.tdxHost.fw?.buffer;
+        if (buf && !acceptableBlobV1(imageOf(h, buf))) return 'an image that fails the v1 checks reached P-SEAMLDR';
+      }
+    }
+    return null;
+  },
+};
+
+function imageOf(h: Host, buf: { pas: number[]; len: number }): Uint8Array {
+  const b = new Uint8Array(buf.len);
+  buf.pas.forEach((pa, i) => b.set(h.mem.page(pa)!.subarray(0, Math.min(PAGE_SIZE, buf.len - i * PAGE_SIZE)), i * PAGE_SIZE));
+  return b;
+}
+
+const I16: Invariant = {
+  id: 'I-16', claim: 'SEAMLDR_PARAMS: version 0, scenario UPDATE, the sigstruct page and the module pages in order, nothing past the list',
+  source: 'init_seamldr_params / populate_pa_list; spec §7 I-16 [LX-seamldr]',
+  create: () => (h, events) => {
+    for (const e of events) {
+      if (e.kind !== 'update_begin') continue;
+      const buf = h.tdxHost.fw?.buffer;
+      const p = h.mem.page(e.paramsPa);
+      if (!buf || !p) return 'no image or params at update start';
+      const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
+      const m = (buf.len - 2 * PAGE_SIZE) / PAGE_SIZE;
+      if (v.getUint32(0, true) !== 0 || v.getUint32(4, true) !== 1) return 'params version/scenario wrong';
+      if (Number(v.getBigUint64(8, true)) !== buf.pas[1]) return 'sigstruct_pa is not image page 1';
+      if (Number(v.getBigUint64(120, true)) !== m) return `num_module_pages ${v.getBigUint64(120, true)} != ${m}`;
+      for (let j = 0; j < 496; j++) {
+        const pa = Number(v.getBigUint64(128 + 8 * j, true));
+        if (pa !== (j < m ? buf.pas[2 + j] : 0)) return `module_pages_pa_list[${j}] is wrong`;
+      }
+    }
+    return null;
+  },
+};
+
+const NEXT: Record<string, string[]> = {
+  SYSINIT_PENDING: ['SYSINIT_DONE'],
+  SYSINIT_DONE: ['SYSCONFIG_DONE', 'SYS_READY'],
+  SYSCONFIG_DONE: ['SYS_READY'],
+  SYS_READY: ['SYS_SHUTDOWN'],
+  SYS_SHUTDOWN: [],
+};
+
+const I17: Invariant = {
+  id: 'I-17', claim: 'a module instance moves only PENDING->INIT_DONE->(CONFIG_DONE->)READY->SHUTDOWN; SHUTDOWN is final',
+  source: 'TDX module sys_state; spec §7 I-17 [TM]',
+  create() {
+    const seen = new WeakMap<TdxModule, string>();
+    return (h) => {
+      const mod = h.seam.module;
+      if (!mod) return null;
+      const was = seen.get(mod);
+      seen.set(mod, mod.sysState);
+      return was && was !== mod.sysState && !NEXT[was]!.includes(mod.sysState) ? `module went ${was} -> ${mod.sysState}` : null;
+    };
+  },
+};
+
+const I18: Invariant = {
+  id: 'I-18', claim: 'the handoff version is accepted by both modules: old.min <= hv <= old.module_hv (== with no_downgrade), new.min <= hv <= new.module_hv',
+  source: 'TDH.SYS.SHUTDOWN / TDH.SYS.UPDATE; spec §7 I-18 [TM]',
+  create() {
+    let hv: number | null = null;
+    return (h, events) => {
+      for (const e of events) {
+        if (e.kind !== 'seamcall' || e.status !== 0n) continue;
+        const id = h.seam.module?.identity;
+        if (e.leaf === TDH.SYS_SHUTDOWN) hv = Number(e.rcx);
+        if (!id || hv === null) continue;
+        if (e.leaf === TDH.SYS_SHUTDOWN && (hv < id.minUpdateHv || hv > id.moduleHv || (id.noDowngrade && hv !== id.moduleHv))) return `the old module accepted handoff version ${hv}`;
+        if (e.leaf === TDH.SYS_UPDATE && (hv < id.minUpdateHv || hv > id.moduleHv)) return `the new module imported handoff version ${hv}`;
+      }
+      return null;
+    };
+  },
+};
+
+interface TdSnapshot { hkid: number; launch: string; pages: Map<number, string> }
+
+function snapshotTds(h: Host, mod: TdxModule): Map<number, TdSnapshot> {
+  const m = new Map<number, TdSnapshot>();
+  for (const [pa, td] of mod.tds) {
+    const pages = new Map([...td.pages].map(([gpa, hpa]) => [gpa, Buffer.from(h.mem.page(hpa)!).toString('hex')]));
+    m.set(pa, { hkid: td.hkid, launch: `${td.launchSeamdbIndex}/${td.launchNonce}/${td.handoffVersion}`, pages });
+  }
+  return m;
+}
+
+const I19: Invariant = {
+  id: 'I-19', claim: 'a successful update keeps every TD: same HKID, same launch-time SEAMDB index, nonce and handoff version, same memory',
+  source: 'TDH.SYS.UPDATE handoff import; spec §7 I-19 [TM tdh_sys_update.c, tdh_mng_create.c]',
+  create() {
+    let before: Map<number, TdSnapshot> | null = null;
+    return (h, events) => {
+      for (const e of events) {
+        if (e.kind === 'update_begin') before = h.seam.module ? snapshotTds(h, h.seam.module) : null;
+        if (e.kind !== 'update_end' || e.ret !== 0 || !before) continue;
+        const after = h.seam.module ? snapshotTds(h, h.seam.module) : new Map<number, TdSnapshot>();
+        for (const [pa, td] of before) {
+          const a = after.get(pa);
+          if (!a) return `TD at ${pa.toString(16)} is gone after the update`;
+          if (a.hkid !== td.hkid || a.launch !== td.launch) return `TD at ${pa.toString(16)} changed its HKID or launch-time fields`;
+          for (const [gpa, hexs] of td.pages) if (a.pages.get(gpa) !== hexs) return `TD at ${pa.toString(16)} page ${gpa} changed across the update`;
+        }
+      }
+      return null;
+    };
+  },
+};
+
+const I20: Invariant = {
+  id: 'I-20', claim: 'no installed module has a lower SEAMSVN than the one installed before it',
+  source: 'P-SEAMLDR verify_manifest; spec §7 I-20 [SL]',
+  create: () => (h) => {
+    const db = h.seam.seamdb;
+    const i = db.findIndex((e, k) => k > 0 && e.seamsvn < db[k - 1]!.seamsvn);
+    return i > 0 ? `module ${i} was installed with SEAMSVN ${db[i]!.seamsvn} after ${db[i - 1]!.seamsvn}` : null;
+  },
+};
+
+const I21: Invariant = {
+  id: 'I-21', claim: 'num_remaining_updates drops by exactly 1 per installed module and never rises; at 0 nothing installs',
+  source: 'sysfs ABI num_remaining_updates; spec §7 I-21 [LX-abi]',
+  create() {
+    let slots = -1, installs = -1;
+    return (h) => {
+      const s = h.seam.pseamldr.numRemainingUpdates, n = h.seam.seamdb.length;
+      const bad = slots < 0 ? null
+        : n > installs && slots === 0 ? 'a module was installed with no update slots left'
+        : slots - s !== n - installs ? `num_remaining_updates went ${slots} -> ${s} over ${n - installs} installs` : null;
+      slots = s;
+      installs = n;
+      return bad;
+    };
+  },
+};
+
+const I22: Invariant = {
+  id: 'I-22', claim: 'each LP calls SEAMLDR.INSTALL once per session; the first call disables the old module; the install needs every platform LP',
+  source: 'P-SEAMLDR install session; spec §7 I-22 [SL]',
+  create() {
+    let callers = new Set<number>();
+    let installs = -1;
+    return (h, events) => {
+      for (const e of events) {
+        if (e.kind === 'update_begin') callers = new Set();
+        if (e.kind !== 'seamcall' || e.leaf !== P_SEAMLDR_INSTALL) continue;
+        if (e.status === SEAMLDR_EBADCALL) return `cpu ${e.cpu} called SEAMLDR.INSTALL twice in one session`;
+        callers.add(e.cpu);
+      }
+      const n = h.seam.seamdb.length;
+      const grew = installs >= 0 && n > installs;
+      installs = n;
+      if (grew && callers.size < h.platform.cpus.length) return `a module was installed after ${callers.size} of ${h.platform.cpus.length} LPs called`;
+      const session = h.seam.pseamldr.session;
+      if (session && session.lpsInUpdate > 0 && h.seam.seamReady) return 'an install session is open but the old module is still reachable';
+      return null;
+    };
+  },
+};
+
+const I23: Invariant = {
+  id: 'I-23', claim: 'at most one upload is in flight; status is idle exactly when none is',
+  source: 'fw_upload_start; spec §7 I-23 [LX-fwu]',
+  create: () => (h) => {
+    const workers = h.sched.tasks.filter((t) => t.name === 'fw_upload_worker' && !t.done).length;
+    if (workers > 1) return `${workers} uploads in flight`;
+    const fw = h.tdxHost.fw;
+    return fw && fw.progress !== 'idle' && workers === 0 ? `status is ${fw.progress} with no upload in flight` : null;
+  },
+};
+
+const I24: Invariant = {
+  id: 'I-24', claim: '`error` is empty iff the last upload\'s install returned 0, else transferring:firmware-invalid (or user-abort when cancelled)',
+  source: 'tdx-host write op mapping; spec §7 I-24 [LX-host; T-v2 p08]',
+  create() {
+    let ret: number | null = null;
+    return (_h, events) => {
+      for (const e of events) {
+        if (e.kind !== 'lin') continue;
+        if (e.op.name === 'fw_load') ret = null;
+        if (e.op.name === 'update') ret = e.result as number;
+        if (e.op.name !== 'fw_done') continue;
+        const want = ret === 0 ? '' : ret === -125 ? 'transferring:user-abort' : 'transferring:firmware-invalid';
+        if (ret === null || e.result !== want) return `error reads ${JSON.stringify(e.result)} after an install that returned ${ret ?? 'nothing'}`;
+      }
+      return null;
+    };
+  },
+};
+
+/** I-6 (termination) is checked by the runner: a run that stops making progress fails it. */
+export const TERMINATION = {
+  id: 'I-6', claim: 'for every interleaving the update loop ends on every CPU, whether it succeeds or fails',
+  source: 'spec §7 I-6 [LX-seamldr]; bug B4',
+} as const;
+
+export const INVARIANTS: readonly Invariant[] = [I1, I2, I3, I4, I5, I7, I8, I9, I10, I15, I16, I17, I18, I19, I20, I21, I22, I23, I24];

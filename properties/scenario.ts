@@ -1,0 +1,55 @@
+// A scenario is data: the host to boot, the commands, and the interleaving choices. It is
+// what the generators draw, what shrinks, and what the regression corpus stores.
+import type { ModuleIdentity } from '../impl/firmware/types.ts';
+import type { HostConfig } from '../impl/host.ts';
+import type { Revision } from '../impl/kernel/revision.ts';
+import type { HostSpec } from '../model/state.ts';
+import type { ModelParams } from '../model/types.ts';
+import type { Command } from './commands.ts';
+import { identityOf, moduleSpecOf } from './images.ts';
+import { parseVersion, PLATFORM_FMS } from './releases.ts';
+
+export interface HostData {
+  readonly nrCpus: number;
+  /** The boot module: a release of the platform's family, with its handoff versions. */
+  readonly boot: { readonly release: string; readonly moduleHv: number; readonly minUpdateHv: number; readonly noDowngrade: boolean };
+  readonly slots: number;
+  readonly debugUnlocked: boolean;
+}
+
+export interface Scenario {
+  readonly host: HostData;
+  readonly commands: readonly Command[];
+  /** Which runnable task steps next, at each point where more than one could (see harness/run.ts). */
+  readonly schedule: readonly number[];
+}
+
+function family(h: HostData): '1.5' | '2.0' {
+  return h.boot.release.startsWith('2.0') ? '2.0' : '1.5';
+}
+
+function bootIdentity(h: HostData): ModuleIdentity {
+  return identityOf({ ...h.boot, svnDelta: 0, debug: false });
+}
+
+export function hostConfig(h: HostData): HostConfig {
+  return {
+    nrCpus: h.nrCpus, cpuFms: PLATFORM_FMS[family(h)], boot: bootIdentity(h),
+    seamldrVersion: parseVersion(family(h) + '.00'), numRemainingUpdates: h.slots, debugUnlocked: h.debugUnlocked,
+  };
+}
+
+export function hostSpec(h: HostData): HostSpec {
+  const c = hostConfig(h);
+  return { ...c, boot: moduleSpecOf(c.boot) };
+}
+
+/** The model's parameters for a kernel revision (spec §2.7 switches that change outcomes). */
+export function modelParams(rev: Revision): ModelParams {
+  return {
+    cpuOnlinePrecheck: rev.cpuOnlinePrecheck,
+    slotsPrecheck: rev.slotsPrecheck,
+    entropyRetry: rev.seamldrEntropyRetry,
+    currentHandoffHv: rev.handoffHvSource === 'read-fresh' || rev.refreshScope === 'version+handoff',
+  };
+}
