@@ -47,6 +47,8 @@ export interface RunResult {
   readonly records: readonly StepRecord[];
   readonly host: Host;
   readonly model: ModelState;
+  /** What this run reached, for the coverage table: commands, outcomes, overlaps. */
+  readonly labels: ReadonlySet<string>;
 }
 
 /** Livelock bound: steps without any trace event, lin or finished task, per task that could run. */
@@ -59,6 +61,7 @@ class Run {
   readonly checks = INVARIANTS.map((i) => ({ id: i.id, check: i.create() }));
   readonly lastRun = new Map<Task, number>();
   readonly records: StepRecord[] = [];
+  readonly labels = new Set<string>();
   pendingFault: FaultPlan | null = null;
   nextTd = 1;
   cmd = 0;
@@ -97,6 +100,10 @@ class Run {
     const c = this.s.commands[this.cmd++]!;
     const body = this.h.tdxHost.fw || !needsFw(c.kind) ? issue(this.env(), c) : null;
     if (body) spawn(this.h.sched, `cmd${this.cmd}:${c.kind}`, 0, body);
+    this.labels.add(`command ${c.kind}`);
+    if (c.kind === 'upload' && c.fault) this.labels.add(`fault ${c.fault.kind === 'leaf' ? c.fault.leaf : c.fault.kind}`);
+    if (c.kind === 'upload' && c.image.corruption) this.labels.add(`image ${c.image.corruption.kind}`);
+    if (this.h.sched.tasks.some((t) => t.name === 'fw_upload_worker')) this.labels.add(`${c.kind} during an upload`);
     if (this.o.record) this.records.push({ step: this.step, task: `cmd${this.cmd}`, cpu: -1, command: describe(c), events: [] });
     return null;
   }
@@ -110,6 +117,7 @@ class Run {
       this.h.trace.push({ kind: 'lin', task: t.name, op: y.op, result: y.result });
       const p = applyLin(this.m, y.op, y.result);
       lin = { op: y.op.name, result: showResult(y.result), predicted: showResult(p.predicted) };
+      this.label(y.op.name, p.predicted);
       if (!p.ok) violation = { id: 'result', message: `${y.op.name} returned ${lin.result}; the model says ${lin.predicted}`, step: this.step };
     }
     const events = this.h.trace.slice(this.seen);
@@ -118,6 +126,14 @@ class Run {
     if (this.o.record) this.records.push({ step: this.step, task: t.name, cpu: t.cpu, label: label(y), lin, events });
     this.stall = events.length || y === null ? 0 : this.stall + 1;
     return violation ?? this.checkInvariants(events) ?? (y?.kind === 'lin' ? this.checkRefinement() : null);
+  }
+
+  label(op: string, predicted: unknown): void {
+    if (op !== 'update') return;
+    const u = predicted as { outcome: string; because: string };
+    this.labels.add(`update ${u.outcome}: ${u.because.replace(/[0-9]+/g, 'N')}`);
+    if (u.outcome === 'applied' && [...this.m.tds.values()].some((td) => td.alive)) this.labels.add('update applied with live TDs');
+    if (this.m.tds.size && [...this.h.kvm.tds.keys()].some((id) => this.m.tds.get(id)?.phase === 'building')) this.labels.add('update during a TD build');
   }
 
   /** The upload's fault is armed only while its update runs: the firmware it targets runs only then. */
@@ -172,6 +188,13 @@ function label(y: Yield | null): string | undefined {
 export function runScenario(s: Scenario, o: RunOptions): RunResult {
   const r = new Run(s, o);
   let v: Violation | 'done' | null = null;
-  while (v === null) v = r.next();
-  return { violation: v === 'done' ? null : v, steps: r.step, commandsIssued: r.cmd, records: r.records, host: r.h, model: r.m };
+  while (v === null) {
+    try {
+      v = r.next();
+    } catch (e) {
+      // An exception from the emulation is a failure of the scenario, reported like any other.
+      v = { id: 'crash', message: `the emulation threw: ${e instanceof Error ? e.message : String(e)}`, step: r.step };
+    }
+  }
+  return { violation: v === 'done' ? null : v, steps: r.step, commandsIssued: r.cmd, records: r.records, host: r.h, model: r.m, labels: r.labels };
 }

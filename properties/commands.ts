@@ -103,14 +103,15 @@ export function issue(env: IssueEnv, c: Command): TaskBody | null {
 
 function issueTdOp(env: IssueEnv, c: Extract<Command, { td: number }>): TaskBody | null {
   const { h, model } = env;
-  const td = pickTd(model, c.td);
-  if (td === null || !h.kvm.tds.has(td)) return null;
+  const id = pickTd(model, c.td);
+  const td = id === null ? undefined : h.kvm.tds.get(id);
+  if (id === null || td === undefined) return null;
   const cpu = cpuOf(h, c.cpu);
   switch (c.kind) {
-    case 'td_add_page': return kvmTdAddPage(h, cpu, td, model.tds.get(td)!.pages.size, pageContent(c.fill));
+    case 'td_add_page': return kvmTdAddPage(h, cpu, td, model.tds.get(id)!.pages.size, pageContent(c.fill));
     case 'td_finalize': return kvmTdFinalize(h, cpu, td);
     case 'td_run': {
-      const n = model.tds.get(td)!.pages.size;
+      const n = model.tds.get(id)!.pages.size;
       const writes = n === 0 ? [] : c.stores.map((s) => ({ gpa: s.page % n, offset: s.offset, value: s.value }));
       return kvmTdRun(h, cpu, td, writes);
     }

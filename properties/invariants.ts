@@ -172,16 +172,21 @@ const I7: Invariant = {
 const I8: Invariant = {
   id: 'I-8', claim: 'tdx_module_state and the LP flags are cleared exactly when TDH.SYS.SHUTDOWN succeeded',
   source: 'tdx_module_shutdown; spec §7 I-8 [LX-tdx; T-v6/v7 p12]',
-  create: () => (h, events) => {
-    for (const e of events) {
-      if (e.kind !== 'update_work' || e.state !== 'SHUTDOWN') continue;
-      const s = h.tdx.state;
-      const cleared = !s.initialized && !s.sysinitDone;
-      const flags = h.platform.cpus.filter((c) => (h.rev.lpResetScope === 'possible' || c.online) && h.tdx.lpInitialized[c.id]);
-      if (e.ret === 0 && (!cleared || flags.length)) return `shutdown succeeded but ${cleared ? `cpu ${flags[0]!.id} is still marked LP-initialized` : 'the module state was not cleared'}`;
-      if (e.ret !== 0 && !s.initialized) return 'shutdown failed but the module state was cleared';
-    }
-    return null;
+  create() {
+    let before = '';
+    const kernelState = (h: Host) => JSON.stringify([h.tdx.state, h.tdx.lpInitialized]);
+    return (h, events) => {
+      for (const e of events) {
+        if (e.kind === 'update_begin') before = kernelState(h);
+        if (e.kind !== 'update_work' || e.state !== 'SHUTDOWN') continue;
+        const s = h.tdx.state;
+        const cleared = !s.initialized && !s.sysinitDone;
+        const flags = h.platform.cpus.filter((c) => (h.rev.lpResetScope === 'possible' || c.online) && h.tdx.lpInitialized[c.id]);
+        if (e.ret === 0 && (!cleared || flags.length)) return `shutdown succeeded but ${cleared ? `cpu ${flags[0]!.id} is still marked LP-initialized` : 'the module state was not cleared'}`;
+        if (e.ret !== 0 && kernelState(h) !== before) return 'shutdown failed but the kernel changed its module state or LP flags';
+      }
+      return null;
+    };
   },
 };
 
@@ -379,11 +384,18 @@ const I22: Invariant = {
 const I23: Invariant = {
   id: 'I-23', claim: 'at most one upload is in flight; status is idle exactly when none is',
   source: 'fw_upload_start; spec §7 I-23 [LX-fwu]',
-  create: () => (h) => {
-    const workers = h.sched.tasks.filter((t) => t.name === 'fw_upload_worker' && !t.done).length;
-    if (workers > 1) return `${workers} uploads in flight`;
-    const fw = h.tdxHost.fw;
-    return fw && fw.progress !== 'idle' && workers === 0 ? `status is ${fw.progress} with no upload in flight` : null;
+  create() {
+    let inFlight = 0;
+    return (h, events) => {
+      for (const e of events) {
+        if (e.kind === 'lin' && e.op.name === 'fw_load' && e.result === 'started') inFlight++;
+        if (e.kind === 'lin' && e.op.name === 'fw_done') inFlight--;
+        if (inFlight > 1) return `${inFlight} uploads in flight`;
+      }
+      const fw = h.tdxHost.fw;
+      if (fw && (fw.progress !== 'idle') !== (inFlight === 1)) return `status is ${fw.progress} with ${inFlight} uploads in flight`;
+      return null;
+    };
   },
 };
 
@@ -395,7 +407,7 @@ const I24: Invariant = {
     return (_h, events) => {
       for (const e of events) {
         if (e.kind !== 'lin') continue;
-        if (e.op.name === 'fw_load') ret = null;
+        if (e.op.name === 'fw_load' && e.result === 'started') ret = null;
         if (e.op.name === 'update') ret = e.result as number;
         if (e.op.name !== 'fw_done') continue;
         const want = ret === 0 ? '' : ret === -125 ? 'transferring:user-abort' : 'transferring:firmware-invalid';

@@ -128,8 +128,11 @@ export function refinementDiff(h: Host, m: ModelState): Difference[] {
   const fw = h.tdxHost.fw;
   if (fw) {
     cmp('upload busy', fw.progress !== 'idle', m.upload.busy);
-    if (!m.upload.busy) cmp('upload error', JSON.stringify(fw.errCode === 'none' ? '' : `${fw.errProgress}:${fw.errCode}`), JSON.stringify(m.upload.error));
-    cmp('remaining_size', fw.remainingSize, m.upload.remainingSize);
+    // error and remaining_size are what a finished upload tells; in flight they are progress.
+    if (!m.upload.busy) {
+      cmp('upload error', JSON.stringify(fw.errCode === 'none' ? '' : `${fw.errProgress}:${fw.errCode}`), JSON.stringify(m.upload.error));
+      cmp('remaining_size', fw.remainingSize, m.upload.remainingSize);
+    }
   }
   cmp('tds', [...h.kvm.tds.keys()].sort().join(','), [...m.tds.keys()].sort().join(','));
   for (const [id, mtd] of m.tds) {

@@ -2,6 +2,8 @@
 // between SEAMCALLs, so an update can land in the middle of a TD build (spec §3.7).
 // Mirrors: torvalds/linux arch/x86/kvm/vmx/tdx.c (tdx_td_init, tdx_gmem_post_populate,
 // tdx_td_finalize, tdx_vcpu_run, tdx_mmu_release_hkid) at the level of SEAMCALLs issued.
+// An ioctl holds its VM (the fd's reference), so it acts on the TD it was called for even if
+// the VM is being destroyed concurrently.
 import { TDH } from '../firmware/abi.ts';
 import type { GuestWrite, SeamcallArgs } from '../firmware/seam.ts';
 import { seamcall } from '../kernel/seamcall.ts';
@@ -25,10 +27,15 @@ export function createKvm(): Kvm {
   return { tds: new Map(), nextHkid: 16 };
 }
 
+/** The task migrates to CPU 0 if its CPU went offline between SEAMCALLs. */
+function onlineOr0(h: Host, cpu: number): number {
+  return h.platform.cpus[cpu]!.online ? cpu : 0;
+}
+
 /** One SEAMCALL for a TD, as a step and a linearization point; a failure is KVM_BUG_ON. */
 function* tdSeamcall(h: Host, cpu: number, td: KvmTd, op: string, leaf: bigint, args: SeamcallArgs, extra: Record<string, unknown> = {}): Generator<Yield, boolean, void> {
   // After KVM_BUG_ON, KVM issues no more SEAMCALLs for the TD.
-  const status = td.bugged ? -1n : seamcall(h, cpu, leaf, args).status;
+  const status = td.bugged ? -1n : seamcall(h, onlineOr0(h, cpu), leaf, args).status;
   if (status !== 0n) td.bugged = true;
   yield { kind: 'lin', op: { name: op, args: { td: td.id, ...extra } }, result: status === 0n };
   return status === 0n;
@@ -45,8 +52,7 @@ export function* kvmTdInitVm(h: Host, cpu: number, id: number): Generator<Yield,
 }
 
 /** KVM_TDX_INIT_MEM_REGION with MEASURE: TDH.MEM.PAGE.ADD then TDH.MR.EXTEND. */
-export function* kvmTdAddPage(h: Host, cpu: number, id: number, gpa: number, content: Uint8Array): Generator<Yield, void, void> {
-  const td = h.kvm.tds.get(id)!;
+export function* kvmTdAddPage(h: Host, cpu: number, td: KvmTd, gpa: number, content: Uint8Array): Generator<Yield, void, void> {
   const [target, source] = h.mem.allocPages(2) as [number, number];
   h.mem.page(source)!.set(content);
   const args = { rcx: BigInt(gpa), rdx: BigInt(td.tdrPa), r8: BigInt(target), r9: BigInt(source) };
@@ -57,20 +63,18 @@ export function* kvmTdAddPage(h: Host, cpu: number, id: number, gpa: number, con
 }
 
 /** KVM_TDX_FINALIZE_VM: TDH.MR.FINALIZE. */
-export function* kvmTdFinalize(h: Host, cpu: number, id: number): Generator<Yield, void, void> {
-  const td = h.kvm.tds.get(id)!;
+export function* kvmTdFinalize(h: Host, cpu: number, td: KvmTd): Generator<Yield, void, void> {
   yield* tdSeamcall(h, cpu, td, 'td_finalize', TDH.MR_FINALIZE, { rcx: BigInt(td.tdrPa) });
 }
 
 /** KVM_RUN: TDH.VP.ENTER; the guest does the given stores to its private memory. */
-export function* kvmTdRun(h: Host, cpu: number, id: number, writes: GuestWrite[]): Generator<Yield, void, void> {
-  const td = h.kvm.tds.get(id)!;
+export function* kvmTdRun(h: Host, cpu: number, td: KvmTd, writes: GuestWrite[]): Generator<Yield, void, void> {
   yield* tdSeamcall(h, cpu, td, 'td_run', TDH.VP_ENTER, { rcx: BigInt(td.tdrPa), writes }, { writes });
 }
 
-/** VM destruction: TDH.MNG.KEY.FREEID, then KVM forgets the TD. */
-export function* kvmTdTeardown(h: Host, cpu: number, id: number): Generator<Yield, void, void> {
-  const td = h.kvm.tds.get(id)!;
-  yield* tdSeamcall(h, cpu, td, 'td_teardown', TDH.MNG_KEY_FREEID, { rcx: BigInt(td.tdrPa) });
-  h.kvm.tds.delete(id);
+/** VM destruction: TDH.MNG.KEY.FREEID; KVM forgets the TD whether or not it succeeded. */
+export function* kvmTdTeardown(h: Host, cpu: number, td: KvmTd): Generator<Yield, void, void> {
+  const status = td.bugged ? -1n : seamcall(h, onlineOr0(h, cpu), TDH.MNG_KEY_FREEID, { rcx: BigInt(td.tdrPa) }).status;
+  h.kvm.tds.delete(td.id);
+  yield { kind: 'lin', op: { name: 'td_teardown', args: { td: td.id } }, result: status === 0n };
 }
