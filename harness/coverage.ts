@@ -6,7 +6,7 @@ import { COMMAND_KINDS } from '../properties/commands.ts';
 export const REQUIRED_LABELS: readonly string[] = [
   ...COMMAND_KINDS.map((k) => `command ${k}`),
   ...['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE', 'install', 'no_entropy'].map((f) => `fault ${f}`),
-  ...['truncate', 'bad_checksum', 'bad_magic', 'bad_version', 'bad_length', 'reserved_nonzero', 'sig_size',
+  ...['truncate', 'short_blob', 'bad_checksum', 'bad_magic', 'bad_version', 'bad_length', 'reserved_nonzero', 'sig_size',
     'module_unaligned', 'module_too_big', 'sigstruct_bitflip', 'module_bitflip', 'rogue_key'].map((c) => `image ${c}`),
   'update applied: the new module runs', 'update applied with live TDs', 'update during a TD build',
   'cancel during an upload', 'cpu_offline during an upload', 'td_add_page during an upload', 'upload during an upload',

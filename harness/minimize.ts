@@ -18,7 +18,7 @@ const dropCommand: Candidates = (s) => s.commands.length <= 1 ? [] : s.commands.
 const dropSchedule: Candidates = (s) => [
   ...(s.schedule.length ? [{ ...s, schedule: [] }] : []),
   ...s.schedule.map((_, i) => ({ ...s, schedule: without(s.schedule, s.schedule.length - 1 - i) })),
-  ...s.schedule.flatMap((c, i) => (c > 0 ? [{ ...s, schedule: replace(s.schedule, i, 0) }, { ...s, schedule: replace(s.schedule, i, c - 1) }] : [])),
+  ...s.schedule.flatMap((c, i) => [...new Set([0, 1, 2, c - 1])].filter((x) => x >= 0 && x < c).map((x) => ({ ...s, schedule: replace(s.schedule, i, x) }))),
 ];
 
 const simplerHost: Candidates = (s) => {
@@ -33,9 +33,9 @@ const simplerHost: Candidates = (s) => {
 };
 
 /** Smaller variants of one command, most drastic first. */
-function simplerCommand(c: Command): Command[] {
+function simplerCommand(c: Command, nrCpus: number): Command[] {
   const out: Command[] = [];
-  if ('cpu' in c && c.cpu !== 0) out.push({ ...c, cpu: 0 });
+  if ('cpu' in c && c.cpu) out.push({ ...c, cpu: 0 }, { ...c, cpu: c.cpu % nrCpus });
   if ('td' in c && c.td !== 0) out.push({ ...c, td: 0 });
   if (c.kind === 'td_add_page' && c.fill !== 0) out.push({ ...c, fill: 0 });
   if (c.kind === 'td_run' && c.stores.length) out.push({ ...c, stores: [] });
@@ -56,7 +56,7 @@ function simplerCommand(c: Command): Command[] {
   return out;
 }
 
-const simplerCommands: Candidates = (s) => s.commands.flatMap((c, i) => simplerCommand(c).map((x) => ({ ...s, commands: replace(s.commands, i, x) })));
+const simplerCommands: Candidates = (s) => s.commands.flatMap((c, i) => simplerCommand(c, s.host.nrCpus).filter((x) => JSON.stringify(x) !== JSON.stringify(c)).map((x) => ({ ...s, commands: replace(s.commands, i, x) })));
 
 const PASSES: readonly Candidates[] = [dropCommand, simplerHost, dropSchedule, simplerCommands];
 

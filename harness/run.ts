@@ -99,7 +99,7 @@ class Run {
   issueNext(): Violation | null {
     const c = this.s.commands[this.cmd++]!;
     const body = this.h.tdxHost.fw || !needsFw(c.kind) ? issue(this.env(), c) : null;
-    if (body) spawn(this.h.sched, `cmd${this.cmd}:${c.kind}`, 0, body);
+    if (body) spawn(this.h.sched, `cmd${this.cmd}:${c.kind}`, c.kind === 'read_seamldr' ? (c.cpu ?? 0) % this.h.platform.cpus.length : 0, body);
     this.labels.add(`command ${c.kind}`);
     if (c.kind === 'upload' && c.fault) this.labels.add(`fault ${c.fault.kind === 'leaf' ? c.fault.leaf : c.fault.kind}`);
     if (c.kind === 'upload' && c.image.corruption) this.labels.add(`image ${c.image.corruption.kind}`);
@@ -125,7 +125,7 @@ class Run {
     this.armFaults(events);
     if (this.o.record) this.records.push({ step: this.step, task: t.name, cpu: t.cpu, label: label(y), lin, events });
     this.stall = events.length || y === null ? 0 : this.stall + 1;
-    return violation ?? this.checkInvariants(events) ?? (y?.kind === 'lin' ? this.checkRefinement() : null);
+    return this.checkInvariants(events) ?? violation ?? (y?.kind === 'lin' ? this.checkRefinement() : null);
   }
 
   label(op: string, predicted: unknown): void {

@@ -37,6 +37,11 @@ export const SEEDED_BUGS = [
     claim: 'image header fields are read before checking that the image is at least a header long',
   },
   {
+    name: 'seamldr-info-unlocked', catalogId: 'B21', layer: 'impl/kernel/seamcall.ts',
+    source: 'v2/v3; [T-v3 #87, #107, #109]',
+    claim: 'seamldr_lock is taken only around SEAMLDR.INSTALL, so two SEAMLDR.INFO callers on two CPUs collide',
+  },
+  {
     name: 'sticky-cancel', catalogId: 'B20', layer: 'impl/kernel/tdx_host.ts',
     source: 'v2; Binbin [T-v2 #79, #83]',
     claim: 'a cancel written while idle leaves cancel_request set, so the next upload is refused as user-abort',

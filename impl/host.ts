@@ -5,7 +5,7 @@ import type { ModuleIdentity, Version } from './firmware/types.ts';
 import { createPlatform, type Platform } from './platform/cpu.ts';
 import { PhysMem } from './platform/memory.ts';
 import type { Bugs } from './faults.ts';
-import { createSched, type LinOp, type Sched } from './kernel/sched.ts';
+import { createSched, type LinOp, type Sched, type Task } from './kernel/sched.ts';
 import type { Revision } from './kernel/revision.ts';
 import type { UpdateState } from './kernel/seamldr.ts';
 import { tdxEnable, type Tdx } from './kernel/tdx.ts';
@@ -43,6 +43,8 @@ export interface Host {
   tdx: Tdx;
   tdxHost: TdxHost;
   kvm: Kvm;
+  /** seamldr_lock, the raw spinlock around P-SEAMLDR calls: the task holding it. */
+  seamldrLock: Task | null;
   readonly trace: TraceEvent[];
   /** The kernel log (pr_err, WARN). */
   readonly log: string[];
@@ -65,6 +67,7 @@ export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
     },
     tdxHost: { cancelRequest: false, fw: null },
     kvm: createKvm(),
+    seamldrLock: null,
     trace: [],
     log: [],
   };

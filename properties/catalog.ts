@@ -55,7 +55,7 @@ export const PROPERTIES: readonly Property[] = [
     source: 'spec §3.6, §3.7, §7 I-1 to I-6, I-23',
     gen: {
       cpus: [2, 8], maxCommands: 24, maxSchedule: 120, faultRate: 0.3, corruptRate: 0.1,
-      weights: { upload: 4, cancel: 2, read_error: 2, read_version: 1, cpu_offline: 2, cpu_online: 2, td_create: 1, td_add_page: 2, td_finalize: 1, td_run: 1 },
+      weights: { upload: 4, cancel: 2, read_error: 2, read_version: 1, read_seamldr: 2, cpu_offline: 2, cpu_online: 2, td_create: 1, td_add_page: 2, td_finalize: 1, td_run: 1 },
     },
   },
 ];

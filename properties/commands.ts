@@ -18,7 +18,7 @@ export type Command =
   | { readonly kind: 'cancel' }
   | { readonly kind: 'read_error' }
   | { readonly kind: 'read_version' }
-  | { readonly kind: 'read_seamldr'; readonly attr: 'version' | 'num_remaining_updates' }
+  | { readonly kind: 'read_seamldr'; readonly attr: 'version' | 'num_remaining_updates'; readonly cpu?: number }
   | { readonly kind: 'cpu_offline'; readonly cpu: number }
   | { readonly kind: 'cpu_online'; readonly cpu: number }
   | { readonly kind: 'td_create'; readonly cpu: number }
@@ -46,6 +46,12 @@ export interface IssueEnv {
 /** A userspace action that takes effect in one step: a sysfs read or write. */
 function* once(name: string, args: Record<string, unknown>, act: () => unknown): Generator<Yield, void, void> {
   yield { kind: 'lin', op: { name, args }, result: act() };
+}
+
+/** A sysfs read of a P-SEAMLDR attribute: a SEAMLDR.INFO on the reader's CPU. */
+function* readSeamldr(h: Host, cpu: number, attr: 'version' | 'num_remaining_updates'): Generator<Yield, void, void> {
+  const r = yield* seamldrAttrShow(h, cpu, attr);
+  yield { kind: 'lin', op: { name: 'read_seamldr', args: { attr } }, result: r };
 }
 
 /** A page of guest data: deterministic bytes from a fill value (what userspace hands KVM). */
@@ -93,7 +99,7 @@ export function issue(env: IssueEnv, c: Command): TaskBody | null {
     case 'cancel': return once('cancel', {}, () => fwCancel(h, h.tdxHost.fw!, '1'));
     case 'read_error': return once('read_error', {}, () => fwError(h.tdxHost.fw!));
     case 'read_version': return once('read_version', {}, () => versionShow(h));
-    case 'read_seamldr': return once('read_seamldr', { attr: c.attr }, () => seamldrAttrShow(h, 0, c.attr));
+    case 'read_seamldr': return readSeamldr(h, cpuOf(h, c.cpu ?? 0), c.attr);
     case 'cpu_offline': return cpuDown(h, cpuOf(h, c.cpu));
     case 'cpu_online': return cpuUp(h, cpuOf(h, c.cpu));
     case 'td_create': return kvmTdInitVm(h, cpuOf(h, c.cpu), env.newTdId());
@@ -131,7 +137,7 @@ function faultString(f: FaultPlan): string {
 export function describe(c: Command): string {
   switch (c.kind) {
     case 'upload': return `upload(${describeImage(c.image)}${c.fault ? `; fault: ${faultString(c.fault)}` : ''})`;
-    case 'read_seamldr': return `read(seamldr/${c.attr})`;
+    case 'read_seamldr': return `read(seamldr/${c.attr}, cpu ${c.cpu ?? 0})`;
     case 'cpu_offline': case 'cpu_online': return `${c.kind === 'cpu_offline' ? 'offline' : 'online'}(cpu ${c.cpu})`;
     case 'td_create': return `td_create(cpu ${c.cpu})`;
     case 'td_add_page': return `td_add_page(td #${c.td}, fill ${c.fill}, cpu ${c.cpu})`;

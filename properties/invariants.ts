@@ -211,6 +211,41 @@ const I10: Invariant = {
   },
 };
 
+const I11: Invariant = {
+  id: 'I-11', claim: 'the kernel\'s cached features keep their boot-time values: an update refreshes only the version (and, in v2, the handoff version)',
+  source: 'tdx_module_run_update / v2 post-update copy; spec §7 I-11 [LX-tdx; T-v10 p21; T-v2 p20]',
+  create() {
+    let boot: bigint | null = null;
+    return (h) => {
+      boot ??= h.tdx.sysinfo.features0;
+      return h.tdx.sysinfo.features0 === boot ? null : `features0 changed from 0x${boot.toString(16)} to 0x${h.tdx.sysinfo.features0.toString(16)}`;
+    };
+  },
+};
+
+const I12: Invariant = {
+  id: 'I-12', claim: 'TDH.SYS.SHUTDOWN of a module the kernel knows to run is asked for that module\'s own MODULE_HV',
+  source: 'tdx_module_shutdown; spec §7 I-12 [LX-tdx]; bug B9',
+  create: () => (h, events) => {
+    for (const e of events) {
+      // After a lost update the kernel knows no running module; there is no "own" version then.
+      if (e.kind !== 'seamcall' || e.leaf !== TDH.SYS_SHUTDOWN || (e.status !== 0n && !h.tdx.state.initialized)) continue;
+      const mod = h.seam.module;
+      if (mod && e.rcx !== BigInt(mod.identity.moduleHv)) return `shutdown asked for handoff version ${e.rcx}, the module's is ${mod.identity.moduleHv}`;
+    }
+    return null;
+  },
+};
+
+const I13: Invariant = {
+  id: 'I-13', claim: 'at most one CPU is inside P-SEAMLDR at any time: no P-SEAMLDR call is turned away because another LP is inside',
+  source: 'seamldr_lock around every P-SEAMLDR call; spec §7 I-13 [LX-seamldr; T-v3 #107]; bug B21',
+  create: () => (h) => {
+    const n = h.seam.pseamldr.rejectedEntries;
+    return n ? `${n} P-SEAMLDR call(s) got VMfailInvalid because another CPU was inside` : null;
+  },
+};
+
 const I15: Invariant = {
   id: 'I-15', claim: 'the kernel never reads past the image and forwards only images that pass every v1 blob check',
   source: 'spec §7 I-15, §3.2 v2 checks [T-v2 p11]; bug B13',
@@ -424,4 +459,4 @@ export const TERMINATION = {
   source: 'spec §7 I-6 [LX-seamldr]; bug B4',
 } as const;
 
-export const INVARIANTS: readonly Invariant[] = [I1, I2, I3, I4, I5, I7, I8, I9, I10, I15, I16, I17, I18, I19, I20, I21, I22, I23, I24];
+export const INVARIANTS: readonly Invariant[] = [I1, I2, I3, I4, I5, I7, I8, I9, I10, I11, I12, I13, I15, I16, I17, I18, I19, I20, I21, I22, I23, I24];

@@ -164,6 +164,7 @@ export function buildBlobV1(id: ModuleIdentity, keyPem = INTEL_TEST_KEY_PEM): Ui
 /** Ways to break a blob; each targets one check and leaves everything else consistent. */
 export type ImageCorruption =
   | { kind: 'truncate'; length: number }
+  | { kind: 'short_blob'; length: number }
   | { kind: 'bad_checksum' }
   | { kind: 'bad_magic' }
   | { kind: 'bad_version' }
@@ -204,6 +205,16 @@ export function corruptBlobV1(blob: Uint8Array, c: ImageCorruption): Uint8Array 
     case 'truncate':
       // Defeats the size checks (and exposes a kernel that reads the header first, bug B7).
       return b.slice(0, Math.max(0, Math.min(c.length, b.length)));
+    case 'short_blob': {
+      // A file shorter than the header that is otherwise self-consistent (length field and
+      // checksum match): only the "at least a header" check stops it; a kernel that reads the
+      // header first reads past the end (bug B13, "userspace writes a 100-byte file").
+      const n = Math.max(BLOB_V1.OFF_RESERVED0, Math.min(c.length, BLOB_V1.HEADER_SIZE - 2) & ~1);
+      const short = b.slice(0, n);
+      view(short).setUint32(BLOB_V1.OFF_LENGTH, n, true);
+      fixChecksumV1(short);
+      return short;
+    }
     case 'bad_checksum':
       // Defeats the v1 checksum check only; the sum becomes 1.
       v.setUint16(BLOB_V1.OFF_CHECKSUM, (v.getUint16(BLOB_V1.OFF_CHECKSUM, true) + 1) & 0xffff, true);

@@ -43,10 +43,14 @@ export interface PSeamldr {
   session: InstallSession | null;
   /** INTEL_SIGNER_KEY_HASH: SHA-384 of the only modulus allowed to sign modules. */
   readonly intelKeyHash: string;
+  /** The LP executing in P-SEAMLDR; hardware admits one at a time (spec §1 item 6, [T-v3 #107]). */
+  insideCpu: number | null;
+  /** SEAMCALLs refused with VMfailInvalid because another LP was inside. */
+  rejectedEntries: number;
 }
 
 export function createPseamldr(version: Version, numRemainingUpdates: number, debugUnlocked: boolean): PSeamldr {
-  return { version, numRemainingUpdates, debugUnlocked, currentSeamSvn: 0, session: null, intelKeyHash: INTEL_KEY_HASH };
+  return { version, numRemainingUpdates, debugUnlocked, currentSeamSvn: 0, session: null, intelKeyHash: INTEL_KEY_HASH, insideCpu: null, rejectedEntries: 0 };
 }
 
 export interface SeamldrInfo { version: Version; numRemainingUpdates: number; seamReady: boolean; seamDebug: boolean }

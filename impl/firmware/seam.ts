@@ -54,6 +54,25 @@ export function createSeam(platform: Platform, mem: PhysMem, cfg: SeamConfig): S
   return seam;
 }
 
+/**
+ * A SEAMCALL into P-SEAMLDR as two halves, so that two CPUs can be in it at once as on real
+ * hardware: entering while another LP is inside fails with VMfailInvalid (spec §1 item 6).
+ */
+export function pseamldrEnter(seam: Seam, cpu: number): boolean {
+  if (seam.pseamldr.insideCpu !== null) {
+    seam.pseamldr.rejectedEntries++;
+    return false;
+  }
+  seam.pseamldr.insideCpu = cpu;
+  return true;
+}
+
+export function pseamldrExit(seam: Seam, cpu: number, leaf: bigint, args: SeamcallArgs = {}): SeamcallResult {
+  const r = pseamldrCall(seam, cpu, leaf, args);
+  seam.pseamldr.insideCpu = null;
+  return r;
+}
+
 /** The SEAMCALL instruction executed on `cpu` with RAX = leaf. */
 export function seamcall(seam: Seam, cpu: number, leaf: bigint, args: SeamcallArgs = {}): SeamcallResult {
   if ((leaf >> 63n) & 1n) return pseamldrCall(seam, cpu, leaf, args);

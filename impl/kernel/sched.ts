@@ -56,6 +56,8 @@ export function spawn(s: Sched, name: string, cpu: number, body: TaskBody, stopp
 
 export function runnable(s: Sched, t: Task): boolean {
   if (t.done || (t.waitUntil !== null && !t.waitUntil())) return false;
+  // A task with preemption disabled holds its CPU: nothing else runs there until it is done.
+  if (t.preempt === 0 && s.tasks.some((o) => o !== t && o.cpu === t.cpu && o.preempt > 0 && !o.done)) return false;
   if (s.stopMachine === 'running') return t.stopper;
   if (s.stopMachine === 'returning') return t === s.stopCaller;
   if (s.stopMachine === 'waiting') return t.preempt > 0;

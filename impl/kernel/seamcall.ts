@@ -1,7 +1,8 @@
 // SEAMCALL wrappers and the status -> errno mapping.
 // Mirrors: torvalds/linux arch/x86/virt/vmx/tdx/seamcall_internal.h @ 0eaed89c (spec §5.3).
-import { seamcall as seamcallInsn, type SeamcallArgs } from '../firmware/seam.ts';
-import { TDX_RND_NO_ENTROPY, TDX_SEAMCALL_VMFAILINVALID, TDX_STATUS_MASK, type SeamcallResult } from '../firmware/abi.ts';
+import { pseamldrEnter, pseamldrExit, seamcall as seamcallInsn, type SeamcallArgs } from '../firmware/seam.ts';
+import { P_SEAMLDR_INSTALL, TDX_RND_NO_ENTROPY, TDX_SEAMCALL_VMFAILINVALID, TDX_STATUS_MASK, type SeamcallResult } from '../firmware/abi.ts';
+import type { Yield } from './sched.ts';
 import { EIO, ENODEV } from './errno.ts';
 import type { Host } from '../host.ts';
 
@@ -37,4 +38,30 @@ export function seamcallPrerr(h: Host, cpu: number, leaf: bigint, args?: Seamcal
     h.log.push(`SEAMCALL (0x${leaf.toString(16)}) failed: 0x${r.status.toString(16)}`);
   }
   return statusToErrno(r.status);
+}
+
+/**
+ * seamldr_call(): a SEAMCALL into P-SEAMLDR under seamldr_lock, a raw spinlock, so no two CPUs
+ * are ever inside P-SEAMLDR and stop_machine waits for a caller to finish (spec §3.7). The
+ * call spans two steps because another CPU really can run meanwhile. v2 took the lock only
+ * around SEAMLDR.INSTALL (bug B21).
+ */
+export function* seamldrCall(h: Host, cpu: number, leaf: bigint, args: SeamcallArgs = {}): Generator<Yield, SeamcallResult, void> {
+  const t = h.sched.current!;
+  const locked = leaf === P_SEAMLDR_INSTALL || !h.bugs.has('seamldr-info-unlocked');
+  t.preempt++;
+  try {
+    while (locked && h.seamldrLock !== null) yield { kind: 'wait', until: () => h.seamldrLock === null, label: 'seamldr_lock' };
+    if (locked) h.seamldrLock = t;
+    let r: SeamcallResult = { status: TDX_SEAMCALL_VMFAILINVALID };
+    if (pseamldrEnter(h.seam, cpu)) {
+      yield { kind: 'step', label: 'in P-SEAMLDR' };
+      r = pseamldrExit(h.seam, cpu, leaf, args);
+    }
+    h.trace.push({ kind: 'seamcall', cpu, task: t.name, leaf, rcx: args.rcx ?? 0n, status: r.status });
+    return r;
+  } finally {
+    if (locked) h.seamldrLock = null;
+    t.preempt--;
+  }
 }

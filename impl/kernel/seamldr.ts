@@ -4,13 +4,13 @@
 // policies of spec §2.7 where `h.rev` selects them: v1 blob format, the slots and CPU-online
 // prechecks, first-online-CPU lead, SEAMLDR no-entropy retry.
 import {
-  P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, PAGE_SIZE, SEAMLDR_ENOENTROPY, SEAMLDR_MAX_NR_MODULE_PAGES,
+  P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, PAGE_SIZE, SEAMLDR_ENOENTROPY, SEAMLDR_INFO_OFF, SEAMLDR_MAX_NR_MODULE_PAGES,
   SEAMLDR_SCENARIO_UPDATE,
 } from '../firmware/abi.ts';
 import { seamldrInfo, type SeamldrInfo } from '../firmware/pseamldr.ts';
 import { numOnlineCpus, onlineCpus } from '../platform/cpu.ts';
 import { EBUSY, EINVAL, EIO, ENOSPC } from './errno.ts';
-import { seamcallRaw, statusToErrno } from './seamcall.ts';
+import { seamldrCall, statusToErrno } from './seamcall.ts';
 import { stopMachine, type Yield } from './sched.ts';
 import { tdxCpuEnable, tdxModuleRunUpdate, tdxModuleShutdown, tdxRefreshAfterUpdate } from './tdx.ts';
 import type { Host } from '../host.ts';
@@ -95,37 +95,52 @@ export function initSeamldrParams(h: Host, img: ImageBuf, l: BlobLayout): number
   return pa;
 }
 
-/** seamldr_get_info(): SEAMLDR.INFO, or null if P-SEAMLDR failed. */
-export function seamldrGetInfo(h: Host, cpu: number): SeamldrInfo | null {
+/** seamldr_get_info() at boot, when nothing else runs: SEAMLDR.INFO, or null if it failed. */
+export function seamldrGetInfoAtBoot(h: Host, cpu: number): SeamldrInfo | null {
   const r = seamldrInfo(h.seam, cpu);
-  h.trace.push({ kind: 'seamcall', cpu, task: h.sched.current?.name ?? 'boot', leaf: P_SEAMLDR_INFO, rcx: 0n, status: r.status });
+  h.trace.push({ kind: 'seamcall', cpu, task: 'boot', leaf: P_SEAMLDR_INFO, rcx: 0n, status: r.status });
   return r.status === 0n ? r.info : null;
 }
 
+/** seamldr_get_info(): SEAMLDR.INFO into a SEAMLDR_INFO buffer, or null if it failed. */
+export function* seamldrGetInfo(h: Host, cpu: number): Generator<Yield, SeamldrInfo | null, void> {
+  const pa = h.mem.allocPages(1)[0]!; // v4+: an on-stack buffer per call [T-v3 #109]
+  const r = yield* seamldrCall(h, cpu, P_SEAMLDR_INFO, { rcx: BigInt(pa) });
+  const v = new DataView(h.mem.page(pa)!.buffer);
+  h.mem.free(pa);
+  if (r.status !== 0n) return null;
+  const O = SEAMLDR_INFO_OFF;
+  return {
+    version: { major: v.getUint16(O.MAJOR, true), minor: v.getUint16(O.MINOR, true), update: v.getUint16(O.UPDATE, true) },
+    numRemainingUpdates: v.getUint32(O.NUM_REMAINING_UPDATES, true),
+    seamReady: v.getUint8(O.SEAM_READY) !== 0,
+    seamDebug: v.getUint8(O.SEAM_DEBUG) !== 0,
+  };
+}
+
 /** seamldr_install(): SEAMLDR.INSTALL on this CPU; v2 retries when P-SEAMLDR has no entropy [T-v2 p04]. */
-function seamldrInstall(h: Host, cpu: number, paramsPa: number): number {
-  let r = seamcallRaw(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
+function* seamldrInstall(h: Host, cpu: number, paramsPa: number): Generator<Yield, number, void> {
+  let r = yield* seamldrCall(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
   if (h.rev.seamldrEntropyRetry && r.status === SEAMLDR_ENOENTROPY) {
-    r = seamcallRaw(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
+    r = yield* seamldrCall(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
   }
   return statusToErrno(r.status);
 }
 
 /** The work of one state on one CPU; lead-only states do nothing elsewhere. */
-function stepWork(h: Host, cpu: number, lead: number, state: number, paramsPa: number): (() => number) | null {
+function* stepWork(h: Host, cpu: number, lead: number, state: number, paramsPa: number): Generator<Yield, number | null, void> {
   switch (state) {
-    case SHUTDOWN: return cpu === lead ? () => tdxModuleShutdown(h, cpu) : null;
-    case CPU_INSTALL: return () => seamldrInstall(h, cpu, paramsPa);
-    case CPU_INIT: return () => tdxCpuEnable(h, cpu);
-    case RUN_UPDATE: return cpu === lead ? () => tdxModuleRunUpdate(h, cpu) : null;
+    case SHUTDOWN: return cpu === lead ? tdxModuleShutdown(h, cpu) : null;
+    case CPU_INSTALL: return yield* seamldrInstall(h, cpu, paramsPa);
+    case CPU_INIT: return tdxCpuEnable(h, cpu);
+    case RUN_UPDATE: return cpu === lead ? tdxModuleRunUpdate(h, cpu) : null;
     default: return null;
   }
 }
 
-function doStep(h: Host, cpu: number, lead: number, state: number, paramsPa: number): number {
-  const work = stepWork(h, cpu, lead, state, paramsPa);
-  if (work === null) return 0;
-  const ret = work();
+function* doStep(h: Host, cpu: number, lead: number, state: number, paramsPa: number): Generator<Yield, number, void> {
+  const ret = yield* stepWork(h, cpu, lead, state, paramsPa);
+  if (ret === null) return 0;
   h.trace.push({ kind: 'update_work', cpu, state: UPDATE_STATES[state]!, ret });
   return ret;
 }
@@ -149,7 +164,7 @@ function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, lead: number, params
     const newstate = ctrl.state;
     if (newstate !== curstate) {
       curstate = newstate;
-      ret = doStep(h, cpu, lead, curstate, paramsPa);
+      ret = yield* doStep(h, cpu, lead, curstate, paramsPa);
       h.trace.push({ kind: 'ack', cpu, state: UPDATE_STATES[Math.min(curstate, DONE)]!, ret });
       ackState(h, ctrl, ret);
       if (h.bugs.has('ack-before-fail') && ret !== 0) {
@@ -163,8 +178,8 @@ function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, lead: number, params
 }
 
 /** v2 p10: refuse before parsing when P-SEAMLDR has no update slots left. */
-function slotsPrecheck(h: Host): number {
-  const info = seamldrGetInfo(h, h.sched.current?.cpu ?? 0);
+function* slotsPrecheck(h: Host): Generator<Yield, number, void> {
+  const info = yield* seamldrGetInfo(h, h.sched.current!.cpu);
   if (info === null) return -EIO;
   return h.rev.slotsPrecheck && info.numRemainingUpdates === 0 ? -ENOSPC : 0;
 }
@@ -179,7 +194,7 @@ function cpusPrecheck(h: Host): number {
  * worker; yields wherever another task could run. Returns 0 or a negative errno.
  */
 export function* seamldrInstallModule(h: Host, img: ImageBuf): Generator<Yield, number, void> {
-  const pre = slotsPrecheck(h);
+  const pre = yield* slotsPrecheck(h);
   if (pre) return pre;
   const { ret, layout } = parseBlobV1(h, img);
   if (ret || layout === null) return ret;

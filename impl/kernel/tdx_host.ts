@@ -5,7 +5,7 @@ import { TDX_FEATURES0_TD_PRESERVING } from '../firmware/abi.ts';
 import type { Version } from '../firmware/types.ts';
 import { ECANCELED, EIO, ENODEV, ENXIO, EOPNOTSUPP } from './errno.ts';
 import { createFwUpload, type FwUpload, type FwUploadErr, type FwUploadOps } from './fw_upload.ts';
-import { seamldrGetInfo, seamldrInstallModule } from './seamldr.ts';
+import { seamldrGetInfo, seamldrGetInfoAtBoot, seamldrInstallModule } from './seamldr.ts';
 import type { Yield } from './sched.ts';
 import { tdxGetSysinfo } from './tdx.ts';
 import type { Host } from '../host.ts';
@@ -48,7 +48,7 @@ const ops: FwUploadOps = {
 export function tdxHostProbe(h: Host): number {
   const sysinfo = tdxGetSysinfo(h);
   if (sysinfo === null) return -ENODEV;
-  const info = seamldrGetInfo(h, 0);
+  const info = seamldrGetInfoAtBoot(h, 0);
   if (!(sysinfo.features0 & TDX_FEATURES0_TD_PRESERVING) || info === null || info.numRemainingUpdates === 0) return -EOPNOTSUPP;
   h.tdxHost.fw = createFwUpload(h.rev.fwName, ops);
   return 0;
@@ -61,8 +61,8 @@ export function versionShow(h: Host): string | number {
 }
 
 /** `cat .../seamldr/version` and `.../seamldr/num_remaining_updates`: a fresh SEAMLDR.INFO. */
-export function seamldrAttrShow(h: Host, cpu: number, attr: 'version' | 'num_remaining_updates'): string | number {
-  const info = seamldrGetInfo(h, cpu);
+export function* seamldrAttrShow(h: Host, cpu: number, attr: 'version' | 'num_remaining_updates'): Generator<Yield, string | number, void> {
+  const info = yield* seamldrGetInfo(h, cpu);
   if (info === null) return -EIO;
   return attr === 'version' ? formatVersion(info.version) : String(info.numRemainingUpdates);
 }

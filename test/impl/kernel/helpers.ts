@@ -9,6 +9,7 @@ import { LEAF_NAMES } from '../../../impl/firmware/abi.ts';
 import { runnable, spawn, stepTask, type Task, type Yield } from '../../../impl/kernel/sched.ts';
 import { SEED, type Revision } from '../../../impl/kernel/revision.ts';
 import { seamldrInstallModule, type ImageBuf, type UpdateState } from '../../../impl/kernel/seamldr.ts';
+import { fwError, fwLoad, fwUploadMain } from '../../../impl/kernel/fw_upload.ts';
 import { runScenario, type RunResult } from '../../../harness/run.ts';
 import type { Command, GuestStore } from '../../../properties/commands.ts';
 import { imageBytes, type ImageRef } from '../../../properties/images.ts';
@@ -235,4 +236,32 @@ export function ackOrder(h: Host, state: UpdateState, order: number[]): Picker {
     }
     return tasks[0]!;
   };
+}
+
+/** What one upload through the fw node did: the load result, the install's return, `error`. */
+export interface UploadResult { load: string; ret: number | null; error: string | number; remaining: number }
+
+/**
+ * `echo 1 > loading; cat image > data; echo 0 > loading`, then the fw_upload worker to its
+ * end. `midway` runs after the worker's first `steps` steps (e.g. a cancel between prepare
+ * and write), before the rest of the upload.
+ */
+export function uploadVia(h: Host, bytes: Uint8Array, o: { faults?: Partial<InjectedFaults>; pick?: Picker; midway?: { steps: number; act: () => void } } = {}): UploadResult {
+  const fw = h.tdxHost.fw!;
+  const load = fwLoad(h, fw, bytes);
+  if (load !== 'started') return { load, ret: null, error: fwError(fw), remaining: fw.remainingSize };
+  h.seam.faults = { installFail: null, noEntropy: 0, leafFail: null, ...o.faults };
+  const worker = spawn(h.sched, 'fw_upload_worker', 0, fwUploadMain(h, fw));
+  const ys: Yield[] = [];
+  if (o.midway) {
+    for (let i = 0; i < o.midway.steps; i++) {
+      const y = stepTask(h.sched, worker);
+      if (y) ys.push(y);
+    }
+    o.midway.act();
+  }
+  ys.push(...runTasks(h, o.pick));
+  h.seam.faults = { installFail: null, noEntropy: 0, leafFail: null };
+  const upd = ys.find((y) => y.kind === 'lin' && y.op.name === 'update');
+  return { load, ret: upd?.kind === 'lin' ? (upd.result as number) : null, error: fwError(fw), remaining: fw.remainingSize };
 }

@@ -1,0 +1,77 @@
+// Fixtures for the model tests. They use model/ only: the contract is read and checked on its
+// own terms, as a reviewer of model/ would, without the emulation.
+import { init, type HostSpec, type ModelState } from '../../model/state.ts';
+import { tdCreate, tdExtend, tdFinalize, tdInit, tdKeyConfig, tdPageAdd } from '../../model/td.ts';
+import type { Defect, FaultPlan, ModelImage, ModelParams, ModuleSpec } from '../../model/types.ts';
+import { fwLoad, fwPrepare, fwWrite, update, type UpdatePrediction } from '../../model/update.ts';
+
+/** The seed (v2) kernel's policies (spec §2.7). */
+export const SEED_PARAMS: ModelParams = { cpuOnlinePrecheck: true, slotsPrecheck: true, entropyRetry: true, currentHandoffHv: true };
+/** The merged kernel's prechecks and retry (spec §2.7): none of them. */
+export const NO_PRECHECKS: ModelParams = { cpuOnlinePrecheck: false, slotsPrecheck: false, entropyRetry: false, currentHandoffHv: true };
+
+/** A 1.5.x module; Sapphire Rapids (0x806f0) is in its CPUID table. */
+export function spec(update: number, over: Partial<ModuleSpec> = {}): ModuleSpec {
+  return {
+    version: { major: 1, minor: 5, update }, seamsvn: 0x100 + update, moduleHv: 0, minUpdateHv: 0,
+    noDowngrade: false, debug: false, cpuids: [0x806f0, 0xc06f0], ...over,
+  };
+}
+
+export const BOOT = spec(6);
+export const NEXT = spec(8);
+
+export function hostSpec(over: Partial<HostSpec> = {}): HostSpec {
+  return {
+    nrCpus: 4, cpuFms: 0x806f8, boot: BOOT, seamldrVersion: { major: 1, minor: 5, update: 0 },
+    numRemainingUpdates: 2, debugUnlocked: false, ...over,
+  };
+}
+
+export function state(host: Partial<HostSpec> = {}, params: ModelParams = SEED_PARAMS): ModelState {
+  return init(params, hostSpec(host));
+}
+
+export function img(module: ModuleSpec = NEXT, defect: Defect = 'none', size = 16384): ModelImage {
+  return { size, module, defect };
+}
+
+/** A page of TD data, distinct per fill value. */
+export function page(fill: number): Uint8Array {
+  return Uint8Array.from({ length: 4096 }, (_, i) => (fill * 31 + i * 7) & 0xff);
+}
+
+/**
+ * TDs in every phase: #1 created, #2 keyed, #3 building with two measured pages, #4 finalized
+ * with one page, #5 dead (a SEAMCALL for it failed).
+ */
+export function withTds(s: ModelState): ModelState {
+  const ok = (b: boolean) => { if (!b) throw new Error('fixture: a TD step failed'); };
+  ok(tdCreate(s, 1));
+  ok(tdCreate(s, 2)); ok(tdKeyConfig(s, 2));
+  ok(tdCreate(s, 3)); ok(tdKeyConfig(s, 3)); ok(tdInit(s, 3));
+  ok(tdPageAdd(s, 3, 0, page(1))); ok(tdExtend(s, 3, 0)); ok(tdPageAdd(s, 3, 1, page(2)));
+  ok(tdCreate(s, 4)); ok(tdKeyConfig(s, 4)); ok(tdInit(s, 4)); ok(tdPageAdd(s, 4, 0, page(3))); ok(tdExtend(s, 4, 0)); ok(tdFinalize(s, 4));
+  ok(tdCreate(s, 5)); ok(!tdFinalize(s, 5));
+  return s;
+}
+
+/** An upload up to the point where the driver's write op starts the update. */
+export function load(s: ModelState, image: ModelImage = img(), fault: FaultPlan | null = null): void {
+  if (fwLoad(s, image, fault) !== 'started') throw new Error('fixture: the upload did not start');
+  fwPrepare(s);
+  fwWrite(s);
+}
+
+/** One whole update attempt: load, prepare, write, update. */
+export function attempt(s: ModelState, image: ModelImage = img(), fault: FaultPlan | null = null): UpdatePrediction {
+  load(s, image, fault);
+  return update(s);
+}
+
+/** A deep copy of everything but the fw_upload node (which every attempt touches). */
+export function withoutUpload(s: ModelState): Omit<ModelState, 'upload'> {
+  const c: Partial<ModelState> = structuredClone(s);
+  delete c.upload;
+  return c as Omit<ModelState, 'upload'>;
+}

@@ -1,0 +1,216 @@
+// Tests for properties/refinement.ts: abstract(impl) agrees with the model right after boot,
+// every hand-made divergence is reported under the field it concerns (and only there), and
+// applyLin compares observable results the way the contract promises them.
+import { describe, expect, it } from 'vitest';
+import { runScenario } from '../../harness/run.ts';
+import { NO_BUGS } from '../../impl/faults.ts';
+import type { Host } from '../../impl/host.ts';
+import { SEED } from '../../impl/kernel/revision.ts';
+import { init, type ModelState } from '../../model/state.ts';
+import type { UpdatePrediction } from '../../model/update.ts';
+import type { Command } from '../../properties/commands.ts';
+import { modelImage, type ImageRef } from '../../properties/images.ts';
+import { applyLin, refinementDiff, showResult } from '../../properties/refinement.ts';
+import { hostSpec, modelParams, type HostData } from '../../properties/scenario.ts';
+import { boot, HOST, hostData, image, upload } from './helpers.ts';
+
+const BOOTS: readonly (readonly [string, HostData])[] = [
+  ['4 CPUs, 1.5.06, 2 slots', HOST],
+  ['1 CPU, 1.5.01, 1 slot', hostData({ nrCpus: 1, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1 })],
+  ['8 CPUs, 2.0.08, handoff 1..2, debug unlocked', hostData({ nrCpus: 8, boot: { release: '2.0.08', moduleHv: 2, minUpdateHv: 1, noDowngrade: false }, slots: 3, debugUnlocked: true })],
+  ['2 CPUs, 1.5.16, no_downgrade at hv 2', hostData({ nrCpus: 2, boot: { release: '1.5.16', moduleHv: 2, minUpdateHv: 2, noDowngrade: true } })],
+  ['no update slots (the seed driver exposes no fw node)', hostData({ slots: 0 })],
+];
+
+function booted(data: HostData = HOST): { h: Host; m: ModelState } {
+  return { h: boot(data), m: init(modelParams(SEED), hostSpec(data)) };
+}
+
+const fields = (h: Host, m: ModelState): string[] => refinementDiff(h, m).map((d) => d.field);
+
+/** Host and model after a real run of `commands` (they agree, or the run would have failed). */
+function after(commands: Command[], data: HostData = HOST): { h: Host; m: ModelState } {
+  const r = runScenario({ host: data, commands, schedule: [] }, { rev: SEED, bugs: NO_BUGS });
+  expect(r.violation).toBeNull();
+  return { h: r.host, m: r.model };
+}
+
+const TD_BUILD: Command[] = [
+  { kind: 'td_create', cpu: 1 }, { kind: 'td_add_page', td: 0, fill: 1, cpu: 2 },
+  { kind: 'td_add_page', td: 0, fill: 2, cpu: 3 }, { kind: 'td_finalize', td: 0, cpu: 0 },
+];
+
+describe('refinementDiff right after boot', () => {
+  it.each(BOOTS)('is empty: %s', (_name, data) => {
+    const { h, m } = booted(data);
+    expect(refinementDiff(h, m)).toEqual([]);
+  });
+  it('the seed driver has no fw node when no slots are left at probe time, and nothing else differs', () => {
+    const { h } = booted(hostData({ slots: 0 }));
+    expect(h.tdxHost.fw).toBeNull();
+  });
+});
+
+describe('refinementDiff names the field of a hand-made divergence', () => {
+  it('module lost in the implementation, ready in the model', () => {
+    const { h, m } = booted();
+    h.tdx.state.initialized = false;
+    const d = refinementDiff(h, m);
+    expect(d.map((x) => x.field)).toEqual(['module']);
+    expect(d[0]!.impl).toBe('lost:lpInitWorks=false');
+    expect(d[0]!.model).toMatch(/^ready:1\.5\.6 /);
+  });
+  it('module lost in the model, ready in the implementation', () => {
+    const { h, m } = booted();
+    m.module = { status: 'lost', lpInitWorks: false };
+    expect(fields(h, m)).toEqual(['module']);
+  });
+  it('lost on both sides but only the implementation can still bring up a CPU', () => {
+    const { h, m } = after([upload(image('1.5.08'), { kind: 'leaf', leaf: 'UPDATE', cpu: null })]);
+    expect(m.module).toEqual({ status: 'lost', lpInitWorks: true });
+    m.module = { status: 'lost', lpInitWorks: false };
+    expect(refinementDiff(h, m)).toEqual([{ field: 'module', impl: 'lost:lpInitWorks=true', model: 'lost:lpInitWorks=false' }]);
+  });
+  it('a TD page byte changed', () => {
+    const { h, m } = after(TD_BUILD);
+    expect(refinementDiff(h, m)).toEqual([]);
+    const tdr = h.seam.module!.tds.get(h.kvm.tds.get(1)!.tdrPa)!;
+    h.mem.page(tdr.pages.get(1)!)![4095]! ^= 0x80;
+    expect(fields(h, m)).toEqual(['td #1 pages']);
+  });
+  it('a TD page byte changed on the model side', () => {
+    const { h, m } = after(TD_BUILD);
+    m.tds.get(1)!.pages.get(0)![0]! ^= 1;
+    expect(fields(h, m)).toEqual(['td #1 pages']);
+  });
+  it('a TD measurement differs', () => {
+    const { h, m } = after(TD_BUILD);
+    h.seam.module!.tds.get(h.kvm.tds.get(1)!.tdrPa)!.mrtd[0]! ^= 1;
+    expect(fields(h, m)).toEqual(['td #1 mrtd']);
+  });
+  it('a TD is dead in the implementation only', () => {
+    const { h, m } = after(TD_BUILD);
+    h.kvm.tds.get(1)!.bugged = true;
+    expect(refinementDiff(h, m)).toEqual([{ field: 'td #1 alive', impl: 'false', model: 'true' }]);
+  });
+  it('a TD the model does not know', () => {
+    const { h, m } = after(TD_BUILD);
+    m.tds.delete(1);
+    expect(fields(h, m)).toEqual(['tds']);
+  });
+  it('num_remaining_updates', () => {
+    const { h, m } = booted();
+    h.seam.pseamldr.numRemainingUpdates--;
+    expect(refinementDiff(h, m)).toEqual([{ field: 'num_remaining_updates', impl: '1', model: '2' }]);
+  });
+  it('upload busy', () => {
+    const { h, m } = booted();
+    h.tdxHost.fw!.progress = 'transferring';
+    expect(refinementDiff(h, m)).toEqual([{ field: 'upload busy', impl: 'true', model: 'false' }]);
+  });
+  it('upload error once idle', () => {
+    const { h, m } = booted();
+    h.tdxHost.fw!.errCode = 'firmware-invalid';
+    h.tdxHost.fw!.errProgress = 'transferring';
+    expect(refinementDiff(h, m)).toEqual([{ field: 'upload error', impl: '"transferring:firmware-invalid"', model: '""' }]);
+  });
+  it('remaining_size once idle', () => {
+    const { h, m } = booted();
+    h.tdxHost.fw!.remainingSize = 4096;
+    expect(fields(h, m)).toEqual(['remaining_size']);
+  });
+  it('the online set', () => {
+    const { h, m } = booted();
+    h.platform.cpus[2]!.online = false;
+    expect(refinementDiff(h, m)).toEqual([{ field: 'online', impl: '1101', model: '1111' }]);
+  });
+  it('SEAMSVN and the handoff version while the module runs', () => {
+    const { h, m } = booted();
+    h.seam.pseamldr.currentSeamSvn++;
+    h.tdx.sysinfo.moduleHv = 3;
+    expect(fields(h, m)).toEqual(['handoff hv', 'seamsvn']);
+  });
+  it('reports every differing field at once', () => {
+    const { h, m } = booted();
+    h.tdx.state.initialized = false;
+    h.seam.pseamldr.numRemainingUpdates = 0;
+    h.tdxHost.fw!.progress = 'preparing';
+    expect(fields(h, m)).toEqual(['module', 'num_remaining_updates', 'upload busy']);
+  });
+});
+
+describe('refinementDiff after real runs', () => {
+  it('is empty after a successful update with live TDs (one of them mid-build)', () => {
+    const { h, m } = after([...TD_BUILD, { kind: 'td_create', cpu: 2 }, { kind: 'td_add_page', td: 1, fill: 7, cpu: 1 }, upload(image('1.5.08'))]);
+    expect(m.module.status).toBe('ready');
+    expect(refinementDiff(h, m)).toEqual([]);
+  });
+  it('is empty after a lost update', () => {
+    const { h, m } = after([...TD_BUILD, upload(image('1.5.08', { corruption: { kind: 'rogue_key' } }))]);
+    expect(m.module).toEqual({ status: 'lost', lpInitWorks: false });
+    expect(refinementDiff(h, m)).toEqual([]);
+  });
+});
+
+describe('applyLin', () => {
+  const img = (ref: ImageRef): ReturnType<typeof modelImage> => modelImage(ref, 16384);
+
+  /** The model with an upload of `ref` in flight, as far as the driver's write op. */
+  function writing(ref: ImageRef, m = booted().m, fault: Parameters<typeof upload>[1] = null): ModelState {
+    expect(applyLin(m, { name: 'fw_load', args: { image: img(ref), fault } }, 'started').ok).toBe(true);
+    expect(applyLin(m, { name: 'fw_prepare', args: {} }, 'none').ok).toBe(true);
+    expect(applyLin(m, { name: 'fw_write', args: {} }, false).ok).toBe(true);
+    return m;
+  }
+  const UPDATE = { name: 'update', args: {} };
+
+  it('compares plain results exactly', () => {
+    const { m } = booted();
+    expect(applyLin(m, { name: 'read_version', args: {} }, '1.5.06')).toEqual({ predicted: '1.5.06', ok: true });
+    expect(applyLin(m, { name: 'read_version', args: {} }, '1.5.6').ok).toBe(false);
+    expect(applyLin(m, { name: 'read_version', args: {} }, -6).ok).toBe(false);
+    expect(applyLin(m, { name: 'cpu_offline', args: { cpu: 0 } }, -16).ok).toBe(true);
+    expect(applyLin(m, { name: 'cpu_offline', args: { cpu: 0 } }, -22).ok).toBe(false);
+    expect(applyLin(m, { name: 'read_seamldr', args: { attr: 'num_remaining_updates' } }, '2').ok).toBe(true);
+    expect(applyLin(m, { name: 'read_seamldr', args: { attr: 'num_remaining_updates' } }, 2).ok).toBe(false);
+  });
+  it('applies the model action whatever the implementation returned', () => {
+    const { m } = booted();
+    expect(applyLin(m, { name: 'cpu_offline', args: { cpu: 3 } }, -16).ok).toBe(false);
+    expect(m.online).toEqual([true, true, true, false]);
+  });
+  it('an applied update must return exactly 0', () => {
+    const m = writing(image('1.5.08'));
+    const p = applyLin(m, UPDATE, 0);
+    expect(p.ok).toBe(true);
+    expect((p.predicted as UpdatePrediction).outcome).toBe('applied');
+    expect(applyLin(writing(image('1.5.08')), UPDATE, -5).ok).toBe(false);
+  });
+  it('a refusal with a documented errno must return exactly it', () => {
+    const bad = image('1.5.08', { corruption: { kind: 'bad_magic' } });
+    const p = applyLin(writing(bad), UPDATE, -22);
+    expect(p).toMatchObject({ ok: true, predicted: { outcome: 'refused', errno: -22 } });
+    expect(showResult(p.predicted)).toBe('refused (-22): the kernel rejects the image');
+    expect(applyLin(writing(bad), UPDATE, -5).ok).toBe(false);
+    expect(applyLin(writing(bad), UPDATE, 0).ok).toBe(false);
+  });
+  it("'fails' matches any non-zero result and not 0", () => {
+    const shutdownFails = { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null } as const;
+    for (const actual of [-5, -19, -16, -125]) expect(applyLin(writing(image('1.5.08'), booted().m, shutdownFails), UPDATE, actual).ok).toBe(true);
+    expect(applyLin(writing(image('1.5.08'), booted().m, shutdownFails), UPDATE, 0).ok).toBe(false);
+    const lost = applyLin(writing(image('1.5.08', { corruption: { kind: 'module_bitflip', byte: 1, bit: 0 } })), UPDATE, -5);
+    expect(lost).toMatchObject({ ok: true, predicted: { outcome: 'lost', errno: 'fails' } });
+    expect(showResult(lost.predicted)).toBe('lost (non-zero): the module does not match its sigstruct hash');
+  });
+  it("a plain 'fails' prediction (CPU online after a loss) matches any non-zero result", () => {
+    const m = writing(image('1.5.08', { corruption: { kind: 'rogue_key' } }));
+    applyLin(m, UPDATE, -5);
+    applyLin(m, { name: 'fw_done', args: {} }, 'transferring:firmware-invalid');
+    applyLin(m, { name: 'cpu_offline', args: { cpu: 2 } }, 0);
+    expect(applyLin(m, { name: 'cpu_online', args: { cpu: 2 } }, -19)).toEqual({ predicted: 'fails', ok: true });
+    expect(applyLin(m, { name: 'cpu_online', args: { cpu: 2 } }, 0).ok).toBe(false);
+  });
+  it('refuses a linearization point it has no model action for', () => {
+    expect(() => applyLin(booted().m, { name: 'no_such_op', args: {} }, 0)).toThrow(/no model action/);
+  });
+});
