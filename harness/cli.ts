@@ -3,7 +3,7 @@
 // 2 (bad usage), 3 (the time budget ran out before the requested runs).
 import { parseArgs } from 'node:util';
 import { findBug, NO_BUGS, SEEDED_BUGS, type BugName } from '../impl/faults.ts';
-import { SEED } from '../impl/kernel/revision.ts';
+import { findRevision, REVISIONS } from '../impl/kernel/revision.ts';
 import { PROPERTIES, findProperty, type Property } from '../properties/catalog.ts';
 import { INVARIANTS, TERMINATION } from '../properties/invariants.ts';
 import { coverageReport } from './coverage.ts';
@@ -49,7 +49,8 @@ function parse(argv: string[]): Cli {
   if (a.help) throw new UsageError('');
   const budget = BUDGETS[(a.budget ?? 'quick') as Budget['name']];
   if (!budget) throw new UsageError(`--budget must be quick, ci or deep, not '${a.budget}'`);
-  if (a.kernel !== undefined && a.kernel !== 'seed') throw new UsageError(`--kernel: only 'seed' (the v2 series) is emulated so far, not '${a.kernel}'`);
+  const rev = findRevision(a.kernel ?? 'seed');
+  if (!rev) throw new UsageError(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')}, not '${a.kernel}'`);
   const seed = a.seed === 'random' ? (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0 : a.seed === undefined ? DEFAULT_SEED : intArg('seed', a.seed, 0, 0xffffffff);
   const properties = a.property === undefined ? PROPERTIES : a.property.split(',').map((id) => {
     const p = findProperty(id);
@@ -61,7 +62,7 @@ function parse(argv: string[]): Cli {
   if (a.path !== undefined && (properties.length !== 1 || a.seed === undefined)) throw new UsageError('--path needs --seed and exactly one --property');
   return {
     options: {
-      seed, budget, rev: SEED, bugs: bug ? new Set([bug.name as BugName]) : NO_BUGS,
+      seed, budget, rev, bugs: bug ? new Set([bug.name as BugName]) : NO_BUGS,
       cpus: a.cpus === undefined ? undefined : intArg('cpus', a.cpus, 1, 256),
     },
     properties, fault: bug?.name ?? null, path: a.path, reports: a.reports ?? 'reports', list: a.list ?? false,

@@ -32,3 +32,10 @@ export const SEED: Revision = {
   seamldrEntropyRetry: true,
   cancelSupport: true,
 };
+
+/** Every emulated kernel revision by name (`--kernel NAME`). */
+export const REVISIONS: readonly Revision[] = [SEED];
+
+export function findRevision(name: string): Revision | undefined {
+  return REVISIONS.find((r) => r.name === name);
+}

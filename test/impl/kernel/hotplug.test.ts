@@ -8,7 +8,7 @@ import { EBUSY, EIO, ENODEV } from '../../../impl/kernel/errno.ts';
 import { cpuDown, cpuUp } from '../../../impl/kernel/hotplug.ts';
 import { readVersion } from '../../../impl/kernel/tdx.ts';
 import { runnable, spawn, stepTask } from '../../../impl/kernel/sched.ts';
-import { boot, calls, events, imageRef, installRef, runBody, runTasks } from './helpers.ts';
+import { ackOrder, boot, calls, events, imageRef, installRef, runBody, runTasks } from './helpers.ts';
 
 describe('cpu_down', () => {
   it('offlines a CPU, records it, and linearizes with result 0', () => {
@@ -94,8 +94,10 @@ describe('cpu_up and tdx_online_cpu', () => {
 
   it('a lost update where the old module stays reachable in SYS_SHUTDOWN: onlining fails with -EIO', () => {
     const h = boot(2);
-    // CPU 0 fails INSTALL first, so nobody opened a P-SEAMLDR session: SEAM_READY is still set.
-    expect(installRef(h, imageRef(), { faults: { installFail: { cpu: 0, status: SEAMLDR_EUNSPECERR } } })).toBe(-EIO);
+    // CPU 0 fails INSTALL before CPU 1 looks at the state, so CPU 1 aborts without calling
+    // P-SEAMLDR: nobody opened a session and SEAM_READY is still set.
+    const pick = ackOrder(h, 'CPU_INSTALL', [0, 1]);
+    expect(installRef(h, imageRef(), { faults: { installFail: { cpu: 0, status: SEAMLDR_EUNSPECERR } }, pick })).toBe(-EIO);
     expect([h.seam.seamReady, h.seam.module!.sysState]).toEqual([true, 'SYS_SHUTDOWN']);
     runBody(h, cpuDown(h, 1));
     const n = h.trace.length;

@@ -9,7 +9,7 @@ import { EBUSY, EINVAL, EIO, ENOSPC } from '../../../impl/kernel/errno.ts';
 import { SEED } from '../../../impl/kernel/revision.ts';
 import { initSeamldrParams, parseBlobV1, UPDATE_STATES } from '../../../impl/kernel/seamldr.ts';
 import { cpuDown } from '../../../impl/kernel/hotplug.ts';
-import { spawn, stepTask } from '../../../impl/kernel/sched.ts';
+import { spawn, stepTask, type Yield } from '../../../impl/kernel/sched.ts';
 import { versionShow } from '../../../impl/kernel/tdx_host.ts';
 import { seamldrInstallModule } from '../../../impl/kernel/seamldr.ts';
 import { identityOf, imageBytes } from '../../../properties/images.ts';
@@ -21,6 +21,13 @@ import {
 } from './helpers.ts';
 
 const VALID = imageBytes(imageRef('1.5.08'));
+const isLabel = (y: Yield | null, label: string) => y !== null && y.kind !== 'lin' && y.label === label;
+/**
+ * A schedule that makes CPU 0 the last to act in SHUTDOWN: choice 1 never picks the least
+ * recently run task, and stopper/0 stays least recently run until the choices run out (the
+ * first choices, before stop_machine, only order the upload command and its worker).
+ */
+const LEAD_LAST = Array<number>(8).fill(1);
 const shutdownFault = { leafFail: { leaf: TDH.SYS_SHUTDOWN, cpu: null, status: TDX_SYS_BUSY } };
 
 describe('parseBlobV1 (spec §3.2 v2 kernel checks)', () => {
@@ -217,8 +224,7 @@ describe('the update state machine: success (spec §2.4, I-3)', () => {
   });
 
   it('the lead can be the last to ack SHUTDOWN (forced by the schedule)', () => {
-    // Decisions 0 and 1 are the worker and the upload command; then stoppers 1, 2, 3, and 0 last.
-    const r = run(scenario(hostData(4), [upload()], [0, 0, 1, 1, 1, 0]));
+    const r = run(scenario(hostData(4), [upload()], LEAD_LAST));
     expect(r.violation).toBeNull();
     const w = lastUpdate(r.host.trace);
     expect(acks(w, 'SHUTDOWN').map((a) => a.cpu)).toEqual([1, 2, 3, 0]);
@@ -236,9 +242,11 @@ function faultCases(n: number): FaultCase[] {
   const initOk = all.map((c) => `CPU_INIT@${c}=0`);
   return [
     { name: 'TDH.SYS.SHUTDOWN fails', fault: { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null }, work: ['SHUTDOWN@0=-5'], states: [], lost: false, installed: false },
+    // Every CPU read CPU_INSTALL before the failing one came back out of P-SEAMLDR (the calls are
+    // serialized by seamldr_lock), so all of them still do step 2; none does step 3 (spec §2.4).
     ...all.map((c): FaultCase => ({
       name: `SEAMLDR.INSTALL fails on cpu ${c}`, fault: { kind: 'install', cpu: c },
-      work: ['SHUTDOWN@0=0', ...installOk.slice(0, c), `CPU_INSTALL@${c}=-5`], states: ['CPU_INSTALL'], lost: true, installed: false,
+      work: ['SHUTDOWN@0=0', ...all.map((i) => `CPU_INSTALL@${i}=${i === c ? -5 : 0}`)], states: ['CPU_INSTALL'], lost: true, installed: false,
     })),
     {
       name: 'TDH.SYS.INIT fails', fault: { kind: 'leaf', leaf: 'SYS_INIT', cpu: null },
@@ -298,7 +306,7 @@ describe('the update state machine: a failure at every step on every CPU (spec �
   }
 
   it('SHUTDOWN failure with the lead acking last: still refused, no CPU installs', () => {
-    const r = run(scenario(hostData(4), [upload(imageRef(), { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null })], [0, 0, 1, 1, 1, 0]));
+    const r = run(scenario(hostData(4), [upload(imageRef(), { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null })], LEAD_LAST));
     expect(r.violation).toBeNull();
     const w = lastUpdate(r.host.trace);
     expect(acks(w, 'SHUTDOWN')).toEqual([{ cpu: 1, ret: 0 }, { cpu: 2, ret: 0 }, { cpu: 3, ret: 0 }, { cpu: 0, ret: -EIO }]);
@@ -365,9 +373,7 @@ describe('seeded bugs of seamldr.ts, driven directly', () => {
     /** Steps the upload worker to `label`, then runs `echo 0 > cpu1/online` to completion. */
     function offlineAt(h: ReturnType<typeof boot>, label: string): void {
       const worker = spawn(h.sched, 'fw_upload_worker', 0, seamldrInstallModule(h, bufOf(h, VALID)));
-      for (let y = stepTask(h.sched, worker); !(y?.kind === 'step' && y.label === label); y = stepTask(h.sched, worker)) {
-        if (y === null) throw new Error(`worker finished before ${label}`);
-      }
+      while (!isLabel(stepTask(h.sched, worker), label)) if (worker.done) throw new Error(`worker finished before ${label}`);
       const down = spawn(h.sched, 'offline', 1, cpuDown(h, 1));
       while (!down.done && (down.waitUntil === null || down.waitUntil())) stepTask(h.sched, down);
     }
@@ -394,10 +400,10 @@ describe('seeded bugs of seamldr.ts, driven directly', () => {
     it('without the bug the offline waits for cpus_read_unlock and the update completes on both CPUs', () => {
       const h = boot(2, { rev: { ...SEED, cpuOnlinePrecheck: false } });
       const worker = spawn(h.sched, 'fw_upload_worker', 0, seamldrInstallModule(h, bufOf(h, VALID)));
-      stepTask(h.sched, worker); // SEAMLDR.INFO, params ready
+      while (!isLabel(stepTask(h.sched, worker), 'params ready'));
       const down = spawn(h.sched, 'offline', 1, cpuDown(h, 1));
-      stepTask(h.sched, down); // waits for cpus_write_lock
-      stepTask(h.sched, worker); // cpus_read_lock, stop_machine
+      expect(stepTask(h.sched, down)).toMatchObject({ kind: 'wait', label: 'cpus_write_lock' });
+      expect(stepTask(h.sched, worker)).toMatchObject({ kind: 'wait', label: 'stop_machine' }); // cpus_read_lock taken
       expect(h.platform.hotplugReaders).toBe(1);
       runTasks(h);
       const kinds = h.trace.map((e) => e.kind);

@@ -2,7 +2,7 @@
 // version format of spec §6 ("%u.%u.%02u"), and the fw_upload ops: errno -> fw error mapping
 // (spec §4.2/§4.3 v2 row), cancel_request, and the seeded bug sticky-cancel (B20).
 import { describe, expect, it } from 'vitest';
-import { bootHost } from '../../../impl/host.ts';
+import { bootHost, type Host } from '../../../impl/host.ts';
 import { NO_BUGS } from '../../../impl/faults.ts';
 import { P_SEAMLDR_INFO, TDH, TDX_SYS_BUSY } from '../../../impl/firmware/abi.ts';
 import { fwCancel, fwError } from '../../../impl/kernel/fw_upload.ts';
@@ -11,9 +11,12 @@ import { SEED } from '../../../impl/kernel/revision.ts';
 import { formatVersion, seamldrAttrShow, tdxHostProbe, versionShow } from '../../../impl/kernel/tdx_host.ts';
 import { imageBytes } from '../../../properties/images.ts';
 import { hostConfig } from '../../../properties/scenario.ts';
-import { boot, callsOf, corrupt, events, hostData, imageRef, uploadVia } from './helpers.ts';
+import { boot, callsOf, corrupt, events, hostData, imageRef, runBody, uploadVia } from './helpers.ts';
 
 const GOOD = imageBytes(imageRef());
+
+/** `cat` of a seamldr attribute on `cpu`, run as a task there (it takes seamldr_lock). */
+const attr = (h: Host, cpu: number, a: 'version' | 'num_remaining_updates') => runBody(h, seamldrAttrShow(h, cpu, a), { cpu });
 
 describe('probe (v2 p08)', () => {
   it('registers the seamldr_upload fw node on a TD-preserving module with update slots', () => {
@@ -78,7 +81,7 @@ describe('version (TDX_VERSION_FMT "%u.%u.%02u")', () => {
   it('a 2.0 platform shows 2.0.08 and P-SEAMLDR 2.0.00', () => {
     const h = boot(2, { host: { boot: { release: '2.0.08', moduleHv: 0, minUpdateHv: 0, noDowngrade: false } } });
     expect(versionShow(h)).toBe('2.0.08');
-    expect(seamldrAttrShow(h, 1, 'version')).toBe('2.0.00');
+    expect(attr(h, 1, 'version')).toBe('2.0.00');
   });
 });
 
@@ -86,24 +89,24 @@ describe('seamldr/{version,num_remaining_updates} (v2 p06/p07)', () => {
   it('each read is a fresh SEAMLDR.INFO on the reading CPU', () => {
     const h = boot(4);
     const n = h.trace.length;
-    expect(seamldrAttrShow(h, 3, 'version')).toBe('1.5.00');
-    expect(seamldrAttrShow(h, 2, 'num_remaining_updates')).toBe('2');
+    expect(attr(h, 3, 'version')).toBe('1.5.00');
+    expect(attr(h, 2, 'num_remaining_updates')).toBe('2');
     expect(callsOf(h.trace.slice(n), P_SEAMLDR_INFO).map((e) => [e.cpu, e.status])).toEqual([[3, 0n], [2, 0n]]);
   });
 
   it('num_remaining_updates drops by one per applied update and not on a refused one', () => {
     const h = boot(2);
     uploadVia(h, imageBytes(corrupt({ kind: 'bad_checksum' })));
-    expect(seamldrAttrShow(h, 0, 'num_remaining_updates')).toBe('2');
+    expect(attr(h, 0, 'num_remaining_updates')).toBe('2');
     uploadVia(h, GOOD);
-    expect(seamldrAttrShow(h, 0, 'num_remaining_updates')).toBe('1');
+    expect(attr(h, 0, 'num_remaining_updates')).toBe('1');
   });
 
   it('P-SEAMLDR outlives a lost module: both attributes still read', () => {
     const h = boot(2);
     uploadVia(h, GOOD, { faults: { leafFail: { leaf: TDH.SYS_UPDATE, cpu: null, status: TDX_SYS_BUSY } } });
     expect(versionShow(h)).toBe(-ENXIO);
-    expect([seamldrAttrShow(h, 1, 'version'), seamldrAttrShow(h, 1, 'num_remaining_updates')]).toEqual(['1.5.00', '1']);
+    expect([attr(h, 1, 'version'), attr(h, 1, 'num_remaining_updates')]).toEqual(['1.5.00', '1']);
   });
 });
 

@@ -1,0 +1,161 @@
+// Tests for model/state.ts: the initial state, the type invariant (each clause can fail), and
+// that typeOk and the contract's promises hold on every state reachable through the actions of
+// model/, explored by a seeded, deterministic random walk.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { cpuOffline, cpuOnline, readVersion } from '../../model/host.ts';
+import { MRTD_INIT } from '../../model/measure.ts';
+import { init, typeOk, type ModelState } from '../../model/state.ts';
+import { tdCreate, tdExtend, tdFinalize, tdInit, tdKeyConfig, tdPageAdd, tdRun, tdTeardown } from '../../model/td.ts';
+import type { FaultPlan, ModelImage, ModelParams } from '../../model/types.ts';
+import { cancel, fwDone, fwLoad, fwPrepare, fwWrite, readError, update } from '../../model/update.ts';
+import { BOOT, hostSpec, img, NEXT, NO_PRECHECKS, page, SEED_PARAMS, spec, state, withoutUpload, withTds } from './fixtures.ts';
+
+describe('init', () => {
+  it('every CPU online, the boot module ready, P-SEAMLDR as configured, no TD, an idle upload node', () => {
+    const s = init(SEED_PARAMS, hostSpec({ nrCpus: 3, boot: spec(6, { moduleHv: 2, minUpdateHv: 1 }), numRemainingUpdates: 5 }));
+    expect(s.online).toEqual([true, true, true]);
+    expect(s.module).toEqual({ status: 'ready', spec: spec(6, { moduleHv: 2, minUpdateHv: 1 }) });
+    expect(s.handoffHv).toBe(2);
+    expect(s.slots).toBe(5);
+    expect(s.seamsvn).toBe(BOOT.seamsvn);
+    expect(s.tds.size).toBe(0);
+    expect(s.upload).toEqual({ busy: false, error: '', remainingSize: 0, cancelRequested: false, cancelledAtWrite: false, pending: null, ended: null });
+    expect(typeOk(s)).toBe(true);
+  });
+});
+
+describe('typeOk', () => {
+  const broken: readonly (readonly [string, (s: ModelState) => void])[] = [
+    ['the boot CPU offline', (s) => { s.online[0] = false; }],
+    ['negative slots', (s) => { s.slots = -1; }],
+    ['a live TD on a lost module', (s) => { s.module = { status: 'lost', lpInitWorks: false }; }],
+    ['an idle upload node with a pending image', (s) => { s.upload.pending = { image: img(), fault: null }; }],
+    ['an idle upload node with an ended update', (s) => { s.upload.ended = { applied: true, cancelled: false }; }],
+    ['a measurement in a TD that was never initialized', (s) => { s.tds.get(2)!.mrtd = new Uint8Array(48).fill(1); }],
+  ];
+  it.each(broken)('fails on %s', (_name, breakIt) => {
+    const s = withTds(state());
+    expect(typeOk(s)).toBe(true);
+    breakIt(s);
+    expect(typeOk(s)).toBe(false);
+  });
+  it('accepts a lost module whose TDs are all dead, and a zero measurement that is not MRTD_INIT itself', () => {
+    const s = withTds(state());
+    s.tds.get(1)!.mrtd = new Uint8Array(48);
+    expect(s.tds.get(1)!.mrtd).not.toBe(MRTD_INIT);
+    s.module = { status: 'lost', lpInitWorks: true };
+    for (const td of s.tds.values()) td.alive = false;
+    expect(typeOk(s)).toBe(true);
+  });
+});
+
+// ---- reachable states ----
+
+const IMAGES: readonly ModelImage[] = [
+  img(NEXT), img(spec(9)), img(NEXT, 'header'), img(NEXT, 'signature'), img(NEXT, 'hash'),
+  img(spec(8, { debug: true })), img(spec(8, { seamsvn: 1 })), img(spec(8, { cpuids: [0xa06d0] })),
+  img(spec(8, { moduleHv: 1, minUpdateHv: 1 })), img(spec(8, { moduleHv: 2, noDowngrade: true })), img(NEXT, 'none', 0),
+];
+const FAULTS: readonly (FaultPlan | null)[] = [
+  null, null, null, { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null }, { kind: 'leaf', leaf: 'SYS_INIT', cpu: null },
+  { kind: 'leaf', leaf: 'LP_INIT', cpu: 1 }, { kind: 'leaf', leaf: 'UPDATE', cpu: null }, { kind: 'install', cpu: 0 },
+  { kind: 'no_entropy', count: 1 }, { kind: 'no_entropy', count: 2 },
+];
+
+type Act =
+  | { k: 'offline' | 'online'; cpu: number }
+  | { k: 'create' | 'key' | 'init' | 'finalize' | 'teardown'; td: number }
+  | { k: 'add' | 'extend'; td: number; gpa: number }
+  | { k: 'run'; td: number; gpa: number; offset: number; value: number }
+  | { k: 'load'; image: number; fault: number }
+  | { k: 'advance' | 'cancel' | 'read' };
+
+const td = fc.nat({ max: 3 }), gpa = fc.nat({ max: 2 });
+const act: fc.Arbitrary<Act> = fc.oneof(
+  fc.record({ k: fc.constantFrom('offline' as const, 'online' as const), cpu: fc.nat({ max: 3 }) }),
+  fc.record({ k: fc.constantFrom('create' as const, 'key' as const, 'init' as const, 'finalize' as const, 'teardown' as const), td }),
+  fc.record({ k: fc.constantFrom('add' as const, 'extend' as const), td, gpa }),
+  fc.record({ k: fc.constant('run' as const), td, gpa, offset: fc.nat({ max: 4095 }), value: fc.nat({ max: 255 }) }),
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('load' as const), image: fc.nat({ max: IMAGES.length - 1 }), fault: fc.nat({ max: FAULTS.length - 1 }) }) },
+  { weight: 8, arbitrary: fc.constant({ k: 'advance' as const }) },
+  fc.constant({ k: 'cancel' as const }),
+  fc.constant({ k: 'read' as const }),
+);
+
+const walk = fc.record({
+  params: fc.constantFrom<ModelParams>(SEED_PARAMS, NO_PRECHECKS, { ...SEED_PARAMS, currentHandoffHv: false }),
+  nrCpus: fc.integer({ min: 1, max: 4 }),
+  slots: fc.nat({ max: 3 }),
+  debugUnlocked: fc.boolean(),
+  acts: fc.array(act, { maxLength: 60, size: 'max' }),
+});
+
+interface Walk { params: ModelParams; nrCpus: number; slots: number; debugUnlocked: boolean; acts: Act[] }
+
+/** Runs one walk, checking after every action; throws on the first breach; notes what it saw. */
+function runWalk(w: Walk, seen: Set<string>): void {
+  const s = init(w.params, hostSpec({ nrCpus: w.nrCpus, numRemainingUpdates: w.slots, debugUnlocked: w.debugUnlocked }));
+  let stage = 0; // 0 idle, 1 loaded, 2 prepared, 3 written, 4 updated
+  let nextTd = 0;
+  for (const a of w.acts) {
+    const slotsBefore = s.slots;
+    switch (a.k) {
+      case 'offline': cpuOffline(s, a.cpu % w.nrCpus); break;
+      case 'online': cpuOnline(s, a.cpu % w.nrCpus); break;
+      case 'create': tdCreate(s, nextTd++); break;
+      case 'key': tdKeyConfig(s, a.td); break;
+      case 'init': tdInit(s, a.td); break;
+      case 'finalize': tdFinalize(s, a.td); break;
+      case 'teardown': tdTeardown(s, a.td); break;
+      case 'add': tdPageAdd(s, a.td, a.gpa, page(a.gpa + 1)); break;
+      case 'extend': tdExtend(s, a.td, a.gpa); break;
+      case 'run': tdRun(s, a.td, [{ gpa: a.gpa, offset: a.offset, value: a.value }]); break;
+      case 'cancel': expect(cancel(s)).toBe(s.upload.busy ? 0 : -19); break;
+      case 'read': expect(readError(s)).toBe(s.upload.busy ? -16 : s.upload.error); break;
+      case 'load': {
+        const r = fwLoad(s, IMAGES[a.image]!, FAULTS[a.fault]!);
+        if (r === 'started') stage = 1;
+        break;
+      }
+      case 'advance': {
+        if (stage === 1) fwPrepare(s);
+        if (stage === 2) fwWrite(s);
+        if (stage === 3) {
+          const before = withoutUpload(s);
+          const ready = s.module.status === 'ready';
+          const p = update(s);
+          seen.add(p.outcome === 'lost' ? `lost, lpInitWorks ${String((s.module as { lpInitWorks: boolean }).lpInitWorks)}` : `${p.outcome} ${p.errno}`);
+          // The contract: refused changes nothing; lost kills every TD; applied keeps the live ones.
+          if (p.outcome === 'refused') expect(withoutUpload(s)).toEqual(before);
+          if (p.outcome === 'lost') {
+            expect(ready).toBe(true);
+            expect(s.module.status).toBe('lost');
+            expect(readVersion(s)).toBe(-6);
+            expect([...s.tds.values()].some((t) => t.alive)).toBe(false);
+          }
+          if (p.outcome === 'applied') {
+            expect(s.slots).toBe(before.slots - 1);
+            expect([...s.tds.values()].map((t) => t.alive)).toEqual([...before.tds.values()].map((t) => t.alive));
+          }
+          expect(p.errno === 0).toBe(p.outcome === 'applied');
+        }
+        if (stage === 4) fwDone(s);
+        if (stage > 0) stage = (stage + 1) % 5;
+        break;
+      }
+    }
+    expect(s.slots).toBeLessThanOrEqual(slotsBefore);
+    if (!typeOk(s)) throw new Error(`typeOk fails after ${JSON.stringify(a)}`);
+  }
+}
+
+describe('reachable states', () => {
+  it('typeOk and the update contract hold after every action of 400 seeded random walks, which reach every outcome', () => {
+    const seen = new Set<string>();
+    fc.assert(fc.property(walk, (w) => { runWalk(w, seen); }), { seed: 20261126, numRuns: 400 });
+    for (const outcome of ['applied 0', 'refused -22', 'refused -125', 'refused fails', 'lost, lpInitWorks false', 'lost, lpInitWorks true']) {
+      expect([...seen].sort().join(" / "), outcome).toContain(outcome);
+    }
+  });
+});
