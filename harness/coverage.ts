@@ -7,7 +7,7 @@ export const REQUIRED_LABELS: readonly string[] = [
   ...COMMAND_KINDS.map((k) => `command ${k}`),
   ...['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE', 'install', 'no_entropy'].map((f) => `fault ${f}`),
   ...['truncate', 'short_blob', 'bad_checksum', 'bad_magic', 'bad_version', 'bad_length', 'reserved_nonzero', 'sig_size',
-    'module_unaligned', 'module_too_big', 'sigstruct_bitflip', 'module_bitflip', 'rogue_key'].map((c) => `image ${c}`),
+    'module_unaligned', 'module_too_big', 'no_module_pages', 'page_count_overflow', 'sigstruct_bitflip', 'module_bitflip', 'rogue_key'].map((c) => `image ${c}`),
   'update applied: the new module runs', 'update applied with live TDs', 'update during a TD build',
   'cancel during an upload', 'cpu_offline during an upload', 'td_add_page during an upload', 'upload during an upload',
 ];

@@ -19,6 +19,8 @@ export interface RunOptions {
   readonly bugs: Bugs;
   /** Keep a step-by-step record for the timeline (costs time; used to report a failure). */
   readonly record?: boolean;
+  /** Called after every step with the host and the model as they are then (reports read them). */
+  readonly observe?: (step: number, h: Host, m: ModelState) => void;
 }
 
 export interface Violation {
@@ -171,6 +173,7 @@ class Run {
     }
     const k = this.pick(options);
     const v = k === tasks.length ? this.issueNext() : this.stepOne(tasks[k]!);
+    this.o.observe?.(this.step, this.h, this.m);
     this.step++;
     return v;
   }

@@ -65,7 +65,7 @@ function canonical(shrunk: Scenario, o: CheckOptions, d: fc.RunDetails<[Scenario
 
 export function genConfig(p: Property, o: CheckOptions): GenConfig {
   const g = p.gen;
-  return { ...g, cpus: o.cpus ?? g.cpus, maxCommands: Math.round(g.maxCommands * o.budget.lengthScale) };
+  return { ...g, cpus: o.cpus ?? g.cpus, maxCommands: Math.round(g.maxCommands * o.budget.lengthScale), imageFormat: o.rev.imageFormat };
 }
 
 export function checkProperty(p: Property, o: CheckOptions, path?: string): PropertyResult {

@@ -19,6 +19,8 @@ export interface HostConfig {
   seamldrVersion: Version;
   numRemainingUpdates: number;
   debugUnlocked: boolean;
+  /** X86_BUG_SEAMRET_INVD_VMCS (IA32_VMX_BASIC bit 60 clear). */
+  erratum?: boolean;
 }
 
 /** What happened, in order: what the invariants and the timeline read. */
@@ -52,7 +54,7 @@ export interface Host {
 
 /** Boot: the BIOS loads the module, the kernel initializes TDX, tdx-host probes. */
 export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
-  const platform = createPlatform(cfg.nrCpus, cfg.cpuFms);
+  const platform = createPlatform(cfg.nrCpus, cfg.cpuFms, cfg.erratum ?? false);
   const mem = new PhysMem();
   const seam = createSeam(platform, mem, {
     boot: cfg.boot, seamldrVersion: cfg.seamldrVersion,
@@ -65,7 +67,7 @@ export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
       lpInitialized: platform.cpus.map(() => false),
       sysinfo: { version: { major: 0, minor: 0, update: 0 }, features0: 0n, moduleHv: 0 },
     },
-    tdxHost: { cancelRequest: false, fw: null },
+    tdxHost: { cancelRequest: false, fw: null, seamldrAttrsVisible: false },
     kvm: createKvm(),
     seamldrLock: null,
     trace: [],

@@ -27,7 +27,11 @@ export function readVersion(s: ModelState): string | number {
   return s.module.status === 'ready' ? versionString(s.module.spec.version) : ENXIO;
 }
 
-/** `seamldr/version` and `seamldr/num_remaining_updates`: P-SEAMLDR outlives a lost module. */
-export function readSeamldr(s: ModelState, attr: 'version' | 'num_remaining_updates'): string {
+/**
+ * `seamldr/version` and `seamldr/num_remaining_updates`: P-SEAMLDR outlives a lost module.
+ * The merged driver hides them (-ENOENT) on a CPU with the VMCS-clobbering erratum.
+ */
+export function readSeamldr(s: ModelState, attr: 'version' | 'num_remaining_updates'): string | number {
+  if (s.params.vmcsErratumGuard && s.host.erratum) return -2;
   return attr === 'version' ? versionString(s.host.seamldrVersion) : String(s.slots);
 }

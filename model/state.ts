@@ -23,6 +23,10 @@ export interface ModelTd {
   pages: Map<number, Uint8Array>;
   /** The measurement so far (final once finalized). */
   mrtd: Uint8Array;
+  /** TDH.MNG.CREATE succeeded: the module holds the TD (teardown can reclaim it). */
+  readonly created: boolean;
+  /** An update landed mid-build on a module that refuses the old measurement context. */
+  buildBroken: boolean;
   /** The TCB the TD was launched on (TDR.td_preserving_fields, spec §6). */
   readonly launch: { readonly version: Version; readonly seamsvn: number };
 }
@@ -40,7 +44,7 @@ export interface UploadState {
   /** The image and fault of the upload in flight. */
   pending: { readonly image: ModelImage; readonly fault: FaultPlan | null } | null;
   /** How the update of the upload in flight ended, once it has. */
-  ended: { readonly applied: boolean; readonly cancelled: boolean } | null;
+  ended: { readonly applied: boolean; readonly errno: number | 'fails' } | null;
 }
 
 export interface HostSpec {
@@ -50,6 +54,7 @@ export interface HostSpec {
   readonly seamldrVersion: Version;
   readonly numRemainingUpdates: number;
   readonly debugUnlocked: boolean;
+  readonly erratum: boolean;
 }
 
 export interface ModelState {

@@ -7,7 +7,7 @@ export interface GuestWrite { readonly gpa: number; readonly offset: number; rea
 
 /** Guard shared by every TD SEAMCALL: the module runs, the TD is alive and in `phase`. */
 function usable(s: ModelState, td: ModelTd | undefined, phase: TdPhase): td is ModelTd {
-  return s.module.status === 'ready' && td !== undefined && td.alive && td.phase === phase;
+  return s.module.status === 'ready' && td !== undefined && td.alive && td.phase === phase && !td.buildBroken;
 }
 
 function fail(td: ModelTd | undefined): false {
@@ -21,7 +21,7 @@ export function tdCreate(s: ModelState, id: number): boolean {
   const launch = s.module.status === 'ready'
     ? { version: s.module.spec.version, seamsvn: s.module.spec.seamsvn }
     : { version: { major: 0, minor: 0, update: 0 }, seamsvn: 0 };
-  s.tds.set(id, { phase: 'created', alive: ready, pages: new Map(), mrtd: MRTD_INIT, launch });
+  s.tds.set(id, { phase: 'created', alive: ready, created: ready, buildBroken: false, pages: new Map(), mrtd: MRTD_INIT, launch });
   return ready;
 }
 
@@ -68,15 +68,15 @@ export function tdFinalize(s: ModelState, id: number): boolean {
 /** TDH.VP.ENTER: the guest runs and stores to its own memory; a store outside it fails the entry. */
 export function tdRun(s: ModelState, id: number, writes: readonly GuestWrite[]): boolean {
   const td = s.tds.get(id);
-  if (!usable(s, td, 'finalized') || writes.some((w) => !td.pages.has(w.gpa))) return fail(td);
+  if (s.module.status !== 'ready' || !td?.alive || td.phase !== 'finalized' || writes.some((w) => !td.pages.has(w.gpa))) return fail(td);
   for (const w of writes) td.pages.get(w.gpa)!.set([w.value], w.offset);
   return true;
 }
 
-/** Teardown: KVM forgets the TD whether or not the module could reclaim it. */
+/** Teardown: KVM forgets the TD; the module reclaims it if it holds it and still runs. */
 export function tdTeardown(s: ModelState, id: number): boolean {
   const td = s.tds.get(id);
-  const ok = s.module.status === 'ready' && td !== undefined && td.alive;
+  const ok = s.module.status === 'ready' && td !== undefined && td.created;
   s.tds.delete(id);
   return ok;
 }

@@ -12,6 +12,8 @@ export interface ModuleSpec {
   readonly noDowngrade: boolean;
   readonly debug: boolean;
   readonly cpuids: readonly number[];
+  /** TDX_FEATURES0 bit 47: knows AVOID_COMPAT_SENSITIVE, refuses stale TD-build contexts (1.5.24+). */
+  readonly updateCompat: boolean;
 }
 
 /**
@@ -42,6 +44,14 @@ export interface ModelParams {
   readonly entropyRetry: boolean;
   /** The kernel passes the current module's MODULE_HV to TDH.SYS.SHUTDOWN. */
   readonly currentHandoffHv: boolean;
+  /** v3-v10: shutdown refuses (-EBUSY) while a TD is being built, on modules that know how. */
+  readonly avoidCompat: boolean;
+  /** v8-v10: -EBUSY reads `device-busy`; otherwise every failure reads `firmware-invalid`. */
+  readonly deviceBusyError: boolean;
+  /** v2-v3: cancel during an upload stops it before the update starts. */
+  readonly cancelSupport: boolean;
+  /** merged: no update interface on a CPU with the VMCS-clobbering erratum. */
+  readonly vmcsErratumGuard: boolean;
 }
 
 export function versionString(v: Version): string {

@@ -39,31 +39,35 @@ export function fwWrite(s: ModelState): boolean {
   return s.upload.cancelledAtWrite;
 }
 
-/** cancel: takes effect only on an upload in flight; idle gives -ENODEV and changes nothing. */
+/** cancel: takes effect only on an upload in flight, where cancel is supported; idle gives -ENODEV. */
 export function cancel(s: ModelState): number {
   if (!s.upload.busy) return -19;
-  s.upload.cancelRequested = true;
+  if (s.params.cancelSupport) s.upload.cancelRequested = true;
   return 0;
 }
 
 /** Checks made before anything changes (spec §2.7 v2 prechecks, §3.2 image checks). */
-function refusal(s: ModelState, image: ModelImage): UpdatePrediction | null {
+function refusal(s: ModelState, image: ModelImage, fault: FaultPlan | null): UpdatePrediction | null {
   const refuse = (errno: Errno, because: string): UpdatePrediction => ({ outcome: 'refused', errno, because });
   if (s.upload.cancelledAtWrite) return refuse(ECANCELED, 'cancelled before the update started');
   if (s.params.slotsPrecheck && s.slots === 0) return refuse(ENOSPC, 'no update slots left');
   if (image.defect === 'header') return refuse(EINVAL, 'the kernel rejects the image');
   if (s.params.cpuOnlinePrecheck && s.online.some((o) => !o)) return refuse(EBUSY, 'a CPU is offline');
   if (s.module.status === 'lost') return refuse('fails', 'the module was already lost');
+  if (fault?.kind === 'leaf' && fault.leaf === 'SHUTDOWN') return refuse('fails', 'TDH.SYS.SHUTDOWN fails; the old module keeps running');
   const old = s.module.spec, hv = s.handoffHv;
   if (hv < old.minUpdateHv || hv > old.moduleHv || (old.noDowngrade && hv !== old.moduleHv)) {
     return refuse('fails', `the module refuses handoff version ${hv}`);
   }
+  if (s.params.avoidCompat && !old.updateCompat) return refuse('fails', 'the module reads AVOID_COMPAT_SENSITIVE as a handoff version');
+  if (s.params.avoidCompat && [...s.tds.values()].some((td) => td.phase === 'building')) return refuse(EBUSY, 'a TD is being built');
   return null;
 }
 
 /** Why P-SEAMLDR installs nothing, if it does not (spec §2.5 step 2, §3.3). */
 function installFailure(s: ModelState, image: ModelImage, fault: FaultPlan | null): string | null {
   const m = image.module;
+  if (s.online.some((o) => !o)) return 'a CPU is offline, so P-SEAMLDR never sees the last LP';
   if (fault?.kind === 'install') return `SEAMLDR.INSTALL fails on CPU ${fault.cpu}`;
   if (image.defect === 'signature') return 'P-SEAMLDR rejects the sigstruct';
   if (m.debug && !s.host.debugUnlocked) return 'a debug module on a production platform';
@@ -96,27 +100,31 @@ function lose(s: ModelState, lpInitWorks: boolean): void {
   for (const td of s.tds.values()) td.alive = false;
 }
 
-/** The new module runs; TDs carry over; a TD mid-build restarts its measurement (spec §3.7). */
+/**
+ * The new module runs; TDs carry over. A TD mid-build loses its measurement context: an old
+ * module restarts it, one with UPDATE_COMPAT refuses to go on with it (spec §3.7).
+ */
 function apply(s: ModelState, m: ModuleSpec): void {
   s.module = { status: 'ready', spec: m };
   if (s.params.currentHandoffHv) s.handoffHv = m.moduleHv;
-  for (const td of s.tds.values()) if (td.phase === 'building') td.mrtd = MRTD_INIT;
+  for (const td of s.tds.values()) {
+    if (td.phase !== 'building') continue;
+    if (m.updateCompat) td.buildBroken = true;
+    else td.mrtd = MRTD_INIT;
+  }
 }
 
 /** update: what the driver's write op (seamldr_install_module) returns and does. */
 export function update(s: ModelState): UpdatePrediction {
   const p = decide(s);
-  s.upload.ended = { applied: p.outcome === 'applied', cancelled: p.errno === ECANCELED };
+  s.upload.ended = { applied: p.outcome === 'applied', errno: p.errno };
   return p;
 }
 
 function decide(s: ModelState): UpdatePrediction {
   const { image, fault } = s.upload.pending!;
-  const refused = refusal(s, image);
+  const refused = refusal(s, image, fault);
   if (refused) return refused;
-  if (fault?.kind === 'leaf' && fault.leaf === 'SHUTDOWN') {
-    return { outcome: 'refused', errno: 'fails', because: 'TDH.SYS.SHUTDOWN fails; the old module keeps running' };
-  }
   const notInstalled = installFailure(s, image, fault);
   if (notInstalled) {
     lose(s, false);
@@ -136,10 +144,11 @@ function decide(s: ModelState): UpdatePrediction {
 /** fw_done: the worker finished; `error` tells success from failure, not harmless from fatal. */
 export function fwDone(s: ModelState): string {
   const { image } = s.upload.pending!;
-  const { applied, cancelled } = s.upload.ended!;
+  const { applied, errno } = s.upload.ended!;
+  const err = errno === ECANCELED ? 'user-abort' : errno === EBUSY && s.params.deviceBusyError ? 'device-busy' : 'firmware-invalid';
   s.upload = {
     busy: false,
-    error: applied ? '' : cancelled ? 'transferring:user-abort' : 'transferring:firmware-invalid',
+    error: applied ? '' : `transferring:${err}`,
     remainingSize: applied ? 0 : image.size,
     cancelRequested: false,
     cancelledAtWrite: false,

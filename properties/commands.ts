@@ -73,7 +73,7 @@ function* upload(env: IssueEnv, c: Extract<Command, { kind: 'upload' }>): Genera
     env.setPendingFault(c.fault);
     spawnWorker(env.h, fw);
   }
-  yield { kind: 'lin', op: { name: 'fw_load', args: { image: modelImage(c.image, bytes.length), fault: c.fault } }, result: r };
+  yield { kind: 'lin', op: { name: 'fw_load', args: { image: modelImage(c.image, bytes.length, env.h.rev.imageFormat), fault: c.fault } }, result: r };
 }
 
 /** The worker runs on system_long_wq; CPU 0 is always online. */

@@ -20,6 +20,8 @@ export interface GenConfig {
   /** Chance (0..1) that an upload carries an injected firmware fault, and that its image is corrupt. */
   readonly faultRate: number;
   readonly corruptRate: number;
+  /** The format the kernel under test accepts; images mostly come in it (default v1). */
+  readonly imageFormat?: 'v1' | 'v2';
 }
 
 const cpuIndex = fc.nat({ max: 255 });
@@ -42,6 +44,7 @@ function hostData(cfg: GenConfig): fc.Arbitrary<HostData> {
     }).map(({ release, hv: [a, b], noDowngrade }) => ({ release, moduleHv: Math.max(a, b), minUpdateHv: Math.min(a, b), noDowngrade: noDowngrade && a === b })),
     slots: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.constant(1) }),
     debugUnlocked: fc.boolean(),
+    erratum: withRate(fc.constant(true), 0.05).map((e) => e ?? false),
   });
 }
 
@@ -51,6 +54,8 @@ const corruption: fc.Arbitrary<ImageCorruption> = fc.oneof(
   fc.record({ kind: fc.constant('reserved_nonzero' as const), index: fc.nat({ max: 4075 }) }),
   fc.record({ kind: fc.constant('short_blob' as const), length: fc.nat({ max: 4095 }) }),
   fc.record({ kind: fc.constant('sig_size' as const), pages: fc.constantFrom(0, 2, 3) }),
+  fc.constant({ kind: 'no_module_pages' as const }),
+  fc.record({ kind: fc.constant('page_count_overflow' as const), extra: fc.nat({ max: 7 }) }),
   fc.record({ kind: fc.constant('sigstruct_bitflip' as const), byte: fc.nat({ max: 4095 }), bit: fc.nat({ max: 7 }) }),
   fc.record({ kind: fc.constant('module_bitflip' as const), byte: fc.nat({ max: 8191 }), bit: fc.nat({ max: 7 }) }),
 );
@@ -69,7 +74,9 @@ function resolveRelease(pick: string, boot: string): string {
 }
 
 function imageRef(cfg: GenConfig): fc.Arbitrary<ImageRef> {
+  const native = cfg.imageFormat ?? 'v1', other = native === 'v1' ? 'v2' : 'v1';
   return fc.record({
+    format: fc.oneof({ weight: 12, arbitrary: fc.constant(native) }, { weight: 1, arbitrary: fc.constant(other) }),
     release: fc.oneof({ weight: 6, arbitrary: fc.nat({ max: 10 }).map((k) => `@same:${k}`) }, { weight: 1, arbitrary: fc.nat({ max: 10 }).map((k) => `@any:${k}`) }),
     svnDelta: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(-1, 1) }),
     hv: fc.oneof({ weight: 4, arbitrary: fc.constant([0, 0] as const) }, { weight: 1, arbitrary: fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 })) }),

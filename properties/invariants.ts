@@ -6,7 +6,7 @@ import { P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH, PAGE_SIZE } from '../impl/fir
 import type { TdxModule } from '../impl/firmware/tdx_module.ts';
 import type { Host, TraceEvent } from '../impl/host.ts';
 import { UPDATE_STATES, type UpdateState } from '../impl/kernel/seamldr.ts';
-import { acceptableBlobV1 } from './image_spec.ts';
+import { acceptableBlobV1, acceptableImageV2 } from './image_spec.ts';
 
 export type Check = (h: Host, events: readonly TraceEvent[]) => string | null;
 
@@ -48,11 +48,14 @@ const I1: Invariant = {
   id: 'I-1', claim: 'from SHUTDOWN until every CPU left the state machine, no other SEAMCALL or sysfs/KVM operation runs',
   source: 'stop_machine; spec §7 I-1 [LX-seamldr; T-v10 p14]',
   create() {
-    const t = windowTracker();
+    // The window opens with the first step of the state machine: stop_machine itself waits for
+    // callers that hold preemption off (a P-SEAMLDR query under seamldr_lock) before it starts.
+    let open = false;
     return (_h, events) => {
       for (const e of events) {
-        t.see(e);
-        if (!t.w) continue;
+        if (e.kind === 'update_end') open = false;
+        if ((e.kind === 'seamcall' && e.task.startsWith('stopper/')) || e.kind === 'ack') open = true;
+        if (!open) continue;
         if (e.kind === 'seamcall' && !e.task.startsWith('stopper/')) return `${e.task} made a SEAMCALL on cpu ${e.cpu} during the update`;
         if (e.kind === 'lin') return `${e.task} completed ${e.op.name} during the update`;
       }
@@ -231,7 +234,8 @@ const I12: Invariant = {
       // After a lost update the kernel knows no running module; there is no "own" version then.
       if (e.kind !== 'seamcall' || e.leaf !== TDH.SYS_SHUTDOWN || (e.status !== 0n && !h.tdx.state.initialized)) continue;
       const mod = h.seam.module;
-      if (mod && e.rcx !== BigInt(mod.identity.moduleHv)) return `shutdown asked for handoff version ${e.rcx}, the module's is ${mod.identity.moduleHv}`;
+      const hv = e.rcx & 0xffffn; // bits 15:0; bit 16 is AVOID_COMPAT_SENSITIVE (spec §5.2)
+      if (mod && hv !== BigInt(mod.identity.moduleHv)) return `shutdown asked for handoff version ${hv}, the module's is ${mod.identity.moduleHv}`;
     }
     return null;
   },
@@ -254,7 +258,8 @@ const I15: Invariant = {
       if (e.kind === 'oob_read') return `the kernel read image byte ${e.offset} of a ${e.len}-byte image`;
       if (e.kind === 'update_begin') {
         const buf = h.tdxHost.fw?.buffer;
-        if (buf && !acceptableBlobV1(imageOf(h, buf))) return 'an image that fails the v1 checks reached P-SEAMLDR';
+        const ok = h.rev.imageFormat === 'v1' ? acceptableBlobV1 : acceptableImageV2;
+        if (buf && !ok(imageOf(h, buf))) return `an image that fails the ${h.rev.imageFormat} checks reached P-SEAMLDR`;
       }
     }
     return null;
@@ -277,18 +282,25 @@ const I16: Invariant = {
       const p = h.mem.page(e.paramsPa);
       if (!buf || !p) return 'no image or params at update start';
       const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
-      const m = (buf.len - 2 * PAGE_SIZE) / PAGE_SIZE;
+      const { s, m } = pageCounts(h, buf);
       if (v.getUint32(0, true) !== 0 || v.getUint32(4, true) !== 1) return 'params version/scenario wrong';
-      if (Number(v.getBigUint64(8, true)) !== buf.pas[1]) return 'sigstruct_pa is not image page 1';
+      if (Number(v.getBigUint64(8, true)) !== (s ? buf.pas[1] : 0)) return 'sigstruct_pa is not image page 1';
       if (Number(v.getBigUint64(120, true)) !== m) return `num_module_pages ${v.getBigUint64(120, true)} != ${m}`;
       for (let j = 0; j < 496; j++) {
         const pa = Number(v.getBigUint64(128 + 8 * j, true));
-        if (pa !== (j < m ? buf.pas[2 + j] : 0)) return `module_pages_pa_list[${j}] is wrong`;
+        if (pa !== (j < m ? buf.pas[1 + s + j] : 0)) return `module_pages_pa_list[${j}] is wrong`;
       }
     }
     return null;
   },
 };
+
+/** Sigstruct and module page counts, as the image says (v2 header) or its layout (v1: 1 and the rest). */
+function pageCounts(h: Host, buf: { pas: number[]; len: number }): { s: number; m: number } {
+  if (h.rev.imageFormat === 'v1') return { s: 1, m: (buf.len - 2 * PAGE_SIZE) / PAGE_SIZE };
+  const hdr = new DataView(h.mem.page(buf.pas[0]!)!.buffer);
+  return { s: hdr.getUint32(12, true), m: hdr.getUint32(16, true) };
+}
 
 const NEXT: Record<string, string[]> = {
   SYSINIT_PENDING: ['SYSINIT_DONE'],
@@ -322,7 +334,7 @@ const I18: Invariant = {
       for (const e of events) {
         if (e.kind !== 'seamcall' || e.status !== 0n) continue;
         const id = h.seam.module?.identity;
-        if (e.leaf === TDH.SYS_SHUTDOWN) hv = Number(e.rcx);
+        if (e.leaf === TDH.SYS_SHUTDOWN) hv = Number(e.rcx & 0xffffn); // bit 16 is AVOID_COMPAT_SENSITIVE
         if (!id || hv === null) continue;
         if (e.leaf === TDH.SYS_SHUTDOWN && (hv < id.minUpdateHv || hv > id.moduleHv || (id.noDowngrade && hv !== id.moduleHv))) return `the old module accepted handoff version ${hv}`;
         if (e.leaf === TDH.SYS_UPDATE && (hv < id.minUpdateHv || hv > id.moduleHv)) return `the new module imported handoff version ${hv}`;
@@ -439,13 +451,14 @@ const I24: Invariant = {
   source: 'tdx-host write op mapping; spec §7 I-24 [LX-host; T-v2 p08]',
   create() {
     let ret: number | null = null;
-    return (_h, events) => {
+    return (h, events) => {
       for (const e of events) {
         if (e.kind !== 'lin') continue;
         if (e.op.name === 'fw_load' && e.result === 'started') ret = null;
         if (e.op.name === 'update') ret = e.result as number;
         if (e.op.name !== 'fw_done') continue;
-        const want = ret === 0 ? '' : ret === -125 ? 'transferring:user-abort' : 'transferring:firmware-invalid';
+        const want = ret === 0 ? '' : ret === -125 ? 'transferring:user-abort'
+          : ret === -16 && h.rev.errorMap === 'compat' ? 'transferring:device-busy' : 'transferring:firmware-invalid';
         if (ret === null || e.result !== want) return `error reads ${JSON.stringify(e.result)} after an install that returned ${ret ?? 'nothing'}`;
       }
       return null;

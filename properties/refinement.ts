@@ -3,6 +3,7 @@
 import type { Host } from '../impl/host.ts';
 import type { LinOp } from '../impl/kernel/sched.ts';
 import type { Tdr } from '../impl/firmware/types.ts';
+import { TDX_FEATURES0_UPDATE_COMPAT } from '../impl/firmware/abi.ts';
 import { cpuOffline, cpuOnline, readSeamldr, readVersion } from '../model/host.ts';
 import { MRTD_INIT } from '../model/measure.ts';
 import type { ModelState } from '../model/state.ts';
@@ -91,11 +92,13 @@ function tdView(h: Host, tdr: Tdr | undefined): Record<string, string> | null {
   const mod = h.seam.module;
   if (!tdr || !mod) return null;
   const phase = tdr.finalized ? 'finalized' : tdr.initialized ? 'building' : tdr.keyConfigured ? 'keyed' : 'created';
-  const restarts = phase === 'building' && tdr.mrtdSeamdbIndex !== mod.seamdbIndex;
+  const stale = phase === 'building' && tdr.mrtdSeamdbIndex !== mod.seamdbIndex;
+  const refuses = (mod.identity.features0 & TDX_FEATURES0_UPDATE_COMPAT) !== 0n;
+  const restarts = stale && !refuses;
   const launch = h.seam.seamdb[tdr.launchSeamdbIndex];
   const pages = [...tdr.pages.entries()].sort(([a], [b]) => a - b).map(([gpa, pa]) => `${gpa}:${hex(h.mem.page(pa)!)}`);
   return {
-    phase, mrtd: hex(restarts ? MRTD_INIT : tdr.mrtd), pages: pages.join(','),
+    phase, buildBroken: String(stale && refuses), mrtd: hex(restarts ? MRTD_INIT : tdr.mrtd), pages: pages.join(','),
     launch: launch ? `${launch.version.major}.${launch.version.minor}.${launch.version.update}/${launch.seamsvn}` : '?',
   };
 }
@@ -103,7 +106,7 @@ function tdView(h: Host, tdr: Tdr | undefined): Record<string, string> | null {
 function modelTdView(td: ModelState['tds'] extends Map<number, infer T> ? T : never): Record<string, string> {
   const pages = [...td.pages.entries()].sort(([a], [b]) => a - b).map(([gpa, p]) => `${gpa}:${hex(p)}`);
   const l = td.launch;
-  return { phase: td.phase, mrtd: hex(td.mrtd), pages: pages.join(','), launch: `${l.version.major}.${l.version.minor}.${l.version.update}/${l.seamsvn}` };
+  return { phase: td.phase, buildBroken: String(td.buildBroken), mrtd: hex(td.mrtd), pages: pages.join(','), launch: `${l.version.major}.${l.version.minor}.${l.version.update}/${l.seamsvn}` };
 }
 
 function implTdAlive(h: Host, id: number): boolean {
@@ -122,7 +125,9 @@ export function refinementDiff(h: Host, m: ModelState): Difference[] {
   };
   cmp('online', h.platform.cpus.map((c) => (c.online ? 1 : 0)).join(''), m.online.map((o) => (o ? 1 : 0)).join(''));
   cmp('module', moduleView(h), modelModuleView(m));
-  if (m.module.status === 'ready') cmp('handoff hv', h.tdx.sysinfo.moduleHv, m.handoffHv);
+  // The handoff version the kernel will ask for: its cache, or what TDH.SYS.RD will read (merged).
+  const hv = h.rev.handoffHvSource === 'read-fresh' ? h.seam.module?.identity.moduleHv : h.tdx.sysinfo.moduleHv;
+  if (m.module.status === 'ready') cmp('handoff hv', hv, m.handoffHv);
   cmp('num_remaining_updates', h.seam.pseamldr.numRemainingUpdates, m.slots);
   if (m.module.status === 'ready') cmp('seamsvn', h.seam.pseamldr.currentSeamSvn, m.seamsvn);
   const fw = h.tdxHost.fw;

@@ -11,6 +11,7 @@ export interface Release {
   readonly cpuids: readonly number[];
 }
 
+const UPDATE_COMPAT = 1n << 47n;
 const CPUIDS_15_OLD = [0x806f8, 0xc06f0];
 const CPUIDS_15 = [0x806f8, 0xc06f0, 0xa06f0];
 const CPUIDS_20_OLD = [0xa06d0];
@@ -28,7 +29,17 @@ export const RELEASES: readonly Release[] = [
   { version: '2.0.04', minModuleVersionForTdPreserving: '2.0.04', minSeamldrVersions: ['2.0.00'], features0: 0x12af1f0fbfn, seamsvn: 0x304, cpuids: CPUIDS_20 },
   { version: '2.0.05', minModuleVersionForTdPreserving: '2.0.04', minSeamldrVersions: ['2.0.00'], features0: 0x226f3f0fbfn, seamsvn: 0x304, cpuids: CPUIDS_20 },
   { version: '2.0.08', minModuleVersionForTdPreserving: '2.0.04', minSeamldrVersions: ['2.0.00'], features0: 0x32a71f0fbfn, seamsvn: 0x305, cpuids: CPUIDS_20 },
+  // Not in mapping_file.json: the releases whose notes say they "allow handling of compatibility
+  // issues during TD preserving updates" [RN]. SVNs from the notes (1.5.24: 0x01/0x0D; 2.0.14:
+  // 0x03/0x07; 1.5.25 assumed equal to 1.5.24); TDX_FEATURES0 is the previous release's plus
+  // bit 47, UPDATE_COMPAT (derived: spec §3.4, §5.2).
+  { version: '1.5.24', minModuleVersionForTdPreserving: '1.5.01', minSeamldrVersions: ['1.5.00', '2.0.00'], features0: 0x226f3f0fbfn | UPDATE_COMPAT, seamsvn: 0x10d, cpuids: CPUIDS_15 },
+  { version: '1.5.25', minModuleVersionForTdPreserving: '1.5.01', minSeamldrVersions: ['1.5.00', '2.0.00'], features0: 0x226f3f0fbfn | UPDATE_COMPAT, seamsvn: 0x10d, cpuids: CPUIDS_15 },
+  { version: '2.0.14', minModuleVersionForTdPreserving: '2.0.04', minSeamldrVersions: ['2.0.00'], features0: 0x32a71f0fbfn | UPDATE_COMPAT, seamsvn: 0x307, cpuids: CPUIDS_20 },
 ];
+
+/** The releases Intel's mapping_file.json lists (the rest come from release notes). */
+export const MAPPING_FILE_RELEASES = RELEASES.slice(0, 11);
 
 export function release(version: string): Release {
   const r = RELEASES.find((x) => x.version === version);

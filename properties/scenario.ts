@@ -15,6 +15,8 @@ export interface HostData {
   readonly boot: { readonly release: string; readonly moduleHv: number; readonly minUpdateHv: number; readonly noDowngrade: boolean };
   readonly slots: number;
   readonly debugUnlocked: boolean;
+  /** X86_BUG_SEAMRET_INVD_VMCS on this platform. */
+  readonly erratum?: boolean;
 }
 
 export interface Scenario {
@@ -36,12 +38,13 @@ export function hostConfig(h: HostData): HostConfig {
   return {
     nrCpus: h.nrCpus, cpuFms: PLATFORM_FMS[family(h)], boot: bootIdentity(h),
     seamldrVersion: parseVersion(family(h) + '.00'), numRemainingUpdates: h.slots, debugUnlocked: h.debugUnlocked,
+    erratum: h.erratum ?? false,
   };
 }
 
 export function hostSpec(h: HostData): HostSpec {
   const c = hostConfig(h);
-  return { ...c, boot: moduleSpecOf(c.boot) };
+  return { ...c, boot: moduleSpecOf(c.boot), erratum: h.erratum ?? false };
 }
 
 /** The model's parameters for a kernel revision (spec §2.7 switches that change outcomes). */
@@ -51,5 +54,9 @@ export function modelParams(rev: Revision): ModelParams {
     slotsPrecheck: rev.slotsPrecheck,
     entropyRetry: rev.seamldrEntropyRetry,
     currentHandoffHv: rev.handoffHvSource === 'read-fresh' || rev.refreshScope === 'version+handoff',
+    avoidCompat: rev.avoidCompat,
+    deviceBusyError: rev.errorMap === 'compat',
+    cancelSupport: rev.cancelSupport,
+    vmcsErratumGuard: rev.vmcsErratumGuard,
   };
 }

@@ -80,6 +80,14 @@ export const MD_TDX_FEATURES0 = 0x0a00000300000008n;
 
 // TDX_FEATURES0 bits (spec §5.2).
 export const TDX_FEATURES0_TD_PRESERVING = 1n << 1n;
+export const TDX_FEATURES0_UPDATE_COMPAT = 1n << 47n;
+
+/** TDH.SYS.SHUTDOWN RCX bit 16 on modules with UPDATE_COMPAT (spec §5.2). */
+export const AVOID_COMPAT_SENSITIVE = 1n << 16n;
+/** From the v3-v10 kernel patches; not in the 1.5 module source (spec §3.4, §10.3). */
+export const TDX_UPDATE_COMPAT_SENSITIVE = 0x8000051200000000n;
+/** Name only in the sources (spec §5.3, [T-v7 #76]); the value here is this project's choice. */
+export const TDX_INCOMPATIBLE_MRTD_CONTEXT = 0xc000051300000000n;
 export const TDX_FEATURES0_NO_RBP_MOD = 1n << 18n;
 
 // SEAMLDR_PARAMS (spec §5.1): 4096 bytes.

@@ -173,6 +173,8 @@ export type ImageCorruption =
   | { kind: 'sig_size'; pages: number }
   | { kind: 'module_unaligned' }
   | { kind: 'module_too_big' }
+  | { kind: 'no_module_pages' }
+  | { kind: 'page_count_overflow'; extra: number }
   | { kind: 'sigstruct_bitflip'; byte: number; bit: number }
   | { kind: 'module_bitflip'; byte: number; bit: number }
   | { kind: 'rogue_key' };
@@ -182,11 +184,11 @@ const BAD_VERSION = 0x101;
 // Bytes appended by module_unaligned: not a multiple of 4 KiB.
 const UNALIGNED_TAIL = 1024;
 
-function moduleOf(blob: Uint8Array): Uint8Array {
+export function moduleOf(blob: Uint8Array): Uint8Array {
   return blob.slice(view(blob).getUint32(BLOB_V1.OFF_OFFSET_OF_MODULE, true));
 }
 
-function sigstructOf(blob: Uint8Array): Uint8Array {
+export function sigstructOf(blob: Uint8Array): Uint8Array {
   return blob.slice(BLOB_V1.OFF_SIGSTRUCT, BLOB_V1.OFF_SIGSTRUCT + SIGSTRUCT_SIZE);
 }
 
@@ -245,6 +247,12 @@ export function corruptBlobV1(blob: Uint8Array, c: ImageCorruption): Uint8Array 
     case 'module_too_big':
       // Defeats "module size <= 496 pages": the module is repeated out to 497 pages.
       return withModule(blob, repeatTo(moduleOf(blob), (SEAMLDR_MAX_NR_MODULE_PAGES + 1) * PAGE_SIZE));
+    case 'no_module_pages':
+      // Defeats "module size > 0".
+      return withModule(blob, new Uint8Array(0));
+    case 'page_count_overflow':
+      // v1 has no page count to overflow; the nearest v1 fault is a module over the bound.
+      return withModule(blob, repeatTo(moduleOf(blob), (SEAMLDR_MAX_NR_MODULE_PAGES + 1 + mod(c.extra, 4)) * PAGE_SIZE));
     case 'sigstruct_bitflip':
       // Bytes 0..2047 are the sigstruct: P-SEAMLDR's field, key-hash or signature check fails
       // (EBADSIG), or the CPUID check (EUNSUPCPU). Bytes 2048..4095 are reserved2: harmless.
@@ -272,18 +280,18 @@ export function corruptBlobV1(blob: Uint8Array, c: ImageCorruption): Uint8Array 
   return b;
 }
 
-function mod(x: number, n: number): number {
+export function mod(x: number, n: number): number {
   return ((x % n) + n) % n;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);
   return out;
 }
 
-function repeatTo(src: Uint8Array, length: number): Uint8Array {
+export function repeatTo(src: Uint8Array, length: number): Uint8Array {
   const out = new Uint8Array(length);
   for (let off = 0; src.length > 0 && off < length; off += src.length) out.set(src.subarray(0, Math.min(src.length, length - off)), off);
   return out;

@@ -6,6 +6,7 @@
 // tdh_mem_page_add,tdh_mr_extend,tdh_mr_finalize,tdh_vp_enter,tdh_mng_key_freeid}.c and
 // src/common/crypto/sha384.c, reduced to what spec §2.5, §3.4, §3.7, §5.2, §5.3 and §6 describe.
 import {
+  AVOID_COMPAT_SENSITIVE, TDX_FEATURES0_UPDATE_COMPAT, TDX_INCOMPATIBLE_MRTD_CONTEXT, TDX_UPDATE_COMPAT_SENSITIVE,
   MD_MAJOR_VERSION, MD_MIN_UPDATE_HV, MD_MINOR_VERSION, MD_MODULE_HV, MD_NO_DOWNGRADE,
   MD_TDX_FEATURES0, MD_UPDATE_VERSION, OPERAND_ID_R8, OPERAND_ID_R9, OPERAND_ID_RAX,
   OPERAND_ID_RCX, OPERAND_ID_RDX, PAGE_SIZE, TDH, TDH_SYS_CONFIG, TDH_SYS_KEY_CONFIG,
@@ -161,10 +162,17 @@ function tdhSysRd(mod: TdxModule, fieldId: bigint): SeamcallResult {
 function tdhSysShutdown(seam: Seam, mod: TdxModule, rcx: bigint): SeamcallResult {
   const id = mod.identity;
   const moduleHv = BigInt(id.moduleHv);
-  if (rcx < BigInt(id.minUpdateHv) || rcx > moduleHv || (id.noDowngrade && rcx !== moduleHv)) {
+  // Bit 16 is AVOID_COMPAT_SENSITIVE only on modules that know it; elsewhere it is part of the HV.
+  const knowsCompat = (id.features0 & TDX_FEATURES0_UPDATE_COMPAT) !== 0n;
+  const hv = knowsCompat ? rcx & ~AVOID_COMPAT_SENSITIVE : rcx;
+  if (hv < BigInt(id.minUpdateHv) || hv > moduleHv || (id.noDowngrade && hv !== moduleHv)) {
     return operandInvalid(OPERAND_ID_RCX);
   }
-  seam.handoff = { valid: true, hv: Number(rcx), tds: new Map(mod.tds), nextHkid: mod.nextHkid };
+  // A TD between TDH.MNG.INIT and TDH.MR.FINALIZE is a compat-sensitive operation (spec §3.7).
+  if (knowsCompat && rcx & AVOID_COMPAT_SENSITIVE && [...mod.tds.values()].some((td) => td.initialized && !td.finalized)) {
+    return fail(TDX_UPDATE_COMPAT_SENSITIVE);
+  }
+  seam.handoff = { valid: true, hv: Number(hv), tds: new Map(mod.tds), nextHkid: mod.nextHkid };
   mod.sysState = 'SYS_SHUTDOWN';
   return ok();
 }
@@ -230,8 +238,13 @@ function startMeasurement(mod: TdxModule, td: Tdr): void {
 // sha384.c: the context in TDCS belongs to the module instance that started it; a different
 // instance (seamdb_index changed by an update) re-initializes it, losing everything measured so
 // far. This is how an update during TD build corrupts MRTD on old modules (spec §3.7).
-function adoptMeasurement(mod: TdxModule, td: Tdr): void {
-  if (td.mrtdSeamdbIndex !== mod.seamdbIndex) startMeasurement(mod, td);
+// Newer modules (UPDATE_COMPAT, 1.5.24+) refuse instead: TDX_INCOMPATIBLE_MRTD_CONTEXT
+// ([T-v7 #76]; spec §3.7), which KVM treats as a bug and kills the TD.
+function adoptMeasurement(mod: TdxModule, td: Tdr): bigint {
+  if (td.mrtdSeamdbIndex === mod.seamdbIndex) return TDX_SUCCESS;
+  if (mod.identity.features0 & TDX_FEATURES0_UPDATE_COMPAT) return TDX_INCOMPATIBLE_MRTD_CONTEXT;
+  startMeasurement(mod, td);
+  return TDX_SUCCESS;
 }
 
 function extend(td: Tdr, record: Uint8Array): void {
@@ -256,7 +269,8 @@ function tdhMemPageAdd(seam: Seam, mod: TdxModule, gpa: number, tdrPa: number, h
   if (target === undefined) return operandInvalid(OPERAND_ID_R8);
   const source = seam.mem.page(srcPa);
   if (source === undefined) return operandInvalid(OPERAND_ID_R9);
-  adoptMeasurement(mod, td);
+  const ctx = adoptMeasurement(mod, td);
+  if (ctx !== TDX_SUCCESS) return fail(ctx);
   target.set(source);
   td.pages.set(gpa, hpa);
   extend(td, gpaRecord('MEM.PAGE.ADD', gpa));
@@ -271,7 +285,8 @@ function tdhMrExtend(seam: Seam, mod: TdxModule, gpa: number, tdrPa: number): Se
   const hpa = td.pages.get(gpa);
   const page = hpa === undefined ? undefined : seam.mem.page(hpa);
   if (page === undefined) return operandInvalid(OPERAND_ID_RCX);
-  adoptMeasurement(mod, td);
+  const ctx = adoptMeasurement(mod, td);
+  if (ctx !== TDX_SUCCESS) return fail(ctx);
   const head = gpaRecord('MR.EXTEND', gpa);
   const record = new Uint8Array(head.length + PAGE_SIZE);
   record.set(head, 0);
@@ -285,7 +300,8 @@ function tdhMrFinalize(mod: TdxModule, tdrPa: number): SeamcallResult {
   if (td === undefined) return operandInvalid(OPERAND_ID_RCX);
   const phase = buildPhaseStatus(td);
   if (phase !== TDX_SUCCESS) return fail(phase);
-  adoptMeasurement(mod, td);
+  const ctx = adoptMeasurement(mod, td);
+  if (ctx !== TDX_SUCCESS) return fail(ctx);
   td.finalized = true;
   return ok();
 }

@@ -1,4 +1,5 @@
 // errno values the update path returns (include/uapi/asm-generic/errno-base.h, errno.h).
+export const ENOENT = 2;
 export const EIO = 5;
 export const ENXIO = 6;
 export const ENOMEM = 12;
@@ -10,7 +11,7 @@ export const EOPNOTSUPP = 95;
 export const ECANCELED = 125;
 
 const NAMES: Record<number, string> = {
-  [EIO]: 'EIO', [ENXIO]: 'ENXIO', [ENOMEM]: 'ENOMEM', [EBUSY]: 'EBUSY', [ENODEV]: 'ENODEV',
+  [ENOENT]: 'ENOENT', [EIO]: 'EIO', [ENXIO]: 'ENXIO', [ENOMEM]: 'ENOMEM', [EBUSY]: 'EBUSY', [ENODEV]: 'ENODEV',
   [EINVAL]: 'EINVAL', [ENOSPC]: 'ENOSPC', [EOPNOTSUPP]: 'EOPNOTSUPP', [ECANCELED]: 'ECANCELED',
 };
 

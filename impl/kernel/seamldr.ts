@@ -63,7 +63,7 @@ function blobChecksum(h: Host, img: ImageBuf): number {
   return sum;
 }
 
-export interface BlobLayout { sigPage: number; modulePage: number; nrModulePages: number }
+export interface BlobLayout { sigPage: number; nrSigPages: number; modulePage: number; nrModulePages: number }
 
 /** v2 p11 check order: version, checksum, length, signature, reserved, sig size, module size. */
 export function parseBlobV1(h: Host, img: ImageBuf): { ret: number; layout: BlobLayout | null } {
@@ -80,7 +80,29 @@ export function parseBlobV1(h: Host, img: ImageBuf): { ret: number; layout: Blob
   if (offset - BLOB_HEADER_SIZE !== PAGE_SIZE) return bad;
   const moduleSize = img.len - offset;
   if (moduleSize <= 0 || moduleSize > SEAMLDR_MAX_NR_MODULE_PAGES * PAGE_SIZE || moduleSize % PAGE_SIZE) return bad;
-  return { ret: 0, layout: { sigPage: 1, modulePage: offset / PAGE_SIZE, nrModulePages: moduleSize / PAGE_SIZE } };
+  return { ret: 0, layout: { sigPage: 1, nrSigPages: 1, modulePage: offset / PAGE_SIZE, nrModulePages: moduleSize / PAGE_SIZE } };
+}
+
+/** tdx_image v2 header (spec §3.2 merged format). */
+const IMG_VERSION = 0, IMG_SIGNATURE = 4, IMG_SIG_PAGES = 12, IMG_MODULE_PAGES = 16, IMG_RESERVED = 20;
+const SEAMLDR_MAX_NR_SIG_PAGES = 1;
+
+/**
+ * Merged check order: the early length check (v10), the size equation in u32 arithmetic,
+ * version, page-count bounds, signature, reserved bytes. The checksum is not checked.
+ */
+export function parseImageV2(h: Host, img: ImageBuf): { ret: number; layout: BlobLayout | null } {
+  const bad = { ret: -EINVAL, layout: null };
+  if (img.len < BLOB_HEADER_SIZE && !h.bugs.has('header-before-size')) return bad;
+  const s = imageLe(h, img, IMG_SIG_PAGES, 4), m = imageLe(h, img, IMG_MODULE_PAGES, 4);
+  // sigstruct_len and module_len are u32: 2^20 + k pages wrap to k pages (bug B14's setting).
+  const total = (BLOB_HEADER_SIZE + ((s * PAGE_SIZE) >>> 0) + ((m * PAGE_SIZE) >>> 0)) >>> 0;
+  if (total !== img.len) return bad;
+  if (imageLe(h, img, IMG_VERSION, 2) !== 0x200) return bad;
+  if (s > SEAMLDR_MAX_NR_SIG_PAGES || m > SEAMLDR_MAX_NR_MODULE_PAGES) return bad;
+  if (String.fromCharCode(...imageBytes(h, img, IMG_SIGNATURE, 8)) !== TDX_BLOB_SIGNATURE) return bad;
+  if (imageBytes(h, img, IMG_RESERVED, BLOB_HEADER_SIZE - IMG_RESERVED).some((b) => b !== 0)) return bad;
+  return { ret: 0, layout: { sigPage: 1, nrSigPages: s, modulePage: 1 + s, nrModulePages: m } };
 }
 
 /** init_seamldr_params(): SEAMLDR_PARAMS in a fresh page, PAs of the image pages in order (I-16). */
@@ -89,7 +111,7 @@ export function initSeamldrParams(h: Host, img: ImageBuf, l: BlobLayout): number
   const v = new DataView(h.mem.page(pa)!.buffer);
   v.setUint32(0, 0, true);
   v.setUint32(4, SEAMLDR_SCENARIO_UPDATE, true);
-  v.setBigUint64(8, BigInt(img.pas[l.sigPage]!), true);
+  if (l.nrSigPages) v.setBigUint64(8, BigInt(img.pas[l.sigPage]!), true);
   v.setBigUint64(120, BigInt(l.nrModulePages), true);
   for (let j = 0; j < l.nrModulePages; j++) v.setBigUint64(128 + 8 * j, BigInt(img.pas[l.modulePage + j]!), true);
   return pa;
@@ -196,7 +218,7 @@ function cpusPrecheck(h: Host): number {
 export function* seamldrInstallModule(h: Host, img: ImageBuf): Generator<Yield, number, void> {
   const pre = yield* slotsPrecheck(h);
   if (pre) return pre;
-  const { ret, layout } = parseBlobV1(h, img);
+  const { ret, layout } = h.rev.imageFormat === 'v1' ? parseBlobV1(h, img) : parseImageV2(h, img);
   if (ret || layout === null) return ret;
   const paramsPa = initSeamldrParams(h, img, layout);
   yield { kind: 'step', label: 'params ready' };
@@ -220,7 +242,8 @@ function* updateCpusLocked(h: Host, paramsPa: number): Generator<Yield, number, 
 function* runUpdate(h: Host, ctrl: UpdateCtrl, paramsPa: number): Generator<Yield, number, void> {
   if (!h.bugs.has('hotplug-before-lock')) ctrl.nrParticipants = numOnlineCpus(h.platform);
   const cpus = onlineCpus(h.platform);
-  const lead = cpus[0]!; // v2: cpumask_first(cpu_online_mask)
+  // v2-v7: cpumask_first(cpu_online_mask); merged: CPU 0, which "is always online".
+  const lead = h.rev.leadCpu === 'cpu0' ? 0 : cpus[0]!;
   h.trace.push({ kind: 'update_begin', cpus, lead, paramsPa });
   const result = yield* stopMachine(h.sched, cpus, (cpu) => doSeamldrInstallModule(h, ctrl, lead, paramsPa, cpu));
   h.trace.push({ kind: 'update_end', ret: result, state: UPDATE_STATES[Math.min(ctrl.state, DONE)]! });

@@ -4,10 +4,10 @@
 // with the seed (v2) behaviour where the revision says so (spec §2.7).
 import {
   MD_MAJOR_VERSION, MD_MINOR_VERSION, MD_MODULE_HV, MD_TDX_FEATURES0, MD_UPDATE_VERSION,
-  TDH, TDH_SYS_CONFIG, TDH_SYS_KEY_CONFIG,
+  TDH, TDH_SYS_CONFIG, TDH_SYS_KEY_CONFIG, AVOID_COMPAT_SENSITIVE, TDX_STATUS_MASK, TDX_UPDATE_COMPAT_SENSITIVE,
 } from '../firmware/abi.ts';
 import type { Version } from '../firmware/types.ts';
-import { ENODEV } from './errno.ts';
+import { EBUSY, ENODEV } from './errno.ts';
 import { seamcall, seamcallPrerr, statusToErrno } from './seamcall.ts';
 import type { Host } from '../host.ts';
 
@@ -97,7 +97,12 @@ function handoffVersion(h: Host, cpu: number): { ret: number; hv: number } {
 export function tdxModuleShutdown(h: Host, cpu: number): number {
   const { ret: rdRet, hv } = handoffVersion(h, cpu);
   if (rdRet) return rdRet; // handoff information is required: refuse to shut down without it
-  const ret = seamcallPrerr(h, cpu, TDH.SYS_SHUTDOWN, { rcx: BigInt(hv) });
+  // v3-v10: refuse rather than break a TD build; the module says so with COMPAT_SENSITIVE,
+  // which the kernel returns as -EBUSY, "device-busy" to userspace [T-v3 p25; T-v10 p22].
+  const rcx = BigInt(hv) | (h.rev.avoidCompat ? AVOID_COMPAT_SENSITIVE : 0n);
+  const r = seamcall(h, cpu, TDH.SYS_SHUTDOWN, { rcx });
+  if ((r.status & TDX_STATUS_MASK) === TDX_UPDATE_COMPAT_SENSITIVE && h.rev.avoidCompat) return -EBUSY;
+  const ret = statusToErrno(r.status);
   if (ret) return ret;
   h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0, error: false };
   // v2-v5 reset only online CPUs; v6 resets every possible CPU so that a CPU onlined later

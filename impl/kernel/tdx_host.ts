@@ -3,7 +3,7 @@
 // (v2 p06-p08) layout: seamldr/{version,num_remaining_updates} and the seamldr_upload node.
 import { TDX_FEATURES0_TD_PRESERVING } from '../firmware/abi.ts';
 import type { Version } from '../firmware/types.ts';
-import { ECANCELED, EIO, ENODEV, ENXIO, EOPNOTSUPP } from './errno.ts';
+import { EBUSY, ECANCELED, EIO, ENODEV, ENOENT, ENXIO, EOPNOTSUPP } from './errno.ts';
 import { createFwUpload, type FwUpload, type FwUploadErr, type FwUploadOps } from './fw_upload.ts';
 import { seamldrGetInfo, seamldrGetInfoAtBoot, seamldrInstallModule } from './seamldr.ts';
 import type { Yield } from './sched.ts';
@@ -14,6 +14,15 @@ export interface TdxHost {
   /** v2 p08: set by cancel, checked by prepare and write. */
   cancelRequest: boolean;
   fw: FwUpload | null;
+  /** The seamldr attributes are visible (is_visible is evaluated once, at probe). */
+  seamldrAttrsVisible: boolean;
+}
+
+/** The errno -> fw_upload error mapping of the revision (spec §4.3). */
+function fwUploadErr(h: Host, ret: number): FwUploadErr {
+  if (ret === 0) return 'none';
+  if (ret === -ECANCELED) return 'user-abort';
+  return h.rev.errorMap === 'compat' && ret === -EBUSY ? 'device-busy' : 'firmware-invalid';
 }
 
 /** TDX_VERSION_FMT "%u.%u.%02u". */
@@ -32,8 +41,7 @@ const ops: FwUploadOps = {
     yield { kind: 'lin', op: { name: 'fw_write', args: {} }, result: cancelled };
     const ret = cancelled ? -ECANCELED : yield* seamldrInstallModule(h, img);
     yield { kind: 'lin', op: { name: 'update', args: {} }, result: ret };
-    if (cancelled) return { err: 'user-abort', written: 0 };
-    return ret === 0 ? { err: 'none', written: img.len } : { err: 'firmware-invalid', written: 0 };
+    return ret === 0 ? { err: 'none', written: img.len } : { err: fwUploadErr(h, ret), written: 0 };
   },
   pollComplete: () => 'none',
   cancel(h) {
@@ -41,20 +49,44 @@ const ops: FwUploadOps = {
   },
 };
 
+/** supports_runtime_update(): TD_PRESERVING, and (merged) no VMCS-clobbering erratum. */
+function supportsRuntimeUpdate(h: Host, features0: bigint): boolean {
+  const erratum = h.rev.vmcsErratumGuard && h.platform.erratumSeamretInvdVmcs;
+  return (features0 & TDX_FEATURES0_TD_PRESERVING) !== 0n && !erratum;
+}
+
 /**
  * Probe. v2 fails with -EOPNOTSUPP unless the module is TD-preserving and has update slots
- * left at probe time [T-v2 p08]; then there is no fw node at all.
+ * left at probe time [T-v2 p08]; the merged driver registers no fw node and hides the
+ * seamldr attributes when updates are unsupported, and never looks at the slots.
  */
 export function tdxHostProbe(h: Host): number {
   const sysinfo = tdxGetSysinfo(h);
   if (sysinfo === null) return -ENODEV;
-  const info = seamldrGetInfoAtBoot(h, 0);
-  if (!(sysinfo.features0 & TDX_FEATURES0_TD_PRESERVING) || info === null || info.numRemainingUpdates === 0) return -EOPNOTSUPP;
+  if (!supportsRuntimeUpdate(h, sysinfo.features0)) return h.rev.slotsPrecheck ? -EOPNOTSUPP : 0;
+  if (h.rev.slotsPrecheck && (seamldrGetInfoAtBoot(h, 0)?.numRemainingUpdates ?? 0) === 0) return -EOPNOTSUPP;
   h.tdxHost.fw = createFwUpload(h.rev.fwName, ops);
+  h.tdxHost.seamldrAttrsVisible = true;
   return 0;
 }
 
-/** `cat /sys/devices/faux/tdx_host/version`. */
+/** The sysfs files the driver creates, with their modes (spec §2.7 "P-SEAMLDR attributes"). */
+export function sysfsFiles(h: Host): { path: string; mode: number }[] {
+  const files = [{ path: '/sys/devices/faux/tdx_host/version', mode: 0o444 }];
+  const a = h.rev.seamldrAttrs;
+  if (h.tdxHost.seamldrAttrsVisible) {
+    files.push({ path: `/sys/devices/faux/tdx_host/${a.dir}${a.dir ? 'version' : 'seamldr_version'}`, mode: a.mode });
+    files.push({ path: `/sys/devices/faux/tdx_host/${a.dir}num_remaining_updates`, mode: a.mode });
+  }
+  if (h.tdxHost.fw) files.push({ path: `/sys/class/firmware/${h.tdxHost.fw.name}/loading`, mode: 0o644 });
+  return files;
+}
+
+/**
+ * `cat /sys/devices/faux/tdx_host/version`. The merged driver formats it with module updates
+ * locked out (preempt_disable) so stop_machine cannot start half-way through; the emulation
+ * reads it in one step in every revision, so the torn read of bug B23 is not reproduced.
+ */
 export function versionShow(h: Host): string | number {
   const sysinfo = tdxGetSysinfo(h);
   return sysinfo === null ? -ENXIO : formatVersion(sysinfo.version);
@@ -62,6 +94,7 @@ export function versionShow(h: Host): string | number {
 
 /** `cat .../seamldr/version` and `.../seamldr/num_remaining_updates`: a fresh SEAMLDR.INFO. */
 export function* seamldrAttrShow(h: Host, cpu: number, attr: 'version' | 'num_remaining_updates'): Generator<Yield, string | number, void> {
+  if (!h.tdxHost.seamldrAttrsVisible) return -ENOENT;
   const info = yield* seamldrGetInfo(h, cpu);
   if (info === null) return -EIO;
   return attr === 'version' ? formatVersion(info.version) : String(info.numRemainingUpdates);

@@ -72,9 +72,12 @@ export function* kvmTdRun(h: Host, cpu: number, td: KvmTd, writes: GuestWrite[])
   yield* tdSeamcall(h, cpu, td, 'td_run', TDH.VP_ENTER, { rcx: BigInt(td.tdrPa), writes }, { writes });
 }
 
-/** VM destruction: TDH.MNG.KEY.FREEID; KVM forgets the TD whether or not it succeeded. */
+/**
+ * VM destruction: TDH.MNG.KEY.FREEID, also for a TD KVM gave up on (the HKID must be freed);
+ * KVM forgets the TD whether or not it succeeded.
+ */
 export function* kvmTdTeardown(h: Host, cpu: number, td: KvmTd): Generator<Yield, void, void> {
-  const status = td.bugged ? -1n : seamcall(h, onlineOr0(h, cpu), TDH.MNG_KEY_FREEID, { rcx: BigInt(td.tdrPa) }).status;
+  const status = seamcall(h, onlineOr0(h, cpu), TDH.MNG_KEY_FREEID, { rcx: BigInt(td.tdrPa) }).status;
   h.kvm.tds.delete(td.id);
   yield { kind: 'lin', op: { name: 'td_teardown', args: { td: td.id } }, result: status === 0n };
 }

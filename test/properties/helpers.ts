@@ -131,7 +131,7 @@ export function drive(data: HostData, commands: readonly Command[], check: Check
   for (const c of commands) {
     const needsFw = c.kind === 'upload' || c.kind === 'cancel' || c.kind === 'read_error';
     const body = h.tdxHost.fw || !needsFw ? issue(env, c) : null;
-    if (body) spawn(h.sched, `cmd:${c.kind}`, 0, body);
+    if (body) spawn(h.sched, `cmd:${c.kind}`, c.kind === 'read_seamldr' ? (c.cpu ?? 0) % h.platform.cpus.length : 0, body);
     for (;;) {
       const ready = h.sched.tasks.filter((t) => runnable(h.sched, t))
         .sort((a, b) => (lastRun.get(a) ?? -1) - (lastRun.get(b) ?? -1) || a.id - b.id);

@@ -30,6 +30,8 @@ const CORRUPTIONS: Record<ImageCorruption['kind'], readonly ImageCorruption[]> =
   sig_size: [0, 2, 3].map((pages) => ({ kind: 'sig_size', pages })),
   module_unaligned: [{ kind: 'module_unaligned' }],
   module_too_big: [{ kind: 'module_too_big' }],
+  no_module_pages: [{ kind: 'no_module_pages' }],
+  page_count_overflow: [0, 3, -1].map((extra) => ({ kind: 'page_count_overflow', extra })),
   sigstruct_bitflip: [
     [SIGSTRUCT.HEADER_TYPE, 0], [SIGSTRUCT.MODULE_TYPE + 3, 7], [SIGSTRUCT.MODULE_VENDOR, 1], [SIGSTRUCT.DATE, 0],
     [SIGSTRUCT.MODULUS + 10, 3], [SIGSTRUCT.EXPONENT, 0], [SIGSTRUCT.SIGNATURE + 200, 5], [SIGSTRUCT.SEAMHASH, 2],

@@ -88,14 +88,17 @@ const B4 = new Set<BugName>(['hotplug-before-lock']);
 /** The all-zero schedule and each schedule with a single 1: where the offline can slip in. */
 const SCHEDULES: number[][] = [[], ...Array.from({ length: 16 }, (_, k) => [...Array<number>(k).fill(0), 1])];
 
-function terminationMessage(rev: Revision, bugs: ReadonlySet<BugName>): string | null {
-  const host: HostData = hostData({ nrCpus: 2 });
-  const commands: Command[] = [upload(image('1.5.08')), { kind: 'cpu_offline', cpu: 1 }];
+/** The message of the first run, over SCHEDULES, that the harness fails with violation `id`. */
+function violationOver(id: string, host: HostData, commands: Command[], rev: Revision, bugs: ReadonlySet<BugName>): string | null {
   for (const schedule of SCHEDULES) {
     const r = runScenario({ host, commands, schedule }, { rev, bugs });
-    if (r.violation?.id === TERMINATION.id) return r.violation.message;
+    if (r.violation?.id === id) return r.violation.message;
   }
   return null;
+}
+
+function terminationMessage(rev: Revision, bugs: ReadonlySet<BugName>): string | null {
+  return violationOver(TERMINATION.id, hostData({ nrCpus: 2 }), [upload(image('1.5.08')), { kind: 'cpu_offline', cpu: 1 }], rev, bugs);
 }
 
 const CASES: Record<string, Case> = {
@@ -388,6 +391,82 @@ const CASES: Record<string, Case> = {
         return checkOf('I-10')(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
       },
     }],
+  },
+  'I-11': {
+    pairs: [
+      {
+        name: 'the cached TDX_FEATURES0 changes after boot',
+        expect: /features0 changed from 0x2e1f0fbf to 0x8000002e1f0fbf/,
+        run: (broken) => {
+          const h = boot(), c = checkOf('I-11');
+          c(h, []);
+          if (broken) h.tdx.sysinfo.features0 |= 1n << 55n;
+          return c(h, []);
+        },
+      },
+      {
+        name: 'a real update after which the kernel re-reads the new module\'s features',
+        expect: /features0 changed from 0x2e1f0fbf to 0x22e1f0fbf/,
+        run: (broken) => {
+          const d = drive(HOST, [upload(image('1.5.08')), { kind: 'read_version' }], checkOf('I-11'), {
+            hook: (h, events) => {
+              if (broken && events.some((e) => e.kind === 'update_end' && e.ret === 0)) h.tdx.sysinfo.features0 = h.seam.module!.identity.features0;
+            },
+          });
+          if (d.h.tdx.sysinfo.version.update !== 8) return 'setup: the update did not apply';
+          return d.messages[0] ?? null;
+        },
+      },
+    ],
+  },
+  'I-12': {
+    pairs: [
+      {
+        name: 'SHUTDOWN is asked for a handoff version other than the running module\'s MODULE_HV',
+        expect: /shutdown asked for handoff version 1, the module's is 2/,
+        run: (broken) => {
+          const h = boot(hostData({ boot: { release: '1.5.06', moduleHv: 2, minUpdateHv: 1, noDowngrade: false } }));
+          return checkOf('I-12')(h, [{ kind: 'seamcall', cpu: 0, task: 'stopper/0', leaf: TDH.SYS_SHUTDOWN, rcx: broken ? 1n : 2n, status: 0n }]);
+        },
+      },
+      {
+        name: 'B9: the second update passes the boot-time MODULE_HV (seeded bug stale-handoff-hv)',
+        expect: /shutdown asked for handoff version 0, the module's is 1/,
+        run: (broken) => {
+          const commands = [upload(image('1.5.08', { moduleHv: 1, minUpdateHv: 0 })), upload(image('1.5.09', { moduleHv: 1, minUpdateHv: 0 }))];
+          const d = drive(HOST, commands, checkOf('I-12'), { bugs: broken ? new Set<BugName>(['stale-handoff-hv']) : NO_BUGS });
+          return d.messages[0] ?? null;
+        },
+      },
+    ],
+    fine: [{
+      name: 'a failing SHUTDOWN after a lost update is not asked of a module the kernel knows to run',
+      run: () => {
+        const h = boot(hostData({ boot: { release: '1.5.06', moduleHv: 2, minUpdateHv: 1, noDowngrade: false } }));
+        h.tdx.state.initialized = false;
+        return checkOf('I-12')(h, [{ kind: 'seamcall', cpu: 0, task: 'stopper/0', leaf: TDH.SYS_SHUTDOWN, rcx: 0n, status: 0xc000050600000000n }]);
+      },
+    }],
+  },
+  'I-13': {
+    pairs: [
+      {
+        name: 'a P-SEAMLDR call was turned away because another CPU was inside',
+        expect: /1 P-SEAMLDR call\(s\) got VMfailInvalid because another CPU was inside/,
+        run: (broken) => {
+          const h = boot();
+          if (broken) h.seam.pseamldr.rejectedEntries = 1;
+          return checkOf('I-13')(h, []);
+        },
+      },
+      {
+        name: 'B21: two SEAMLDR.INFO readers on two CPUs collide (seeded bug seamldr-info-unlocked)',
+        expect: /P-SEAMLDR call\(s\) got VMfailInvalid/,
+        run: (broken) => violationOver('I-13', HOST, [
+          { kind: 'read_seamldr', attr: 'version', cpu: 1 }, { kind: 'read_seamldr', attr: 'num_remaining_updates', cpu: 2 },
+        ], SEED, broken ? new Set<BugName>(['seamldr-info-unlocked']) : NO_BUGS),
+      },
+    ],
   },
   'I-15': {
     pairs: [
@@ -835,5 +914,20 @@ describe('coverage of this file', () => {
   it('invariant ids are unique', () => {
     const ids = INVARIANTS.map((i) => i.id);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+// Discrepancies between an invariant and spec §7, kept as executable reproductions (see the
+// report). `it.fails` passes while the discrepancy exists and fails once it is fixed.
+describe('known discrepancies', () => {
+  it.fails('I-1 opens its window at update_begin, before stop_machine has drained preempt-disabled sections; spec §7 I-1 starts at the first SHUTDOWN', () => {
+    // A SEAMLDR.INFO reader (raw spinlock, preemption off) that entered P-SEAMLDR before
+    // stop_machine was called finishes while stop_machine waits for it: legal (spec §3.7).
+    const r = runScenario({
+      host: hostData({ nrCpus: 2, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1 }),
+      commands: [upload(image('1.5.01')), { kind: 'read_seamldr', attr: 'version', cpu: 1 }],
+      schedule: [0, 0, 0, 0, 0, 0, 0, 1],
+    }, { rev: SEED, bugs: NO_BUGS });
+    expect(r.violation).toBeNull();
   });
 });

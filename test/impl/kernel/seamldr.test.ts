@@ -34,14 +34,14 @@ describe('parseBlobV1 (spec §3.2 v2 kernel checks)', () => {
   it('accepts a well-formed blob: one sigstruct page at page 1, module pages from page 2', () => {
     const h = boot(1);
     expect(VALID.length).toBe(4 * 4096);
-    expect(parseBlobV1(h, bufOf(h, VALID))).toEqual({ ret: 0, layout: { sigPage: 1, modulePage: 2, nrModulePages: 2 } });
+    expect(parseBlobV1(h, bufOf(h, VALID))).toEqual({ ret: 0, layout: { sigPage: 1, nrSigPages: 1, modulePage: 2, nrModulePages: 2 } });
     expect(events(h.trace, 'oob_read')).toEqual([]);
   });
 
   it('accepts exactly 496 module pages', () => {
     const h = boot(1);
     const blob = buildBlobV1({ ...identityOf(imageRef('1.5.08')), nrPages: 496 });
-    expect(parseBlobV1(h, bufOf(h, blob))).toEqual({ ret: 0, layout: { sigPage: 1, modulePage: 2, nrModulePages: 496 } });
+    expect(parseBlobV1(h, bufOf(h, blob))).toEqual({ ret: 0, layout: { sigPage: 1, nrSigPages: 1, modulePage: 2, nrModulePages: 496 } });
   });
 
   const broken: [string, Uint8Array][] = [
@@ -69,7 +69,7 @@ describe('parseBlobV1 (spec §3.2 v2 kernel checks)', () => {
     ['a rogue signing key', { kind: 'rogue_key' }],
   ] as [string, ImageCorruption][])('passes %s on to P-SEAMLDR: the kernel does not look inside', (_, c) => {
     const h = boot(1);
-    expect(parseBlobV1(h, bufOf(h, corruptBlobV1(VALID, c)))).toEqual({ ret: 0, layout: { sigPage: 1, modulePage: 2, nrModulePages: 2 } });
+    expect(parseBlobV1(h, bufOf(h, corruptBlobV1(VALID, c)))).toEqual({ ret: 0, layout: { sigPage: 1, nrSigPages: 1, modulePage: 2, nrModulePages: 2 } });
   });
 
   describe('seeded bug header-before-size (B13, I-15)', () => {

@@ -1,0 +1,67 @@
+// What one bench run measures and how often: the full run and the smoke run CI calls.
+
+export interface BenchConfig {
+  readonly smoke: boolean;
+  /** Repetitions per figure; every reported time is the median over them. */
+  readonly reps: number;
+  /** Repetitions per scaling point (each one runs the scenario and its setup). */
+  readonly scalingReps: number;
+  /** The seed of every fast-check run (verify's default). */
+  readonly seed: number;
+  /** fast-check runs per property in the throughput and profile workloads (quick budget: 100). */
+  readonly runsPerProperty: number;
+  /** Sampling interval of the CPU profiler, in microseconds. */
+  readonly profileIntervalUs: number;
+  /** CPU count of the update profiled on its own. */
+  readonly profileUpdateCpus: number;
+  readonly cpus: readonly number[];
+  readonly tds: readonly number[];
+  readonly lengths: readonly number[];
+  /** Updates issued per scaling point. */
+  readonly updates: number;
+  /** A single time sample repeats the scenario until this much wall time has passed. */
+  readonly minSampleMs: number;
+  /** Seeds each seeded bug is hunted with (the median is over them). */
+  readonly bugSeeds: readonly number[];
+  /** fast-check runs per property while hunting a seeded bug. */
+  readonly bugRunsPerProperty: number;
+  /** The large memory scenario, and the verify arguments measured for time and memory. */
+  readonly memory: { readonly cpus: number; readonly tds: number; readonly length: number; readonly updates: number; readonly verifyArgs: readonly string[] };
+}
+
+export const FULL: BenchConfig = {
+  smoke: false,
+  reps: 5,
+  scalingReps: 3,
+  seed: 42,
+  runsPerProperty: 100,
+  profileIntervalUs: 100,
+  profileUpdateCpus: 256,
+  cpus: [4, 16, 64, 256],
+  tds: [0, 8, 64],
+  lengths: [10, 100, 1000],
+  updates: 1,
+  minSampleMs: 40,
+  bugSeeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+  bugRunsPerProperty: 100,
+  memory: { cpus: 256, tds: 64, length: 1000, updates: 2, verifyArgs: [] },
+};
+
+/** One repetition, small sizes: checks that every section runs, not how fast (CI). */
+export const SMOKE: BenchConfig = {
+  smoke: true,
+  reps: 1,
+  scalingReps: 1,
+  seed: 42,
+  runsPerProperty: 5,
+  profileIntervalUs: 200,
+  profileUpdateCpus: 8,
+  cpus: [4, 16],
+  tds: [0, 8],
+  lengths: [10, 100],
+  updates: 1,
+  minSampleMs: 0,
+  bugSeeds: [1],
+  bugRunsPerProperty: 10,
+  memory: { cpus: 16, tds: 8, length: 100, updates: 1, verifyArgs: ['--property', 'corrupt-images'] },
+};

@@ -1,0 +1,107 @@
+// Section 3: cost per command and per update as the emulated platform grows. Each point runs
+// a hand-built scenario (setup + body) and times the body on its own, so boot and TD building
+// are not charged to the commands. Medians over the repetitions.
+import { NO_BUGS } from '../impl/faults.ts';
+import { SEED } from '../impl/kernel/revision.ts';
+import { runScenario, type RunResult } from '../harness/run.ts';
+import type { Command } from '../properties/commands.ts';
+import type { Scenario } from '../properties/scenario.ts';
+import type { BenchConfig } from './config.ts';
+import { host, scenarioOf, singleCpuBody, tdSetup, updateBody } from './scenarios.ts';
+import { sampleBody } from './bodytime.ts';
+import { fitExponent, median } from './stats.ts';
+
+export interface Point {
+  readonly cpus: number;
+  readonly tds: number;
+  /** Commands in the measured body. */
+  readonly length: number;
+  readonly setupMs: number;
+  readonly bodyMs: number;
+  /** Body cost per command (for updates: per update), in microseconds. */
+  readonly usPerCommand: number;
+  readonly stepsPerCommand: number;
+  /** A check that failed on the hand-built scenario (should be null). */
+  readonly violation: string | null;
+}
+
+export interface Scaling {
+  readonly singleCpu: readonly Point[];
+  readonly updates: readonly Point[];
+  /** Per TD count and length: cost per single-CPU command at the most CPUs over the fewest. */
+  readonly singleCpuRatios: readonly { readonly tds: number; readonly length: number; readonly ratio: number }[];
+  readonly worstSingleCpuRatio: number;
+  /** Per TD count: exponent k of cost per update ~ CPUs^k, fitted on the log-log points. */
+  readonly updateExponents: readonly { readonly tds: number; readonly exponent: number; readonly stepsExponent: number }[];
+  readonly worstUpdateExponent: number;
+}
+
+const run = (s: Scenario): RunResult => runScenario(s, { rev: SEED, bugs: NO_BUGS });
+
+function violationOf(r: RunResult): string | null {
+  return r.violation ? `${r.violation.id}: ${r.violation.message}` : null;
+}
+
+/** Times the body on its own (see bodytime.ts); steps from the setup alone are subtracted. */
+function measurePoint(cfg: BenchConfig, cpus: number, tds: number, body: readonly Command[], slots: number): Point {
+  const setup = scenarioOf(host(cpus, slots), tdSetup(tds, cpus));
+  const full = scenarioOf(setup.host, [...setup.commands, ...body]);
+  const rs = run(setup);
+  const samples = Array.from({ length: cfg.scalingReps }, () => sampleBody(full, setup.commands.length, cfg.minSampleMs));
+  const rf = samples[0]!.result;
+  const bodyMs = median(samples.map((x) => x.bodyMs));
+  const n = Math.max(body.length, 1);
+  return {
+    cpus, tds, length: body.length, setupMs: median(samples.map((x) => x.setupMs)), bodyMs, usPerCommand: (bodyMs * 1000) / n,
+    stepsPerCommand: (rf.steps - rs.steps) / n, violation: violationOf(rf) ?? violationOf(rs),
+  };
+}
+
+function singleCpuPoints(cfg: BenchConfig, log: (s: string) => void): Point[] {
+  const out: Point[] = [];
+  for (const tds of cfg.tds) for (const length of cfg.lengths) for (const cpus of cfg.cpus) {
+    const p = measurePoint(cfg, cpus, tds, singleCpuBody(length, cpus, tds), 1);
+    log(`  single-CPU commands: ${cpus} CPUs, ${tds} TDs, ${length} commands: ${p.usPerCommand.toFixed(0)} us/command${p.violation ? ` (violation ${p.violation})` : ''}`);
+    out.push(p);
+  }
+  return out;
+}
+
+function updatePoints(cfg: BenchConfig, log: (s: string) => void): Point[] {
+  const out: Point[] = [];
+  for (const tds of cfg.tds) for (const cpus of cfg.cpus) {
+    const p = measurePoint(cfg, cpus, tds, updateBody(cfg.updates), cfg.updates);
+    log(`  updates: ${cpus} CPUs, ${tds} TDs: ${(p.usPerCommand / 1000).toFixed(1)} ms/update, ${p.stepsPerCommand} steps${p.violation ? ` (violation ${p.violation})` : ''}`);
+    out.push(p);
+  }
+  return out;
+}
+
+function ratios(cfg: BenchConfig, points: readonly Point[]): Scaling['singleCpuRatios'] {
+  const lo = Math.min(...cfg.cpus), hi = Math.max(...cfg.cpus);
+  const at = (cpus: number, tds: number, length: number) => points.find((p) => p.cpus === cpus && p.tds === tds && p.length === length)!;
+  return cfg.tds.flatMap((tds) => cfg.lengths.map((length) => ({ tds, length, ratio: at(hi, tds, length).usPerCommand / at(lo, tds, length).usPerCommand })));
+}
+
+function exponents(cfg: BenchConfig, points: readonly Point[]): Scaling['updateExponents'] {
+  return cfg.tds.map((tds) => {
+    const ps = points.filter((p) => p.tds === tds);
+    return {
+      tds,
+      exponent: fitExponent(ps.map((p) => ({ x: p.cpus, y: p.usPerCommand }))),
+      stepsExponent: fitExponent(ps.map((p) => ({ x: p.cpus, y: p.stepsPerCommand }))),
+    };
+  });
+}
+
+export function scaling(cfg: BenchConfig, log: (s: string) => void): Scaling {
+  const singleCpu = singleCpuPoints(cfg, log);
+  const updates = updatePoints(cfg, log);
+  const singleCpuRatios = ratios(cfg, singleCpu);
+  const updateExponents = exponents(cfg, updates);
+  return {
+    singleCpu, updates, singleCpuRatios, updateExponents,
+    worstSingleCpuRatio: Math.max(...singleCpuRatios.map((r) => r.ratio)),
+    worstUpdateExponent: Math.max(...updateExponents.map((e) => e.exponent)),
+  };
+}
