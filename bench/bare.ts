@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { PROPERTIES, type Property } from '../properties/catalog.ts';
 import type { CommandKind } from '../properties/commands.ts';
 import { genConfig } from '../harness/verify.ts';
+import { now, since } from './stats.ts';
 import { addTotals, checkOptions, emptyTotals, type PassTotals } from './workload.ts';
 
 type NoopModel = { n: number };
@@ -40,9 +41,11 @@ export function bareProperty(p: Property, seed: number, numRuns: number): PassTo
     t.commands += real.n;
     return true;
   });
-  const t0 = performance.now();
+  const t0 = now();
   fc.check(prop, { seed, numRuns });
-  t.ms = performance.now() - t0;
+  const d = since(t0);
+  t.ms = d.wall;
+  t.cpuMs = d.cpu;
   return t;
 }
 

@@ -8,51 +8,54 @@ import { SEED } from '../impl/kernel/revision.ts';
 import { runScenario, type RunResult } from '../harness/run.ts';
 import type { Command } from '../properties/commands.ts';
 import type { Scenario } from '../properties/scenario.ts';
+import { now, plus, since, ZERO, type Clock } from './stats.ts';
 
 export interface BodyTiming {
-  readonly setupMs: number;
-  readonly bodyMs: number;
+  readonly setup: Clock;
+  readonly body: Clock;
   readonly result: RunResult;
 }
 
+interface Mark { at: Clock | null; inOrder: boolean }
+
 /** The commands, with a note of when index `mark` is first read (and whether reads went in order). */
-function watched(commands: readonly Command[], mark: number): { commands: readonly Command[]; at: { t: number | null; inOrder: boolean } } {
-  const at = { t: null as number | null, inOrder: true };
+function watched(commands: readonly Command[], mark: number): { commands: readonly Command[]; m: Mark } {
+  const m: Mark = { at: null, inOrder: true };
   let highest = -1;
-  const commandsProxy = new Proxy(commands as Command[], {
+  const proxy = new Proxy(commands as Command[], {
     get(target, key, receiver) {
       if (typeof key === 'string' && /^\d+$/.test(key)) {
         const i = Number(key);
-        if (i > highest + 1) at.inOrder = false;
+        if (i > highest + 1) m.inOrder = false;
         highest = Math.max(highest, i);
-        if (i === mark && at.t === null) at.t = performance.now();
+        if (i === mark && m.at === null) m.at = now();
       }
       return Reflect.get(target, key, receiver);
     },
   });
-  return { commands: commandsProxy, at };
+  return { commands: proxy, m };
 }
 
 /** One run of setup + body, timed in two parts. Throws if the runner read commands out of order. */
 export function timeBody(s: Scenario, setupLength: number): BodyTiming {
   const w = watched(s.commands, setupLength);
-  const t0 = performance.now();
+  const t0 = now();
   const result = runScenario({ ...s, commands: w.commands }, { rev: SEED, bugs: NO_BUGS });
-  const t1 = performance.now();
-  if (!w.at.inOrder) throw new Error('bench: the runner no longer reads commands in order; body timing needs another hook');
-  const mark = w.at.t ?? t1;
-  return { setupMs: mark - t0, bodyMs: t1 - mark, result };
+  const t1 = now();
+  if (!w.m.inOrder) throw new Error('bench: the runner no longer reads commands in order; body timing needs another hook');
+  const mark = w.m.at ?? t1;
+  return { setup: since(t0, mark), body: since(mark, t1), result };
 }
 
-/** Repeats timeBody until the bodies add up to minMs (at most maxRuns runs); mean per run. */
+/** Repeats timeBody until the bodies add up to minMs of wall time (at most maxRuns runs); mean per run. */
 export function sampleBody(s: Scenario, setupLength: number, minMs: number, maxRuns = 50): BodyTiming {
-  let setupMs = 0, bodyMs = 0, n = 0;
+  let setup = ZERO, body = ZERO, n = 0;
   let last: BodyTiming;
   do {
     last = timeBody(s, setupLength);
-    setupMs += last.setupMs;
-    bodyMs += last.bodyMs;
+    setup = plus(setup, last.setup);
+    body = plus(body, last.body);
     n++;
-  } while (bodyMs < minMs && n < maxRuns);
-  return { setupMs: setupMs / n, bodyMs: bodyMs / n, result: last.result };
+  } while (body.wall < minMs && n < maxRuns);
+  return { setup: { wall: setup.wall / n, cpu: setup.cpu / n }, body: { wall: body.wall / n, cpu: body.cpu / n }, result: last.result };
 }

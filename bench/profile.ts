@@ -69,7 +69,7 @@ function label(f: Frame): string {
 }
 
 /** Attributes every sample of a profile to a phase, with the top self-time functions. */
-export function attribute(p: CpuProfile, intervalUs: number, topN = 12): ProfileResult {
+export function attribute(p: CpuProfile, intervalUs: number, topN = 25): ProfileResult {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const up = parents(p);
   const perNode = new Map<number, number>();

@@ -1,14 +1,14 @@
 // Section 3: cost per command and per update as the emulated platform grows. Each point runs
-// a hand-built scenario (setup + body) and times the body on its own, so boot and TD building
-// are not charged to the commands. Medians over the repetitions.
+// a hand-built scenario (setup + body) and times the body on its own (bodytime.ts), so boot
+// and TD building are not charged to the commands. The cost is CPU time (robust to other load
+// on the machine); wall time is kept next to it. Medians over the repetitions.
 import { NO_BUGS } from '../impl/faults.ts';
 import { SEED } from '../impl/kernel/revision.ts';
 import { runScenario, type RunResult } from '../harness/run.ts';
 import type { Command } from '../properties/commands.ts';
-import type { Scenario } from '../properties/scenario.ts';
 import type { BenchConfig } from './config.ts';
-import { host, scenarioOf, singleCpuBody, tdSetup, updateBody } from './scenarios.ts';
 import { sampleBody } from './bodytime.ts';
+import { host, scenarioOf, singleCpuBody, tdSetup, updateBody } from './scenarios.ts';
 import { fitExponent, median } from './stats.ts';
 
 export interface Point {
@@ -16,13 +16,23 @@ export interface Point {
   readonly tds: number;
   /** Commands in the measured body. */
   readonly length: number;
+  /** Boot and TD setup, wall ms (not charged to the body). */
   readonly setupMs: number;
-  readonly bodyMs: number;
-  /** Body cost per command (for updates: per update), in microseconds. */
+  /** Body cost per command (for updates: per update): CPU and wall microseconds. */
   readonly usPerCommand: number;
+  readonly wallUsPerCommand: number;
   readonly stepsPerCommand: number;
   /** A check that failed on the hand-built scenario (should be null). */
   readonly violation: string | null;
+}
+
+export interface Exponent {
+  readonly tds: number;
+  /** Fitted on every CPU count's log-log point. */
+  readonly exponent: number;
+  /** The slope between the two largest CPU counts: where the curve is heading. */
+  readonly lastSlope: number;
+  readonly stepsExponent: number;
 }
 
 export interface Scaling {
@@ -31,29 +41,30 @@ export interface Scaling {
   /** Per TD count and length: cost per single-CPU command at the most CPUs over the fewest. */
   readonly singleCpuRatios: readonly { readonly tds: number; readonly length: number; readonly ratio: number }[];
   readonly worstSingleCpuRatio: number;
-  /** Per TD count: exponent k of cost per update ~ CPUs^k, fitted on the log-log points. */
-  readonly updateExponents: readonly { readonly tds: number; readonly exponent: number; readonly stepsExponent: number }[];
+  /** Per TD count: exponent k of cost per update ~ CPUs^k. */
+  readonly updateExponents: readonly Exponent[];
   readonly worstUpdateExponent: number;
 }
-
-const run = (s: Scenario): RunResult => runScenario(s, { rev: SEED, bugs: NO_BUGS });
 
 function violationOf(r: RunResult): string | null {
   return r.violation ? `${r.violation.id}: ${r.violation.message}` : null;
 }
 
-/** Times the body on its own (see bodytime.ts); steps from the setup alone are subtracted. */
+/** The body's cost per command; its steps are the run's minus the setup's. */
 function measurePoint(cfg: BenchConfig, cpus: number, tds: number, body: readonly Command[], slots: number): Point {
   const setup = scenarioOf(host(cpus, slots), tdSetup(tds, cpus));
   const full = scenarioOf(setup.host, [...setup.commands, ...body]);
-  const rs = run(setup);
+  const rs = runScenario(setup, { rev: SEED, bugs: NO_BUGS });
   const samples = Array.from({ length: cfg.scalingReps }, () => sampleBody(full, setup.commands.length, cfg.minSampleMs));
   const rf = samples[0]!.result;
-  const bodyMs = median(samples.map((x) => x.bodyMs));
   const n = Math.max(body.length, 1);
   return {
-    cpus, tds, length: body.length, setupMs: median(samples.map((x) => x.setupMs)), bodyMs, usPerCommand: (bodyMs * 1000) / n,
-    stepsPerCommand: (rf.steps - rs.steps) / n, violation: violationOf(rf) ?? violationOf(rs),
+    cpus, tds, length: body.length,
+    setupMs: median(samples.map((x) => x.setup.wall)),
+    usPerCommand: (median(samples.map((x) => x.body.cpu)) * 1000) / n,
+    wallUsPerCommand: (median(samples.map((x) => x.body.wall)) * 1000) / n,
+    stepsPerCommand: (rf.steps - rs.steps) / n,
+    violation: violationOf(rf) ?? violationOf(rs),
   };
 }
 
@@ -83,12 +94,17 @@ function ratios(cfg: BenchConfig, points: readonly Point[]): Scaling['singleCpuR
   return cfg.tds.flatMap((tds) => cfg.lengths.map((length) => ({ tds, length, ratio: at(hi, tds, length).usPerCommand / at(lo, tds, length).usPerCommand })));
 }
 
-function exponents(cfg: BenchConfig, points: readonly Point[]): Scaling['updateExponents'] {
+function slope(a: Point, b: Point): number {
+  return Math.log(b.usPerCommand / a.usPerCommand) / Math.log(b.cpus / a.cpus);
+}
+
+function exponents(cfg: BenchConfig, points: readonly Point[]): Exponent[] {
   return cfg.tds.map((tds) => {
-    const ps = points.filter((p) => p.tds === tds);
+    const ps = points.filter((p) => p.tds === tds).sort((a, b) => a.cpus - b.cpus);
     return {
       tds,
       exponent: fitExponent(ps.map((p) => ({ x: p.cpus, y: p.usPerCommand }))),
+      lastSlope: slope(ps[ps.length - 2]!, ps[ps.length - 1]!),
       stepsExponent: fitExponent(ps.map((p) => ({ x: p.cpus, y: p.stepsPerCommand }))),
     };
   });

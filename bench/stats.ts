@@ -7,23 +7,29 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export function timed<T>(fn: () => T): { ms: number; value: T } {
-  const t0 = performance.now();
-  const value = fn();
-  return { ms: performance.now() - t0, value };
+/**
+ * A point in time on two clocks, in milliseconds: wall (performance.now) and the CPU time this
+ * process has used (user + system, every thread: GC helpers included). Under other load on the
+ * machine wall time stretches and CPU time does not, so costs compared across sizes use CPU.
+ */
+export interface Clock {
+  readonly wall: number;
+  readonly cpu: number;
 }
 
-/** Mean wall time of fn, repeated until at least minMs have passed (so short runs are not all jitter). */
-export function sampleMs(fn: () => void, minMs: number): number {
-  let n = 0;
-  const t0 = performance.now();
-  let ms = 0;
-  do {
-    fn();
-    n++;
-    ms = performance.now() - t0;
-  } while (ms < minMs);
-  return ms / n;
+export function now(): Clock {
+  const u = process.cpuUsage();
+  return { wall: performance.now(), cpu: (u.user + u.system) / 1000 };
+}
+
+export function since(a: Clock, b: Clock = now()): Clock {
+  return { wall: b.wall - a.wall, cpu: b.cpu - a.cpu };
+}
+
+export const ZERO: Clock = { wall: 0, cpu: 0 };
+
+export function plus(a: Clock, b: Clock): Clock {
+  return { wall: a.wall + b.wall, cpu: a.cpu + b.cpu };
 }
 
 /** Least-squares slope of log(y) on log(x): the exponent k in y ~ x^k. */

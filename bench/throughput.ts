@@ -1,55 +1,56 @@
 // Section 1: commands per second of the full check against fast-check's bare model-based run,
-// alternated in the same process, median over the repetitions.
+// alternated in the same process after one warm-up pass, median over the repetitions.
 import type { BenchConfig } from './config.ts';
 import { barePass } from './bare.ts';
 import { median } from './stats.ts';
 import { harnessPass, type PassTotals } from './workload.ts';
 
-export interface ThroughputRep {
-  readonly harness: PassTotals;
-  readonly bare: PassTotals;
-}
-
 export interface Throughput {
+  /** Wall-clock rates (the headline), median over the repetitions. */
   readonly harnessCommandsPerSec: number;
   readonly bareCommandsPerSec: number;
   readonly ratio: number;
-  /** Median per-run figures of the harness workload (the default verify's runs, no shrinking). */
+  /** The same on CPU time, for a machine with other load. */
+  readonly cpu: { readonly harnessCommandsPerSec: number; readonly bareCommandsPerSec: number; readonly ratio: number };
+  /** One repetition's counts and median times (the default verify's runs, no shrinking). */
   readonly harness: { readonly runs: number; readonly commands: number; readonly steps: number; readonly violations: number; readonly ms: number; readonly usPerCommand: number; readonly usPerStep: number };
   readonly bare: { readonly runs: number; readonly commands: number; readonly ms: number; readonly usPerCommand: number };
   readonly perProperty: readonly { readonly id: string; readonly commands: number; readonly ms: number; readonly commandsPerSec: number }[];
-  readonly reps: readonly ThroughputRep[];
+  readonly reps: number;
 }
 
-const perSec = (t: PassTotals): number => t.commands / (t.ms / 1000);
+const perSec = (commands: number, ms: number): number => commands / (ms / 1000);
 
 function perPropertyMedians(all: readonly Map<string, PassTotals>[]): Throughput['perProperty'] {
   return [...all[0]!.keys()].map((id) => {
     const ms = median(all.map((m) => m.get(id)!.ms));
     const commands = all[0]!.get(id)!.commands;
-    return { id, commands, ms, commandsPerSec: commands / (ms / 1000) };
+    return { id, commands, ms, commandsPerSec: perSec(commands, ms) };
   });
 }
 
 export function throughput(cfg: BenchConfig, log: (s: string) => void): Throughput {
-  const reps: ThroughputRep[] = [];
+  harnessPass(cfg.seed, Math.max(1, Math.round(cfg.runsPerProperty / 5)));
+  barePass(cfg.seed, cfg.runsPerProperty);
+  const hs: PassTotals[] = [], bs: PassTotals[] = [];
   const props: Map<string, PassTotals>[] = [];
   for (let i = 0; i < cfg.reps; i++) {
     const h = harnessPass(cfg.seed, cfg.runsPerProperty);
-    const bare = barePass(cfg.seed, cfg.runsPerProperty);
-    reps.push({ harness: h.total, bare });
+    const b = barePass(cfg.seed, cfg.runsPerProperty);
+    hs.push(h.total);
+    bs.push(b);
     props.push(h.perProperty);
-    log(`  rep ${i + 1}: harness ${Math.round(perSec(h.total))} commands/s, bare ${Math.round(perSec(bare))} commands/s`);
+    log(`  rep ${i + 1}: harness ${Math.round(perSec(h.total.commands, h.total.ms))} commands/s, bare ${Math.round(perSec(b.commands, b.ms))} commands/s`);
   }
-  const hRate = median(reps.map((r) => perSec(r.harness)));
-  const bRate = median(reps.map((r) => perSec(r.bare)));
-  const h = reps[0]!.harness, b = reps[0]!.bare;
-  const hMs = median(reps.map((r) => r.harness.ms)), bMs = median(reps.map((r) => r.bare.ms));
+  const h = hs[0]!, b = bs[0]!;
+  const hMs = median(hs.map((r) => r.ms)), bMs = median(bs.map((r) => r.ms));
+  const hCpu = median(hs.map((r) => r.cpuMs)), bCpu = median(bs.map((r) => r.cpuMs));
   return {
-    harnessCommandsPerSec: hRate, bareCommandsPerSec: bRate, ratio: hRate / bRate,
+    harnessCommandsPerSec: perSec(h.commands, hMs), bareCommandsPerSec: perSec(b.commands, bMs), ratio: perSec(h.commands, hMs) / perSec(b.commands, bMs),
+    cpu: { harnessCommandsPerSec: perSec(h.commands, hCpu), bareCommandsPerSec: perSec(b.commands, bCpu), ratio: perSec(h.commands, hCpu) / perSec(b.commands, bCpu) },
     harness: { runs: h.runs, commands: h.commands, steps: h.steps, violations: h.violations, ms: hMs, usPerCommand: (hMs * 1000) / h.commands, usPerStep: (hMs * 1000) / h.steps },
     bare: { runs: b.runs, commands: b.commands, ms: bMs, usPerCommand: (bMs * 1000) / b.commands },
     perProperty: perPropertyMedians(props),
-    reps,
+    reps: cfg.reps,
   };
 }

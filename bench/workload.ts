@@ -10,17 +10,20 @@ import { runScenario } from '../harness/run.ts';
 import { BUDGETS, genConfig, type CheckOptions } from '../harness/verify.ts';
 import { PROPERTIES, type Property } from '../properties/catalog.ts';
 import { scenario } from '../properties/generators.ts';
+import { now, since } from './stats.ts';
 
 export interface PassTotals {
   runs: number;
   commands: number;
   steps: number;
   violations: number;
+  /** Wall and CPU milliseconds. */
   ms: number;
+  cpuMs: number;
 }
 
 export function emptyTotals(): PassTotals {
-  return { runs: 0, commands: 0, steps: 0, violations: 0, ms: 0 };
+  return { runs: 0, commands: 0, steps: 0, violations: 0, ms: 0, cpuMs: 0 };
 }
 
 export function checkOptions(seed: number, runsPerProperty: number): CheckOptions {
@@ -38,14 +41,19 @@ export function harnessProperty(p: Property, o: CheckOptions): PassTotals {
     if (r.violation) t.violations++;
     return true;
   });
-  const t0 = performance.now();
+  const t0 = now();
   fc.check(prop, { seed: o.seed, numRuns: o.budget.numRuns });
-  t.ms = performance.now() - t0;
+  const d = since(t0);
+  t.ms = d.wall;
+  t.cpuMs = d.cpu;
   return t;
 }
 
 export function addTotals(a: PassTotals, b: PassTotals): PassTotals {
-  return { runs: a.runs + b.runs, commands: a.commands + b.commands, steps: a.steps + b.steps, violations: a.violations + b.violations, ms: a.ms + b.ms };
+  return {
+    runs: a.runs + b.runs, commands: a.commands + b.commands, steps: a.steps + b.steps,
+    violations: a.violations + b.violations, ms: a.ms + b.ms, cpuMs: a.cpuMs + b.cpuMs,
+  };
 }
 
 /** Every property, in catalog order: the work `npm run verify` does before any shrinking. */

@@ -174,8 +174,18 @@ export function entryName(e: CorpusEntry): string {
 export function makeEntry(property: string, rev: Revision, bug: BugName | null, violation: { id: string; message: string }, scenario: Scenario): CorpusEntry {
   return {
     format: CORPUS_FORMAT, tool: TOOL, version: TOOL_VERSION, property, kernel: rev.name, bug,
-    expect: { violation: violation.id, message: violation.message }, scenario: JSON.parse(JSON.stringify(scenario)) as Scenario,
+    expect: { violation: violation.id, message: violation.message }, scenario: inSchemaOrder(scenario),
   };
+}
+
+/** The scenario with its fields in the schema's order (what generators and shrinkers built varies). */
+function inSchemaOrder(s: Scenario): Scenario {
+  const plain = JSON.parse(JSON.stringify(s)) as unknown;
+  try {
+    return scenarioSchema.parse(plain, 'scenario');
+  } catch {
+    return plain as Scenario; // saveEntry reports what the schema does not accept
+  }
 }
 
 export function formatEntry(e: CorpusEntry): string {

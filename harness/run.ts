@@ -10,7 +10,7 @@ import { init, type ModelState } from '../model/state.ts';
 import type { FaultPlan } from '../model/types.ts';
 import { describe, issue, type IssueEnv } from '../properties/commands.ts';
 import { injectedFaults } from '../properties/faults.ts';
-import { INVARIANTS, TERMINATION } from '../properties/invariants.ts';
+import { INVARIANTS, TERMINATION, type Invariant } from '../properties/invariants.ts';
 import { applyLin, refinementDiff, showResult, type Difference } from '../properties/refinement.ts';
 import { hostConfig, hostSpec, modelParams, type Scenario } from '../properties/scenario.ts';
 
@@ -21,6 +21,8 @@ export interface RunOptions {
   readonly record?: boolean;
   /** Called after every step with the host and the model as they are then (reports read them). */
   readonly observe?: (step: number, h: Host, m: ModelState) => void;
+  /** Safety goals to check as well, after the invariants (properties/goals.ts). */
+  readonly goals?: readonly Invariant[];
 }
 
 export interface Violation {
@@ -60,7 +62,7 @@ const STALL_STEPS_MIN = 200;
 class Run {
   readonly h: Host;
   readonly m: ModelState;
-  readonly checks = INVARIANTS.map((i) => ({ id: i.id, check: i.create() }));
+  readonly checks: { id: string; check: ReturnType<Invariant['create']> }[];
   readonly lastRun = new Map<Task, number>();
   readonly records: StepRecord[] = [];
   readonly labels = new Set<string>();
@@ -73,6 +75,7 @@ class Run {
   stall = 0;
 
   constructor(readonly s: Scenario, readonly o: RunOptions) {
+    this.checks = [...INVARIANTS, ...(o.goals ?? [])].map((inv) => ({ id: inv.id, check: inv.create() }));
     this.h = bootHost(hostConfig(s.host), o.rev, o.bugs);
     this.m = init(modelParams(o.rev), hostSpec(s.host));
     this.seen = this.h.trace.length;

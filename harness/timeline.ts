@@ -1,10 +1,13 @@
-// A counterexample as people read it: the commands as calls, then a timeline with one lane
-// per CPU (SEAMCALLs with leaf names and statuses, update steps and acks), the first check
-// that failed, and where the implementation and the model disagree.
+// A counterexample as people read it: the commands as numbered calls (a reproduction script),
+// then a timeline with one lane per CPU (SEAMCALLs with leaf names and statuses, update steps
+// and acks), the first check that failed with its claim, and the model's expected state beside
+// the implementation's abstracted state, only where they differ.
 import * as abi from '../impl/firmware/abi.ts';
 import type { TraceEvent } from '../impl/host.ts';
 import { errnoName } from '../impl/kernel/errno.ts';
 import { describe } from '../properties/commands.ts';
+import { INVARIANTS, TERMINATION } from '../properties/invariants.ts';
+import { refinementDiff, type Difference } from '../properties/refinement.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import type { RunResult, StepRecord } from './run.ts';
 
@@ -28,7 +31,28 @@ function eventText(e: TraceEvent): string | null {
     case 'oob_read': return `read image byte ${e.offset} of ${e.len}`;
     case 'hotplug': return `cpu ${e.cpu} ${e.online ? 'online' : 'offline'} -> ${errnoName(e.ret)}`;
     case 'lin': return null;
+    default: return null;
   }
+}
+
+/** What a check claims, for the "violated" line. */
+export function checkClaim(id: string): string {
+  if (id === 'result') return "every observable result equals the model's prediction";
+  if (id === 'refinement') return 'abstract(impl) equals the model state at every linearization point';
+  if (id === 'crash') return 'the emulation never throws';
+  return [...INVARIANTS, TERMINATION].find((i) => i.id === id)?.claim ?? '';
+}
+
+/** One step of the timeline, laid out: the texts in each CPU's lane. */
+export interface TimelineRow {
+  readonly step: number;
+  readonly task: string;
+  /** Set when the step issued a command (numbered from 1). */
+  readonly command?: { readonly n: number; readonly text: string };
+  /** lanes[cpu] = what happened on that CPU at this step. */
+  readonly lanes: readonly (readonly string[])[];
+  /** The linearization point's result differs from the model's prediction. */
+  readonly mismatch: boolean;
 }
 
 function laneOf(r: StepRecord, e: TraceEvent): number {
@@ -36,57 +60,95 @@ function laneOf(r: StepRecord, e: TraceEvent): number {
   return Math.max(r.cpu, 0);
 }
 
-function cell(s: string, w: number): string {
-  return s.length > w ? s.slice(0, w - 1) + '…' : s.padEnd(w);
-}
-
-/** The timeline: only steps where something happened (spinning CPUs are left out). */
-export function timeline(records: readonly StepRecord[], nrCpus: number): string[] {
-  const lanes = Math.min(nrCpus, 8);
-  const width = lanes <= 2 ? 46 : lanes <= 4 ? 34 : 26;
-  const head = `  ${'step'.padStart(5)}  ${cell('task', 22)}${Array.from({ length: lanes }, (_, i) => cell(`cpu${i}`, width)).join(' ')}${nrCpus > lanes ? ' …' : ''}`;
-  const out = [head];
+/** The timeline as rows: only steps where something happened (spinning CPUs are left out). */
+export function timelineRows(records: readonly StepRecord[], nrCpus: number): TimelineRow[] {
+  const out: TimelineRow[] = [];
+  let n = 0;
   for (const r of records) {
     if (r.command) {
-      out.push(`  ${String(r.step).padStart(5)}  >> ${r.command}`);
+      out.push({ step: r.step, task: r.task, command: { n: ++n, text: r.command }, lanes: [], mismatch: false });
       continue;
     }
-    const rows: string[][] = [];
-    const put = (lane: number, text: string) => {
-      let row = rows.find((x) => !x[lane]);
-      if (!row) rows.push((row = []));
-      row[lane] = text;
-    };
+    const lanes: string[][] = Array.from({ length: nrCpus }, () => []);
+    const put = (lane: number, text: string) => lanes[Math.min(Math.max(lane, 0), nrCpus - 1)]!.push(text);
     for (const e of r.events) {
       const t = eventText(e);
-      if (t) put(Math.min(laneOf(r, e), lanes - 1), t);
+      if (t) put(laneOf(r, e), t);
     }
-    if (r.lin) put(Math.min(Math.max(r.cpu, 0), lanes - 1), `${r.lin.op} = ${r.lin.result}${r.lin.result === r.lin.predicted ? '' : ` (model: ${r.lin.predicted})`}`);
-    rows.forEach((row, i) => {
-      const lead = i === 0 ? `  ${String(r.step).padStart(5)}  ${cell(r.task, 22)}` : `  ${' '.repeat(5)}  ${' '.repeat(22)}`;
-      out.push(lead + Array.from({ length: lanes }, (_, l) => cell(row[l] ?? '', width)).join(' ').trimEnd());
-    });
+    const mismatch = r.lin !== undefined && r.lin.result !== r.lin.predicted;
+    if (r.lin) put(r.cpu, `${r.lin.op} = ${r.lin.result}${mismatch ? ` (model: ${r.lin.predicted})` : ''}`);
+    if (lanes.some((l) => l.length)) out.push({ step: r.step, task: r.task, lanes, mismatch });
   }
   return out;
 }
 
-export function formatCounterexample(s: Scenario, run: RunResult, title: string): string[] {
-  const v = run.violation!;
-  const h = s.host;
-  const out = [
-    title,
-    `  host: ${h.nrCpus} CPU(s), boot module ${h.boot.release}${h.boot.moduleHv || h.boot.minUpdateHv ? ` (hv ${h.boot.minUpdateHv}..${h.boot.moduleHv})` : ''}${h.boot.noDowngrade ? ' no-downgrade' : ''}, ${h.slots} update slot(s)${h.debugUnlocked ? ', debug-unlocked' : ''}`,
-    `  schedule: [${s.schedule.join(', ')}]`,
-    '  commands:',
-    ...s.commands.map((c, i) => `    ${i + 1}. ${describe(c)}`),
-    '  timeline:',
-    ...timeline(run.records, h.nrCpus).map((l) => '  ' + l),
-    `  violated ${v.id} at step ${v.step}: ${v.message}`,
-  ];
-  for (const d of v.diff ?? []) out.push(`    ${d.field}: impl ${short(d.impl)} | model ${short(d.model)}`);
+function cell(s: string, w: number): string {
+  return s.length > w ? s.slice(0, w - 1) + '…' : s.padEnd(w);
+}
+
+/** The timeline as text, at most 8 lanes (further CPUs fold into the last). */
+export function timeline(records: readonly StepRecord[], nrCpus: number): string[] {
+  const lanes = Math.min(nrCpus, 8);
+  const width = lanes <= 2 ? 46 : lanes <= 4 ? 34 : 26;
+  const out = [`  ${'step'.padStart(5)}  ${cell('task', 22)}${Array.from({ length: lanes }, (_, i) => cell(`cpu${i}`, width)).join(' ')}${nrCpus > lanes ? ' …' : ''}`];
+  for (const r of timelineRows(records, nrCpus)) {
+    if (r.command) {
+      out.push(`  ${String(r.step).padStart(5)}  >> ${r.command.n}. ${r.command.text}`);
+      continue;
+    }
+    const folded = r.lanes.slice(0, lanes).map((l, i) => (i === lanes - 1 ? r.lanes.slice(i).flat() : [...l]));
+    const height = Math.max(...folded.map((l) => l.length));
+    for (let i = 0; i < height; i++) {
+      const lead = i === 0 ? `  ${String(r.step).padStart(5)}  ${cell(r.task, 22)}` : `  ${' '.repeat(5)}  ${' '.repeat(22)}`;
+      out.push((lead + folded.map((l) => cell(l[i] ?? '', width)).join(' ')).trimEnd());
+    }
+  }
   return out;
 }
 
-function short(s: string): string {
-  return s.length > 80 ? s.slice(0, 77) + '...' : s;
+/** The commands as a reproduction script: one numbered call per line. */
+export function script(s: Scenario): string[] {
+  return s.commands.map((c, i) => `${String(i + 1).padStart(3)}. ${describe(c)}`);
+}
+
+export function hostLine(s: Scenario): string {
+  const h = s.host;
+  return `${h.nrCpus} CPU(s), boot module ${h.boot.release}${h.boot.moduleHv || h.boot.minUpdateHv ? ` (hv ${h.boot.minUpdateHv}..${h.boot.moduleHv})` : ''}${h.boot.noDowngrade ? ' no-downgrade' : ''}, ${h.slots} update slot(s)${h.debugUnlocked ? ', debug-unlocked' : ''}${h.erratum ? ', VMCS erratum' : ''}`;
+}
+
+/** Where abstract(impl) and the model differ after the failing run's last step. */
+export function finalDiff(run: RunResult): Difference[] {
+  try {
+    return refinementDiff(run.host, run.model);
+  } catch {
+    return run.violation?.diff ? [...run.violation.diff] : [];
+  }
+}
+
+function stateTable(diff: readonly Difference[], step: number): string[] {
+  if (diff.length === 0) return [`  state after step ${step}: abstract(impl) and the model agree (the violation is in what happened, not where it ended)`];
+  const w = Math.max(5, ...diff.map((d) => d.field.length));
+  const short = (s: string) => (s.length > 52 ? s.slice(0, 49) + '...' : s);
+  return [
+    `  state after step ${step}, where they differ:`,
+    `    ${'field'.padEnd(w)}  ${'implementation (abstracted)'.padEnd(52)}  model (expected)`,
+    ...diff.map((d) => `    ${d.field.padEnd(w)}  ${short(d.impl).padEnd(52)}  ${short(d.model)}`),
+  ];
+}
+
+export function formatCounterexample(s: Scenario, run: RunResult, title: string): string[] {
+  const v = run.violation!;
+  const claim = checkClaim(v.id);
+  return [
+    title,
+    `  host: ${hostLine(s)}`,
+    `  schedule: [${s.schedule.join(', ')}]`,
+    '  commands:',
+    ...script(s).map((l) => '  ' + l),
+    '  timeline:',
+    ...timeline(run.records, s.host.nrCpus).map((l) => '  ' + l),
+    `  violated ${v.id} at step ${v.step}: ${v.message}`,
+    ...(claim ? [`    (${v.id}: ${claim})`] : []),
+    ...stateTable(finalDiff(run), v.step),
+  ];
 }

@@ -1,28 +1,42 @@
-// Checks one property with fast-check: draws scenarios, runs each, shrinks a failing one.
+// Checks one property with fast-check: draws scenarios, runs each, shrinks a failing one under
+// a time budget, then canonicalizes it with our own deterministic pass (minimize.ts).
 // Seeds live here and in cli.ts only.
+//
+// Three phases, so each has its own budget and the search can be stopped (Ctrl-C):
+//   1. search: up to numRuns scenarios, stopping at the first failure (endOnFailure);
+//   2. shrink: fast-check replays that run (seed + path) and shrinks it, for at most shrinkMs;
+//   3. canonicalize: minimize.ts, deterministic, bounded by a number of runs.
+// The predicate is async and yields to the event loop now and then, so a SIGINT handler and
+// the progress line get to run; yielding changes nothing a run computes.
 import fc from 'fast-check';
-import type { Bugs } from '../impl/faults.ts';
+import { NO_BUGS, type BugName, type Bugs } from '../impl/faults.ts';
 import type { Revision } from '../impl/kernel/revision.ts';
 import type { Property } from '../properties/catalog.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { minimize } from './minimize.ts';
-import { runScenario, type RunResult } from './run.ts';
+import { runScenario, type RunOptions, type RunResult } from './run.ts';
+import { stateObserver, type StepState } from './state_view.ts';
 
 export interface Budget {
   readonly name: 'quick' | 'ci' | 'deep';
   readonly numRuns: number;
   /** Scales every property's maxCommands. */
   readonly lengthScale: number;
-  /** Wall-clock cap for one property, shrinking included; hitting it counts as a failure. */
+  /** Wall-clock cap for one property's search; when it runs out the property is 'exhausted'. */
   readonly timeLimitMs: number;
+  /** Wall-clock cap for fast-check's shrinking of one counterexample. */
+  readonly shrinkLimitMs: number;
 }
 
 export const BUDGETS: Record<Budget['name'], Budget> = {
-  quick: { name: 'quick', numRuns: 100, lengthScale: 1, timeLimitMs: 60_000 },
-  ci: { name: 'ci', numRuns: 300, lengthScale: 1, timeLimitMs: 300_000 },
-  deep: { name: 'deep', numRuns: 3000, lengthScale: 2, timeLimitMs: 1_800_000 },
+  quick: { name: 'quick', numRuns: 100, lengthScale: 1, timeLimitMs: 60_000, shrinkLimitMs: 15_000 },
+  ci: { name: 'ci', numRuns: 300, lengthScale: 1, timeLimitMs: 300_000, shrinkLimitMs: 30_000 },
+  deep: { name: 'deep', numRuns: 3000, lengthScale: 2, timeLimitMs: 1_800_000, shrinkLimitMs: 120_000 },
 };
+
+/** Set by the SIGINT handler; every phase polls it and ends early, keeping what it has. */
+export interface StopSignal { stopped: boolean }
 
 export interface CheckOptions {
   readonly seed: number;
@@ -31,6 +45,13 @@ export interface CheckOptions {
   readonly bugs: Bugs;
   /** Fixes the CPU count of every scenario. */
   readonly cpus?: number;
+  /** Runs to make instead of the budget's (a shard's share). */
+  readonly numRuns?: number;
+  /** Overrides the budget's search time limit. */
+  readonly timeLimitMs?: number;
+  readonly signal?: StopSignal;
+  /** Called after every search run (not while shrinking), for the progress line. */
+  readonly onRun?: (runs: number, commands: number, failed: boolean) => void;
 }
 
 export interface Counterexample {
@@ -38,14 +59,25 @@ export interface Counterexample {
   /** fast-check's replay coordinates, for `--seed N --path P`. */
   readonly seed: number;
   readonly path: string;
+  /** The canonical scenario run once more, recorded (timeline) and observed (per-step states). */
   readonly run: RunResult;
+  readonly states: readonly StepState[];
   readonly shrinks: number;
+  /** Our pass: runs spent, steps taken, and whether it reached its fixed point. */
+  readonly minimize: { readonly runs: number; readonly steps: number; readonly complete: boolean };
+  /** The seeded bug this needs (fails with it, passes without); null: it fails on the kernel as it is. */
+  readonly bug: BugName | null;
 }
+
+export type Status = 'holds' | 'fails' | 'exhausted' | 'interrupted';
 
 export interface PropertyResult {
   readonly id: string;
-  readonly status: 'holds' | 'fails' | 'interrupted';
+  /** holds; fails (counterexample); exhausted (time budget ran out first); interrupted (Ctrl-C). */
+  readonly status: Status;
   readonly runs: number;
+  /** The runs asked for. */
+  readonly requested: number;
   readonly commands: number;
   readonly ms: number;
   /** Per coverage label, the number of runs that reached it. */
@@ -55,38 +87,78 @@ export interface PropertyResult {
   readonly firstFailure: { readonly runs: number; readonly commands: number } | null;
 }
 
-/** fast-check's shrunk scenario, minimized further by our own pass, then run once more recorded. */
-function canonical(shrunk: Scenario, o: CheckOptions, d: fc.RunDetails<[Scenario]>): Counterexample {
-  const ro = { rev: o.rev, bugs: o.bugs };
-  const id = runScenario(shrunk, ro).violation?.id;
-  const scenario = id ? minimize(shrunk, ro, id).scenario : shrunk;
-  return { scenario, seed: d.seed, path: d.counterexamplePath ?? '', run: runScenario(scenario, { ...ro, record: true }), shrinks: d.numShrinks };
-}
+/** How often (ms) the predicate yields to the event loop. */
+const YIELD_MS = 25;
 
 export function genConfig(p: Property, o: CheckOptions): GenConfig {
   const g = p.gen;
   return { ...g, cpus: o.cpus ?? g.cpus, maxCommands: Math.round(g.maxCommands * o.budget.lengthScale), imageFormat: o.rev.imageFormat };
 }
 
-export function checkProperty(p: Property, o: CheckOptions, path?: string): PropertyResult {
+/** A plugin that interrupts fast-check (search or shrink) once the stop signal is set. */
+function stopPlugin(signal: StopSignal | undefined): fc.Plugin<[Scenario]> {
+  return () => ({
+    decorateRun: (run) => (value) => (signal?.stopped ? new fc.PreconditionFailure(true) : run(value)),
+  });
+}
+
+const only = (bugs: Bugs): BugName | null => (bugs.size === 1 ? [...bugs][0]! : null);
+
+/**
+ * fast-check's shrunk scenario made canonical, and run once more to report it. With a seeded
+ * bug on, the scenario is kept one that fails with the bug and passes without it; if the
+ * shrunk scenario fails without the bug too, it is a real counterexample and is minimized as one.
+ */
+export function canonicalize(shrunk: Scenario, o: Pick<CheckOptions, 'rev' | 'bugs' | 'signal'>): Omit<Counterexample, 'seed' | 'path' | 'shrinks'> | null {
+  const withBug: RunOptions = { rev: o.rev, bugs: o.bugs }, without: RunOptions = { rev: o.rev, bugs: NO_BUGS };
+  const v = runScenario(shrunk, withBug).violation;
+  if (!v) return null;
+  const bug = only(o.bugs) !== null && runScenario(shrunk, without).violation?.id !== v.id ? only(o.bugs) : null;
+  const fails = bug
+    ? (c: Scenario) => runScenario(c, withBug).violation?.id === v.id && runScenario(c, without).violation === null
+    : (c: Scenario) => runScenario(c, without).violation?.id === v.id;
+  const startOk = fails(shrunk);
+  const m = startOk ? minimize(shrunk, fails, { rev: o.rev, stop: () => o.signal?.stopped ?? false }) : { scenario: shrunk, runs: 1, steps: 0, complete: false };
+  const { observe, states } = stateObserver();
+  const run = runScenario(m.scenario, { ...(bug ? withBug : without), record: true, observe });
+  if (!run.violation) return null;
+  return { scenario: m.scenario, run, states, minimize: { runs: m.runs, steps: m.steps, complete: m.complete }, bug };
+}
+
+export async function checkProperty(p: Property, o: CheckOptions, path?: string): Promise<PropertyResult> {
   const coverage = new Map<string, number>();
-  let runs = 0, commands = 0, firstFailure: PropertyResult['firstFailure'] = null;
+  const requested = o.numRuns ?? o.budget.numRuns;
+  let runs = 0, commands = 0, firstFailure: PropertyResult['firstFailure'] = null, searching = true;
+  let lastYield = performance.now();
   const started = performance.now();
-  const prop = fc.property(scenario(genConfig(p, o)), (s) => {
+  const prop = fc.asyncProperty(scenario(genConfig(p, o)), async (s) => {
+    if (performance.now() - lastYield > YIELD_MS) {
+      await new Promise((r) => setImmediate(r));
+      lastYield = performance.now();
+    }
     const r = runScenario(s, { rev: o.rev, bugs: o.bugs });
-    if (firstFailure) return r.violation === null; // shrinking: not counted
-    runs++;
-    commands += r.commandsIssued;
-    for (const l of r.labels) coverage.set(l, (coverage.get(l) ?? 0) + 1);
-    if (r.violation) firstFailure = { runs, commands };
+    if (searching) {
+      runs++;
+      commands += r.commandsIssued;
+      for (const l of r.labels) coverage.set(l, (coverage.get(l) ?? 0) + 1);
+      if (r.violation && !firstFailure) firstFailure = { runs, commands };
+      o.onRun?.(runs, commands, r.violation !== null);
+    }
     return r.violation === null;
   });
-  const d = fc.check(prop, {
-    seed: o.seed, numRuns: o.budget.numRuns, path, endOnFailure: path !== undefined,
-    plugins: [fc.interruptAfterTimeLimit(o.budget.timeLimitMs, { failOnInterrupt: true })],
-  }) as fc.RunDetails<[Scenario]>;
+  const plugins = (ms: number) => [stopPlugin(o.signal), fc.interruptAfterTimeLimit(ms, { failOnInterrupt: false })];
+  const search = await fc.check(prop, {
+    seed: o.seed, numRuns: requested, path, endOnFailure: true, plugins: plugins(o.timeLimitMs ?? o.budget.timeLimitMs),
+  });
+  searching = false;
+  let found: fc.RunDetails<[Scenario]> | null = search.failed && search.counterexample ? search : null;
+  if (found && path === undefined && !o.signal?.stopped) {
+    const shrunk = await fc.check(prop, { seed: o.seed, numRuns: requested, path: found.counterexamplePath!, plugins: plugins(o.budget.shrinkLimitMs) });
+    if (shrunk.failed && shrunk.counterexample) found = shrunk;
+  }
+  const c = found ? canonicalize(found.counterexample![0], o) : null;
+  const counterexample = c && found ? { ...c, seed: found.seed, path: found.counterexamplePath ?? '', shrinks: found.numShrinks } : null;
   const ms = Math.round(performance.now() - started);
-  const counterexample = d.failed && d.counterexample ? canonical(d.counterexample[0], o, d) : null;
-  const status = counterexample?.run.violation ? 'fails' : d.failed || d.interrupted ? 'interrupted' : 'holds';
-  return { id: p.id, status, runs, commands, ms, coverage, counterexample, firstFailure };
+  const status: Status = counterexample ? 'fails' : o.signal?.stopped ? 'interrupted' : runs < requested && search.interrupted ? 'exhausted' : 'holds';
+  return { id: p.id, status, runs, requested, commands, ms, coverage, counterexample, firstFailure };
 }

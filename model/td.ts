@@ -68,7 +68,8 @@ export function tdFinalize(s: ModelState, id: number): boolean {
 /** TDH.VP.ENTER: the guest runs and stores to its own memory; a store outside it fails the entry. */
 export function tdRun(s: ModelState, id: number, writes: readonly GuestWrite[]): boolean {
   const td = s.tds.get(id);
-  if (s.module.status !== 'ready' || !td?.alive || td.phase !== 'finalized' || writes.some((w) => !td.pages.has(w.gpa))) return fail(td);
+  const outside = (w: GuestWrite) => !td!.pages.has(w.gpa) || !Number.isInteger(w.offset) || w.offset < 0 || w.offset >= 4096;
+  if (s.module.status !== 'ready' || !td?.alive || td.phase !== 'finalized' || writes.some(outside)) return fail(td);
   for (const w of writes) td.pages.get(w.gpa)!.set([w.value], w.offset);
   return true;
 }

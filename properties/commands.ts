@@ -125,9 +125,11 @@ function issueTdOp(env: IssueEnv, c: Extract<Command, { td: number }>): TaskBody
   }
 }
 
+const LEAF_NAME = { SHUTDOWN: 'TDH.SYS.SHUTDOWN', SYS_INIT: 'TDH.SYS.INIT', LP_INIT: 'TDH.SYS.LP.INIT', UPDATE: 'TDH.SYS.UPDATE' } as const;
+
 function faultString(f: FaultPlan): string {
   switch (f.kind) {
-    case 'leaf': return `TDH.SYS.${f.leaf.replace('_', '.')} fails${f.cpu === null ? '' : ` on cpu ${f.cpu}`}`;
+    case 'leaf': return `${LEAF_NAME[f.leaf]} fails${f.cpu === null ? '' : ` on cpu ${f.cpu}`}`;
     case 'install': return `SEAMLDR.INSTALL fails on cpu ${f.cpu}`;
     case 'no_entropy': return `no entropy x${f.count}`;
   }

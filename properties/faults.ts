@@ -20,7 +20,8 @@ const LEAF = {
 export function injectedFaults(f: FaultPlan | null, nrCpus: number): InjectedFaults {
   if (f === null) return { ...NO_FAULTS };
   switch (f.kind) {
-    case 'leaf': return { ...NO_FAULTS, leafFail: { ...LEAF[f.leaf], cpu: f.cpu === null ? null : f.cpu % nrCpus } };
+    // Only LP.INIT runs on every CPU; the others strike wherever they run (see generators.ts).
+    case 'leaf': return { ...NO_FAULTS, leafFail: { ...LEAF[f.leaf], cpu: f.cpu === null || f.leaf !== 'LP_INIT' ? null : f.cpu % nrCpus } };
     case 'install': return { ...NO_FAULTS, installFail: { cpu: f.cpu % nrCpus, status: SEAMLDR_EUNSPECERR } };
     case 'no_entropy': return { ...NO_FAULTS, noEntropy: f.count };
   }

@@ -87,7 +87,10 @@ function imageRef(cfg: GenConfig): fc.Arbitrary<ImageRef> {
 }
 
 const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
-  fc.record({ kind: fc.constant('leaf' as const), leaf: fc.constantFrom('SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE'), cpu: fc.option(cpuIndex, { freq: 1 }) }),
+  // SHUTDOWN and UPDATE run on the lead CPU only and SYS.INIT on whichever CPU gets there first,
+  // so only LP.INIT faults name a CPU.
+  fc.record({ kind: fc.constant('leaf' as const), leaf: fc.constantFrom('SHUTDOWN' as const, 'SYS_INIT' as const, 'UPDATE' as const), cpu: fc.constant(null) }),
+  fc.record({ kind: fc.constant('leaf' as const), leaf: fc.constant('LP_INIT' as const), cpu: withRate(cpuIndex, 0.5) }),
   fc.record({ kind: fc.constant('install' as const), cpu: cpuIndex }),
   fc.record({ kind: fc.constant('no_entropy' as const), count: fc.integer({ min: 1, max: 2 }) }),
 );

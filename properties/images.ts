@@ -88,7 +88,9 @@ export function defectOf(c: ImageCorruption | null, format: 'v1' | 'v2'): Defect
 /** The image as the model sees it, for a kernel that accepts `kernelFormat`. */
 export function modelImage(ref: ImageRef, size: number, kernelFormat: 'v1' | 'v2'): ModelImage {
   const format = ref.format ?? 'v1';
-  const defect = format === kernelFormat ? defectOf(ref.corruption, format) : 'header';
+  // Both formats hold a header page, a sigstruct page and the module pages.
+  const untouched = ref.corruption?.kind === 'truncate' && size === (2 + NR_MODULE_PAGES) * 4096;
+  const defect = format !== kernelFormat ? 'header' : untouched ? 'none' : defectOf(ref.corruption, format);
   return { size, module: moduleSpecOf(identityOf(ref)), defect };
 }
 

@@ -165,6 +165,8 @@ const I7: Invariant = {
         } else if (h.tdx.state.initialized) {
           const untouched = ready && h.seam.module === before.module && h.tdx.lpInitialized.join() === before.lp;
           if (!untouched) return 'the update failed, the kernel still calls the module initialized, but it is not the old module running untouched';
+        } else if (ready) {
+          return 'the update failed and the kernel gave the module up, but it still runs';
         }
       }
       return null;
@@ -194,10 +196,18 @@ const I8: Invariant = {
 };
 
 const I9: Invariant = {
-  id: 'I-9', claim: 'initialized implies the module the kernel talks to is SYS_READY and reachable',
+  id: 'I-9', claim: 'initialized iff the module the kernel talks to is SYS_READY and reachable (outside an update)',
   source: 'spec §7 I-9 [LX-tdx]',
-  create: () => (h) => (h.tdx.state.initialized && !moduleReady(h)
-    ? `initialized but the module is ${h.seam.module ? h.seam.module.sysState : 'gone'}${h.seam.seamReady ? '' : ' and SEAM_READY is clear'}` : null),
+  create() {
+    const t = windowTracker();
+    return (h, events) => {
+      for (const e of events) t.see(e);
+      if (h.tdx.state.initialized && !moduleReady(h)) {
+        return `initialized but the module is ${h.seam.module ? h.seam.module.sysState : 'gone'}${h.seam.seamReady ? '' : ' and SEAM_READY is clear'}`;
+      }
+      return !t.w && !h.tdx.state.initialized && moduleReady(h) ? 'the module runs but the kernel does not call it initialized' : null;
+    };
+  },
 };
 
 const I10: Invariant = {

@@ -98,7 +98,8 @@ function tdView(h: Host, tdr: Tdr | undefined): Record<string, string> | null {
   const launch = h.seam.seamdb[tdr.launchSeamdbIndex];
   const pages = [...tdr.pages.entries()].sort(([a], [b]) => a - b).map(([gpa, pa]) => `${gpa}:${hex(h.mem.page(pa)!)}`);
   return {
-    phase, buildBroken: String(stale && refuses), mrtd: hex(restarts ? MRTD_INIT : tdr.mrtd), pages: pages.join(','),
+    // A context the module refuses to continue has no meaningful measurement.
+    phase, buildBroken: String(stale && refuses), mrtd: stale && refuses ? '-' : hex(restarts ? MRTD_INIT : tdr.mrtd), pages: pages.join(','),
     launch: launch ? `${launch.version.major}.${launch.version.minor}.${launch.version.update}/${launch.seamsvn}` : '?',
   };
 }
@@ -106,7 +107,7 @@ function tdView(h: Host, tdr: Tdr | undefined): Record<string, string> | null {
 function modelTdView(td: ModelState['tds'] extends Map<number, infer T> ? T : never): Record<string, string> {
   const pages = [...td.pages.entries()].sort(([a], [b]) => a - b).map(([gpa, p]) => `${gpa}:${hex(p)}`);
   const l = td.launch;
-  return { phase: td.phase, buildBroken: String(td.buildBroken), mrtd: hex(td.mrtd), pages: pages.join(','), launch: `${l.version.major}.${l.version.minor}.${l.version.update}/${l.seamsvn}` };
+  return { phase: td.phase, buildBroken: String(td.buildBroken), mrtd: td.buildBroken ? '-' : hex(td.mrtd), pages: pages.join(','), launch: `${l.version.major}.${l.version.minor}.${l.version.update}/${l.seamsvn}` };
 }
 
 function implTdAlive(h: Host, id: number): boolean {

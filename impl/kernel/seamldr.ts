@@ -40,13 +40,15 @@ const BLOB_VERSION = 0, BLOB_OFFSET_OF_MODULE = 4, BLOB_SIGNATURE = 8,
   BLOB_LENGTH = 16, BLOB_RESERVED0 = 20, BLOB_HEADER_SIZE = 4096;
 const TDX_BLOB_SIGNATURE = 'TDX-BLOB';
 
-/** Read n bytes of the image; a read past `len` is recorded (I-15) and yields garbage. */
-function imageBytes(h: Host, img: ImageBuf, off: number, n: number): number[] {
+/** Read n bytes of the image; a read past `len` is recorded (I-15) and yields garbage (0xff). */
+function imageBytes(h: Host, img: ImageBuf, off: number, n: number): Uint8Array {
   if (off + n > img.len) h.trace.push({ kind: 'oob_read', offset: off, len: img.len });
-  const out: number[] = [];
-  for (let i = off; i < off + n; i++) {
-    const page = i < img.len ? h.mem.page(img.pas[Math.floor(i / PAGE_SIZE)]!) : undefined;
-    out.push(page ? page[i % PAGE_SIZE]! : 0xff);
+  const out = new Uint8Array(n).fill(0xff);
+  for (let i = off; i < Math.min(off + n, img.len);) {
+    const page = h.mem.page(img.pas[Math.floor(i / PAGE_SIZE)]!)!;
+    const from = i % PAGE_SIZE, take = Math.min(PAGE_SIZE - from, Math.min(off + n, img.len) - i);
+    out.set(page.subarray(from, from + take), i - off);
+    i += take;
   }
   return out;
 }

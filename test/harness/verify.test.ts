@@ -9,18 +9,18 @@ const small: Budget = { ...BUDGETS.quick, numRuns: 40 };
 
 describe('the property catalog on the seed kernel', () => {
   for (const p of PROPERTIES) {
-    it(`${p.id} holds`, () => {
-      const r = checkProperty(p, { seed: 7, budget: small, rev: SEED, bugs: NO_BUGS });
+    it(`${p.id} holds`, async () => {
+      const r = await checkProperty(p, { seed: 7, budget: small, rev: SEED, bugs: NO_BUGS });
       expect(r.counterexample?.run.violation ?? null).toBeNull();
       expect(r.status).toBe('holds');
       expect(r.runs).toBe(40);
     });
   }
 
-  it('the quick budget reaches every command, fault, image corruption and outcome the properties name', () => {
+  it('the quick budget reaches every command, fault, image corruption and outcome the properties name', async () => {
     const reached = new Set<string>();
     for (const p of PROPERTIES) {
-      for (const l of checkProperty(p, { seed: 42, budget: BUDGETS.quick, rev: SEED, bugs: NO_BUGS }).coverage.keys()) reached.add(l);
+      for (const l of (await checkProperty(p, { seed: 42, budget: BUDGETS.quick, rev: SEED, bugs: NO_BUGS })).coverage.keys()) reached.add(l);
     }
     expect(REQUIRED_LABELS.filter((l) => !reached.has(l))).toEqual([]);
   });
@@ -34,16 +34,62 @@ const DETECTABLE: { bug: BugName; invariant: string; maxCommands: number }[] = [
   { bug: 'header-before-size', invariant: 'I-15', maxCommands: 1 },
   { bug: 'sticky-cancel', invariant: 'result', maxCommands: 2 },
   { bug: 'run-update-int-truncation', invariant: 'I-9', maxCommands: 1 },
+  { bug: 'seamldr-info-unlocked', invariant: 'I-13', maxCommands: 2 },
 ];
 
-describe('seeded bugs are caught with a short counterexample', () => {
+async function firstCounterexample(bug: BugName, seed: number) {
+  for (const p of PROPERTIES) {
+    const r = await checkProperty(p, { seed, budget: BUDGETS.quick, rev: SEED, bugs: new Set([bug]) });
+    if (r.counterexample) return r.counterexample;
+  }
+  return null;
+}
+
+describe('seeded bugs are caught with a short counterexample that needs the bug', () => {
   for (const d of DETECTABLE) {
-    it(`${d.bug} (${SEEDED_BUGS.find((b) => b.name === d.bug)!.catalogId})`, () => {
-      const found = PROPERTIES.map((p) => checkProperty(p, { seed: 42, budget: BUDGETS.quick, rev: SEED, bugs: new Set([d.bug]) }))
-        .find((r) => r.counterexample);
-      const cx = found?.counterexample;
+    it(`${d.bug} (${SEEDED_BUGS.find((b) => b.name === d.bug)!.catalogId})`, async () => {
+      const cx = await firstCounterexample(d.bug, 42);
       expect(cx?.run.violation?.id).toBe(d.invariant);
       expect(cx!.scenario.commands.length).toBeLessThanOrEqual(d.maxCommands);
+      expect(cx!.bug).toBe(d.bug);
+      expect(cx!.minimize.complete).toBe(true);
     });
   }
+});
+
+describe('checkProperty', () => {
+  const contract = PROPERTIES.find((p) => p.id === 'update-contract')!;
+
+  it('is deterministic: the same seed gives the same runs and the same counterexample', async () => {
+    const o = { seed: 3, budget: BUDGETS.quick, rev: SEED, bugs: new Set(['no-early-abort'] as const) };
+    const [a, b] = [await checkProperty(contract, o), await checkProperty(contract, o)];
+    expect(a.runs).toBe(b.runs);
+    expect(a.counterexample?.path).toBe(b.counterexample?.path);
+    expect(JSON.stringify(a.counterexample?.scenario)).toBe(JSON.stringify(b.counterexample?.scenario));
+  });
+
+  it('two seeds that find the same bug end in the same canonical counterexample', async () => {
+    const a = await firstCounterexample('ack-before-fail', 1), b = await firstCounterexample('ack-before-fail', 2);
+    expect(JSON.stringify(a?.scenario)).toBe(JSON.stringify(b?.scenario));
+  });
+
+  it('a stop signal ends the search at once: interrupted, nothing claimed', async () => {
+    const r = await checkProperty(contract, { seed: 1, budget: BUDGETS.quick, rev: SEED, bugs: NO_BUGS, signal: { stopped: true } });
+    expect(r.status).toBe('interrupted');
+    expect(r.runs).toBe(0);
+  });
+
+  it('a stop while shrinking keeps the counterexample found so far', async () => {
+    const signal = { stopped: false };
+    const r = await checkProperty(contract, { seed: 1, budget: BUDGETS.quick, rev: SEED, bugs: new Set(['ack-before-fail'] as const), signal, onRun: (_r, _c, failed) => { if (failed) signal.stopped = true; } });
+    expect(r.status).toBe('fails');
+    expect(r.counterexample?.run.violation?.id).toBe('I-5');
+  });
+
+  it('an exhausted time budget is reported as such, not as a pass or a failure', async () => {
+    const r = await checkProperty(contract, { seed: 1, budget: { ...BUDGETS.deep, timeLimitMs: 1 }, rev: SEED, bugs: NO_BUGS });
+    expect(r.status).toBe('exhausted');
+    expect(r.runs).toBeLessThan(r.requested);
+    expect(r.counterexample).toBeNull();
+  });
 });

@@ -6,15 +6,25 @@ import type { Defect, FaultPlan, ModelImage, ModelParams, ModuleSpec } from '../
 import { fwLoad, fwPrepare, fwWrite, update, type UpdatePrediction } from '../../model/update.ts';
 
 /** The seed (v2) kernel's policies (spec §2.7). */
-export const SEED_PARAMS: ModelParams = { cpuOnlinePrecheck: true, slotsPrecheck: true, entropyRetry: true, currentHandoffHv: true };
-/** The merged kernel's prechecks and retry (spec §2.7): none of them. */
-export const NO_PRECHECKS: ModelParams = { cpuOnlinePrecheck: false, slotsPrecheck: false, entropyRetry: false, currentHandoffHv: true };
+export const SEED_PARAMS: ModelParams = {
+  cpuOnlinePrecheck: true, slotsPrecheck: true, entropyRetry: true, currentHandoffHv: true,
+  avoidCompat: false, deviceBusyError: false, cancelSupport: true, vmcsErratumGuard: false,
+};
+/** The seed without its prechecks and retry (what v5 dropped), everything else as the seed. */
+export const NO_PRECHECKS: ModelParams = { ...SEED_PARAMS, cpuOnlinePrecheck: false, slotsPrecheck: false, entropyRetry: false };
+/** v3-v10 compat-sensitive handling on the seed: AVOID_COMPAT_SENSITIVE, -EBUSY reads device-busy. */
+export const COMPAT_PARAMS: ModelParams = { ...SEED_PARAMS, avoidCompat: true, deviceBusyError: true };
+/** The merged kernel (spec §2.7 right column). */
+export const UPSTREAM_PARAMS: ModelParams = {
+  cpuOnlinePrecheck: false, slotsPrecheck: false, entropyRetry: false, currentHandoffHv: true,
+  avoidCompat: false, deviceBusyError: false, cancelSupport: false, vmcsErratumGuard: true,
+};
 
 /** A 1.5.x module; Sapphire Rapids (0x806f0) is in its CPUID table. */
 export function spec(update: number, over: Partial<ModuleSpec> = {}): ModuleSpec {
   return {
     version: { major: 1, minor: 5, update }, seamsvn: 0x100 + update, moduleHv: 0, minUpdateHv: 0,
-    noDowngrade: false, debug: false, cpuids: [0x806f0, 0xc06f0], ...over,
+    noDowngrade: false, debug: false, cpuids: [0x806f0, 0xc06f0], updateCompat: false, ...over,
   };
 }
 
@@ -24,7 +34,7 @@ export const NEXT = spec(8);
 export function hostSpec(over: Partial<HostSpec> = {}): HostSpec {
   return {
     nrCpus: 4, cpuFms: 0x806f8, boot: BOOT, seamldrVersion: { major: 1, minor: 5, update: 0 },
-    numRemainingUpdates: 2, debugUnlocked: false, ...over,
+    numRemainingUpdates: 2, debugUnlocked: false, erratum: false, ...over,
   };
 }
 

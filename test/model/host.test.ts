@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpuOffline, cpuOnline, readSeamldr, readVersion } from '../../model/host.ts';
 import { fwDone } from '../../model/update.ts';
-import { attempt, img, NEXT, spec, state } from './fixtures.ts';
+import { attempt, img, NEXT, SEED_PARAMS, spec, state, UPSTREAM_PARAMS } from './fixtures.ts';
 
 describe('cpuOffline', () => {
   it('refuses the boot CPU with -EBUSY and changes nothing', () => {
@@ -72,5 +72,14 @@ describe('readSeamldr', () => {
     attempt(s, img(NEXT), { kind: 'leaf', leaf: 'SYS_INIT', cpu: null });
     expect(readSeamldr(s, 'version')).toBe('2.0.00');
     expect(readSeamldr(s, 'num_remaining_updates')).toBe('2');
+  });
+});
+
+describe('readSeamldr on a platform with the VMCS-clobbering erratum', () => {
+  it('the merged driver hides the attributes (-ENOENT); the seed still answers', () => {
+    expect(readSeamldr(state({ erratum: true }, UPSTREAM_PARAMS), 'version')).toBe(-2);
+    expect(readSeamldr(state({ erratum: true }, UPSTREAM_PARAMS), 'num_remaining_updates')).toBe(-2);
+    expect(readSeamldr(state({ erratum: false }, UPSTREAM_PARAMS), 'version')).toBe('1.5.00');
+    expect(readSeamldr(state({ erratum: true }, SEED_PARAMS), 'version')).toBe('1.5.00');
   });
 });

@@ -59,7 +59,10 @@ describe('TD build', () => {
   it('TDH.MNG.CREATE records the launch TCB of the running module', () => {
     const s = state();
     expect(tdCreate(s, 1)).toBe(true);
-    expect(s.tds.get(1)).toEqual({ phase: 'created', alive: true, pages: new Map(), mrtd: MRTD_INIT, launch: { version: { major: 1, minor: 5, update: 6 }, seamsvn: 0x106 } });
+    expect(s.tds.get(1)).toEqual({
+      phase: 'created', alive: true, created: true, buildBroken: false, pages: new Map(), mrtd: MRTD_INIT,
+      launch: { version: { major: 1, minor: 5, update: 6 }, seamsvn: 0x106 },
+    });
   });
   it('measures PAGE.ADD and EXTEND into the chain, from a fresh measurement at TDH.MNG.INIT', () => {
     const s = tdIn('keyed');
@@ -87,6 +90,15 @@ describe('TD build', () => {
     const s = tdIn('building');
     expect(tdExtend(s, 1, 5)).toBe(false);
     expect(s.tds.get(1)!.alive).toBe(false);
+  });
+});
+
+describe('a build context the running module refuses (buildBroken)', () => {
+  it.each(['TDH.MEM.PAGE.ADD', 'TDH.MR.EXTEND', 'TDH.MR.FINALIZE'] as const)('%s fails and kills the TD', (name) => {
+    const s = tdIn('building');
+    s.tds.get(1)!.buildBroken = true;
+    expect(OPS[name]!.call(s)).toBe(false);
+    expect(s.tds.get(1)).toMatchObject({ alive: false, phase: 'building' });
   });
 });
 
@@ -122,12 +134,13 @@ describe('the module', () => {
     expect(tdCreate(s, 2)).toBe(false);
     expect(s.tds.get(2)).toMatchObject({ alive: false, phase: 'created', launch: { version: { major: 0, minor: 0, update: 0 }, seamsvn: 0 } });
   });
-  it('teardown forgets the TD whether or not the module could reclaim it', () => {
+  it('teardown forgets the TD; the module reclaims it (true) if it holds it and still runs', () => {
     const s = tdIn('finalized');
     tdCreate(s, 2);
     tdFinalize(s, 2);
+    expect(s.tds.get(2)!.alive).toBe(false);
     expect(tdTeardown(s, 1)).toBe(true);
-    expect(tdTeardown(s, 2)).toBe(false);
+    expect(tdTeardown(s, 2)).toBe(true); // dead for KVM, but the module still holds its TDR
     expect(tdTeardown(s, 3)).toBe(false);
     expect(s.tds.size).toBe(0);
     const lost = tdIn('finalized');

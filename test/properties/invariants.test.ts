@@ -7,12 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../harness/run.ts';
 import { NO_BUGS, type BugName } from '../../impl/faults.ts';
-import { P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH } from '../../impl/firmware/abi.ts';
+import { P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH } from '../../impl/firmware/abi.ts';
 import { buildBlobV1, corruptBlobV1 } from '../../impl/firmware/image.ts';
+import { buildImageV2, corruptImageV2 } from '../../impl/firmware/image_v2.ts';
 import { createTdxModule } from '../../impl/firmware/tdx_module.ts';
 import type { Host, TraceEvent } from '../../impl/host.ts';
-import { SEED, type Revision } from '../../impl/kernel/revision.ts';
-import { initSeamldrParams, parseBlobV1 } from '../../impl/kernel/seamldr.ts';
+import { COMPAT, SEED, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
+import { initSeamldrParams, parseBlobV1, parseImageV2 } from '../../impl/kernel/seamldr.ts';
 import type { Command } from '../../properties/commands.ts';
 import { identityOf } from '../../properties/images.ts';
 import { INVARIANTS, TERMINATION } from '../../properties/invariants.ts';
@@ -61,20 +62,21 @@ function hostWithTd(): { h: Host; tdrPa: number } {
   return { h: r.host, tdrPa: r.host.kvm.tds.get(1)!.tdrPa };
 }
 
-/** A host whose fw buffer holds `bytes` and a SEAMLDR_PARAMS page the kernel built for them. */
-function hostWithParams(): { h: Host; paramsPa: number; params: DataView; pas: number[]; nrModulePages: number } {
-  const h = boot();
-  const buf = stageImage(h, buildBlobV1(identityOf(image('1.5.08'))));
+/** A host whose fw buffer holds a valid image and a SEAMLDR_PARAMS page the kernel built for it. */
+function hostWithParams(rev: Revision = SEED): { h: Host; paramsPa: number; params: DataView; pas: number[]; nrModulePages: number } {
+  const h = boot(HOST, rev);
+  const id = identityOf(image('1.5.08'));
+  const buf = stageImage(h, rev.imageFormat === 'v1' ? buildBlobV1(id) : buildImageV2(id));
   h.tdxHost.fw!.buffer = buf;
-  const { ret, layout } = parseBlobV1(h, buf);
+  const { ret, layout } = rev.imageFormat === 'v1' ? parseBlobV1(h, buf) : parseImageV2(h, buf);
   if (ret || !layout) throw new Error('the valid blob did not parse');
   const paramsPa = initSeamldrParams(h, buf, layout);
   const p = h.mem.page(paramsPa)!;
   return { h, paramsPa, params: new DataView(p.buffer, p.byteOffset, p.byteLength), pas: buf.pas, nrModulePages: layout.nrModulePages };
 }
 
-function withParams(broken: boolean, mutate: (x: ReturnType<typeof hostWithParams>) => void): string | null {
-  const x = hostWithParams();
+function withParams(broken: boolean, mutate: (x: ReturnType<typeof hostWithParams>) => void, rev: Revision = SEED): string | null {
+  const x = hostWithParams(rev);
   if (broken) mutate(x);
   return feed(checkOf('I-16'), x.h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: x.paramsPa }]);
 }
@@ -122,6 +124,24 @@ const CASES: Record<string, Case> = {
           const ev = protocolTrace(CPUS);
           return feed(checkOf('I-1'), boot(), broken ? insertAt(ev, -1, read) : [...ev, read]);
         },
+      },
+    ],
+    fine: [
+      {
+        // stop_machine waits for preempt-disabled sections (a SEAMLDR.INFO under seamldr_lock)
+        // before any CPU runs the state machine; spec §7 I-1 starts at the first SHUTDOWN.
+        name: 'a P-SEAMLDR query that finishes after update_begin but before the first step',
+        run: () => feed(checkOf('I-1'), boot(), insertAt(protocolTrace(CPUS), 1,
+          { kind: 'seamcall', cpu: 1, task: 'cmd2:read_seamldr', leaf: P_SEAMLDR_INFO, rcx: 0n, status: 0n },
+          lin('read_seamldr', '1.5.00', 'cmd2:read_seamldr'))),
+      },
+      {
+        name: 'the same in a real run (the counterexample I-1 used to report)',
+        run: () => runScenario({
+          host: hostData({ nrCpus: 2, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1 }),
+          commands: [upload(image('1.5.01')), { kind: 'read_seamldr', attr: 'version', cpu: 1 }],
+          schedule: [0, 0, 0, 0, 0, 0, 0, 1],
+        }, { rev: SEED, bugs: NO_BUGS }).violation?.message ?? null,
       },
     ],
   },
@@ -481,6 +501,16 @@ const CASES: Record<string, Case> = {
         },
       },
       {
+        name: 'merged kernel: a v2 image with a bad magic reaches P-SEAMLDR',
+        expect: /an image that fails the v2 checks reached P-SEAMLDR/,
+        run: (broken) => {
+          const h = boot(HOST, UPSTREAM);
+          const img = buildImageV2(identityOf(image('1.5.08')));
+          h.tdxHost.fw!.buffer = stageImage(h, broken ? corruptImageV2(img, { kind: 'bad_magic' }) : img);
+          return feed(checkOf('I-15'), h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
+        },
+      },
+      {
         name: 'an image with a bad checksum reaches P-SEAMLDR',
         expect: /an image that fails the v1 checks reached P-SEAMLDR/,
         run: (broken) => {
@@ -518,6 +548,11 @@ const CASES: Record<string, Case> = {
         name: 'num_module_pages one too many',
         expect: /num_module_pages 3 != 2/,
         run: (broken) => withParams(broken, (x) => x.params.setBigUint64(120, BigInt(x.nrModulePages + 1), true)),
+      },
+      {
+        name: 'merged kernel, v2 image: a module page entry points at the sigstruct page',
+        expect: /module_pages_pa_list\[0\] is wrong/,
+        run: (broken) => withParams(broken, (x) => x.params.setBigUint64(128, BigInt(x.pas[1]!), true), UPSTREAM),
       },
     ],
   },
@@ -840,7 +875,7 @@ describe.each(Object.entries(CASES))('%s', (_id, c) => {
 });
 
 /** Healthy real runs: each check alone, fed every step of a scenario, never says anything. */
-const HEALTHY_RUNS: { name: string; host: HostData; commands: Command[] }[] = [
+const HEALTHY_RUNS: { name: string; host: HostData; commands: Command[]; rev?: Revision }[] = [
   {
     name: 'TD builds around a successful update, then TD activity and reads',
     host: HOST,
@@ -884,6 +919,25 @@ const HEALTHY_RUNS: { name: string; host: HostData; commands: Command[] }[] = [
     commands: [upload(image('1.5.08'), { kind: 'no_entropy', count: 1 }), upload(image('1.5.09')), upload(image('1.5.13')), { kind: 'read_error' }],
   },
   {
+    name: 'merged kernel: v2 images, an offline CPU loses the module, the retry is refused',
+    host: hostData({ nrCpus: 3 }),
+    rev: UPSTREAM,
+    commands: [
+      { kind: 'td_create', cpu: 1 }, { kind: 'td_add_page', td: 0, fill: 3, cpu: 2 }, upload(image('1.5.08', { format: 'v2', moduleHv: 1 })),
+      { kind: 'read_seamldr', attr: 'version', cpu: 2 }, upload(image('1.5.09', { format: 'v2', moduleHv: 1, minUpdateHv: 1 })),
+      { kind: 'cpu_offline', cpu: 2 }, upload(image('1.5.13', { format: 'v2', moduleHv: 1 })), { kind: 'read_version' }, upload(image('1.5.16', { format: 'v2' })),
+    ],
+  },
+  {
+    name: 'v3-v10 compat handling: refused with device-busy during a TD build, applied after it',
+    host: hostData({ boot: { release: '1.5.24', moduleHv: 0, minUpdateHv: 0, noDowngrade: false } }),
+    rev: COMPAT,
+    commands: [
+      { kind: 'td_create', cpu: 1 }, { kind: 'td_add_page', td: 0, fill: 3, cpu: 2 }, upload(image('1.5.25')), { kind: 'read_error' },
+      { kind: 'td_finalize', td: 0, cpu: 0 }, upload(image('1.5.25')), { kind: 'read_version' },
+    ],
+  },
+  {
     name: '2.0 family with handoff versions and no_downgrade',
     host: hostData({ nrCpus: 2, boot: { release: '2.0.04', moduleHv: 1, minUpdateHv: 1, noDowngrade: true } }),
     commands: [upload(image('2.0.05', { moduleHv: 2, minUpdateHv: 1 })), upload(image('2.0.08', { moduleHv: 2, minUpdateHv: 2, noDowngrade: true })), { kind: 'read_version' }],
@@ -894,11 +948,11 @@ describe('every check stays silent on healthy real runs', () => {
   const ids = INVARIANTS.map((i) => i.id);
   it.each(HEALTHY_RUNS.map((r) => [r.name, r] as const))('%s', (_name, r) => {
     for (const id of ids) {
-      const d = drive(r.host, r.commands, checkOf(id));
+      const d = drive(r.host, r.commands, checkOf(id), { rev: r.rev ?? SEED });
       expect({ id, messages: d.messages }).toEqual({ id, messages: [] });
     }
     // And the whole harness agrees: no result, refinement or invariant violation.
-    expect(runScenario({ host: r.host, commands: r.commands, schedule: [] }, { rev: SEED, bugs: NO_BUGS }).violation).toBeNull();
+    expect(runScenario({ host: r.host, commands: r.commands, schedule: [] }, { rev: r.rev ?? SEED, bugs: NO_BUGS }).violation).toBeNull();
   });
 });
 
@@ -917,17 +971,3 @@ describe('coverage of this file', () => {
   });
 });
 
-// Discrepancies between an invariant and spec §7, kept as executable reproductions (see the
-// report). `it.fails` passes while the discrepancy exists and fails once it is fixed.
-describe('known discrepancies', () => {
-  it.fails('I-1 opens its window at update_begin, before stop_machine has drained preempt-disabled sections; spec §7 I-1 starts at the first SHUTDOWN', () => {
-    // A SEAMLDR.INFO reader (raw spinlock, preemption off) that entered P-SEAMLDR before
-    // stop_machine was called finishes while stop_machine waits for it: legal (spec §3.7).
-    const r = runScenario({
-      host: hostData({ nrCpus: 2, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1 }),
-      commands: [upload(image('1.5.01')), { kind: 'read_seamldr', attr: 'version', cpu: 1 }],
-      schedule: [0, 0, 0, 0, 0, 0, 0, 1],
-    }, { rev: SEED, bugs: NO_BUGS });
-    expect(r.violation).toBeNull();
-  });
-});

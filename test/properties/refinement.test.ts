@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../harness/run.ts';
 import { NO_BUGS } from '../../impl/faults.ts';
 import type { Host } from '../../impl/host.ts';
-import { SEED } from '../../impl/kernel/revision.ts';
+import { REVISIONS, SEED, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
 import { init, type ModelState } from '../../model/state.ts';
 import type { UpdatePrediction } from '../../model/update.ts';
 import type { Command } from '../../properties/commands.ts';
@@ -22,8 +22,8 @@ const BOOTS: readonly (readonly [string, HostData])[] = [
   ['no update slots (the seed driver exposes no fw node)', hostData({ slots: 0 })],
 ];
 
-function booted(data: HostData = HOST): { h: Host; m: ModelState } {
-  return { h: boot(data), m: init(modelParams(SEED), hostSpec(data)) };
+function booted(data: HostData = HOST, rev: Revision = SEED): { h: Host; m: ModelState } {
+  return { h: boot(data, rev), m: init(modelParams(rev), hostSpec(data)) };
 }
 
 const fields = (h: Host, m: ModelState): string[] => refinementDiff(h, m).map((d) => d.field);
@@ -41,9 +41,15 @@ const TD_BUILD: Command[] = [
 ];
 
 describe('refinementDiff right after boot', () => {
-  it.each(BOOTS)('is empty: %s', (_name, data) => {
-    const { h, m } = booted(data);
+  it.each(REVISIONS.flatMap((rev) => BOOTS.map(([name, data]) => [rev.name, name, data, rev] as const)))('is empty: %s kernel, %s', (_r, _name, data, rev) => {
+    const { h, m } = booted(data, rev);
     expect(refinementDiff(h, m)).toEqual([]);
+  });
+  it('is empty on a platform with the VMCS erratum, where the merged driver exposes no update interface', () => {
+    for (const rev of REVISIONS) {
+      const { h, m } = booted(hostData({ erratum: true }), rev);
+      expect(refinementDiff(h, m)).toEqual([]);
+    }
   });
   it('the seed driver has no fw node when no slots are left at probe time, and nothing else differs', () => {
     const { h } = booted(hostData({ slots: 0 }));
@@ -145,6 +151,12 @@ describe('refinementDiff after real runs', () => {
     expect(m.module.status).toBe('ready');
     expect(refinementDiff(h, m)).toEqual([]);
   });
+  it('is empty after a merged-kernel update (v2 image, handoff version read fresh)', () => {
+    const r = runScenario({ host: HOST, commands: [...TD_BUILD, upload(image('1.5.08', { format: 'v2', moduleHv: 1 })), upload(image('1.5.09', { format: 'v2', moduleHv: 1, minUpdateHv: 1 }))], schedule: [] }, { rev: UPSTREAM, bugs: NO_BUGS });
+    expect(r.violation).toBeNull();
+    expect(r.model.module).toMatchObject({ status: 'ready', spec: { version: { update: 9 } } });
+    expect(refinementDiff(r.host, r.model)).toEqual([]);
+  });
   it('is empty after a lost update', () => {
     const { h, m } = after([...TD_BUILD, upload(image('1.5.08', { corruption: { kind: 'rogue_key' } }))]);
     expect(m.module).toEqual({ status: 'lost', lpInitWorks: false });
@@ -153,7 +165,7 @@ describe('refinementDiff after real runs', () => {
 });
 
 describe('applyLin', () => {
-  const img = (ref: ImageRef): ReturnType<typeof modelImage> => modelImage(ref, 16384);
+  const img = (ref: ImageRef): ReturnType<typeof modelImage> => modelImage(ref, 16384, 'v1');
 
   /** The model with an upload of `ref` in flight, as far as the driver's write op. */
   function writing(ref: ImageRef, m = booted().m, fault: Parameters<typeof upload>[1] = null): ModelState {

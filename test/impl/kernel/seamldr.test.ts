@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { TDH, TDX_SYS_BUSY, TDX_SYS_INVALID_HANDOFF, SEAMLDR_EUNSPECERR, P_SEAMLDR_INFO, P_SEAMLDR_INSTALL } from '../../../impl/firmware/abi.ts';
 import { buildBlobV1, corruptBlobV1, fixChecksumV1, type ImageCorruption } from '../../../impl/firmware/image.ts';
 import { EBUSY, EINVAL, EIO, ENOSPC } from '../../../impl/kernel/errno.ts';
-import { SEED } from '../../../impl/kernel/revision.ts';
-import { initSeamldrParams, parseBlobV1, UPDATE_STATES } from '../../../impl/kernel/seamldr.ts';
+import { SEED, UPSTREAM } from '../../../impl/kernel/revision.ts';
+import { initSeamldrParams, parseBlobV1, parseImageV2, UPDATE_STATES } from '../../../impl/kernel/seamldr.ts';
 import { cpuDown } from '../../../impl/kernel/hotplug.ts';
 import { spawn, stepTask, type Yield } from '../../../impl/kernel/sched.ts';
 import { versionShow } from '../../../impl/kernel/tdx_host.ts';
@@ -464,5 +464,59 @@ describe('the image in P-SEAMLDR hands', () => {
     expect(calls(lastUpdate(h.trace)).slice(-1)).toEqual(['SEAMLDR.INSTALL@1=0x8000000000020001']);
     expect(h.seam.module).toBeNull();
     expect(versionShow(h)).toBe(-6);
+  });
+});
+
+describe('parseImageV2 (merged tdx_image 0x200, spec §3.2) on the upstream revision', () => {
+  const V2 = imageBytes(imageRef('1.5.08', { format: 'v2' }));
+  const v2 = (c: ImageCorruption) => imageBytes(imageRef('1.5.08', { format: 'v2', corruption: c }));
+
+  it('accepts a well-formed image, and installs it end to end with CPU 0 as the lead', () => {
+    const h = boot(2, { rev: UPSTREAM });
+    expect(parseImageV2(h, bufOf(h, V2))).toEqual({ ret: 0, layout: { sigPage: 1, nrSigPages: 1, modulePage: 2, nrModulePages: 2 } });
+    expect(install(h, V2)).toBe(0);
+    expect(events(h.trace, 'update_begin')[0]).toMatchObject({ cpus: [0, 1], lead: 0 });
+    expect(h.seam.module!.identity.version.update).toBe(8);
+  });
+
+  it.each([
+    { kind: 'truncate', length: 100 }, { kind: 'truncate', length: 4095 }, { kind: 'short_blob', length: 100 },
+    { kind: 'bad_magic' }, { kind: 'bad_version' }, { kind: 'bad_length' }, { kind: 'reserved_nonzero', index: 9 },
+    { kind: 'sig_size', pages: 2 }, { kind: 'module_unaligned' }, { kind: 'module_too_big' },
+    { kind: 'page_count_overflow', extra: 0 },
+  ] as ImageCorruption[])('rejects %o with -EINVAL without reading past the image', (c) => {
+    const h = boot(1, { rev: UPSTREAM });
+    expect(parseImageV2(h, bufOf(h, v2(c)))).toEqual({ ret: -EINVAL, layout: null });
+    expect(events(h.trace, 'oob_read')).toEqual([]);
+  });
+
+  it('does not check the checksum', () => {
+    const h = boot(1, { rev: UPSTREAM });
+    expect(parseImageV2(h, bufOf(h, v2({ kind: 'bad_checksum' }))).ret).toBe(0);
+  });
+
+  it('passes s = 0 and m = 0 on to P-SEAMLDR (spec §3.2 "Not rejected by the kernel")', () => {
+    const h = boot(1, { rev: UPSTREAM });
+    expect(parseImageV2(h, bufOf(h, v2({ kind: 'sig_size', pages: 0 })))).toEqual({ ret: 0, layout: { sigPage: 1, nrSigPages: 0, modulePage: 1, nrModulePages: 2 } });
+    expect(parseImageV2(h, bufOf(h, v2({ kind: 'no_module_pages' })))).toEqual({ ret: 0, layout: { sigPage: 1, nrSigPages: 1, modulePage: 2, nrModulePages: 0 } });
+  });
+
+  it('without a sigstruct page, SEAMLDR_PARAMS carries no sigstruct address', () => {
+    const h = boot(1, { rev: UPSTREAM });
+    const img = bufOf(h, v2({ kind: 'sig_size', pages: 0 }));
+    const pa = initSeamldrParams(h, img, parseImageV2(h, img).layout!);
+    const v = new DataView(h.mem.page(pa)!.buffer);
+    expect([v.getBigUint64(8, true), v.getBigUint64(120, true), v.getBigUint64(128, true)]).toEqual([0n, 2n, BigInt(img.pas[1]!)]);
+  });
+
+  it('header-before-size (B13) also bites the v2 parser: a 10-byte image has its page counts read past the end', () => {
+    const h = boot(1, { rev: UPSTREAM, bugs: ['header-before-size'] });
+    expect(parseImageV2(h, bufOf(h, v2({ kind: 'truncate', length: 10 }))).ret).toBe(-EINVAL);
+    expect(events(h.trace, 'oob_read')[0]).toEqual({ kind: 'oob_read', offset: 12, len: 10 });
+  });
+
+  it('the seed revision refuses a v2 image and the upstream one a v1 blob', () => {
+    expect(install(boot(1), V2)).toBe(-EINVAL);
+    expect(install(boot(1, { rev: UPSTREAM }), VALID)).toBe(-EINVAL);
   });
 });

@@ -4,11 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { bootHost, type Host } from '../../../impl/host.ts';
 import { NO_BUGS } from '../../../impl/faults.ts';
-import { P_SEAMLDR_INFO, TDH, TDX_SYS_BUSY } from '../../../impl/firmware/abi.ts';
+import { AVOID_COMPAT_SENSITIVE, P_SEAMLDR_INFO, TDH, TDX_SYS_BUSY, TDX_UPDATE_COMPAT_SENSITIVE } from '../../../impl/firmware/abi.ts';
 import { fwCancel, fwError } from '../../../impl/kernel/fw_upload.ts';
-import { ECANCELED, EBUSY, EINVAL, EIO, ENODEV, ENOSPC, ENXIO, EOPNOTSUPP } from '../../../impl/kernel/errno.ts';
-import { SEED } from '../../../impl/kernel/revision.ts';
-import { formatVersion, seamldrAttrShow, tdxHostProbe, versionShow } from '../../../impl/kernel/tdx_host.ts';
+import { ECANCELED, EBUSY, EINVAL, EIO, ENODEV, ENOENT, ENOSPC, ENXIO, EOPNOTSUPP } from '../../../impl/kernel/errno.ts';
+import { COMPAT, SEED, UPSTREAM } from '../../../impl/kernel/revision.ts';
+import { formatVersion, seamldrAttrShow, sysfsFiles, tdxHostProbe, versionShow } from '../../../impl/kernel/tdx_host.ts';
 import { imageBytes } from '../../../properties/images.ts';
 import { hostConfig } from '../../../properties/scenario.ts';
 import { boot, callsOf, corrupt, events, hostData, imageRef, runBody, uploadVia } from './helpers.ts';
@@ -178,5 +178,54 @@ describe('cancel (v2 cancel_request, fixed in v3 to be cleared by prepare)', () 
     expect(fwCancel(h, h.tdxHost.fw!, '0')).toBe(-EINVAL);
     expect(h.tdxHost.cancelRequest).toBe(false);
     expect(fwError(h.tdxHost.fw!)).toBe('');
+  });
+});
+
+describe('later revisions (spec §2.2 merged driver, §4.3 compat mapping)', () => {
+  it('upstream: the fw node is tdx_module, registered whatever the slot count', () => {
+    const h = boot(2, { rev: UPSTREAM, host: { slots: 0 } });
+    expect(h.tdxHost.fw).toMatchObject({ name: 'tdx_module' });
+    expect(attr(h, 1, 'num_remaining_updates')).toBe('0');
+  });
+
+  it('upstream: without TD_PRESERVING the probe succeeds but there is no fw node and no seamldr attributes', () => {
+    const cfg = hostConfig(hostData(2));
+    const h = bootHost({ ...cfg, boot: { ...cfg.boot, features0: cfg.boot.features0 & ~2n } }, UPSTREAM, NO_BUGS);
+    expect(tdxHostProbe(h)).toBe(0);
+    expect(h.tdxHost.fw).toBeNull();
+    expect(attr(h, 0, 'version')).toBe(-ENOENT);
+    expect(sysfsFiles(h).map((f) => f.path)).toEqual(['/sys/devices/faux/tdx_host/version']);
+  });
+
+  it('upstream hides the update interface on a platform with the VMCS erratum; the seed does not', () => {
+    expect(boot(2, { rev: UPSTREAM, host: { erratum: true } }).tdxHost.fw).toBeNull();
+    expect(boot(2, { host: { erratum: true } }).tdxHost.fw).not.toBeNull();
+  });
+
+  it('the seamldr attributes: seed seamldr/ 0444, upstream flat 0400', () => {
+    expect(sysfsFiles(boot(1)).slice(1)).toEqual([
+      { path: '/sys/devices/faux/tdx_host/seamldr/version', mode: 0o444 },
+      { path: '/sys/devices/faux/tdx_host/seamldr/num_remaining_updates', mode: 0o444 },
+      { path: '/sys/class/firmware/seamldr_upload/loading', mode: 0o644 },
+    ]);
+    expect(sysfsFiles(boot(1, { rev: UPSTREAM })).slice(1)).toEqual([
+      { path: '/sys/devices/faux/tdx_host/seamldr_version', mode: 0o400 },
+      { path: '/sys/devices/faux/tdx_host/num_remaining_updates', mode: 0o400 },
+      { path: '/sys/class/firmware/tdx_module/loading', mode: 0o644 },
+    ]);
+  });
+
+  it('compat: TDH.SYS.SHUTDOWN refusing a compat-sensitive moment is -EBUSY, read as device-busy', () => {
+    const h = boot(2, { rev: COMPAT, host: { boot: { release: '1.5.24', moduleHv: 0, minUpdateHv: 0, noDowngrade: false } } });
+    const r = uploadVia(h, GOOD, { faults: { leafFail: { leaf: TDH.SYS_SHUTDOWN, cpu: null, status: TDX_UPDATE_COMPAT_SENSITIVE | 0x10000n } } });
+    expect(r).toEqual({ load: 'started', ret: -EBUSY, error: 'transferring:device-busy', remaining: GOOD.length });
+    expect(callsOf(h.trace, TDH.SYS_SHUTDOWN)[0]!.rcx).toBe(AVOID_COMPAT_SENSITIVE);
+    expect(versionShow(h)).toBe('1.5.24');
+  });
+
+  it('the seed reads -EBUSY (an offline CPU) as firmware-invalid', () => {
+    const h = boot(2);
+    h.platform.cpus[1]!.online = false;
+    expect(uploadVia(h, GOOD).error).toBe('transferring:firmware-invalid');
   });
 });

@@ -1,0 +1,56 @@
+// Known hot spots, matched against the profiles' top functions: where each lives, why it is
+// slow, and the fix to suggest. Only the ones a profile actually shows are reported.
+import type { Phase } from './profile.ts';
+import type { PhaseProfile } from './shares.ts';
+
+export interface Culprit {
+  readonly id: string;
+  /** A self-time function label ("name file") it matches, or a whole phase. */
+  readonly match: RegExp | { readonly phase: Phase };
+  readonly where: string;
+  readonly why: string;
+  readonly fix: string;
+}
+
+export const CULPRITS: readonly Culprit[] = [
+  {
+    id: 'blob-bytes',
+    match: /^(imageBytes|imageLe|blobChecksum) impl\/kernel\/seamldr\.ts$/,
+    where: 'impl/kernel/seamldr.ts parseBlobV1: imageBytes(), blobChecksum()',
+    why: 'the kernel-side blob checks copy the whole image into a JS number[] one byte at a time (a PhysMem Map lookup per byte) and then sum that array, on every upload',
+    fix: 'sum the 16-bit words straight from each page\'s Uint8Array (a DataView or Uint16Array over the page) and read header fields with one page lookup each; no per-byte array',
+  },
+  {
+    id: 'scheduler-scan',
+    match: /^((candidates|next|\(anonymous\)|__name) harness\/run\.ts|runnable impl\/kernel\/sched\.ts)$/,
+    where: 'harness/run.ts candidates() with impl/kernel/sched.ts runnable()',
+    why: 'every step filters all tasks with runnable(), which itself scans all tasks for a preempt-disabled one on the same CPU (O(tasks^2) per step), then sorts them by last run with Map lookups in the comparator (O(tasks log tasks))',
+    fix: 'compute the set of CPUs held by a preempt-disabled task once per step (or keep a per-CPU count in Sched), and keep the tasks in a least-recently-run queue (move the stepped task to the back) instead of sorting',
+  },
+  {
+    id: 'refinement-hex',
+    match: { phase: 'refinement' },
+    where: 'properties/refinement.ts refinementDiff: tdView(), modelTdView()',
+    why: 'every linearization point hex-encodes every page of every live TD, on the impl side and the model side, sorts them and compares the strings',
+    fix: 'compare page bytes directly (Buffer.compare per page, or a digest cached per page and invalidated on write) and hex-encode only when building a Difference',
+  },
+];
+
+export interface Sighting {
+  readonly culprit: Culprit;
+  /** Share of the profile's samples it accounts for. */
+  readonly share: number;
+}
+
+function shareOf(c: Culprit, p: PhaseProfile): number {
+  if (!(c.match instanceof RegExp)) return p.shares[c.match.phase];
+  const re = c.match;
+  return p.top.filter((t) => re.test(t.fn)).reduce((s, t) => s + t.share, 0);
+}
+
+/** The culprits a profile shows with at least `min` of its samples, biggest first. */
+export function sightings(p: PhaseProfile, min = 0.05): Sighting[] {
+  return CULPRITS.map((culprit) => ({ culprit, share: shareOf(culprit, p) }))
+    .filter((s) => s.share >= min)
+    .sort((a, b) => b.share - a.share);
+}

@@ -1,0 +1,107 @@
+// `npm run bench`: measures the harness (throughput against bare fast-check, where time goes,
+// scaling with CPUs/TDs/length, bug-finding speed, memory) in one process run, judges the
+// issue's targets, writes reports/bench.json and reports/bench.md and prints the Markdown
+// (or, with --json, the JSON). `--smoke`: one repetition, small sizes, written to
+// bench-smoke.{json,md} so CI can check that the benchmark runs. Progress goes to stderr.
+// Exit codes: 0 done (targets missed or not), 2 bad usage.
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { writeReportAtomic } from '../harness/files.ts';
+import { SEED } from '../impl/kernel/revision.ts';
+import { bugFinding } from './bugs.ts';
+import { FULL, SMOKE, type BenchConfig } from './config.ts';
+import { machine } from './machine.ts';
+import { memory } from './memory.ts';
+import { markdown } from './report.ts';
+import { SECTIONS, type BenchResult, type Section } from './results.ts';
+import { scaling } from './scaling.ts';
+import { whereTimeGoes } from './shares.ts';
+import { targets } from './targets.ts';
+import { throughput } from './throughput.ts';
+
+const USAGE = 'usage: npm run bench -- [--smoke] [--json] [--reports DIR] [--only SECTION[,SECTION]]\n  sections: ' + SECTIONS.join(', ');
+
+interface Cli { cfg: BenchConfig; json: boolean; reports: string; only: ReadonlySet<Section> }
+
+class UsageError extends Error {}
+
+function parse(argv: string[]): Cli {
+  let v;
+  try {
+    v = parseArgs({ args: argv, strict: true, allowPositionals: false, options: {
+      smoke: { type: 'boolean' }, json: { type: 'boolean' }, reports: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean' },
+    } }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]!);
+  }
+  if (v.help) throw new UsageError('');
+  const only = (v.only ?? SECTIONS.join(',')).split(',').map((s) => {
+    if (!(SECTIONS as readonly string[]).includes(s)) throw new UsageError(`--only: no section '${s}'`);
+    return s as Section;
+  });
+  return { cfg: v.smoke ? SMOKE : FULL, json: v.json ?? false, reports: v.reports ?? 'reports', only: new Set(only) };
+}
+
+function source(): BenchResult['source'] {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return { commit: 'unknown', dirty: false };
+  }
+}
+
+const log = (s: string): void => {
+  process.stderr.write(s + '\n');
+};
+
+/** Runs the section if selected, logging its name and duration. */
+async function section<T>(cli: Cli, name: Section, title: string, fn: () => T | Promise<T>): Promise<T | null> {
+  if (!cli.only.has(name)) return null;
+  log(`${title}...`);
+  const t0 = performance.now();
+  const r = await fn();
+  log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  return r;
+}
+
+async function measure(cli: Cli): Promise<BenchResult> {
+  const cfg = cli.cfg;
+  const startedAt = new Date().toISOString(), t0 = performance.now(), load = os.loadavg()[0]!;
+  log(`bench${cfg.smoke ? ' --smoke' : ''}: ${machine().cpuModel}, ${machine().cores} cores, Node ${process.version}`);
+  const tp = await section(cli, 'throughput', '1. throughput', () => throughput(cfg, log));
+  const profiles = await section(cli, 'profile', '2. where time goes', () => whereTimeGoes(cfg, log));
+  const sc = await section(cli, 'scaling', '3. scaling', () => scaling(cfg, log));
+  const bugs = await section(cli, 'bugs', '4. bug-finding speed', () => bugFinding(cfg, log));
+  const mem = await section(cli, 'memory', '5. memory', () => memory(cfg, log));
+  const figures = {
+    tool: 'tdx-update-verify bench', smoke: cfg.smoke, startedAt, durationMs: performance.now() - t0, machine: machine(), source: source(),
+    kernel: SEED.name, load: { start: load, end: os.loadavg()[0]! }, config: cfg,
+    throughput: tp, profiles, scaling: sc, bugs, memory: mem,
+  };
+  return { ...figures, targets: targets(figures) };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const cli = parse(argv);
+  const r = await measure(cli);
+  const base = `${cli.reports}/${cli.cfg.smoke ? 'bench-smoke' : 'bench'}`;
+  const json = JSON.stringify(r, null, 2) + '\n';
+  const md = markdown(r) + '\n';
+  writeReportAtomic(`${base}.json`, json);
+  writeReportAtomic(`${base}.md`, md);
+  process.stdout.write(cli.json ? json : md);
+  log(`wrote ${base}.json and ${base}.md`);
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  if (e.message) console.error(`bench: ${e.message}`);
+  console.error(USAGE);
+  process.exitCode = 2;
+}

@@ -1,0 +1,132 @@
+// reports/bench.md: the targets first, then one table per section.
+import type { BugFinding } from './bugs.ts';
+import type { BenchConfig } from './config.ts';
+import type { MemoryFigure } from './memory.ts';
+import { PHASES } from './profile.ts';
+import type { BenchResult, Target } from './results.ts';
+import type { Point, Scaling } from './scaling.ts';
+import type { PhaseProfile } from './shares.ts';
+import type { Throughput } from './throughput.ts';
+
+const pct = (x: number, d = 1): string => `${(x * 100).toFixed(d)}%`;
+const n = (x: number, d = 0): string => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '-');
+
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+function header(r: BenchResult): string[] {
+  const m = r.machine;
+  return [
+    `# Benchmark${r.smoke ? ' (smoke run: one repetition, small sizes; not a measurement)' : ''}`,
+    '',
+    `${r.startedAt}, ${(r.durationMs / 1000).toFixed(0)} s, kernel ${r.kernel}, source ${r.source.commit.slice(0, 12)}${r.source.dirty ? ' (uncommitted changes)' : ''}.`,
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${n(m.totalMemMiB / 1024, 1)} GiB, Node ${m.node} (V8 ${m.v8}), fast-check ${m.fastCheck}, ${m.platform}; load average ${r.load.start.toFixed(2)} at the start, ${r.load.end.toFixed(2)} at the end.`,
+    '',
+  ];
+}
+
+function targetsSection(ts: readonly Target[]): string[] {
+  const out = ['## Targets', '', ...table(['target', 'measured', 'status'], ts.map((t) => [t.goal, t.measured, t.status])), ''];
+  for (const t of ts.filter((x) => x.status === 'missed')) {
+    out.push(`**${t.goal}: missed.** Responsible:`, '', ...t.responsible.map((l) => `- ${l}`), '', 'Fix:', '', ...t.fix.map((l) => `- ${l}`), '');
+  }
+  return out;
+}
+
+function throughputSection(t: Throughput): string[] {
+  return [
+    '## 1. Throughput against the engine\'s limit', '',
+    `Medians of ${t.reps} repetitions, alternated in this process after a warm-up pass. Full check: the default verify's generators and runs (every property, seed fixed), each scenario through model, emulator, result comparison, refinement and every invariant after every step; no shrinking (${t.harness.violations} of ${t.harness.runs} runs violated a check and stopped early). Bare: \`fc.modelRun\` over \`fc.commands\` of no-op commands, same properties' weights, runs and maximum length.`, '',
+    ...table(['', 'runs', 'commands', 'time', 'commands/s', 'us/command'], [
+      ['full check', n(t.harness.runs), n(t.harness.commands), `${n(t.harness.ms)} ms`, n(t.harnessCommandsPerSec), n(t.harness.usPerCommand, 1)],
+      ['bare fast-check', n(t.bare.runs), n(t.bare.commands), `${n(t.bare.ms, 1)} ms`, n(t.bareCommandsPerSec), n(t.bare.usPerCommand, 2)],
+    ]), '',
+    `**Ratio: ${pct(t.ratio, 3)}** of the bare rate (on CPU time: ${pct(t.cpu.ratio, 3)}). ${n(t.harness.steps)} scheduler steps, ${n(t.harness.usPerStep, 1)} us per step.`, '',
+    ...table(['property', 'commands', 'time', 'commands/s'], t.perProperty.map((p) => [p.id, n(p.commands), `${n(p.ms)} ms`, n(p.commandsPerSec)])), '',
+  ];
+}
+
+function profileTable(p: PhaseProfile): string[] {
+  return [
+    `**${p.workload}**: ${n(p.ms)} ms under the profiler, ${n(p.steps)} steps, ${n(p.commands)} commands, median of ${p.reps}.`, '',
+    ...table(['phase', 'share', 'us per step'], PHASES.map((k) => [k, pct(p.shares[k]), n(p.usPerStep[k], 2)])), '',
+    `Top functions (self time): ${p.top.slice(0, 8).map((t) => `${t.fn} ${pct(t.share)}`).join('; ')}.`, '',
+  ];
+}
+
+function profileSection(ps: readonly PhaseProfile[]): string[] {
+  return [
+    '## 2. Where time goes', '',
+    'Sampled by V8\'s CPU profiler (node:inspector) in this process. A sample counts for invariants if properties/invariants.ts is on its stack, else refinement if refinementDiff is, else model (model/, applyLin), else runner if candidates() is (the scheduling choice), else emulator (impl/, commands and images), else runner (the rest of runScenario\'s loop), else generation (fast-check and the generators outside runScenario); gc is V8\'s collector. "us per step" is the share of the wall time divided by the scheduler steps.', '',
+    ...ps.flatMap(profileTable),
+  ];
+}
+
+function cell(p: Point | undefined, show: (p: Point) => string): string {
+  return p ? show(p) + (p.violation ? ' (!)' : '') : '-';
+}
+
+function singleCpuRows(s: Scaling, c: BenchConfig): string[][] {
+  return c.tds.flatMap((tds) => c.lengths.map((length) => {
+    const at = (cpus: number) => s.singleCpu.find((p) => p.cpus === cpus && p.tds === tds && p.length === length);
+    const ratio = s.singleCpuRatios.find((r) => r.tds === tds && r.length === length)?.ratio ?? NaN;
+    return [`${tds} TDs, ${length} commands`, ...c.cpus.map((cpus) => cell(at(cpus), (p) => n(p.usPerCommand))), n(ratio, 2)];
+  }));
+}
+
+function updateRows(s: Scaling, c: BenchConfig): string[][] {
+  return c.tds.map((tds) => {
+    const at = (cpus: number) => s.updates.find((p) => p.cpus === cpus && p.tds === tds);
+    const e = s.updateExponents.find((x) => x.tds === tds)!;
+    return [`${tds} TDs`, ...c.cpus.map((cpus) => cell(at(cpus), (p) => `${n(p.usPerCommand / 1000, 1)} ms, ${n(p.stepsPerCommand)} steps`)),
+      `${n(e.exponent, 2)} (last ${n(e.lastSlope, 2)}; steps ${n(e.stepsExponent, 2)})`];
+  });
+}
+
+function scalingSection(s: Scaling, c: BenchConfig): string[] {
+  const cols = c.cpus.map((x) => `${x} CPUs`);
+  return [
+    '## 3. Scaling', '',
+    'Hand-built scenarios: N CPUs, T TDs (each created, 2 measured pages, finalized), then the body; the schedule is empty, so each command runs to completion before the next. Only the body is timed (a Proxy on the command list notes when the runner takes the first body command), so boot and TD setup are not charged. Cost is CPU time of this process, median of the repetitions ((!) marks a scenario that violated a check).', '',
+    '**Commands on one CPU** (sysfs reads, TD runs, a CPU offline and back online), us per command:', '',
+    ...table(['', ...cols, `${Math.max(...c.cpus)}/${Math.min(...c.cpus)} CPUs`], singleCpuRows(s, c)), '',
+    '**Updates** (upload of a valid image: stop_machine over every CPU), cost and scheduler steps per update; k of cost ~ CPUs^k fitted on the log-log points, the slope between the two largest counts, and the steps\' exponent:', '',
+    ...table(['', ...cols, 'k'], updateRows(s, c)), '',
+  ];
+}
+
+function bugRow(b: BugFinding): string[] {
+  const m = b.median;
+  const v = Object.entries(b.violations).map(([k, c]) => `${k} x${c}`).join(', ');
+  if (!m) return [`${b.catalogId} ${b.name}`, `0/${b.seeds}`, '-', '-', '-', '-', '-', '-', 'not detected'];
+  return [`${b.catalogId} ${b.name}`, `${b.detectedSeeds}/${b.seeds}`, n(m.runs), n(m.commands), n(m.msToFirstFailure), `${n(m.shrinkMs)} ms / ${n(m.shrinkExecutions)}`, `${n(m.minimizeMs)} ms / ${n(m.minimizeRuns)}`, n(m.length), v];
+}
+
+function bugSection(bs: readonly BugFinding[], seeds: number): string[] {
+  return [
+    '## 4. Bug-finding speed', '',
+    `Each seeded bug (impl/faults.ts), ${seeds} seeds, properties checked in catalog order as \`verify --fault\` does; medians over the seeds that found it. A failure counts only if the same scenario passes without the bug. Shrinking: fast-check's (time / predicate executions), then the harness's minimizing pass (time / runs).`, '',
+    ...table(['bug', 'found', 'runs', 'commands', 'ms to 1st failure', 'fast-check shrink', 'minimize', 'length', 'violated (property/check)'], bs.map(bugRow)), '',
+  ];
+}
+
+function memorySection(ms: readonly MemoryFigure[]): string[] {
+  return [
+    '## 5. Memory', '',
+    'Each workload in a child process under `--trace-gc`: the peak heap is the largest heap-in-use V8 reports before a collection (or at exit) in the workload\'s isolate; peak RSS is the process\'s maxRSS. The verify time is wall clock including tsx start-up.', '',
+    ...table(['workload', 'peak heap', 'peak RSS', 'collections', 'wall', 'exit', 'result'], ms.map((m) => [m.workload, `${n(m.peakHeapMiB)} MiB`, `${n(m.peakRssMiB)} MiB`, n(m.gcs), `${n(m.wallMs / 1000, 1)} s`, String(m.exitCode), m.detail.replace(/\|/g, '\\|')])), '',
+  ];
+}
+
+export function markdown(r: BenchResult): string {
+  return [
+    ...header(r),
+    ...targetsSection(r.targets),
+    ...(r.throughput ? throughputSection(r.throughput) : []),
+    ...(r.profiles ? profileSection(r.profiles) : []),
+    ...(r.scaling ? scalingSection(r.scaling, r.config) : []),
+    ...(r.bugs ? bugSection(r.bugs, r.config.bugSeeds.length) : []),
+    ...(r.memory ? memorySection(r.memory) : []),
+  ].join('\n');
+}

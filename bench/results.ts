@@ -1,0 +1,42 @@
+// The shape of reports/bench.json: every section's figures plus the targets' verdicts.
+import type { BugFinding } from './bugs.ts';
+import type { BenchConfig } from './config.ts';
+import type { Machine } from './machine.ts';
+import type { MemoryFigure } from './memory.ts';
+import type { Scaling } from './scaling.ts';
+import type { PhaseProfile } from './shares.ts';
+import type { Throughput } from './throughput.ts';
+
+export interface Target {
+  readonly id: string;
+  readonly goal: string;
+  readonly measured: string;
+  readonly status: 'met' | 'missed' | 'not measured';
+  /** Which part of the profile is responsible (when missed). */
+  readonly responsible: readonly string[];
+  /** What would fix it, with the expected gain (when missed). */
+  readonly fix: readonly string[];
+}
+
+export interface BenchResult {
+  readonly tool: string;
+  readonly smoke: boolean;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly machine: Machine;
+  readonly source: { readonly commit: string; readonly dirty: boolean };
+  readonly kernel: string;
+  /** 1-minute load average when the run started and ended: other work on the machine. */
+  readonly load: { readonly start: number; readonly end: number };
+  readonly config: BenchConfig;
+  readonly throughput: Throughput | null;
+  readonly profiles: readonly PhaseProfile[] | null;
+  readonly scaling: Scaling | null;
+  readonly bugs: readonly BugFinding[] | null;
+  readonly memory: readonly MemoryFigure[] | null;
+  readonly targets: readonly Target[];
+}
+
+/** The sections a run can be limited to (`--only`). */
+export const SECTIONS = ['throughput', 'profile', 'scaling', 'bugs', 'memory'] as const;
+export type Section = (typeof SECTIONS)[number];

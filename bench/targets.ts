@@ -1,0 +1,155 @@
+// The issue's numbers to reach, judged on one run's figures; a missed one names the part of
+// the profile responsible and the fix, with the gain the profile predicts.
+import { sightings, type Sighting } from './culprits.ts';
+import type { Point, Scaling } from './scaling.ts';
+import type { BenchResult, Target } from './results.ts';
+import type { PhaseProfile } from './shares.ts';
+import type { Throughput } from './throughput.ts';
+
+type Figures = Omit<BenchResult, 'targets'>;
+
+const pct = (x: number, d = 1): string => `${(x * 100).toFixed(d)}%`;
+const num = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+function notMeasured(id: string, goal: string, why = 'section not run'): Target {
+  return { id, goal, measured: why, status: 'not measured', responsible: [], fix: [] };
+}
+
+function profileOf(f: Figures, key: PhaseProfile['key']): PhaseProfile | undefined {
+  return f.profiles?.find((p) => p.key === key);
+}
+
+function sightingLines(ss: readonly Sighting[]): { responsible: string[]; fix: string[] } {
+  return {
+    responsible: ss.map((s) => `${s.culprit.where}: ${pct(s.share)} of the samples; ${s.culprit.why}`),
+    fix: ss.map((s) => `${s.culprit.fix} (${s.culprit.where}): up to ${(1 / (1 - Math.min(s.share, 0.99))).toFixed(1)}x on that workload`),
+  };
+}
+
+function phaseLine(p: PhaseProfile): string {
+  const parts = Object.entries(p.shares).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${pct(v)}`);
+  return `time of the ${p.workload}: ${parts.join(', ')}`;
+}
+
+/** With model, refinement, invariants and runner free, the emulator alone still costs this per command. */
+function ceiling(t: Throughput, p: PhaseProfile): { emulatorUs: number; ratio: number; checkOverhead: number } {
+  const emulatorUs = t.harness.usPerCommand * p.shares.emulator;
+  const checking = p.shares.model + p.shares.refinement + p.shares.invariants + p.shares.runner;
+  return { emulatorUs, ratio: t.bare.usPerCommand / emulatorUs, checkOverhead: checking / Math.max(p.shares.emulator, 1e-9) };
+}
+
+function throughputTarget(f: Figures): Target {
+  const goal = 'full-check throughput >= 25% of the bare fast-check rate';
+  const t = f.throughput;
+  if (!t) return notMeasured('throughput', goal);
+  const measured = `${num(t.harnessCommandsPerSec)} vs ${num(t.bareCommandsPerSec)} commands/s: ${pct(t.ratio, 2)}`;
+  if (t.ratio >= 0.25) return { id: 'throughput', goal, measured, status: 'met', responsible: [], fix: [] };
+  const p = profileOf(f, 'verify');
+  if (!p) return { id: 'throughput', goal, measured, status: 'missed', responsible: ['run the profile section to see why'], fix: [] };
+  const c = ceiling(t, p);
+  const s = sightingLines(sightings(p));
+  const gain = sightings(p).reduce((a, x) => a + x.share, 0);
+  return {
+    id: 'throughput', goal, measured, status: 'missed',
+    responsible: [
+      phaseLine(p),
+      `one command is ${num(t.harness.steps / t.harness.commands, 1)} scheduler steps and ${num(t.harness.usPerCommand)} us on average; a bare fast-check command is ${num(t.bare.usPerCommand, 2)} us. Even with model, refinement, invariants and runner free, the emulator alone costs ${num(c.emulatorUs)} us per command: at most ${pct(c.ratio, 2)} of the bare rate. The target cannot be reached by tuning the checker`,
+      ...s.responsible,
+    ],
+    fix: [
+      ...s.fix,
+      `all of the above together: about ${num(t.harnessCommandsPerSec / Math.max(1 - gain, 0.01))} commands/s (${pct(t.ratio / Math.max(1 - gain, 0.01), 2)} of bare)`,
+      `the checking itself (model + refinement + invariants + runner) adds ${pct(c.checkOverhead)} to the emulator's time, i.e. the full check runs at ${pct(1 / (1 + c.checkOverhead))} of an emulator-only run; a reachable target would be stated against the emulator, not against no-op commands`,
+    ],
+  };
+}
+
+function worstRatio(sc: Scaling): Scaling['singleCpuRatios'][number] {
+  return sc.singleCpuRatios.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+}
+
+function pointAt(points: readonly Point[], cpus: number, tds: number, length?: number): Point | undefined {
+  return points.find((p) => p.cpus === cpus && p.tds === tds && (length === undefined || p.length === length));
+}
+
+function singleCpuTarget(f: Figures): Target {
+  const goal = 'a command on one CPU: cost at 256 CPUs / 4 CPUs <= 1.5';
+  const sc = f.scaling;
+  if (!sc) return notMeasured('single-cpu-scaling', goal);
+  const w = worstRatio(sc);
+  const lo = Math.min(...f.config.cpus), hi = Math.max(...f.config.cpus);
+  const measured = `worst ${w.ratio.toFixed(2)} (${w.tds} TDs, ${w.length} commands; ${hi}/${lo} CPUs)`;
+  if (w.ratio <= 1.5) return { id: 'single-cpu-scaling', goal, measured, status: 'met', responsible: [], fix: [] };
+  const a = pointAt(sc.singleCpu, lo, w.tds, w.length)!, b = pointAt(sc.singleCpu, hi, w.tds, w.length)!;
+  const steps = b.stepsPerCommand > a.stepsPerCommand * 1.2;
+  return {
+    id: 'single-cpu-scaling', goal, measured, status: 'missed',
+    responsible: [
+      `${num(a.usPerCommand)} -> ${num(b.usPerCommand)} us per command, ${num(a.stepsPerCommand, 1)} -> ${num(b.stepsPerCommand, 1)} steps per command`,
+      steps ? 'the emulator takes more steps per command on more CPUs' : 'the steps are the same: each step costs more on more CPUs (work proportional to the CPU count per step: scheduler scan, per-CPU strings in refinement or invariants)',
+      ...sightingLines(sightings(profileOf(f, 'tds') ?? profileOf(f, 'verify')!)).responsible,
+    ],
+    fix: ['profile the two points (bench/profile.ts profiled() around bench/bodytime.ts timeBody()) and remove the per-step work proportional to the CPU count'],
+  };
+}
+
+function updateTarget(f: Figures): Target {
+  const goal = 'an update: cost ~ CPUs^k with fitted k <= 1.1';
+  const sc = f.scaling;
+  if (!sc) return notMeasured('update-scaling', goal);
+  const e = sc.updateExponents.reduce((a, b) => (b.exponent > a.exponent ? b : a));
+  const measured = `k = ${e.exponent.toFixed(2)} (${e.tds} TDs; slope ${e.lastSlope.toFixed(2)} between the two largest CPU counts; steps ~ CPUs^${e.stepsExponent.toFixed(2)})`;
+  if (e.exponent <= 1.1) return { id: 'update-scaling', goal, measured, status: 'met', responsible: [], fix: [] };
+  return { id: 'update-scaling', goal, measured, status: 'missed', ...updateWhy(f, sc, e.tds) };
+}
+
+function updateWhy(f: Figures, sc: Scaling, tds: number): { responsible: string[]; fix: string[] } {
+  const ps = sc.updates.filter((p) => p.tds === tds).sort((a, b) => a.cpus - b.cpus);
+  const a = ps[0]!, b = ps[ps.length - 1]!;
+  const perStep = (p: Point) => p.usPerCommand / Math.max(p.stepsPerCommand, 1);
+  const quadSteps = b.stepsPerCommand / a.stepsPerCommand > (b.cpus / a.cpus) * 1.5;
+  const prof = profileOf(f, 'update');
+  const s = prof ? sightingLines(sightings(prof)) : { responsible: [], fix: [] };
+  return {
+    responsible: [
+      `steps per update ${num(a.stepsPerCommand)} at ${a.cpus} CPUs -> ${num(b.stepsPerCommand)} at ${b.cpus} CPUs; cost per step ${num(perStep(a), 1)} -> ${num(perStep(b), 1)} us: cost = steps x cost per step, and both grow with the CPU count`,
+      ...(quadSteps ? ['impl/kernel/seamldr.ts do_seamldr_install_module: a CPU waiting for the others spins with a `step` yield (cpu_relax). SEAMLDR.INSTALL is serialized by seamldr_lock over two steps, and between the holder\'s two steps the fair scheduler runs every CPU that is spinning, so one update takes about CPUs^2/2 steps'] : []),
+      ...(prof ? [phaseLine(prof)] : []),
+      ...s.responsible,
+    ],
+    fix: [
+      ...(quadSteps ? ['impl/kernel/seamldr.ts: make the spin a `wait` yield (`until: () => ctrl.state !== curstate || ctrl.numFailed > 0`); spinning on update_ctrl is unobservable, so the interleavings that matter are kept, and steps per update become linear in CPUs (a hang then shows as the runner\'s deadlock check, still I-6)'] : []),
+      ...s.fix,
+      'with both: steps ~ CPUs and a per-step scan of a few ns per task, so the exponent should come down to about 1.0-1.1; an event-driven ready queue (wake a waiting task only when what it waits for changes) would make it exactly linear',
+    ],
+  };
+}
+
+function verifyTimeTarget(f: Figures): Target {
+  const goal = 'default `npm run verify` under 2 minutes';
+  const v = f.memory?.[0];
+  if (!v) return notMeasured('verify-time', goal);
+  if (![0, 1, 3].includes(v.exitCode ?? -1)) return notMeasured('verify-time', goal, `verify crashed (exit ${v.exitCode}): ${v.detail}`);
+  const measured = `${(v.wallMs / 1000).toFixed(1)} s (${v.workload}, exit ${v.exitCode})`;
+  if (v.wallMs < 120_000) return { id: 'verify-time', goal, measured, status: 'met', responsible: [], fix: [] };
+  const p = profileOf(f, 'verify');
+  const s = p ? sightingLines(sightings(p)) : { responsible: [], fix: [] };
+  return { id: 'verify-time', goal, measured, status: 'missed', responsible: p ? [phaseLine(p), ...s.responsible] : [], fix: s.fix };
+}
+
+function heapTarget(f: Figures): Target {
+  const goal = 'peak heap under 512 MiB (default verify; 256 CPUs, 64 TDs, 1000 commands)';
+  if (!f.memory) return notMeasured('peak-heap', goal);
+  const worst = f.memory.reduce((a, b) => (b.peakHeapMiB > a.peakHeapMiB ? b : a));
+  const measured = f.memory.map((m) => `${m.peakHeapMiB.toFixed(0)} MiB`).join(', ');
+  if (worst.peakHeapMiB < 512) return { id: 'peak-heap', goal, measured, status: 'met', responsible: [], fix: [] };
+  return {
+    id: 'peak-heap', goal, measured, status: 'missed',
+    responsible: [`${worst.workload}: not diagnosed by the bench`],
+    fix: ['take a heap snapshot of that workload (node --heapsnapshot-near-heap-limit=1) to see what holds the memory'],
+  };
+}
+
+export function targets(f: Figures): Target[] {
+  return [throughputTarget(f), singleCpuTarget(f), updateTarget(f), verifyTimeTarget(f), heapTarget(f)];
+}

@@ -1,0 +1,69 @@
+// The state of a run at each step, as a reader of a counterexample wants it: a few named fields
+// of the implementation (kernel, firmware, fw_upload node, update state machine) and of the
+// model, plus where abstract(impl) and the model disagree (properties/refinement.ts). The HTML
+// report shows what changed at each step; the text report shows the disagreement at the end.
+import type { Host, TraceEvent } from '../impl/host.ts';
+import type { ModelState } from '../model/state.ts';
+import { versionString, type Version } from '../model/types.ts';
+import { refinementDiff, type Difference } from '../properties/refinement.ts';
+
+export interface StepState {
+  readonly step: number;
+  readonly impl: Readonly<Record<string, string>>;
+  readonly model: Readonly<Record<string, string>>;
+  /** refinementDiff(host, model) after this step (between linearization points the model lags by design). */
+  readonly diff: readonly Difference[];
+}
+
+const v = (x: Version): string => versionString(x);
+
+function implView(h: Host, update: string): Record<string, string> {
+  const mod = h.seam.module, t = h.tdx.state, fw = h.tdxHost.fw;
+  return {
+    'cpus online': h.platform.cpus.map((c) => (c.online ? c.id : null)).filter((x) => x !== null).join(',') || 'none',
+    module: mod ? `${v(mod.identity.version)} ${mod.sysState}${h.seam.seamReady ? '' : ', SEAM not ready'}` : 'none',
+    kernel: t.initialized ? 'initialized' : t.error ? 'module error' : 'not initialized',
+    'update state': update,
+    'seamldr_lock': h.seamldrLock ? h.seamldrLock.name : 'free',
+    'update slots': String(h.seam.pseamldr.numRemainingUpdates),
+    upload: fw ? `${fw.progress}${fw.errCode !== 'none' ? `, error ${fw.errProgress}:${fw.errCode}` : ''}` : 'no fw_upload node',
+    tds: [...h.kvm.tds.values()].map((td) => `#${td.id}${td.bugged ? ' (bugged)' : ''}`).join(', ') || 'none',
+  };
+}
+
+function modelView(m: ModelState): Record<string, string> {
+  return {
+    'cpus online': m.online.map((o, i) => (o ? i : null)).filter((x) => x !== null).join(',') || 'none',
+    module: m.module.status === 'ready' ? `${v(m.module.spec.version)} ready` : `lost${m.module.lpInitWorks ? ' (LP.INIT still works)' : ''}`,
+    'handoff hv': String(m.handoffHv),
+    'update slots': String(m.slots),
+    upload: m.upload.busy ? 'busy' : `idle${m.upload.error ? `, error ${m.upload.error}` : ''}`,
+    tds: [...m.tds.entries()].map(([id, td]) => `#${id} ${td.phase}${td.alive ? '' : ' (dead)'}`).join(', ') || 'none',
+  };
+}
+
+function updateState(e: TraceEvent, was: string): string {
+  switch (e.kind) {
+    case 'update_begin': return 'stop_machine requested';
+    case 'state': return e.state;
+    case 'update_end': return `idle (last: ${e.state}, ${e.ret === 0 ? 'ok' : e.ret})`;
+    default: return was;
+  }
+}
+
+/** An observer for RunOptions.observe, and the states it collects. */
+export function stateObserver(): { observe: (step: number, h: Host, m: ModelState) => void; states: StepState[] } {
+  const states: StepState[] = [];
+  let seen = 0, update = 'idle';
+  const observe = (step: number, h: Host, m: ModelState) => {
+    for (; seen < h.trace.length; seen++) update = updateState(h.trace[seen]!, update);
+    let diff: Difference[] = [];
+    try {
+      diff = refinementDiff(h, m);
+    } catch {
+      // mid-step the host can be in a shape the mapping does not read (a module being replaced)
+    }
+    states.push({ step, impl: implView(h, update), model: modelView(m), diff });
+  };
+  return { observe, states };
+}

@@ -1,0 +1,93 @@
+// Safety goals stated independently of any kernel revision: what users of runtime updates
+// need, whatever the design. A revision may break one by design; properties/verdicts.json
+// records which, and `npm run verify -- --kernel all` checks that record (spec §2.7, §3.6,
+// §3.7, §4.2). A goal is checked like an invariant: after every step, on the implementation.
+import type { Host } from '../impl/host.ts';
+import { versionShow } from '../impl/kernel/tdx_host.ts';
+import type { ModelImage, FaultPlan } from '../model/types.ts';
+import type { Invariant } from './invariants.ts';
+
+export type Goal = Invariant;
+
+function moduleRuns(h: Host): boolean {
+  return h.tdx.state.initialized && h.seam.seamReady && h.seam.module?.sysState === 'SYS_READY';
+}
+
+/**
+ * No TD is lost unless the firmware itself fails: an update with no injected fault and an image
+ * P-SEAMLDR accepts never loses the module because of a condition the kernel could have
+ * checked first, as it was when the driver started the update (hotplug is locked from there).
+ */
+function noLossGoal(id: string, condition: string, source: string, holds: (h: Host) => boolean): Goal {
+  return {
+    id, source,
+    claim: `no TD is lost unless the firmware itself fails, even when ${condition}`,
+    create() {
+      let upload: { image: ModelImage; fault: FaultPlan | null } | null = null;
+      let risky = false;
+      return (h, events) => {
+        for (const e of events) {
+          if (e.kind !== 'lin') continue;
+          if (e.op.name === 'fw_load' && e.result === 'started') upload = e.op.args as typeof upload;
+          if (e.op.name === 'fw_write') risky = moduleRuns(h) && holds(h);
+          if (e.op.name !== 'update' || !upload || e.result === 0 || moduleRuns(h)) continue;
+          if (risky && upload.image.defect === 'none' && upload.fault === null) return `the module was lost because ${condition}`;
+        }
+        return null;
+      };
+    },
+  };
+}
+
+const NO_LOSS_OFFLINE = noLossGoal('no-td-loss-with-offline-cpu', 'a CPU is offline', 'spec §3.6, §8 B27 [T-v4 #104-#111]',
+  (h) => !h.platform.cpus.every((c) => c.online));
+const NO_LOSS_SLOTS = noLossGoal('no-td-loss-without-slots', 'no update slots are left', 'spec §3.3, §8 B28 [LX-abi; T-v4 #106/#111]',
+  (h) => h.seam.pseamldr.numRemainingUpdates === 0);
+
+const BUILD_INTACT: Goal = {
+  id: 'td-build-measurement-intact',
+  claim: 'an update during a TD build never corrupts its measurement or breaks the build: it is refused instead',
+  source: 'spec §3.7, §8 B29 [BIN README; T-v7 #76]',
+  create: () => (h, events) => {
+    for (const e of events) {
+      if (e.kind !== 'update_end' || e.ret !== 0) continue;
+      const building = [...h.seam.module!.tds.values()].filter((td) => td.initialized && !td.finalized);
+      if (building.length) return `an update was applied while ${building.length} TD(s) were being built: their measurement context is gone`;
+    }
+    return null;
+  },
+};
+
+const ERROR_TELLS_FATAL: Goal = {
+  id: 'error-tells-fatal',
+  claim: 'the caller can tell a fatal failure (TDs lost) from a harmless one by the `error` file alone',
+  source: 'spec §4.2, §4.3, §8 B30',
+  create() {
+    const seen = { fatal: new Set<string>(), harmless: new Set<string>() };
+    return (h, events) => {
+      for (const e of events) {
+        if (e.kind !== 'lin' || e.op.name !== 'fw_done' || e.result === '') continue;
+        const err = String(e.result), fatal = !moduleRuns(h);
+        (fatal ? seen.fatal : seen.harmless).add(err);
+        if ((fatal ? seen.harmless : seen.fatal).has(err)) return `a fatal and a harmless failure both read "${err}"`;
+      }
+      return null;
+    };
+  },
+};
+
+const VERSION_TELLS_FATAL: Goal = {
+  id: 'version-tells-fatal',
+  claim: 'after a failed update, `version` reads -ENXIO exactly when the module can no longer run TDs',
+  source: 'spec §4.2 [T-v3 #57; T-v10 p24]; I-7',
+  create: () => (h, events) => {
+    for (const e of events) {
+      if (e.kind !== 'lin' || e.op.name !== 'fw_done') continue;
+      const unreadable = versionShow(h) === -6;
+      if (unreadable === moduleRuns(h)) return `version ${unreadable ? 'reads -ENXIO' : 'is readable'} but the module ${moduleRuns(h) ? 'runs' : 'is lost'}`;
+    }
+    return null;
+  },
+};
+
+export const GOALS: readonly Goal[] = [NO_LOSS_OFFLINE, NO_LOSS_SLOTS, BUILD_INTACT, ERROR_TELLS_FATAL, VERSION_TELLS_FATAL];
