@@ -8,19 +8,22 @@ import { SEED } from '../impl/kernel/revision.ts';
 import { runScenario, type RunResult } from '../harness/run.ts';
 import type { Command } from '../properties/commands.ts';
 import type { Scenario } from '../properties/scenario.ts';
+import { monoUs } from './profile.ts';
 import { now, plus, since, ZERO, type Clock } from './stats.ts';
 
 export interface BodyTiming {
   readonly setup: Clock;
   readonly body: Clock;
+  /** The body's start and end on the profiler's clock (monotonic microseconds). */
+  readonly window: { readonly fromUs: number; readonly toUs: number };
   readonly result: RunResult;
 }
 
-interface Mark { at: Clock | null; inOrder: boolean }
+interface Mark { at: Clock | null; atUs: number; inOrder: boolean }
 
 /** The commands, with a note of when index `mark` is first read (and whether reads went in order). */
 function watched(commands: readonly Command[], mark: number): { commands: readonly Command[]; m: Mark } {
-  const m: Mark = { at: null, inOrder: true };
+  const m: Mark = { at: null, atUs: 0, inOrder: true };
   let highest = -1;
   const proxy = new Proxy(commands as Command[], {
     get(target, key, receiver) {
@@ -28,7 +31,10 @@ function watched(commands: readonly Command[], mark: number): { commands: readon
         const i = Number(key);
         if (i > highest + 1) m.inOrder = false;
         highest = Math.max(highest, i);
-        if (i === mark && m.at === null) m.at = now();
+        if (i === mark && m.at === null) {
+          m.at = now();
+          m.atUs = monoUs();
+        }
       }
       return Reflect.get(target, key, receiver);
     },
@@ -41,10 +47,10 @@ export function timeBody(s: Scenario, setupLength: number): BodyTiming {
   const w = watched(s.commands, setupLength);
   const t0 = now();
   const result = runScenario({ ...s, commands: w.commands }, { rev: SEED, bugs: NO_BUGS });
-  const t1 = now();
+  const t1 = now(), t1Us = monoUs();
   if (!w.m.inOrder) throw new Error('bench: the runner no longer reads commands in order; body timing needs another hook');
   const mark = w.m.at ?? t1;
-  return { setup: since(t0, mark), body: since(mark, t1), result };
+  return { setup: since(t0, mark), body: since(mark, t1), window: { fromUs: w.m.at ? w.m.atUs : t1Us, toUs: t1Us }, result };
 }
 
 /** Repeats timeBody until the bodies add up to minMs of wall time (at most maxRuns runs); mean per run. */
@@ -57,5 +63,5 @@ export function sampleBody(s: Scenario, setupLength: number, minMs: number, maxR
     body = plus(body, last.body);
     n++;
   } while (body.wall < minMs && n < maxRuns);
-  return { setup: { wall: setup.wall / n, cpu: setup.cpu / n }, body: { wall: body.wall / n, cpu: body.cpu / n }, result: last.result };
+  return { setup: { wall: setup.wall / n, cpu: setup.cpu / n }, body: { wall: body.wall / n, cpu: body.cpu / n }, window: last.window, result: last.result };
 }

@@ -65,3 +65,17 @@ export const SMOKE: BenchConfig = {
   bugRunsPerProperty: 10,
   memory: { cpus: 16, tds: 8, length: 100, updates: 1, verifyArgs: ['--property', 'corrupt-images'] },
 };
+
+/** The issue's numbers to reach. */
+export const GOALS = {
+  /** Full-check commands/s over bare fast-check commands/s, at least. */
+  throughputRatio: 0.25,
+  /** Cost of a single-CPU command at the most CPUs over the fewest, at most. */
+  singleCpuRatio: 1.5,
+  /** Exponent k of cost per update ~ CPUs^k, at most. */
+  updateExponent: 1.1,
+  /** Default `npm run verify`, wall clock, under. */
+  verifyMs: 120_000,
+  /** Peak heap, under. */
+  heapMiB: 512,
+} as const;

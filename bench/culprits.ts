@@ -54,3 +54,26 @@ export function sightings(p: PhaseProfile, min = 0.05): Sighting[] {
     .filter((s) => s.share >= min)
     .sort((a, b) => b.share - a.share);
 }
+
+/** Per-command work proportional to the CPU count, as the single-CPU diagnosis sees it. */
+export const CPU_COUNT_CULPRITS: readonly Culprit[] = [
+  {
+    id: 'refinement-online',
+    match: /^(refinementDiff|\(anonymous\)) properties\/refinement\.ts$/,
+    where: 'properties/refinement.ts refinementDiff: the `online` field',
+    why: 'every linearization point builds the online-CPU string of the impl and of the model (`cpus.map(...).join(\'\')`, two strings of CPU-count characters) to compare them, so a command on one CPU pays for all CPUs',
+    fix: 'compare the two online arrays element by element without building strings, or only when a hotplug event happened since the last check (the online set changes only then); build the strings only for a Difference',
+  },
+  {
+    id: 'scheduler-scan',
+    match: /^((candidates|next|\(anonymous\)) harness\/run\.ts|runnable impl\/kernel\/sched\.ts)$/,
+    where: 'harness/run.ts candidates() with impl/kernel/sched.ts runnable()',
+    why: 'every step scans all tasks, and runnable() scans all tasks again',
+    fix: 'a per-CPU count of preempt-disabled tasks in Sched and a least-recently-run queue instead of filter + sort',
+  },
+];
+
+/** The culprit behind a function label, if known. */
+export function culpritFor(fn: string, list: readonly Culprit[]): Culprit | undefined {
+  return list.find((c) => c.match instanceof RegExp && c.match.test(fn));
+}

@@ -10,12 +10,13 @@ import { parseArgs } from 'node:util';
 import { writeReportAtomic } from '../harness/files.ts';
 import { SEED } from '../impl/kernel/revision.ts';
 import { bugFinding } from './bugs.ts';
-import { FULL, SMOKE, type BenchConfig } from './config.ts';
+import { FULL, GOALS, SMOKE, type BenchConfig } from './config.ts';
+import { diagnoseSingleCpu, type Diagnosis } from './diagnose.ts';
 import { machine } from './machine.ts';
 import { memory } from './memory.ts';
 import { markdown } from './report.ts';
 import { SECTIONS, type BenchResult, type Section } from './results.ts';
-import { scaling } from './scaling.ts';
+import { scaling, type Scaling } from './scaling.ts';
 import { whereTimeGoes } from './shares.ts';
 import { targets } from './targets.ts';
 import { throughput } from './throughput.ts';
@@ -67,6 +68,14 @@ async function section<T>(cli: Cli, name: Section, title: string, fn: () => T | 
   return r;
 }
 
+/** Profiles the worst single-CPU point when it misses its goal. */
+async function diagnose(cfg: BenchConfig, sc: Scaling): Promise<Diagnosis | null> {
+  const w = sc.singleCpuRatios.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+  if (!(w.ratio > GOALS.singleCpuRatio)) return null;
+  log(`  profiling the worst point (${w.tds} TDs, ${w.length} commands) at the fewest and most CPUs`);
+  return diagnoseSingleCpu(cfg, w.tds, w.length);
+}
+
 async function measure(cli: Cli): Promise<BenchResult> {
   const cfg = cli.cfg;
   const startedAt = new Date().toISOString(), t0 = performance.now(), load = os.loadavg()[0]!;
@@ -74,12 +83,13 @@ async function measure(cli: Cli): Promise<BenchResult> {
   const tp = await section(cli, 'throughput', '1. throughput', () => throughput(cfg, log));
   const profiles = await section(cli, 'profile', '2. where time goes', () => whereTimeGoes(cfg, log));
   const sc = await section(cli, 'scaling', '3. scaling', () => scaling(cfg, log));
+  const diagnosis = sc ? await diagnose(cfg, sc) : null;
   const bugs = await section(cli, 'bugs', '4. bug-finding speed', () => bugFinding(cfg, log));
   const mem = await section(cli, 'memory', '5. memory', () => memory(cfg, log));
   const figures = {
     tool: 'tdx-update-verify bench', smoke: cfg.smoke, startedAt, durationMs: performance.now() - t0, machine: machine(), source: source(),
     kernel: SEED.name, load: { start: load, end: os.loadavg()[0]! }, config: cfg,
-    throughput: tp, profiles, scaling: sc, bugs, memory: mem,
+    throughput: tp, profiles, scaling: sc, diagnosis, bugs, memory: mem,
   };
   return { ...figures, targets: targets(figures) };
 }

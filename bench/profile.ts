@@ -12,7 +12,7 @@ export type Phase = (typeof PHASES)[number];
 
 interface Frame { readonly functionName: string; readonly url: string }
 interface ProfileNode { readonly id: number; readonly callFrame: Frame; readonly children?: readonly number[] }
-interface CpuProfile { readonly nodes: readonly ProfileNode[]; readonly samples?: readonly number[]; readonly timeDeltas?: readonly number[] }
+export interface CpuProfile { readonly nodes: readonly ProfileNode[]; readonly startTime: number; readonly samples?: readonly number[]; readonly timeDeltas?: readonly number[] }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -68,12 +68,23 @@ function label(f: Frame): string {
   return `${f.functionName || '(anonymous)'} ${file.replace(/^.*node_modules\//, '')}`;
 }
 
-/** Attributes every sample of a profile to a phase, with the top self-time functions. */
-export function attribute(p: CpuProfile, intervalUs: number, topN = 25): ProfileResult {
+/** Samples per node, only those taken while `keep` says so (timestamps: monotonic microseconds). */
+function countSamples(p: CpuProfile, keep?: (tUs: number) => boolean): Map<number, number> {
+  const perNode = new Map<number, number>();
+  const deltas = p.timeDeltas ?? [];
+  let t = p.startTime;
+  (p.samples ?? []).forEach((s, i) => {
+    t += deltas[i] ?? 0;
+    if (!keep || keep(t)) perNode.set(s, (perNode.get(s) ?? 0) + 1);
+  });
+  return perNode;
+}
+
+/** Attributes the samples of a profile (those `keep` selects) to phases, with the top self-time functions. */
+export function attribute(p: CpuProfile, intervalUs: number, topN = 25, keep?: (tUs: number) => boolean): ProfileResult {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const up = parents(p);
-  const perNode = new Map<number, number>();
-  for (const s of p.samples ?? []) perNode.set(s, (perNode.get(s) ?? 0) + 1);
+  const perNode = countSamples(p, keep);
   const counts = Object.fromEntries(PHASES.map((k) => [k, 0])) as Record<Phase, number>;
   const self = new Map<string, { n: number; phase: Phase }>();
   let total = 0;
@@ -90,8 +101,13 @@ export function attribute(p: CpuProfile, intervalUs: number, topN = 25): Profile
   return { samples: total, intervalUs, shares, top };
 }
 
-/** Runs fn (synchronous) under the sampling profiler and returns the attributed profile. */
-export async function profiled(fn: () => void, intervalUs: number): Promise<ProfileResult> {
+/** The monotonic clock the profiler stamps samples with (the same as process.hrtime), in microseconds. */
+export function monoUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** Runs fn (synchronous) under the sampling profiler and returns the raw profile. */
+export async function profileRaw(fn: () => void, intervalUs: number): Promise<CpuProfile> {
   const session = new Session();
   session.connect();
   try {
@@ -100,8 +116,13 @@ export async function profiled(fn: () => void, intervalUs: number): Promise<Prof
     await session.post('Profiler.start');
     fn();
     const { profile } = await session.post('Profiler.stop');
-    return attribute(profile as unknown as CpuProfile, intervalUs);
+    return profile as unknown as CpuProfile;
   } finally {
     session.disconnect();
   }
+}
+
+/** Runs fn under the sampling profiler and returns the attributed profile. */
+export async function profiled(fn: () => void, intervalUs: number): Promise<ProfileResult> {
+  return attribute(await profileRaw(fn, intervalUs), intervalUs);
 }

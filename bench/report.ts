@@ -1,6 +1,7 @@
 // reports/bench.md: the targets first, then one table per section.
 import type { BugFinding } from './bugs.ts';
 import type { BenchConfig } from './config.ts';
+import type { Diagnosis } from './diagnose.ts';
 import type { MemoryFigure } from './memory.ts';
 import { PHASES } from './profile.ts';
 import type { BenchResult, Target } from './results.ts';
@@ -26,8 +27,8 @@ function header(r: BenchResult): string[] {
   ];
 }
 
-function targetsSection(ts: readonly Target[]): string[] {
-  const out = ['## Targets', '', ...table(['target', 'measured', 'status'], ts.map((t) => [t.goal, t.measured, t.status])), ''];
+function targetsSection(ts: readonly Target[], smoke: boolean): string[] {
+  const out = ['## Targets', '', ...(smoke ? ['Smoke sizes: the verdicts below say nothing about the real figures.', ''] : []), ...table(['target', 'measured', 'status'], ts.map((t) => [t.goal, t.measured, t.status])), ''];
   for (const t of ts.filter((x) => x.status === 'missed')) {
     out.push(`**${t.goal}: missed.** Responsible:`, '', ...t.responsible.map((l) => `- ${l}`), '', 'Fix:', '', ...t.fix.map((l) => `- ${l}`), '');
   }
@@ -96,6 +97,15 @@ function scalingSection(s: Scaling, c: BenchConfig): string[] {
   ];
 }
 
+function diagnosisSection(d: Diagnosis): string[] {
+  const [lo, hi] = d.cpus;
+  return [
+    `**Why single-CPU commands cost more** (${d.tds} TDs, ${d.length} commands; only the body's samples), us per command:`, '',
+    ...table(['phase', `${lo} CPUs`, `${hi} CPUs`], d.phases.map((p) => [p.phase, n(p.us[0], 1), n(p.us[1], 1)])), '',
+    ...table(['function (self time)', `${lo} CPUs`, `${hi} CPUs`], d.functions.map((x) => [x.fn, n(x.us[0], 1), n(x.us[1], 1)])), '',
+  ];
+}
+
 function bugRow(b: BugFinding): string[] {
   const m = b.median;
   const v = Object.entries(b.violations).map(([k, c]) => `${k} x${c}`).join(', ');
@@ -122,10 +132,11 @@ function memorySection(ms: readonly MemoryFigure[]): string[] {
 export function markdown(r: BenchResult): string {
   return [
     ...header(r),
-    ...targetsSection(r.targets),
+    ...targetsSection(r.targets, r.smoke),
     ...(r.throughput ? throughputSection(r.throughput) : []),
     ...(r.profiles ? profileSection(r.profiles) : []),
     ...(r.scaling ? scalingSection(r.scaling, r.config) : []),
+    ...(r.diagnosis ? diagnosisSection(r.diagnosis) : []),
     ...(r.bugs ? bugSection(r.bugs, r.config.bugSeeds.length) : []),
     ...(r.memory ? memorySection(r.memory) : []),
   ].join('\n');

@@ -1,6 +1,7 @@
 // The shape of reports/bench.json: every section's figures plus the targets' verdicts.
 import type { BugFinding } from './bugs.ts';
 import type { BenchConfig } from './config.ts';
+import type { Diagnosis } from './diagnose.ts';
 import type { Machine } from './machine.ts';
 import type { MemoryFigure } from './memory.ts';
 import type { Scaling } from './scaling.ts';
@@ -32,6 +33,8 @@ export interface BenchResult {
   readonly throughput: Throughput | null;
   readonly profiles: readonly PhaseProfile[] | null;
   readonly scaling: Scaling | null;
+  /** Only when single-CPU commands miss their goal: the body profiled at the fewest and most CPUs. */
+  readonly diagnosis: Diagnosis | null;
   readonly bugs: readonly BugFinding[] | null;
   readonly memory: readonly MemoryFigure[] | null;
   readonly targets: readonly Target[];

@@ -110,7 +110,15 @@ function exponents(cfg: BenchConfig, points: readonly Point[]): Exponent[] {
   });
 }
 
+/** Compiles the hot paths before anything is timed: the smallest sizes, each kind of body once. */
+function warmUp(cfg: BenchConfig): void {
+  const cpus = Math.min(...cfg.cpus), tds = Math.min(8, Math.max(...cfg.tds));
+  const s = scenarioOf(host(cpus, 1), [...tdSetup(tds, cpus), ...singleCpuBody(100, cpus, tds), ...updateBody(1)]);
+  for (let i = 0; i < 3; i++) runScenario(s, { rev: SEED, bugs: NO_BUGS });
+}
+
 export function scaling(cfg: BenchConfig, log: (s: string) => void): Scaling {
+  warmUp(cfg);
   const singleCpu = singleCpuPoints(cfg, log);
   const updates = updatePoints(cfg, log);
   const singleCpuRatios = ratios(cfg, singleCpu);

@@ -99,15 +99,16 @@ export function counterexampleHtml(i: HtmlInput): string {
   const diff = finalDiff(run);
   const lanesHead = Array.from({ length: n }, (_, c) => `<th class="lane" data-cpu="${c}">cpu ${c}</th>`).join('');
   const shown = new Set(rows.map((r) => r.step));
+  const taskAt = new Map(run.records.filter((r) => !r.command).map((r) => [r.step, r.task]));
   // Steps where only the state moved (no trace event) still get a row, so no change is hidden.
   for (const st of states) {
     const prev = byStep.get(st.step - 1);
     if (!shown.has(st.step) && (changes(prev?.impl, st.impl).length || changes(prev?.model, st.model).length)) {
-      rows.push({ step: st.step, task: '', lanes: Array.from({ length: n }, () => []), mismatch: false });
+      rows.push({ step: st.step, task: taskAt.get(st.step) ?? '', lanes: Array.from({ length: n }, () => []), mismatch: false });
       shown.add(st.step);
     }
   }
-  if (!shown.has(v.step)) rows.push({ step: v.step, task: '', lanes: Array.from({ length: n }, () => []), mismatch: false });
+  if (!shown.has(v.step)) rows.push({ step: v.step, task: taskAt.get(v.step) ?? '', lanes: Array.from({ length: n }, () => []), mismatch: false });
   rows.sort((a, b) => a.step - b.step || (a.command ? -1 : 1));
   const body = rows.map((r) => {
     if (r.command) return `<tr class="issue" data-step="${r.step}"><td class="mono">${r.step}</td><td colspan="${n + 2}">» issue command ${r.command.n}: <code>${esc(r.command.text)}</code></td></tr>`;

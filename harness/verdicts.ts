@@ -33,7 +33,7 @@ const EXPECTED: Record<string, Record<string, Expected>> = JSON.parse(
 /** Scenarios that can reach every goal: uploads good and bad, TD builds, hotplug, faults. */
 function goalGen(rev: Revision): GenConfig {
   return {
-    cpus: [1, 4], maxCommands: 10, maxSchedule: 10, faultRate: 0.2, corruptRate: 0.3, imageFormat: rev.imageFormat,
+    cpus: [1, 4], maxCommands: 10, maxSchedule: 10, faultRate: 0.3, corruptRate: 0.3, imageFormat: rev.imageFormat, compatModules: rev.avoidCompat,
     weights: { upload: 5, cpu_offline: 2, cpu_online: 1, td_create: 2, td_add_page: 2, td_finalize: 1, read_version: 1 },
   };
 }
@@ -69,4 +69,39 @@ export function checkVerdicts(revs: readonly Revision[], seed: number, numRuns: 
 
 export function verdictFailed(v: Verdict): boolean {
   return v.verdict === 'unexpected-violation' || v.verdict === 'expected-violation-missing';
+}
+
+const MARK: Record<VerdictKind, string> = {
+  'holds': 'holds',
+  'expected-violation': 'expected violation',
+  'unexpected-violation': '**UNEXPECTED VIOLATION**',
+  'expected-violation-missing': '**expected violation missing**',
+};
+
+/** A counterexample as one line: the host and the commands in order. */
+export function oneLine(s: Scenario, describe: (c: Scenario['commands'][number]) => string): string {
+  return `${s.host.nrCpus} CPU(s), ${s.host.slots} slot(s): ${s.commands.map(describe).join('; ')}`;
+}
+
+/** reports/verdicts.md: the table revisions x goals, then each violation's shortest counterexample. */
+export function verdictsMarkdown(vs: readonly Verdict[], revs: readonly Revision[], describe: (c: Scenario['commands'][number]) => string): string {
+  const goals = [...new Set(vs.map((v) => v.goal))];
+  const cell = (k: string, g: string) => {
+    const v = vs.find((x) => x.kernel === k && x.goal === g);
+    return v ? `${MARK[v.verdict]}${v.counterexampleLength ? ` (${v.counterexampleLength} cmd)` : ''}` : '';
+  };
+  const out = [
+    '# Verdicts: kernel revisions x safety goals',
+    '',
+    `| goal | ${revs.map((r) => `${r.name} (${r.title})`).join(' | ')} |`,
+    `|---|${revs.map(() => '---').join('|')}|`,
+    ...goals.map((g) => `| ${g} | ${revs.map((r) => cell(r.name, g)).join(' | ')} |`),
+    '',
+    'Every invariant of spec §7 holds on every revision (`npm run verify -- --kernel all`); the goals are what a revision may break by design.',
+    '',
+  ];
+  for (const v of vs.filter((x) => x.counterexample)) {
+    out.push(`- **${v.kernel} / ${v.goal}** (${v.violation!.id}): ${v.violation!.message}. ${oneLine(v.counterexample!.scenario, describe)}`);
+  }
+  return out.join('\n') + '\n';
 }

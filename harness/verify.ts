@@ -92,7 +92,7 @@ const YIELD_MS = 25;
 
 export function genConfig(p: Property, o: CheckOptions): GenConfig {
   const g = p.gen;
-  return { ...g, cpus: o.cpus ?? g.cpus, maxCommands: Math.round(g.maxCommands * o.budget.lengthScale), imageFormat: o.rev.imageFormat };
+  return { ...g, cpus: o.cpus ?? g.cpus, maxCommands: Math.round(g.maxCommands * o.budget.lengthScale), imageFormat: o.rev.imageFormat, compatModules: o.rev.avoidCompat };
 }
 
 /** A plugin that interrupts fast-check (search or shrink) once the stop signal is set. */

@@ -22,6 +22,11 @@ export interface GenConfig {
   readonly corruptRate: number;
   /** The format the kernel under test accepts; images mostly come in it (default v1). */
   readonly imageFormat?: 'v1' | 'v2';
+  /**
+   * Boot modules with UPDATE_COMPAT half of the time: a kernel passing AVOID_COMPAT_SENSITIVE
+   * can update nothing else (every older module refuses the flag), so its runs need them.
+   */
+  readonly compatModules?: boolean;
 }
 
 const cpuIndex = fc.nat({ max: 255 });
@@ -38,7 +43,9 @@ function hostData(cfg: GenConfig): fc.Arbitrary<HostData> {
   return fc.record({
     nrCpus: cpus,
     boot: fc.record({
-      release: fc.constantFrom(...RELEASES.map((r) => r.version)),
+      release: cfg.compatModules
+        ? fc.oneof(fc.constantFrom(...RELEASES.map((r) => r.version)), fc.constantFrom(...RELEASES.filter((r) => r.features0 & (1n << 47n)).map((r) => r.version)))
+        : fc.constantFrom(...RELEASES.map((r) => r.version)),
       hv,
       noDowngrade: fc.boolean(),
     }).map(({ release, hv: [a, b], noDowngrade }) => ({ release, moduleHv: Math.max(a, b), minUpdateHv: Math.min(a, b), noDowngrade: noDowngrade && a === b })),

@@ -24,8 +24,8 @@ function showsBug(bug: BugName, id: string) {
 describe('minimize', () => {
   const fails = showsBug('ack-before-fail', 'I-5');
   const starts: Scenario[] = [
-    { host: host({ nrCpus: 4, slots: 3 }), commands: [{ kind: 'read_version' }, upload({}, { kind: 'install', cpu: 6 }), { kind: 'cancel' }], schedule: [3, 0, 2, 1, 0] },
-    { host: host({ nrCpus: 2, debugUnlocked: true }), commands: [upload({ debug: true })], schedule: [1, 1] },
+    { host: host({ nrCpus: 1, slots: 3 }), commands: [{ kind: 'read_version' }, upload({}, { kind: 'install', cpu: 4 }), { kind: 'cancel' }], schedule: [3, 0, 2, 1, 0] },
+    { host: host({ nrCpus: 2, slots: 2 }), commands: [upload({ debug: true })], schedule: [1, 1] },
     { host: host({ boot: { release: '1.5.01', moduleHv: 1, minUpdateHv: 0, noDowngrade: false } }), commands: [upload()], schedule: [] },
     { host: host({ nrCpus: 3 }), commands: [upload({ corruption: { kind: 'rogue_key' } }), { kind: 'read_error' }], schedule: [0, 0, 0] },
     { host: host(), commands: [upload({}, { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null })], schedule: [] },

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { REVISIONS } from '../../impl/kernel/revision.ts';
+import { GOALS } from '../../properties/goals.ts';
+import { checkGoal, expectedVerdict } from '../../harness/verdicts.ts';
+
+describe('the revision x goal verdicts match properties/verdicts.json', () => {
+  for (const rev of REVISIONS) {
+    for (const goal of GOALS) {
+      const expected = expectedVerdict(rev.name, goal.id);
+      it(`${rev.name} / ${goal.id}: ${expected}`, () => {
+        const v = checkGoal(rev, goal, 42, 200);
+        expect(v.violation?.id ?? null).toBe(expected === 'holds' ? null : goal.id);
+        expect(v.verdict).toBe(expected);
+        if (v.counterexampleLength !== null) expect(v.counterexampleLength).toBeLessThanOrEqual(8);
+      });
+    }
+  }
+});
