@@ -25,13 +25,15 @@ interface Mark { at: Clock | null; atUs: number; inOrder: boolean }
 function watched(commands: readonly Command[], mark: number): { commands: readonly Command[]; m: Mark } {
   const m: Mark = { at: null, atUs: 0, inOrder: true };
   let highest = -1;
+  // Until the mark, every index read is checked (in order, none past the mark); after it the
+  // trap only forwards, so the body pays a plain property lookup per access.
   const proxy = new Proxy(commands as Command[], {
     get(target, key, receiver) {
-      if (typeof key === 'string' && /^\d+$/.test(key)) {
+      if (m.at === null && typeof key === 'string' && key.charCodeAt(0) <= 57 && /^\d+$/.test(key)) {
         const i = Number(key);
         if (i > highest + 1) m.inOrder = false;
         highest = Math.max(highest, i);
-        if (i === mark && m.at === null) {
+        if (i === mark) {
           m.at = now();
           m.atUs = monoUs();
         }

@@ -1,13 +1,14 @@
 // Section 2: where time goes, from V8's sampling CPU profiler (node:inspector, in this process).
 // Each sample's stack is attributed to one phase of the check by which project code is on it:
 // invariants (properties/invariants.ts), refinement (refinementDiff), model (model/, reached
-// through applyLin), runner scheduling (harness/run.ts candidates()), emulator (impl/ and the
-// command/image builders in properties/), the rest of runScenario's loop (runner), generation
+// through applyLin), images (the bytes of an uploaded image built from its drawn ImageRef:
+// properties/images.ts imageBytes), runner scheduling (harness/run.ts candidates()), emulator
+// (impl/ and the commands in properties/), the rest of runScenario's loop (runner), generation
 // (fast-check and properties/generators.ts outside runScenario), and GC. Timers stay in bench/.
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 
-export const PHASES = ['generation', 'emulator', 'model', 'refinement', 'invariants', 'runner', 'gc', 'other'] as const;
+export const PHASES = ['generation', 'images', 'emulator', 'model', 'refinement', 'invariants', 'runner', 'gc', 'other'] as const;
 export type Phase = (typeof PHASES)[number];
 
 interface Frame { readonly functionName: string; readonly url: string }
@@ -34,6 +35,7 @@ export function phaseOf(stack: readonly Frame[]): Phase {
   if (files.some((f) => f === 'properties/invariants.ts')) return 'invariants';
   if (names.includes('refinementDiff')) return 'refinement';
   if (files.some((f) => f.startsWith('model/')) || names.includes('applyLin')) return 'model';
+  if (stack.some((f, i) => f.functionName === 'imageBytes' && files[i] === 'properties/images.ts')) return 'images';
   if (names.includes('candidates')) return 'runner';
   if (files.some((f) => EMULATOR_FILES.test(f))) return 'emulator';
   if (names.includes('runScenario')) return 'runner';

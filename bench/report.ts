@@ -59,7 +59,7 @@ function profileTable(p: PhaseProfile): string[] {
 function profileSection(ps: readonly PhaseProfile[]): string[] {
   return [
     '## 2. Where time goes', '',
-    'Sampled by V8\'s CPU profiler (node:inspector) in this process. A sample counts for invariants if properties/invariants.ts is on its stack, else refinement if refinementDiff is, else model (model/, applyLin), else runner if candidates() is (the scheduling choice), else emulator (impl/, commands and images), else runner (the rest of runScenario\'s loop), else generation (fast-check and the generators outside runScenario); gc is V8\'s collector. "us per step" is the share of the wall time divided by the scheduler steps.', '',
+    'Sampled by V8\'s CPU profiler (node:inspector) in this process. A sample counts for invariants if properties/invariants.ts is on its stack, else refinement if refinementDiff is, else model (model/, applyLin), else images if properties/images.ts imageBytes is (an upload's bytes built from the drawn image), else runner if candidates() is (the scheduling choice), else emulator (impl/, the commands), else runner (the rest of runScenario\'s loop), else generation (fast-check and the generators outside runScenario); gc is V8\'s collector. "us per step" is the share of the wall time divided by the scheduler steps.', '',
     ...ps.flatMap(profileTable),
   ];
 }

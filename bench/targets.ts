@@ -33,11 +33,18 @@ function phaseLine(p: PhaseProfile): string {
   return `time of the ${p.workload}: ${parts.join(', ')}`;
 }
 
-/** With model, refinement, invariants and runner free, the emulator alone still costs this per command. */
-function ceiling(t: Throughput, p: PhaseProfile): { emulatorUs: number; ratio: number; checkOverhead: number } {
-  const emulatorUs = t.harness.usPerCommand * p.shares.emulator;
-  const checking = p.shares.model + p.shares.refinement + p.shares.invariants + p.shares.runner;
-  return { emulatorUs, ratio: t.bare.usPerCommand / emulatorUs, checkOverhead: checking / Math.max(p.shares.emulator, 1e-9) };
+/**
+ * Driving a scenario (generation, images, emulator, runner) against checking it (model,
+ * refinement, invariants); GC and the rest spread over both. With checking free, a command
+ * still costs the driving part: that bounds the ratio any checker could reach.
+ */
+function ceiling(t: Throughput, p: PhaseProfile): { drivingUs: number; ratio: number; checkOverhead: number } {
+  const s = p.shares;
+  const known = 1 - s.gc - s.other;
+  const driving = (s.generation + s.images + s.emulator + s.runner) / known;
+  const checking = (s.model + s.refinement + s.invariants) / known;
+  const drivingUs = t.harness.usPerCommand * driving;
+  return { drivingUs, ratio: t.bare.usPerCommand / drivingUs, checkOverhead: checking / Math.max(driving, 1e-9) };
 }
 
 function throughputTarget(f: Figures): Target {
@@ -55,13 +62,13 @@ function throughputTarget(f: Figures): Target {
     id: 'throughput', goal, measured, status: 'missed',
     responsible: [
       phaseLine(p),
-      `one command is ${num(t.harness.steps / t.harness.commands, 1)} scheduler steps and ${num(t.harness.usPerCommand)} us on average; a bare fast-check command is ${num(t.bare.usPerCommand, 2)} us. Even with model, refinement, invariants and runner free, the emulator alone costs ${num(c.emulatorUs)} us per command: at most ${pct(c.ratio, 2)} of the bare rate. The target cannot be reached by tuning the checker`,
+      `one command is ${num(t.harness.steps / t.harness.commands, 1)} scheduler steps and ${num(t.harness.usPerCommand)} us on average; a bare fast-check command is ${num(t.bare.usPerCommand, 2)} us. Even with model, refinement and invariants free, generating, building images, emulating and scheduling cost ${num(c.drivingUs)} us per command: at most ${pct(c.ratio, 2)} of the bare rate. The target cannot be reached by tuning the checker`,
       ...s.responsible,
     ],
     fix: [
       ...s.fix,
       `all of the above together: about ${num(t.harnessCommandsPerSec / Math.max(1 - gain, 0.01))} commands/s (${pct(t.ratio / Math.max(1 - gain, 0.01), 2)} of bare)`,
-      `the checking itself (model + refinement + invariants + runner) adds ${pct(c.checkOverhead)} to the emulator's time, i.e. the full check runs at ${pct(1 / (1 + c.checkOverhead))} of an emulator-only run; a reachable target would be stated against the emulator, not against no-op commands`,
+      `the checking itself (model + refinement + invariants) adds ${pct(c.checkOverhead)} to the time of driving the scenarios, i.e. the full check runs at ${pct(1 / (1 + c.checkOverhead))} of an unchecked run; a reachable target would be stated against that, not against no-op commands`,
     ],
   };
 }

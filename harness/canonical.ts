@@ -83,7 +83,11 @@ async function main(): Promise<number> {
   await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, () => new Promise<void>((resolve, reject) => {
     const child = fork(new URL(import.meta.url).pathname, ['--worker'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('message', (m: Sample | 'ready') => {
-      if (m !== 'ready') results.push(m);
+      if (m !== 'ready') {
+        results.push(m);
+        const mine = results.filter((r) => r.bug === m.bug);
+        if (mine.length === seeds) console.log(`  ${m.bug}: ${mine.filter((r) => r.hash).length}/${seeds} seeds found it, ${new Set(mine.flatMap((r) => (r.hash ? [r.hash] : []))).size} distinct (${((performance.now() - started) / 1000).toFixed(0)}s)`);
+      }
       const next = tasks.shift();
       if (next) child.send(next);
       else child.send('done');

@@ -2,8 +2,8 @@
 // local minimum that depends on where it started (the seed); this pass moves the scenario down
 // one fixed total order ("simpler than") until no neighbour in that order still fails:
 //
-//   fewer commands  <  fewer CPUs  <  simpler command kinds  <  fewer upload features
-//   <  shorter schedule  <  smaller schedule choices  <  smaller values  <  simpler host
+//   fewer commands  <  fewer CPUs  <  simpler host  <  simpler command kinds  <  fewer upload
+//   features  <  fewer non-default schedule choices, earlier and smaller  <  smaller values
 //
 // Neighbours are tried smallest first: delta debugging over the commands (chunks, then single
 // commands), the CPU count, each command replaced by a canonical one (a plain upload, one with
@@ -115,6 +115,12 @@ function details(c: Command): number[] {
   }
 }
 
+/** A schedule by its choices that are not the default: how many, then where and which. */
+function scheduleKey(schedule: readonly number[]): number[] {
+  const nz = schedule.flatMap((v, i) => (v ? [i, v] : []));
+  return [nz.length / 2, ...nz];
+}
+
 function trimmed(schedule: readonly number[]): readonly number[] {
   let n = schedule.length;
   while (n > 0 && schedule[n - 1] === 0) n--;
@@ -127,14 +133,14 @@ function hostDetails(h: HostData): number[] {
 
 /** The position of a scenario in the "simpler than" order: compared lexicographically. */
 export function scenarioKey(s: Scenario, rev?: Revision): Key {
-  const native = nativeFormat(rev), boot = s.host.boot.release, sched = trimmed(s.schedule);
+  const native = nativeFormat(rev), boot = s.host.boot.release, sched = s.schedule;
   return [
     s.commands.length,
     s.host.nrCpus,
     ...hostDetails(s.host),
     ...s.commands.map((c) => KIND_ORDER.indexOf(c.kind) + 1 || KIND_ORDER.length + 1),
     ...s.commands.flatMap((c) => structure(c, boot, native)),
-    sched.length, ...sched,
+    ...scheduleKey(sched),
     ...s.commands.flatMap(details),
     s.schedule.length,
   ];
@@ -169,8 +175,21 @@ function dropCommands(s: Scenario): Scenario[] {
   return out;
 }
 
+/** CPU indexes of commands and faults at or above n moved to the highest CPU below n. */
+function clampCpus(s: Scenario, n: number): Command[] {
+  const c1 = (cpu: number) => (cpu >= n ? n - 1 : cpu);
+  return s.commands.map((c): Command => {
+    if (c.kind === 'upload') return c.fault && 'cpu' in c.fault && c.fault.cpu !== null ? { ...c, fault: { ...c.fault, cpu: c1(c.fault.cpu) } } : c;
+    return 'cpu' in c && c.cpu !== undefined ? { ...c, cpu: c1(c.cpu) } : c;
+  });
+}
+
+/** Fewer CPUs, with the commands' CPU indexes as they are (taken modulo the count) or moved down. */
 function fewerCpus(s: Scenario): Scenario[] {
-  return Array.from({ length: s.host.nrCpus - 1 }, (_, i) => ({ ...s, host: { ...s.host, nrCpus: i + 1 } }));
+  return Array.from({ length: s.host.nrCpus - 1 }, (_, i) => {
+    const host = { ...s.host, nrCpus: i + 1 };
+    return [{ ...s, host }, { ...s, host, commands: clampCpus(s, i + 1) }];
+  }).flat();
 }
 
 const plainImage = (release: string): ImageRef => ({ release, svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false, corruption: null });
@@ -216,9 +235,10 @@ function catalog(s: Scenario, rev?: Revision): Command[] {
   ];
 }
 
-function replaceByCatalog(s: Scenario, rev?: Revision): Scenario[] {
+function replaceByCatalog(s: Scenario, rev?: Revision, lowerKindOnly = false): Scenario[] {
   const cat = catalog(s, rev);
-  return s.commands.flatMap((_, i) => cat.map((c) => ({ ...s, commands: replace(s.commands, i, c) })));
+  const rank = (c: Command) => KIND_ORDER.indexOf(c.kind);
+  return s.commands.flatMap((old, i) => cat.filter((c) => !lowerKindOnly || rank(c) < rank(old)).map((c) => ({ ...s, commands: replace(s.commands, i, c) })));
 }
 
 function swaps(s: Scenario): Scenario[] {
@@ -345,10 +365,31 @@ function hostAndCommand(s: Scenario, rev?: Revision): Scenario[] {
   });
 }
 
+/**
+ * Schedules to pair with a changed command list: the same one, none, the same with one choice
+ * left out, and every schedule with a single non-default choice (1 or 2) in its first positions.
+ * Removing or replacing a command moves the choices that follow it; these follow it back.
+ */
+function scheduleVariants(s: Scenario): number[][] {
+  const t = trimmed(s.schedule);
+  const positions = Math.min(Math.max(t.length, 8) + 2, 24);
+  const out: number[][] = [[...t], []];
+  for (let j = 0; j < t.length; j++) out.push(without(t, j));
+  for (let p = 0; p < positions; p++) for (const v of [1, 2]) out.push([...Array<number>(p).fill(0), v]);
+  return out;
+}
+
+/** A structural step (fewer commands, a simpler kind, another order) together with another schedule. */
+function structureAndSchedule(s: Scenario, rev?: Revision): Scenario[] {
+  const structural = [...dropCommands(s), ...replaceByCatalog(s, rev, true), ...swaps(s)];
+  const schedules = scheduleVariants(s);
+  return structural.flatMap((c) => schedules.map((schedule) => ({ ...c, schedule })));
+}
+
 type Pass = (s: Scenario, rev?: Revision) => Scenario[];
 
 /** In this order; after any step the passes start again from the first. */
-const PASSES: readonly Pass[] = [dropCommands, fewerCpus, simplerHost, replaceByCatalog, swaps, simplerSchedule, simplerCommands, hostAndCommand];
+const PASSES: readonly Pass[] = [dropCommands, fewerCpus, simplerHost, replaceByCatalog, swaps, simplerSchedule, simplerCommands, hostAndCommand, structureAndSchedule];
 
 /** The same scenario written one way: optional fields at their default are left out. */
 export function normalize(s: Scenario): Scenario {

@@ -29,6 +29,7 @@ function eventText(e: TraceEvent): string | null {
     case 'update_begin': return `stop_machine on cpus ${e.cpus.join(',')} (lead ${e.lead})`;
     case 'update_end': return `stop_machine returns ${errnoName(e.ret)}`;
     case 'oob_read': return `read image byte ${e.offset} of ${e.len}`;
+    case 'oob_write': return `wrote module_pages_pa_list[${e.index}] of ${e.of}`;
     case 'hotplug': return `cpu ${e.cpu} ${e.online ? 'online' : 'offline'} -> ${errnoName(e.ret)}`;
     case 'lin': return null;
     default: return null;
@@ -63,6 +64,7 @@ function laneOf(r: StepRecord, e: TraceEvent): number {
 /** The timeline as rows: only steps where something happened (spinning CPUs are left out). */
 export function timelineRows(records: readonly StepRecord[], nrCpus: number): TimelineRow[] {
   const out: TimelineRow[] = [];
+  const lastLabel = new Map<string, string>();
   let n = 0;
   for (const r of records) {
     if (r.command) {
@@ -77,6 +79,10 @@ export function timelineRows(records: readonly StepRecord[], nrCpus: number): Ti
     }
     const mismatch = r.lin !== undefined && r.lin.result !== r.lin.predicted;
     if (r.lin) put(r.cpu, `${r.lin.op} = ${r.lin.result}${mismatch ? ` (model: ${r.lin.predicted})` : ''}`);
+    // Where the task stopped (a preemption point or what it waits for), once per change: a
+    // CPU inside P-SEAMLDR or spinning on a lock leaves no trace event but matters.
+    if (r.label && r.label !== 'done' && lastLabel.get(r.task) !== r.label) put(r.cpu, `… ${r.label}`);
+    if (r.label) lastLabel.set(r.task, r.label);
     if (lanes.some((l) => l.length)) out.push({ step: r.step, task: r.task, lanes, mismatch });
   }
   return out;

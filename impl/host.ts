@@ -32,6 +32,7 @@ export type TraceEvent =
   | { kind: 'state'; state: UpdateState }
   | { kind: 'update_end'; ret: number; state: UpdateState }
   | { kind: 'oob_read'; offset: number; len: number }
+  | { kind: 'oob_write'; index: number; of: number }
   | { kind: 'hotplug'; cpu: number; online: boolean; ret: number }
   | { kind: 'lin'; task: string; op: LinOp; result: unknown };
 

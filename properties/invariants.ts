@@ -287,6 +287,7 @@ const I16: Invariant = {
   source: 'init_seamldr_params / populate_pa_list; spec §7 I-16 [LX-seamldr]',
   create: () => (h, events) => {
     for (const e of events) {
+      if (e.kind === 'oob_write') return `populate_pa_list wrote entry ${e.index} of ${e.of}, past module_pages_pa_list[495]`;
       if (e.kind !== 'update_begin') continue;
       const buf = h.tdxHost.fw?.buffer;
       const p = h.mem.page(e.paramsPa);

@@ -101,7 +101,7 @@ export function parseImageV2(h: Host, img: ImageBuf): { ret: number; layout: Blo
   const total = (BLOB_HEADER_SIZE + ((s * PAGE_SIZE) >>> 0) + ((m * PAGE_SIZE) >>> 0)) >>> 0;
   if (total !== img.len) return bad;
   if (imageLe(h, img, IMG_VERSION, 2) !== 0x200) return bad;
-  if (s > SEAMLDR_MAX_NR_SIG_PAGES || m > SEAMLDR_MAX_NR_MODULE_PAGES) return bad;
+  if (s > SEAMLDR_MAX_NR_SIG_PAGES || (m > SEAMLDR_MAX_NR_MODULE_PAGES && !h.bugs.has('page-count-overflow'))) return bad;
   if (String.fromCharCode(...imageBytes(h, img, IMG_SIGNATURE, 8)) !== TDX_BLOB_SIGNATURE) return bad;
   if (imageBytes(h, img, IMG_RESERVED, BLOB_HEADER_SIZE - IMG_RESERVED).some((b) => b !== 0)) return bad;
   return { ret: 0, layout: { sigPage: 1, nrSigPages: s, modulePage: 1 + s, nrModulePages: m } };
@@ -115,7 +115,14 @@ export function initSeamldrParams(h: Host, img: ImageBuf, l: BlobLayout): number
   v.setUint32(4, SEAMLDR_SCENARIO_UPDATE, true);
   if (l.nrSigPages) v.setBigUint64(8, BigInt(img.pas[l.sigPage]!), true);
   v.setBigUint64(120, BigInt(l.nrModulePages), true);
-  for (let j = 0; j < l.nrModulePages; j++) v.setBigUint64(128 + 8 * j, BigInt(img.pas[l.modulePage + j]!), true);
+  for (let j = 0; j < l.nrModulePages; j++) {
+    // module_pages_pa_list has 496 entries; writing past them is the overflow of bug B14.
+    if (j === SEAMLDR_MAX_NR_MODULE_PAGES) {
+      h.trace.push({ kind: 'oob_write', index: j, of: l.nrModulePages });
+      break;
+    }
+    v.setBigUint64(128 + 8 * j, BigInt(img.pas[l.modulePage + j] ?? 0), true);
+  }
   return pa;
 }
 
@@ -205,12 +212,13 @@ function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, lead: number, params
 function* slotsPrecheck(h: Host): Generator<Yield, number, void> {
   const info = yield* seamldrGetInfo(h, h.sched.current!.cpu);
   if (info === null) return -EIO;
-  return h.rev.slotsPrecheck && info.numRemainingUpdates === 0 ? -ENOSPC : 0;
+  return h.rev.slotsPrecheck && !h.bugs.has('no-slots-check') && info.numRemainingUpdates === 0 ? -ENOSPC : 0;
 }
 
 /** v2 p09: every present CPU must take part; checked under cpus_read_lock so it stays true. */
 function cpusPrecheck(h: Host): number {
-  return h.rev.cpuOnlinePrecheck && numOnlineCpus(h.platform) !== h.platform.cpus.length ? -EBUSY : 0;
+  const check = h.rev.cpuOnlinePrecheck && !h.bugs.has('no-cpu-online-check');
+  return check && numOnlineCpus(h.platform) !== h.platform.cpus.length ? -EBUSY : 0;
 }
 
 /**

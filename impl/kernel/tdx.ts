@@ -99,7 +99,8 @@ export function tdxModuleShutdown(h: Host, cpu: number): number {
   if (rdRet) return rdRet; // handoff information is required: refuse to shut down without it
   // v3-v10: refuse rather than break a TD build; the module says so with COMPAT_SENSITIVE,
   // which the kernel returns as -EBUSY, "device-busy" to userspace [T-v3 p25; T-v10 p22].
-  const rcx = BigInt(hv) | (h.rev.avoidCompat ? AVOID_COMPAT_SENSITIVE : 0n);
+  const avoid = h.rev.avoidCompat && !h.bugs.has('no-avoid-compat');
+  const rcx = BigInt(hv) | (avoid ? AVOID_COMPAT_SENSITIVE : 0n);
   const r = seamcall(h, cpu, TDH.SYS_SHUTDOWN, { rcx });
   if ((r.status & TDX_STATUS_MASK) === TDX_UPDATE_COMPAT_SENSITIVE && h.rev.avoidCompat) return -EBUSY;
   const ret = statusToErrno(r.status);

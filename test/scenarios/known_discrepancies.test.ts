@@ -1,25 +1,26 @@
 // Disagreements found while writing the kernel tests, between what the spec or the model says
-// and what the emulation does. Each is `it.fails` with the reason, so it turns red (and must be
-// moved to the ordinary suites) as soon as it is fixed. They are reported, not fixed here:
-// impl/, model/ and properties/ belong to other work in progress.
+// and what the emulation does. An open one is `it.fails` with the reason, so it turns red (and
+// must become an ordinary test) as soon as it is fixed; fixed ones stay as ordinary tests.
+// They are reported, not fixed here: impl/, model/ and properties/ belong to other work.
 import { describe, expect, it } from 'vitest';
 import { TDH, TDX_SYS_BUSY } from '../../impl/firmware/abi.ts';
 import { UPSTREAM } from '../../impl/kernel/revision.ts';
 import { tdxModuleShutdown } from '../../impl/kernel/tdx.ts';
-import { boot, hostData, imageRef, run, scenario, upload } from '../impl/kernel/helpers.ts';
+import { boot, hostData, imageRef, linResults, readVersion, run, scenario, upload } from '../impl/kernel/helpers.ts';
 
 describe('known discrepancies', () => {
-  // properties/faults.ts arms `leafFail` with the plan's CPU, but TDH.SYS.SHUTDOWN and
-  // TDH.SYS.UPDATE run only on the lead (CPU 0) and TDH.SYS.INIT only on the first CPU into
-  // CPU_INIT, so a fault pinned to another CPU never strikes and the update succeeds, while
-  // model/update.ts predicts a failure for any `cpu`. properties/generators.ts draws such
-  // plans (`cpu: fc.option(cpuIndex)` for every leaf), so `verify` can report a false
-  // counterexample on a correct kernel with 2+ CPUs.
-  it.fails.each([
-    ['SHUTDOWN', 1], ['UPDATE', 1], ['SYS_INIT', 1],
-  ] as const)('a %s fault pinned to CPU %i (not the CPU that issues the leaf) is predicted consistently', (leaf, cpu) => {
-    const r = run(scenario(hostData(2), [upload(imageRef(), { kind: 'leaf', leaf, cpu })]));
+  // Found and fixed while these tests were written (commit 0421c61): properties/faults.ts used
+  // to arm `leafFail` with the plan's CPU for every leaf, but TDH.SYS.SHUTDOWN and
+  // TDH.SYS.UPDATE run only on the lead and TDH.SYS.INIT only on the first CPU into CPU_INIT,
+  // so a plan naming another CPU never struck while model/update.ts predicted a failure. Now the
+  // CPU counts only for LP.INIT; these pin that down.
+  it.each([
+    ['SHUTDOWN', 1, -5, '1.5.06'], ['UPDATE', 1, -5, -6], ['SYS_INIT', 1, -5, -6],
+  ] as const)('a %s fault naming CPU %i strikes where the leaf runs', (leaf, cpu, errno, version) => {
+    const r = run(scenario(hostData(2), [upload(imageRef(), { kind: 'leaf', leaf, cpu }), readVersion]));
     expect(r.violation).toBeNull();
+    expect(linResults(r.host, 'update')).toEqual([errno]);
+    expect(linResults(r.host, 'read_version')).toEqual([version]);
   });
 
   // Spec §2.5 step 1 (merged): seamcall_prerr(TDH.SYS.SHUTDOWN) prints "SEAMCALL (0x34) failed:

@@ -1,0 +1,135 @@
+// Each switch of a kernel revision (impl/kernel/revision.ts), under both settings: the same
+// scenario on SEED with only that switch flipped shows the behaviour it controls.
+import { describe, expect, it } from 'vitest';
+import { TDH } from '../../../impl/firmware/abi.ts';
+import { SEED, UPSTREAM, type Revision } from '../../../impl/kernel/revision.ts';
+import { sysfsFiles } from '../../../impl/kernel/tdx_host.ts';
+import { bootHost } from '../../../impl/host.ts';
+import { hostConfig } from '../../../properties/scenario.ts';
+import {
+  cancel, hostData, imageRef, offline, readSeamldr, run, scenario, tdAddPage, tdCreate, upload,
+} from './helpers.ts';
+
+const flip = (over: Partial<Revision>): Revision => ({ ...SEED, ...over });
+const lins = (r: ReturnType<typeof run>, op: string) => r.host.trace.filter((e) => e.kind === 'lin' && e.op.name === op).map((e) => (e as { result: unknown }).result);
+
+describe('revision switches, each under both settings', () => {
+  it('cpuOnlinePrecheck: an offline CPU refuses the update (-EBUSY), or the update runs and loses the module', () => {
+    const s = scenario(hostData(2), [offline(1), upload()]);
+    for (const [rev, ret, initialized] of [[SEED, -16, true], [flip({ cpuOnlinePrecheck: false }), -19, false]] as const) {
+      const r = run(s, { rev });
+      expect(r.violation).toBeNull();
+      expect(lins(r, 'update')).toEqual([ret]);
+      expect(r.host.tdx.state.initialized).toBe(initialized);
+    }
+  });
+
+  it('slotsPrecheck: with no slots left the second update is refused (-ENOSPC), or loses the module', () => {
+    const s = scenario(hostData(1, { slots: 1 }), [upload(), upload(imageRef('1.5.09'))]);
+    for (const [rev, ret] of [[SEED, -28], [flip({ slotsPrecheck: false }), -5]] as const) {
+      const r = run(s, { rev });
+      expect(r.violation).toBeNull();
+      expect(lins(r, 'update')).toEqual([0, ret]);
+    }
+  });
+
+  it('imageFormat: each kernel takes its own container and refuses the other with -EINVAL', () => {
+    for (const rev of [SEED, flip({ imageFormat: 'v2' })]) {
+      const own = rev.imageFormat, other = own === 'v1' ? 'v2' : 'v1';
+      const r = run(scenario(hostData(1), [upload(imageRef('1.5.08', { format: other })), upload(imageRef('1.5.08', { format: own }))]), { rev });
+      expect(r.violation).toBeNull();
+      expect(lins(r, 'update')).toEqual([-22, 0]);
+    }
+  });
+
+  it('avoidCompat: an UPDATE_COMPAT module refuses the update during a TD build (device-busy), or it goes through', () => {
+    const s = scenario(hostData(1, { boot: { release: '1.5.24', moduleHv: 0, minUpdateHv: 0, noDowngrade: false } }), [tdCreate(0), tdAddPage(0, 1, 0), upload(imageRef('1.5.25'))]);
+    const on = run(s, { rev: flip({ avoidCompat: true, errorMap: 'compat' }) });
+    const off = run(s, { rev: SEED });
+    expect([on.violation, off.violation]).toEqual([null, null]);
+    expect([lins(on, 'update'), lins(on, 'fw_done')]).toEqual([[-16], ['transferring:device-busy']]);
+    expect([lins(off, 'update'), lins(off, 'fw_done')]).toEqual([[0], ['']]);
+  });
+
+  it('errorMap: -EBUSY reads device-busy only with the v8-v10 map', () => {
+    const s = scenario(hostData(2), [offline(1), upload()]);
+    expect(lins(run(s, { rev: flip({ errorMap: 'compat' }) }), 'fw_done')).toEqual(['transferring:device-busy']);
+    expect(lins(run(s, { rev: SEED }), 'fw_done')).toEqual(['transferring:firmware-invalid']);
+  });
+
+  it('fwName and seamldrAttrs: the sysfs files and their modes', () => {
+    const files = (rev: Revision) => sysfsFiles(bootHost(hostConfig(hostData(1)), rev, new Set()));
+    expect(files(SEED)).toEqual([
+      { path: '/sys/devices/faux/tdx_host/version', mode: 0o444 },
+      { path: '/sys/devices/faux/tdx_host/seamldr/version', mode: 0o444 },
+      { path: '/sys/devices/faux/tdx_host/seamldr/num_remaining_updates', mode: 0o444 },
+      { path: '/sys/class/firmware/seamldr_upload/loading', mode: 0o644 },
+    ]);
+    expect(files(flip({ fwName: 'tdx_module', seamldrAttrs: UPSTREAM.seamldrAttrs }))).toEqual([
+      { path: '/sys/devices/faux/tdx_host/version', mode: 0o444 },
+      { path: '/sys/devices/faux/tdx_host/seamldr_version', mode: 0o400 },
+      { path: '/sys/devices/faux/tdx_host/num_remaining_updates', mode: 0o400 },
+      { path: '/sys/class/firmware/tdx_module/loading', mode: 0o644 },
+    ]);
+  });
+
+  it('cancelSupport: a cancel after prepare stops the upload (user-abort), or is a no-op', () => {
+    // Schedule: run the worker through prepare, then issue the cancel before write looks.
+    const s = scenario(hostData(1), [upload(), cancel], [0, 0, 0, 0, 1]);
+    const on = run(s, { rev: SEED }), off = run(s, { rev: flip({ cancelSupport: false }) });
+    expect([on.violation, off.violation]).toEqual([null, null]);
+    expect(lins(on, 'fw_done')).toEqual(['transferring:user-abort']);
+    expect(lins(off, 'fw_done')).toEqual(['']);
+  });
+
+  it('leadCpu: first online CPU or CPU 0; CPU 0 cannot go offline, so both pick CPU 0', () => {
+    for (const rev of [SEED, flip({ leadCpu: 'cpu0' })]) {
+      const begin = run(scenario(hostData(4), [upload()]), { rev }).host.trace.find((e) => e.kind === 'update_begin');
+      expect(begin).toMatchObject({ lead: 0 });
+    }
+  });
+
+  it('handoffHvSource: the handoff version comes from the boot cache, or from a TDH.SYS.RD just before shutdown', () => {
+    const rdBeforeShutdown = (rev: Revision) => {
+      const t = run(scenario(hostData(1), [upload()]), { rev }).host.trace;
+      const i = t.findIndex((e) => e.kind === 'seamcall' && e.leaf === TDH.SYS_SHUTDOWN);
+      const prev = t[i - 1];
+      return prev?.kind === 'seamcall' && prev.leaf === TDH.SYS_RD && prev.task.startsWith('stopper/');
+    };
+    expect(rdBeforeShutdown(SEED)).toBe(false);
+    expect(rdBeforeShutdown(flip({ handoffHvSource: 'read-fresh' }))).toBe(true);
+  });
+
+  it('lpResetScope: after shutdown an offline CPU keeps its LP flag, or loses it with every possible CPU', () => {
+    const s = scenario(hostData(2), [offline(1), upload()]);
+    const base = { cpuOnlinePrecheck: false } as const;
+    expect(run(s, { rev: flip({ ...base, lpResetScope: 'online' }) }).host.tdx.lpInitialized[1]).toBe(true);
+    expect(run(s, { rev: flip({ ...base, lpResetScope: 'possible' }) }).host.tdx.lpInitialized[1]).toBe(false);
+  });
+
+  it('refreshScope: after an update the cached handoff version follows the new module, or stays as booted', () => {
+    const s = scenario(hostData(1), [upload(imageRef('1.5.08', { moduleHv: 1 }))]);
+    expect(run(s, { rev: SEED }).host.tdx.sysinfo.moduleHv).toBe(1);
+    expect(run(s, { rev: flip({ refreshScope: 'version', handoffHvSource: 'read-fresh' }) }).host.tdx.sysinfo.moduleHv).toBe(0);
+  });
+
+  it('seamldrEntropyRetry: one RDRAND failure on a one-CPU platform is retried and the update applies, or it loses the module', () => {
+    const s = scenario(hostData(1), [upload(imageRef(), { kind: 'no_entropy', count: 1 })]);
+    expect(lins(run(s, { rev: SEED }), 'update')).toEqual([0]);
+    expect(lins(run(s, { rev: flip({ seamldrEntropyRetry: false }) }), 'update')).not.toEqual([0]);
+  });
+
+  it('vmcsErratumGuard: on an erratum CPU the update interface is hidden, or exposed as in v2', () => {
+    const s = scenario(hostData(1, { erratum: true }), [readSeamldr('version'), upload()]);
+    const guarded = run(s, { rev: flip({ vmcsErratumGuard: true }) }), open = run(s, { rev: SEED });
+    expect([guarded.violation, open.violation]).toEqual([null, null]);
+    expect(lins(guarded, 'read_seamldr')).toEqual([-2]);
+    expect(guarded.host.tdxHost.fw).toBeNull();
+    expect(lins(open, 'read_seamldr')).toEqual(['1.5.00']);
+    expect(lins(open, 'update')).toEqual([0]);
+  });
+
+  it('versionLockout: recorded but without effect here, because a version read is one step', () => {
+    expect([SEED.versionLockout, UPSTREAM.versionLockout]).toEqual([false, true]);
+  });
+});
