@@ -4,9 +4,11 @@
 // under the budget's shrink limit (time, predicate executions), and verify's canonicalize
 // (minimizing pass: time, runs). A run counts as a failure only if the same scenario passes
 // with no bug switched on, so a failure the kernel shows anyway is not credited to the bug
-// (such runs are counted as `masked`).
+// (such runs are counted as `masked`). Every bug is hunted on the seed kernel (the default
+// verify's); a bug that lived in another revision is hunted there too, as `verify --fault` does.
 import fc from 'fast-check';
 import { NO_BUGS, SEEDED_BUGS, type BugName } from '../impl/faults.ts';
+import { findRevision, SEED, type Revision } from '../impl/kernel/revision.ts';
 import { runScenario } from '../harness/run.ts';
 import { canonicalize, genConfig, type CheckOptions } from '../harness/verify.ts';
 import { PROPERTIES, type Property } from '../properties/catalog.ts';
@@ -33,15 +35,23 @@ export interface Hunt {
   readonly masked: number;
 }
 
-export interface BugFinding {
-  readonly name: string;
-  readonly catalogId: string;
+/** One bug hunted on one kernel revision over every seed. */
+export interface HuntSummary {
+  readonly kernel: string;
   readonly detectedSeeds: number;
   readonly seeds: number;
   /** Medians over the seeds that detected the bug (null when none did). */
   readonly median: Omit<Hunt, 'seed' | 'property' | 'violation'> | null;
+  /** property/check -> seeds. */
   readonly violations: Record<string, number>;
   readonly hunts: readonly Hunt[];
+}
+
+export interface BugFinding extends HuntSummary {
+  readonly name: string;
+  readonly catalogId: string;
+  /** The revision the bug lived in, when it is not the seed kernel: the same hunt there. */
+  readonly home: HuntSummary | null;
 }
 
 interface HuntState { runs: number; commands: number; masked: number; searching: boolean; executions: number }
@@ -94,8 +104,8 @@ function found(seed: number, p: Property, o: CheckOptions, st: HuntState, first:
   };
 }
 
-export function hunt(bug: BugName, seed: number, cfg: BenchConfig): Hunt {
-  const o: CheckOptions = { ...checkOptions(seed, cfg.bugRunsPerProperty), bugs: new Set([bug]) };
+export function hunt(bug: BugName, seed: number, cfg: BenchConfig, rev: Revision = SEED): Hunt {
+  const o: CheckOptions = { ...checkOptions(seed, cfg.bugRunsPerProperty), rev, bugs: new Set([bug]) };
   const st: HuntState = { runs: 0, commands: 0, masked: 0, searching: true, executions: 0 };
   const t0 = performance.now();
   for (const p of PROPERTIES) {
@@ -110,19 +120,32 @@ export function hunt(bug: BugName, seed: number, cfg: BenchConfig): Hunt {
 
 const MEDIAN_KEYS = ['runs', 'commands', 'msToFirstFailure', 'shrinkMs', 'shrinkExecutions', 'shrinks', 'minimizeMs', 'minimizeRuns', 'length', 'masked'] as const;
 
-function medians(hs: readonly Hunt[]): BugFinding['median'] {
+function medians(hs: readonly Hunt[]): HuntSummary['median'] {
   if (hs.length === 0) return null;
-  return Object.fromEntries(MEDIAN_KEYS.map((k) => [k, median(hs.map((h) => h[k]))])) as NonNullable<BugFinding['median']>;
+  return Object.fromEntries(MEDIAN_KEYS.map((k) => [k, median(hs.map((h) => h[k]))])) as NonNullable<HuntSummary['median']>;
 }
 
+function summary(bug: BugName, rev: Revision, cfg: BenchConfig): HuntSummary {
+  const hunts = cfg.bugSeeds.map((seed) => hunt(bug, seed, cfg, rev));
+  const hit = hunts.filter((h) => h.violation !== null);
+  const violations: Record<string, number> = {};
+  for (const h of hit) violations[`${h.property}/${h.violation}`] = (violations[`${h.property}/${h.violation}`] ?? 0) + 1;
+  return { kernel: rev.name, detectedSeeds: hit.length, seeds: hunts.length, median: medians(hit), violations, hunts };
+}
+
+function logLine(id: string, s: HuntSummary): string {
+  const m = s.median;
+  return `  ${id} on ${s.kernel}: ${s.detectedSeeds}/${s.seeds} seeds${m ? `, median ${m.runs} runs, ${m.commands} commands, ${Math.round(m.msToFirstFailure)} ms to the first failure, shrink ${Math.round(m.shrinkMs)} ms / ${m.shrinkExecutions} executions` : ''}`;
+}
+
+/** Every seeded bug on the seed kernel; a bug from another revision also on that one. */
 export function bugFinding(cfg: BenchConfig, log: (s: string) => void): BugFinding[] {
   return SEEDED_BUGS.map((b) => {
-    const hunts = cfg.bugSeeds.map((seed) => hunt(b.name, seed, cfg));
-    const hit = hunts.filter((h) => h.violation !== null);
-    const violations: Record<string, number> = {};
-    for (const h of hit) violations[`${h.property}/${h.violation}`] = (violations[`${h.property}/${h.violation}`] ?? 0) + 1;
-    const m = medians(hit);
-    log(`  ${b.catalogId} ${b.name}: ${hit.length}/${hunts.length} seeds${m ? `, median ${m.runs} runs, ${m.commands} commands, ${Math.round(m.msToFirstFailure)} ms to the first failure, shrink ${Math.round(m.shrinkMs)} ms / ${m.shrinkExecutions} executions` : ''}`);
-    return { name: b.name, catalogId: b.catalogId, detectedSeeds: hit.length, seeds: hunts.length, median: m, violations, hunts };
+    const onSeed = summary(b.name, SEED, cfg);
+    log(logLine(`${b.catalogId} ${b.name}`, onSeed));
+    const homeRev = findRevision((b as { kernel?: string }).kernel ?? SEED.name);
+    const home = homeRev && homeRev.name !== SEED.name ? summary(b.name, homeRev, cfg) : null;
+    if (home) log(logLine(`${b.catalogId} ${b.name}`, home));
+    return { name: b.name, catalogId: b.catalogId, ...onSeed, home };
   });
 }

@@ -28,6 +28,13 @@ export const CULPRITS: readonly Culprit[] = [
     fix: 'compute the set of CPUs held by a preempt-disabled task once per step (or keep a per-CPU count in Sched), and keep the tasks in a least-recently-run queue (move the stepped task to the back) instead of sorting',
   },
   {
+    id: 'image-build',
+    match: { phase: 'images' },
+    where: 'impl/firmware/image.ts buildBlobV1 (via properties/images.ts imageBytes)',
+    why: 'built images are memoized per module identity in a FIFO of 64 entries, but the generators draw more distinct identities than that (release x SEAMSVN delta x handoff versions x flags), so most uploads rebuild the image: the SHA-384 filler (fillPattern), a fresh blob with a full checksum pass (assembleV1), then a copy',
+    fix: 'raise the memo bound to about 1024 blobs (16 KiB each) or memoize the module image and the sigstruct separately, so a new identity costs one assembly instead of a filler stream',
+  },
+  {
     id: 'refinement-hex',
     match: { phase: 'refinement' },
     where: 'properties/refinement.ts refinementDiff: tdView(), modelTdView()',

@@ -72,8 +72,10 @@ async function section<T>(cli: Cli, name: Section, title: string, fn: () => T | 
 async function diagnose(cfg: BenchConfig, sc: Scaling): Promise<Diagnosis | null> {
   const w = sc.singleCpuRatios.reduce((a, b) => (b.ratio > a.ratio ? b : a));
   if (!(w.ratio > GOALS.singleCpuRatio)) return null;
-  log(`  profiling the worst point (${w.tds} TDs, ${w.length} commands) at the fewest and most CPUs`);
-  return diagnoseSingleCpu(cfg, w.tds, w.length);
+  // The longest body of the same TD count: the growth is per command, and more samples are steadier.
+  const length = Math.max(...cfg.lengths);
+  log(`  profiling single-CPU commands (${w.tds} TDs, ${length} commands) at the fewest and most CPUs`);
+  return diagnoseSingleCpu(cfg, w.tds, length);
 }
 
 async function measure(cli: Cli): Promise<BenchResult> {

@@ -77,7 +77,8 @@ function measureChild(workload: string, args: readonly string[], pick: (l: strin
 function verifyFigure(cfg: BenchConfig): MemoryFigure {
   const dir = mkdtempSync(join(tmpdir(), 'bench-verify-'));
   try {
-    const args = ['harness/cli.ts', '--reports', dir, ...cfg.memory.verifyArgs];
+    // --no-corpus: a counterexample goes to the temporary reports directory, not into test/corpus.
+    const args = ['harness/cli.ts', '--reports', dir, '--no-corpus', ...cfg.memory.verifyArgs];
     const name = `npm run verify${cfg.memory.verifyArgs.length ? ' -- ' + cfg.memory.verifyArgs.join(' ') : ''} (default seed and budget)`;
     return measureChild(name, args, (l) => /^\s+\S+\s+(holds|fails|interrupted)\s/.test(l));
   } finally {

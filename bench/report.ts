@@ -1,5 +1,5 @@
 // reports/bench.md: the targets first, then one table per section.
-import type { BugFinding } from './bugs.ts';
+import type { BugFinding, HuntSummary } from './bugs.ts';
 import type { BenchConfig } from './config.ts';
 import type { Diagnosis } from './diagnose.ts';
 import type { MemoryFigure } from './memory.ts';
@@ -35,10 +35,10 @@ function targetsSection(ts: readonly Target[], smoke: boolean): string[] {
   return out;
 }
 
-function throughputSection(t: Throughput): string[] {
+function throughputSection(t: Throughput, minSampleMs: number): string[] {
   return [
     '## 1. Throughput against the engine\'s limit', '',
-    `Medians of ${t.reps} repetitions, alternated in this process after a warm-up pass. Full check: the default verify's generators and runs (every property, seed fixed), each scenario through model, emulator, result comparison, refinement and every invariant after every step; no shrinking (${t.harness.violations} of ${t.harness.runs} runs violated a check and stopped early). Bare: \`fc.modelRun\` over \`fc.commands\` of no-op commands, same properties' weights, runs and maximum length.`, '',
+    `Medians of ${t.reps} repetitions, alternated in this process after a warm-up pass. Full check: the default verify's generators and runs (every property, seed fixed), each scenario through model, emulator, result comparison, refinement and every invariant after every step; no shrinking (${t.harness.violations} of ${t.harness.runs} runs violated a check and stopped early). Bare: \`fc.modelRun\` over \`fc.commands\` of no-op commands, same properties' weights, runs and maximum length; each repetition repeats the bare pass for at least ${5 * minSampleMs} ms and takes the mean, since one pass takes milliseconds.`, '',
     ...table(['', 'runs', 'commands', 'time', 'commands/s', 'us/command'], [
       ['full check', n(t.harness.runs), n(t.harness.commands), `${n(t.harness.ms)} ms`, n(t.harnessCommandsPerSec), n(t.harness.usPerCommand, 1)],
       ['bare fast-check', n(t.bare.runs), n(t.bare.commands), `${n(t.bare.ms, 1)} ms`, n(t.bareCommandsPerSec), n(t.bare.usPerCommand, 2)],
@@ -59,7 +59,7 @@ function profileTable(p: PhaseProfile): string[] {
 function profileSection(ps: readonly PhaseProfile[]): string[] {
   return [
     '## 2. Where time goes', '',
-    'Sampled by V8\'s CPU profiler (node:inspector) in this process. A sample counts for invariants if properties/invariants.ts is on its stack, else refinement if refinementDiff is, else model (model/, applyLin), else images if properties/images.ts imageBytes is (an upload's bytes built from the drawn image), else runner if candidates() is (the scheduling choice), else emulator (impl/, the commands), else runner (the rest of runScenario\'s loop), else generation (fast-check and the generators outside runScenario); gc is V8\'s collector. "us per step" is the share of the wall time divided by the scheduler steps.', '',
+    'Sampled by V8\'s CPU profiler (node:inspector) in this process. A sample counts for invariants if properties/invariants.ts is on its stack, else refinement if refinementDiff is, else model (model/, applyLin), else images if properties/images.ts imageBytes is (an upload\'s bytes built from the drawn image), else runner if candidates() is (the scheduling choice), else emulator (impl/, the commands), else runner (the rest of runScenario\'s loop), else generation (fast-check and the generators outside runScenario); gc is V8\'s collector. "us per step" is the share of the wall time divided by the scheduler steps.', '',
     ...ps.flatMap(profileTable),
   ];
 }
@@ -106,18 +106,24 @@ function diagnosisSection(d: Diagnosis): string[] {
   ];
 }
 
-function bugRow(b: BugFinding): string[] {
-  const m = b.median;
-  const v = Object.entries(b.violations).map(([k, c]) => `${k} x${c}`).join(', ');
-  if (!m) return [`${b.catalogId} ${b.name}`, `0/${b.seeds}`, '-', '-', '-', '-', '-', '-', 'not detected'];
-  return [`${b.catalogId} ${b.name}`, `${b.detectedSeeds}/${b.seeds}`, n(m.runs), n(m.commands), n(m.msToFirstFailure), `${n(m.shrinkMs)} ms / ${n(m.shrinkExecutions)}`, `${n(m.minimizeMs)} ms / ${n(m.minimizeRuns)}`, n(m.length), v];
+function huntCells(h: HuntSummary): string[] {
+  const m = h.median;
+  if (!m) return [`0/${h.seeds}`, '-', '-', '-', '-', '-', '-', 'not detected'];
+  const v = Object.entries(h.violations).map(([k, c]) => `${k} x${c}`).join(', ');
+  return [`${h.detectedSeeds}/${h.seeds}`, n(m.runs), n(m.commands), n(m.msToFirstFailure), `${n(m.shrinkMs)} ms / ${n(m.shrinkExecutions)}`, `${n(m.minimizeMs)} ms / ${n(m.minimizeRuns)}`, n(m.length), v];
+}
+
+function bugRows(b: BugFinding): string[][] {
+  const rows = [[`${b.catalogId} ${b.name}`, b.kernel, ...huntCells(b)]];
+  if (b.home) rows.push([`${b.catalogId} ${b.name}`, `${b.home.kernel} (its own)`, ...huntCells(b.home)]);
+  return rows;
 }
 
 function bugSection(bs: readonly BugFinding[], seeds: number): string[] {
   return [
     '## 4. Bug-finding speed', '',
-    `Each seeded bug (impl/faults.ts), ${seeds} seeds, properties checked in catalog order as \`verify --fault\` does; medians over the seeds that found it. A failure counts only if the same scenario passes without the bug. Shrinking: fast-check's (time / predicate executions), then the harness's minimizing pass (time / runs).`, '',
-    ...table(['bug', 'found', 'runs', 'commands', 'ms to 1st failure', 'fast-check shrink', 'minimize', 'length', 'violated (property/check)'], bs.map(bugRow)), '',
+    `Each seeded bug (impl/faults.ts) on the seed kernel, ${seeds} seeds; a bug that lived in another kernel revision is hunted there too (\`verify --fault\` picks that revision). Properties are checked in catalog order as \`verify --fault\` does, in its phases: search to the first failure, fast-check's shrinking (time / predicate executions), canonicalize (the minimizing pass: time / runs). Medians over the seeds that found the bug. A failure counts only if the same scenario passes without the bug.`, '',
+    ...table(['bug', 'kernel', 'found', 'runs', 'commands', 'ms to 1st failure', 'fast-check shrink', 'minimize', 'length', 'violated (property/check)'], bs.flatMap(bugRows)), '',
   ];
 }
 
@@ -133,7 +139,7 @@ export function markdown(r: BenchResult): string {
   return [
     ...header(r),
     ...targetsSection(r.targets, r.smoke),
-    ...(r.throughput ? throughputSection(r.throughput) : []),
+    ...(r.throughput ? throughputSection(r.throughput, r.config.minSampleMs) : []),
     ...(r.profiles ? profileSection(r.profiles) : []),
     ...(r.scaling ? scalingSection(r.scaling, r.config) : []),
     ...(r.diagnosis ? diagnosisSection(r.diagnosis) : []),

@@ -1,9 +1,10 @@
 // `npm run canonical`: how canonical are our counterexamples? For each seeded bug, run the
 // verifier as `npm run verify -- --fault BUG --seed S` does, for seeds 1..N, and count the
-// distinct minimal counterexamples (scenario + violation). The goal is 1 per bug. A bug no
-// seed finds is one the kernel revision cannot show (B4 on the seed kernel).
+// distinct minimal counterexamples (scenario + violation). The goal is 1 per bug. Each bug runs
+// on the kernel revision its catalog record names (impl/faults.ts), or on --kernel for all; a
+// bug no seed finds is one that revision cannot show.
 //
-//   npm run canonical -- [--seeds 20] [--bug B2,B5] [--kernel seed] [--jobs 2] [--json FILE] [--strict]
+//   npm run canonical -- [--seeds 20] [--bug B2,B5] [--kernel NAME] [--jobs 2] [--json FILE] [--strict]
 //
 // Writes reports/canonical.json. Exit 0, or 1 with --strict when a bug has more than one
 // counterexample; 2 on bad usage.
@@ -73,13 +74,15 @@ async function main(): Promise<number> {
   }
   const seeds = Number(a.seeds ?? 20);
   if (!Number.isInteger(seeds) || seeds < 1 || seeds > 1000) usage(`--seeds must be a whole number from 1 to 1000, not '${a.seeds}'`);
-  const rev = findRevision(a.kernel ?? 'seed') ?? usage(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')}`);
+  const forced = a.kernel === undefined ? null : findRevision(a.kernel) ?? usage(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')}`);
+  /** The revision a bug is shown on: --kernel, else the one its record names, else the seed. */
+  const kernelOf = (bug: BugName): Revision => forced ?? findRevision((findBug(bug) as { kernel?: string }).kernel ?? 'seed') ?? findRevision('seed')!;
   const bugs = a.bug === undefined ? SEEDED_BUGS.map((b) => b.name as BugName) : a.bug.split(',').map((id) => (findBug(id)?.name as BugName | undefined) ?? usage(`--bug: no seeded bug '${id}'`));
   const jobs = Math.max(1, Math.min(Number(a.jobs ?? availableParallelism()), 8));
-  const tasks = bugs.flatMap((bug) => Array.from({ length: seeds }, (_, i) => ({ bug, seed: i + 1, kernel: rev.name })));
+  const tasks = bugs.flatMap((bug) => Array.from({ length: seeds }, (_, i) => ({ bug, seed: i + 1, kernel: kernelOf(bug).name })));
   const results: Sample[] = [];
   const started = performance.now();
-  console.log(`canonical counterexamples: kernel ${rev.name}, ${seeds} seeds per bug (1..${seeds}), ${jobs} job(s)`);
+  console.log(`canonical counterexamples: ${forced ? `kernel ${forced.name}` : "each bug on its catalog record's kernel"}, ${seeds} seeds per bug (1..${seeds}), ${jobs} job(s)`);
   await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, () => new Promise<void>((resolve, reject) => {
     const child = fork(new URL(import.meta.url).pathname, ['--worker'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('message', (m: Sample | 'ready') => {
@@ -101,7 +104,7 @@ async function main(): Promise<number> {
     for (const r of found) distinct.set(r.hash!, (distinct.get(r.hash!) ?? 0) + 1);
     const b = findBug(bug)!;
     return {
-      bug, id: b.catalogId, seeds, found: found.length, distinct: distinct.size,
+      bug, id: b.catalogId, kernel: kernelOf(bug).name, seeds, found: found.length, distinct: distinct.size,
       counterexamples: [...distinct.entries()].map(([hash, n]) => {
         const r = found.find((x) => x.hash === hash)!;
         const at = found.filter((x) => x.hash === hash);
@@ -110,13 +113,13 @@ async function main(): Promise<number> {
       msMedian: mine.map((r) => r.ms).sort((x, y) => x - y)[Math.floor(mine.length / 2)] ?? 0,
     };
   });
-  console.log(`  ${'bug'.padEnd(8)} ${'name'.padEnd(26)} found  distinct  counterexample(s)`);
+  console.log(`  ${'bug'.padEnd(8)} ${'name'.padEnd(26)} ${'kernel'.padEnd(9)} found  distinct  counterexample(s)`);
   for (const r of rows) {
     const cx = r.counterexamples.map((c) => `${c.violation} ${c.commands} cmd${c.commands === 1 ? '' : 's'} x${c.seeds}${c.tagged ? '' : ' (fails without the bug)'}`).join('; ');
-    console.log(`  ${r.id.padEnd(8)} ${r.bug.padEnd(26)} ${`${r.found}/${r.seeds}`.padStart(5)}  ${String(r.found ? r.distinct : '-').padStart(8)}  ${r.found ? cx : 'not shown by this kernel'}`);
+    console.log(`  ${r.id.padEnd(8)} ${r.bug.padEnd(26)} ${r.kernel.padEnd(9)} ${`${r.found}/${r.seeds}`.padStart(5)}  ${String(r.found ? r.distinct : '-').padStart(8)}  ${r.found ? cx : 'not shown by this kernel'}`);
   }
   console.log(`  (${((performance.now() - started) / 1000).toFixed(0)}s)`);
-  writeReportAtomic(a.json ?? 'reports/canonical.json', JSON.stringify({ kernel: rev.name, seeds, bugs: rows }, null, 2) + '\n');
+  writeReportAtomic(a.json ?? 'reports/canonical.json', JSON.stringify({ kernel: forced?.name ?? null, seeds, bugs: rows }, null, 2) + '\n');
   return a.strict && rows.some((r) => r.distinct > 1) ? 1 : 0;
 }
 

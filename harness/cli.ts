@@ -14,7 +14,7 @@ import { findBug, NO_BUGS, SEEDED_BUGS, type BugName, type Bugs } from '../impl/
 import { findRevision, REVISIONS, type Revision } from '../impl/kernel/revision.ts';
 import { findProperty, PROPERTIES, type Property } from '../properties/catalog.ts';
 import { INVARIANTS, TERMINATION } from '../properties/invariants.ts';
-import { CorpusError, DEFAULT_CORPUS_DIR, entryName, makeEntry, readEntry, saveEntry, type CorpusEntry } from './corpus.ts';
+import { CorpusError, corpusFiles, DEFAULT_CORPUS_DIR, entryName, makeEntry, readEntry, saveEntry, type CorpusEntry } from './corpus.ts';
 import { coverageReport } from './coverage.ts';
 import { writeReportAtomic } from './files.ts';
 import { counterexampleHtml } from './html.ts';
@@ -45,6 +45,8 @@ interface Cli {
   readonly requireRuns: boolean;
   readonly progressMs: number;
   readonly list: boolean;
+  /** `--faults all`: the seeded-bug table (harness/faults_table.ts). */
+  readonly faults: boolean;
   /** Flags given on the command line that change what a replay line must repeat. */
   readonly given: { readonly kernel: boolean; readonly fault: boolean };
 }
@@ -52,7 +54,7 @@ interface Cli {
 const USAGE = `usage: npm run verify -- [--seed N|random] [--budget quick|ci|deep] [--property ID[,ID]] [--cpus N]
                         [--fault NAME] [--kernel NAME] [--path P] [--replay FILE] [--shard I/N] [--merge FILE...]
                         [--reports DIR] [--corpus DIR | --no-corpus] [--require-runs] [--time-limit S]
-                        [--progress S] [--list]`;
+                        [--progress S] [--faults all] [--list]`;
 
 function intArg(name: string, v: string, min: number, max: number): number {
   if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not '${v}'`);
@@ -73,7 +75,7 @@ function parse(argv: string[]): Cli {
         fault: { type: 'string' }, kernel: { type: 'string' }, path: { type: 'string' }, reports: { type: 'string' },
         replay: { type: 'string' }, shard: { type: 'string' }, merge: { type: 'boolean' }, corpus: { type: 'string' },
         'no-corpus': { type: 'boolean' }, 'require-runs': { type: 'boolean' }, 'time-limit': { type: 'string' },
-        progress: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean' },
+        progress: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean' }, faults: { type: 'string' },
       },
     }));
   } catch (e) {
@@ -84,7 +86,11 @@ function parse(argv: string[]): Cli {
   if (positionals.length && !a.merge) throw new UsageError(`unexpected argument '${positionals[0]}' (only --merge takes file names)`);
   const budget = BUDGETS[(a.budget ?? 'quick') as Budget['name']];
   if (!budget) throw new UsageError(`--budget must be quick, ci or deep, not '${a.budget}'`);
-  const rev = findRevision(a.kernel ?? 'seed');
+  const bug = a.fault === undefined || (a.fault === 'none' && a.replay !== undefined) ? null : findBug(a.fault);
+  if (bug === undefined) throw new UsageError(`--fault: no seeded fault '${a.fault}' (see --list)`);
+  // A seeded bug runs on the revision it lived in (its catalog record), unless --kernel says otherwise.
+  const home = a.replay === undefined ? (bug as { kernel?: string } | null)?.kernel : undefined;
+  const rev = findRevision(a.kernel ?? home ?? 'seed');
   if (!rev) throw new UsageError(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')}, not '${a.kernel}'`);
   const seed = a.seed === 'random' ? (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0 : a.seed === undefined ? DEFAULT_SEED : intArg('seed', a.seed, 0, 0xffffffff);
   const properties = a.property === undefined ? PROPERTIES : a.property.split(',').map((id) => {
@@ -92,14 +98,13 @@ function parse(argv: string[]): Cli {
     if (!p) throw new UsageError(`--property: no property '${id}' (see --list)`);
     return p;
   });
-  const bug = a.fault === undefined || (a.fault === 'none' && a.replay !== undefined) ? null : findBug(a.fault);
-  if (bug === undefined) throw new UsageError(`--fault: no seeded fault '${a.fault}' (see --list)`);
   if (a.path !== undefined && (properties.length !== 1 || a.seed === undefined)) throw new UsageError('--path needs --seed and exactly one --property');
   const shard = a.shard === undefined ? null : parseShard(a.shard);
   if (shard === null && a.shard !== undefined) throw new UsageError(`--shard must be I/N with 1 <= I <= N <= 1024, not '${a.shard}'`);
   if (shard && a.path !== undefined) throw new UsageError('--path replays one run; it cannot be combined with --shard');
   if (a.corpus !== undefined && a['no-corpus']) throw new UsageError('--corpus and --no-corpus contradict each other');
-  const modes = [a.replay !== undefined && '--replay', a.merge && '--merge', a.list && '--list'].filter(Boolean);
+  if (a.faults !== undefined && a.faults !== 'all') throw new UsageError(`--faults takes 'all', not '${a.faults}'`);
+  const modes = [a.replay !== undefined && '--replay', a.merge && '--merge', a.list && '--list', a.faults !== undefined && '--faults', a.shard !== undefined && a.faults !== undefined && '--shard'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be combined`);
   if (a.replay !== undefined) {
     const extra = (['seed', 'budget', 'property', 'cpus', 'path', 'shard', 'time-limit', 'require-runs'] as const).find((k) => a[k] !== undefined);
@@ -115,7 +120,7 @@ function parse(argv: string[]): Cli {
     properties, fault: (bug?.name as BugName | undefined) ?? null, path: a.path, reports: a.reports ?? 'reports',
     corpus: a['no-corpus'] ? null : a.corpus ?? DEFAULT_CORPUS_DIR, shard, replay: a.replay ?? null,
     merge: a.merge ? positionals : null, requireRuns: a['require-runs'] ?? false,
-    progressMs: a.progress === undefined ? 30_000 : secondsArg('progress', a.progress) * 1000, list: a.list ?? false,
+    progressMs: a.progress === undefined ? 30_000 : secondsArg('progress', a.progress) * 1000, list: a.list ?? false, faults: a.faults !== undefined,
     given: { kernel: a.kernel !== undefined, fault: a.fault !== undefined },
   };
 }
@@ -132,8 +137,8 @@ function printList(): void {
   for (const i of [...INVARIANTS, TERMINATION]) console.log(`  ${i.id.padEnd(6)} ${i.claim}`);
   console.log('  result  every observable result (errno, sysfs read, SEAMCALL outcome) equals the model\'s prediction');
   console.log('  refinement  abstract(impl) equals the model state at every linearization point');
-  console.log('seeded faults (--fault NAME or ID):');
-  for (const b of SEEDED_BUGS) console.log(`  ${b.catalogId.padEnd(6)} ${b.name.padEnd(26)} ${b.claim}`);
+  console.log('seeded faults (--fault NAME or ID; each runs on the kernel revision it lived in unless --kernel is given):');
+  for (const b of SEEDED_BUGS) console.log(`  ${b.catalogId.padEnd(6)} ${b.name.padEnd(26)} ${((b as { kernel?: string }).kernel ?? 'seed').padEnd(9)} ${b.claim}`);
   console.log('kernel revisions (--kernel NAME):');
   for (const r of REVISIONS) console.log(`  ${r.name.padEnd(10)} ${revisionTitle(r)}`);
 }
@@ -183,7 +188,7 @@ function record(cli: Cli, property: string, rev: Revision, entry: CorpusEntry, r
   }
   const replay = `npm run verify -- --replay ${file}`;
   const replayPath = fc
-    ? `npm run verify -- --property ${property} --seed ${fc.seed} --path ${fc.path}${entry.bug ? ` --fault ${entry.bug}` : cli.fault ? ` --fault ${cli.fault}` : ''}${rev.name !== 'seed' ? ` --kernel ${rev.name}` : ''}${cli.options.cpus ? ` --cpus ${cli.options.cpus}` : ''}${cli.options.budget.name !== 'quick' ? ` --budget ${cli.options.budget.name}` : ''}`
+    ? `npm run verify -- --property ${property} --seed ${fc.seed} --path ${fc.path}${entry.bug ? ` --fault ${entry.bug}` : cli.fault ? ` --fault ${cli.fault}` : ''} --kernel ${rev.name}${cli.options.cpus ? ` --cpus ${cli.options.cpus}` : ''}${cli.options.budget.name !== 'quick' ? ` --budget ${cli.options.budget.name}` : ''}`
     : null;
   const html = join(cli.reports, 'counterexamples', `${name}.html`);
   writeReportAtomic(html, counterexampleHtml({ name, entry, run, states, file, replay, replayPath }));
@@ -231,7 +236,13 @@ function onInterrupt(signal: StopSignal): () => void {
   return () => process.off('SIGINT', handler);
 }
 
+/** The corpus a run records into is read through the schema first: a bad entry stops the run before anything is written. */
+function checkCorpus(cli: Cli): void {
+  if (cli.corpus) for (const f of corpusFiles(cli.corpus)) readEntry(f);
+}
+
 async function runVerify(cli: Cli): Promise<number> {
+  checkCorpus(cli);
   const o = cli.options;
   const units = plan(cli.properties, o.seed, o.budget.numRuns, cli.shard);
   const signal: StopSignal = { stopped: false };
@@ -256,7 +267,8 @@ async function runVerify(cli: Cli): Promise<number> {
   release();
   const runs = results.reduce((n, x) => n + x.r.runs, 0);
   const coverage = mergeCoverage(results.map((x) => x.r.coverage));
-  console.log(coverageReport(coverage, runs).join('\n'));
+  // With a seeded fault the run stops at its counterexample: coverage of one run says nothing (it is in summary.json).
+  if (!(cli.fault && results.some((x) => x.r.counterexample))) console.log(coverageReport(coverage, runs).join('\n'));
   const recorded: Recorded[] = [];
   const props: PropertySummary[] = [];
   for (const { r, seed } of results) {
@@ -319,6 +331,7 @@ function runReplay(cli: Cli, file: string): number {
 
 /** `--merge FILES`: shard summaries added up into one summary.json, junit.xml, and a report per counterexample. */
 function runMerge(cli: Cli, files: readonly string[]): number {
+  checkCorpus(cli);
   const { base, shards, missing } = mergeShards(files);
   if (missing.length) throw new MergeError(`shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${base.shard!.count} missing: the merged report would not cover the run`);
   console.log(`tdx-update-verify: merging ${shards.length} shard(s): kernel ${base.kernel}, budget ${base.budget}, seed ${base.seed}${base.fault ? `, seeded fault ${base.fault}` : ''}`);
@@ -371,6 +384,19 @@ function runMerge(cli: Cli, files: readonly string[]): number {
   return code;
 }
 
+/** `--faults all`: every seeded bug on the revision it lived in; how soon and how short it is caught. Exit 1 if one is missed. */
+async function runFaults(cli: Cli): Promise<number> {
+  const { checkAllFaults, faultsMarkdown, faultsTable } = await import('./faults_table.ts');
+  const o = cli.options;
+  console.log(`tdx-update-verify: every seeded bug on its own kernel revision, budget ${o.budget.name}, seed ${o.seed}`);
+  const rows = await checkAllFaults(o.seed, o.budget, (r) => console.log(`  ${r.catalogId} ${r.fault}: ${r.detected ? `caught by ${r.invariant}` : 'NOT caught'}`));
+  console.log(faultsTable(rows).join('\n'));
+  writeReportAtomic(join(cli.reports, 'faults.json'), JSON.stringify({ ...summaryBase(), budget: o.budget.name, seed: o.seed, faults: rows }, null, 2) + '\n');
+  writeReportAtomic(join(cli.reports, 'faults.md'), faultsMarkdown(rows));
+  console.log(`reports: ${join(cli.reports, 'faults.json')}, ${join(cli.reports, 'faults.md')}`);
+  return rows.every((r) => r.detected) ? 0 : 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   const cli = parse(argv);
   if (cli.list) {
@@ -378,6 +404,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cli.merge) return runMerge(cli, cli.merge);
+  if (cli.faults) return runFaults(cli);
   if (cli.replay !== null) return runReplay(cli, cli.replay);
   return runVerify(cli);
 }

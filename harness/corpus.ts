@@ -179,7 +179,7 @@ export function makeEntry(property: string, rev: Revision, bug: BugName | null, 
 }
 
 /** The scenario with its fields in the schema's order (what generators and shrinkers built varies). */
-function inSchemaOrder(s: Scenario): Scenario {
+export function inSchemaOrder(s: Scenario): Scenario {
   const plain = JSON.parse(JSON.stringify(s)) as unknown;
   try {
     return scenarioSchema.parse(plain, 'scenario');

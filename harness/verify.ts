@@ -14,6 +14,7 @@ import type { Revision } from '../impl/kernel/revision.ts';
 import type { Property } from '../properties/catalog.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
 import type { Scenario } from '../properties/scenario.ts';
+import { inSchemaOrder } from './corpus.ts';
 import { minimize } from './minimize.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
 import { stateObserver, type StepState } from './state_view.ts';
@@ -106,8 +107,9 @@ const only = (bugs: Bugs): BugName | null => (bugs.size === 1 ? [...bugs][0]! : 
 
 /**
  * fast-check's shrunk scenario made canonical, and run once more to report it. With a seeded
- * bug on, the scenario is kept one that fails with the bug and passes without it; if the
- * shrunk scenario fails without the bug too, it is a real counterexample and is minimized as one.
+ * bug on, the scenario is kept one that fails (any check) with the bug and passes without it,
+ * so the bug is what it shows, whichever check saw it first from this seed; if the shrunk
+ * scenario fails without the bug too, it is a real counterexample and keeps its check.
  */
 export function canonicalize(shrunk: Scenario, o: Pick<CheckOptions, 'rev' | 'bugs' | 'signal'>): Omit<Counterexample, 'seed' | 'path' | 'shrinks'> | null {
   const withBug: RunOptions = { rev: o.rev, bugs: o.bugs }, without: RunOptions = { rev: o.rev, bugs: NO_BUGS };
@@ -115,14 +117,15 @@ export function canonicalize(shrunk: Scenario, o: Pick<CheckOptions, 'rev' | 'bu
   if (!v) return null;
   const bug = only(o.bugs) !== null && runScenario(shrunk, without).violation?.id !== v.id ? only(o.bugs) : null;
   const fails = bug
-    ? (c: Scenario) => runScenario(c, withBug).violation?.id === v.id && runScenario(c, without).violation === null
+    ? (c: Scenario) => runScenario(c, withBug).violation !== null && runScenario(c, without).violation === null
     : (c: Scenario) => runScenario(c, without).violation?.id === v.id;
   const startOk = fails(shrunk);
   const m = startOk ? minimize(shrunk, fails, { rev: o.rev, stop: () => o.signal?.stopped ?? false }) : { scenario: shrunk, runs: 1, steps: 0, complete: false };
+  const scenario = inSchemaOrder(m.scenario); // the same scenario prints the same, however it was built
   const { observe, states } = stateObserver();
-  const run = runScenario(m.scenario, { ...(bug ? withBug : without), record: true, observe });
+  const run = runScenario(scenario, { ...(bug ? withBug : without), record: true, observe });
   if (!run.violation) return null;
-  return { scenario: m.scenario, run, states, minimize: { runs: m.runs, steps: m.steps, complete: m.complete }, bug };
+  return { scenario, run, states, minimize: { runs: m.runs, steps: m.steps, complete: m.complete }, bug };
 }
 
 export async function checkProperty(p: Property, o: CheckOptions, path?: string): Promise<PropertyResult> {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -126,6 +126,17 @@ describe('npm run verify', () => {
       expect(readFileSync(file, 'utf8')).toBe(text);
     });
 
+    it('a bad entry in the corpus a run records into stops the run before it writes anything', () => {
+      const dir = tmp('bc'), reports = join(dir, 'reports');
+      writeFileSync(join(dir, 'update-contract-111111111111.json'), JSON.stringify({ ...base, bug: 'B99' }));
+      const r = verify('--property', 'corrupt-images', '--corpus', dir, '--reports', reports);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^verify: .*update-contract-111111111111\.json: bug: "B99" is not a seeded bug .*\n$/);
+      expect(r.out).toBe('');
+      expect(existsSync(reports)).toBe(false);
+      expect(readdirSync(dir)).toEqual(['update-contract-111111111111.json']);
+    });
+
     it('a missing file', () => {
       const r = verify('--replay', join(corpus, 'nope.json'), '--reports', join(corpus, 'reports'));
       expect(r.code).toBe(2);
@@ -135,12 +146,12 @@ describe('npm run verify', () => {
   });
 
   it('an exhausted time budget: exit 0 and said; with --require-runs exit 3', () => {
-    const dir = tmp('t');
-    const r = verify('--property', 'corrupt-images', '--budget', 'deep', '--time-limit', '0', '--reports', dir, '--corpus', dir);
+    const dir = tmp('t'), corpus = tmp('tc');
+    const r = verify('--property', 'corrupt-images', '--budget', 'deep', '--time-limit', '0', '--reports', dir, '--corpus', corpus);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/corrupt-images: the time budget ran out after \d+ of 3000 runs; no counterexample/);
     expect(summary(dir)).toMatchObject({ status: 'exhausted', exit: 0, properties: [{ status: 'exhausted' }] });
-    const strict = verify('--property', 'corrupt-images', '--budget', 'deep', '--time-limit', '0', '--require-runs', '--reports', dir, '--corpus', dir);
+    const strict = verify('--property', 'corrupt-images', '--budget', 'deep', '--time-limit', '0', '--require-runs', '--reports', dir, '--corpus', corpus);
     expect(strict.code).toBe(3);
     expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).toContain('<skipped message="time budget ran out');
   });
@@ -175,9 +186,8 @@ describe('npm run verify', () => {
   });
 
   it('Ctrl-C stops cleanly: reports written, exit 130; progress lines while it runs', async () => {
-    const dir = tmp('i');
-    mkdirSync(dir, { recursive: true });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli.ts', '--property', 'corrupt-images', '--budget', 'deep', '--progress', '0.3', '--reports', dir, '--corpus', dir], { cwd: ROOT });
+    const dir = tmp('i'), corpus = tmp('ic');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli.ts', '--property', 'corrupt-images', '--budget', 'deep', '--progress', '0.3', '--reports', dir, '--corpus', corpus], { cwd: ROOT });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

@@ -1,0 +1,113 @@
+// Reads Stryker's JSON report (reports/mutation/mutation.json) and writes the mutation score per
+// file and per folder, and every surviving or uncovered mutant, to reports/mutation/scores.md.
+// Run by `npm run mutation` after Stryker; on its own: `npx tsx test/mutation/scores.ts`.
+// Exit 1 if impl/kernel or impl/firmware scores below TARGET (the issue's goal), or if the report
+// is missing.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const REPORT = 'reports/mutation/mutation.json';
+const OUT = 'reports/mutation/scores.md';
+const TARGET = 80;
+const GATED = ['impl/kernel', 'impl/firmware'];
+
+type Status = 'Killed' | 'Survived' | 'NoCoverage' | 'Timeout' | 'CompileError' | 'RuntimeError' | 'Ignored' | 'Pending';
+interface Pos { line: number; column: number }
+interface Mutant {
+  id: string; mutatorName: string; replacement?: string; status: Status; static?: boolean;
+  location: { start: Pos; end: Pos };
+}
+interface Report { files: Record<string, { source: string; mutants: Mutant[] }> }
+
+interface Tally { killed: number; timeout: number; survived: number; noCoverage: number; errors: number; ignored: number }
+const empty = (): Tally => ({ killed: 0, timeout: 0, survived: 0, noCoverage: 0, errors: 0, ignored: 0 });
+
+function add(t: Tally, m: Mutant): void {
+  switch (m.status) {
+    case 'Killed': t.killed++; break;
+    case 'Timeout': t.timeout++; break;
+    case 'Survived': t.survived++; break;
+    case 'NoCoverage': t.noCoverage++; break;
+    case 'CompileError': case 'RuntimeError': t.errors++; break;
+    default: t.ignored++;
+  }
+}
+
+/** Stryker's definitions: score = detected / valid; covered = detected / (detected + survived). */
+function score(t: Tally): { total: number; score: number; covered: number } {
+  const detected = t.killed + t.timeout, valid = detected + t.survived + t.noCoverage;
+  return { total: valid, score: valid ? (100 * detected) / valid : 100, covered: detected + t.survived ? (100 * detected) / (detected + t.survived) : 100 };
+}
+
+const pct = (x: number) => x.toFixed(2);
+const row = (name: string, t: Tally) => {
+  const s = score(t);
+  return `| ${name} | ${pct(s.score)} | ${pct(s.covered)} | ${t.killed} | ${t.timeout} | ${t.survived} | ${t.noCoverage} | ${t.errors} | ${t.ignored} |`;
+};
+const HEAD = '| | score % | covered % | killed | timeout | survived | no cov | errors | ignored |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|';
+
+/** The mutated text, one line, shortened. */
+function original(source: string, m: Mutant): string {
+  const lines = source.split('\n');
+  const { start, end } = m.location;
+  const text = start.line === end.line
+    ? lines[start.line - 1]!.slice(start.column - 1, end.column - 1)
+    : [lines[start.line - 1]!.slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1]!.slice(0, end.column - 1)].join(' ');
+  return short(text);
+}
+function short(s: string | undefined): string {
+  const one = (s ?? '').replace(/\s+/g, ' ').trim();
+  return (one.length > 70 ? one.slice(0, 67) + '...' : one).replace(/\|/g, '\\|').replace(/`/g, "'");
+}
+
+let report: Report;
+try {
+  report = JSON.parse(readFileSync(REPORT, 'utf8')) as Report;
+} catch (e) {
+  console.error(`mutation scores: cannot read ${REPORT} (${(e as Error).message}); run \`npm run mutation\` first`);
+  process.exit(1);
+}
+
+const files = Object.keys(report.files).sort();
+const perFile = new Map<string, Tally>(), perFolder = new Map<string, Tally>(), all = empty();
+for (const f of files) {
+  const folder = f.split('/').slice(0, 2).join('/');
+  const t = empty(), ft = perFolder.get(folder) ?? empty();
+  for (const m of report.files[f]!.mutants) { add(t, m); add(ft, m); add(all, m); }
+  perFile.set(f, t);
+  perFolder.set(folder, ft);
+}
+
+const out: string[] = [];
+out.push('# Mutation score', '');
+out.push(`From \`${REPORT}\` (\`npm run mutation\`: Stryker, vitest.mutation.config.ts, property catalog at budget quick, seed 42).`);
+out.push('Score = (killed + timeout) / (killed + timeout + survived + no coverage); "covered" leaves out mutants no test reaches.', '');
+out.push('## Per folder', '', HEAD);
+for (const [k, t] of [...perFolder].sort()) out.push(row(k, t));
+out.push(row('**all**', all), '');
+out.push('## Per file', '', HEAD);
+for (const f of files) out.push(row(f, perFile.get(f)!));
+out.push('');
+out.push('## Surviving and uncovered mutants', '');
+for (const f of files) {
+  const { source, mutants } = report.files[f]!;
+  const left = mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+    .sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column);
+  if (!left.length) continue;
+  out.push(`### ${f} (${left.length})`, '', '| line | status | mutator | original | replacement |', '|---:|---|---|---|---|');
+  for (const m of left) {
+    out.push(`| ${m.location.start.line}:${m.location.start.column} | ${m.status === 'NoCoverage' ? 'no coverage' : 'survived'}${m.static ? ' (static)' : ''} | ${m.mutatorName} | \`${original(source, m)}\` | \`${short(m.replacement)}\` |`);
+  }
+  out.push('');
+}
+writeFileSync(OUT, out.join('\n'));
+
+console.log(`mutation score per folder (${OUT} has every file and every surviving mutant):`);
+let failed = false;
+for (const [k, t] of [...perFolder].sort()) {
+  const s = score(t);
+  const gate = GATED.includes(k) ? (s.score >= TARGET ? `  >= ${TARGET}% ok` : `  < ${TARGET}% TARGET MISSED`) : '';
+  if (GATED.includes(k) && s.score < TARGET) failed = true;
+  console.log(`  ${k.padEnd(16)} ${pct(s.score).padStart(6)}%  of ${String(s.total).padStart(5)} mutants${gate}`);
+}
+console.log(`  ${'all'.padEnd(16)} ${pct(score(all).score).padStart(6)}%  of ${String(score(all).total).padStart(5)} mutants`);
+process.exit(failed ? 1 : 0);
