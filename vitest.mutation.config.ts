@@ -5,6 +5,7 @@
 // stored counterexamples through the CLI's corpus reader), and test/model (it imports nothing
 // from impl/, so it cannot cover a mutant of impl/).
 import { defineConfig } from 'vitest/config';
+import MutationSequencer from './test/mutation/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -17,5 +18,7 @@ export default defineConfig({
     // A guard against a mutant that makes the emulator loop forever; Stryker's own timeout
     // (timeoutMS + timeoutFactor x the test's dry-run time) normally ends such a run first.
     testTimeout: 60_000,
+    // Unit suites first, the property run last (test/mutation/sequencer.ts).
+    sequence: { sequencer: MutationSequencer },
   },
 });

@@ -110,11 +110,17 @@ function exponents(cfg: BenchConfig, points: readonly Point[]): Exponent[] {
   });
 }
 
-/** Compiles the hot paths before anything is timed: the smallest sizes, each kind of body once. */
+/** Compiles the hot paths before anything is timed: each kind of body, at the fewest and the most CPUs up to 64. */
 function warmUp(cfg: BenchConfig): void {
-  const cpus = Math.min(...cfg.cpus), tds = Math.min(8, Math.max(...cfg.tds));
-  const s = scenarioOf(host(cpus, 1), [...tdSetup(tds, cpus), ...singleCpuBody(100, cpus, tds), ...updateBody(1)]);
-  for (let i = 0; i < 3; i++) runScenario(s, { rev: SEED, bugs: NO_BUGS });
+  const tds = Math.min(8, Math.max(...cfg.tds));
+  for (const cpus of [Math.min(...cfg.cpus), Math.min(64, Math.max(...cfg.cpus))]) {
+    const plain = scenarioOf(host(cpus, 1), singleCpuBody(1000, cpus, 0));
+    const withTds = scenarioOf(host(cpus, 1), [...tdSetup(tds, cpus), ...singleCpuBody(100, cpus, tds), ...updateBody(1)]);
+    for (let i = 0; i < 3; i++) {
+      runScenario(plain, { rev: SEED, bugs: NO_BUGS });
+      runScenario(withTds, { rev: SEED, bugs: NO_BUGS });
+    }
+  }
 }
 
 export function scaling(cfg: BenchConfig, log: (s: string) => void): Scaling {

@@ -7,8 +7,9 @@
 // Exit codes: 0 every property holds (also when the time budget ran out first, which is said);
 // 1 a counterexample; 2 bad usage or bad input (one line, no stack trace); 3 the time budget ran
 // out before the requested runs, with --require-runs; 130 stopped by Ctrl-C with no counterexample.
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findBug, NO_BUGS, SEEDED_BUGS, type BugName, type Bugs } from '../impl/faults.ts';
 import { findRevision, REVISIONS, type Revision } from '../impl/kernel/revision.ts';
@@ -47,6 +48,8 @@ interface Cli {
   readonly list: boolean;
   /** `--faults all`: the seeded-bug table (harness/faults_table.ts). */
   readonly faults: boolean;
+  /** `--kernel all`: every revision, then the revision x goal verdicts (harness/verdicts.ts). */
+  readonly allKernels: boolean;
   /** Flags given on the command line that change what a replay line must repeat. */
   readonly given: { readonly kernel: boolean; readonly fault: boolean };
 }
@@ -90,8 +93,12 @@ function parse(argv: string[]): Cli {
   if (bug === undefined) throw new UsageError(`--fault: no seeded fault '${a.fault}' (see --list)`);
   // A seeded bug runs on the revision it lived in (its catalog record), unless --kernel says otherwise.
   const home = a.replay === undefined ? (bug as { kernel?: string } | null)?.kernel : undefined;
-  const rev = findRevision(a.kernel ?? home ?? 'seed');
-  if (!rev) throw new UsageError(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')}, not '${a.kernel}'`);
+  const allKernels = a.kernel === 'all';
+  const rev = findRevision(allKernels ? 'seed' : a.kernel ?? home ?? 'seed');
+  if (!rev) throw new UsageError(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')} or all, not '${a.kernel}'`);
+  if (allKernels && (a.replay !== undefined || a.merge || a.faults !== undefined || a.path !== undefined || a.shard !== undefined || a.fault !== undefined)) {
+    throw new UsageError('--kernel all runs every revision and the verdicts; it cannot be combined with --replay, --merge, --faults, --path, --shard or --fault');
+  }
   const seed = a.seed === 'random' ? (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0 : a.seed === undefined ? DEFAULT_SEED : intArg('seed', a.seed, 0, 0xffffffff);
   const properties = a.property === undefined ? PROPERTIES : a.property.split(',').map((id) => {
     const p = findProperty(id);
@@ -120,7 +127,7 @@ function parse(argv: string[]): Cli {
     properties, fault: (bug?.name as BugName | undefined) ?? null, path: a.path, reports: a.reports ?? 'reports',
     corpus: a['no-corpus'] ? null : a.corpus ?? DEFAULT_CORPUS_DIR, shard, replay: a.replay ?? null,
     merge: a.merge ? positionals : null, requireRuns: a['require-runs'] ?? false,
-    progressMs: a.progress === undefined ? 30_000 : secondsArg('progress', a.progress) * 1000, list: a.list ?? false, faults: a.faults !== undefined,
+    progressMs: a.progress === undefined ? 30_000 : secondsArg('progress', a.progress) * 1000, list: a.list ?? false, faults: a.faults !== undefined, allKernels,
     given: { kernel: a.kernel !== undefined, fault: a.fault !== undefined },
   };
 }
@@ -239,6 +246,30 @@ function onInterrupt(signal: StopSignal): () => void {
 /** The corpus a run records into is read through the schema first: a bad entry stops the run before anything is written. */
 function checkCorpus(cli: Cli): void {
   if (cli.corpus) for (const f of corpusFiles(cli.corpus)) readEntry(f);
+  writable('--reports', cli.reports);
+  if (cli.corpus) writable('--corpus', cli.corpus);
+}
+
+/**
+ * A directory the run will write into, checked before the run: its nearest existing ancestor
+ * must be a writable directory. (It is created when the first file is written.)
+ */
+function writable(flag: string, dir: string): void {
+  let d = resolve(dir);
+  while (!existsSync(d)) d = dirname(d);
+  try {
+    if (!statSync(d).isDirectory()) throw new UsageError(`${flag} ${dir}: ${d} is not a directory`);
+    accessSync(d, constants.W_OK);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${flag} ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** A file the run could not write (a directory that refuses it): one line, exit 2, no stack trace. */
+function writeFailure(e: unknown): string | null {
+  const x = e as NodeJS.ErrnoException;
+  return x && typeof x.code === 'string' && typeof x.syscall === 'string' ? `cannot write ${x.path ?? ''}: ${x.code} (${x.syscall})` : null;
 }
 
 async function runVerify(cli: Cli): Promise<number> {
@@ -301,6 +332,7 @@ async function runVerify(cli: Cli): Promise<number> {
 /** `--replay FILE`: the entry's scenario on its kernel with its seeded bug, no generation. */
 function runReplay(cli: Cli, file: string): number {
   const entry = readEntry(file);
+  writable('--reports', cli.reports);
   const rev = cli.given.kernel ? cli.options.rev : findRevision(entry.kernel)!;
   const bug = cli.given.fault ? cli.fault : entry.bug;
   const bugs: Bugs = bug ? new Set([bug]) : NO_BUGS;
@@ -397,6 +429,36 @@ async function runFaults(cli: Cli): Promise<number> {
   return rows.every((r) => r.detected) ? 0 : 1;
 }
 
+/**
+ * `--kernel all`: the properties on every revision (reports in reports/<kernel>/), then the
+ * revision x goal verdicts against properties/verdicts.json (reports/verdicts.md and
+ * reports/summary.json). Exit 1 if a property fails or a verdict is not the recorded one.
+ */
+async function runAllKernels(cli: Cli): Promise<number> {
+  const { checkVerdicts, verdictFailed, verdictsMarkdown, oneLine } = await import('./verdicts.ts');
+  const { describe } = await import('../properties/commands.ts');
+  const o = cli.options;
+  const kernels: { kernel: string; exit: number }[] = [];
+  for (const rev of REVISIONS) {
+    kernels.push({ kernel: rev.name, exit: await runVerify({ ...cli, options: { ...o, rev }, reports: join(cli.reports, rev.name) }) });
+    console.log('');
+  }
+  console.log(`verdicts: every revision against every safety goal (properties/goals.ts), seed ${o.seed}, ${o.budget.numRuns * 2} runs each`);
+  const vs = checkVerdicts(REVISIONS, o.seed, o.budget.numRuns * 2);
+  const goalW = Math.max(...vs.map((v) => v.goal.length));
+  for (const v of vs) {
+    const cx = v.counterexample ? `  ${oneLine(v.counterexample.scenario, describe)}` : '';
+    console.log(`  ${v.kernel.padEnd(9)} ${v.goal.padEnd(goalW)}  ${v.verdict.padEnd(26)}${cx}`);
+    if (v.verdict === 'unexpected-violation') console.log(`      ${v.violation!.id}: ${v.violation!.message}`);
+  }
+  writeReportAtomic(join(cli.reports, 'verdicts.md'), verdictsMarkdown(vs, REVISIONS, describe));
+  const verdicts = vs.map((v) => ({ kernel: v.kernel, goal: v.goal, verdict: v.verdict, counterexampleLength: v.counterexampleLength, violation: v.violation, scenario: v.counterexample?.scenario ?? null }));
+  const failed = kernels.some((k) => k.exit !== 0) || vs.some(verdictFailed);
+  writeReportAtomic(join(cli.reports, 'summary.json'), JSON.stringify({ ...summaryBase(), kernel: 'all', budget: o.budget.name, seed: o.seed, kernels, verdicts, exit: failed ? 1 : 0 }, null, 2) + '\n');
+  console.log(`reports: ${join(cli.reports, 'summary.json')}, ${join(cli.reports, 'verdicts.md')}, ${REVISIONS.map((r) => join(cli.reports, r.name, 'summary.json')).join(', ')}`);
+  return failed ? 1 : 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const cli = parse(argv);
   if (cli.list) {
@@ -405,9 +467,15 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cli.merge) return runMerge(cli, cli.merge);
   if (cli.faults) return runFaults(cli);
+  if (cli.allKernels) return runAllKernels(cli);
   if (cli.replay !== null) return runReplay(cli, cli.replay);
   return runVerify(cli);
 }
+
+// `npm run verify | head`: a closed pipe ends the output, not the run (the reports still get written).
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+});
 
 try {
   process.exitCode = await main(process.argv.slice(2));
@@ -421,6 +489,9 @@ try {
     process.exitCode = 2;
   } else if (e instanceof CorpusError || e instanceof MergeError) {
     console.error(`verify: ${e.message}`);
+    process.exitCode = 2;
+  } else if (writeFailure(e)) {
+    console.error(`verify: ${writeFailure(e)}`);
     process.exitCode = 2;
   } else {
     throw e;

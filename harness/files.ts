@@ -1,10 +1,20 @@
 // Writing reports and corpus files: to a temporary file first, then renamed, so a reader
 // (or a crash) never sees half a file and nothing already written is lost.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+/**
+ * mkdir -p, one level at a time: node's recursive mkdir can spin forever on a file system
+ * that refuses the directory (procfs), this fails at once.
+ */
+export function ensureDir(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) missing.unshift(d);
+  for (const d of missing) mkdirSync(d);
+}
 
 export function writeReportAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  ensureDir(dirname(path));
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);

@@ -53,7 +53,9 @@ table.timeline tr.selected td { outline: 2px solid #3b82f6; outline-offset: -2px
 table.timeline tr.step { cursor: pointer; }
 td.delta { color: var(--muted); font-size: 12px; min-width: 18em; } td.delta .mismatch { color: var(--bad); }
 .ev { white-space: pre-wrap; } .ev.bad { color: var(--bad); font-weight: 600; }
-#state-panel { position: sticky; bottom: 0; background: #fff; border-top: 2px solid var(--line); padding: 8px 0; margin-top: 16px; }
+#state-panel { background: #fff; border-top: 2px solid var(--line); padding: 8px 0; margin-top: 16px; }
+.scroll { overflow-x: auto; }
+body.many-lanes table.timeline td.lane, body.many-lanes table.timeline th.lane { min-width: 9em; }
 #state-panel table { font-size: 12.5px; }
 .muted { color: var(--muted); }
 `;
@@ -141,7 +143,7 @@ export function counterexampleHtml(i: HtmlInput): string {
 <title>${esc(`${e.property}: ${v.id} — ${i.name}`)}</title>
 <style>${CSS}</style>
 </head>
-<body data-ready="0" data-violation="${esc(v.id)}" data-lanes="${n}">
+<body data-ready="0" data-violation="${esc(v.id)}" data-lanes="${n}"${n > 4 ? ' class="many-lanes"' : ''}>
 <header>
 <h1>${esc(e.property)} fails: ${esc(v.id)}</h1>
 <p class="claim">${esc(claim)}</p>
@@ -174,12 +176,14 @@ ${stateDiff}
 </section>
 <section id="timeline">
 <h2>Timeline <span class="muted">(one lane per CPU; ${rows.filter((r) => !r.command).length} steps shown; click a step or press j/k for its full state)</span></h2>
+<div class="scroll">
 <table class="timeline">
 <thead><tr><th>step</th><th>task</th>${lanesHead}<th>state changes</th></tr></thead>
 <tbody>
 ${body}
 </tbody>
 </table>
+</div>
 <details><summary>State after step 0</summary><table><tr><th>field</th><th>implementation</th><th>model</th></tr>${initial}</table></details>
 <div id="state-panel" hidden></div>
 </section>

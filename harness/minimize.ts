@@ -32,6 +32,8 @@ export interface MinimizeOptions {
   readonly stop?: () => boolean;
   /** The revision under test: its native image format is the simplest. */
   readonly rev?: Revision;
+  /** Keep this CPU count (`verify --cpus N`): the platform the user asked about. */
+  readonly cpus?: number;
 }
 
 export interface Minimized {
@@ -434,6 +436,7 @@ export function minimize(s: Scenario, fails: (s: Scenario) => boolean, o: Minimi
   search: for (;;) {
     for (const pass of PASSES) {
       const candidates = pass(best, o.rev)
+        .filter((c) => o.cpus === undefined || c.host.nrCpus === o.cpus)
         .map(normalize)
         .map((c) => ({ c, key: scenarioKey(c, o.rev), id: JSON.stringify(c) }))
         .filter((x) => compareKeys(x.key, bestKey) < 0 && !tried.has(x.id))

@@ -133,12 +133,13 @@ export function finalDiff(run: RunResult): Difference[] {
 
 function stateTable(diff: readonly Difference[], step: number): string[] {
   if (diff.length === 0) return [`  state after step ${step}: abstract(impl) and the model agree (the violation is in what happened, not where it ended)`];
-  const w = Math.max(5, ...diff.map((d) => d.field.length));
   const short = (s: string) => (s.length > 52 ? s.slice(0, 49) + '...' : s);
+  const head = 'implementation (abstracted)';
+  const w = Math.max(5, ...diff.map((d) => d.field.length)), wi = Math.max(head.length, ...diff.map((d) => short(d.impl).length));
   return [
     `  state after step ${step}, where they differ:`,
-    `    ${'field'.padEnd(w)}  ${'implementation (abstracted)'.padEnd(52)}  model (expected)`,
-    ...diff.map((d) => `    ${d.field.padEnd(w)}  ${short(d.impl).padEnd(52)}  ${short(d.model)}`),
+    `    ${'field'.padEnd(w)}  ${head.padEnd(wi)}  model (expected)`,
+    ...diff.map((d) => `    ${d.field.padEnd(w)}  ${short(d.impl).padEnd(wi)}  ${short(d.model)}`),
   ];
 }
 

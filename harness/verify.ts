@@ -111,7 +111,7 @@ const only = (bugs: Bugs): BugName | null => (bugs.size === 1 ? [...bugs][0]! : 
  * so the bug is what it shows, whichever check saw it first from this seed; if the shrunk
  * scenario fails without the bug too, it is a real counterexample and keeps its check.
  */
-export function canonicalize(shrunk: Scenario, o: Pick<CheckOptions, 'rev' | 'bugs' | 'signal'>): Omit<Counterexample, 'seed' | 'path' | 'shrinks'> | null {
+export function canonicalize(shrunk: Scenario, o: Pick<CheckOptions, 'rev' | 'bugs' | 'signal' | 'cpus'>): Omit<Counterexample, 'seed' | 'path' | 'shrinks'> | null {
   const withBug: RunOptions = { rev: o.rev, bugs: o.bugs }, without: RunOptions = { rev: o.rev, bugs: NO_BUGS };
   const v = runScenario(shrunk, withBug).violation;
   if (!v) return null;
@@ -120,7 +120,7 @@ export function canonicalize(shrunk: Scenario, o: Pick<CheckOptions, 'rev' | 'bu
     ? (c: Scenario) => runScenario(c, withBug).violation !== null && runScenario(c, without).violation === null
     : (c: Scenario) => runScenario(c, without).violation?.id === v.id;
   const startOk = fails(shrunk);
-  const m = startOk ? minimize(shrunk, fails, { rev: o.rev, stop: () => o.signal?.stopped ?? false }) : { scenario: shrunk, runs: 1, steps: 0, complete: false };
+  const m = startOk ? minimize(shrunk, fails, { rev: o.rev, cpus: o.cpus, stop: () => o.signal?.stopped ?? false }) : { scenario: shrunk, runs: 1, steps: 0, complete: false };
   const scenario = inSchemaOrder(m.scenario); // the same scenario prints the same, however it was built
   const { observe, states } = stateObserver();
   const run = runScenario(scenario, { ...(bug ? withBug : without), record: true, observe });

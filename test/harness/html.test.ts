@@ -15,6 +15,7 @@ import type { Scenario } from '../../properties/scenario.ts';
 
 const BROWSERS = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 const browser = BROWSERS.find((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0);
+if (!browser) console.warn(`html.test.ts: no ${BROWSERS.join('/')} on this machine: the headless rendering test is skipped (.ci/run installs chromium)`);
 
 /** B21 on two CPUs: a sysfs reader on CPU 1 is inside P-SEAMLDR when the update's SEAMLDR.INFO runs on CPU 0. */
 const scenario: Scenario = {

@@ -120,9 +120,12 @@ describe('TD run', () => {
   });
   // The implementation (tdhVpEnter) rejects an offset outside the page with OPERAND_INVALID;
   // the model calls Uint8Array.set with it and throws RangeError. Reported as a discrepancy.
-  it.fails('known discrepancy: a store at an offset outside the page fails the entry instead of throwing', () => {
-    const s = tdIn('finalized');
-    expect(tdRun(s, 1, [{ gpa: 0, offset: 4096, value: 1 }])).toBe(false);
+  it('a store at an offset outside the page fails the entry (as TDH.VP.ENTER does) and kills the TD', () => {
+    for (const offset of [4096, -1, 1.5]) {
+      const s = tdIn('finalized');
+      expect(tdRun(s, 1, [{ gpa: 0, offset, value: 1 }])).toBe(false);
+      expect(s.tds.get(1)!.alive).toBe(false);
+    }
   });
 });
 
