@@ -39,10 +39,13 @@ function noLossGoal(id: string, condition: string, source: string, holds: (h: Ho
   };
 }
 
+// Each goal blames one condition: the other must not hold at the same time.
+const allOnline = (h: Host) => h.platform.cpus.every((c) => c.online);
+const noSlots = (h: Host) => h.seam.pseamldr.numRemainingUpdates === 0;
 const NO_LOSS_OFFLINE = noLossGoal('no-td-loss-with-offline-cpu', 'a CPU is offline', 'spec §3.6, §8 B27 [T-v4 #104-#111]',
-  (h) => !h.platform.cpus.every((c) => c.online));
+  (h) => !allOnline(h) && !noSlots(h));
 const NO_LOSS_SLOTS = noLossGoal('no-td-loss-without-slots', 'no update slots are left', 'spec §3.3, §8 B28 [LX-abi; T-v4 #106/#111]',
-  (h) => h.seam.pseamldr.numRemainingUpdates === 0);
+  (h) => noSlots(h) && allOnline(h));
 
 const BUILD_INTACT: Goal = {
   id: 'td-build-measurement-intact',

@@ -88,7 +88,7 @@ function modelModuleView(m: ModelState): string {
 }
 
 /** A TD as the module holds it; the measurement as the module would continue it (sha384.c re-init). */
-function tdView(h: Host, tdr: Tdr | undefined): Record<string, string> | null {
+function tdView(h: Host, tdr: Tdr | undefined, modelPages: ReadonlyMap<number, Uint8Array>): Record<string, string> | null {
   const mod = h.seam.module;
   if (!tdr || !mod) return null;
   const phase = tdr.finalized ? 'finalized' : tdr.initialized ? 'building' : tdr.keyConfigured ? 'keyed' : 'created';
@@ -96,18 +96,26 @@ function tdView(h: Host, tdr: Tdr | undefined): Record<string, string> | null {
   const refuses = (mod.identity.features0 & TDX_FEATURES0_UPDATE_COMPAT) !== 0n;
   const restarts = stale && !refuses;
   const launch = h.seam.seamdb[tdr.launchSeamdbIndex];
-  const pages = [...tdr.pages.entries()].sort(([a], [b]) => a - b).map(([gpa, pa]) => `${gpa}:${hex(h.mem.page(pa)!)}`);
+  const pages = pagesView(new Map([...tdr.pages].map(([gpa, pa]) => [gpa, h.mem.page(pa)!])), modelPages);
   return {
     // A context the module refuses to continue has no meaningful measurement.
-    phase, buildBroken: String(stale && refuses), mrtd: stale && refuses ? '-' : hex(restarts ? MRTD_INIT : tdr.mrtd), pages: pages.join(','),
+    phase, buildBroken: String(stale && refuses), mrtd: stale && refuses ? '-' : hex(restarts ? MRTD_INIT : tdr.mrtd), pages,
     launch: launch ? `${launch.version.major}.${launch.version.minor}.${launch.version.update}/${launch.seamsvn}` : '?',
   };
 }
 
-function modelTdView(td: ModelState['tds'] extends Map<number, infer T> ? T : never): Record<string, string> {
-  const pages = [...td.pages.entries()].sort(([a], [b]) => a - b).map(([gpa, p]) => `${gpa}:${hex(p)}`);
+function modelTdView(td: ModelState['tds'] extends Map<number, infer T> ? T : never, implPages: ReadonlyMap<number, Uint8Array>): Record<string, string> {
   const l = td.launch;
-  return { phase: td.phase, buildBroken: String(td.buildBroken), mrtd: td.buildBroken ? '-' : hex(td.mrtd), pages: pages.join(','), launch: `${l.version.major}.${l.version.minor}.${l.version.update}/${l.seamsvn}` };
+  return { phase: td.phase, buildBroken: String(td.buildBroken), mrtd: td.buildBroken ? '-' : hex(td.mrtd), pages: pagesView(td.pages, implPages), launch: `${l.version.major}.${l.version.minor}.${l.version.update}/${l.seamsvn}` };
+}
+
+/**
+ * TD memory as compared: the page list, and the contents in hex only where the other side
+ * differs (hex-encoding every page at every linearization point dominated runs with many TDs).
+ */
+function pagesView(pages: ReadonlyMap<number, Uint8Array>, other: ReadonlyMap<number, Uint8Array>): string {
+  return [...pages].sort(([a], [b]) => a - b)
+    .map(([gpa, p]) => (other.get(gpa) && Buffer.from(p).equals(other.get(gpa)!) ? `${gpa}` : `${gpa}:${hex(p)}`)).join(',');
 }
 
 function implTdAlive(h: Host, id: number): boolean {
@@ -124,7 +132,9 @@ export function refinementDiff(h: Host, m: ModelState): Difference[] {
   const cmp = (field: string, impl: unknown, model: unknown) => {
     if (String(impl) !== String(model)) d.push({ field, impl: String(impl), model: String(model) });
   };
-  cmp('online', h.platform.cpus.map((c) => (c.online ? 1 : 0)).join(''), m.online.map((o) => (o ? 1 : 0)).join(''));
+  if (h.platform.cpus.some((c, i) => c.online !== m.online[i])) {
+    cmp('online', h.platform.cpus.map((c) => (c.online ? 1 : 0)).join(''), m.online.map((o) => (o ? 1 : 0)).join(''));
+  }
   cmp('module', moduleView(h), modelModuleView(m));
   // The handoff version the kernel will ask for: its cache, or what TDH.SYS.RD will read (merged).
   const hv = h.rev.handoffHvSource === 'read-fresh' ? h.seam.module?.identity.moduleHv : h.tdx.sysinfo.moduleHv;
@@ -146,8 +156,9 @@ export function refinementDiff(h: Host, m: ModelState): Difference[] {
     const alive = implTdAlive(h, id);
     cmp(`td #${id} alive`, alive, mtd.alive);
     if (!alive || !mtd.alive) continue;
-    const iv = tdView(h, h.seam.module!.tds.get(h.kvm.tds.get(id)!.tdrPa))!;
-    const mv = modelTdView(mtd);
+    const tdr = h.seam.module!.tds.get(h.kvm.tds.get(id)!.tdrPa)!;
+    const iv = tdView(h, tdr, mtd.pages)!;
+    const mv = modelTdView(mtd, new Map([...tdr.pages].map(([gpa, pa]) => [gpa, h.mem.page(pa)!])));
     for (const k of Object.keys(mv)) cmp(`td #${id} ${k}`, iv[k], mv[k]);
   }
   return d;
