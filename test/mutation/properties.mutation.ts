@@ -21,14 +21,14 @@ import { BUDGETS, genConfig } from '../../harness/verify.ts';
 export const SEED = 42;
 export const BUDGET = BUDGETS.quick;
 /** Runs per property and revision. */
-export const RUNS = 100;
+export const RUNS = Number(process.env.MUTATION_RUNS ?? 100);
 
 // Cheapest first: with bail, a mutant killed early skips the rest (corrupt-images checksums
 // whole images and is the slowest by far under instrumentation).
 const ORDER = ['concurrency', 'td-preservation', 'update-contract', 'firmware-faults', 'corrupt-images'];
 const properties = [...PROPERTIES].sort((a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id));
 
-for (const rev of REVISIONS) {
+for (const rev of REVISIONS.filter((r) => (process.env.MUTATION_REVS ?? 'seed,compat,upstream').split(',').includes(r.name))) {
   describe(`kernel ${rev.name}, budget ${BUDGET.name}, seed ${SEED}, ${RUNS} runs`, () => {
     for (const p of properties) {
       it(`${p.id} holds`, () => {

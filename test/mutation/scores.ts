@@ -5,8 +5,10 @@
 // is missing.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const REPORT = 'reports/mutation/mutation.json';
-const OUT = 'reports/mutation/scores.md';
+// Optional: another report directory (holding mutation.json; scores.md is written next to it).
+const DIR = process.argv[2] ?? 'reports/mutation';
+const REPORT = `${DIR}/mutation.json`;
+const OUT = `${DIR}/scores.md`;
 const TARGET = 80;
 const GATED = ['impl/kernel', 'impl/firmware'];
 
