@@ -1,7 +1,7 @@
 // `npm run mutation`: mutation testing of the emulated platform (impl/kernel, impl/firmware,
 // impl/kvm, impl/platform) with Stryker 9.6 (the last line that runs on Node 20).
 // Tests: vitest.mutation.config.ts, i.e. the unit, scenario and property-layer suites plus the
-// property catalog at the quick budget with seed 42 on every kernel revision (test/mutation/).
+// property catalog at the quick budget with seed 42 on the seed kernel (test/mutation/).
 // Nothing in that selection draws a random seed, so two runs give the same report.
 // Reports: reports/mutation/{index.html,mutation.json}, and `scores.md` per file and folder
 // (written by test/mutation/scores.ts after the run).
@@ -34,16 +34,21 @@ export default {
   // all. They are reported as Ignored and left out of the score. Code that reads them (e.g.
   // `h.rev.cpuOnlinePrecheck && ...`) is mutated where it reads them.
   ignoreStatic: true,
-  ignorePatterns: ['reports', 'bench', '.github', 't4.ts'],
+  ignorePatterns: ['reports', 'bench', '.github'],
   concurrency: 2,
-  // A mutant that turns a loop of the emulator endless is reported Timeout (counts as detected).
-  timeoutMS: 10_000,
-  timeoutFactor: 2,
+  // A mutant that turns a loop of the emulator endless is reported Timeout (counts as detected);
+  // most are caught by Stryker's hit limit long before this. Stryker's defaults: the dry run's
+  // per-test times include coverage counting, so they already over-estimate a mutant run.
+  timeoutMS: 5_000,
+  timeoutFactor: 1.5,
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,
   reporters: ['html', 'json', 'clear-text', 'progress'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: false, reportScoreTable: true },
-  thresholds: { high: 90, low: 80, break: null },
+  // The issue's target is 80% on impl/kernel and impl/firmware (test/mutation/scores.ts checks
+  // each folder); the whole run breaks below the same 80%. The first run scored about 89%, so 80
+  // leaves room for new code before its tests, but not for losing a tenth of the kills.
+  thresholds: { high: 90, low: 80, break: 80 },
 };

@@ -183,3 +183,38 @@ describe('corruptBlobV1', () => {
     expect(checksum16(c)).toBe(0);
   });
 });
+
+describe('corruptBlobV1: the kinds that change the size', () => {
+  const blob = buildBlobV1(BOOT);
+  const modulePages = (blob.length - BLOB_V1.OFF_MODULE) / PAGE_SIZE;
+
+  it('short_blob is a self-consistent prefix shorter than the header: even length, length field and checksum fixed', () => {
+    for (const [length, want] of [[0, BLOB_V1.OFF_RESERVED0], [101, 100], [4095, 4094], [9000, 4094]]) {
+      const c = corruptBlobV1(blob, { kind: 'short_blob', length });
+      expect(c.length).toBe(want);
+      expect(hdr(c).length).toBe(want);
+      expect(checksum16(c)).toBe(0);
+      const changed = diff(blob.subarray(0, want), c).filter((i) => i !== 2 && i !== 3);
+      expect(changed.every((i) => i >= BLOB_V1.OFF_LENGTH && i < BLOB_V1.OFF_LENGTH + 4)).toBe(true);
+    }
+  });
+
+  it('no_module_pages keeps the header and sigstruct page and drops every module page', () => {
+    const c = corruptBlobV1(blob, { kind: 'no_module_pages' });
+    expect(c.length).toBe(BLOB_V1.OFF_MODULE);
+    expect(hdr(c)).toMatchObject({ offset: BLOB_V1.OFF_MODULE, length: BLOB_V1.OFF_MODULE });
+    expect(checksum16(c)).toBe(0);
+    expect(toHex(c.subarray(BLOB_V1.OFF_SIGSTRUCT, BLOB_V1.OFF_MODULE))).toBe(toHex(blob.subarray(BLOB_V1.OFF_SIGSTRUCT, BLOB_V1.OFF_MODULE)));
+  });
+
+  it('page_count_overflow (v1: no page count) is a module of 497 to 500 pages, the module repeated', () => {
+    for (const extra of [0, 3, 5]) {
+      const c = corruptBlobV1(blob, { kind: 'page_count_overflow', extra });
+      const pages = SEAMLDR_MAX_NR_MODULE_PAGES + 1 + (extra % 4);
+      expect(c.length - hdr(c).offset).toBe(pages * PAGE_SIZE);
+      expect(hdr(c).length).toBe(c.length);
+      expect(checksum16(c)).toBe(0);
+      expect(toHex(c.subarray(BLOB_V1.OFF_MODULE + modulePages * PAGE_SIZE, BLOB_V1.OFF_MODULE + 2 * modulePages * PAGE_SIZE))).toBe(toHex(blob.subarray(BLOB_V1.OFF_MODULE)));
+    }
+  });
+});

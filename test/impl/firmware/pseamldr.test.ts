@@ -237,3 +237,12 @@ describe('SEAMLDR.INFO', () => {
     expect(seamldrInfo(seam, 1).info.seamReady).toBe(false);
   });
 });
+
+describe('SEAMLDR.INSTALL: num_module_pages at its bounds (1..496, spec §3.3)', () => {
+  it.each([1, 496])('a %i-page module installs', (nrPages) => {
+    const seam = shutDown(2);
+    const next = identity(9, { nrPages });
+    expect(installBlob(seam, buildBlobV1(next)).status).toBe(SEAMLDR_SUCCESS);
+    expect(seam.module!.identity).toMatchObject({ version: next.version, nrPages });
+  });
+});

@@ -112,3 +112,24 @@ describe('signature', () => {
     expect(sigstructSignatureValid(b)).toBe(true);
   });
 });
+
+describe('sigstructFieldsValid: the size and version fields', () => {
+  it.each([
+    ['header_length', SIGSTRUCT.HEADER_LENGTH],
+    ['header_version', SIGSTRUCT.HEADER_VERSION + 2],
+    ['key_size', SIGSTRUCT.KEY_SIZE],
+    ['modulus_size', SIGSTRUCT.MODULUS_SIZE],
+    ['exponent_size', SIGSTRUCT.EXPONENT_SIZE],
+  ])('rejects a changed %s', (_name, off) => {
+    const b = good();
+    b[off] ^= 0x01;
+    expect(sigstructFieldsValid(parseSigstruct(b))).toBe(false);
+  });
+  it('accepts a full CPUID table of exactly 255 entries', () => {
+    const cpuids = Array.from({ length: 255 }, (_, i) => 0x80000 + (i << 4));
+    const s = parseSigstruct(buildSigstruct({ ...ID, cpuids }, IMG));
+    expect(s.cpuidTableSize).toBe(255);
+    expect(s.cpuidTable).toEqual(cpuids);
+    expect(sigstructFieldsValid(s)).toBe(true);
+  });
+});

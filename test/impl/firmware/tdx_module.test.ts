@@ -328,3 +328,86 @@ describe('TDs across an update', () => {
     expect(hex(tdr(seam, td).mrtd)).toBe('00'.repeat(48));
   });
 });
+
+// ---- operand checks and the UPDATE_COMPAT paths ----
+
+const UPDATE_COMPAT = 1n << 47n; // TDX_FEATURES0_UPDATE_COMPAT
+const compatId = (update: number) => identity(update, { features0: identity(update).features0 | UPDATE_COMPAT });
+
+describe('TD leaves: operands that name no TD', () => {
+  it('every TD leaf given a TDR the module does not hold returns OPERAND_INVALID and changes nothing', () => {
+    const seam = ready(2);
+    const [nowhere, hpa, src] = seam.mem.allocPages(3);
+    const T = BigInt(nowhere);
+    expect(st(seam, 0, TDH.MNG_KEY_CONFIG, { rcx: T })).toBe(TDX_OPERAND_INVALID | OPERAND_ID_RCX);
+    expect(st(seam, 0, TDH.MNG_INIT, { rcx: T })).toBe(TDX_OPERAND_INVALID | OPERAND_ID_RCX);
+    expect(st(seam, 0, TDH.MEM_PAGE_ADD, { rcx: 0n, rdx: T, r8: BigInt(hpa), r9: BigInt(src) })).toBe(TDX_OPERAND_INVALID | OPERAND_ID_RDX);
+    expect(st(seam, 0, TDH.MR_EXTEND, { rcx: 0n, rdx: T })).toBe(TDX_OPERAND_INVALID | OPERAND_ID_RDX);
+    expect(st(seam, 0, TDH.MR_FINALIZE, { rcx: T })).toBe(TDX_OPERAND_INVALID | OPERAND_ID_RCX);
+    expect(st(seam, 0, TDH.VP_ENTER, { rcx: T, writes: [] })).toBe(TDX_OPERAND_INVALID | OPERAND_ID_RCX);
+    expect(seam.module!.tds.size).toBe(0);
+  });
+
+  it('TDH.VP.ENTER rejects a store at a negative or fractional offset and writes nothing', () => {
+    const seam = ready(2);
+    const td = createTd(seam);
+    addPage(seam, td, 3, 0x5a);
+    expectOk(seamcall(seam, 0, TDH.MR_FINALIZE, { rcx: BigInt(td.tdr) }));
+    for (const offset of [-1, 0.5]) {
+      const writes = [{ gpa: 3, offset: 0, value: 0x11 }, { gpa: 3, offset, value: 0x22 }];
+      expect(st(seam, 1, TDH.VP_ENTER, { rcx: BigInt(td.tdr), writes })).toBe(TDX_OPERAND_INVALID);
+      expect(seam.mem.page(td.pages[0])![0]).toBe(0x5a);
+    }
+  });
+});
+
+describe('TDH.SYS.INIT: every HV copy of the sigstruct must match the build', () => {
+  it.each([
+    ['module_hv', { moduleHv: NEXT.moduleHv + 1 }],
+    ['no_downgrade', { noDowngrade: !NEXT.noDowngrade }],
+  ] as const)('a different %s in the sigstruct is INCOMPATIBLE_SIGSTRUCT', (_name, over) => {
+    const seam = ready(2);
+    expectOk(seamcall(seam, 0, TDH.SYS_SHUTDOWN, { rcx: 1n }));
+    const blob = buildBlobV1(NEXT);
+    blob.set(buildSigstruct({ ...NEXT, ...over }, moduleImage(NEXT)), BLOB_V1.OFF_SIGSTRUCT);
+    fixChecksumV1(blob);
+    expect(installAll(seam, stageBlob(seam, blob)).at(-1)!.status).toBe(TDX_SUCCESS);
+    expect(st(seam, 0, TDH.SYS_INIT)).toBe(TDX_SYS_INCOMPATIBLE_SIGSTRUCT);
+    expect(seam.module!.sysState).toBe('SYSINIT_PENDING');
+  });
+});
+
+describe('modules with UPDATE_COMPAT (spec §3.7)', () => {
+  const AVOID = 1n << 16n; // AVOID_COMPAT_SENSITIVE
+  const COMPAT_SENSITIVE = 0x8000051200000000n; // TDX_UPDATE_COMPAT_SENSITIVE
+  const MRTD_CONTEXT = 0xc000051300000000n; // TDX_INCOMPATIBLE_MRTD_CONTEXT
+
+  it('SHUTDOWN with AVOID_COMPAT_SENSITIVE refuses while any one TD is mid-build, not only when all are', () => {
+    const seam = ready(2, compatId(8));
+    const built = createTd(seam, 4);
+    addPage(seam, built, 0, 1);
+    expectOk(seamcall(seam, 0, TDH.MR_FINALIZE, { rcx: BigInt(built.tdr) }));
+    const building = createTd(seam, 5);
+    addPage(seam, building, 0, 2);
+    expect(st(seam, 0, TDH.SYS_SHUTDOWN, { rcx: 1n | AVOID })).toBe(COMPAT_SENSITIVE);
+    expect(seam.module!.sysState).toBe('SYS_READY');
+    expect(seam.handoff).toBeNull();
+    expectOk(seamcall(seam, 0, TDH.MR_FINALIZE, { rcx: BigInt(building.tdr) }));
+    expect(st(seam, 0, TDH.SYS_SHUTDOWN, { rcx: 1n | AVOID })).toBe(TDX_SUCCESS);
+  });
+
+  it('after an update to an UPDATE_COMPAT module every build leaf of a TD measured by the old one fails with INCOMPATIBLE_MRTD_CONTEXT', () => {
+    const seam = ready(2);
+    const td = createTd(seam);
+    const [hpa, src] = seam.mem.allocPages(2);
+    expectOk(seamcall(seam, 0, TDH.MEM_PAGE_ADD, { rcx: 0n, rdx: BigInt(td.tdr), r8: BigInt(hpa), r9: BigInt(src) }));
+    expect(update(seam, buildBlobV1(compatId(9))).update).toBe(TDX_SUCCESS);
+    const mrtd = hex(tdr(seam, td).mrtd);
+    expect(st(seam, 0, TDH.MR_EXTEND, { rcx: 0n, rdx: BigInt(td.tdr) })).toBe(MRTD_CONTEXT);
+    expect(st(seam, 0, TDH.MR_FINALIZE, { rcx: BigInt(td.tdr) })).toBe(MRTD_CONTEXT);
+    const [hpa2, src2] = seam.mem.allocPages(2);
+    expect(st(seam, 0, TDH.MEM_PAGE_ADD, { rcx: 1n, rdx: BigInt(td.tdr), r8: BigInt(hpa2), r9: BigInt(src2) })).toBe(MRTD_CONTEXT);
+    expect(hex(tdr(seam, td).mrtd)).toBe(mrtd);
+    expect(tdr(seam, td)).toMatchObject({ finalized: false, mrtdSeamdbIndex: 0 });
+  });
+});

@@ -520,3 +520,55 @@ describe('parseImageV2 (merged tdx_image 0x200, spec §3.2) on the upstream revi
     expect(install(boot(1, { rev: UPSTREAM }), VALID)).toBe(-EINVAL);
   });
 });
+
+describe('initSeamldrParams at the bound of module_pages_pa_list (496 entries, spec §5.1, I-16)', () => {
+  /** A layout of n module pages after one sigstruct page, over an image of freshly allocated pages. */
+  function params(n: number) {
+    const h = boot(1);
+    const img = { pas: h.mem.allocPages(2 + n), len: (2 + n) * 4096 };
+    const pa = initSeamldrParams(h, img, { sigPage: 1, nrSigPages: 1, modulePage: 2, nrModulePages: n });
+    const v = new DataView(h.mem.page(pa)!.buffer);
+    const list = range(496).map((j) => Number(v.getBigUint64(128 + 8 * j, true)));
+    return { h, img, v, list };
+  }
+
+  it('a 496-page module fills the list exactly and writes nothing past it', () => {
+    const { h, img, v, list } = params(496);
+    expect(v.getBigUint64(120, true)).toBe(496n);
+    expect(list).toEqual(img.pas.slice(2, 498));
+    expect(events(h.trace, 'oob_write')).toEqual([]);
+  });
+
+  it('a 497-page layout (what the B14 overflow lets through) stops at the 496th entry and records the overflow', () => {
+    const { h, img, v, list } = params(497);
+    expect(v.getBigUint64(120, true)).toBe(497n);
+    expect(list).toEqual(img.pas.slice(2, 498));
+    expect(events(h.trace, 'oob_write')).toEqual([{ kind: 'oob_write', index: 496, of: 497 }]);
+  });
+});
+
+describe('seeded bugs of the prechecks and the v2 parser (B27, B28, B14), driven directly', () => {
+  it('no-slots-check (B28): with no update slots left the seed kernel goes on to stop_machine', () => {
+    const h = boot(2, { bugs: ['no-slots-check'] });
+    h.seam.pseamldr.numRemainingUpdates = 0;
+    expect(install(h, VALID)).not.toBe(-ENOSPC);
+    expect(events(h.trace, 'update_begin')).toHaveLength(1);
+  });
+
+  it('no-cpu-online-check (B27): with a present CPU offline the seed kernel goes on to stop_machine on the others', () => {
+    const h = boot(4, { bugs: ['no-cpu-online-check'] });
+    h.platform.cpus[2]!.online = false;
+    expect(install(h, VALID)).not.toBe(-EBUSY);
+    expect(events(h.trace, 'update_begin')[0]).toMatchObject({ cpus: [0, 1, 3] });
+  });
+
+  it('page-count-overflow (B14): upstream takes m = 2^20 + k for its u32-wrapped size and overflows the PA list', () => {
+    const h = boot(1, { rev: UPSTREAM, bugs: ['page-count-overflow'] });
+    const img = bufOf(h, imageBytes(imageRef('1.5.08', { format: 'v2', corruption: { kind: 'page_count_overflow', extra: 0 } })));
+    const { ret, layout } = parseImageV2(h, img);
+    expect(ret).toBe(0);
+    expect(layout).toMatchObject({ nrSigPages: 1, nrModulePages: 0x100000 + 1 });
+    initSeamldrParams(h, img, layout!);
+    expect(events(h.trace, 'oob_write')).toEqual([{ kind: 'oob_write', index: 496, of: 0x100001 }]);
+  });
+});

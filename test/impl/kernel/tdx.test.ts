@@ -4,11 +4,11 @@
 // and the seeded bugs stale-handoff-hv (B9) and run-update-int-truncation (v2 p19).
 import { describe, expect, it } from 'vitest';
 import {
-  TDH, TDX_INCOMPATIBLE_SEAM_CAPABILITIES, TDX_OPERAND_INVALID, OPERAND_ID_RCX,
+  AVOID_COMPAT_SENSITIVE, TDH, TDX_INCOMPATIBLE_SEAM_CAPABILITIES, TDX_OPERAND_INVALID, OPERAND_ID_RCX,
   TDX_SYS_BUSY, TDX_SYS_INVALID_HANDOFF, TDX_SYS_SHUTDOWN, TDX_SEAMCALL_VMFAILINVALID,
 } from '../../../impl/firmware/abi.ts';
 import { EIO, ENODEV } from '../../../impl/kernel/errno.ts';
-import { SEED } from '../../../impl/kernel/revision.ts';
+import { COMPAT, SEED } from '../../../impl/kernel/revision.ts';
 import {
   readVersion, tdxCpuEnable, tdxGetSysinfo, tdxModuleRunUpdate, tdxModuleShutdown, tdxRefreshAfterUpdate,
 } from '../../../impl/kernel/tdx.ts';
@@ -263,5 +263,17 @@ describe('seeded bug stale-handoff-hv (B9)', () => {
     expect(r.violation).toBeNull();
     expect(linResults(r.host, 'update')).toEqual([0, 0]);
     expect(linResults(r.host, 'read_version')).toEqual(['1.5.09']);
+  });
+});
+
+describe('seeded bug no-avoid-compat (B29)', () => {
+  const compatBoot = { boot: { release: '1.5.24', moduleHv: 0, minUpdateHv: 0, noDowngrade: false } };
+  it('compat asks TDH.SYS.SHUTDOWN to avoid compat-sensitive moments (RCX bit 16); with B29 it does not', () => {
+    const ok = boot(2, { rev: COMPAT, host: compatBoot });
+    expect(tdxModuleShutdown(ok, 0)).toBe(0);
+    expect(callsOf(ok.trace, TDH.SYS_SHUTDOWN)[0]!.rcx).toBe(AVOID_COMPAT_SENSITIVE);
+    const bug = boot(2, { rev: COMPAT, host: compatBoot, bugs: ['no-avoid-compat'] });
+    expect(tdxModuleShutdown(bug, 0)).toBe(0);
+    expect(callsOf(bug.trace, TDH.SYS_SHUTDOWN)[0]!.rcx).toBe(0n);
   });
 });

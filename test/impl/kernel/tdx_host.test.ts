@@ -229,3 +229,15 @@ describe('later revisions (spec §2.2 merged driver, §4.3 compat mapping)', () 
     expect(uploadVia(h, GOOD).error).toBe('transferring:firmware-invalid');
   });
 });
+
+describe('compat error mapping (spec §4.3): only -EBUSY becomes device-busy', () => {
+  it.each([
+    ['a malformed image (-EINVAL)', { kind: 'bad_magic' } as const],
+    ['a rogue-signed image (-EIO)', { kind: 'rogue_key' } as const],
+  ])('%s is still firmware-invalid on the compat revision', (_name, corruption) => {
+    const h = boot(2, { rev: COMPAT, host: { boot: { release: '1.5.24', moduleHv: 0, minUpdateHv: 0, noDowngrade: false } } });
+    const r = uploadVia(h, imageBytes(imageRef('1.5.24', { corruption })));
+    expect(r.ret).not.toBe(0);
+    expect(r.error).toBe('transferring:firmware-invalid');
+  });
+});
