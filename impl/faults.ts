@@ -31,9 +31,19 @@ export const SEEDED_BUGS = [
     claim: 'the state machine ignores failures and goes on to INSTALL after a failed shutdown',
   },
   {
+    name: 'lp-reset-online-only', kernel: 'upstream', minimalLength: 2, catalogId: 'B7', layer: 'impl/kernel/tdx.ts',
+    source: 'v2-v5, fixed in v6; Kai [T-v7 p12; T-v4 #26]',
+    claim: 'after TDH.SYS.SHUTDOWN only online CPUs lose tdx_lp_initialized, so an offline CPU that comes back skips TDH.SYS.LP.INIT on the new module',
+  },
+  {
     name: 'stale-handoff-hv', kernel: 'seed', minimalLength: 1, catalogId: 'B9', layer: 'impl/kernel/tdx.ts',
     source: 'v2-v4; Rick [T-v4 #85/#90]',
     claim: 'TDH.SYS.SHUTDOWN is passed the boot-time MODULE_HV, never refreshed after an update',
+  },
+  {
+    name: 'version-read-unlocked', kernel: 'seed', minimalLength: 2, catalogId: 'B23', layer: 'impl/kernel/tdx_host.ts',
+    source: 'v2-v6; Sashiko on v6 [T-v7 p16]',
+    claim: '`version` is formatted without seamldr_lock_module_update(), so stop_machine can run between the fields it reads',
   },
   {
     name: 'header-before-size', kernel: 'seed', minimalLength: 1, catalogId: 'B13', layer: 'impl/kernel/seamldr.ts',
@@ -74,6 +84,11 @@ export const SEEDED_BUGS = [
     name: 'no-avoid-compat', kernel: 'compat', minimalLength: 2, catalogId: 'B29', layer: 'impl/kernel/tdx.ts',
     source: 'dropped before the merge [T-v10 #30]; [BIN README]',
     claim: 'TDH.SYS.SHUTDOWN without AVOID_COMPAT_SENSITIVE: an update during a TD build goes through and breaks the build',
+  },
+  {
+    name: 'retry-skips-shutdown', kernel: 'upstream', minimalLength: 2, catalogId: 'B31', layer: 'impl/kernel/tdx.ts',
+    source: 'derived from the merged tdx_module_shutdown [TM; LX-tdx]; spec §8 B31',
+    claim: 'a module that is no longer initialized counts as shut down, so a retry after a destructive failure installs again and spends an update slot',
   },
 ] as const satisfies readonly SeededBug[];
 

@@ -4,7 +4,7 @@
 import { fwCancel, fwError, fwLoad, fwUploadMain } from '../impl/kernel/fw_upload.ts';
 import { cpuDown, cpuUp } from '../impl/kernel/hotplug.ts';
 import { spawn, type TaskBody, type Yield } from '../impl/kernel/sched.ts';
-import { seamldrAttrShow, versionShow } from '../impl/kernel/tdx_host.ts';
+import { seamldrAttrShow, versionShowTask } from '../impl/kernel/tdx_host.ts';
 import { kvmTdAddPage, kvmTdFinalize, kvmTdInitVm, kvmTdRun, kvmTdTeardown } from '../impl/kvm/tdx.ts';
 import type { Host } from '../impl/host.ts';
 import type { ModelState } from '../model/state.ts';
@@ -46,6 +46,12 @@ export interface IssueEnv {
 /** A userspace action that takes effect in one step: a sysfs read or write. */
 function* once(name: string, args: Record<string, unknown>, act: () => unknown): Generator<Yield, void, void> {
   yield { kind: 'lin', op: { name, args }, result: act() };
+}
+
+/** `cat version`: it takes effect where the last field is read, in the same step. */
+function* readVersion(h: Host): Generator<Yield, void, void> {
+  const r = yield* versionShowTask(h);
+  yield { kind: 'lin', op: { name: 'read_version', args: {} }, result: r };
 }
 
 /** A sysfs read of a P-SEAMLDR attribute: a SEAMLDR.INFO on the reader's CPU. */
@@ -98,7 +104,7 @@ export function issue(env: IssueEnv, c: Command): TaskBody | null {
     case 'upload': return upload(env, c);
     case 'cancel': return once('cancel', {}, () => fwCancel(h, h.tdxHost.fw!, '1'));
     case 'read_error': return once('read_error', {}, () => fwError(h.tdxHost.fw!));
-    case 'read_version': return once('read_version', {}, () => versionShow(h));
+    case 'read_version': return readVersion(h);
     case 'read_seamldr': return readSeamldr(h, cpuOf(h, c.cpu ?? 0), c.attr);
     case 'cpu_offline': return cpuDown(h, cpuOf(h, c.cpu));
     case 'cpu_online': return cpuUp(h, cpuOf(h, c.cpu));

@@ -33,7 +33,7 @@ export interface Revision {
   readonly refreshScope: 'version+handoff' | 'version';
   /** v2 p04: retry SEAMLDR.INSTALL on SEAMLDR_RND_NO_ENTROPY (dropped in v4). */
   readonly seamldrEntropyRetry: boolean;
-  /** merged: `version` reads under seamldr_lock_module_update() (preempt_disable). */
+  /** merged (and the seed, B23 fixed): `version` formats under seamldr_lock_module_update(). */
   readonly versionLockout: boolean;
   /** v10+: hide the update interface when X86_BUG_SEAMRET_INVD_VMCS is set. */
   readonly vmcsErratumGuard: boolean;
@@ -55,7 +55,8 @@ export const SEED: Revision = {
   lpResetScope: 'online',
   refreshScope: 'version+handoff',
   seamldrEntropyRetry: true,
-  versionLockout: false,
+  // v2 had no lock here (spec §2.7); the seed fixes its review bugs, and this is B23's fix.
+  versionLockout: true,
   vmcsErratumGuard: false,
 };
 

@@ -93,23 +93,32 @@ function handoffVersion(h: Host, cpu: number): { ret: number; hv: number } {
   return { ret: r.ret, hv: Number(r.value) };
 }
 
-/** tdx_module_shutdown(): the old module writes its handoff data and stops for good. */
-export function tdxModuleShutdown(h: Host, cpu: number): number {
-  const { ret: rdRet, hv } = handoffVersion(h, cpu);
-  if (rdRet) return rdRet; // handoff information is required: refuse to shut down without it
+/** TDH.SYS.SHUTDOWN with the handoff version: the old module writes its handoff data. */
+function sysShutdown(h: Host, cpu: number): number {
+  const { ret, hv } = handoffVersion(h, cpu);
+  if (ret) return ret; // handoff information is required: refuse to shut down without it
   // v3-v10: refuse rather than break a TD build; the module says so with COMPAT_SENSITIVE,
   // which the kernel returns as -EBUSY, "device-busy" to userspace [T-v3 p25; T-v10 p22].
   const avoid = h.rev.avoidCompat && !h.bugs.has('no-avoid-compat');
   const rcx = BigInt(hv) | (avoid ? AVOID_COMPAT_SENSITIVE : 0n);
   const r = seamcall(h, cpu, TDH.SYS_SHUTDOWN, { rcx });
   if ((r.status & TDX_STATUS_MASK) === TDX_UPDATE_COMPAT_SENSITIVE && h.rev.avoidCompat) return -EBUSY;
-  const ret = statusToErrno(r.status);
+  return statusToErrno(r.status);
+}
+
+/** tdx_module_shutdown(): the old module stops for good; the kernel forgets it. */
+export function tdxModuleShutdown(h: Host, cpu: number): number {
+  // Seeded bug B31: a module the kernel no longer calls initialized is taken as shut down
+  // already, so a retry after a destructive failure goes on to SEAMLDR.INSTALL (spec §8 B31).
+  const skip = h.bugs.has('retry-skips-shutdown') && !h.tdx.state.initialized;
+  const ret = skip ? 0 : sysShutdown(h, cpu);
   if (ret) return ret;
   h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0, error: false };
   // v2-v5 reset only online CPUs; v6 resets every possible CPU so that a CPU onlined later
-  // runs TDH.SYS.LP.INIT on the new module [T-v7 p12].
+  // runs TDH.SYS.LP.INIT on the new module [T-v7 p12]. Seeded bug B7 puts v2's scope back.
+  const scope = h.bugs.has('lp-reset-online-only') ? 'online' : h.rev.lpResetScope;
   for (const c of h.platform.cpus) {
-    if (h.rev.lpResetScope === 'possible' || c.online) h.tdx.lpInitialized[c.id] = false;
+    if (scope === 'possible' || c.online) h.tdx.lpInitialized[c.id] = false;
   }
   return 0;
 }

@@ -6,7 +6,7 @@ import type { Version } from '../firmware/types.ts';
 import { EBUSY, ECANCELED, EIO, ENODEV, ENOENT, ENXIO, EOPNOTSUPP } from './errno.ts';
 import { createFwUpload, type FwUpload, type FwUploadErr, type FwUploadOps } from './fw_upload.ts';
 import { seamldrGetInfo, seamldrGetInfoAtBoot, seamldrInstallModule } from './seamldr.ts';
-import type { Yield } from './sched.ts';
+import { preemptDisabled, type Yield } from './sched.ts';
 import { tdxGetSysinfo } from './tdx.ts';
 import type { Host } from '../host.ts';
 
@@ -82,14 +82,30 @@ export function sysfsFiles(h: Host): { path: string; mode: number }[] {
   return files;
 }
 
-/**
- * `cat /sys/devices/faux/tdx_host/version`. The merged driver formats it with module updates
- * locked out (preempt_disable) so stop_machine cannot start half-way through; the emulation
- * reads it in one step in every revision, so the torn read of bug B23 is not reproduced.
- */
+/** `cat /sys/devices/faux/tdx_host/version` with nothing running alongside. */
 export function versionShow(h: Host): string | number {
   const sysinfo = tdxGetSysinfo(h);
   return sysinfo === null ? -ENXIO : formatVersion(sysinfo.version);
+}
+
+/**
+ * `cat /sys/devices/faux/tdx_host/version` as a task: TDX_VERSION_FMT reads major, minor and
+ * update one after the other. The merged driver formats with module updates locked out
+ * (seamldr_lock_module_update(), i.e. preempt_disable), so stop_machine cannot run in between;
+ * without it a reader can mix two modules, or print one the failed update has lost (B23).
+ */
+export function* versionShowTask(h: Host): Generator<Yield, string | number, void> {
+  const lockout = h.rev.versionLockout && !h.bugs.has('version-read-unlocked');
+  return lockout ? yield* preemptDisabled(h.sched, versionFields(h)) : yield* versionFields(h);
+}
+
+function* versionFields(h: Host): Generator<Yield, string | number, void> {
+  if (tdxGetSysinfo(h) === null) return -ENXIO;
+  const major = h.tdx.sysinfo.version.major;
+  yield { kind: 'step', label: 'version: major' };
+  const minor = h.tdx.sysinfo.version.minor;
+  yield { kind: 'step', label: 'version: minor' };
+  return formatVersion({ major, minor, update: h.tdx.sysinfo.version.update });
 }
 
 /** `cat .../seamldr/version` and `.../seamldr/num_remaining_updates`: a fresh SEAMLDR.INFO. */

@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { COMPAT, findRevision, REVISIONS, SEED, UPSTREAM } from '../../../impl/kernel/revision.ts';
 
 describe('kernel revisions (spec §2.7)', () => {
-  it('seed is the v2 column', () => {
+  it('seed is the v2 column, its review bugs fixed (B23: the version lock-out)', () => {
     expect(SEED).toMatchObject({
       name: 'seed', cpuOnlinePrecheck: true, slotsPrecheck: true, imageFormat: 'v1', avoidCompat: false,
       errorMap: 'v2', fwName: 'seamldr_upload', seamldrAttrs: { dir: 'seamldr/', mode: 0o444 }, cancelSupport: true,
       leadCpu: 'first-online', handoffHvSource: 'boot-cache', lpResetScope: 'online', refreshScope: 'version+handoff',
-      seamldrEntropyRetry: true, versionLockout: false, vmcsErratumGuard: false,
+      seamldrEntropyRetry: true, versionLockout: true, vmcsErratumGuard: false,
     });
   });
 

@@ -7,9 +7,10 @@ import { sysfsFiles } from '../../../impl/kernel/tdx_host.ts';
 import { bootHost } from '../../../impl/host.ts';
 import { hostConfig } from '../../../properties/scenario.ts';
 import {
-  cancel, hostData, imageRef, offline, readSeamldr, run, scenario, tdAddPage, tdCreate, upload,
+  cancel, hostData, imageRef, offline, readSeamldr, readVersion, run, scenario, tdAddPage, tdCreate, upload,
 } from './helpers.ts';
 
+const range = (n: number) => [...Array(n).keys()];
 const flip = (over: Partial<Revision>): Revision => ({ ...SEED, ...over });
 const lins = (r: ReturnType<typeof run>, op: string) => r.host.trace.filter((e) => e.kind === 'lin' && e.op.name === op).map((e) => (e as { result: unknown }).result);
 
@@ -129,7 +130,16 @@ describe('revision switches, each under both settings', () => {
     expect(lins(open, 'update')).toEqual([0]);
   });
 
-  it('versionLockout: recorded but without effect here, because a version read is one step', () => {
-    expect([SEED.versionLockout, UPSTREAM.versionLockout]).toEqual([false, true]);
+  it('versionLockout: a `version` read never straddles an update, or it can print a module a failed update lost (B23)', () => {
+    // cmd2, the read, starts after k scheduling steps of the upload, for every k.
+    const at = (k: number) => scenario(hostData(1), [upload(imageRef('1.5.08'), { kind: 'leaf', leaf: 'SYS_INIT', cpu: null }), readVersion], [...Array(k).fill(0), 1]);
+    const open = flip({ versionLockout: false });
+    const torn = range(12).filter((k) => run(at(k), { rev: open }).violation !== null);
+    expect(range(12).filter((k) => run(at(k), { rev: SEED }).violation !== null)).toEqual([]);
+    expect(torn.length).toBeGreaterThan(0);
+    const r = run(at(torn[0]!), { rev: open });
+    expect(lins(r, 'read_version')).toEqual(['1.5.06']); // the model: -ENXIO, the module is lost
+    expect(r.violation).toMatchObject({ id: 'result' });
+    expect(UPSTREAM.versionLockout).toBe(true);
   });
 });

@@ -1,14 +1,15 @@
 // Tests for impl/kernel/tdx.ts: tdx_cpu_enable and the cached TDH.SYS.INIT result, boot-time
 // tdx_enable, tdx_module_shutdown (handoff version source, which LP flags are reset, I-8, I-12),
 // tdx_module_run_update (and the v2 int truncation), the post-update refresh (spec §2.5, §2.7),
-// and the seeded bugs stale-handoff-hv (B9) and run-update-int-truncation (v2 p19).
+// and the seeded bugs stale-handoff-hv (B9), run-update-int-truncation (v2 p19), no-avoid-compat
+// (B29), lp-reset-online-only (B7) and retry-skips-shutdown (B31).
 import { describe, expect, it } from 'vitest';
 import {
   AVOID_COMPAT_SENSITIVE, TDH, TDX_INCOMPATIBLE_SEAM_CAPABILITIES, TDX_OPERAND_INVALID, OPERAND_ID_RCX,
   TDX_SYS_BUSY, TDX_SYS_INVALID_HANDOFF, TDX_SYS_SHUTDOWN, TDX_SEAMCALL_VMFAILINVALID,
 } from '../../../impl/firmware/abi.ts';
 import { EIO, ENODEV } from '../../../impl/kernel/errno.ts';
-import { COMPAT, SEED } from '../../../impl/kernel/revision.ts';
+import { COMPAT, SEED, UPSTREAM } from '../../../impl/kernel/revision.ts';
 import {
   readVersion, tdxCpuEnable, tdxGetSysinfo, tdxModuleRunUpdate, tdxModuleShutdown, tdxRefreshAfterUpdate,
 } from '../../../impl/kernel/tdx.ts';
@@ -275,5 +276,31 @@ describe('seeded bug no-avoid-compat (B29)', () => {
     const bug = boot(2, { rev: COMPAT, host: compatBoot, bugs: ['no-avoid-compat'] });
     expect(tdxModuleShutdown(bug, 0)).toBe(0);
     expect(callsOf(bug.trace, TDH.SYS_SHUTDOWN)[0]!.rcx).toBe(0n);
+  });
+});
+
+describe('seeded bug lp-reset-online-only (B7)', () => {
+  it('upstream with B7 keeps the flag of an offline CPU, so tdx_cpu_enable there skips TDH.SYS.LP.INIT later', () => {
+    const h = boot(4, { rev: UPSTREAM, bugs: ['lp-reset-online-only'] });
+    h.platform.cpus[3]!.online = false;
+    expect(tdxModuleShutdown(h, 0)).toBe(0);
+    expect(h.tdx.lpInitialized).toEqual([false, false, false, true]);
+    const n = h.trace.length;
+    expect(tdxCpuEnable(h, 3)).toBe(0);
+    expect(h.trace.length).toBe(n); // no SEAMCALL: the new module never sees LP 3
+  });
+});
+
+describe('seeded bug retry-skips-shutdown (B31)', () => {
+  it('after a destructive failure the merged kernel refuses a retry at TDH.SYS.SHUTDOWN; with B31 it issues none and reports success', () => {
+    for (const bugs of [[], ['retry-skips-shutdown'] as const]) {
+      const h = boot(2, { rev: UPSTREAM, bugs: [...bugs] });
+      expect(tdxModuleShutdown(h, 0)).toBe(0);
+      h.seam.module!.sysState = 'SYSINIT_DONE'; // the new module never reached SYS_READY
+      h.tdx.state.sysinitDone = true;
+      const n = h.trace.length;
+      expect(tdxModuleShutdown(h, 0)).toBe(bugs.length ? 0 : -EIO);
+      expect(callsOf(h.trace.slice(n), TDH.SYS_SHUTDOWN)).toHaveLength(bugs.length ? 0 : 1);
+    }
   });
 });
