@@ -47,8 +47,7 @@ export default {
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: false, reportScoreTable: true },
-  // The target is 80% on impl/kernel and impl/firmware (test/mutation/scores.ts checks
-  // each folder); the whole run breaks below the same 80%. The first run scored about 89%, so 80
-  // leaves room for new code before its tests, but not for losing a tenth of the kills.
-  thresholds: { high: 90, low: 80, break: 80 },
+  // The gate is per folder (80% on impl/kernel and impl/firmware), in test/mutation/scores.ts,
+  // which runs after a successful Stryker run; a break here would skip writing scores.md.
+  thresholds: { high: 90, low: 80, break: null },
 };

@@ -3,7 +3,8 @@
 // Run by `npm run mutation` after Stryker; on its own: `npx tsx test/mutation/scores.ts`.
 // Exit 1 if impl/kernel or impl/firmware scores below TARGET (the issue's goal), or if the report
 // is missing.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeReportAtomic } from '../../harness/files.ts';
 
 // Optional: another report directory (holding mutation.json; scores.md is written next to it).
 const DIR = process.argv[2] ?? 'reports/mutation';
@@ -101,7 +102,7 @@ for (const f of files) {
   }
   out.push('');
 }
-writeFileSync(OUT, out.join('\n'));
+writeReportAtomic(OUT, out.join('\n') + '\n');
 
 console.log(`mutation score per folder (${OUT} has every file and every surviving mutant):`);
 let failed = false;
