@@ -18,9 +18,8 @@ export interface TdxHost {
   seamldrAttrsVisible: boolean;
 }
 
-/** The errno -> fw_upload error mapping of the revision (spec §4.3). */
+/** The errno -> fw_upload error mapping of the revision (spec §4.3), for a failed write. */
 function fwUploadErr(h: Host, ret: number): FwUploadErr {
-  if (ret === 0) return 'none';
   if (ret === -ECANCELED) return 'user-abort';
   return h.rev.errorMap === 'compat' && ret === -EBUSY ? 'device-busy' : 'firmware-invalid';
 }
