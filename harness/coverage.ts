@@ -10,6 +10,7 @@ export const REQUIRED_LABELS: readonly string[] = [
     'module_unaligned', 'module_too_big', 'no_module_pages', 'page_count_overflow', 'sigstruct_bitflip', 'module_bitflip', 'rogue_key'].map((c) => `image ${c}`),
   'update applied: the new module runs', 'update applied with live TDs', 'update during a TD build',
   'cancel during an upload', 'cpu_offline during an upload', 'td_add_page during an upload', 'upload during an upload',
+  'read_version during an upload', // where a version read without the lock-out tears (B23)
 ];
 
 export function coverageReport(coverage: ReadonlyMap<string, number>, runs: number): string[] {
