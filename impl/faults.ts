@@ -88,7 +88,7 @@ export const SEEDED_BUGS = [
   {
     name: 'retry-skips-shutdown', kernel: 'upstream', minimalLength: 2, catalogId: 'B31', layer: 'impl/kernel/tdx.ts',
     source: 'derived from the merged tdx_module_shutdown [TM; LX-tdx]; spec §8 B31',
-    claim: 'a module that is no longer initialized counts as shut down, so a retry after a destructive failure installs again and spends an update slot',
+    claim: 'a module that is no longer initialized counts as shut down, so a retry after a destructive failure goes on to SEAMLDR.INSTALL and takes down what the first attempt left',
   },
 ] as const satisfies readonly SeededBug[];
 
