@@ -7,10 +7,9 @@ import { sysfsFiles } from '../../../impl/kernel/tdx_host.ts';
 import { bootHost } from '../../../impl/host.ts';
 import { hostConfig } from '../../../properties/scenario.ts';
 import {
-  cancel, hostData, imageRef, offline, readSeamldr, readVersion, run, scenario, tdAddPage, tdCreate, upload,
+  cancel, hostData, imageRef, offline, range, readSeamldr, readVersion, run, scenario, tdAddPage, tdCreate, upload,
 } from './helpers.ts';
 
-const range = (n: number) => [...Array(n).keys()];
 const flip = (over: Partial<Revision>): Revision => ({ ...SEED, ...over });
 const lins = (r: ReturnType<typeof run>, op: string) => r.host.trace.filter((e) => e.kind === 'lin' && e.op.name === op).map((e) => (e as { result: unknown }).result);
 
