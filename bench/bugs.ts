@@ -8,7 +8,7 @@
 // verify's); a bug that lived in another revision is hunted there too, as `verify --fault` does.
 import fc from 'fast-check';
 import { NO_BUGS, SEEDED_BUGS, type BugName } from '../impl/faults.ts';
-import { findRevision, SEED, type Revision } from '../impl/kernel/revision.ts';
+import { findRevision, V2, type Revision } from '../impl/kernel/revision.ts';
 import { runScenario } from '../harness/run.ts';
 import { canonicalize, genConfig, type CheckOptions } from '../harness/verify.ts';
 import { PROPERTIES, type Property } from '../properties/catalog.ts';
@@ -104,7 +104,7 @@ function found(seed: number, p: Property, o: CheckOptions, st: HuntState, first:
   };
 }
 
-export function hunt(bug: BugName, seed: number, cfg: BenchConfig, rev: Revision = SEED): Hunt {
+export function hunt(bug: BugName, seed: number, cfg: BenchConfig, rev: Revision = V2): Hunt {
   const o: CheckOptions = { ...checkOptions(seed, cfg.bugRunsPerProperty), rev, bugs: new Set([bug]) };
   const st: HuntState = { runs: 0, commands: 0, masked: 0, searching: true, executions: 0 };
   const t0 = performance.now();
@@ -141,10 +141,10 @@ function logLine(id: string, s: HuntSummary): string {
 /** Every seeded bug on the seed kernel; a bug from another revision also on that one. */
 export function bugFinding(cfg: BenchConfig, log: (s: string) => void): BugFinding[] {
   return SEEDED_BUGS.map((b) => {
-    const onSeed = summary(b.name, SEED, cfg);
+    const onSeed = summary(b.name, V2, cfg);
     log(logLine(`${b.catalogId} ${b.name}`, onSeed));
-    const homeRev = findRevision((b as { kernel?: string }).kernel ?? SEED.name);
-    const home = homeRev && homeRev.name !== SEED.name ? summary(b.name, homeRev, cfg) : null;
+    const homeRev = findRevision((b as { kernel?: string }).kernel ?? V2.name);
+    const home = homeRev && homeRev.name !== V2.name ? summary(b.name, homeRev, cfg) : null;
     if (home) log(logLine(`${b.catalogId} ${b.name}`, home));
     return { name: b.name, catalogId: b.catalogId, ...onSeed, home };
   });

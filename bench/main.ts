@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { writeReportAtomic } from '../harness/files.ts';
-import { SEED } from '../impl/kernel/revision.ts';
+import { V2 } from '../impl/kernel/revision.ts';
 import { bugFinding } from './bugs.ts';
 import { FULL, GOALS, SMOKE, type BenchConfig } from './config.ts';
 import { diagnoseSingleCpu, type Diagnosis } from './diagnose.ts';
@@ -90,7 +90,7 @@ async function measure(cli: Cli): Promise<BenchResult> {
   const mem = await section(cli, 'memory', '5. memory', () => memory(cfg, log));
   const figures = {
     tool: 'tdx-update-verify bench', smoke: cfg.smoke, startedAt, durationMs: performance.now() - t0, machine: machine(), source: source(),
-    kernel: SEED.name, load: { start: load, end: os.loadavg()[0]! }, config: cfg,
+    kernel: V2.name, load: { start: load, end: os.loadavg()[0]! }, config: cfg,
     throughput: tp, profiles, scaling: sc, diagnosis, bugs, memory: mem,
   };
   return { ...figures, targets: targets(figures) };

@@ -76,7 +76,7 @@ async function main(): Promise<number> {
   if (!Number.isInteger(seeds) || seeds < 1 || seeds > 1000) usage(`--seeds must be a whole number from 1 to 1000, not '${a.seeds}'`);
   const forced = a.kernel === undefined ? null : findRevision(a.kernel) ?? usage(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')}`);
   /** The revision a bug is shown on: --kernel, else the one its record names, else the seed. */
-  const kernelOf = (bug: BugName): Revision => forced ?? findRevision((findBug(bug) as { kernel?: string }).kernel ?? 'seed') ?? findRevision('seed')!;
+  const kernelOf = (bug: BugName): Revision => forced ?? findRevision((findBug(bug) as { kernel?: string }).kernel ?? 'v2') ?? findRevision('v2')!;
   const bugs = a.bug === undefined ? SEEDED_BUGS.map((b) => b.name as BugName) : a.bug.split(',').map((id) => (findBug(id)?.name as BugName | undefined) ?? usage(`--bug: no seeded bug '${id}'`));
   const jobs = Math.max(1, Math.min(Number(a.jobs ?? availableParallelism()), 8));
   const tasks = bugs.flatMap((bug) => Array.from({ length: seeds }, (_, i) => ({ bug, seed: i + 1, kernel: kernelOf(bug).name })));

@@ -94,7 +94,8 @@ function parse(argv: string[]): Cli {
   // A seeded bug runs on the revision it lived in (its catalog record), unless --kernel says otherwise.
   const home = a.replay === undefined ? (bug as { kernel?: string } | null)?.kernel : undefined;
   const allKernels = a.kernel === 'all';
-  const rev = findRevision(allKernels ? 'seed' : a.kernel ?? home ?? 'seed');
+  const rev = findRevision(allKernels ? 'v2' : a.kernel ?? home ?? 'v2');
+  if (a.kernel === 'seed') throw new UsageError("--kernel: the revision 'seed' is now called 'v2' (--kernel v2)");
   if (!rev) throw new UsageError(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')} or all, not '${a.kernel}'`);
   if (allKernels && (a.replay !== undefined || a.merge || a.faults !== undefined || a.path !== undefined || a.shard !== undefined || a.fault !== undefined)) {
     throw new UsageError('--kernel all runs every revision and the verdicts; it cannot be combined with --replay, --merge, --faults, --path, --shard or --fault');
@@ -145,7 +146,7 @@ function printList(): void {
   console.log('  result  every observable result (errno, sysfs read, SEAMCALL outcome) equals the model\'s prediction');
   console.log('  refinement  abstract(impl) equals the model state at every linearization point');
   console.log('seeded faults (--fault NAME or ID; each runs on the kernel revision it lived in unless --kernel is given):');
-  for (const b of SEEDED_BUGS) console.log(`  ${b.catalogId.padEnd(6)} ${b.name.padEnd(26)} ${((b as { kernel?: string }).kernel ?? 'seed').padEnd(9)} ${b.claim}`);
+  for (const b of SEEDED_BUGS) console.log(`  ${b.catalogId.padEnd(6)} ${b.name.padEnd(26)} ${((b as { kernel?: string }).kernel ?? 'v2').padEnd(9)} ${b.claim}`);
   console.log('kernel revisions (--kernel NAME):');
   for (const r of REVISIONS) console.log(`  ${r.name.padEnd(10)} ${revisionTitle(r)}`);
 }

@@ -6,7 +6,7 @@ export interface SeededBug {
   readonly name: string;
   readonly catalogId: string;
   /** The kernel revision the bug lived in, which `--fault` checks it against by default. */
-  readonly kernel: 'seed' | 'compat' | 'upstream';
+  readonly kernel: 'v2' | 'compat' | 'upstream';
   readonly layer: string;
   readonly source: string;
   readonly claim: string;
@@ -16,7 +16,7 @@ export interface SeededBug {
 
 export const SEEDED_BUGS = [
   {
-    name: 'ack-before-fail', kernel: 'seed', minimalLength: 1, catalogId: 'B2', layer: 'impl/kernel/seamldr.ts',
+    name: 'ack-before-fail', kernel: 'v2', minimalLength: 1, catalogId: 'B2', layer: 'impl/kernel/seamldr.ts',
     source: 'v2; Sagi Shahar on 1.5.24 [T-v2 #74], root cause Chao [T-v2 #75]',
     claim: 'the failing CPU acks before its failure is recorded, so the state can advance past a failed step',
   },
@@ -26,7 +26,7 @@ export const SEEDED_BUGS = [
     claim: 'the participant count is taken before cpus_read_lock, so a CPU going offline in between hangs stop_machine',
   },
   {
-    name: 'no-early-abort', kernel: 'seed', minimalLength: 1, catalogId: 'B5', layer: 'impl/kernel/seamldr.ts',
+    name: 'no-early-abort', kernel: 'v2', minimalLength: 1, catalogId: 'B5', layer: 'impl/kernel/seamldr.ts',
     source: 'rationale in [T-v7 #64, #81]',
     claim: 'the state machine ignores failures and goes on to INSTALL after a failed shutdown',
   },
@@ -36,32 +36,32 @@ export const SEEDED_BUGS = [
     claim: 'after TDH.SYS.SHUTDOWN only online CPUs lose tdx_lp_initialized, so an offline CPU that comes back skips TDH.SYS.LP.INIT on the new module',
   },
   {
-    name: 'stale-handoff-hv', kernel: 'seed', minimalLength: 1, catalogId: 'B9', layer: 'impl/kernel/tdx.ts',
+    name: 'stale-handoff-hv', kernel: 'v2', minimalLength: 1, catalogId: 'B9', layer: 'impl/kernel/tdx.ts',
     source: 'v2-v4; Rick [T-v4 #85/#90]',
     claim: 'TDH.SYS.SHUTDOWN is passed the boot-time MODULE_HV, never refreshed after an update',
   },
   {
-    name: 'version-read-unlocked', kernel: 'seed', minimalLength: 2, catalogId: 'B23', layer: 'impl/kernel/tdx_host.ts',
+    name: 'version-read-unlocked', kernel: 'v2', minimalLength: 2, catalogId: 'B23', layer: 'impl/kernel/tdx_host.ts',
     source: 'v2-v6; Sashiko on v6 [T-v7 p16]',
     claim: '`version` is formatted without seamldr_lock_module_update(), so stop_machine can run between the fields it reads',
   },
   {
-    name: 'header-before-size', kernel: 'seed', minimalLength: 1, catalogId: 'B13', layer: 'impl/kernel/seamldr.ts',
+    name: 'header-before-size', kernel: 'v2', minimalLength: 1, catalogId: 'B13', layer: 'impl/kernel/seamldr.ts',
     source: 'v2-v9; Yilun [T-v3 #116]; Sashiko on v9',
     claim: 'image header fields are read before checking that the image is at least a header long',
   },
   {
-    name: 'seamldr-info-unlocked', kernel: 'seed', minimalLength: 2, catalogId: 'B21', layer: 'impl/kernel/seamcall.ts',
+    name: 'seamldr-info-unlocked', kernel: 'v2', minimalLength: 2, catalogId: 'B21', layer: 'impl/kernel/seamcall.ts',
     source: 'v2/v3; [T-v3 #87, #107, #109]',
     claim: 'seamldr_lock is taken only around SEAMLDR.INSTALL, so two SEAMLDR.INFO callers on two CPUs collide',
   },
   {
-    name: 'sticky-cancel', kernel: 'seed', minimalLength: 2, catalogId: 'B20', layer: 'impl/kernel/tdx_host.ts',
+    name: 'sticky-cancel', kernel: 'v2', minimalLength: 2, catalogId: 'B20', layer: 'impl/kernel/tdx_host.ts',
     source: 'v2; Binbin [T-v2 #79, #83]',
     claim: 'a cancel written while idle leaves cancel_request set, so the next upload is refused as user-abort',
   },
   {
-    name: 'run-update-int-truncation', kernel: 'seed', minimalLength: 1, catalogId: 'v2-p19', layer: 'impl/kernel/tdx.ts',
+    name: 'run-update-int-truncation', kernel: 'v2', minimalLength: 1, catalogId: 'v2-p19', layer: 'impl/kernel/tdx.ts',
     source: 'v2 p19 [T-v2 #86]',
     claim: "TDH.SYS.UPDATE's u64 status is stored in an int, so a failure whose low 32 bits are 0 reads as success",
   },
@@ -71,12 +71,12 @@ export const SEEDED_BUGS = [
     claim: 'without the m <= 496 bound, a page count that wraps in u32 passes the size check and populate_pa_list runs past SEAMLDR_PARAMS',
   },
   {
-    name: 'no-cpu-online-check', kernel: 'seed', minimalLength: 2, catalogId: 'B27', layer: 'impl/kernel/seamldr.ts',
+    name: 'no-cpu-online-check', kernel: 'v2', minimalLength: 2, catalogId: 'B27', layer: 'impl/kernel/seamldr.ts',
     source: 'dropped in v5 [T-v4 #104-#111]; merged behaviour',
     claim: 'the update starts with a CPU offline; P-SEAMLDR never sees the last LP and the TDs are lost',
   },
   {
-    name: 'no-slots-check', kernel: 'seed', minimalLength: 2, catalogId: 'B28', layer: 'impl/kernel/seamldr.ts',
+    name: 'no-slots-check', kernel: 'v2', minimalLength: 2, catalogId: 'B28', layer: 'impl/kernel/seamldr.ts',
     source: 'dropped in v5 [T-v4 #106/#111]; merged behaviour',
     claim: 'the update starts with no update slots left; INSTALL fails after shutdown and the TDs are lost',
   },

@@ -5,7 +5,7 @@
 // upstream: what was merged (v10 plus Dave Hansen's rework, 2026-06).
 
 export interface Revision {
-  readonly name: 'seed' | 'compat' | 'upstream';
+  readonly name: 'v2' | 'compat' | 'upstream';
   readonly title: string;
   /** v2 p09: refuse with -EBUSY if any present CPU is offline (dropped in v5). */
   readonly cpuOnlinePrecheck: boolean;
@@ -39,8 +39,8 @@ export interface Revision {
   readonly vmcsErratumGuard: boolean;
 }
 
-export const SEED: Revision = {
-  name: 'seed',
+export const V2: Revision = {
+  name: 'v2',
   title: 'v2, 2025-09-30',
   cpuOnlinePrecheck: true,
   slotsPrecheck: true,
@@ -61,7 +61,7 @@ export const SEED: Revision = {
 };
 
 export const COMPAT: Revision = {
-  ...SEED,
+  ...V2,
   name: 'compat',
   title: 'v2 + v3-v10 compat-sensitive handling',
   avoidCompat: true,
@@ -89,7 +89,7 @@ export const UPSTREAM: Revision = {
 };
 
 /** Every emulated kernel revision by name (`--kernel NAME`). */
-export const REVISIONS: readonly Revision[] = [SEED, COMPAT, UPSTREAM];
+export const REVISIONS: readonly Revision[] = [V2, COMPAT, UPSTREAM];
 
 export function findRevision(name: string): Revision | undefined {
   return REVISIONS.find((r) => r.name === name);

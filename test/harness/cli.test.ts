@@ -23,7 +23,7 @@ describe('npm run verify', () => {
   it('--list names every property, invariant, seeded fault and kernel revision', () => {
     const r = verify('--list');
     expect(r.code).toBe(0);
-    for (const s of ['update-contract', 'concurrency', 'I-5', 'I-24', 'B2', 'ack-before-fail', 'refinement', 'seed']) expect(r.out).toContain(s);
+    for (const s of ['update-contract', 'concurrency', 'I-5', 'I-24', 'B2', 'ack-before-fail', 'refinement', 'v2']) expect(r.out).toContain(s);
   });
 
   it('--help prints the usage and exits 0', () => {
@@ -44,12 +44,18 @@ describe('npm run verify', () => {
     expect(r.err).not.toMatch(NO_STACK);
   });
 
+  it("the old revision name 'seed' is a usage error that names v2", () => {
+    const r = verify('--kernel', 'seed');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/'seed' is now called 'v2'/);
+  });
+
   it('the same seed writes the same summary, apart from timings', () => {
     const a = tmp('a'), b = tmp('b'), c = tmp('c');
     expect(verify('--property', 'firmware-faults,corrupt-images', '--seed', '7', '--reports', a, '--corpus', c).code).toBe(0);
     expect(verify('--property', 'firmware-faults,corrupt-images', '--seed', '7', '--reports', b, '--corpus', c).code).toBe(0);
     expect(withoutTimes(summary(a))).toEqual(withoutTimes(summary(b)));
-    expect(summary(a)).toMatchObject({ kernel: 'seed', budget: 'quick', seed: 7, status: 'holds', exit: 0 });
+    expect(summary(a)).toMatchObject({ kernel: 'v2', budget: 'quick', seed: 7, status: 'holds', exit: 0 });
     expect(summary(a).properties[0]).toMatchObject({ id: 'firmware-faults', status: 'holds', runs: 100, commands: expect.any(Number), ms: expect.any(Number) });
     expect(readdirSync(c)).toEqual([]);
   });
@@ -64,7 +70,7 @@ describe('npm run verify', () => {
     expect(readdirSync(corpus)).toHaveLength(1);
     const file = join(corpus, readdirSync(corpus)[0]!);
     expect(readdirSync(corpus)[0]).toMatch(/^update-contract-[0-9a-f]{12}\.json$/);
-    expect(json(file)).toMatchObject({ format: 1, kernel: 'seed', bug: 'ack-before-fail', expect: { violation: 'I-5' }, version: expect.any(String) });
+    expect(json(file)).toMatchObject({ format: 1, kernel: 'v2', bug: 'ack-before-fail', expect: { violation: 'I-5' }, version: expect.any(String) });
     const replay = r.out.match(/ {2}replay: npm run verify -- (.*)/)![1]!;
     expect(replay).toBe(`--replay ${file}`);
 
@@ -78,7 +84,7 @@ describe('npm run verify', () => {
     const s = summary(dir);
     expect(s.properties[0]).toMatchObject({ status: 'fails', counterexample: { violation: { id: 'I-5' } } });
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
-    expect(junit).toMatch(/<testcase classname="verify\.seed" name="update-contract"/);
+    expect(junit).toMatch(/<testcase classname="verify\.v2" name="update-contract"/);
     expect(junit).toContain(`<failure message="I-5: `);
     expect(junit).toContain(`replay: npm run verify -- --replay ${file}`);
     expect(existsSync(s.counterexamples[0].html)).toBe(true);
@@ -100,7 +106,7 @@ describe('npm run verify', () => {
     const corpus = tmp('bad');
     const good = join(corpus, 'update-contract-000000000000.json');
     const base = {
-      format: 1, tool: 'tdx-update-verify', version: '0.1.0', property: 'update-contract', kernel: 'seed', bug: null, expect: { violation: 'I-5' },
+      format: 1, tool: 'tdx-update-verify', version: '0.1.0', property: 'update-contract', kernel: 'v2', bug: null, expect: { violation: 'I-5' },
       scenario: { host: { nrCpus: 1, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1, debugUnlocked: false }, commands: [{ kind: 'read_version' }], schedule: [] },
     };
     writeFileSync(good, JSON.stringify(base));

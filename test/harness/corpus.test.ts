@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SEED } from '../../impl/kernel/revision.ts';
+import { V2 } from '../../impl/kernel/revision.ts';
 import { contentHash, CorpusError, corpusFiles, entryName, formatEntry, makeEntry, parseEntry, readEntry, saveEntry, type CorpusEntry } from '../../harness/corpus.ts';
 import type { Scenario } from '../../properties/scenario.ts';
 
@@ -13,7 +13,7 @@ const scenario: Scenario = {
   commands: [{ kind: 'upload', image: { release: '1.5.01', svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false, corruption: null }, fault: { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null } }],
   schedule: [],
 };
-const entry = makeEntry('update-contract', SEED, 'ack-before-fail', { id: 'I-5', message: 'state moved' }, scenario);
+const entry = makeEntry('update-contract', V2, 'ack-before-fail', { id: 'I-5', message: 'state moved' }, scenario);
 const text = formatEntry(entry);
 
 /** The entry as JSON with one change made by `edit`. */
@@ -38,7 +38,7 @@ function problem(t: string): string {
 describe('corpus entries', () => {
   it('round-trip through the schema', () => {
     expect(parseEntry(text, 'x.json')).toEqual(JSON.parse(text));
-    expect(entry).toMatchObject({ format: 1, tool: 'tdx-update-verify', kernel: 'seed', bug: 'ack-before-fail', expect: { violation: 'I-5' } });
+    expect(entry).toMatchObject({ format: 1, tool: 'tdx-update-verify', kernel: 'v2', bug: 'ack-before-fail', expect: { violation: 'I-5' } });
     expect(entry.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 

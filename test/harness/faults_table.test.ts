@@ -17,7 +17,7 @@ describe('every catalog fault is caught within the ci budget, on the revision it
 describe('the faults table', () => {
   it('has a row per fault with every column', async () => {
     const row = await checkFault(SEEDED_BUGS[0], 42, BUDGETS.quick);
-    expect(faultsTable([row])[1]).toMatch(/ack-before-fail\s+B2\s+seed\s+yes\s+I-5/);
-    expect(faultsMarkdown([row]).split('\n')[2]).toMatch(/^\| ack-before-fail \| B2 \| seed \| yes \| I-5 \|/);
+    expect(faultsTable([row])[1]).toMatch(/ack-before-fail\s+B2\s+v2\s+yes\s+I-5/);
+    expect(faultsMarkdown([row]).split('\n')[2]).toMatch(/^\| ack-before-fail \| B2 \| v2 \| yes \| I-5 \|/);
   });
 });

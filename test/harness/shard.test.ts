@@ -32,7 +32,7 @@ describe('plan', () => {
 describe('junitXml', () => {
   it('one testcase per property; failures carry the violation and the replay line, escaped', () => {
     const s = {
-      tool: 'tdx-update-verify', version: '0.1.0', kernel: 'seed', budget: 'quick', seed: 1, fault: null, cpus: null, shard: null, replay: null, merged: null,
+      tool: 'tdx-update-verify', version: '0.1.0', kernel: 'v2', budget: 'quick', seed: 1, fault: null, cpus: null, shard: null, replay: null, merged: null,
       status: 'fails', exit: 1, coverage: {}, counterexamples: [],
       properties: [
         { id: 'a', status: 'holds', runs: 10, requested: 10, commands: 50, ms: 1200, seed: 1, firstFailure: null, counterexample: null },

@@ -16,7 +16,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { NO_BUGS } from '../../impl/faults.ts';
-import { SEED as SEED_KERNEL } from '../../impl/kernel/revision.ts';
+import { V2 as V2_KERNEL } from '../../impl/kernel/revision.ts';
 import { PROPERTIES } from '../../properties/catalog.ts';
 import { scenario } from '../../properties/generators.ts';
 import { runScenario } from '../../harness/run.ts';
@@ -27,7 +27,7 @@ const BUDGET = BUDGETS.quick;
 // Cheapest first: with bail, a mutant killed early skips the rest.
 const ORDER = ['concurrency', 'td-preservation', 'update-contract', 'firmware-faults'];
 
-const rev = SEED_KERNEL;
+const rev = V2_KERNEL;
 const properties = ORDER.map((id) => PROPERTIES.find((p) => p.id === id)!);
 
 describe(`kernel ${rev.name}, budget ${BUDGET.name}, seed ${SEED}`, () => {

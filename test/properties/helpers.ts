@@ -5,7 +5,7 @@
 import { bootHost, type Host, type TraceEvent } from '../../impl/host.ts';
 import { NO_BUGS, type Bugs } from '../../impl/faults.ts';
 import { PAGE_SIZE } from '../../impl/firmware/abi.ts';
-import { SEED, type Revision } from '../../impl/kernel/revision.ts';
+import { V2, type Revision } from '../../impl/kernel/revision.ts';
 import type { ImageBuf, UpdateState } from '../../impl/kernel/seamldr.ts';
 import { runnable, spawn, stepTask, type Task } from '../../impl/kernel/sched.ts';
 import { init, type ModelState } from '../../model/state.ts';
@@ -28,7 +28,7 @@ export function hostData(over: Partial<HostData> = {}): HostData {
   return { ...HOST, ...over };
 }
 
-export function boot(data: HostData = HOST, rev: Revision = SEED, bugs: Bugs = NO_BUGS): Host {
+export function boot(data: HostData = HOST, rev: Revision = V2, bugs: Bugs = NO_BUGS): Host {
   return bootHost(hostConfig(data), rev, bugs);
 }
 
@@ -118,7 +118,7 @@ const MAX_STEPS = 20_000;
  * for the update as harness/run.ts arms them. The model follows along (td commands need it).
  */
 export function drive(data: HostData, commands: readonly Command[], check: Check, o: DriveOptions = {}): Driven {
-  const rev = o.rev ?? SEED;
+  const rev = o.rev ?? V2;
   const h = bootHost(hostConfig(data), rev, o.bugs ?? NO_BUGS);
   const m = init(modelParams(rev), hostSpec(data));
   let pending: FaultPlan | null = null;

@@ -9,7 +9,7 @@ import { NO_BUGS } from '../../impl/faults.ts';
 import { buildBlobV1, corruptBlobV1, type ImageCorruption } from '../../impl/firmware/image.ts';
 import { buildImageV2, corruptImageV2 } from '../../impl/firmware/image_v2.ts';
 import { SIGSTRUCT } from '../../impl/firmware/sigstruct.ts';
-import { SEED, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
+import { V2, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
 import { parseBlobV1, parseImageV2 } from '../../impl/kernel/seamldr.ts';
 import type { Defect } from '../../model/types.ts';
 import { acceptableBlobV1, acceptableImageV2 } from '../../properties/image_spec.ts';
@@ -103,7 +103,7 @@ const EXPECTED: Record<Defect, { status: 'ready' | 'lost'; update: number | null
   hash: { status: 'lost', update: null, errorIsEmpty: false },
 };
 
-const KERNEL: Record<Format, Revision> = { v1: SEED, v2: UPSTREAM };
+const KERNEL: Record<Format, Revision> = { v1: V2, v2: UPSTREAM };
 
 function uploadOnce(ref: ImageRef, rev: Revision) {
   return runScenario(
@@ -123,7 +123,7 @@ describe('defectOf agrees with what happens when the image is uploaded', () => {
     if (r.model.module.status === 'ready') expect(r.model.module.spec.version.update).toBe(want.update);
     expect(r.model.upload.error === '').toBe(want.errorIsEmpty);
   });
-  it.each([['v1 blob on the merged kernel', 'v1', UPSTREAM], ['v2 image on the seed kernel', 'v2', SEED]] as const)('a %s is a header defect: refused, nothing changes', (_n, f, rev) => {
+  it.each([['v1 blob on the merged kernel', 'v1', UPSTREAM], ['v2 image on the seed kernel', 'v2', V2]] as const)('a %s is a header defect: refused, nothing changes', (_n, f, rev) => {
     const r = uploadOnce(image('1.5.08', { format: f }), rev);
     expect(r.violation).toBeNull();
     expect(r.model.module).toMatchObject({ status: 'ready', spec: { version: { update: 6 } } });

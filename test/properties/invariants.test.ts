@@ -12,7 +12,7 @@ import { buildBlobV1, corruptBlobV1 } from '../../impl/firmware/image.ts';
 import { buildImageV2, corruptImageV2 } from '../../impl/firmware/image_v2.ts';
 import { createTdxModule } from '../../impl/firmware/tdx_module.ts';
 import type { Host, TraceEvent } from '../../impl/host.ts';
-import { COMPAT, SEED, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
+import { COMPAT, V2, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
 import { initSeamldrParams, parseBlobV1, parseImageV2 } from '../../impl/kernel/seamldr.ts';
 import type { Command } from '../../properties/commands.ts';
 import { identityOf } from '../../properties/images.ts';
@@ -57,13 +57,13 @@ function hostWithTd(): { h: Host; tdrPa: number } {
     { kind: 'td_add_page', td: 0, fill: 4, cpu: 3 },
     { kind: 'td_finalize', td: 0, cpu: 0 },
   ];
-  const r = runScenario({ host: HOST, commands, schedule: [] }, { rev: SEED, bugs: NO_BUGS });
+  const r = runScenario({ host: HOST, commands, schedule: [] }, { rev: V2, bugs: NO_BUGS });
   if (r.violation) throw new Error(`setup run failed: ${r.violation.message}`);
   return { h: r.host, tdrPa: r.host.kvm.tds.get(1)!.tdrPa };
 }
 
 /** A host whose fw buffer holds a valid image and a SEAMLDR_PARAMS page the kernel built for it. */
-function hostWithParams(rev: Revision = SEED): { h: Host; paramsPa: number; params: DataView; pas: number[]; nrModulePages: number } {
+function hostWithParams(rev: Revision = V2): { h: Host; paramsPa: number; params: DataView; pas: number[]; nrModulePages: number } {
   const h = boot(HOST, rev);
   const id = identityOf(image('1.5.08'));
   const buf = stageImage(h, rev.imageFormat === 'v1' ? buildBlobV1(id) : buildImageV2(id));
@@ -75,7 +75,7 @@ function hostWithParams(rev: Revision = SEED): { h: Host; paramsPa: number; para
   return { h, paramsPa, params: new DataView(p.buffer, p.byteOffset, p.byteLength), pas: buf.pas, nrModulePages: layout.nrModulePages };
 }
 
-function withParams(broken: boolean, mutate: (x: ReturnType<typeof hostWithParams>) => void, rev: Revision = SEED): string | null {
+function withParams(broken: boolean, mutate: (x: ReturnType<typeof hostWithParams>) => void, rev: Revision = V2): string | null {
   const x = hostWithParams(rev);
   if (broken) mutate(x);
   return feed(checkOf('I-16'), x.h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: x.paramsPa }]);
@@ -84,7 +84,7 @@ function withParams(broken: boolean, mutate: (x: ReturnType<typeof hostWithParam
 // ---- I-6: the runner's termination check, exercised through real runs ----
 
 /** Upstream's missing CPU-online precheck: the only setting in which B4 can hang (spec §8 B4). */
-const NO_PRECHECK: Revision = { ...SEED, cpuOnlinePrecheck: false };
+const NO_PRECHECK: Revision = { ...V2, cpuOnlinePrecheck: false };
 const B4 = new Set<BugName>(['hotplug-before-lock']);
 
 /** The all-zero schedule and each schedule with a single 1: where the offline can slip in. */
@@ -141,7 +141,7 @@ const CASES: Record<string, Case> = {
           host: hostData({ nrCpus: 2, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1 }),
           commands: [upload(image('1.5.01')), { kind: 'read_seamldr', attr: 'version', cpu: 1 }],
           schedule: [0, 0, 0, 0, 0, 0, 0, 1],
-        }, { rev: SEED, bugs: NO_BUGS }).violation?.message ?? null,
+        }, { rev: V2, bugs: NO_BUGS }).violation?.message ?? null,
       },
     ],
   },
@@ -484,7 +484,7 @@ const CASES: Record<string, Case> = {
         expect: /P-SEAMLDR call\(s\) got VMfailInvalid/,
         run: (broken) => violationOver('I-13', HOST, [
           { kind: 'read_seamldr', attr: 'version', cpu: 1 }, { kind: 'read_seamldr', attr: 'num_remaining_updates', cpu: 2 },
-        ], SEED, broken ? new Set<BugName>(['seamldr-info-unlocked']) : NO_BUGS),
+        ], V2, broken ? new Set<BugName>(['seamldr-info-unlocked']) : NO_BUGS),
       },
     ],
   },
@@ -856,7 +856,7 @@ const CASES: Record<string, Case> = {
       expect: /livelock|deadlock/,
       run: (broken) => terminationMessage(NO_PRECHECK, broken ? B4 : NO_BUGS),
     }],
-    fine: [{ name: 'with the seed\'s CPU-online precheck the same race is refused, not hung', run: () => terminationMessage(SEED, B4) }],
+    fine: [{ name: 'with the seed\'s CPU-online precheck the same race is refused, not hung', run: () => terminationMessage(V2, B4) }],
   },
 };
 
@@ -948,11 +948,11 @@ describe('every check stays silent on healthy real runs', () => {
   const ids = INVARIANTS.map((i) => i.id);
   it.each(HEALTHY_RUNS.map((r) => [r.name, r] as const))('%s', (_name, r) => {
     for (const id of ids) {
-      const d = drive(r.host, r.commands, checkOf(id), { rev: r.rev ?? SEED });
+      const d = drive(r.host, r.commands, checkOf(id), { rev: r.rev ?? V2 });
       expect({ id, messages: d.messages }).toEqual({ id, messages: [] });
     }
     // And the whole harness agrees: no result, refinement or invariant violation.
-    expect(runScenario({ host: r.host, commands: r.commands, schedule: [] }, { rev: r.rev ?? SEED, bugs: NO_BUGS }).violation).toBeNull();
+    expect(runScenario({ host: r.host, commands: r.commands, schedule: [] }, { rev: r.rev ?? V2, bugs: NO_BUGS }).violation).toBeNull();
   });
 });
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../harness/run.ts';
 import { NO_BUGS } from '../../impl/faults.ts';
 import type { Host } from '../../impl/host.ts';
-import { REVISIONS, SEED, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
+import { REVISIONS, V2, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
 import { init, type ModelState } from '../../model/state.ts';
 import type { UpdatePrediction } from '../../model/update.ts';
 import type { Command } from '../../properties/commands.ts';
@@ -22,7 +22,7 @@ const BOOTS: readonly (readonly [string, HostData])[] = [
   ['no update slots (the seed driver exposes no fw node)', hostData({ slots: 0 })],
 ];
 
-function booted(data: HostData = HOST, rev: Revision = SEED): { h: Host; m: ModelState } {
+function booted(data: HostData = HOST, rev: Revision = V2): { h: Host; m: ModelState } {
   return { h: boot(data, rev), m: init(modelParams(rev), hostSpec(data)) };
 }
 
@@ -30,7 +30,7 @@ const fields = (h: Host, m: ModelState): string[] => refinementDiff(h, m).map((d
 
 /** Host and model after a real run of `commands` (they agree, or the run would have failed). */
 function after(commands: Command[], data: HostData = HOST): { h: Host; m: ModelState } {
-  const r = runScenario({ host: data, commands, schedule: [] }, { rev: SEED, bugs: NO_BUGS });
+  const r = runScenario({ host: data, commands, schedule: [] }, { rev: V2, bugs: NO_BUGS });
   expect(r.violation).toBeNull();
   return { h: r.host, m: r.model };
 }

@@ -2,7 +2,7 @@
 // opens a new P-SEAMLDR session that again needs every LP, so it helps only on one CPU.
 import { describe, expect, it } from 'vitest';
 import { P_SEAMLDR_INSTALL, SEAMLDR_ENOENTROPY } from '../../impl/firmware/abi.ts';
-import { SEED } from '../../impl/kernel/revision.ts';
+import { V2 } from '../../impl/kernel/revision.ts';
 import {
   callsOf, finalizedTd, hostData, lastUpdate, linResults, readVersion, run, scenario, tdRun, upload, imageRef, work,
 } from '../impl/kernel/helpers.ts';
@@ -36,7 +36,7 @@ describe('entropy retry', () => {
   });
 
   it('without the retry (v4+) one entropy failure loses the TDs on one CPU too', () => {
-    const r = run(scenario(hostData(1), [...finalizedTd(), noEntropy(1), tdRun()]), { rev: { ...SEED, seamldrEntropyRetry: false } });
+    const r = run(scenario(hostData(1), [...finalizedTd(), noEntropy(1), tdRun()]), { rev: { ...V2, seamldrEntropyRetry: false } });
     expect(r.violation).toBeNull();
     expect(linResults(r.host, 'update')).toEqual([-5]);
     expect(linResults(r.host, 'td_run')).toEqual([false]);

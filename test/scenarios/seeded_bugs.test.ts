@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BugName } from '../../impl/faults.ts';
 import { P_SEAMLDR_INSTALL } from '../../impl/firmware/abi.ts';
-import { SEED, type Revision } from '../../impl/kernel/revision.ts';
+import { V2, type Revision } from '../../impl/kernel/revision.ts';
 import type { Command } from '../../properties/commands.ts';
 import type { HostData } from '../../properties/scenario.ts';
 import {
@@ -13,7 +13,7 @@ import {
 
 /** CPU 0 acts last in SHUTDOWN: choice 1 never picks the least recently run stopper (stopper/0). */
 const LEAD_LAST = Array<number>(8).fill(1);
-const NO_PRECHECK: Revision = { ...SEED, cpuOnlinePrecheck: false };
+const NO_PRECHECK: Revision = { ...V2, cpuOnlinePrecheck: false };
 const shutdownFails = upload(imageRef(), { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null });
 
 interface BugCase {

@@ -7,7 +7,7 @@ import type { BugName, Bugs } from '../../../impl/faults.ts';
 import type { InjectedFaults } from '../../../impl/firmware/types.ts';
 import { LEAF_NAMES } from '../../../impl/firmware/abi.ts';
 import { runnable, spawn, stepTask, type Task, type Yield } from '../../../impl/kernel/sched.ts';
-import { SEED, type Revision } from '../../../impl/kernel/revision.ts';
+import { V2, type Revision } from '../../../impl/kernel/revision.ts';
 import { seamldrInstallModule, type ImageBuf, type UpdateState } from '../../../impl/kernel/seamldr.ts';
 import { fwError, fwLoad, fwUploadMain } from '../../../impl/kernel/fw_upload.ts';
 import { runScenario, type RunResult } from '../../../harness/run.ts';
@@ -55,7 +55,7 @@ export function scenario(host: HostData, commands: Command[], schedule: number[]
 export interface RunOpts { rev?: Revision; bugs?: BugName[] }
 
 export function run(s: Scenario, o: RunOpts = {}): RunResult {
-  return runScenario(s, { rev: o.rev ?? SEED, bugs: new Set(o.bugs ?? []) as Bugs });
+  return runScenario(s, { rev: o.rev ?? V2, bugs: new Set(o.bugs ?? []) as Bugs });
 }
 
 /** The results of every linearization point named `op`, in order. */
@@ -66,7 +66,7 @@ export function linResults(h: Host, op: string): unknown[] {
 // ---- a booted host, driven directly ----
 
 export function boot(nrCpus = 4, o: RunOpts & { host?: Partial<HostData> } = {}): Host {
-  return bootHost(hostConfig(hostData(nrCpus, o.host)), o.rev ?? SEED, new Set(o.bugs ?? []) as Bugs);
+  return bootHost(hostConfig(hostData(nrCpus, o.host)), o.rev ?? V2, new Set(o.bugs ?? []) as Bugs);
 }
 
 /** Copies bytes into freshly allocated (non-contiguous) pages, as the fw_upload buffer holds them. */

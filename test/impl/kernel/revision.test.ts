@@ -1,12 +1,12 @@
 // Tests for impl/kernel/revision.ts: each revision's switches against the two columns of the
 // spec §2.7 table (seed = v2, upstream = merged) and the v3-v10 compat variant.
 import { describe, expect, it } from 'vitest';
-import { COMPAT, findRevision, REVISIONS, SEED, UPSTREAM } from '../../../impl/kernel/revision.ts';
+import { COMPAT, findRevision, REVISIONS, V2, UPSTREAM } from '../../../impl/kernel/revision.ts';
 
 describe('kernel revisions (spec §2.7)', () => {
   it('seed is the v2 column, its review bugs fixed (B23: the version lock-out)', () => {
-    expect(SEED).toMatchObject({
-      name: 'seed', cpuOnlinePrecheck: true, slotsPrecheck: true, imageFormat: 'v1', avoidCompat: false,
+    expect(V2).toMatchObject({
+      name: 'v2', cpuOnlinePrecheck: true, slotsPrecheck: true, imageFormat: 'v1', avoidCompat: false,
       errorMap: 'v2', fwName: 'seamldr_upload', seamldrAttrs: { dir: 'seamldr/', mode: 0o444 }, cancelSupport: true,
       leadCpu: 'first-online', handoffHvSource: 'boot-cache', lpResetScope: 'online', refreshScope: 'version+handoff',
       seamldrEntropyRetry: true, versionLockout: true, vmcsErratumGuard: false,
@@ -24,14 +24,14 @@ describe('kernel revisions (spec §2.7)', () => {
 
   it('compat is the seed with AVOID_COMPAT_SENSITIVE and the device-busy mapping', () => {
     const { name: _n, title: _t, avoidCompat, errorMap, ...rest } = COMPAT;
-    const { name: _sn, title: _st, avoidCompat: _sa, errorMap: _se, ...seedRest } = SEED;
+    const { name: _sn, title: _st, avoidCompat: _sa, errorMap: _se, ...seedRest } = V2;
     expect([avoidCompat, errorMap]).toEqual([true, 'compat']);
     expect(rest).toEqual(seedRest);
   });
 
   it('revisions are found by name', () => {
-    expect(REVISIONS.map((r) => r.name)).toEqual(['seed', 'compat', 'upstream']);
+    expect(REVISIONS.map((r) => r.name)).toEqual(['v2', 'compat', 'upstream']);
     expect(findRevision('upstream')).toBe(UPSTREAM);
-    expect(findRevision('v2')).toBeUndefined();
+    expect(findRevision('seed')).toBeUndefined();
   });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { TDH, TDX_SYS_BUSY, TDX_SYS_INVALID_HANDOFF, SEAMLDR_EUNSPECERR, P_SEAMLDR_INFO, P_SEAMLDR_INSTALL } from '../../../impl/firmware/abi.ts';
 import { buildBlobV1, corruptBlobV1, fixChecksumV1, type ImageCorruption } from '../../../impl/firmware/image.ts';
 import { EBUSY, EINVAL, EIO, ENOSPC } from '../../../impl/kernel/errno.ts';
-import { SEED, UPSTREAM } from '../../../impl/kernel/revision.ts';
+import { V2, UPSTREAM } from '../../../impl/kernel/revision.ts';
 import { initSeamldrParams, parseBlobV1, parseImageV2, UPDATE_STATES } from '../../../impl/kernel/seamldr.ts';
 import { cpuDown } from '../../../impl/kernel/hotplug.ts';
 import { spawn, stepTask, type Yield } from '../../../impl/kernel/sched.ts';
@@ -379,7 +379,7 @@ describe('seeded bugs of seamldr.ts, driven directly', () => {
     }
 
     it('with the bug and no CPU-online precheck, an offline between the count and the lock hangs stop_machine', () => {
-      const h = boot(2, { rev: { ...SEED, cpuOnlinePrecheck: false }, bugs: ['hotplug-before-lock'] });
+      const h = boot(2, { rev: { ...V2, cpuOnlinePrecheck: false }, bugs: ['hotplug-before-lock'] });
       offlineAt(h, 'init_state before cpus_read_lock');
       expect(h.platform.cpus[1]!.online).toBe(false);
       expect(() => runTasks(h)).toThrow(/no termination/);
@@ -398,7 +398,7 @@ describe('seeded bugs of seamldr.ts, driven directly', () => {
     });
 
     it('without the bug the offline waits for cpus_read_unlock and the update completes on both CPUs', () => {
-      const h = boot(2, { rev: { ...SEED, cpuOnlinePrecheck: false } });
+      const h = boot(2, { rev: { ...V2, cpuOnlinePrecheck: false } });
       const worker = spawn(h.sched, 'fw_upload_worker', 0, seamldrInstallModule(h, bufOf(h, VALID)));
       while (!isLabel(stepTask(h.sched, worker), 'params ready'));
       const down = spawn(h.sched, 'offline', 1, cpuDown(h, 1));
@@ -437,7 +437,7 @@ describe('SEAMLDR.INSTALL no-entropy retry (seed, spec §2.7)', () => {
   });
 
   it('without the retry (merged policy) even one CPU fails', () => {
-    const h = boot(1, { rev: { ...SEED, seamldrEntropyRetry: false } });
+    const h = boot(1, { rev: { ...V2, seamldrEntropyRetry: false } });
     expect(install(h, VALID, { faults: { noEntropy: 1 } })).toBe(-EIO);
     expect(callsOf(h.trace, P_SEAMLDR_INSTALL)).toHaveLength(1);
   });

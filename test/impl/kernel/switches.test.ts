@@ -1,8 +1,8 @@
 // Each switch of a kernel revision (impl/kernel/revision.ts), under both settings: the same
-// scenario on SEED with only that switch flipped shows the behaviour it controls.
+// scenario on V2 with only that switch flipped shows the behaviour it controls.
 import { describe, expect, it } from 'vitest';
 import { TDH } from '../../../impl/firmware/abi.ts';
-import { SEED, UPSTREAM, type Revision } from '../../../impl/kernel/revision.ts';
+import { V2, UPSTREAM, type Revision } from '../../../impl/kernel/revision.ts';
 import { sysfsFiles } from '../../../impl/kernel/tdx_host.ts';
 import { bootHost } from '../../../impl/host.ts';
 import { hostConfig } from '../../../properties/scenario.ts';
@@ -10,13 +10,13 @@ import {
   cancel, hostData, imageRef, offline, range, readSeamldr, readVersion, run, scenario, tdAddPage, tdCreate, upload,
 } from './helpers.ts';
 
-const flip = (over: Partial<Revision>): Revision => ({ ...SEED, ...over });
+const flip = (over: Partial<Revision>): Revision => ({ ...V2, ...over });
 const lins = (r: ReturnType<typeof run>, op: string) => r.host.trace.filter((e) => e.kind === 'lin' && e.op.name === op).map((e) => (e as { result: unknown }).result);
 
 describe('revision switches, each under both settings', () => {
   it('cpuOnlinePrecheck: an offline CPU refuses the update (-EBUSY), or the update runs and loses the module', () => {
     const s = scenario(hostData(2), [offline(1), upload()]);
-    for (const [rev, ret, initialized] of [[SEED, -16, true], [flip({ cpuOnlinePrecheck: false }), -19, false]] as const) {
+    for (const [rev, ret, initialized] of [[V2, -16, true], [flip({ cpuOnlinePrecheck: false }), -19, false]] as const) {
       const r = run(s, { rev });
       expect(r.violation).toBeNull();
       expect(lins(r, 'update')).toEqual([ret]);
@@ -26,7 +26,7 @@ describe('revision switches, each under both settings', () => {
 
   it('slotsPrecheck: with no slots left the second update is refused (-ENOSPC), or loses the module', () => {
     const s = scenario(hostData(1, { slots: 1 }), [upload(), upload(imageRef('1.5.09'))]);
-    for (const [rev, ret] of [[SEED, -28], [flip({ slotsPrecheck: false }), -5]] as const) {
+    for (const [rev, ret] of [[V2, -28], [flip({ slotsPrecheck: false }), -5]] as const) {
       const r = run(s, { rev });
       expect(r.violation).toBeNull();
       expect(lins(r, 'update')).toEqual([0, ret]);
@@ -34,7 +34,7 @@ describe('revision switches, each under both settings', () => {
   });
 
   it('imageFormat: each kernel takes its own container and refuses the other with -EINVAL', () => {
-    for (const rev of [SEED, flip({ imageFormat: 'v2' })]) {
+    for (const rev of [V2, flip({ imageFormat: 'v2' })]) {
       const own = rev.imageFormat, other = own === 'v1' ? 'v2' : 'v1';
       const r = run(scenario(hostData(1), [upload(imageRef('1.5.08', { format: other })), upload(imageRef('1.5.08', { format: own }))]), { rev });
       expect(r.violation).toBeNull();
@@ -45,7 +45,7 @@ describe('revision switches, each under both settings', () => {
   it('avoidCompat: an UPDATE_COMPAT module refuses the update during a TD build (device-busy), or it goes through', () => {
     const s = scenario(hostData(1, { boot: { release: '1.5.24', moduleHv: 0, minUpdateHv: 0, noDowngrade: false } }), [tdCreate(0), tdAddPage(0, 1, 0), upload(imageRef('1.5.25'))]);
     const on = run(s, { rev: flip({ avoidCompat: true, errorMap: 'compat' }) });
-    const off = run(s, { rev: SEED });
+    const off = run(s, { rev: V2 });
     expect([on.violation, off.violation]).toEqual([null, null]);
     expect([lins(on, 'update'), lins(on, 'fw_done')]).toEqual([[-16], ['transferring:device-busy']]);
     expect([lins(off, 'update'), lins(off, 'fw_done')]).toEqual([[0], ['']]);
@@ -54,12 +54,12 @@ describe('revision switches, each under both settings', () => {
   it('errorMap: -EBUSY reads device-busy only with the v8-v10 map', () => {
     const s = scenario(hostData(2), [offline(1), upload()]);
     expect(lins(run(s, { rev: flip({ errorMap: 'compat' }) }), 'fw_done')).toEqual(['transferring:device-busy']);
-    expect(lins(run(s, { rev: SEED }), 'fw_done')).toEqual(['transferring:firmware-invalid']);
+    expect(lins(run(s, { rev: V2 }), 'fw_done')).toEqual(['transferring:firmware-invalid']);
   });
 
   it('fwName and seamldrAttrs: the sysfs files and their modes', () => {
     const files = (rev: Revision) => sysfsFiles(bootHost(hostConfig(hostData(1)), rev, new Set()));
-    expect(files(SEED)).toEqual([
+    expect(files(V2)).toEqual([
       { path: '/sys/devices/faux/tdx_host/version', mode: 0o444 },
       { path: '/sys/devices/faux/tdx_host/seamldr/version', mode: 0o444 },
       { path: '/sys/devices/faux/tdx_host/seamldr/num_remaining_updates', mode: 0o444 },
@@ -76,14 +76,14 @@ describe('revision switches, each under both settings', () => {
   it('cancelSupport: a cancel after prepare stops the upload (user-abort), or is a no-op', () => {
     // Schedule: run the worker through prepare, then issue the cancel before write looks.
     const s = scenario(hostData(1), [upload(), cancel], [0, 0, 0, 0, 1]);
-    const on = run(s, { rev: SEED }), off = run(s, { rev: flip({ cancelSupport: false }) });
+    const on = run(s, { rev: V2 }), off = run(s, { rev: flip({ cancelSupport: false }) });
     expect([on.violation, off.violation]).toEqual([null, null]);
     expect(lins(on, 'fw_done')).toEqual(['transferring:user-abort']);
     expect(lins(off, 'fw_done')).toEqual(['']);
   });
 
   it('leadCpu: first online CPU or CPU 0; CPU 0 cannot go offline, so both pick CPU 0', () => {
-    for (const rev of [SEED, flip({ leadCpu: 'cpu0' })]) {
+    for (const rev of [V2, flip({ leadCpu: 'cpu0' })]) {
       const begin = run(scenario(hostData(4), [upload()]), { rev }).host.trace.find((e) => e.kind === 'update_begin');
       expect(begin).toMatchObject({ lead: 0 });
     }
@@ -96,7 +96,7 @@ describe('revision switches, each under both settings', () => {
       const prev = t[i - 1];
       return prev?.kind === 'seamcall' && prev.leaf === TDH.SYS_RD && prev.task.startsWith('stopper/');
     };
-    expect(rdBeforeShutdown(SEED)).toBe(false);
+    expect(rdBeforeShutdown(V2)).toBe(false);
     expect(rdBeforeShutdown(flip({ handoffHvSource: 'read-fresh' }))).toBe(true);
   });
 
@@ -109,19 +109,19 @@ describe('revision switches, each under both settings', () => {
 
   it('refreshScope: after an update the cached handoff version follows the new module, or stays as booted', () => {
     const s = scenario(hostData(1), [upload(imageRef('1.5.08', { moduleHv: 1 }))]);
-    expect(run(s, { rev: SEED }).host.tdx.sysinfo.moduleHv).toBe(1);
+    expect(run(s, { rev: V2 }).host.tdx.sysinfo.moduleHv).toBe(1);
     expect(run(s, { rev: flip({ refreshScope: 'version', handoffHvSource: 'read-fresh' }) }).host.tdx.sysinfo.moduleHv).toBe(0);
   });
 
   it('seamldrEntropyRetry: one RDRAND failure on a one-CPU platform is retried and the update applies, or it loses the module', () => {
     const s = scenario(hostData(1), [upload(imageRef(), { kind: 'no_entropy', count: 1 })]);
-    expect(lins(run(s, { rev: SEED }), 'update')).toEqual([0]);
+    expect(lins(run(s, { rev: V2 }), 'update')).toEqual([0]);
     expect(lins(run(s, { rev: flip({ seamldrEntropyRetry: false }) }), 'update')).not.toEqual([0]);
   });
 
   it('vmcsErratumGuard: on an erratum CPU the update interface is hidden, or exposed as in v2', () => {
     const s = scenario(hostData(1, { erratum: true }), [readSeamldr('version'), upload()]);
-    const guarded = run(s, { rev: flip({ vmcsErratumGuard: true }) }), open = run(s, { rev: SEED });
+    const guarded = run(s, { rev: flip({ vmcsErratumGuard: true }) }), open = run(s, { rev: V2 });
     expect([guarded.violation, open.violation]).toEqual([null, null]);
     expect(lins(guarded, 'read_seamldr')).toEqual([-2]);
     expect(guarded.host.tdxHost.fw).toBeNull();
@@ -134,7 +134,7 @@ describe('revision switches, each under both settings', () => {
     const at = (k: number) => scenario(hostData(1), [upload(imageRef('1.5.08'), { kind: 'leaf', leaf: 'SYS_INIT', cpu: null }), readVersion], [...Array(k).fill(0), 1]);
     const open = flip({ versionLockout: false });
     const torn = range(12).filter((k) => run(at(k), { rev: open }).violation !== null);
-    expect(range(12).filter((k) => run(at(k), { rev: SEED }).violation !== null)).toEqual([]);
+    expect(range(12).filter((k) => run(at(k), { rev: V2 }).violation !== null)).toEqual([]);
     expect(torn.length).toBeGreaterThan(0);
     const r = run(at(torn[0]!), { rev: open });
     expect(lins(r, 'read_version')).toEqual(['1.5.06']); // the model: -ENXIO, the module is lost

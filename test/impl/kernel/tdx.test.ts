@@ -9,7 +9,7 @@ import {
   TDX_SYS_BUSY, TDX_SYS_INVALID_HANDOFF, TDX_SYS_SHUTDOWN, TDX_SEAMCALL_VMFAILINVALID,
 } from '../../../impl/firmware/abi.ts';
 import { EIO, ENODEV } from '../../../impl/kernel/errno.ts';
-import { COMPAT, SEED, UPSTREAM } from '../../../impl/kernel/revision.ts';
+import { COMPAT, V2, UPSTREAM } from '../../../impl/kernel/revision.ts';
 import {
   readVersion, tdxCpuEnable, tdxGetSysinfo, tdxModuleRunUpdate, tdxModuleShutdown, tdxRefreshAfterUpdate,
 } from '../../../impl/kernel/tdx.ts';
@@ -19,7 +19,7 @@ import {
   run, scenario, upload, work,
 } from './helpers.ts';
 
-const fresh = { ...SEED, handoffHvSource: 'read-fresh' as const };
+const fresh = { ...V2, handoffHvSource: 'read-fresh' as const };
 
 describe('boot: tdx_enable', () => {
   it('initializes the BIOS-loaded module on every CPU and caches version, features and MODULE_HV', () => {
@@ -137,7 +137,7 @@ describe('tdx_module_shutdown (spec §2.5 step 1, §2.7)', () => {
   });
 
   it('v6+ resets every possible CPU', () => {
-    const h = boot(4, { rev: { ...SEED, lpResetScope: 'possible' } });
+    const h = boot(4, { rev: { ...V2, lpResetScope: 'possible' } });
     h.platform.cpus[3]!.online = false;
     expect(tdxModuleShutdown(h, 0)).toBe(0);
     expect(h.tdx.lpInitialized).toEqual([false, false, false, false]);
@@ -204,7 +204,7 @@ describe('post-update refresh (spec §2.6/§2.7 "Post-update")', () => {
   });
 
   it('merged scope refreshes the version only', () => {
-    const h = boot(2, { rev: { ...SEED, refreshScope: 'version' } });
+    const h = boot(2, { rev: { ...V2, refreshScope: 'version' } });
     expect(installRef(h, imageRef('1.5.09', { moduleHv: 3 }))).toBe(0);
     expect(h.tdx.sysinfo).toMatchObject({ version: { major: 1, minor: 5, update: 9 }, moduleHv: 0 });
   });

@@ -7,7 +7,7 @@ import { NO_BUGS } from '../../../impl/faults.ts';
 import { AVOID_COMPAT_SENSITIVE, P_SEAMLDR_INFO, TDH, TDX_SYS_BUSY, TDX_UPDATE_COMPAT_SENSITIVE } from '../../../impl/firmware/abi.ts';
 import { fwCancel, fwError } from '../../../impl/kernel/fw_upload.ts';
 import { ECANCELED, EBUSY, EINVAL, EIO, ENODEV, ENOENT, ENOSPC, ENXIO, EOPNOTSUPP } from '../../../impl/kernel/errno.ts';
-import { COMPAT, SEED, UPSTREAM } from '../../../impl/kernel/revision.ts';
+import { COMPAT, V2, UPSTREAM } from '../../../impl/kernel/revision.ts';
 import { formatVersion, seamldrAttrShow, sysfsFiles, tdxHostProbe, versionShow } from '../../../impl/kernel/tdx_host.ts';
 import { imageBytes } from '../../../properties/images.ts';
 import { hostConfig } from '../../../properties/scenario.ts';
@@ -36,7 +36,7 @@ describe('probe (v2 p08)', () => {
 
   it('without TD_PRESERVING (features0 bit 1): -EOPNOTSUPP and no fw node', () => {
     const cfg = hostConfig(hostData(2));
-    const h = bootHost({ ...cfg, boot: { ...cfg.boot, features0: cfg.boot.features0 & ~2n } }, SEED, NO_BUGS);
+    const h = bootHost({ ...cfg, boot: { ...cfg.boot, features0: cfg.boot.features0 & ~2n } }, V2, NO_BUGS);
     expect(h.tdxHost.fw).toBeNull();
     expect(tdxHostProbe(h)).toBe(-EOPNOTSUPP);
     expect(h.tdxHost.fw).toBeNull();
@@ -165,7 +165,7 @@ describe('cancel (v2 cancel_request, fixed in v3 to be cleared by prepare)', () 
   });
 
   it('without cancel support (merged no-op cancel) a cancel in flight changes nothing', () => {
-    const h = boot(2, { rev: { ...SEED, cancelSupport: false } });
+    const h = boot(2, { rev: { ...V2, cancelSupport: false } });
     const fw = h.tdxHost.fw!;
     expect(fwCancel(h, fw, '1')).toBe(-ENODEV);
     expect(h.tdxHost.cancelRequest).toBe(false);
