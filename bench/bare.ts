@@ -3,7 +3,7 @@
 // of sequences and the same maximum sequence length as the harness workload, same seed.
 import fc from 'fast-check';
 import { PROPERTIES, type Property } from '../properties/catalog.ts';
-import type { CommandKind } from '../properties/commands.ts';
+import type { CommandKind } from '../properties/commands/index.ts';
 import { genConfig } from '../harness/verify.ts';
 import { now, since } from './stats.ts';
 import { addTotals, checkOptions, emptyTotals, type PassTotals } from './workload.ts';

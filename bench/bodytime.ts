@@ -4,9 +4,9 @@
 // moment is when the setup is done). The run's end is when runScenario returns. No timer
 // inside the runner, no subtraction of two noisy runs.
 import { NO_BUGS } from '../impl/faults.ts';
-import { V2 } from '../impl/kernel/revision.ts';
+import { V2 } from '../properties/revisions/index.ts';
 import { runScenario, type RunResult } from '../harness/run.ts';
-import type { Command } from '../properties/commands.ts';
+import type { Command } from '../properties/commands/index.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { monoUs } from './profile.ts';
 import { now, plus, since, ZERO, type Clock } from './stats.ts';
@@ -48,7 +48,7 @@ function watched(commands: readonly Command[], mark: number): { commands: readon
 export function timeBody(s: Scenario, setupLength: number): BodyTiming {
   const w = watched(s.commands, setupLength);
   const t0 = now();
-  const result = runScenario({ ...s, commands: w.commands }, { rev: V2, bugs: NO_BUGS });
+  const result = runScenario({ ...s, commands: w.commands }, { revision: V2, bugs: NO_BUGS });
   const t1 = now(), t1Us = monoUs();
   if (!w.m.inOrder) throw new Error('bench: the runner no longer reads commands in order; body timing needs another hook');
   const mark = w.m.at ?? t1;

@@ -8,7 +8,7 @@
 // verify's); a bug that lived in another revision is hunted there too, as `verify --fault` does.
 import fc from 'fast-check';
 import { NO_BUGS, SEEDED_BUGS, type BugName } from '../impl/faults.ts';
-import { findRevision, V2, type Revision } from '../impl/kernel/revision.ts';
+import { findRevision, V2, type RevisionRecord } from '../properties/revisions/index.ts';
 import { runScenario } from '../harness/run.ts';
 import { canonicalize, genConfig, type CheckOptions } from '../harness/verify.ts';
 import { PROPERTIES, type Property } from '../properties/catalog.ts';
@@ -59,13 +59,13 @@ interface HuntState { runs: number; commands: number; masked: number; searching:
 /** The property predicate: fails only on a violation the bug causes. */
 function predicate(o: CheckOptions, st: HuntState): (s: Scenario) => boolean {
   return (s) => {
-    const r = runScenario(s, { rev: o.rev, bugs: o.bugs });
+    const r = runScenario(s, { revision: o.revision, bugs: o.bugs });
     if (st.searching) {
       st.runs++;
       st.commands += r.commandsIssued;
     } else st.executions++;
     if (r.violation === null) return true;
-    if (runScenario(s, { rev: o.rev, bugs: NO_BUGS }).violation === null) return false;
+    if (runScenario(s, { revision: o.revision, bugs: NO_BUGS }).violation === null) return false;
     if (st.searching) st.masked++;
     return true;
   };
@@ -96,7 +96,7 @@ function found(seed: number, p: Property, o: CheckOptions, st: HuntState, first:
   st.searching = false;
   const shrunk = shrink(prop, o, first);
   const shrunkAt = performance.now();
-  const c = canonicalize(shrunk.counterexample![0], { rev: o.rev, bugs: o.bugs });
+  const c = canonicalize(shrunk.counterexample![0], { revision: o.revision, bugs: o.bugs });
   return {
     seed, property: p.id, violation: c?.run.violation?.id ?? '?', runs: st.runs, commands: st.commands,
     msToFirstFailure: firstAt - t0, shrinkMs: shrunkAt - firstAt, shrinkExecutions: st.executions, shrinks: shrunk.numShrinks,
@@ -104,8 +104,8 @@ function found(seed: number, p: Property, o: CheckOptions, st: HuntState, first:
   };
 }
 
-export function hunt(bug: BugName, seed: number, cfg: BenchConfig, rev: Revision = V2): Hunt {
-  const o: CheckOptions = { ...checkOptions(seed, cfg.bugRunsPerProperty), rev, bugs: new Set([bug]) };
+export function hunt(bug: BugName, seed: number, cfg: BenchConfig, revision: RevisionRecord = V2): Hunt {
+  const o: CheckOptions = { ...checkOptions(seed, cfg.bugRunsPerProperty), revision, bugs: new Set([bug]) };
   const st: HuntState = { runs: 0, commands: 0, masked: 0, searching: true, executions: 0 };
   const t0 = performance.now();
   for (const p of PROPERTIES) {
@@ -125,12 +125,12 @@ function medians(hs: readonly Hunt[]): HuntSummary['median'] {
   return Object.fromEntries(MEDIAN_KEYS.map((k) => [k, median(hs.map((h) => h[k]))])) as NonNullable<HuntSummary['median']>;
 }
 
-function summary(bug: BugName, rev: Revision, cfg: BenchConfig): HuntSummary {
-  const hunts = cfg.bugSeeds.map((seed) => hunt(bug, seed, cfg, rev));
+function summary(bug: BugName, revision: RevisionRecord, cfg: BenchConfig): HuntSummary {
+  const hunts = cfg.bugSeeds.map((seed) => hunt(bug, seed, cfg, revision));
   const hit = hunts.filter((h) => h.violation !== null);
   const violations: Record<string, number> = {};
   for (const h of hit) violations[`${h.property}/${h.violation}`] = (violations[`${h.property}/${h.violation}`] ?? 0) + 1;
-  return { kernel: rev.name, detectedSeeds: hit.length, seeds: hunts.length, median: medians(hit), violations, hunts };
+  return { kernel: revision.name, detectedSeeds: hit.length, seeds: hunts.length, median: medians(hit), violations, hunts };
 }
 
 function logLine(id: string, s: HuntSummary): string {

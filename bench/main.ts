@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { writeReportAtomic } from '../harness/files.ts';
-import { V2 } from '../impl/kernel/revision.ts';
+import { V2 } from '../properties/revisions/index.ts';
 import { bugFinding } from './bugs.ts';
 import { FULL, GOALS, SMOKE, type BenchConfig } from './config.ts';
 import { diagnoseSingleCpu, type Diagnosis } from './diagnose.ts';

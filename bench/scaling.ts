@@ -3,9 +3,9 @@
 // and TD building are not charged to the commands. The cost is CPU time (robust to other load
 // on the machine); wall time is kept next to it. Medians over the repetitions.
 import { NO_BUGS } from '../impl/faults.ts';
-import { V2 } from '../impl/kernel/revision.ts';
+import { V2 } from '../properties/revisions/index.ts';
 import { runScenario, type RunResult } from '../harness/run.ts';
-import type { Command } from '../properties/commands.ts';
+import type { Command } from '../properties/commands/index.ts';
 import type { BenchConfig } from './config.ts';
 import { sampleBody } from './bodytime.ts';
 import { host, scenarioOf, singleCpuBody, tdSetup, updateBody } from './scenarios.ts';
@@ -54,7 +54,7 @@ function violationOf(r: RunResult): string | null {
 function measurePoint(cfg: BenchConfig, cpus: number, tds: number, body: readonly Command[], slots: number): Point {
   const setup = scenarioOf(host(cpus, slots), tdSetup(tds, cpus));
   const full = scenarioOf(setup.host, [...setup.commands, ...body]);
-  const rs = runScenario(setup, { rev: V2, bugs: NO_BUGS });
+  const rs = runScenario(setup, { revision: V2, bugs: NO_BUGS });
   const samples = Array.from({ length: cfg.scalingReps }, () => sampleBody(full, setup.commands.length, cfg.minSampleMs));
   const rf = samples[0]!.result;
   const n = Math.max(body.length, 1);
@@ -117,8 +117,8 @@ function warmUp(cfg: BenchConfig): void {
     const plain = scenarioOf(host(cpus, 1), singleCpuBody(1000, cpus, 0));
     const withTds = scenarioOf(host(cpus, 1), [...tdSetup(tds, cpus), ...singleCpuBody(100, cpus, tds), ...updateBody(1)]);
     for (let i = 0; i < 3; i++) {
-      runScenario(plain, { rev: V2, bugs: NO_BUGS });
-      runScenario(withTds, { rev: V2, bugs: NO_BUGS });
+      runScenario(plain, { revision: V2, bugs: NO_BUGS });
+      runScenario(withTds, { revision: V2, bugs: NO_BUGS });
     }
   }
 }

@@ -2,7 +2,7 @@
 // prefix, then a body of commands. Deterministic (no randomness): which CPU or TD a command
 // uses is a fixed function of its position. The schedule is empty, so the runner's default
 // (choice 0, least recently run first) runs each command to completion before the next.
-import type { Command } from '../properties/commands.ts';
+import type { Command } from '../properties/commands/index.ts';
 import type { ImageRef } from '../properties/images.ts';
 import type { HostData, Scenario } from '../properties/scenario.ts';
 

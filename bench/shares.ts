@@ -2,7 +2,7 @@
 // workload, one update on many CPUs, and single-CPU commands with many TDs. Per phase, the
 // median share of samples and the time per scheduler step it stands for.
 import { NO_BUGS } from '../impl/faults.ts';
-import { V2 } from '../impl/kernel/revision.ts';
+import { V2 } from '../properties/revisions/index.ts';
 import { runScenario } from '../harness/run.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import type { BenchConfig } from './config.ts';
@@ -59,7 +59,7 @@ function verifyWorkload(cfg: BenchConfig): Measured {
 
 function scenarioWorkload(s: Scenario): Measured {
   const t0 = performance.now();
-  const r = runScenario(s, { rev: V2, bugs: NO_BUGS });
+  const r = runScenario(s, { revision: V2, bugs: NO_BUGS });
   return { ms: performance.now() - t0, steps: r.steps, commands: r.commandsIssued };
 }
 

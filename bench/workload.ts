@@ -5,7 +5,7 @@
 // violations are reported next to the figures.
 import fc from 'fast-check';
 import { NO_BUGS } from '../impl/faults.ts';
-import { V2 } from '../impl/kernel/revision.ts';
+import { V2 } from '../properties/revisions/index.ts';
 import { runScenario } from '../harness/run.ts';
 import { BUDGETS, genConfig, type CheckOptions } from '../harness/verify.ts';
 import { PROPERTIES, type Property } from '../properties/catalog.ts';
@@ -27,14 +27,14 @@ export function emptyTotals(): PassTotals {
 }
 
 export function checkOptions(seed: number, runsPerProperty: number): CheckOptions {
-  return { seed, budget: { ...BUDGETS.quick, numRuns: runsPerProperty }, rev: V2, bugs: NO_BUGS };
+  return { seed, budget: { ...BUDGETS.quick, numRuns: runsPerProperty }, revision: V2, bugs: NO_BUGS };
 }
 
 /** One property's quick-budget runs through the full check; returns what they did. */
 export function harnessProperty(p: Property, o: CheckOptions): PassTotals {
   const t = emptyTotals();
   const prop = fc.property(scenario(genConfig(p, o)), (s) => {
-    const r = runScenario(s, { rev: o.rev, bugs: o.bugs });
+    const r = runScenario(s, { revision: o.revision, bugs: o.bugs });
     t.runs++;
     t.commands += r.commandsIssued;
     t.steps += r.steps;

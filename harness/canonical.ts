@@ -12,7 +12,7 @@ import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { findBug, SEEDED_BUGS, type BugName } from '../impl/faults.ts';
-import { findRevision, REVISIONS, type Revision } from '../impl/kernel/revision.ts';
+import { findRevision, REVISIONS, type RevisionRecord } from '../properties/revisions/index.ts';
 import { PROPERTIES } from '../properties/catalog.ts';
 import { contentHash } from './corpus.ts';
 import { writeReportAtomic } from './files.ts';
@@ -31,14 +31,14 @@ interface Sample {
 }
 
 /** One seed of one bug, exactly as the CLI runs `--fault BUG --seed S`: properties in order, first counterexample. */
-async function sample(bug: BugName, seed: number, rev: Revision): Promise<Sample> {
+async function sample(bug: BugName, seed: number, revision: RevisionRecord): Promise<Sample> {
   const t = performance.now();
   for (const p of PROPERTIES) {
-    const r = await checkProperty(p, { seed, budget: BUDGETS.quick, rev, bugs: new Set([bug]) });
+    const r = await checkProperty(p, { seed, budget: BUDGETS.quick, revision, bugs: new Set([bug]) });
     const cx = r.counterexample;
     if (!cx) continue;
     const v = cx.run.violation!;
-    const hash = contentHash({ kernel: rev.name, bug: cx.bug, expect: { violation: v.id }, scenario: cx.scenario });
+    const hash = contentHash({ kernel: revision.name, bug: cx.bug, expect: { violation: v.id }, scenario: cx.scenario });
     return { bug, seed, property: p.id, violation: v.id, hash, commands: cx.scenario.commands.length, tagged: cx.bug !== null, ms: Math.round(performance.now() - t), scenario: cx.scenario };
   }
   return { bug, seed, property: null, violation: null, hash: null, commands: 0, tagged: false, ms: Math.round(performance.now() - t), scenario: null };
@@ -76,7 +76,7 @@ async function main(): Promise<number> {
   if (!Number.isInteger(seeds) || seeds < 1 || seeds > 1000) usage(`--seeds must be a whole number from 1 to 1000, not '${a.seeds}'`);
   const forced = a.kernel === undefined ? null : findRevision(a.kernel) ?? usage(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')}`);
   /** The revision a bug is shown on: --kernel, else the one its record names, else the seed. */
-  const kernelOf = (bug: BugName): Revision => forced ?? findRevision((findBug(bug) as { kernel?: string }).kernel ?? 'v2') ?? findRevision('v2')!;
+  const kernelOf = (bug: BugName): RevisionRecord => forced ?? findRevision((findBug(bug) as { kernel?: string }).kernel ?? 'v2') ?? findRevision('v2')!;
   const bugs = a.bug === undefined ? SEEDED_BUGS.map((b) => b.name as BugName) : a.bug.split(',').map((id) => (findBug(id)?.name as BugName | undefined) ?? usage(`--bug: no seeded bug '${id}'`));
   const jobs = Math.max(1, Math.min(Number(a.jobs ?? availableParallelism()), 8));
   const tasks = bugs.flatMap((bug) => Array.from({ length: seeds }, (_, i) => ({ bug, seed: i + 1, kernel: kernelOf(bug).name })));

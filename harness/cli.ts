@@ -12,7 +12,7 @@ import { isatty } from 'node:tty';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findBug, NO_BUGS, SEEDED_BUGS, type BugName, type Bugs } from '../impl/faults.ts';
-import { findRevision, REVISIONS, type Revision } from '../impl/kernel/revision.ts';
+import { findRevision, REVISIONS, type RevisionRecord } from '../properties/revisions/index.ts';
 import { findProperty, PROPERTIES, type Property } from '../properties/catalog.ts';
 import { INVARIANTS, TERMINATION } from '../properties/invariants.ts';
 import { CorpusError, corpusFiles, DEFAULT_CORPUS_DIR, entryName, makeEntry, readEntry, saveEntry, type CorpusEntry } from './corpus.ts';
@@ -64,8 +64,8 @@ function intArg(name: string, v: string, min: number, max: number): number {
   return Number(v);
 }
 
-function revisionTitle(rev: Revision): string {
-  return (rev as { title?: string }).title ?? rev.name;
+function revisionTitle(revision: RevisionRecord): string {
+  return (revision as { title?: string }).title ?? revision.name;
 }
 
 function parse(argv: string[]): Cli {
@@ -94,9 +94,9 @@ function parse(argv: string[]): Cli {
   // A seeded bug runs on the revision it lived in (its catalog record), unless --kernel says otherwise.
   const home = a.replay === undefined ? (bug as { kernel?: string } | null)?.kernel : undefined;
   const allKernels = a.kernel === 'all';
-  const rev = findRevision(allKernels ? 'v2' : a.kernel ?? home ?? 'v2');
+  const revision = findRevision(allKernels ? 'v2' : a.kernel ?? home ?? 'v2');
   if (a.kernel === 'seed') throw new UsageError("--kernel: the revision 'seed' is now called 'v2' (--kernel v2)");
-  if (!rev) throw new UsageError(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')} or all, not '${a.kernel}'`);
+  if (!revision) throw new UsageError(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')} or all, not '${a.kernel}'`);
   if (allKernels && (a.replay !== undefined || a.merge || a.faults !== undefined || a.path !== undefined || a.shard !== undefined || a.fault !== undefined)) {
     throw new UsageError('--kernel all runs every revision and the verdicts; it cannot be combined with --replay, --merge, --faults, --path, --shard or --fault');
   }
@@ -122,7 +122,7 @@ function parse(argv: string[]): Cli {
   const timeLimitMs = a['time-limit'] === undefined ? undefined : secondsArg('time-limit', a['time-limit']) * 1000;
   return {
     options: {
-      seed, budget, rev, bugs: bug ? new Set([bug.name as BugName]) : NO_BUGS,
+      seed, budget, revision, bugs: bug ? new Set([bug.name as BugName]) : NO_BUGS,
       cpus: a.cpus === undefined ? undefined : intArg('cpus', a.cpus, 1, 256), timeLimitMs,
     },
     properties, fault: (bug?.name as BugName | undefined) ?? null, path: a.path, reports: a.reports ?? 'reports',
@@ -175,7 +175,7 @@ function exitCode(status: Status, requireRuns: boolean): number {
 /** A counterexample recorded: the corpus entry written (or found there), its HTML report, the replay line. */
 interface Recorded { readonly summary: CounterexampleSummary; readonly text: string }
 
-function record(cli: Cli, property: string, rev: Revision, entry: CorpusEntry, run: RunResult, states: readonly StepState[],
+function record(cli: Cli, property: string, revision: RevisionRecord, entry: CorpusEntry, run: RunResult, states: readonly StepState[],
   fc: { seed: number; path: string; shrinks: number; minimize: CounterexampleSummary['minimize'] } | null, title: string, stored?: string): Recorded {
   const name = entryName(entry);
   let file = stored ?? join(cli.reports, 'counterexamples', `${name}.json`), note = '';
@@ -196,7 +196,7 @@ function record(cli: Cli, property: string, rev: Revision, entry: CorpusEntry, r
   }
   const replay = `npm run verify -- --replay ${file}`;
   const replayPath = fc
-    ? `npm run verify -- --property ${property} --seed ${fc.seed} --path ${fc.path}${entry.bug ? ` --fault ${entry.bug}` : cli.fault ? ` --fault ${cli.fault}` : ''} --kernel ${rev.name}${cli.options.cpus ? ` --cpus ${cli.options.cpus}` : ''}${cli.options.budget.name !== 'quick' ? ` --budget ${cli.options.budget.name}` : ''}`
+    ? `npm run verify -- --property ${property} --seed ${fc.seed} --path ${fc.path}${entry.bug ? ` --fault ${entry.bug}` : cli.fault ? ` --fault ${cli.fault}` : ''} --kernel ${revision.name}${cli.options.cpus ? ` --cpus ${cli.options.cpus}` : ''}${cli.options.budget.name !== 'quick' ? ` --budget ${cli.options.budget.name}` : ''}`
     : null;
   const html = join(cli.reports, 'counterexamples', `${name}.html`);
   writeReportAtomic(html, counterexampleHtml({ name, entry, run, states, file, replay, replayPath }));
@@ -230,7 +230,7 @@ function propertySummary(r: Pick<PropertyResult, 'id' | 'status' | 'runs' | 'req
 
 function header(cli: Cli): string {
   const o = cli.options;
-  return `tdx-update-verify: kernel ${o.rev.name} (${revisionTitle(o.rev)}), budget ${o.budget.name}, seed ${o.seed}${cli.fault ? `, seeded fault ${cli.fault}` : ''}${o.cpus ? `, ${o.cpus} CPUs` : ''}${cli.shard ? `, shard ${cli.shard.index}/${cli.shard.count}` : ''}`;
+  return `tdx-update-verify: kernel ${o.revision.name} (${revisionTitle(o.revision)}), budget ${o.budget.name}, seed ${o.seed}${cli.fault ? `, seeded fault ${cli.fault}` : ''}${o.cpus ? `, ${o.cpus} CPUs` : ''}${cli.shard ? `, shard ${cli.shard.index}/${cli.shard.count}` : ''}`;
 }
 
 /** Ctrl-C: the first one stops the run cleanly (reports are written); a second one exits at once. */
@@ -307,9 +307,9 @@ async function runVerify(cli: Cli): Promise<number> {
     const cx = r.counterexample;
     let rec: Recorded | null = null;
     if (cx) {
-      const entry = makeEntry(r.id, o.rev, cx.bug, cx.run.violation!, cx.scenario);
+      const entry = makeEntry(r.id, o.revision, cx.bug, cx.run.violation!, cx.scenario);
       const title = `counterexample for ${r.id} (fast-check shrank it ${cx.shrinks} time${cx.shrinks === 1 ? '' : 's'}; the canonical pass took ${cx.minimize.steps} step${cx.minimize.steps === 1 ? '' : 's'} in ${cx.minimize.runs} runs${cx.minimize.complete ? '' : ', stopped early'}):`;
-      rec = record(cli, r.id, o.rev, entry, cx.run, cx.states, { seed: cx.seed, path: cx.path, shrinks: cx.shrinks, minimize: cx.minimize }, title);
+      rec = record(cli, r.id, o.revision, entry, cx.run, cx.states, { seed: cx.seed, path: cx.path, shrinks: cx.shrinks, minimize: cx.minimize }, title);
       recorded.push(rec);
       console.log(rec.text);
     }
@@ -322,7 +322,7 @@ async function runVerify(cli: Cli): Promise<number> {
   if (signal.stopped) console.log(`interrupted after ${runs} runs: ${recorded.length ? 'the counterexample found so far is above' : 'no counterexample so far'}`);
   const code = exitCode(status, cli.requireRuns);
   const summary: Summary = {
-    ...summaryBase(), kernel: o.rev.name, budget: o.budget.name, seed: o.seed, fault: cli.fault, cpus: o.cpus ?? null, shard: cli.shard,
+    ...summaryBase(), kernel: o.revision.name, budget: o.budget.name, seed: o.seed, fault: cli.fault, cpus: o.cpus ?? null, shard: cli.shard,
     replay: null, merged: null, status, exit: code, properties: props, counterexamples: recorded.map((x) => x.summary), coverage: Object.fromEntries(coverage),
   };
   const files = writeSummary(cli.reports, summary, new Map(recorded.map((x) => [x.summary.name, x.text])));
@@ -334,27 +334,27 @@ async function runVerify(cli: Cli): Promise<number> {
 function runReplay(cli: Cli, file: string): number {
   const entry = readEntry(file);
   writable('--reports', cli.reports);
-  const rev = cli.given.kernel ? cli.options.rev : findRevision(entry.kernel)!;
+  const revision = cli.given.kernel ? cli.options.revision : findRevision(entry.kernel)!;
   const bug = cli.given.fault ? cli.fault : entry.bug;
   const bugs: Bugs = bug ? new Set([bug]) : NO_BUGS;
-  console.log(`tdx-update-verify: replay ${file}: property ${entry.property}, kernel ${rev.name} (${revisionTitle(rev)}), ${bug ? `seeded fault ${bug}` : 'no seeded fault'}; recorded: ${entry.expect.violation}${entry.bug ? ` with ${entry.bug}` : ''}`);
+  console.log(`tdx-update-verify: replay ${file}: property ${entry.property}, kernel ${revision.name} (${revisionTitle(revision)}), ${bug ? `seeded fault ${bug}` : 'no seeded fault'}; recorded: ${entry.expect.violation}${entry.bug ? ` with ${entry.bug}` : ''}`);
   const started = performance.now();
-  const { observe, states } = stateObserver();
-  const run = runScenario(entry.scenario, { rev, bugs, record: true, observe });
+  const { observe, states } = stateObserver(revision.checks);
+  const run = runScenario(entry.scenario, { revision, bugs, record: true, observe });
   const ms = Math.round(performance.now() - started);
   const v = run.violation;
   const status: Status = v ? 'fails' : 'holds';
-  const replayed: CorpusEntry = { ...entry, kernel: rev.name, bug };
+  const replayed: CorpusEntry = { ...entry, kernel: revision.name, bug };
   let rec: Recorded | null = null;
   if (v) {
-    rec = record({ ...cli, fault: null }, entry.property, rev, replayed, run, states, null, `counterexample for ${entry.property} (from ${file}):`, file);
+    rec = record({ ...cli, fault: null }, entry.property, revision, replayed, run, states, null, `counterexample for ${entry.property} (from ${file}):`, file);
     console.log(rec.text);
   }
   const same = v?.id === entry.expect.violation;
   console.log(v ? `${same ? 'reproduced' : 'fails differently'}: ${v.id}${same ? ' as recorded' : ` (recorded: ${entry.expect.violation})`}` : `passes: no violation (recorded: ${entry.expect.violation}${entry.bug && !bug ? `, which needs ${entry.bug}` : ''})`);
   const code = v ? 1 : 0;
   const summary: Summary = {
-    ...summaryBase(), kernel: rev.name, budget: 'replay', seed: 0, fault: bug, cpus: null, shard: null, replay: file, merged: null, status, exit: code,
+    ...summaryBase(), kernel: revision.name, budget: 'replay', seed: 0, fault: bug, cpus: null, shard: null, replay: file, merged: null, status, exit: code,
     properties: [propertySummary({ id: entry.property, status, runs: 1, requested: 1, commands: run.commandsIssued, ms, firstFailure: v ? { runs: 1, commands: run.commandsIssued } : null }, 0, rec?.summary ?? null)],
     counterexamples: rec ? [rec.summary] : [], coverage: Object.fromEntries([...run.labels].sort().map((l) => [l, 1])),
   };
@@ -369,8 +369,8 @@ function runMerge(cli: Cli, files: readonly string[]): number {
   if (missing.length) throw new MergeError(`shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${base.shard!.count} missing: the merged report would not cover the run`);
   console.log(`tdx-update-verify: merging ${shards.length} shard(s): kernel ${base.kernel}, budget ${base.budget}, seed ${base.seed}${base.fault ? `, seeded fault ${base.fault}` : ''}`);
   console.log(HEAD);
-  const rev = findRevision(base.kernel);
-  if (!rev) throw new MergeError(`${files[0]}: kernel '${base.kernel}' is not an emulated revision`);
+  const revision = findRevision(base.kernel);
+  if (!revision) throw new MergeError(`${files[0]}: kernel '${base.kernel}' is not an emulated revision`);
   const ids = [...new Set(shards.flatMap((s) => s.properties.map((p) => p.id)))];
   const recorded: Recorded[] = [];
   const seen = new Set<string>();
@@ -378,13 +378,13 @@ function runMerge(cli: Cli, files: readonly string[]): number {
     for (const c of s.counterexamples) {
       if (seen.has(c.name)) continue;
       seen.add(c.name);
-      const { observe, states } = stateObserver();
-      const run = runScenario(c.entry.scenario, { rev, bugs: c.entry.bug ? new Set([c.entry.bug]) : NO_BUGS, record: true, observe });
+      const { observe, states } = stateObserver(revision.checks);
+      const run = runScenario(c.entry.scenario, { revision, bugs: c.entry.bug ? new Set([c.entry.bug]) : NO_BUGS, record: true, observe });
       if (!run.violation) {
         console.log(`${c.name}: no longer fails on this checkout; left out`);
         continue;
       }
-      const rec = record({ ...cli, fault: (base.fault as BugName | null) }, c.property, rev, c.entry, run, states,
+      const rec = record({ ...cli, fault: (base.fault as BugName | null) }, c.property, revision, c.entry, run, states,
         c.seed !== null ? { seed: c.seed, path: c.path ?? '', shrinks: c.shrinks ?? 0, minimize: c.minimize } : null,
         `counterexample for ${c.property} (shard ${s.shard!.index}/${s.shard!.count}):`);
       recorded.push(rec);
@@ -437,11 +437,11 @@ async function runFaults(cli: Cli): Promise<number> {
  */
 async function runAllKernels(cli: Cli): Promise<number> {
   const { checkVerdicts, verdictFailed, verdictsMarkdown, oneLine } = await import('./verdicts.ts');
-  const { describe } = await import('../properties/commands.ts');
+  const { describe } = await import('../properties/commands/index.ts');
   const o = cli.options;
   const kernels: { kernel: string; exit: number }[] = [];
-  for (const rev of REVISIONS) {
-    kernels.push({ kernel: rev.name, exit: await runVerify({ ...cli, options: { ...o, rev }, reports: join(cli.reports, rev.name) }) });
+  for (const revision of REVISIONS) {
+    kernels.push({ kernel: revision.name, exit: await runVerify({ ...cli, options: { ...o, revision }, reports: join(cli.reports, revision.name) }) });
     console.log('');
   }
   console.log(`verdicts: every revision against every safety goal (properties/goals.ts), seed ${o.seed}, ${o.budget.numRuns * 2} runs each`);

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SEEDED_BUGS, type BugName } from '../impl/faults.ts';
-import { findRevision, REVISIONS, type Revision } from '../impl/kernel/revision.ts';
+import { findRevision, REVISIONS, type RevisionRecord } from '../properties/revisions/index.ts';
 import { findProperty, PROPERTIES } from '../properties/catalog.ts';
-import type { Command } from '../properties/commands.ts';
+import type { Command } from '../properties/commands/index.ts';
 import { RELEASES } from '../properties/releases.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { writeReportAtomic } from './files.ts';
@@ -74,6 +74,7 @@ const command: Schema<Command> = byKind<Command>({
   upload: object({ kind: literal('upload'), image, fault: nullable(faultPlan) }),
   cancel: object({ kind: literal('cancel') }),
   read_error: object({ kind: literal('read_error') }),
+  read_status: object({ kind: literal('read_status') }),
   read_version: object({ kind: literal('read_version') }),
   read_seamldr: object({ kind: literal('read_seamldr'), attr: oneOf(['version', 'num_remaining_updates']), cpu: optional(cpu) }),
   cpu_offline: object({ kind: literal('cpu_offline'), cpu }),
@@ -171,9 +172,9 @@ export function entryName(e: CorpusEntry): string {
   return `${e.property}-${contentHash(e)}`;
 }
 
-export function makeEntry(property: string, rev: Revision, bug: BugName | null, violation: { id: string; message: string }, scenario: Scenario): CorpusEntry {
+export function makeEntry(property: string, revision: RevisionRecord, bug: BugName | null, violation: { id: string; message: string }, scenario: Scenario): CorpusEntry {
   return {
-    format: CORPUS_FORMAT, tool: TOOL, version: TOOL_VERSION, property, kernel: rev.name, bug,
+    format: CORPUS_FORMAT, tool: TOOL, version: TOOL_VERSION, property, kernel: revision.name, bug,
     expect: { violation: violation.id, message: violation.message }, scenario: inSchemaOrder(scenario),
   };
 }

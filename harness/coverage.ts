@@ -1,6 +1,6 @@
 // The coverage table: how many runs reached each case the properties talk about, and which
 // required cases no run reached (a property whose generator never reaches its case proves nothing).
-import { COMMAND_KINDS } from '../properties/commands.ts';
+import { COMMAND_KINDS } from '../properties/commands/index.ts';
 
 /** Labels every default `verify` run must reach. */
 export const REQUIRED_LABELS: readonly string[] = [

@@ -2,7 +2,7 @@
 // turn, against the kernel revision it lived in; how soon the properties catch it, with which
 // check, and how short the counterexample ends up (`npm run verify -- --faults all`).
 import { SEEDED_BUGS, type BugName, type SeededBug } from '../impl/faults.ts';
-import { findRevision } from '../impl/kernel/revision.ts';
+import { findRevision } from '../properties/revisions/index.ts';
 import { PROPERTIES } from '../properties/catalog.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { checkProperty, type Budget } from './verify.ts';
@@ -25,13 +25,13 @@ export interface FaultRow {
 
 /** Runs the properties in catalog order with the bug on until one fails. */
 export async function checkFault(bug: SeededBug, seed: number, budget: Budget): Promise<FaultRow> {
-  const rev = findRevision(bug.kernel)!;
+  const revision = findRevision(bug.kernel)!;
   const started = performance.now();
   let runs = 0, commands = 0, firstAt: number | null = null;
   const base = { fault: bug.name, catalogId: bug.catalogId, kernel: bug.kernel, minimalLength: bug.minimalLength };
   for (const p of PROPERTIES) {
     const r = await checkProperty(p, {
-      seed, budget, rev, bugs: new Set([bug.name as BugName]),
+      seed, budget, revision, bugs: new Set([bug.name as BugName]),
       onRun: (_n, _c, failed) => { if (failed && firstAt === null) firstAt = performance.now(); },
     });
     const cx = r.counterexample;

@@ -7,7 +7,7 @@ import type { CorpusEntry } from './corpus.ts';
 import type { RunResult } from './run.ts';
 import type { StepState } from './state_view.ts';
 import { checkClaim, finalDiff, hostLine, timelineRows } from './timeline.ts';
-import { describe } from '../properties/commands.ts';
+import { describe } from '../properties/commands/index.ts';
 
 export interface HtmlInput {
   readonly name: string;

@@ -17,8 +17,8 @@
 // accepted step makes the scenario strictly smaller in the order, so the pass ends; since it
 // takes the smallest failing neighbour, the same bug reached from different seeds ends in the
 // same scenario (measured by `npm run canonical`).
-import type { Revision } from '../impl/kernel/revision.ts';
-import type { Command, CommandKind } from '../properties/commands.ts';
+import type { RevisionRecord } from '../properties/revisions/index.ts';
+import type { Command, CommandKind } from '../properties/commands/index.ts';
 import type { ImageRef } from '../properties/images.ts';
 import { RELEASES } from '../properties/releases.ts';
 import type { HostData, Scenario } from '../properties/scenario.ts';
@@ -31,7 +31,7 @@ export interface MinimizeOptions {
   /** Polled between runs: stop early and keep the best so far (Ctrl-C). */
   readonly stop?: () => boolean;
   /** The revision under test: its native image format is the simplest. */
-  readonly rev?: Revision;
+  readonly revision?: RevisionRecord;
   /** Keep this CPU count (`verify --cpus N`): the platform the user asked about. */
   readonly cpus?: number;
 }
@@ -78,7 +78,7 @@ const releaseIndex = (r: string): number => {
   return i < 0 ? RELEASES.length : i;
 };
 
-const nativeFormat = (rev?: Revision): string => ((rev as { imageFormat?: string } | undefined)?.imageFormat ?? 'v1');
+const nativeFormat = (revision?: RevisionRecord): string => revision?.checks.imageFormat ?? 'v1';
 
 function uploadFeatures(c: Upload, boot: string, native: string): string[] {
   const i = c.image, out: string[] = [];
@@ -139,8 +139,8 @@ function hostDetails(h: HostData): number[] {
 }
 
 /** The position of a scenario in the "simpler than" order: compared lexicographically. */
-export function scenarioKey(s: Scenario, rev?: Revision): Key {
-  const native = nativeFormat(rev), boot = s.host.boot.release, sched = s.schedule;
+export function scenarioKey(s: Scenario, revision?: RevisionRecord): Key {
+  const native = nativeFormat(revision), boot = s.host.boot.release, sched = s.schedule;
   return [
     s.commands.length,
     s.host.nrCpus,
@@ -201,9 +201,9 @@ function fewerCpus(s: Scenario): Scenario[] {
 }
 
 /** An image with nothing special: the boot release, in the format the kernel under test takes. */
-function plainImage(release: string, rev?: Revision): ImageRef {
+function plainImage(release: string, revision?: RevisionRecord): ImageRef {
   const image: ImageRef = { release, svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false, corruption: null };
-  const native = nativeFormat(rev);
+  const native = nativeFormat(revision);
   return native === 'v1' ? image : { ...image, format: native as ImageRef['format'] };
 }
 
@@ -216,16 +216,16 @@ function zeroCorruption(kind: string): Corruption {
 }
 
 /** Canonical commands: what any command of a counterexample may be replaced by. */
-function catalog(s: Scenario, rev?: Revision): Command[] {
+function catalog(s: Scenario, revision?: RevisionRecord): Command[] {
   const boot = s.host.boot.release, cpus = Array.from({ length: Math.min(s.host.nrCpus, 8) }, (_, i) => i);
-  const plain = plainImage(boot, rev);
+  const plain = plainImage(boot, revision);
   const faults: Fault[] = [
     ...LEAVES.map((leaf) => ({ kind: 'leaf' as const, leaf, cpu: null })),
     ...LEAVES.flatMap((leaf) => cpus.map((cpu) => ({ kind: 'leaf' as const, leaf, cpu }))),
     ...cpus.map((cpu) => ({ kind: 'install' as const, cpu })),
     { kind: 'no_entropy', count: 1 }, { kind: 'no_entropy', count: 2 },
   ];
-  const other = nativeFormat(rev) === 'v1' ? 'v2' : 'v1';
+  const other = nativeFormat(revision) === 'v1' ? 'v2' : 'v1';
   const images: ImageRef[] = [
     plain,
     ...CORRUPTION_KINDS.map((k) => ({ ...plain, corruption: zeroCorruption(k) })),
@@ -248,8 +248,8 @@ function catalog(s: Scenario, rev?: Revision): Command[] {
   ];
 }
 
-function replaceByCatalog(s: Scenario, rev?: Revision, lowerKindOnly = false): Scenario[] {
-  const cat = catalog(s, rev);
+function replaceByCatalog(s: Scenario, revision?: RevisionRecord, lowerKindOnly = false): Scenario[] {
+  const cat = catalog(s, revision);
   const rank = (c: Command) => KIND_ORDER.indexOf(c.kind);
   return s.commands.flatMap((old, i) => cat.filter((c) => !lowerKindOnly || rank(c) < rank(old)).map((c) => ({ ...s, commands: replace(s.commands, i, c) })));
 }
@@ -284,7 +284,7 @@ function simplerSchedule(s: Scenario): Scenario[] {
   return out;
 }
 
-function simplerImage(i: ImageRef, boot: string, rev?: Revision): ImageRef[] {
+function simplerImage(i: ImageRef, boot: string, revision?: RevisionRecord): ImageRef[] {
   const out: ImageRef[] = [];
   if (i.corruption) {
     out.push({ ...i, corruption: null });
@@ -306,7 +306,7 @@ function simplerImage(i: ImageRef, boot: string, rev?: Revision): ImageRef[] {
   if (i.format !== undefined) {
     const { format: _, ...rest } = i;
     out.push(rest);
-    if (i.format !== nativeFormat(rev)) out.push({ ...i, format: nativeFormat(rev) as ImageRef['format'] });
+    if (i.format !== nativeFormat(revision)) out.push({ ...i, format: nativeFormat(revision) as ImageRef['format'] });
   }
   return out;
 }
@@ -320,11 +320,11 @@ function simplerFault(f: Fault, nrCpus: number): (Fault | null)[] {
 }
 
 /** The values inside one command made smaller, one at a time. */
-function simplerCommand(c: Command, nrCpus: number, boot: string, rev?: Revision): Command[] {
+function simplerCommand(c: Command, nrCpus: number, boot: string, revision?: RevisionRecord): Command[] {
   const cpus = (cpu: number) => [cpu % nrCpus, ...smaller(cpu)];
   switch (c.kind) {
     case 'upload': return [
-      ...simplerImage(c.image, boot, rev).map((image) => ({ ...c, image })),
+      ...simplerImage(c.image, boot, revision).map((image) => ({ ...c, image })),
       ...(c.fault ? simplerFault(c.fault, nrCpus).map((fault) => ({ ...c, fault })) : []),
     ];
     case 'read_seamldr': return [
@@ -343,8 +343,8 @@ function simplerCommand(c: Command, nrCpus: number, boot: string, rev?: Revision
   }
 }
 
-function simplerCommands(s: Scenario, rev?: Revision): Scenario[] {
-  return s.commands.flatMap((c, i) => simplerCommand(c, s.host.nrCpus, s.host.boot.release, rev).map((x) => ({ ...s, commands: replace(s.commands, i, x) })));
+function simplerCommands(s: Scenario, revision?: RevisionRecord): Scenario[] {
+  return s.commands.flatMap((c, i) => simplerCommand(c, s.host.nrCpus, s.host.boot.release, revision).map((x) => ({ ...s, commands: replace(s.commands, i, x) })));
 }
 
 /** The boot release moved earlier; uploads of the old boot release follow it. */
@@ -378,10 +378,10 @@ function simplerHost(s: Scenario): Scenario[] {
  * Without it a bug shown by "odd host, plain upload" and by "plain host, upload with a fault"
  * would end in two different local minima.
  */
-function hostAndCommand(s: Scenario, rev?: Revision): Scenario[] {
+function hostAndCommand(s: Scenario, revision?: RevisionRecord): Scenario[] {
   const hosts = [...fewerCpus(s), ...simplerHost(s)];
   return hosts.flatMap((h) => {
-    const cat = catalog(h, rev);
+    const cat = catalog(h, revision);
     return h.commands.flatMap((c, i) => cat.filter((x) => x.kind === c.kind).map((x) => ({ ...h, commands: replace(h.commands, i, x) })));
   });
 }
@@ -399,14 +399,14 @@ function scheduleVariants(s: Scenario): number[][] {
 }
 
 /** A structural step (fewer commands, a simpler kind, another order) together with another schedule. */
-function structureAndSchedule(s: Scenario, rev?: Revision): Scenario[] {
+function structureAndSchedule(s: Scenario, revision?: RevisionRecord): Scenario[] {
   const dropped = dropCommands(s);
-  const structural = [...dropped, ...dropped.flatMap(swaps), ...replaceByCatalog(s, rev, true), ...swaps(s)];
+  const structural = [...dropped, ...dropped.flatMap(swaps), ...replaceByCatalog(s, revision, true), ...swaps(s)];
   const schedules = scheduleVariants(s);
   return structural.flatMap((c) => schedules.map((schedule) => ({ ...c, schedule })));
 }
 
-type Pass = (s: Scenario, rev?: Revision) => Scenario[];
+type Pass = (s: Scenario, revision?: RevisionRecord) => Scenario[];
 
 /** In this order; after any step the passes start again from the first. */
 const PASSES: readonly Pass[] = [dropCommands, fewerCpus, simplerHost, replaceByCatalog, swaps, simplerSchedule, simplerCommands, hostAndCommand, structureAndSchedule];
@@ -431,14 +431,14 @@ export function minimize(s: Scenario, fails: (s: Scenario) => boolean, o: Minimi
   const maxRuns = o.maxRuns ?? MAX_RUNS;
   const tried = new Set<string>();
   s = normalize(s);
-  let best = s, bestKey = scenarioKey(s, o.rev), runs = 0, steps = 0;
+  let best = s, bestKey = scenarioKey(s, o.revision), runs = 0, steps = 0;
   const out = (complete: boolean): Minimized => ({ scenario: best, runs, steps, complete });
   search: for (;;) {
     for (const pass of PASSES) {
-      const candidates = pass(best, o.rev)
+      const candidates = pass(best, o.revision)
         .filter((c) => o.cpus === undefined || c.host.nrCpus === o.cpus)
         .map(normalize)
-        .map((c) => ({ c, key: scenarioKey(c, o.rev), id: JSON.stringify(c) }))
+        .map((c) => ({ c, key: scenarioKey(c, o.revision), id: JSON.stringify(c) }))
         .filter((x) => compareKeys(x.key, bestKey) < 0 && !tried.has(x.id))
         .sort((a, b) => compareKeys(a.key, b.key));
       for (const x of candidates) {

@@ -1,21 +1,27 @@
 // Runs one scenario: boots the emulated host and the model, issues the commands, lets the
-// schedule decide which task steps next, and after every step checks the invariants; at every
-// linearization point it applies the model action, compares results, then abstract(impl)
-// against the model. Deterministic: same scenario, same run.
+// schedule decide which task steps next, and after every step checks the invariants. At every
+// linearization point the model says which results the contract allows; the implementation's
+// result must be one of them, and the model goes on from that one's successor (when several
+// match, the one abstract(impl) pins). A read is checked over its whole window: its result must
+// be allowed in some model state between its invocation and its response. Deterministic: same
+// scenario, same run.
 import { bootHost, type Host, type TraceEvent } from '../impl/host.ts';
 import type { Bugs } from '../impl/faults.ts';
-import type { Revision } from '../impl/kernel/revision.ts';
-import { runnable, spawn, stepTask, type Task, type Yield } from '../impl/kernel/sched.ts';
-import { init, type ModelState } from '../model/state.ts';
+import { runnable, spawn, stepTask, type Task, type TaskBody, type Yield } from '../impl/kernel/sched.ts';
+import type { Allowed } from '../model/allowed.ts';
+import { clone, init, typeOk, type ModelState } from '../model/state.ts';
 import type { FaultPlan } from '../model/types.ts';
-import { describe, issue, type IssueEnv } from '../properties/commands.ts';
+import { commandSpec, describe, LIN_ACTIONS, type Command } from '../properties/commands/index.ts';
+import type { Check, CommandSpec, IssueEnv } from '../properties/commands/spec.ts';
 import { injectedFaults } from '../properties/faults.ts';
 import { INVARIANTS, TERMINATION, type Invariant } from '../properties/invariants.ts';
-import { applyLin, refinementDiff, showResult, type Difference } from '../properties/refinement.ts';
-import { hostConfig, hostSpec, modelParams, type Scenario } from '../properties/scenario.ts';
+import { refinementDiff, type Difference } from '../properties/refinement.ts';
+import type { RevisionRecord } from '../properties/revisions/record.ts';
+import { hostConfig, hostSpec, type Scenario } from '../properties/scenario.ts';
+import { showResult } from './show.ts';
 
 export interface RunOptions {
-  readonly rev: Revision;
+  readonly revision: RevisionRecord;
   readonly bugs: Bugs;
   /** Keep a step-by-step record for the timeline (costs time; used to report a failure). */
   readonly record?: boolean;
@@ -23,10 +29,12 @@ export interface RunOptions {
   readonly observe?: (step: number, h: Host, m: ModelState) => void;
   /** Safety goals to check as well, after the invariants (properties/goals.ts). */
   readonly goals?: readonly Invariant[];
+  /** Run on after the first violation and collect every check that fires (`--faults all`). */
+  readonly allChecks?: boolean;
 }
 
 export interface Violation {
-  /** Invariant id, 'result' (an observable result differs), or 'refinement'. */
+  /** Invariant id, 'result', 'linearizability', 'refinement', 'typeOk' or 'crash'. */
   readonly id: string;
   readonly message: string;
   readonly step: number;
@@ -40,12 +48,14 @@ export interface StepRecord {
   readonly cpu: number;
   readonly command?: string;
   readonly label?: string;
-  readonly lin?: { readonly op: string; readonly result: string; readonly predicted: string };
+  readonly lin?: { readonly op: string; readonly result: string; readonly predicted: string; readonly ok: boolean };
   readonly events: readonly TraceEvent[];
 }
 
 export interface RunResult {
   readonly violation: Violation | null;
+  /** With allChecks: every check that fired, the first one first. */
+  readonly fired: readonly string[];
   readonly steps: number;
   readonly commandsIssued: number;
   readonly records: readonly StepRecord[];
@@ -53,20 +63,41 @@ export interface RunResult {
   readonly model: ModelState;
   /** What this run reached, for the coverage table: commands, outcomes, overlaps. */
   readonly labels: ReadonlySet<string>;
+  readonly revision: RevisionRecord;
 }
 
-/** Livelock bound: steps without any trace event, lin or finished task, per task that could run. */
+/** Livelock bound: steps without any trace event, result or finished task, per task that could run. */
 const STALL_STEPS_PER_TASK = 16;
 const STALL_STEPS_MIN = 200;
+
+/** A command in flight: its task's return value is its response; a read collects what its window allows. */
+interface InFlight {
+  readonly c: Command;
+  readonly spec: CommandSpec<Command>;
+  readonly n: number;
+  readonly invokedAt: number;
+  readonly out: { value?: unknown };
+  readonly window: Map<string, Allowed<unknown>> | null;
+  states: number;
+}
+
+function* capture(body: TaskBody, out: { value?: unknown }): Generator<Yield, void, void> {
+  out.value = yield* body;
+}
 
 class Run {
   readonly h: Host;
   readonly m: ModelState;
   readonly checks: { id: string; check: ReturnType<Invariant['create']> }[];
   readonly lastRun = new Map<Task, number>();
+  readonly inFlight = new Map<Task, InFlight>();
   readonly records: StepRecord[] = [];
   readonly labels = new Set<string>();
+  readonly fired: string[] = [];
   pendingFault: FaultPlan | null = null;
+  first: Violation | null = null;
+  /** False once the model could not follow the implementation: model checks stop there. */
+  modelOk = true;
   nextTd = 1;
   cmd = 0;
   choice = 0;
@@ -75,15 +106,15 @@ class Run {
   stall = 0;
 
   constructor(readonly s: Scenario, readonly o: RunOptions) {
-    this.checks = [...INVARIANTS, ...(o.goals ?? [])].map((inv) => ({ id: inv.id, check: inv.create() }));
-    this.h = bootHost(hostConfig(s.host), o.rev, o.bugs);
-    this.m = init(modelParams(o.rev), hostSpec(s.host));
+    this.checks = [...INVARIANTS, ...(o.goals ?? [])].map((inv) => ({ id: inv.id, check: inv.create(o.revision.checks) }));
+    this.h = bootHost(hostConfig(s.host), o.revision.kernel, o.bugs);
+    this.m = init(o.revision.contract, hostSpec(s.host));
     this.seen = this.h.trace.length;
   }
 
   env(): IssueEnv {
     return {
-      h: this.h, model: this.m,
+      h: this.h, model: this.m, revision: this.o.revision,
       setPendingFault: (f) => { this.pendingFault = f; },
       newTdId: () => this.nextTd++,
     };
@@ -101,44 +132,111 @@ class Run {
     return c % options;
   }
 
-  issueNext(): Violation | null {
+  issueNext(): void {
     const c = this.s.commands[this.cmd++]!;
-    const body = this.h.tdxHost.fw || !needsFw(c.kind) ? issue(this.env(), c) : null;
-    if (body) spawn(this.h.sched, `cmd${this.cmd}:${c.kind}`, c.kind === 'read_seamldr' ? (c.cpu ?? 0) % this.h.platform.cpus.length : 0, body);
+    const spec = commandSpec(c);
+    const body = spec.needsFw && !this.h.tdxHost.fw ? null : spec.issue(this.env(), c);
+    this.label(c);
+    if (this.o.record) this.records.push({ step: this.step, task: `cmd${this.cmd}`, cpu: -1, command: describe(c), events: [] });
+    if (!body) return;
+    const out: { value?: unknown } = {};
+    const t = spawn(this.h.sched, `cmd${this.cmd}:${c.kind}`, spec.cpu?.(c, this.h.platform.cpus.length) ?? 0, capture(body, out));
+    const f: InFlight = { c, spec, n: this.cmd, invokedAt: this.step, out, window: spec.response?.read ? new Map() : null, states: 0 };
+    this.inFlight.set(t, f);
+    this.widen(f);
+  }
+
+  label(c: Command): void {
     this.labels.add(`command ${c.kind}`);
     if (c.kind === 'upload' && c.fault) this.labels.add(`fault ${c.fault.kind === 'leaf' ? c.fault.leaf : c.fault.kind}`);
     if (c.kind === 'upload' && c.image.corruption) this.labels.add(`image ${c.image.corruption.kind}`);
     if (this.h.sched.tasks.some((t) => t.name === 'fw_upload_worker')) this.labels.add(`${c.kind} during an upload`);
-    if (this.o.record) this.records.push({ step: this.step, task: `cmd${this.cmd}`, cpu: -1, command: describe(c), events: [] });
-    return null;
+  }
+
+  /** A read in flight: what the model allows now joins what its window allows. */
+  widen(f: InFlight): void {
+    if (!f.window || !this.modelOk) return;
+    f.states++;
+    for (const a of f.spec.response!.model(this.m, f.c, this.env()).choices) f.window.set(showResult(a.result), a);
   }
 
   stepOne(t: Task): Violation | null {
     this.lastRun.set(t, this.step);
     const y = stepTask(this.h.sched, t);
     let lin: StepRecord['lin'];
-    let violation: Violation | null = null;
+    let v: Violation | null = null;
     if (y?.kind === 'lin') {
       this.h.trace.push({ kind: 'lin', task: t.name, op: y.op, result: y.result });
-      const p = applyLin(this.m, y.op, y.result);
-      lin = { op: y.op.name, result: showResult(y.result), predicted: showResult(p.predicted) };
-      this.label(y.op.name, p.predicted);
-      if (!p.ok) violation = { id: 'result', message: `${y.op.name} returned ${lin.result}; the model says ${lin.predicted}`, step: this.step };
+      if (this.modelOk) ({ v, lin } = this.linearize(y.op.name, (LIN_ACTIONS[y.op.name] as (m: ModelState, op: unknown) => Check)(this.m, y.op), y.result));
     }
+    const f = y === null ? this.inFlight.get(t) : undefined;
+    if (f) ({ v, lin } = this.respond(t, f));
     const events = this.h.trace.slice(this.seen);
     this.seen = this.h.trace.length;
     this.armFaults(events);
     if (this.o.record) this.records.push({ step: this.step, task: t.name, cpu: t.cpu, label: label(y), lin, events });
     this.stall = events.length || y === null ? 0 : this.stall + 1;
-    return this.checkInvariants(events) ?? violation ?? (y?.kind === 'lin' ? this.checkRefinement() : null);
+    const moved = lin !== undefined;
+    return this.checkInvariants(events) ?? v ?? (moved && this.modelOk ? this.checkRefinement() : null);
   }
 
-  label(op: string, predicted: unknown): void {
-    if (op !== 'update') return;
-    const u = predicted as { outcome: string; because: string };
-    this.labels.add(`update ${u.outcome}: ${u.because.replace(/[0-9]+/g, 'N')}`);
-    if (u.outcome === 'applied' && [...this.m.tds.values()].some((td) => td.alive)) this.labels.add('update applied with live TDs');
-    if (this.m.tds.size && [...this.h.kvm.tds.keys()].some((id) => this.m.tds.get(id)?.phase === 'building')) this.labels.add('update during a TD build');
+  /** A command finished: its response is a read checked over its window, or a linearization point. */
+  respond(t: Task, f: InFlight): { v: Violation | null; lin?: StepRecord['lin'] } {
+    this.inFlight.delete(t);
+    const result = f.out.value;
+    this.h.trace.push({ kind: 'response', task: t.name, command: f.c, result });
+    const r = f.spec.response;
+    if (!r || !this.modelOk) return { v: null };
+    if (!r.read) return this.linearize(f.c.kind, r.model(this.m, f.c, this.env()), result);
+    this.widen(f);
+    const check = r.model(this.m, f.c, this.env());
+    const ok = [...f.window!.values()].find((a) => check.matches(a.result, result));
+    const allowed = [...f.window!.keys()].join(' or ');
+    const lin = { op: f.c.kind, result: showResult(result), predicted: ok ? ok.because : allowed, ok: ok !== undefined };
+    if (ok) return { v: null, lin };
+    const id = f.states > 1 ? 'linearizability' : 'result';
+    const where = f.states > 1 ? ` in no model state of its window (steps ${f.invokedAt}-${this.step}, ${f.states} states): allowed were ${allowed}` : `; the model allows ${allowed}`;
+    return { v: this.model({ id, message: `${describe(f.c)} returned ${lin.result}${where}`, step: this.step }), lin };
+  }
+
+  /** Apply the model action of a linearization point: the result must be allowed; go on from its successor. */
+  linearize(op: string, check: Check, actual: unknown): { v: Violation | null; lin: StepRecord['lin'] } {
+    const matching = check.choices.filter((a) => check.matches(a.result, actual));
+    const allowed = check.choices.map((a) => `${showResult(a.result)} (${a.because})`).join(' or ');
+    if (matching.length === 0) {
+      const lin = { op, result: showResult(actual), predicted: allowed, ok: false };
+      return { v: this.model({ id: 'result', message: `${op} returned ${lin.result}; the contract allows ${allowed}`, step: this.step }), lin };
+    }
+    const chosen = matching.length === 1 ? matching[0]! : this.pinned(matching, actual);
+    chosen.next?.(this.m, actual);
+    if (op === 'update') this.labelUpdate(chosen);
+    const lin = { op, result: showResult(actual), predicted: `${showResult(chosen.result)}: ${chosen.because}`, ok: true };
+    if (!typeOk(this.m)) return { v: this.model({ id: 'typeOk', message: `the model left its type invariant after ${op}`, step: this.step }), lin };
+    for (const f of this.inFlight.values()) this.widen(f);
+    return { v: null, lin };
+  }
+
+  /** Several results match: the successor abstract(impl) agrees with (the first, when none does). */
+  pinned(matching: readonly Allowed<unknown>[], actual: unknown): Allowed<unknown> {
+    for (const a of matching) {
+      const t = clone(this.m);
+      a.next?.(t, actual);
+      if (refinementDiff(this.h, t, this.o.revision.checks).length === 0) return a;
+    }
+    return matching[0]!;
+  }
+
+  labelUpdate(a: Allowed<unknown>): void {
+    const { outcome } = a.result as { outcome: string };
+    for (const why of a.because.split('; ')) this.labels.add(`update ${outcome}: ${why.replace(/\b[0-9]+\b/g, 'N')}`);
+    if (outcome === 'applied' && [...this.m.tds.values()].some((td) => td.alive)) this.labels.add('update applied with live TDs');
+    if ([...this.m.tds.values()].some((td) => td.phase === 'building')) this.labels.add('update during a TD build');
+  }
+
+  /** A violation of the model's checks: after it the model no longer follows the implementation. */
+  model(v: Violation): Violation {
+    this.modelOk = false;
+    return v;
   }
 
   /** The upload's fault is armed only while its update runs: the firmware it targets runs only then. */
@@ -150,16 +248,19 @@ class Run {
   }
 
   checkInvariants(events: readonly TraceEvent[]): Violation | null {
+    let first: Violation | null = null;
     for (const c of this.checks) {
       const msg = c.check(this.h, events);
-      if (msg) return { id: c.id, message: msg, step: this.step };
+      if (msg) first ??= { id: c.id, message: msg, step: this.step };
+      if (msg && !this.o.allChecks) break;
     }
-    return null;
+    return first;
   }
 
   checkRefinement(): Violation | null {
-    const diff = refinementDiff(this.h, this.m);
-    return diff.length ? { id: 'refinement', message: `abstract(impl) differs from the model in ${diff.map((d) => d.field).join(', ')}`, step: this.step, diff } : null;
+    const diff = refinementDiff(this.h, this.m, this.o.revision.checks);
+    if (!diff.length) return null;
+    return this.model({ id: 'refinement', message: `abstract(impl) differs from the model in ${diff.map((d) => d.field).join(', ')}`, step: this.step, diff });
   }
 
   /** One scheduling decision; returns a violation, 'done', or null to go on. */
@@ -175,15 +276,21 @@ class Run {
       return { id: TERMINATION.id, message: `livelock: ${this.stall} steps without progress in ${tasks.map((t) => t.name).join(', ')}`, step: this.step };
     }
     const k = this.pick(options);
-    const v = k === tasks.length ? this.issueNext() : this.stepOne(tasks[k]!);
+    let v: Violation | null = null;
+    if (k === tasks.length) this.issueNext();
+    else v = this.stepOne(tasks[k]!);
     this.o.observe?.(this.step, this.h, this.m);
     this.step++;
     return v;
   }
-}
 
-function needsFw(kind: string): boolean {
-  return kind === 'upload' || kind === 'cancel' || kind === 'read_error';
+  /** With allChecks, a violation is noted and the run goes on; I-6 and crashes end it. */
+  note(v: Violation | 'done' | null): Violation | 'done' | null {
+    if (v === null || v === 'done') return v;
+    this.first ??= v;
+    if (!this.fired.includes(v.id)) this.fired.push(v.id);
+    return this.o.allChecks && v.id !== TERMINATION.id && v.id !== 'crash' ? null : v;
+  }
 }
 
 function label(y: Yield | null): string | undefined {
@@ -196,11 +303,11 @@ export function runScenario(s: Scenario, o: RunOptions): RunResult {
   let v: Violation | 'done' | null = null;
   while (v === null) {
     try {
-      v = r.next();
+      v = r.note(r.next());
     } catch (e) {
       // An exception from the emulation is a failure of the scenario, reported like any other.
-      v = { id: 'crash', message: `the emulation threw: ${e instanceof Error ? e.message : String(e)}`, step: r.step };
+      v = r.note({ id: 'crash', message: `the emulation threw: ${e instanceof Error ? e.message : String(e)}`, step: r.step });
     }
   }
-  return { violation: v === 'done' ? null : v, steps: r.step, commandsIssued: r.cmd, records: r.records, host: r.h, model: r.m, labels: r.labels };
+  return { violation: r.first, fired: r.fired, steps: r.step, commandsIssued: r.cmd, records: r.records, host: r.h, model: r.m, labels: r.labels, revision: o.revision };
 }

@@ -4,7 +4,8 @@
 // report shows what changed at each step; the text report shows the disagreement at the end.
 import type { Host, TraceEvent } from '../impl/host.ts';
 import type { ModelState } from '../model/state.ts';
-import { versionString, type Version } from '../model/types.ts';
+import type { Version } from '../model/types.ts';
+import type { RevisionRecord } from '../properties/revisions/record.ts';
 import { refinementDiff, type Difference } from '../properties/refinement.ts';
 
 export interface StepState {
@@ -15,7 +16,7 @@ export interface StepState {
   readonly diff: readonly Difference[];
 }
 
-const v = (x: Version): string => versionString(x);
+const v = (x: Version): string => `${x.major}.${x.minor}.${String(x.update).padStart(2, '0')}`;
 
 function implView(h: Host, update: string): Record<string, string> {
   const mod = h.seam.module, t = h.tdx.state, fw = h.tdxHost.fw;
@@ -34,7 +35,7 @@ function implView(h: Host, update: string): Record<string, string> {
 function modelView(m: ModelState): Record<string, string> {
   return {
     'cpus online': m.online.map((o, i) => (o ? i : null)).filter((x) => x !== null).join(',') || 'none',
-    module: m.module.status === 'ready' ? `${v(m.module.spec.version)} ready` : `lost${m.module.lpInitWorks ? ' (LP.INIT still works)' : ''}`,
+    module: m.module.status === 'ready' ? `${v(m.module.spec.version)} ready` : 'lost',
     'handoff hv': String(m.handoffHv),
     'update slots': String(m.slots),
     upload: m.upload.busy ? 'busy' : `idle${m.upload.error ? `, error ${m.upload.error}` : ''}`,
@@ -52,14 +53,14 @@ function updateState(e: TraceEvent, was: string): string {
 }
 
 /** An observer for RunOptions.observe, and the states it collects. */
-export function stateObserver(): { observe: (step: number, h: Host, m: ModelState) => void; states: StepState[] } {
+export function stateObserver(checks: RevisionRecord['checks']): { observe: (step: number, h: Host, m: ModelState) => void; states: StepState[] } {
   const states: StepState[] = [];
   let seen = 0, update = 'idle';
   const observe = (step: number, h: Host, m: ModelState) => {
     for (; seen < h.trace.length; seen++) update = updateState(h.trace[seen]!, update);
     let diff: Difference[] = [];
     try {
-      diff = refinementDiff(h, m);
+      diff = refinementDiff(h, m, checks);
     } catch {
       // mid-step the host can be in a shape the mapping does not read (a module being replaced)
     }

@@ -5,7 +5,7 @@
 import * as abi from '../impl/firmware/abi.ts';
 import type { TraceEvent } from '../impl/host.ts';
 import { errnoName } from '../impl/kernel/errno.ts';
-import { describe } from '../properties/commands.ts';
+import { describe } from '../properties/commands/index.ts';
 import { INVARIANTS, TERMINATION } from '../properties/invariants.ts';
 import { refinementDiff, type Difference } from '../properties/refinement.ts';
 import type { Scenario } from '../properties/scenario.ts';
@@ -38,7 +38,9 @@ function eventText(e: TraceEvent): string | null {
 
 /** What a check claims, for the "violated" line. */
 export function checkClaim(id: string): string {
-  if (id === 'result') return "every observable result equals the model's prediction";
+  if (id === 'result') return 'every observable result is one the contract allows';
+  if (id === 'linearizability') return 'a read returns what the contract allows in some state between its invocation and its response';
+  if (id === 'typeOk') return "the model's state satisfies its type invariant";
   if (id === 'refinement') return 'abstract(impl) equals the model state at every linearization point';
   if (id === 'crash') return 'the emulation never throws';
   return [...INVARIANTS, TERMINATION].find((i) => i.id === id)?.claim ?? '';
@@ -77,7 +79,7 @@ export function timelineRows(records: readonly StepRecord[], nrCpus: number): Ti
       const t = eventText(e);
       if (t) put(laneOf(r, e), t);
     }
-    const mismatch = r.lin !== undefined && r.lin.result !== r.lin.predicted;
+    const mismatch = r.lin !== undefined && !r.lin.ok;
     if (r.lin) put(r.cpu, `${r.lin.op} = ${r.lin.result}${mismatch ? ` (model: ${r.lin.predicted})` : ''}`);
     // Where the task stopped (a preemption point or what it waits for), once per change: a
     // CPU inside P-SEAMLDR or spinning on a lock leaves no trace event but matters.
@@ -125,7 +127,7 @@ export function hostLine(s: Scenario): string {
 /** Where abstract(impl) and the model differ after the failing run's last step. */
 export function finalDiff(run: RunResult): Difference[] {
   try {
-    return refinementDiff(run.host, run.model);
+    return refinementDiff(run.host, run.model, run.revision.checks);
   } catch {
     return run.violation?.diff ? [...run.violation.diff] : [];
   }

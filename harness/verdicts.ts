@@ -1,10 +1,10 @@
 // The revision x goal verdict table: for each kernel revision and safety goal, search for a
-// violation and compare with what properties/verdicts.json expects. A violation the record does
-// not expect is a failure; so is an expected violation that no longer shows.
-import { readFileSync } from 'node:fs';
+// violation and compare with what the revision's record (properties/revisions/) expects. A
+// violation the record does not expect is a failure; so is an expected violation that no longer
+// shows.
 import fc from 'fast-check';
 import { NO_BUGS } from '../impl/faults.ts';
-import type { Revision } from '../impl/kernel/revision.ts';
+import type { Expected, RevisionRecord } from '../properties/revisions/index.ts';
 import type { GenConfig } from '../properties/generators.ts';
 import { scenario } from '../properties/generators.ts';
 import { GOALS, type Goal } from '../properties/goals.ts';
@@ -12,7 +12,8 @@ import type { Scenario } from '../properties/scenario.ts';
 import { minimize } from './minimize.ts';
 import { runScenario, type RunResult } from './run.ts';
 
-export type Expected = 'holds' | 'expected-violation';
+export type { Expected };
+
 export type VerdictKind = 'holds' | 'expected-violation' | 'unexpected-violation' | 'expected-violation-missing';
 
 export interface Verdict {
@@ -26,45 +27,42 @@ export interface Verdict {
   readonly counterexampleLength: number | null;
 }
 
-const EXPECTED: Record<string, Record<string, Expected>> = JSON.parse(
-  readFileSync(new URL('../properties/verdicts.json', import.meta.url), 'utf8'),
-);
 
 /** Scenarios that can reach every goal: uploads good and bad, TD builds, hotplug, faults. */
-function goalGen(rev: Revision): GenConfig {
+function goalGen(revision: RevisionRecord): GenConfig {
   return {
-    cpus: [1, 4], maxCommands: 10, maxSchedule: 10, faultRate: 0.3, corruptRate: 0.3, imageFormat: rev.imageFormat, compatModules: rev.avoidCompat,
+    cpus: [1, 4], maxCommands: 10, maxSchedule: 10, faultRate: 0.3, corruptRate: 0.3, imageFormat: revision.checks.imageFormat, compatModules: revision.checks.compatModules,
     weights: { upload: 5, cpu_offline: 2, cpu_online: 1, td_create: 2, td_add_page: 2, td_finalize: 1, read_version: 1 },
   };
 }
 
-export function expectedVerdict(kernel: string, goal: string): Expected {
-  const e = EXPECTED[kernel]?.[goal];
-  if (e !== 'holds' && e !== 'expected-violation') throw new Error(`properties/verdicts.json has no verdict for ${kernel} / ${goal}`);
+export function expectedVerdict(revision: RevisionRecord, goal: string): Expected {
+  const e = Object.hasOwn(revision.verdicts, goal) ? revision.verdicts[goal] : undefined;
+  if (e === undefined) throw new Error(`properties/revisions/${revision.name}.ts has no verdict for ${goal}`);
   return e;
 }
 
-export function checkGoal(rev: Revision, goal: Goal, seed: number, numRuns: number): Verdict {
-  const ro = { rev, bugs: NO_BUGS, goals: [goal] };
-  const d = fc.check(fc.property(scenario(goalGen(rev)), (s) => runScenario(s, ro).violation === null), { seed, numRuns }) as fc.RunDetails<[Scenario]>;
-  const expected = expectedVerdict(rev.name, goal.id);
+export function checkGoal(revision: RevisionRecord, goal: Goal, seed: number, numRuns: number): Verdict {
+  const ro = { revision, bugs: NO_BUGS, goals: [goal] };
+  const d = fc.check(fc.property(scenario(goalGen(revision)), (s) => runScenario(s, ro).violation === null), { seed, numRuns }) as fc.RunDetails<[Scenario]>;
+  const expected = expectedVerdict(revision, goal.id);
   if (!d.failed || !d.counterexample) {
-    return { kernel: rev.name, goal: goal.id, expected, verdict: expected === 'holds' ? 'holds' : 'expected-violation-missing', violation: null, counterexample: null, counterexampleLength: null };
+    return { kernel: revision.name, goal: goal.id, expected, verdict: expected === 'holds' ? 'holds' : 'expected-violation-missing', violation: null, counterexample: null, counterexampleLength: null };
   }
   const first = runScenario(d.counterexample[0], ro).violation!;
-  const small = minimize(d.counterexample[0], (c) => runScenario(c, ro).violation?.id === first.id, { rev }).scenario;
+  const small = minimize(d.counterexample[0], (c) => runScenario(c, ro).violation?.id === first.id, { revision }).scenario;
   const run = runScenario(small, { ...ro, record: true });
   const v = run.violation!;
   const isGoal = v.id === goal.id;
   const verdict: VerdictKind = isGoal && expected === 'expected-violation' ? 'expected-violation' : 'unexpected-violation';
   return {
-    kernel: rev.name, goal: goal.id, expected, verdict, violation: { id: v.id, message: v.message },
+    kernel: revision.name, goal: goal.id, expected, verdict, violation: { id: v.id, message: v.message },
     counterexample: { scenario: small, run }, counterexampleLength: small.commands.length,
   };
 }
 
-export function checkVerdicts(revs: readonly Revision[], seed: number, numRuns: number): Verdict[] {
-  return revs.flatMap((rev) => GOALS.map((g) => checkGoal(rev, g, seed, numRuns)));
+export function checkVerdicts(revs: readonly RevisionRecord[], seed: number, numRuns: number): Verdict[] {
+  return revs.flatMap((revision) => GOALS.map((g) => checkGoal(revision, g, seed, numRuns)));
 }
 
 export function verdictFailed(v: Verdict): boolean {
@@ -84,7 +82,7 @@ export function oneLine(s: Scenario, describe: (c: Scenario['commands'][number])
 }
 
 /** reports/verdicts.md: the table revisions x goals, then each violation's shortest counterexample. */
-export function verdictsMarkdown(vs: readonly Verdict[], revs: readonly Revision[], describe: (c: Scenario['commands'][number]) => string): string {
+export function verdictsMarkdown(vs: readonly Verdict[], revs: readonly RevisionRecord[], describe: (c: Scenario['commands'][number]) => string): string {
   const goals = [...new Set(vs.map((v) => v.goal))];
   const cell = (k: string, g: string) => {
     const v = vs.find((x) => x.kernel === k && x.goal === g);

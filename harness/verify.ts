@@ -10,7 +10,7 @@
 // the progress line get to run; yielding changes nothing a run computes.
 import fc from 'fast-check';
 import { NO_BUGS, type BugName, type Bugs } from '../impl/faults.ts';
-import type { Revision } from '../impl/kernel/revision.ts';
+import type { RevisionRecord } from '../properties/revisions/index.ts';
 import type { Property } from '../properties/catalog.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
 import type { Scenario } from '../properties/scenario.ts';
@@ -42,7 +42,7 @@ export interface StopSignal { stopped: boolean }
 export interface CheckOptions {
   readonly seed: number;
   readonly budget: Budget;
-  readonly rev: Revision;
+  readonly revision: RevisionRecord;
   readonly bugs: Bugs;
   /** Fixes the CPU count of every scenario. */
   readonly cpus?: number;
@@ -93,7 +93,7 @@ const YIELD_MS = 25;
 
 export function genConfig(p: Property, o: CheckOptions): GenConfig {
   const g = p.gen;
-  return { ...g, cpus: o.cpus ?? g.cpus, maxCommands: Math.round(g.maxCommands * o.budget.lengthScale), imageFormat: o.rev.imageFormat, compatModules: o.rev.avoidCompat };
+  return { ...g, cpus: o.cpus ?? g.cpus, maxCommands: Math.round(g.maxCommands * o.budget.lengthScale), imageFormat: o.revision.checks.imageFormat, compatModules: o.revision.checks.compatModules };
 }
 
 /** A plugin that interrupts fast-check (search or shrink) once the stop signal is set. */
@@ -111,8 +111,8 @@ const only = (bugs: Bugs): BugName | null => (bugs.size === 1 ? [...bugs][0]! : 
  * so the bug is what it shows, whichever check saw it first from this seed; if the shrunk
  * scenario fails without the bug too, it is a real counterexample and keeps its check.
  */
-export function canonicalize(shrunk: Scenario, o: Pick<CheckOptions, 'rev' | 'bugs' | 'signal' | 'cpus'>): Omit<Counterexample, 'seed' | 'path' | 'shrinks'> | null {
-  const withBug: RunOptions = { rev: o.rev, bugs: o.bugs }, without: RunOptions = { rev: o.rev, bugs: NO_BUGS };
+export function canonicalize(shrunk: Scenario, o: Pick<CheckOptions, 'revision' | 'bugs' | 'signal' | 'cpus'>): Omit<Counterexample, 'seed' | 'path' | 'shrinks'> | null {
+  const withBug: RunOptions = { revision: o.revision, bugs: o.bugs }, without: RunOptions = { revision: o.revision, bugs: NO_BUGS };
   const v = runScenario(shrunk, withBug).violation;
   if (!v) return null;
   const bug = only(o.bugs) !== null && runScenario(shrunk, without).violation?.id !== v.id ? only(o.bugs) : null;
@@ -120,9 +120,9 @@ export function canonicalize(shrunk: Scenario, o: Pick<CheckOptions, 'rev' | 'bu
     ? (c: Scenario) => runScenario(c, withBug).violation !== null && runScenario(c, without).violation === null
     : (c: Scenario) => runScenario(c, without).violation?.id === v.id;
   const startOk = fails(shrunk);
-  const m = startOk ? minimize(shrunk, fails, { rev: o.rev, cpus: o.cpus, stop: () => o.signal?.stopped ?? false }) : { scenario: shrunk, runs: 1, steps: 0, complete: false };
+  const m = startOk ? minimize(shrunk, fails, { revision: o.revision, cpus: o.cpus, stop: () => o.signal?.stopped ?? false }) : { scenario: shrunk, runs: 1, steps: 0, complete: false };
   const scenario = inSchemaOrder(m.scenario); // the same scenario prints the same, however it was built
-  const { observe, states } = stateObserver();
+  const { observe, states } = stateObserver(o.revision.checks);
   const run = runScenario(scenario, { ...(bug ? withBug : without), record: true, observe });
   if (!run.violation) return null;
   return { scenario, run, states, minimize: { runs: m.runs, steps: m.steps, complete: m.complete }, bug };
@@ -139,7 +139,7 @@ export async function checkProperty(p: Property, o: CheckOptions, path?: string)
       await new Promise((r) => setImmediate(r));
       lastYield = performance.now();
     }
-    const r = runScenario(s, { rev: o.rev, bugs: o.bugs });
+    const r = runScenario(s, { revision: o.revision, bugs: o.bugs });
     if (searching) {
       runs++;
       commands += r.commandsIssued;

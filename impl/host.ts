@@ -34,7 +34,9 @@ export type TraceEvent =
   | { kind: 'oob_read'; offset: number; len: number }
   | { kind: 'oob_write'; index: number; of: number }
   | { kind: 'hotplug'; cpu: number; online: boolean; ret: number }
-  | { kind: 'lin'; task: string; op: LinOp; result: unknown };
+  | { kind: 'lin'; task: string; op: LinOp; result: unknown }
+  /** A userspace command finished (the harness records it): the command's data and its result. */
+  | { kind: 'response'; task: string; command: { readonly kind: string }; result: unknown };
 
 export interface Host {
   readonly platform: Platform;

@@ -1,8 +1,7 @@
-// CPU hotplug and the sysfs reads, as the contract sees them.
+// CPU hotplug and the sysfs reads of tdx-host, as the contract sees them.
+import { only, type Choices } from './allowed.ts';
 import type { ModelState } from './state.ts';
-import { versionString } from './types.ts';
-
-const EBUSY = -16, ENXIO = -6;
+import { EBUSY, ENOENT, ENXIO, type Version } from './types.ts';
 
 /** Offlining a CPU: the boot CPU cannot go; any other simply goes offline. */
 export function cpuOffline(s: ModelState, cpu: number): number {
@@ -12,26 +11,27 @@ export function cpuOffline(s: ModelState, cpu: number): number {
 }
 
 /**
- * Onlining a CPU: it must be brought up in the TDX module. After a lost update that happens
- * only if the new module reached SYSINIT_DONE; otherwise the CPU stays offline.
+ * Onlining a CPU brings it up in the TDX module (tdx_online_cpu). After a lost update that
+ * works only if the new module got far enough, which the contract does not say: both are
+ * allowed (spec §3.6 "After a failed post-shutdown update").
  */
-export function cpuOnline(s: ModelState, cpu: number): number | 'fails' {
-  if (s.online[cpu]) return 0;
-  if (s.module.status === 'lost' && !s.module.lpInitWorks) return 'fails';
-  s.online[cpu] = true;
-  return 0;
+export function cpuOnline(s: ModelState, cpu: number): Choices<number | 'nonzero'> {
+  const up = (t: ModelState) => { t.online[cpu] = true; };
+  if (s.online[cpu]) return only(0, 'already online');
+  if (s.module.status === 'ready') return only(0, 'the module brings the CPU up', up);
+  return [{ result: 0, because: 'the new module got as far as SYSINIT_DONE', next: up }, { result: 'nonzero', because: 'no module can bring the CPU up' }];
 }
 
-/** `version`: the running module's version, or -ENXIO once the module is lost. */
-export function readVersion(s: ModelState): string | number {
-  return s.module.status === 'ready' ? versionString(s.module.spec.version) : ENXIO;
+/** `version`: the running module's version, or -ENXIO once the module is lost (§4.2, B30). */
+export function readVersion(s: ModelState): Choices<Version | number> {
+  return s.module.status === 'ready' ? only(s.module.spec.version, 'the running module') : only(ENXIO, 'the module is lost');
 }
 
 /**
- * `seamldr/version` and `seamldr/num_remaining_updates`: P-SEAMLDR outlives a lost module.
- * The merged driver hides them (-ENOENT) on a CPU with the VMCS-clobbering erratum.
+ * The P-SEAMLDR attributes (`seamldr/version`, `num_remaining_updates`): P-SEAMLDR outlives a
+ * lost module. The merged driver hides them on a CPU with the VMCS-clobbering erratum.
  */
-export function readSeamldr(s: ModelState, attr: 'version' | 'num_remaining_updates'): string | number {
-  if (s.params.vmcsErratumGuard && s.host.erratum) return -2;
-  return attr === 'version' ? versionString(s.host.seamldrVersion) : String(s.slots);
+export function readSeamldr(s: ModelState, attr: 'version' | 'num_remaining_updates'): Choices<Version | number> {
+  if (s.params.vmcsErratumGuard && s.host.erratum) return only(ENOENT, 'hidden behind the erratum guard');
+  return attr === 'version' ? only(s.host.seamldrVersion, 'P-SEAMLDR\'s version') : only(s.slots, 'the update slots left');
 }

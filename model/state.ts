@@ -1,32 +1,35 @@
 // The abstract state of a TDX host, as the update contract sees it, and its initial state.
 // Read it like a TLA+ spec: every variable with a one-line meaning, then the type invariant.
-import { MRTD_INIT } from './measure.ts';
-import type { FaultPlan, ModelImage, ModelParams, ModuleSpec, Version } from './types.ts';
+// Deliberately lossy: TD memory is page values (what was put there and stored since), the
+// measurement is the log of what was measured, not bytes or digests.
+import type { ContractParams, ModuleSpec, ModelImage, FaultPlan, Version } from './types.ts';
 
 export type ModuleState =
   /** The module runs and the kernel knows it (`version` is readable). */
   | { readonly status: 'ready'; readonly spec: ModuleSpec }
-  /**
-   * An update failed after the old module was shut down: no TD runs, `version` reads -ENXIO,
-   * until reboot. `lpInitWorks`: the new module got as far as SYSINIT_DONE, so a CPU brought
-   * online afterwards still passes TDH.SYS.LP.INIT (spec §3.6 "After a failed post-shutdown update").
-   */
-  | { readonly status: 'lost'; readonly lpInitWorks: boolean };
+  /** An update failed after the old module was shut down: no TD runs, `version` reads -ENXIO, until reboot. */
+  | { readonly status: 'lost' };
 
 export type TdPhase = 'created' | 'keyed' | 'building' | 'finalized';
+
+/** A guest page: the data KVM was handed (a fill value), and the guest's stores since (offset -> byte). */
+export interface PageVal { readonly fill: number; readonly stores: ReadonlyMap<number, number> }
+
+/** What has been measured into a TD's MRTD, newest first; null is the initial measurement. */
+export type MeasureLog =
+  | { readonly op: 'page_add'; readonly gpa: number; readonly prev: MeasureLog | null }
+  | { readonly op: 'extend'; readonly gpa: number; readonly fill: number; readonly prev: MeasureLog | null };
 
 export interface ModelTd {
   phase: TdPhase;
   /** False once a SEAMCALL for it failed (KVM_BUG_ON) or the module was lost. */
   alive: boolean;
-  /** Private memory: page index -> contents. */
-  pages: Map<number, Uint8Array>;
-  /** The measurement so far (final once finalized). */
-  mrtd: Uint8Array;
   /** TDH.MNG.CREATE succeeded: the module holds the TD (teardown can reclaim it). */
   readonly created: boolean;
   /** An update landed mid-build on a module that refuses the old measurement context. */
   buildBroken: boolean;
+  pages: Map<number, PageVal>;
+  mrtd: MeasureLog | null;
   /** The TCB the TD was launched on (TDR.td_preserving_fields, spec §6). */
   readonly launch: { readonly version: Version; readonly seamsvn: number };
 }
@@ -43,8 +46,8 @@ export interface UploadState {
   cancelledAtWrite: boolean;
   /** The image and fault of the upload in flight. */
   pending: { readonly image: ModelImage; readonly fault: FaultPlan | null } | null;
-  /** How the update of the upload in flight ended, once it has. */
-  ended: { readonly applied: boolean; readonly errno: number | 'fails' } | null;
+  /** How the update of the upload in flight ended, once it has: applied, and the errno returned. */
+  ended: { readonly applied: boolean; readonly errno: number } | null;
 }
 
 export interface HostSpec {
@@ -58,7 +61,7 @@ export interface HostSpec {
 }
 
 export interface ModelState {
-  readonly params: ModelParams;
+  readonly params: ContractParams;
   readonly host: HostSpec;
   online: boolean[];
   module: ModuleState;
@@ -66,13 +69,13 @@ export interface ModelState {
   handoffHv: number;
   /** P-SEAMLDR's num_remaining_updates. */
   slots: number;
-  /** SEAMSVN of the last module P-SEAMLDR installed. */
+  /** SEAMSVN of the running module's install, which an update may not go below. */
   seamsvn: number;
   tds: Map<number, ModelTd>;
   upload: UploadState;
 }
 
-export function init(params: ModelParams, host: HostSpec): ModelState {
+export function init(params: ContractParams, host: HostSpec): ModelState {
   return {
     params,
     host,
@@ -86,11 +89,21 @@ export function init(params: ModelParams, host: HostSpec): ModelState {
   };
 }
 
+/** A copy to try a successor on; page values and logs are immutable, so they are shared. */
+export function clone(s: ModelState): ModelState {
+  const tds = new Map([...s.tds].map(([id, td]) => [id, { ...td, pages: new Map(td.pages) }]));
+  return { ...s, online: [...s.online], tds, upload: { ...s.upload } };
+}
+
 /** Type invariant: what every reachable state satisfies, whatever the implementation does. */
 export function typeOk(s: ModelState): boolean {
-  return s.online[0] === true
-    && s.slots >= 0
-    && (s.module.status === 'ready' || [...s.tds.values()].every((td) => !td.alive))
+  const tds = [...s.tds.values()];
+  return s.online.length === s.host.nrCpus
+    && s.online[0] === true
+    && Number.isInteger(s.slots) && s.slots >= 0 && s.slots <= s.host.numRemainingUpdates
+    && (s.module.status === 'ready' || tds.every((td) => !td.alive))
     && (s.upload.busy || (s.upload.pending === null && s.upload.ended === null))
-    && [...s.tds.values()].every((td) => td.phase === 'finalized' || td.phase === 'building' || td.mrtd === MRTD_INIT || td.mrtd.every((b) => b === 0));
+    && (!s.upload.busy || s.upload.error === '')
+    && tds.every((td) => td.phase === 'building' || td.phase === 'finalized' || (td.mrtd === null && td.pages.size === 0))
+    && tds.every((td) => !td.buildBroken || td.phase === 'building');
 }

@@ -1,11 +1,10 @@
 // TDs as the contract sees them: each KVM SEAMCALL for a TD either succeeds as the TD's phase
 // allows, or fails and KVM gives up on the TD (KVM_BUG_ON). Guard, update, unchanged.
-import { MRTD_INIT, measureExtend, measurePageAdd } from './measure.ts';
-import type { ModelState, ModelTd, TdPhase } from './state.ts';
+import type { ModelState, ModelTd, PageVal, TdPhase } from './state.ts';
 
 export interface GuestWrite { readonly gpa: number; readonly offset: number; readonly value: number }
 
-/** Guard shared by every TD SEAMCALL: the module runs, the TD is alive and in `phase`. */
+/** Guard shared by the build SEAMCALLs: the module runs, the TD is alive and in `phase`. */
 function usable(s: ModelState, td: ModelTd | undefined, phase: TdPhase): td is ModelTd {
   return s.module.status === 'ready' && td !== undefined && td.alive && td.phase === phase && !td.buildBroken;
 }
@@ -19,9 +18,9 @@ function fail(td: ModelTd | undefined): false {
 export function tdCreate(s: ModelState, id: number): boolean {
   const ready = s.module.status === 'ready';
   const launch = s.module.status === 'ready'
-    ? { version: s.module.spec.version, seamsvn: s.module.spec.seamsvn }
+    ? { version: s.module.spec.version, seamsvn: s.seamsvn }
     : { version: { major: 0, minor: 0, update: 0 }, seamsvn: 0 };
-  s.tds.set(id, { phase: 'created', alive: ready, created: ready, buildBroken: false, pages: new Map(), mrtd: MRTD_INIT, launch });
+  s.tds.set(id, { phase: 'created', alive: ready, created: ready, buildBroken: false, pages: new Map(), mrtd: null, launch });
   return ready;
 }
 
@@ -37,24 +36,25 @@ export function tdInit(s: ModelState, id: number): boolean {
   const td = s.tds.get(id);
   if (!usable(s, td, 'keyed')) return fail(td);
   td.phase = 'building';
-  td.mrtd = MRTD_INIT;
+  td.mrtd = null;
   return true;
 }
 
 /** TDH.MEM.PAGE.ADD: the page becomes the TD's; its address is measured. */
-export function tdPageAdd(s: ModelState, id: number, gpa: number, content: Uint8Array): boolean {
+export function tdPageAdd(s: ModelState, id: number, gpa: number, fill: number): boolean {
   const td = s.tds.get(id);
   if (!usable(s, td, 'building') || td.pages.has(gpa)) return fail(td);
-  td.pages.set(gpa, content.slice());
-  td.mrtd = measurePageAdd(td.mrtd, gpa);
+  td.pages.set(gpa, { fill, stores: new Map() });
+  td.mrtd = { op: 'page_add', gpa, prev: td.mrtd };
   return true;
 }
 
 /** TDH.MR.EXTEND: the page's contents are measured. */
 export function tdExtend(s: ModelState, id: number, gpa: number): boolean {
   const td = s.tds.get(id);
-  if (!usable(s, td, 'building') || !td.pages.has(gpa)) return fail(td);
-  td.mrtd = measureExtend(td.mrtd, gpa, td.pages.get(gpa)!);
+  const page = td?.pages.get(gpa);
+  if (!usable(s, td, 'building') || page === undefined) return fail(td);
+  td.mrtd = { op: 'extend', gpa, fill: page.fill, prev: td.mrtd };
   return true;
 }
 
@@ -65,12 +65,16 @@ export function tdFinalize(s: ModelState, id: number): boolean {
   return true;
 }
 
+function store(p: PageVal, offset: number, value: number): PageVal {
+  return { fill: p.fill, stores: new Map(p.stores).set(offset, value) };
+}
+
 /** TDH.VP.ENTER: the guest runs and stores to its own memory; a store outside it fails the entry. */
 export function tdRun(s: ModelState, id: number, writes: readonly GuestWrite[]): boolean {
   const td = s.tds.get(id);
   const outside = (w: GuestWrite) => !td!.pages.has(w.gpa) || !Number.isInteger(w.offset) || w.offset < 0 || w.offset >= 4096;
   if (s.module.status !== 'ready' || !td?.alive || td.phase !== 'finalized' || writes.some(outside)) return fail(td);
-  for (const w of writes) td.pages.get(w.gpa)!.set([w.value], w.offset);
+  for (const w of writes) td.pages.set(w.gpa, store(td.pages.get(w.gpa)!, w.offset, w.value));
   return true;
 }
 

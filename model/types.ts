@@ -1,5 +1,6 @@
 // The vocabulary of the update contract: what a module is, what an image is as far as the
-// contract cares, and the faults the environment may inject into one update.
+// contract cares, the faults the environment may inject into one update, and the kernel
+// revision's policies the contract depends on.
 
 export interface Version { readonly major: number; readonly minor: number; readonly update: number }
 
@@ -11,6 +12,7 @@ export interface ModuleSpec {
   readonly minUpdateHv: number;
   readonly noDowngrade: boolean;
   readonly debug: boolean;
+  /** CPUID(1).EAX of the CPUs the module supports, stepping masked. */
   readonly cpuids: readonly number[];
   /** TDX_FEATURES0 bit 47: knows AVOID_COMPAT_SENSITIVE, refuses stale TD-build contexts (1.5.24+). */
   readonly updateCompat: boolean;
@@ -18,9 +20,9 @@ export interface ModuleSpec {
 
 /**
  * What is wrong with an image, in the contract's terms:
- * - 'header': the kernel's image checks reject it (spec §3.2 v2 checks);
- * - 'signature': P-SEAMLDR's manifest check rejects it (EBADSIG, after shutdown);
- * - 'hash': the module does not match the sigstruct hash (EBADHASH, after shutdown);
+ * - 'header': the kernel's image checks reject it (spec §3.2);
+ * - 'signature': P-SEAMLDR's manifest checks reject it (after shutdown, spec §3.3);
+ * - 'hash': the module does not match the sigstruct hash (after shutdown);
  * - 'none': nothing a check looks at is wrong.
  */
 export type Defect = 'none' | 'header' | 'signature' | 'hash';
@@ -37,12 +39,15 @@ export type FaultPlan =
   | { readonly kind: 'install'; readonly cpu: number }
   | { readonly kind: 'no_entropy'; readonly count: number };
 
-/** The kernel revision's policies the contract depends on (spec §2.7). */
-export interface ModelParams {
+/** The kernel revision's policies the contract depends on (spec §2.7), read from its record. */
+export interface ContractParams {
+  /** v2 p09: an update with a CPU offline is refused with -EBUSY before anything happens. */
   readonly cpuOnlinePrecheck: boolean;
+  /** v2 p10: an update with no slots left is refused with -ENOSPC before anything happens. */
   readonly slotsPrecheck: boolean;
+  /** v2 p04: P-SEAMLDR's no-entropy failure may be retried, so it may be recovered from. */
   readonly entropyRetry: boolean;
-  /** The kernel passes the current module's MODULE_HV to TDH.SYS.SHUTDOWN. */
+  /** After an update the kernel asks the new module for its own MODULE_HV (v2 refresh, merged RD). */
   readonly currentHandoffHv: boolean;
   /** v3-v10: shutdown refuses (-EBUSY) while a TD is being built, on modules that know how. */
   readonly avoidCompat: boolean;
@@ -54,6 +59,7 @@ export interface ModelParams {
   readonly vmcsErratumGuard: boolean;
 }
 
-export function versionString(v: Version): string {
-  return `${v.major}.${v.minor}.${String(v.update).padStart(2, '0')}`;
-}
+/** An errno as the contract states it: exactly this value, or any non-zero one. */
+export type Errno = number | 'nonzero';
+
+export const ENXIO = -6, ENOENT = -2, EBUSY = -16, ENODEV = -19, EINVAL = -22, ENOSPC = -28, ECANCELED = -125;

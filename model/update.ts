@@ -1,33 +1,24 @@
-// The update contract: an update attempt ends Applied, Refused (nothing changed) or Lost
-// (only when something fails after the old module was shut down). Each action below is one
-// linearization point of the implementation: guard, update, and what stays unchanged.
-import { MRTD_INIT } from './measure.ts';
+// The update contract (DESIGN.md; spec §4.1, §7 I-7): an update attempt ends Applied, Refused
+// (nothing changed) or Lost (only when something fails after the old module was shut down).
+// The conditions below are stated as sets, not as a sequence of checks: every refusal reason
+// that holds is an allowed result, since the contract promises no order between them.
+import { only, type Allowed, type Choices } from './allowed.ts';
 import type { ModelState } from './state.ts';
-import type { FaultPlan, ModelImage, ModuleSpec } from './types.ts';
+import { EBUSY, ECANCELED, EINVAL, ENODEV, ENOSPC, type Errno, type FaultPlan, type ModelImage, type ModuleSpec } from './types.ts';
 
 export type Outcome = 'applied' | 'refused' | 'lost';
 
-/** errno the kernel returns: a number, or 'fails' where only "non-zero" is promised. */
-export type Errno = number | 'fails';
+export interface UpdateResult { readonly outcome: Outcome; readonly errno: Errno }
 
-export interface UpdatePrediction {
-  readonly outcome: Outcome;
-  readonly errno: Errno;
-  /** Why, in the contract's words (shown in counterexamples). */
-  readonly because: string;
-}
-
-const EBUSY = -16, EINVAL = -22, ENOSPC = -28, ECANCELED = -125;
-
-/** fw_load: `loading` 1, `data`, `loading` 0. Guard: none. */
+/** fw_load: `loading` 1, `data`, `loading` 0 (fw_upload_start). */
 export function fwLoad(s: ModelState, image: ModelImage, fault: FaultPlan | null): 'started' | 'empty' | 'ignored' {
-  if (s.upload.busy) return 'ignored'; // unchanged: a second upload in flight is silently ignored
-  if (image.size === 0) return 'empty'; // unchanged, including the previous error
+  if (s.upload.busy) return 'ignored'; // a second upload in flight is silently ignored
+  if (image.size === 0) return 'empty'; // nothing starts; the previous error stays readable
   s.upload = { busy: true, error: '', remainingSize: image.size, cancelRequested: false, cancelledAtWrite: false, pending: { image, fault }, ended: null };
   return 'started';
 }
 
-/** fw_prepare: a cancel from before this upload does not count. */
+/** fw_prepare: a cancel from before this upload does not count (v3 fix of B20). */
 export function fwPrepare(s: ModelState): 'none' {
   s.upload.cancelRequested = false;
   return 'none';
@@ -39,126 +30,128 @@ export function fwWrite(s: ModelState): boolean {
   return s.upload.cancelledAtWrite;
 }
 
-/** cancel: takes effect only on an upload in flight, where cancel is supported; idle gives -ENODEV. */
+/** cancel: -ENODEV when idle; in flight it is accepted, and counts only with cancel support. */
 export function cancel(s: ModelState): number {
-  if (!s.upload.busy) return -19;
+  if (!s.upload.busy) return ENODEV;
   if (s.params.cancelSupport) s.upload.cancelRequested = true;
   return 0;
 }
 
-/** Checks made before anything changes (spec §2.7 v2 prechecks, §3.2 image checks). */
-function refusal(s: ModelState, image: ModelImage, fault: FaultPlan | null): UpdatePrediction | null {
-  const refuse = (errno: Errno, because: string): UpdatePrediction => ({ outcome: 'refused', errno, because });
-  if (s.upload.cancelledAtWrite) return refuse(ECANCELED, 'cancelled before the update started');
-  if (s.params.slotsPrecheck && s.slots === 0) return refuse(ENOSPC, 'no update slots left');
-  if (image.defect === 'header') return refuse(EINVAL, 'the kernel rejects the image');
-  if (s.params.cpuOnlinePrecheck && s.online.some((o) => !o)) return refuse(EBUSY, 'a CPU is offline');
-  if (s.module.status === 'lost') return refuse('fails', 'the module was already lost');
-  if (fault?.kind === 'leaf' && fault.leaf === 'SHUTDOWN') return refuse('fails', 'TDH.SYS.SHUTDOWN fails; the old module keeps running');
-  const old = s.module.spec, hv = s.handoffHv;
-  if (hv < old.minUpdateHv || hv > old.moduleHv || (old.noDowngrade && hv !== old.moduleHv)) {
-    return refuse('fails', `the module refuses handoff version ${hv}`);
-  }
-  if (s.params.avoidCompat && !old.updateCompat) return refuse('fails', 'the module reads AVOID_COMPAT_SENSITIVE as a handoff version');
-  if (s.params.avoidCompat && [...s.tds.values()].some((td) => td.phase === 'building')) return refuse(EBUSY, 'a TD is being built');
-  return null;
+interface Reason { readonly errno: Errno; readonly because: string }
+
+// A TD KVM gave up on is still mid-build in the module until it is torn down.
+const building = (s: ModelState) => [...s.tds.values()].some((td) => td.phase === 'building');
+
+/** The old module refuses to hand off at version hv (spec §2.5 TDH.SYS.SHUTDOWN HV check). */
+const refusesHandoff = (m: ModuleSpec, hv: number) => hv < m.minUpdateHv || hv > m.moduleHv || (m.noDowngrade && hv !== m.moduleHv);
+
+/** Why nothing may change: conditions the kernel or the running module see before shutdown. */
+function refusals(s: ModelState, image: ModelImage, fault: FaultPlan | null): Reason[] {
+  const p = s.params, r: Reason[] = [];
+  if (s.upload.cancelledAtWrite) r.push({ errno: ECANCELED, because: 'cancelled before the update started' });
+  if (p.slotsPrecheck && s.slots === 0) r.push({ errno: ENOSPC, because: 'no update slots left (v2 precheck)' });
+  if (image.defect === 'header') r.push({ errno: EINVAL, because: 'the kernel rejects the image' });
+  if (p.cpuOnlinePrecheck && s.online.includes(false)) r.push({ errno: EBUSY, because: 'a CPU is offline (v2 precheck)' });
+  if (s.module.status === 'lost') return [...r, { errno: 'nonzero', because: 'the module was already lost: nothing can be shut down' }];
+  const old = s.module.spec;
+  if (fault?.kind === 'leaf' && fault.leaf === 'SHUTDOWN') r.push({ errno: 'nonzero', because: 'TDH.SYS.SHUTDOWN fails; the old module keeps running' });
+  if (refusesHandoff(old, s.handoffHv)) r.push({ errno: 'nonzero', because: `the running module refuses handoff version ${s.handoffHv}` });
+  if (p.avoidCompat && !old.updateCompat) r.push({ errno: 'nonzero', because: 'the running module reads AVOID_COMPAT_SENSITIVE as a handoff version' });
+  if (p.avoidCompat && old.updateCompat && building(s)) r.push({ errno: EBUSY, because: 'a TD is being built (AVOID_COMPAT_SENSITIVE)' });
+  return r;
 }
 
-/** Why P-SEAMLDR installs nothing, if it does not (spec §2.5 step 2, §3.3). */
-function installFailure(s: ModelState, image: ModelImage, fault: FaultPlan | null): string | null {
-  const m = image.module;
-  if (s.online.some((o) => !o)) return 'a CPU is offline, so P-SEAMLDR never sees the last LP';
-  if (fault?.kind === 'install') return `SEAMLDR.INSTALL fails on CPU ${fault.cpu}`;
-  if (image.defect === 'signature') return 'P-SEAMLDR rejects the sigstruct';
-  if (m.debug && !s.host.debugUnlocked) return 'a debug module on a production platform';
-  if (m.seamsvn < s.seamsvn) return `SEAMSVN ${m.seamsvn} is lower than ${s.seamsvn}`;
-  if (!m.cpuids.includes(s.host.cpuFms & ~0xf)) return 'the CPU is not in the module\'s CPUID table';
-  if (fault?.kind === 'no_entropy' && fault.count > 0) {
-    // v2 retries once on the same CPU; a retry opens a new P-SEAMLDR session that again needs
-    // every LP, so only a one-CPU platform recovers (derived from spec §2.5 P-SEAMLDR session).
-    const recovers = s.params.entropyRetry && fault.count === 1 && s.host.nrCpus === 1;
-    if (!recovers) return 'P-SEAMLDR has no entropy';
-  }
-  if (s.slots === 0) return 'P-SEAMLDR has no update slots';
-  if (image.defect === 'hash') return 'the module does not match its sigstruct hash';
-  return null;
+/** What makes an update that got past shutdown fail: the new module never runs (spec §4.1 rows 5-8). */
+function losses(s: ModelState, image: ModelImage, fault: FaultPlan | null): string[] {
+  const m = image.module, r: string[] = [];
+  if (s.online.includes(false)) r.push('a CPU is offline: not every LP takes part');
+  if (fault !== null && fault.kind !== 'no_entropy' && !(fault.kind === 'leaf' && fault.leaf === 'SHUTDOWN')) r.push(`${fault.kind === 'leaf' ? fault.leaf : 'SEAMLDR.INSTALL'} fails`);
+  if (fault?.kind === 'no_entropy' && !(s.params.entropyRetry && fault.count === 1)) r.push('P-SEAMLDR has no entropy');
+  if (image.defect === 'signature' || image.defect === 'hash') r.push(`P-SEAMLDR rejects the image (${image.defect})`);
+  if (m.debug && !s.host.debugUnlocked) r.push('a debug module on a production platform');
+  if (m.seamsvn < s.seamsvn) r.push(`SEAMSVN ${m.seamsvn} is lower than ${s.seamsvn}`);
+  if (!m.cpuids.includes(s.host.cpuFms & ~0xf)) r.push('the CPU is not in the module\'s CPUID table');
+  if (s.slots === 0) r.push('no update slots left');
+  if (s.handoffHv < m.minUpdateHv || s.handoffHv > m.moduleHv) r.push(`the new module cannot import handoff version ${s.handoffHv}`);
+  return r;
 }
 
-/** Why the new module does not become ready after a successful install, if it does not. */
-function bringUpFailure(s: ModelState, m: ModuleSpec, fault: FaultPlan | null): { because: string; lpInitWorks: boolean } | null {
-  if (fault?.kind === 'leaf' && fault.leaf === 'SYS_INIT') return { because: 'TDH.SYS.INIT fails', lpInitWorks: false };
-  if (fault?.kind === 'leaf' && fault.leaf === 'LP_INIT') return { because: 'TDH.SYS.LP.INIT fails', lpInitWorks: true };
-  if (s.handoffHv < m.minUpdateHv || s.handoffHv > m.moduleHv) {
-    return { because: `the new module cannot import handoff version ${s.handoffHv}`, lpInitWorks: true };
-  }
-  if (fault?.kind === 'leaf' && fault.leaf === 'UPDATE') return { because: 'TDH.SYS.UPDATE fails', lpInitWorks: true };
-  return null;
+function ended(s: ModelState, applied: boolean, actual: unknown): void {
+  s.upload.ended = { applied, errno: typeof actual === 'number' ? actual : -1 };
 }
 
-function lose(s: ModelState, lpInitWorks: boolean): void {
-  s.module = { status: 'lost', lpInitWorks };
-  for (const td of s.tds.values()) td.alive = false;
+/** Lost: every TD is dead and `version` reads -ENXIO; a slot may or may not have been used. */
+function lost(s: ModelState, because: string): Allowed<UpdateResult>[] {
+  const lose = (slotUsed: boolean) => (t: ModelState, actual: unknown) => {
+    t.module = { status: 'lost' };
+    for (const td of t.tds.values()) td.alive = false;
+    if (slotUsed) t.slots--;
+    ended(t, false, actual);
+  };
+  const result: UpdateResult = { outcome: 'lost', errno: 'nonzero' };
+  const kept = { result, because: `${because}; no module was installed`, next: lose(false) };
+  return s.slots > 0 ? [kept, { result, because: `${because}; a module was installed but never became ready`, next: lose(true) }] : [kept];
 }
 
 /**
- * The new module runs; TDs carry over. A TD mid-build loses its measurement context: an old
- * module restarts it, one with UPDATE_COMPAT refuses to go on with it (spec §3.7).
+ * Applied: the new module runs, one slot is used, TDs carry over. A TD mid-build loses its
+ * measurement context: an old module restarts it, one with UPDATE_COMPAT refuses to go on (§3.7).
  */
-function apply(s: ModelState, m: ModuleSpec): void {
-  s.module = { status: 'ready', spec: m };
-  if (s.params.currentHandoffHv) s.handoffHv = m.moduleHv;
-  for (const td of s.tds.values()) {
-    if (td.phase !== 'building') continue;
-    if (m.updateCompat) td.buildBroken = true;
-    else td.mrtd = MRTD_INIT;
-  }
+function applied(m: ModuleSpec): Allowed<UpdateResult> {
+  return {
+    result: { outcome: 'applied', errno: 0 },
+    because: 'the new module runs',
+    next: (s, actual) => {
+      s.module = { status: 'ready', spec: m };
+      s.slots--;
+      s.seamsvn = m.seamsvn;
+      if (s.params.currentHandoffHv) s.handoffHv = m.moduleHv;
+      for (const td of s.tds.values()) {
+        if (td.phase !== 'building') continue;
+        if (m.updateCompat) td.buildBroken = true;
+        else td.mrtd = null;
+      }
+      ended(s, true, actual);
+    },
+  };
 }
 
-/** update: what the driver's write op (seamldr_install_module) returns and does. */
-export function update(s: ModelState): UpdatePrediction {
-  const p = decide(s);
-  s.upload.ended = { applied: p.outcome === 'applied', errno: p.errno };
-  return p;
-}
-
-function decide(s: ModelState): UpdatePrediction {
+/** update: what the driver's write op (seamldr_install_module) may return, and what follows. */
+export function update(s: ModelState): Choices<UpdateResult> {
   const { image, fault } = s.upload.pending!;
-  const refused = refusal(s, image, fault);
-  if (refused) return refused;
-  const notInstalled = installFailure(s, image, fault);
-  if (notInstalled) {
-    lose(s, false);
-    return { outcome: 'lost', errno: 'fails', because: notInstalled };
+  const refused = refusals(s, image, fault);
+  if (refused.length) {
+    return refused.map((r) => ({ result: { outcome: 'refused' as const, errno: r.errno }, because: r.because, next: (t: ModelState, a: unknown) => ended(t, false, a) }));
   }
-  s.slots--;
-  s.seamsvn = image.module.seamsvn;
-  const notUp = bringUpFailure(s, image.module, fault);
-  if (notUp) {
-    lose(s, notUp.lpInitWorks);
-    return { outcome: 'lost', errno: 'fails', because: notUp.because };
-  }
-  apply(s, image.module);
-  return { outcome: 'applied', errno: 0, because: 'the new module runs' };
+  const lossy = losses(s, image, fault);
+  if (lossy.length) return lost(s, lossy.join('; '));
+  // v2 retries SEAMLDR.INSTALL once on no entropy: the retry may or may not succeed.
+  if (fault?.kind === 'no_entropy') return [applied(image.module), ...lost(s, 'P-SEAMLDR had no entropy, and the retry failed too')];
+  return [applied(image.module)];
 }
 
-/** fw_done: the worker finished; `error` tells success from failure, not harmless from fatal. */
+/** fw_done: the worker goes idle; `error` tells success from failure, not harmless from fatal (§4.2). */
 export function fwDone(s: ModelState): string {
   const { image } = s.upload.pending!;
-  const { applied, errno } = s.upload.ended!;
+  const { applied: ok, errno } = s.upload.ended!;
   const err = errno === ECANCELED ? 'user-abort' : errno === EBUSY && s.params.deviceBusyError ? 'device-busy' : 'firmware-invalid';
   s.upload = {
-    busy: false,
-    error: applied ? '' : `transferring:${err}`,
-    remainingSize: applied ? 0 : image.size,
-    cancelRequested: false,
-    cancelledAtWrite: false,
-    pending: null,
-    ended: null,
+    busy: false, error: ok ? '' : `transferring:${err}`, remainingSize: ok ? 0 : image.size,
+    cancelRequested: false, cancelledAtWrite: false, pending: null, ended: null,
   };
   return s.upload.error;
 }
 
 /** `cat error`: -EBUSY while in flight. */
-export function readError(s: ModelState): string | number {
-  return s.upload.busy ? EBUSY : s.upload.error;
+export function readError(s: ModelState): Choices<string | number> {
+  return s.upload.busy ? only(EBUSY, 'an upload is in flight') : only(s.upload.error, 'the last upload\'s error');
+}
+
+/** `cat status` (spec §4.2): idle, or where the upload in flight may be. */
+export function readStatus(s: ModelState): Choices<string> {
+  const u = s.upload;
+  const may = (states: string[], because: string) => states.map((result) => ({ result, because }));
+  if (!u.busy) return only('idle', 'no upload in flight');
+  if (u.ended === null) return may(['receiving', 'preparing', 'transferring'], 'the update has not returned yet');
+  return may(u.ended.applied ? ['transferring', 'programming'] : ['transferring'], 'the update returned; the worker is finishing');
 }

@@ -1,10 +1,11 @@
 // Safety goals stated independently of any kernel revision: what users of runtime updates
-// need, whatever the design. A revision may break one by design; properties/verdicts.json
-// records which, and `npm run verify -- --kernel all` checks that record (spec §2.7, §3.6,
+// need, whatever the design. A revision may break one by design; its record
+// (properties/revisions/) says which, and `npm run verify -- --kernel all` checks that record (spec §2.7, §3.6,
 // §3.7, §4.2). A goal is checked like an invariant: after every step, on the implementation.
 import type { Host } from '../impl/host.ts';
 import { versionShow } from '../impl/kernel/tdx_host.ts';
-import type { ModelImage, FaultPlan } from '../model/types.ts';
+import type { Upload } from './commands/upload.ts';
+import { imageBytes, modelImage } from './images.ts';
 import type { Invariant } from './invariants.ts';
 
 export type Goal = Invariant;
@@ -22,21 +23,26 @@ function noLossGoal(id: string, condition: string, source: string, holds: (h: Ho
   return {
     id, source,
     claim: `no TD is lost unless the firmware itself fails, even when ${condition}`,
-    create() {
-      let upload: { image: ModelImage; fault: FaultPlan | null } | null = null;
+    create(checks) {
+      let upload: Upload | null = null;
       let risky = false;
       return (h, events) => {
         for (const e of events) {
+          if (e.kind === 'response' && e.command.kind === 'upload' && e.result === 'started') upload = e.command as Upload;
           if (e.kind !== 'lin') continue;
-          if (e.op.name === 'fw_load' && e.result === 'started') upload = e.op.args as typeof upload;
           if (e.op.name === 'fw_write') risky = moduleRuns(h) && holds(h);
           if (e.op.name !== 'update' || !upload || e.result === 0 || moduleRuns(h)) continue;
-          if (risky && upload.image.defect === 'none' && upload.fault === null) return `the module was lost because ${condition}`;
+          if (risky && sound(upload, checks.imageFormat) && upload.fault === null) return `the module was lost because ${condition}`;
         }
         return null;
       };
     },
   };
+}
+
+/** An image nothing is wrong with, for the kernel under test. */
+function sound(u: Upload, format: 'v1' | 'v2'): boolean {
+  return modelImage(u.image, imageBytes(u.image).length, format).defect === 'none';
 }
 
 // Each goal blames one condition: the other must not hold at the same time.

@@ -7,14 +7,18 @@ import type { TdxModule } from '../impl/firmware/tdx_module.ts';
 import type { Host, TraceEvent } from '../impl/host.ts';
 import { UPDATE_STATES, type UpdateState } from '../impl/kernel/seamldr.ts';
 import { acceptableBlobV1, acceptableImageV2 } from './image_spec.ts';
+import type { RevisionRecord } from './revisions/record.ts';
 
 export type Check = (h: Host, events: readonly TraceEvent[]) => string | null;
+
+/** What a check may take from the kernel revision's record (properties/revisions/). */
+export type Checks = RevisionRecord['checks'];
 
 export interface Invariant {
   readonly id: string;
   readonly claim: string;
   readonly source: string;
-  readonly create: () => Check;
+  readonly create: (checks: Checks) => Check;
 }
 
 /** Per-run bookkeeping of the update window: from update_begin to update_end. */
@@ -177,7 +181,7 @@ const I7: Invariant = {
 const I8: Invariant = {
   id: 'I-8', claim: 'tdx_module_state and the LP flags are cleared exactly when TDH.SYS.SHUTDOWN succeeded',
   source: 'tdx_module_shutdown; spec §7 I-8 [LX-tdx; T-v6/v7 p12]',
-  create() {
+  create(checks) {
     let before = '';
     const kernelState = (h: Host) => JSON.stringify([h.tdx.state, h.tdx.lpInitialized]);
     return (h, events) => {
@@ -186,7 +190,7 @@ const I8: Invariant = {
         if (e.kind !== 'update_work' || e.state !== 'SHUTDOWN') continue;
         const s = h.tdx.state;
         const cleared = !s.initialized && !s.sysinitDone;
-        const flags = h.platform.cpus.filter((c) => (h.rev.lpResetScope === 'possible' || c.online) && h.tdx.lpInitialized[c.id]);
+        const flags = h.platform.cpus.filter((c) => (checks.lpResetAllCpus || c.online) && h.tdx.lpInitialized[c.id]);
         if (e.ret === 0 && (!cleared || flags.length)) return `shutdown succeeded but ${cleared ? `cpu ${flags[0]!.id} is still marked LP-initialized` : 'the module state was not cleared'}`;
         if (e.ret !== 0 && kernelState(h) !== before) return 'shutdown failed but the kernel changed its module state or LP flags';
       }
@@ -224,18 +228,6 @@ const I10: Invariant = {
   },
 };
 
-const I11: Invariant = {
-  id: 'I-11', claim: 'the kernel\'s cached features keep their boot-time values: an update refreshes only the version (and, in v2, the handoff version)',
-  source: 'tdx_module_run_update / v2 post-update copy; spec §7 I-11 [LX-tdx; T-v10 p21; T-v2 p20]',
-  create() {
-    let boot: bigint | null = null;
-    return (h) => {
-      boot ??= h.tdx.sysinfo.features0;
-      return h.tdx.sysinfo.features0 === boot ? null : `features0 changed from 0x${boot.toString(16)} to 0x${h.tdx.sysinfo.features0.toString(16)}`;
-    };
-  },
-};
-
 const I12: Invariant = {
   id: 'I-12', claim: 'TDH.SYS.SHUTDOWN of a module the kernel knows to run is asked for that module\'s own MODULE_HV',
   source: 'tdx_module_shutdown; spec §7 I-12 [LX-tdx]; bug B9',
@@ -263,13 +255,13 @@ const I13: Invariant = {
 const I15: Invariant = {
   id: 'I-15', claim: 'the kernel never reads past the image and forwards only images that pass every v1 blob check',
   source: 'spec §7 I-15, §3.2 v2 checks [T-v2 p11]; bug B13',
-  create: () => (h, events) => {
+  create: (checks) => (h, events) => {
     for (const e of events) {
       if (e.kind === 'oob_read') return `the kernel read image byte ${e.offset} of a ${e.len}-byte image`;
       if (e.kind === 'update_begin') {
         const buf = h.tdxHost.fw?.buffer;
-        const ok = h.rev.imageFormat === 'v1' ? acceptableBlobV1 : acceptableImageV2;
-        if (buf && !ok(imageOf(h, buf))) return `an image that fails the ${h.rev.imageFormat} checks reached P-SEAMLDR`;
+        const ok = checks.imageFormat === 'v1' ? acceptableBlobV1 : acceptableImageV2;
+        if (buf && !ok(imageOf(h, buf))) return `an image that fails the ${checks.imageFormat} checks reached P-SEAMLDR`;
       }
     }
     return null;
@@ -285,7 +277,7 @@ function imageOf(h: Host, buf: { pas: number[]; len: number }): Uint8Array {
 const I16: Invariant = {
   id: 'I-16', claim: 'SEAMLDR_PARAMS: version 0, scenario UPDATE, the sigstruct page and the module pages in order, nothing past the list',
   source: 'init_seamldr_params / populate_pa_list; spec §7 I-16 [LX-seamldr]',
-  create: () => (h, events) => {
+  create: (checks) => (h, events) => {
     for (const e of events) {
       if (e.kind === 'oob_write') return `populate_pa_list wrote entry ${e.index} of ${e.of}, past module_pages_pa_list[495]`;
       if (e.kind !== 'update_begin') continue;
@@ -293,7 +285,7 @@ const I16: Invariant = {
       const p = h.mem.page(e.paramsPa);
       if (!buf || !p) return 'no image or params at update start';
       const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
-      const { s, m } = pageCounts(h, buf);
+      const { s, m } = pageCounts(h, buf, checks.imageFormat);
       if (v.getUint32(0, true) !== 0 || v.getUint32(4, true) !== 1) return 'params version/scenario wrong';
       if (Number(v.getBigUint64(8, true)) !== (s ? buf.pas[1] : 0)) return 'sigstruct_pa is not image page 1';
       if (Number(v.getBigUint64(120, true)) !== m) return `num_module_pages ${v.getBigUint64(120, true)} != ${m}`;
@@ -307,8 +299,8 @@ const I16: Invariant = {
 };
 
 /** Sigstruct and module page counts, as the image says (v2 header) or its layout (v1: 1 and the rest). */
-function pageCounts(h: Host, buf: { pas: number[]; len: number }): { s: number; m: number } {
-  if (h.rev.imageFormat === 'v1') return { s: 1, m: (buf.len - 2 * PAGE_SIZE) / PAGE_SIZE };
+function pageCounts(h: Host, buf: { pas: number[]; len: number }, format: 'v1' | 'v2'): { s: number; m: number } {
+  if (format === 'v1') return { s: 1, m: (buf.len - 2 * PAGE_SIZE) / PAGE_SIZE };
   const hdr = new DataView(h.mem.page(buf.pas[0]!)!.buffer);
   return { s: hdr.getUint32(12, true), m: hdr.getUint32(16, true) };
 }
@@ -446,32 +438,12 @@ const I23: Invariant = {
     let inFlight = 0;
     return (h, events) => {
       for (const e of events) {
-        if (e.kind === 'lin' && e.op.name === 'fw_load' && e.result === 'started') inFlight++;
+        if (e.kind === 'response' && e.command.kind === 'upload' && e.result === 'started') inFlight++;
         if (e.kind === 'lin' && e.op.name === 'fw_done') inFlight--;
         if (inFlight > 1) return `${inFlight} uploads in flight`;
       }
       const fw = h.tdxHost.fw;
       if (fw && (fw.progress !== 'idle') !== (inFlight === 1)) return `status is ${fw.progress} with ${inFlight} uploads in flight`;
-      return null;
-    };
-  },
-};
-
-const I24: Invariant = {
-  id: 'I-24', claim: '`error` is empty iff the last upload\'s install returned 0, else transferring:firmware-invalid (or user-abort when cancelled)',
-  source: 'tdx-host write op mapping; spec §7 I-24 [LX-host; T-v2 p08]',
-  create() {
-    let ret: number | null = null;
-    return (h, events) => {
-      for (const e of events) {
-        if (e.kind !== 'lin') continue;
-        if (e.op.name === 'fw_load' && e.result === 'started') ret = null;
-        if (e.op.name === 'update') ret = e.result as number;
-        if (e.op.name !== 'fw_done') continue;
-        const want = ret === 0 ? '' : ret === -125 ? 'transferring:user-abort'
-          : ret === -16 && h.rev.errorMap === 'compat' ? 'transferring:device-busy' : 'transferring:firmware-invalid';
-        if (ret === null || e.result !== want) return `error reads ${JSON.stringify(e.result)} after an install that returned ${ret ?? 'nothing'}`;
-      }
       return null;
     };
   },
@@ -483,4 +455,4 @@ export const TERMINATION = {
   source: 'spec §7 I-6 [LX-seamldr]; bug B4',
 } as const;
 
-export const INVARIANTS: readonly Invariant[] = [I1, I2, I3, I4, I5, I7, I8, I9, I10, I11, I12, I13, I15, I16, I17, I18, I19, I20, I21, I22, I23, I24];
+export const INVARIANTS: readonly Invariant[] = [I1, I2, I3, I4, I5, I7, I8, I9, I10, I12, I13, I15, I16, I17, I18, I19, I20, I21, I22, I23];

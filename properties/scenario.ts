@@ -2,10 +2,8 @@
 // what the generators draw, what shrinks, and what the regression corpus stores.
 import type { ModuleIdentity } from '../impl/firmware/types.ts';
 import type { HostConfig } from '../impl/host.ts';
-import type { Revision } from '../impl/kernel/revision.ts';
 import type { HostSpec } from '../model/state.ts';
-import type { ModelParams } from '../model/types.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './commands/index.ts';
 import { identityOf, moduleSpecOf } from './images.ts';
 import { parseVersion, PLATFORM_FMS } from './releases.ts';
 
@@ -45,18 +43,4 @@ export function hostConfig(h: HostData): HostConfig {
 export function hostSpec(h: HostData): HostSpec {
   const c = hostConfig(h);
   return { ...c, boot: moduleSpecOf(c.boot), erratum: h.erratum ?? false };
-}
-
-/** The model's parameters for a kernel revision (spec §2.7 switches that change outcomes). */
-export function modelParams(rev: Revision): ModelParams {
-  return {
-    cpuOnlinePrecheck: rev.cpuOnlinePrecheck,
-    slotsPrecheck: rev.slotsPrecheck,
-    entropyRetry: rev.seamldrEntropyRetry,
-    currentHandoffHv: rev.handoffHvSource === 'read-fresh' || rev.refreshScope === 'version+handoff',
-    avoidCompat: rev.avoidCompat,
-    deviceBusyError: rev.errorMap === 'compat',
-    cancelSupport: rev.cancelSupport,
-    vmcsErratumGuard: rev.vmcsErratumGuard,
-  };
 }

@@ -247,16 +247,26 @@ function adoptMeasurement(mod: TdxModule, td: Tdr): bigint {
   return TDX_SUCCESS;
 }
 
-function extend(td: Tdr, record: Uint8Array): void {
-  td.mrtd = sha384(td.mrtd, record);
-}
-
 function gpaRecord(tag: string, gpa: number): Uint8Array {
   const t = new TextEncoder().encode(tag);
   const r = new Uint8Array(t.length + 8);
   r.set(t, 0);
   new DataView(r.buffer).setBigUint64(t.length, BigInt(gpa) * BigInt(PAGE_SIZE), true);
   return r;
+}
+
+/** MRTD after TDH.MEM.PAGE.ADD of `gpa` (the record formats are this emulation's). */
+export function mrtdPageAdd(mrtd: Uint8Array, gpa: number): Uint8Array {
+  return sha384(mrtd, gpaRecord('MEM.PAGE.ADD', gpa));
+}
+
+/** MRTD after TDH.MR.EXTEND of the page at `gpa`. */
+export function mrtdExtend(mrtd: Uint8Array, gpa: number, page: Uint8Array): Uint8Array {
+  const head = gpaRecord('MR.EXTEND', gpa);
+  const record = new Uint8Array(head.length + PAGE_SIZE);
+  record.set(head, 0);
+  record.set(page, head.length);
+  return sha384(mrtd, record);
 }
 
 function tdhMemPageAdd(seam: Seam, mod: TdxModule, gpa: number, tdrPa: number, hpa: number, srcPa: number): SeamcallResult {
@@ -273,7 +283,7 @@ function tdhMemPageAdd(seam: Seam, mod: TdxModule, gpa: number, tdrPa: number, h
   if (ctx !== TDX_SUCCESS) return fail(ctx);
   target.set(source);
   td.pages.set(gpa, hpa);
-  extend(td, gpaRecord('MEM.PAGE.ADD', gpa));
+  td.mrtd = mrtdPageAdd(td.mrtd, gpa);
   return ok();
 }
 
@@ -287,11 +297,7 @@ function tdhMrExtend(seam: Seam, mod: TdxModule, gpa: number, tdrPa: number): Se
   if (page === undefined) return operandInvalid(OPERAND_ID_RCX);
   const ctx = adoptMeasurement(mod, td);
   if (ctx !== TDX_SUCCESS) return fail(ctx);
-  const head = gpaRecord('MR.EXTEND', gpa);
-  const record = new Uint8Array(head.length + PAGE_SIZE);
-  record.set(head, 0);
-  record.set(page, head.length);
-  extend(td, record);
+  td.mrtd = mrtdExtend(td.mrtd, gpa, page);
   return ok();
 }
 

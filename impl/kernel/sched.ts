@@ -13,8 +13,17 @@ export type Yield =
   | { kind: 'wait'; until: () => boolean; label: string }
   | { kind: 'lin'; op: LinOp; result: unknown };
 
-/** An operation as the model knows it, with the inputs it was called with. */
-export interface LinOp { name: string; args: Record<string, unknown> }
+/**
+ * The operations the emulated kernel reports as they take effect, with the inputs they were
+ * called with: the fw_upload worker's ops, the update, hotplug and KVM's TD SEAMCALLs.
+ */
+export type LinOp =
+  | { name: 'fw_prepare' | 'fw_write' | 'update' | 'fw_done'; args: Record<never, never> }
+  | { name: 'cpu_offline' | 'cpu_online'; args: { cpu: number } }
+  | { name: 'td_create' | 'td_key_config' | 'td_init' | 'td_finalize' | 'td_teardown'; args: { td: number } }
+  | { name: 'td_page_add'; args: { td: number; gpa: number; content: Uint8Array } }
+  | { name: 'td_extend'; args: { td: number; gpa: number } }
+  | { name: 'td_run'; args: { td: number; writes: readonly { gpa: number; offset: number; value: number }[] } };
 
 export type TaskBody = Generator<Yield, unknown, void>;
 

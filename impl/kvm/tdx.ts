@@ -7,7 +7,7 @@
 import { TDH } from '../firmware/abi.ts';
 import type { GuestWrite, SeamcallArgs } from '../firmware/seam.ts';
 import { seamcall } from '../kernel/seamcall.ts';
-import type { Yield } from '../kernel/sched.ts';
+import type { LinOp, Yield } from '../kernel/sched.ts';
 import type { Host } from '../host.ts';
 
 export interface KvmTd {
@@ -33,11 +33,11 @@ function onlineOr0(h: Host, cpu: number): number {
 }
 
 /** One SEAMCALL for a TD, as a step and a linearization point; a failure is KVM_BUG_ON. */
-function* tdSeamcall(h: Host, cpu: number, td: KvmTd, op: string, leaf: bigint, args: SeamcallArgs, extra: Record<string, unknown> = {}): Generator<Yield, boolean, void> {
+function* tdSeamcall(h: Host, cpu: number, td: KvmTd, op: LinOp, leaf: bigint, args: SeamcallArgs): Generator<Yield, boolean, void> {
   // After KVM_BUG_ON, KVM issues no more SEAMCALLs for the TD.
   const status = td.bugged ? -1n : seamcall(h, onlineOr0(h, cpu), leaf, args).status;
   if (status !== 0n) td.bugged = true;
-  yield { kind: 'lin', op: { name: op, args: { td: td.id, ...extra } }, result: status === 0n };
+  yield { kind: 'lin', op, result: status === 0n };
   return status === 0n;
 }
 
@@ -46,9 +46,9 @@ export function* kvmTdInitVm(h: Host, cpu: number, id: number): Generator<Yield,
   const td: KvmTd = { id, tdrPa: h.mem.allocPages(1)[0]!, hkid: h.kvm.nextHkid++, bugged: false };
   h.kvm.tds.set(id, td);
   const tdr = BigInt(td.tdrPa);
-  if (!(yield* tdSeamcall(h, cpu, td, 'td_create', TDH.MNG_CREATE, { rcx: tdr, rdx: BigInt(td.hkid) }))) return;
-  if (!(yield* tdSeamcall(h, cpu, td, 'td_key_config', TDH.MNG_KEY_CONFIG, { rcx: tdr }))) return;
-  yield* tdSeamcall(h, cpu, td, 'td_init', TDH.MNG_INIT, { rcx: tdr });
+  if (!(yield* tdSeamcall(h, cpu, td, { name: 'td_create', args: { td: id } }, TDH.MNG_CREATE, { rcx: tdr, rdx: BigInt(td.hkid) }))) return;
+  if (!(yield* tdSeamcall(h, cpu, td, { name: 'td_key_config', args: { td: id } }, TDH.MNG_KEY_CONFIG, { rcx: tdr }))) return;
+  yield* tdSeamcall(h, cpu, td, { name: 'td_init', args: { td: id } }, TDH.MNG_INIT, { rcx: tdr });
 }
 
 /** KVM_TDX_INIT_MEM_REGION with MEASURE: TDH.MEM.PAGE.ADD then TDH.MR.EXTEND. */
@@ -56,20 +56,20 @@ export function* kvmTdAddPage(h: Host, cpu: number, td: KvmTd, gpa: number, cont
   const [target, source] = h.mem.allocPages(2) as [number, number];
   h.mem.page(source)!.set(content);
   const args = { rcx: BigInt(gpa), rdx: BigInt(td.tdrPa), r8: BigInt(target), r9: BigInt(source) };
-  const added = yield* tdSeamcall(h, cpu, td, 'td_page_add', TDH.MEM_PAGE_ADD, args, { gpa, content });
+  const added = yield* tdSeamcall(h, cpu, td, { name: 'td_page_add', args: { td: td.id, gpa, content } }, TDH.MEM_PAGE_ADD, args);
   h.mem.free(source);
   if (!added) return h.mem.free(target);
-  yield* tdSeamcall(h, cpu, td, 'td_extend', TDH.MR_EXTEND, { rcx: BigInt(gpa), rdx: BigInt(td.tdrPa) }, { gpa });
+  yield* tdSeamcall(h, cpu, td, { name: 'td_extend', args: { td: td.id, gpa } }, TDH.MR_EXTEND, { rcx: BigInt(gpa), rdx: BigInt(td.tdrPa) });
 }
 
 /** KVM_TDX_FINALIZE_VM: TDH.MR.FINALIZE. */
 export function* kvmTdFinalize(h: Host, cpu: number, td: KvmTd): Generator<Yield, void, void> {
-  yield* tdSeamcall(h, cpu, td, 'td_finalize', TDH.MR_FINALIZE, { rcx: BigInt(td.tdrPa) });
+  yield* tdSeamcall(h, cpu, td, { name: 'td_finalize', args: { td: td.id } }, TDH.MR_FINALIZE, { rcx: BigInt(td.tdrPa) });
 }
 
 /** KVM_RUN: TDH.VP.ENTER; the guest does the given stores to its private memory. */
 export function* kvmTdRun(h: Host, cpu: number, td: KvmTd, writes: GuestWrite[]): Generator<Yield, void, void> {
-  yield* tdSeamcall(h, cpu, td, 'td_run', TDH.VP_ENTER, { rcx: BigInt(td.tdrPa), writes }, { writes });
+  yield* tdSeamcall(h, cpu, td, { name: 'td_run', args: { td: td.id, writes } }, TDH.VP_ENTER, { rcx: BigInt(td.tdrPa), writes });
 }
 
 /**

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { NO_BUGS, type BugName } from '../../impl/faults.ts';
 import { V2 } from '../../impl/kernel/revision.ts';
-import type { Command } from '../../properties/commands.ts';
+import type { Command } from '../../properties/commands/index.ts';
 import type { ImageRef } from '../../properties/images.ts';
 import type { HostData, Scenario } from '../../properties/scenario.ts';
 import { compareKeys, minimize, normalize, scenarioKey } from '../../harness/minimize.ts';

@@ -10,7 +10,7 @@ import type { ImageBuf, UpdateState } from '../../impl/kernel/seamldr.ts';
 import { runnable, spawn, stepTask, type Task } from '../../impl/kernel/sched.ts';
 import { init, type ModelState } from '../../model/state.ts';
 import type { FaultPlan } from '../../model/types.ts';
-import { issue, type Command, type IssueEnv } from '../../properties/commands.ts';
+import { issue, type Command, type IssueEnv } from '../../properties/commands/index.ts';
 import { injectedFaults } from '../../properties/faults.ts';
 import type { ImageRef } from '../../properties/images.ts';
 import { INVARIANTS, type Check } from '../../properties/invariants.ts';

@@ -14,7 +14,7 @@ import { createTdxModule } from '../../impl/firmware/tdx_module.ts';
 import type { Host, TraceEvent } from '../../impl/host.ts';
 import { COMPAT, V2, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
 import { initSeamldrParams, parseBlobV1, parseImageV2 } from '../../impl/kernel/seamldr.ts';
-import type { Command } from '../../properties/commands.ts';
+import type { Command } from '../../properties/commands/index.ts';
 import { identityOf } from '../../properties/images.ts';
 import { INVARIANTS, TERMINATION } from '../../properties/invariants.ts';
 import type { HostData } from '../../properties/scenario.ts';

@@ -8,7 +8,7 @@ import type { Host } from '../../impl/host.ts';
 import { REVISIONS, V2, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
 import { init, type ModelState } from '../../model/state.ts';
 import type { UpdatePrediction } from '../../model/update.ts';
-import type { Command } from '../../properties/commands.ts';
+import type { Command } from '../../properties/commands/index.ts';
 import { modelImage, type ImageRef } from '../../properties/images.ts';
 import { applyLin, refinementDiff, showResult } from '../../properties/refinement.ts';
 import { hostSpec, modelParams, type HostData } from '../../properties/scenario.ts';

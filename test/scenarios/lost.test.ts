@@ -8,7 +8,7 @@ import {
   callsOf, corrupt, finalizedTd, hostData, imageRef, lastUpdate, linResults, offline, online, readError,
   readSeamldr, readVersion, run, scenario, tdCreate, tdRun, upload,
 } from '../impl/kernel/helpers.ts';
-import type { Command } from '../../properties/commands.ts';
+import type { Command } from '../../properties/commands/index.ts';
 import type { HostData } from '../../properties/scenario.ts';
 
 /** Runs a TD, the fatal upload, then reads everything userspace can see. */

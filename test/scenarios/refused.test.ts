@@ -7,7 +7,7 @@ import {
   callsOf, corrupt, events, finalizedTd, hostData, imageRef, linResults, offline, readError, readSeamldr,
   readVersion, run, scenario, tdRun, upload,
 } from '../impl/kernel/helpers.ts';
-import type { Command } from '../../properties/commands.ts';
+import type { Command } from '../../properties/commands/index.ts';
 import type { HostData } from '../../properties/scenario.ts';
 import { imageBytes } from '../../properties/images.ts';
 

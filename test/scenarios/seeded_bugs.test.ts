@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { BugName } from '../../impl/faults.ts';
 import { P_SEAMLDR_INSTALL } from '../../impl/firmware/abi.ts';
 import { V2, type Revision } from '../../impl/kernel/revision.ts';
-import type { Command } from '../../properties/commands.ts';
+import type { Command } from '../../properties/commands/index.ts';
 import type { HostData } from '../../properties/scenario.ts';
 import {
   cancel, callsOf, corrupt, events, hostData, imageRef, linResults, offline, run, runTasks, scenario, upload,

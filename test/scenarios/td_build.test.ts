@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { COMPAT } from '../../impl/kernel/revision.ts';
 import { MRTD_INIT, measureExtend, measurePageAdd } from '../../model/measure.ts';
-import { pageContent } from '../../properties/commands.ts';
+import { pageContent } from '../../properties/commands/index.ts';
 import {
   hostData, imageRef, linResults, readError, readVersion, run, scenario, tdAddPage, tdCreate, tdFinalize, tdRun, upload,
 } from '../impl/kernel/helpers.ts';

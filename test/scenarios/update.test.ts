@@ -5,7 +5,7 @@ import {
   events, finalizedTd, hostData, imageRef, lastUpdate, linResults, readError, readSeamldr, readVersion, run,
   scenario, tdAddPage, tdCreate, tdFinalize, tdRun, tdTeardown, upload,
 } from '../impl/kernel/helpers.ts';
-import { pageContent } from '../../properties/commands.ts';
+import { pageContent } from '../../properties/commands/index.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

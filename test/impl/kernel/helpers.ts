@@ -11,7 +11,7 @@ import { V2, type Revision } from '../../../impl/kernel/revision.ts';
 import { seamldrInstallModule, type ImageBuf, type UpdateState } from '../../../impl/kernel/seamldr.ts';
 import { fwError, fwLoad, fwUploadMain } from '../../../impl/kernel/fw_upload.ts';
 import { runScenario, type RunResult } from '../../../harness/run.ts';
-import type { Command, GuestStore } from '../../../properties/commands.ts';
+import type { Command, GuestStore } from '../../../properties/commands/index.ts';
 import { imageBytes, type ImageRef } from '../../../properties/images.ts';
 import { hostConfig, type HostData, type Scenario } from '../../../properties/scenario.ts';
 import type { ImageCorruption } from '../../../impl/firmware/image.ts';

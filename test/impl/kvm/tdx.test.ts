@@ -8,7 +8,7 @@ import type { Host } from '../../../impl/host.ts';
 import type { Yield } from '../../../impl/kernel/sched.ts';
 import { kvmTdAddPage, kvmTdFinalize, kvmTdInitVm, kvmTdRun, kvmTdTeardown, type KvmTd } from '../../../impl/kvm/tdx.ts';
 import { MRTD_INIT, measureExtend, measurePageAdd } from '../../../model/measure.ts';
-import { pageContent } from '../../../properties/commands.ts';
+import { pageContent } from '../../../properties/commands/index.ts';
 import {
   boot, callsOf, events, finalizedTd, hostData, imageRef, installRef, lastUpdate, linResults, run, runBody, scenario,
   tdAddPage, tdCreate, tdFinalize, tdRun, upload,

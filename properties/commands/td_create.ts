@@ -1,0 +1,19 @@
+// td_create: KVM_TDX_INIT_VM, i.e. TDH.MNG.CREATE, TDH.MNG.KEY.CONFIG, TDH.MNG.INIT.
+import fc from 'fast-check';
+import { kvmTdInitVm } from '../../impl/kvm/tdx.ts';
+import { tdCreate, tdInit, tdKeyConfig } from '../../model/td.ts';
+import { cpuOf, exactly, type CommandSpec } from './spec.ts';
+
+export interface TdCreate { readonly kind: 'td_create'; readonly cpu: number }
+
+export const TD_CREATE: CommandSpec<TdCreate> = {
+  kind: 'td_create',
+  arbitrary: () => fc.record({ kind: fc.constant('td_create' as const), cpu: fc.nat({ max: 255 }) }),
+  describe: (c) => `td_create(cpu ${c.cpu})`,
+  issue: (env, c) => kvmTdInitVm(env.h, cpuOf(c.cpu, env.h.platform.cpus.length), env.newTdId()),
+  lins: {
+    td_create: (m, op) => exactly(tdCreate(m, op.args.td)),
+    td_key_config: (m, op) => exactly(tdKeyConfig(m, op.args.td)),
+    td_init: (m, op) => exactly(tdInit(m, op.args.td)),
+  },
+};

@@ -1,0 +1,24 @@
+// What was merged: v10 plus Dave Hansen's rework (2026-06), spec §2.7 right column.
+import { UPSTREAM as KERNEL } from '../../impl/kernel/revision.ts';
+import type { RevisionRecord } from './record.ts';
+
+export const UPSTREAM: RevisionRecord = {
+  name: 'upstream',
+  title: 'merged, v10 + rework, 2026-06',
+  date: '2026-06-05',
+  source: 'torvalds/linux arch/x86/virt/vmx/tdx/seamldr.c @ b2128290, drivers/virt/coco/tdx-host/tdx-host.c @ 637315cb',
+  kernel: KERNEL,
+  contract: {
+    cpuOnlinePrecheck: false, slotsPrecheck: false, entropyRetry: false, currentHandoffHv: true,
+    avoidCompat: false, deviceBusyError: false, cancelSupport: false, vmcsErratumGuard: true,
+  },
+  checks: { imageFormat: 'v2', lpResetAllCpus: true, handoffFromModule: true, compatModules: false },
+  verdicts: {
+    // The CPU-online and slots prechecks were dropped in v5 (spec §3.6, §3.3; B27, B28).
+    'no-td-loss-with-offline-cpu': 'expected-violation',
+    'no-td-loss-without-slots': 'expected-violation',
+    'td-build-measurement-intact': 'expected-violation',
+    'error-tells-fatal': 'expected-violation',
+    'version-tells-fatal': 'holds',
+  },
+};

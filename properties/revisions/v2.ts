@@ -1,0 +1,26 @@
+// v2 of "Runtime TDX Module update support" (Chao Gao, 2025-09-30), the series this project
+// started from, with its review bugs fixed (the seeded faults put them back).
+import { V2 as KERNEL } from '../../impl/kernel/revision.ts';
+import type { RevisionRecord } from './record.ts';
+
+export const V2: RevisionRecord = {
+  name: 'v2',
+  title: 'v2, 2025-09-30',
+  date: '2025-09-30',
+  source: '[PATCH v2 00/21] Runtime TDX Module update support, 20251001025442.427697-1-chao.gao@intel.com',
+  kernel: KERNEL,
+  contract: {
+    cpuOnlinePrecheck: true, slotsPrecheck: true, entropyRetry: true, currentHandoffHv: true,
+    avoidCompat: false, deviceBusyError: false, cancelSupport: true, vmcsErratumGuard: false,
+  },
+  checks: { imageFormat: 'v1', lpResetAllCpus: false, handoffFromModule: false, compatModules: false },
+  verdicts: {
+    'no-td-loss-with-offline-cpu': 'holds',
+    'no-td-loss-without-slots': 'holds',
+    // v2 passes no AVOID_COMPAT_SENSITIVE: an update during a TD build goes through (spec §3.7).
+    'td-build-measurement-intact': 'expected-violation',
+    // Every failure reads firmware-invalid (spec §4.3).
+    'error-tells-fatal': 'expected-violation',
+    'version-tells-fatal': 'holds',
+  },
+};
