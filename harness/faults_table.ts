@@ -5,6 +5,7 @@ import { SEEDED_BUGS, type BugName, type SeededBug } from '../impl/faults.ts';
 import { findRevision } from '../properties/revisions/index.ts';
 import { PROPERTIES } from '../properties/catalog.ts';
 import type { Scenario } from '../properties/scenario.ts';
+import { runScenario } from './run.ts';
 import { checkProperty, type Budget } from './verify.ts';
 
 export interface FaultRow {
@@ -21,6 +22,8 @@ export interface FaultRow {
   readonly shrunkLength: number | null;
   readonly minimalLength: number;
   readonly scenario: Scenario | null;
+  /** Every check that fires on the counterexample's run when it is run to the end, the first one first. */
+  readonly checksFired: readonly string[];
 }
 
 /** Runs the properties in catalog order with the bug on until one fails. */
@@ -36,16 +39,18 @@ export async function checkFault(bug: SeededBug, seed: number, budget: Budget): 
     });
     const cx = r.counterexample;
     if (cx?.run.violation) {
+      const fired = runScenario(cx.scenario, { revision, bugs: new Set([bug.name as BugName]), allChecks: true }).fired;
       return {
         ...base, detected: true, property: p.id, invariant: cx.run.violation.id,
         runsToDetect: runs + (r.firstFailure?.runs ?? r.runs), commandsToDetect: commands + (r.firstFailure?.commands ?? r.commands),
         msToDetect: Math.round((firstAt ?? performance.now()) - started), shrunkLength: cx.scenario.commands.length, scenario: cx.scenario,
+        checksFired: [cx.run.violation.id, ...fired.filter((id) => id !== cx.run.violation!.id)],
       };
     }
     runs += r.runs;
     commands += r.commands;
   }
-  return { ...base, detected: false, property: null, invariant: null, runsToDetect: null, commandsToDetect: null, msToDetect: null, shrunkLength: null, scenario: null };
+  return { ...base, detected: false, property: null, invariant: null, runsToDetect: null, commandsToDetect: null, msToDetect: null, shrunkLength: null, scenario: null, checksFired: [] };
 }
 
 export async function checkAllFaults(seed: number, budget: Budget, onRow?: (r: FaultRow) => void): Promise<FaultRow[]> {
@@ -58,13 +63,13 @@ export async function checkAllFaults(seed: number, budget: Budget, onRow?: (r: F
   return rows;
 }
 
-const COLUMNS = ['fault', 'id', 'kernel', 'detected', 'caught by', 'runs', 'commands', 'time', 'shrunk', 'minimal'];
+const COLUMNS = ['fault', 'id', 'kernel', 'detected', 'caught by', 'runs', 'commands', 'time', 'shrunk', 'minimal', 'checks fired'];
 
 export function faultRowCells(r: FaultRow): string[] {
   return [
     r.fault, r.catalogId, r.kernel, r.detected ? 'yes' : 'NO', r.invariant ?? '-', String(r.runsToDetect ?? '-'),
     String(r.commandsToDetect ?? '-'), r.msToDetect === null ? '-' : `${(r.msToDetect / 1000).toFixed(2)}s`,
-    String(r.shrunkLength ?? '-'), String(r.minimalLength),
+    String(r.shrunkLength ?? '-'), String(r.minimalLength), r.checksFired.join(' ') || '-',
   ];
 }
 

@@ -76,13 +76,19 @@ interface InFlight {
   readonly spec: CommandSpec<Command>;
   readonly n: number;
   readonly invokedAt: number;
-  readonly out: { value?: unknown };
+  readonly out: { value?: unknown; done?: boolean };
   readonly window: Map<string, Allowed<unknown>> | null;
   states: number;
 }
 
-function* capture(body: TaskBody, out: { value?: unknown }): Generator<Yield, void, void> {
+/**
+ * A command's task: the body, then, for a command with a response, one more step in which
+ * userspace gets the result (the response takes effect where the body returned).
+ */
+function* capture(body: TaskBody, out: { value?: unknown; done?: boolean }, respond: boolean): Generator<Yield, void, void> {
   out.value = yield* body;
+  out.done = true;
+  if (respond) yield { kind: 'step', label: 'returns to userspace' };
 }
 
 class Run {
@@ -139,8 +145,8 @@ class Run {
     this.label(c);
     if (this.o.record) this.records.push({ step: this.step, task: `cmd${this.cmd}`, cpu: -1, command: describe(c), events: [] });
     if (!body) return;
-    const out: { value?: unknown } = {};
-    const t = spawn(this.h.sched, `cmd${this.cmd}:${c.kind}`, spec.cpu?.(c, this.h.platform.cpus.length) ?? 0, capture(body, out));
+    const out: { value?: unknown; done?: boolean } = {};
+    const t = spawn(this.h.sched, `cmd${this.cmd}:${c.kind}`, spec.cpu?.(c, this.h.platform.cpus.length) ?? 0, capture(body, out, spec.response !== undefined));
     const f: InFlight = { c, spec, n: this.cmd, invokedAt: this.step, out, window: spec.response?.read ? new Map() : null, states: 0 };
     this.inFlight.set(t, f);
     this.widen(f);
@@ -169,8 +175,8 @@ class Run {
       this.h.trace.push({ kind: 'lin', task: t.name, op: y.op, result: y.result });
       if (this.modelOk) ({ v, lin } = this.linearize(y.op.name, (LIN_ACTIONS[y.op.name] as (m: ModelState, op: unknown) => Check)(this.m, y.op), y.result));
     }
-    const f = y === null ? this.inFlight.get(t) : undefined;
-    if (f) ({ v, lin } = this.respond(t, f));
+    const f = this.inFlight.get(t);
+    if (f?.out.done) ({ v, lin } = this.respond(t, f));
     const events = this.h.trace.slice(this.seen);
     this.seen = this.h.trace.length;
     this.armFaults(events);
@@ -184,9 +190,10 @@ class Run {
   respond(t: Task, f: InFlight): { v: Violation | null; lin?: StepRecord['lin'] } {
     this.inFlight.delete(t);
     const result = f.out.value;
-    this.h.trace.push({ kind: 'response', task: t.name, command: f.c, result });
     const r = f.spec.response;
-    if (!r || !this.modelOk) return { v: null };
+    if (!r) return { v: null };
+    this.h.trace.push({ kind: 'response', task: t.name, command: f.c, result });
+    if (!this.modelOk) return { v: null };
     if (!r.read) return this.linearize(f.c.kind, r.model(this.m, f.c, this.env()), result);
     this.widen(f);
     const check = r.model(this.m, f.c, this.env());

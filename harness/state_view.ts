@@ -35,7 +35,7 @@ function implView(h: Host, update: string): Record<string, string> {
 function modelView(m: ModelState): Record<string, string> {
   return {
     'cpus online': m.online.map((o, i) => (o ? i : null)).filter((x) => x !== null).join(',') || 'none',
-    module: m.module.status === 'ready' ? `${v(m.module.spec.version)} ready` : 'lost',
+    module: m.module.status === 'ready' ? `${v(m.module.spec.version)} ready` : `lost${m.module.lpInitWorks ? ' (LP.INIT still works)' : ''}`,
     'handoff hv': String(m.handoffHv),
     'update slots': String(m.slots),
     upload: m.upload.busy ? 'busy' : `idle${m.upload.error ? `, error ${m.upload.error}` : ''}`,

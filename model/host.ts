@@ -12,14 +12,13 @@ export function cpuOffline(s: ModelState, cpu: number): number {
 
 /**
  * Onlining a CPU brings it up in the TDX module (tdx_online_cpu). After a lost update that
- * works only if the new module got far enough, which the contract does not say: both are
- * allowed (spec §3.6 "After a failed post-shutdown update").
+ * works only if the new module got as far as SYSINIT_DONE (spec §3.6).
  */
 export function cpuOnline(s: ModelState, cpu: number): Choices<number | 'nonzero'> {
   const up = (t: ModelState) => { t.online[cpu] = true; };
   if (s.online[cpu]) return only(0, 'already online');
-  if (s.module.status === 'ready') return only(0, 'the module brings the CPU up', up);
-  return [{ result: 0, because: 'the new module got as far as SYSINIT_DONE', next: up }, { result: 'nonzero', because: 'no module can bring the CPU up' }];
+  if (s.module.status === 'ready' || s.module.lpInitWorks) return only(0, 'the module brings the CPU up', up);
+  return only('nonzero', 'no module can bring the CPU up');
 }
 
 /** `version`: the running module's version, or -ENXIO once the module is lost (§4.2, B30). */

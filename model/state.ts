@@ -7,8 +7,12 @@ import type { ContractParams, ModuleSpec, ModelImage, FaultPlan, Version } from 
 export type ModuleState =
   /** The module runs and the kernel knows it (`version` is readable). */
   | { readonly status: 'ready'; readonly spec: ModuleSpec }
-  /** An update failed after the old module was shut down: no TD runs, `version` reads -ENXIO, until reboot. */
-  | { readonly status: 'lost' };
+  /**
+   * An update failed after the old module was shut down: no TD runs, `version` reads -ENXIO,
+   * until reboot. `lpInitWorks`: the new module got as far as SYSINIT_DONE, so a CPU brought
+   * online afterwards still passes TDH.SYS.LP.INIT (spec §3.6 "After a failed post-shutdown update").
+   */
+  | { readonly status: 'lost'; readonly lpInitWorks: boolean };
 
 export type TdPhase = 'created' | 'keyed' | 'building' | 'finalized';
 

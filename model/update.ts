@@ -80,17 +80,26 @@ function ended(s: ModelState, applied: boolean, actual: unknown): void {
   s.upload.ended = { applied, errno: typeof actual === 'number' ? actual : -1 };
 }
 
-/** Lost: every TD is dead and `version` reads -ENXIO; a slot may or may not have been used. */
+/**
+ * Lost: every TD is dead and `version` reads -ENXIO. Whether P-SEAMLDR installed the new module
+ * (a slot is used) and whether it got far enough for CPUs to come online later is the
+ * firmware's business: every combination the spec allows is a successor (spec §4.1 rows 5-8).
+ */
 function lost(s: ModelState, because: string): Allowed<UpdateResult>[] {
-  const lose = (slotUsed: boolean) => (t: ModelState, actual: unknown) => {
-    t.module = { status: 'lost' };
+  const lose = (slotUsed: boolean, lpInitWorks: boolean) => (t: ModelState, actual: unknown) => {
+    t.module = { status: 'lost', lpInitWorks };
     for (const td of t.tds.values()) td.alive = false;
     if (slotUsed) t.slots--;
     ended(t, false, actual);
   };
   const result: UpdateResult = { outcome: 'lost', errno: 'nonzero' };
-  const kept = { result, because: `${because}; no module was installed`, next: lose(false) };
-  return s.slots > 0 ? [kept, { result, because: `${because}; a module was installed but never became ready`, next: lose(true) }] : [kept];
+  const none = { result, because: `${because}; no module was installed`, next: lose(false, false) };
+  if (s.slots === 0) return [none];
+  return [
+    none,
+    { result, because: `${because}; a module was installed but never initialized`, next: lose(true, false) },
+    { result, because: `${because}; a module was installed and initialized, never made ready`, next: lose(true, true) },
+  ];
 }
 
 /**

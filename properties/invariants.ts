@@ -2,7 +2,7 @@
 // evaluated on the implementation after every step. A check sees the host and the trace
 // events of that step; `create` gives it its own memory for one run (update windows,
 // snapshots), so the records stay plain data.
-import { P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH, PAGE_SIZE } from '../impl/firmware/abi.ts';
+import { P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, PAGE_SIZE } from '../impl/firmware/abi.ts';
 import type { TdxModule } from '../impl/firmware/tdx_module.ts';
 import type { Host, TraceEvent } from '../impl/host.ts';
 import { UPDATE_STATES, type UpdateState } from '../impl/kernel/seamldr.ts';
@@ -228,21 +228,6 @@ const I10: Invariant = {
   },
 };
 
-const I12: Invariant = {
-  id: 'I-12', claim: 'TDH.SYS.SHUTDOWN of a module the kernel knows to run is asked for that module\'s own MODULE_HV',
-  source: 'tdx_module_shutdown; spec §7 I-12 [LX-tdx]; bug B9',
-  create: () => (h, events) => {
-    for (const e of events) {
-      // After a lost update the kernel knows no running module; there is no "own" version then.
-      if (e.kind !== 'seamcall' || e.leaf !== TDH.SYS_SHUTDOWN || (e.status !== 0n && !h.tdx.state.initialized)) continue;
-      const mod = h.seam.module;
-      const hv = e.rcx & 0xffffn; // bits 15:0; bit 16 is AVOID_COMPAT_SENSITIVE (spec §5.2)
-      if (mod && hv !== BigInt(mod.identity.moduleHv)) return `shutdown asked for handoff version ${hv}, the module's is ${mod.identity.moduleHv}`;
-    }
-    return null;
-  },
-};
-
 const I13: Invariant = {
   id: 'I-13', claim: 'at most one CPU is inside P-SEAMLDR at any time: no P-SEAMLDR call is turned away because another LP is inside',
   source: 'seamldr_lock around every P-SEAMLDR call; spec §7 I-13 [LX-seamldr; T-v3 #107]; bug B21',
@@ -305,108 +290,6 @@ function pageCounts(h: Host, buf: { pas: number[]; len: number }, format: 'v1' |
   return { s: hdr.getUint32(12, true), m: hdr.getUint32(16, true) };
 }
 
-const NEXT: Record<string, string[]> = {
-  SYSINIT_PENDING: ['SYSINIT_DONE'],
-  SYSINIT_DONE: ['SYSCONFIG_DONE', 'SYS_READY'],
-  SYSCONFIG_DONE: ['SYS_READY'],
-  SYS_READY: ['SYS_SHUTDOWN'],
-  SYS_SHUTDOWN: [],
-};
-
-const I17: Invariant = {
-  id: 'I-17', claim: 'a module instance moves only PENDING->INIT_DONE->(CONFIG_DONE->)READY->SHUTDOWN; SHUTDOWN is final',
-  source: 'TDX module sys_state; spec §7 I-17 [TM]',
-  create() {
-    const seen = new WeakMap<TdxModule, string>();
-    return (h) => {
-      const mod = h.seam.module;
-      if (!mod) return null;
-      const was = seen.get(mod);
-      seen.set(mod, mod.sysState);
-      return was && was !== mod.sysState && !NEXT[was]!.includes(mod.sysState) ? `module went ${was} -> ${mod.sysState}` : null;
-    };
-  },
-};
-
-const I18: Invariant = {
-  id: 'I-18', claim: 'the handoff version is accepted by both modules: old.min <= hv <= old.module_hv (== with no_downgrade), new.min <= hv <= new.module_hv',
-  source: 'TDH.SYS.SHUTDOWN / TDH.SYS.UPDATE; spec §7 I-18 [TM]',
-  create() {
-    let hv: number | null = null;
-    return (h, events) => {
-      for (const e of events) {
-        if (e.kind !== 'seamcall' || e.status !== 0n) continue;
-        const id = h.seam.module?.identity;
-        if (e.leaf === TDH.SYS_SHUTDOWN) hv = Number(e.rcx & 0xffffn); // bit 16 is AVOID_COMPAT_SENSITIVE
-        if (!id || hv === null) continue;
-        if (e.leaf === TDH.SYS_SHUTDOWN && (hv < id.minUpdateHv || hv > id.moduleHv || (id.noDowngrade && hv !== id.moduleHv))) return `the old module accepted handoff version ${hv}`;
-        if (e.leaf === TDH.SYS_UPDATE && (hv < id.minUpdateHv || hv > id.moduleHv)) return `the new module imported handoff version ${hv}`;
-      }
-      return null;
-    };
-  },
-};
-
-interface TdSnapshot { hkid: number; launch: string; pages: Map<number, string> }
-
-function snapshotTds(h: Host, mod: TdxModule): Map<number, TdSnapshot> {
-  const m = new Map<number, TdSnapshot>();
-  for (const [pa, td] of mod.tds) {
-    const pages = new Map([...td.pages].map(([gpa, hpa]) => [gpa, Buffer.from(h.mem.page(hpa)!).toString('hex')]));
-    m.set(pa, { hkid: td.hkid, launch: `${td.launchSeamdbIndex}/${td.launchNonce}/${td.handoffVersion}`, pages });
-  }
-  return m;
-}
-
-const I19: Invariant = {
-  id: 'I-19', claim: 'a successful update keeps every TD: same HKID, same launch-time SEAMDB index, nonce and handoff version, same memory',
-  source: 'TDH.SYS.UPDATE handoff import; spec §7 I-19 [TM tdh_sys_update.c, tdh_mng_create.c]',
-  create() {
-    let before: Map<number, TdSnapshot> | null = null;
-    return (h, events) => {
-      for (const e of events) {
-        if (e.kind === 'update_begin') before = h.seam.module ? snapshotTds(h, h.seam.module) : null;
-        if (e.kind !== 'update_end' || e.ret !== 0 || !before) continue;
-        const after = h.seam.module ? snapshotTds(h, h.seam.module) : new Map<number, TdSnapshot>();
-        for (const [pa, td] of before) {
-          const a = after.get(pa);
-          if (!a) return `TD at ${pa.toString(16)} is gone after the update`;
-          if (a.hkid !== td.hkid || a.launch !== td.launch) return `TD at ${pa.toString(16)} changed its HKID or launch-time fields`;
-          for (const [gpa, hexs] of td.pages) if (a.pages.get(gpa) !== hexs) return `TD at ${pa.toString(16)} page ${gpa} changed across the update`;
-        }
-      }
-      return null;
-    };
-  },
-};
-
-const I20: Invariant = {
-  id: 'I-20', claim: 'no installed module has a lower SEAMSVN than the one installed before it',
-  source: 'P-SEAMLDR verify_manifest; spec §7 I-20 [SL]',
-  create: () => (h) => {
-    const db = h.seam.seamdb;
-    const i = db.findIndex((e, k) => k > 0 && e.seamsvn < db[k - 1]!.seamsvn);
-    return i > 0 ? `module ${i} was installed with SEAMSVN ${db[i]!.seamsvn} after ${db[i - 1]!.seamsvn}` : null;
-  },
-};
-
-const I21: Invariant = {
-  id: 'I-21', claim: 'num_remaining_updates drops by exactly 1 per installed module and never rises; at 0 nothing installs',
-  source: 'sysfs ABI num_remaining_updates; spec §7 I-21 [LX-abi]',
-  create() {
-    let slots = -1, installs = -1;
-    return (h) => {
-      const s = h.seam.pseamldr.numRemainingUpdates, n = h.seam.seamdb.length;
-      const bad = slots < 0 ? null
-        : n > installs && slots === 0 ? 'a module was installed with no update slots left'
-        : slots - s !== n - installs ? `num_remaining_updates went ${slots} -> ${s} over ${n - installs} installs` : null;
-      slots = s;
-      installs = n;
-      return bad;
-    };
-  },
-};
-
 const I22: Invariant = {
   id: 'I-22', claim: 'each LP calls SEAMLDR.INSTALL once per session; the first call disables the old module; the install needs every platform LP',
   source: 'P-SEAMLDR install session; spec §7 I-22 [SL]',
@@ -431,28 +314,10 @@ const I22: Invariant = {
   },
 };
 
-const I23: Invariant = {
-  id: 'I-23', claim: 'at most one upload is in flight; status is idle exactly when none is',
-  source: 'fw_upload_start; spec §7 I-23 [LX-fwu]',
-  create() {
-    let inFlight = 0;
-    return (h, events) => {
-      for (const e of events) {
-        if (e.kind === 'response' && e.command.kind === 'upload' && e.result === 'started') inFlight++;
-        if (e.kind === 'lin' && e.op.name === 'fw_done') inFlight--;
-        if (inFlight > 1) return `${inFlight} uploads in flight`;
-      }
-      const fw = h.tdxHost.fw;
-      if (fw && (fw.progress !== 'idle') !== (inFlight === 1)) return `status is ${fw.progress} with ${inFlight} uploads in flight`;
-      return null;
-    };
-  },
-};
-
 /** I-6 (termination) is checked by the runner: a run that stops making progress fails it. */
 export const TERMINATION = {
   id: 'I-6', claim: 'for every interleaving the update loop ends on every CPU, whether it succeeds or fails',
   source: 'spec §7 I-6 [LX-seamldr]; bug B4',
 } as const;
 
-export const INVARIANTS: readonly Invariant[] = [I1, I2, I3, I4, I5, I7, I8, I9, I10, I12, I13, I15, I16, I17, I18, I19, I20, I21, I22, I23];
+export const INVARIANTS: readonly Invariant[] = [I1, I2, I3, I4, I5, I7, I8, I9, I10, I13, I15, I16, I22];

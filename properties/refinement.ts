@@ -44,14 +44,18 @@ const versionText = (v: { major: number; minor: number; update: number }) => `${
 /** The kernel's view: initialized, and the module it talks to runs. */
 function moduleView(h: Host): string {
   const mod = h.seam.module;
-  if (!h.tdx.state.initialized) return 'lost';
+  if (!h.tdx.state.initialized) {
+    const t = h.tdx.state;
+    const lpInitWorks = t.sysinitDone && t.sysinitRet === 0 && h.seam.seamReady && mod?.sysState === 'SYSINIT_DONE';
+    return `lost:lpInitWorks=${lpInitWorks}`;
+  }
   if (!mod) return 'ready:<no module>';
   const s = moduleSpecOf(mod.identity);
   return `ready:${versionText(s.version)} svn ${s.seamsvn} hv ${s.minUpdateHv}..${s.moduleHv}${s.noDowngrade ? ' nd' : ''}`;
 }
 
 function modelModuleView(m: ModelState): string {
-  if (m.module.status === 'lost') return 'lost';
+  if (m.module.status === 'lost') return `lost:lpInitWorks=${m.module.lpInitWorks}`;
   const s = m.module.spec;
   return `ready:${versionText(s.version)} svn ${s.seamsvn} hv ${s.minUpdateHv}..${s.moduleHv}${s.noDowngrade ? ' nd' : ''}`;
 }

@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { NO_BUGS, SEEDED_BUGS } from '../../impl/faults.ts';
-import { findRevision } from '../../impl/kernel/revision.ts';
+import { findRevision } from '../../properties/revisions/index.ts';
 import { corpusFiles, entryName, readEntry } from '../../harness/corpus.ts';
 import { runScenario } from '../../harness/run.ts';
 
@@ -15,15 +15,15 @@ const files = corpusFiles(DIR);
 describe('regression corpus (test/corpus)', () => {
   test.each(files.map((f) => [basename(f), f] as const))('%s', (_, file) => {
     const e = readEntry(file); // a malformed entry fails here with the file and the field
-    const rev = findRevision(e.kernel)!;
+    const revision = findRevision(e.kernel)!;
     if (e.bug === null) {
-      const r = runScenario(e.scenario, { rev, bugs: NO_BUGS });
+      const r = runScenario(e.scenario, { revision, bugs: NO_BUGS });
       expect(r.violation, `${file}: a real counterexample (${e.expect.violation}) that still fails`).toBeNull();
       return;
     }
-    const on = runScenario(e.scenario, { rev, bugs: new Set([e.bug]) });
+    const on = runScenario(e.scenario, { revision, bugs: new Set([e.bug]) });
     expect(on.violation?.id, `${file}: with ${e.bug} on it must still show ${e.expect.violation}`).toBe(e.expect.violation);
-    const off = runScenario(e.scenario, { rev, bugs: NO_BUGS });
+    const off = runScenario(e.scenario, { revision, bugs: NO_BUGS });
     expect(off.violation, `${file}: with ${e.bug} off it must pass`).toBeNull();
   });
 

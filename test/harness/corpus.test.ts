@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { V2 } from '../../impl/kernel/revision.ts';
+import { V2 } from '../../properties/revisions/index.ts';
 import { contentHash, CorpusError, corpusFiles, entryName, formatEntry, makeEntry, parseEntry, readEntry, saveEntry, type CorpusEntry } from '../../harness/corpus.ts';
 import type { Scenario } from '../../properties/scenario.ts';
 

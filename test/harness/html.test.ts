@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { V2 } from '../../impl/kernel/revision.ts';
+import { V2 } from '../../properties/revisions/index.ts';
 import { makeEntry } from '../../harness/corpus.ts';
 import { counterexampleHtml } from '../../harness/html.ts';
 import { runScenario } from '../../harness/run.ts';
@@ -28,8 +28,8 @@ const scenario: Scenario = {
 };
 
 function report(): { file: string; html: string; violation: string; steps: number[] } {
-  const { observe, states } = stateObserver();
-  const run = runScenario(scenario, { rev: V2, bugs: new Set(['seamldr-info-unlocked']), record: true, observe });
+  const { observe, states } = stateObserver(V2.checks);
+  const run = runScenario(scenario, { revision: V2, bugs: new Set(['seamldr-info-unlocked']), record: true, observe });
   expect(run.violation).not.toBeNull();
   const entry = makeEntry('concurrency', V2, 'seamldr-info-unlocked', run.violation!, scenario);
   const html = counterexampleHtml({ name: 'concurrency-test', entry, run, states, file: 'test/corpus/x.json', replay: 'npm run verify -- --replay test/corpus/x.json' });

@@ -3,7 +3,7 @@
 // bounded; normalizing never changes what a scenario does.
 import { describe, expect, it } from 'vitest';
 import { NO_BUGS, type BugName } from '../../impl/faults.ts';
-import { V2 } from '../../impl/kernel/revision.ts';
+import { V2 } from '../../properties/revisions/index.ts';
 import type { Command } from '../../properties/commands/index.ts';
 import type { ImageRef } from '../../properties/images.ts';
 import type { HostData, Scenario } from '../../properties/scenario.ts';
@@ -18,7 +18,7 @@ const upload = (over: Partial<ImageRef> = {}, fault: Extract<Command, { kind: 'u
 
 /** Fails with the bug on and `id`, passes with it off: what verify keeps for a seeded bug. */
 function showsBug(bug: BugName, id: string) {
-  return (s: Scenario) => runScenario(s, { rev: V2, bugs: new Set([bug]) }).violation?.id === id && runScenario(s, { rev: V2, bugs: NO_BUGS }).violation === null;
+  return (s: Scenario) => runScenario(s, { revision: V2, bugs: new Set([bug]) }).violation?.id === id && runScenario(s, { revision: V2, bugs: NO_BUGS }).violation === null;
 }
 
 describe('minimize', () => {
@@ -34,7 +34,7 @@ describe('minimize', () => {
   it('ends in one scenario from different starting points of the same bug', () => {
     const ends = starts.map((s) => {
       expect(fails(s)).toBe(true);
-      const m = minimize(s, fails, { rev: V2 });
+      const m = minimize(s, fails, { revision: V2 });
       expect(m.complete).toBe(true);
       expect(fails(m.scenario)).toBe(true);
       return JSON.stringify(m.scenario);
@@ -44,17 +44,17 @@ describe('minimize', () => {
   });
 
   it('is deterministic and never ends above where it started', () => {
-    const a = minimize(starts[0]!, fails, { rev: V2 }), b = minimize(starts[0]!, fails, { rev: V2 });
+    const a = minimize(starts[0]!, fails, { revision: V2 }), b = minimize(starts[0]!, fails, { revision: V2 });
     expect(b).toEqual(a);
     expect(compareKeys(scenarioKey(a.scenario), scenarioKey(normalize(starts[0]!)))).toBeLessThan(0);
   });
 
   it('stays within its run budget and stops when asked, keeping the best so far', () => {
-    const few = minimize(starts[0]!, fails, { rev: V2, maxRuns: 5 });
+    const few = minimize(starts[0]!, fails, { revision: V2, maxRuns: 5 });
     expect(few.runs).toBeLessThanOrEqual(5);
     expect(few.complete).toBe(false);
     expect(fails(few.scenario)).toBe(true);
-    const stopped = minimize(starts[0]!, fails, { rev: V2, stop: () => true });
+    const stopped = minimize(starts[0]!, fails, { revision: V2, stop: () => true });
     expect(stopped.runs).toBe(0);
     expect(stopped.scenario).toEqual(normalize(starts[0]!));
   });
@@ -69,7 +69,7 @@ describe('minimize', () => {
     expect(n.host).not.toHaveProperty('erratum');
     expect(n.commands[0]).toEqual({ kind: 'read_seamldr', attr: 'version', cpu: 0 });
     expect(normalize(n)).toEqual(n);
-    const a = runScenario(s, { rev: V2, bugs: NO_BUGS }), b = runScenario(n, { rev: V2, bugs: NO_BUGS });
+    const a = runScenario(s, { revision: V2, bugs: NO_BUGS }), b = runScenario(n, { revision: V2, bugs: NO_BUGS });
     expect([b.steps, b.violation]).toEqual([a.steps, a.violation]);
   });
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { REVISIONS } from '../../impl/kernel/revision.ts';
+import { REVISIONS } from '../../properties/revisions/index.ts';
 import { GOALS } from '../../properties/goals.ts';
 import { checkGoal, expectedVerdict } from '../../harness/verdicts.ts';
 
-describe('the revision x goal verdicts match properties/verdicts.json', () => {
+describe('the revision x goal verdicts match each revision record', () => {
   for (const rev of REVISIONS) {
     for (const goal of GOALS) {
-      const expected = expectedVerdict(rev.name, goal.id);
+      const expected = expectedVerdict(rev, goal.id);
       it(`${rev.name} / ${goal.id}: ${expected}`, () => {
         const v = checkGoal(rev, goal, 42, 200);
         expect(v.violation?.id ?? null).toBe(expected === 'holds' ? null : goal.id);

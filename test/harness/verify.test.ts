@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NO_BUGS, SEEDED_BUGS, type BugName } from '../../impl/faults.ts';
-import { V2 } from '../../impl/kernel/revision.ts';
+import { V2 } from '../../properties/revisions/index.ts';
 import { PROPERTIES } from '../../properties/catalog.ts';
 import { REQUIRED_LABELS } from '../../harness/coverage.ts';
 import { BUDGETS, checkProperty, type Budget } from '../../harness/verify.ts';
@@ -10,7 +10,7 @@ const small: Budget = { ...BUDGETS.quick, numRuns: 40 };
 describe('the property catalog on the seed kernel', () => {
   for (const p of PROPERTIES) {
     it(`${p.id} holds`, async () => {
-      const r = await checkProperty(p, { seed: 7, budget: small, rev: V2, bugs: NO_BUGS });
+      const r = await checkProperty(p, { seed: 7, budget: small, revision: V2, bugs: NO_BUGS });
       expect(r.counterexample?.run.violation ?? null).toBeNull();
       expect(r.status).toBe('holds');
       expect(r.runs).toBe(40);
@@ -20,7 +20,7 @@ describe('the property catalog on the seed kernel', () => {
   it('the quick budget reaches every command, fault, image corruption and outcome the properties name', async () => {
     const reached = new Set<string>();
     for (const p of PROPERTIES) {
-      for (const l of (await checkProperty(p, { seed: 42, budget: BUDGETS.quick, rev: V2, bugs: NO_BUGS })).coverage.keys()) reached.add(l);
+      for (const l of (await checkProperty(p, { seed: 42, budget: BUDGETS.quick, revision: V2, bugs: NO_BUGS })).coverage.keys()) reached.add(l);
     }
     expect(REQUIRED_LABELS.filter((l) => !reached.has(l))).toEqual([]);
   });
@@ -45,7 +45,7 @@ const DETECTABLE = SEEDED_BUGS.filter((b) => b.name in KNOWN || (b as { kernel?:
 
 async function firstCounterexample(bug: BugName, seed: number) {
   for (const p of PROPERTIES) {
-    const r = await checkProperty(p, { seed, budget: BUDGETS.quick, rev: V2, bugs: new Set([bug]) });
+    const r = await checkProperty(p, { seed, budget: BUDGETS.quick, revision: V2, bugs: new Set([bug]) });
     if (r.counterexample) return r.counterexample;
   }
   return null;
@@ -68,7 +68,7 @@ describe('checkProperty', () => {
   const contract = PROPERTIES.find((p) => p.id === 'update-contract')!;
 
   it('is deterministic: the same seed gives the same runs and the same counterexample', async () => {
-    const o = { seed: 3, budget: BUDGETS.quick, rev: V2, bugs: new Set(['no-early-abort'] as const) };
+    const o = { seed: 3, budget: BUDGETS.quick, revision: V2, bugs: new Set(['no-early-abort'] as const) };
     const [a, b] = [await checkProperty(contract, o), await checkProperty(contract, o)];
     expect(a.runs).toBe(b.runs);
     expect(a.counterexample?.path).toBe(b.counterexample?.path);
@@ -81,20 +81,20 @@ describe('checkProperty', () => {
   });
 
   it('a stop signal ends the search at once: interrupted, nothing claimed', async () => {
-    const r = await checkProperty(contract, { seed: 1, budget: BUDGETS.quick, rev: V2, bugs: NO_BUGS, signal: { stopped: true } });
+    const r = await checkProperty(contract, { seed: 1, budget: BUDGETS.quick, revision: V2, bugs: NO_BUGS, signal: { stopped: true } });
     expect(r.status).toBe('interrupted');
     expect(r.runs).toBe(0);
   });
 
   it('a stop while shrinking keeps the counterexample found so far', async () => {
     const signal = { stopped: false };
-    const r = await checkProperty(contract, { seed: 1, budget: BUDGETS.quick, rev: V2, bugs: new Set(['ack-before-fail'] as const), signal, onRun: (_r, _c, failed) => { if (failed) signal.stopped = true; } });
+    const r = await checkProperty(contract, { seed: 1, budget: BUDGETS.quick, revision: V2, bugs: new Set(['ack-before-fail'] as const), signal, onRun: (_r, _c, failed) => { if (failed) signal.stopped = true; } });
     expect(r.status).toBe('fails');
     expect(r.counterexample?.run.violation?.id).toBe('I-5');
   });
 
   it('an exhausted time budget is reported as such, not as a pass or a failure', async () => {
-    const r = await checkProperty(contract, { seed: 1, budget: { ...BUDGETS.deep, timeLimitMs: 1 }, rev: V2, bugs: NO_BUGS });
+    const r = await checkProperty(contract, { seed: 1, budget: { ...BUDGETS.deep, timeLimitMs: 1 }, revision: V2, bugs: NO_BUGS });
     expect(r.status).toBe('exhausted');
     expect(r.runs).toBeLessThan(r.requested);
     expect(r.counterexample).toBeNull();

@@ -1,21 +1,22 @@
 // Fixtures for the model tests. They use model/ only: the contract is read and checked on its
 // own terms, as a reviewer of model/ would, without the emulation.
+import type { Allowed, Choices } from '../../model/allowed.ts';
 import { init, type HostSpec, type ModelState } from '../../model/state.ts';
 import { tdCreate, tdExtend, tdFinalize, tdInit, tdKeyConfig, tdPageAdd } from '../../model/td.ts';
-import type { Defect, FaultPlan, ModelImage, ModelParams, ModuleSpec } from '../../model/types.ts';
-import { fwLoad, fwPrepare, fwWrite, update, type UpdatePrediction } from '../../model/update.ts';
+import type { ContractParams, Defect, FaultPlan, ModelImage, ModuleSpec } from '../../model/types.ts';
+import { fwLoad, fwPrepare, fwWrite, update, type UpdateResult } from '../../model/update.ts';
 
-/** The seed (v2) kernel's policies (spec §2.7). */
-export const SEED_PARAMS: ModelParams = {
+/** The v2 kernel's policies (spec §2.7 left column). */
+export const V2_PARAMS: ContractParams = {
   cpuOnlinePrecheck: true, slotsPrecheck: true, entropyRetry: true, currentHandoffHv: true,
   avoidCompat: false, deviceBusyError: false, cancelSupport: true, vmcsErratumGuard: false,
 };
-/** The seed without its prechecks and retry (what v5 dropped), everything else as the seed. */
-export const NO_PRECHECKS: ModelParams = { ...SEED_PARAMS, cpuOnlinePrecheck: false, slotsPrecheck: false, entropyRetry: false };
-/** v3-v10 compat-sensitive handling on the seed: AVOID_COMPAT_SENSITIVE, -EBUSY reads device-busy. */
-export const COMPAT_PARAMS: ModelParams = { ...SEED_PARAMS, avoidCompat: true, deviceBusyError: true };
+/** v2 without its prechecks and retry (what v5 dropped), everything else as v2. */
+export const NO_PRECHECKS: ContractParams = { ...V2_PARAMS, cpuOnlinePrecheck: false, slotsPrecheck: false, entropyRetry: false };
+/** v3-v10 compat-sensitive handling on v2: AVOID_COMPAT_SENSITIVE, -EBUSY reads device-busy. */
+export const COMPAT_PARAMS: ContractParams = { ...V2_PARAMS, avoidCompat: true, deviceBusyError: true };
 /** The merged kernel (spec §2.7 right column). */
-export const UPSTREAM_PARAMS: ModelParams = {
+export const UPSTREAM_PARAMS: ContractParams = {
   cpuOnlinePrecheck: false, slotsPrecheck: false, entropyRetry: false, currentHandoffHv: true,
   avoidCompat: false, deviceBusyError: false, cancelSupport: false, vmcsErratumGuard: true,
 };
@@ -38,7 +39,7 @@ export function hostSpec(over: Partial<HostSpec> = {}): HostSpec {
   };
 }
 
-export function state(host: Partial<HostSpec> = {}, params: ModelParams = SEED_PARAMS): ModelState {
+export function state(host: Partial<HostSpec> = {}, params: ContractParams = V2_PARAMS): ModelState {
   return init(params, hostSpec(host));
 }
 
@@ -46,22 +47,17 @@ export function img(module: ModuleSpec = NEXT, defect: Defect = 'none', size = 1
   return { size, module, defect };
 }
 
-/** A page of TD data, distinct per fill value. */
-export function page(fill: number): Uint8Array {
-  return Uint8Array.from({ length: 4096 }, (_, i) => (fill * 31 + i * 7) & 0xff);
-}
-
 /**
- * TDs in every phase: #1 created, #2 keyed, #3 building with two measured pages, #4 finalized
- * with one page, #5 dead (a SEAMCALL for it failed).
+ * TDs in every phase: #1 created, #2 keyed, #3 building with two pages (one measured), #4
+ * finalized with one page, #5 dead (a SEAMCALL for it failed).
  */
 export function withTds(s: ModelState): ModelState {
   const ok = (b: boolean) => { if (!b) throw new Error('fixture: a TD step failed'); };
   ok(tdCreate(s, 1));
   ok(tdCreate(s, 2)); ok(tdKeyConfig(s, 2));
   ok(tdCreate(s, 3)); ok(tdKeyConfig(s, 3)); ok(tdInit(s, 3));
-  ok(tdPageAdd(s, 3, 0, page(1))); ok(tdExtend(s, 3, 0)); ok(tdPageAdd(s, 3, 1, page(2)));
-  ok(tdCreate(s, 4)); ok(tdKeyConfig(s, 4)); ok(tdInit(s, 4)); ok(tdPageAdd(s, 4, 0, page(3))); ok(tdExtend(s, 4, 0)); ok(tdFinalize(s, 4));
+  ok(tdPageAdd(s, 3, 0, 1)); ok(tdExtend(s, 3, 0)); ok(tdPageAdd(s, 3, 1, 2));
+  ok(tdCreate(s, 4)); ok(tdKeyConfig(s, 4)); ok(tdInit(s, 4)); ok(tdPageAdd(s, 4, 0, 3)); ok(tdExtend(s, 4, 0)); ok(tdFinalize(s, 4));
   ok(tdCreate(s, 5)); ok(!tdFinalize(s, 5));
   return s;
 }
@@ -73,10 +69,18 @@ export function load(s: ModelState, image: ModelImage = img(), fault: FaultPlan 
   fwWrite(s);
 }
 
-/** One whole update attempt: load, prepare, write, update. */
-export function attempt(s: ModelState, image: ModelImage = img(), fault: FaultPlan | null = null): UpdatePrediction {
+/** One whole update attempt up to what the contract allows its write op to return. */
+export function attempt(s: ModelState, image: ModelImage = img(), fault: FaultPlan | null = null): Choices<UpdateResult> {
   load(s, image, fault);
   return update(s);
+}
+
+/** Take the allowed result `pick` selects (the first by default) and move to its successor, as the harness does. */
+export function take<R>(s: ModelState, choices: Choices<R>, actual: unknown, pick: (a: Allowed<R>) => boolean = () => true): Allowed<R> {
+  const a = choices.find(pick);
+  if (!a) throw new Error('fixture: no such choice');
+  a.next?.(s, actual);
+  return a;
 }
 
 /** A deep copy of everything but the fw_upload node (which every attempt touches). */

@@ -4,16 +4,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cpuOffline, cpuOnline, readVersion } from '../../model/host.ts';
-import { MRTD_INIT } from '../../model/measure.ts';
-import { init, typeOk, type ModelState } from '../../model/state.ts';
+import { clone, init, typeOk, type ModelState } from '../../model/state.ts';
 import { tdCreate, tdExtend, tdFinalize, tdInit, tdKeyConfig, tdPageAdd, tdRun, tdTeardown } from '../../model/td.ts';
-import type { FaultPlan, ModelImage, ModelParams } from '../../model/types.ts';
+import type { ContractParams, FaultPlan, ModelImage } from '../../model/types.ts';
 import { cancel, fwDone, fwLoad, fwPrepare, fwWrite, readError, update } from '../../model/update.ts';
-import { BOOT, COMPAT_PARAMS, hostSpec, img, NEXT, NO_PRECHECKS, page, SEED_PARAMS, spec, state, UPSTREAM_PARAMS, withoutUpload, withTds } from './fixtures.ts';
+import { BOOT, COMPAT_PARAMS, hostSpec, img, NEXT, NO_PRECHECKS, spec, state, UPSTREAM_PARAMS, V2_PARAMS, withoutUpload, withTds } from './fixtures.ts';
 
 describe('init', () => {
   it('every CPU online, the boot module ready, P-SEAMLDR as configured, no TD, an idle upload node', () => {
-    const s = init(SEED_PARAMS, hostSpec({ nrCpus: 3, boot: spec(6, { moduleHv: 2, minUpdateHv: 1 }), numRemainingUpdates: 5 }));
+    const s = init(V2_PARAMS, hostSpec({ nrCpus: 3, boot: spec(6, { moduleHv: 2, minUpdateHv: 1 }), numRemainingUpdates: 5 }));
     expect(s.online).toEqual([true, true, true]);
     expect(s.module).toEqual({ status: 'ready', spec: spec(6, { moduleHv: 2, minUpdateHv: 1 }) });
     expect(s.handoffHv).toBe(2);
@@ -32,7 +31,10 @@ describe('typeOk', () => {
     ['a live TD on a lost module', (s) => { s.module = { status: 'lost', lpInitWorks: false }; }],
     ['an idle upload node with a pending image', (s) => { s.upload.pending = { image: img(), fault: null }; }],
     ['an idle upload node with an ended update', (s) => { s.upload.ended = { applied: true, errno: 0 }; }],
-    ['a measurement in a TD that was never initialized', (s) => { s.tds.get(2)!.mrtd = new Uint8Array(48).fill(1); }],
+    ['a measurement in a TD that was never initialized', (s) => { s.tds.get(2)!.mrtd = { op: 'page_add', gpa: 0, prev: null }; }],
+    ['more slots than P-SEAMLDR had', (s) => { s.slots = s.host.numRemainingUpdates + 1; }],
+    ['a broken build outside the build phase', (s) => { s.tds.get(4)!.buildBroken = true; }],
+    ['an error readable while an upload is in flight', (s) => { s.upload.busy = true; s.upload.error = 'transferring:firmware-invalid'; }],
   ];
   it.each(broken)('fails on %s', (_name, breakIt) => {
     const s = withTds(state());
@@ -40,10 +42,8 @@ describe('typeOk', () => {
     breakIt(s);
     expect(typeOk(s)).toBe(false);
   });
-  it('accepts a lost module whose TDs are all dead, and a zero measurement that is not MRTD_INIT itself', () => {
+  it('accepts a lost module whose TDs are all dead', () => {
     const s = withTds(state());
-    s.tds.get(1)!.mrtd = new Uint8Array(48);
-    expect(s.tds.get(1)!.mrtd).not.toBe(MRTD_INIT);
     s.module = { status: 'lost', lpInitWorks: true };
     for (const td of s.tds.values()) td.alive = false;
     expect(typeOk(s)).toBe(true);
@@ -70,7 +70,8 @@ type Act =
   | { k: 'add' | 'extend'; td: number; gpa: number }
   | { k: 'run'; td: number; gpa: number; offset: number; value: number }
   | { k: 'load'; image: number; fault: number }
-  | { k: 'advance' | 'cancel' | 'read' };
+  | { k: 'advance'; pick: number }
+  | { k: 'cancel' | 'read' };
 
 const td = fc.nat({ max: 3 }), gpa = fc.nat({ max: 2 });
 const act: fc.Arbitrary<Act> = fc.oneof(
@@ -79,13 +80,13 @@ const act: fc.Arbitrary<Act> = fc.oneof(
   fc.record({ k: fc.constantFrom('add' as const, 'extend' as const), td, gpa }),
   fc.record({ k: fc.constant('run' as const), td, gpa, offset: fc.nat({ max: 4095 }), value: fc.nat({ max: 255 }) }),
   { weight: 3, arbitrary: fc.record({ k: fc.constant('load' as const), image: fc.nat({ max: IMAGES.length - 1 }), fault: fc.nat({ max: FAULTS.length - 1 }) }) },
-  { weight: 8, arbitrary: fc.constant({ k: 'advance' as const }) },
+  { weight: 8, arbitrary: fc.record({ k: fc.constant('advance' as const), pick: fc.nat({ max: 3 }) }) },
   fc.constant({ k: 'cancel' as const }),
   fc.constant({ k: 'read' as const }),
 );
 
 const walk = fc.record({
-  params: fc.constantFrom<ModelParams>(SEED_PARAMS, NO_PRECHECKS, COMPAT_PARAMS, UPSTREAM_PARAMS, { ...SEED_PARAMS, currentHandoffHv: false }),
+  params: fc.constantFrom<ContractParams>(V2_PARAMS, NO_PRECHECKS, COMPAT_PARAMS, UPSTREAM_PARAMS, { ...V2_PARAMS, currentHandoffHv: false }),
   updateCompat: fc.boolean(),
   nrCpus: fc.integer({ min: 1, max: 4 }),
   slots: fc.nat({ max: 3 }),
@@ -93,7 +94,7 @@ const walk = fc.record({
   acts: fc.array(act, { maxLength: 60, size: 'max' }),
 });
 
-interface Walk { params: ModelParams; updateCompat: boolean; nrCpus: number; slots: number; debugUnlocked: boolean; acts: Act[] }
+interface Walk { params: ContractParams; updateCompat: boolean; nrCpus: number; slots: number; debugUnlocked: boolean; acts: Act[] }
 
 /** Runs one walk, checking after every action; throws on the first breach; notes what it saw. */
 function runWalk(w: Walk, seen: Set<string>): void {
@@ -104,43 +105,48 @@ function runWalk(w: Walk, seen: Set<string>): void {
     const slotsBefore = s.slots;
     switch (a.k) {
       case 'offline': cpuOffline(s, a.cpu % w.nrCpus); break;
-      case 'online': cpuOnline(s, a.cpu % w.nrCpus); break;
+      case 'online': { const c = cpuOnline(s, a.cpu % w.nrCpus)[0]!; c.next?.(s, c.result); break; }
       case 'create': tdCreate(s, nextTd++); break;
       case 'key': tdKeyConfig(s, a.td); break;
       case 'init': tdInit(s, a.td); break;
       case 'finalize': tdFinalize(s, a.td); break;
       case 'teardown': tdTeardown(s, a.td); break;
-      case 'add': tdPageAdd(s, a.td, a.gpa, page(a.gpa + 1)); break;
+      case 'add': tdPageAdd(s, a.td, a.gpa, a.gpa + 1); break;
       case 'extend': tdExtend(s, a.td, a.gpa); break;
       case 'run': tdRun(s, a.td, [{ gpa: a.gpa, offset: a.offset, value: a.value }]); break;
       case 'cancel': expect(cancel(s)).toBe(s.upload.busy ? 0 : -19); break;
-      case 'read': expect(readError(s)).toBe(s.upload.busy ? -16 : s.upload.error); break;
+      case 'read': expect(readError(s).map((x) => x.result)).toEqual([s.upload.busy ? -16 : s.upload.error]); break;
       case 'load': {
         const r = fwLoad(s, IMAGES[a.image]!, FAULTS[a.fault]!);
         if (r === 'started') stage = 1;
         break;
       }
       case 'advance': {
+        const act = a;
         if (stage === 1) fwPrepare(s);
         if (stage === 2) fwWrite(s);
         if (stage === 3) {
           const before = withoutUpload(s);
           const ready = s.module.status === 'ready';
-          const p = update(s);
-          seen.add(p.outcome === 'lost' ? `lost, lpInitWorks ${String((s.module as { lpInitWorks: boolean }).lpInitWorks)}` : `${p.outcome} ${p.errno}`);
+          const choices = update(s);
+          // Every allowed successor is a state the contract can reach: check one, chosen by the walk.
+          const a = choices[act.pick % choices.length]!;
+          const { outcome, errno } = a.result;
+          a.next?.(s, errno === 'nonzero' ? -5 : errno);
+          seen.add(outcome === 'lost' ? `lost, lpInitWorks ${String((s.module as { lpInitWorks: boolean }).lpInitWorks)}` : `${outcome} ${errno}`);
           // The contract: refused changes nothing; lost kills every TD; applied keeps the live ones.
-          if (p.outcome === 'refused') expect(withoutUpload(s)).toEqual(before);
-          if (p.outcome === 'lost') {
+          if (outcome === 'refused') expect(withoutUpload(s)).toEqual(before);
+          if (outcome === 'lost') {
             expect(ready).toBe(true);
             expect(s.module.status).toBe('lost');
-            expect(readVersion(s)).toBe(-6);
+            expect(readVersion(s).map((x) => x.result)).toEqual([-6]);
             expect([...s.tds.values()].some((t) => t.alive)).toBe(false);
           }
-          if (p.outcome === 'applied') {
+          if (outcome === 'applied') {
             expect(s.slots).toBe(before.slots - 1);
             expect([...s.tds.values()].map((t) => t.alive)).toEqual([...before.tds.values()].map((t) => t.alive));
           }
-          expect(p.errno === 0).toBe(p.outcome === 'applied');
+          expect(errno === 0).toBe(outcome === 'applied');
         }
         if (stage === 4) fwDone(s);
         if (stage > 0) stage = (stage + 1) % 5;
@@ -157,8 +163,22 @@ describe('reachable states', () => {
   it('typeOk and the update contract hold after every action of 400 seeded random walks, which reach every outcome', () => {
     const seen = new Set<string>();
     fc.assert(fc.property(walk, (w) => { runWalk(w, seen); }), { seed: 20261126, numRuns: 400 });
-    for (const outcome of ['applied 0', 'refused -16', 'refused -22', 'refused -28', 'refused -125', 'refused fails', 'lost, lpInitWorks false', 'lost, lpInitWorks true']) {
+    for (const outcome of ['applied 0', 'refused -16', 'refused -22', 'refused -28', 'refused -125', 'refused nonzero', 'lost, lpInitWorks false', 'lost, lpInitWorks true']) {
       expect([...seen].sort().join(" / "), outcome).toContain(outcome);
     }
+  });
+});
+
+describe('clone', () => {
+  it('a successor tried on a clone leaves the state it came from as it was', () => {
+    const s = withTds(state());
+    const before = structuredClone(withoutUpload(s));
+    const c = clone(s);
+    c.online[1] = false;
+    c.tds.get(4)!.pages.set(9, { fill: 1, stores: new Map() });
+    c.tds.get(3)!.alive = false;
+    c.upload.busy = true;
+    expect(withoutUpload(s)).toEqual(before);
+    expect(s.upload.busy).toBe(false);
   });
 });

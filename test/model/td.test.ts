@@ -1,10 +1,9 @@
 // Tests for model/td.ts: every TD SEAMCALL succeeds only with the module running, the TD alive
 // and in the phase the call needs; any failure is KVM_BUG_ON and the TD is dead for good.
 import { describe, expect, it } from 'vitest';
-import { MRTD_INIT, measureExtend, measurePageAdd } from '../../model/measure.ts';
 import type { ModelState, TdPhase } from '../../model/state.ts';
 import { tdCreate, tdExtend, tdFinalize, tdInit, tdKeyConfig, tdPageAdd, tdRun, tdTeardown } from '../../model/td.ts';
-import { attempt, img, NEXT, page, state } from './fixtures.ts';
+import { attempt, img, NEXT, state, take } from './fixtures.ts';
 
 /** A fresh state with TD #1 in `phase`; building and finalized TDs own page 0 (measured). */
 function tdIn(phase: TdPhase): ModelState {
@@ -14,7 +13,7 @@ function tdIn(phase: TdPhase): ModelState {
   tdKeyConfig(s, 1);
   if (phase === 'keyed') return s;
   tdInit(s, 1);
-  tdPageAdd(s, 1, 0, page(1));
+  tdPageAdd(s, 1, 0, 1);
   tdExtend(s, 1, 0);
   if (phase === 'building') return s;
   tdFinalize(s, 1);
@@ -26,7 +25,7 @@ const PHASES: readonly TdPhase[] = ['created', 'keyed', 'building', 'finalized']
 const OPS: Record<string, { allowed: TdPhase; call: (s: ModelState) => boolean; next: TdPhase }> = {
   'TDH.MNG.KEY.CONFIG': { allowed: 'created', call: (s) => tdKeyConfig(s, 1), next: 'keyed' },
   'TDH.MNG.INIT': { allowed: 'keyed', call: (s) => tdInit(s, 1), next: 'building' },
-  'TDH.MEM.PAGE.ADD': { allowed: 'building', call: (s) => tdPageAdd(s, 1, 1, page(2)), next: 'building' },
+  'TDH.MEM.PAGE.ADD': { allowed: 'building', call: (s) => tdPageAdd(s, 1, 1, 2), next: 'building' },
   'TDH.MR.EXTEND': { allowed: 'building', call: (s) => tdExtend(s, 1, 0), next: 'building' },
   'TDH.MR.FINALIZE': { allowed: 'building', call: (s) => tdFinalize(s, 1), next: 'finalized' },
   'TDH.VP.ENTER': { allowed: 'finalized', call: (s) => tdRun(s, 1, [{ gpa: 0, offset: 0, value: 1 }]), next: 'finalized' },
@@ -50,7 +49,7 @@ describe('phase guards', () => {
   });
   it('calls for a TD that does not exist fail and create nothing', () => {
     const s = state();
-    expect([tdKeyConfig(s, 9), tdInit(s, 9), tdPageAdd(s, 9, 0, page(1)), tdExtend(s, 9, 0), tdFinalize(s, 9), tdRun(s, 9, [])]).toEqual([false, false, false, false, false, false]);
+    expect([tdKeyConfig(s, 9), tdInit(s, 9), tdPageAdd(s, 9, 0, 1), tdExtend(s, 9, 0), tdFinalize(s, 9), tdRun(s, 9, [])]).toEqual([false, false, false, false, false, false]);
     expect(s.tds.size).toBe(0);
   });
 });
@@ -60,31 +59,29 @@ describe('TD build', () => {
     const s = state();
     expect(tdCreate(s, 1)).toBe(true);
     expect(s.tds.get(1)).toEqual({
-      phase: 'created', alive: true, created: true, buildBroken: false, pages: new Map(), mrtd: MRTD_INIT,
+      phase: 'created', alive: true, created: true, buildBroken: false, pages: new Map(), mrtd: null,
       launch: { version: { major: 1, minor: 5, update: 6 }, seamsvn: 0x106 },
     });
   });
-  it('measures PAGE.ADD and EXTEND into the chain, from a fresh measurement at TDH.MNG.INIT', () => {
+  it('logs PAGE.ADD and EXTEND into the measurement, from a fresh one at TDH.MNG.INIT', () => {
     const s = tdIn('keyed');
-    s.tds.get(1)!.mrtd = new Uint8Array(48).fill(7);
+    s.tds.get(1)!.mrtd = { op: 'page_add', gpa: 9, prev: null };
     tdInit(s, 1);
-    expect(s.tds.get(1)!.mrtd).toEqual(MRTD_INIT);
-    tdPageAdd(s, 1, 4, page(5));
+    expect(s.tds.get(1)!.mrtd).toBeNull();
+    tdPageAdd(s, 1, 4, 5);
     tdExtend(s, 1, 4);
-    expect(s.tds.get(1)!.mrtd).toEqual(measureExtend(measurePageAdd(MRTD_INIT, 4), 4, page(5)));
+    expect(s.tds.get(1)!.mrtd).toEqual({ op: 'extend', gpa: 4, fill: 5, prev: { op: 'page_add', gpa: 4, prev: null } });
   });
-  it('PAGE.ADD copies the page: later changes to the source do not reach the TD', () => {
+  it('PAGE.ADD gives the TD the page KVM was handed, with no stores yet', () => {
     const s = tdIn('building');
-    const src = page(3);
-    tdPageAdd(s, 1, 2, src);
-    src.fill(0);
-    expect(s.tds.get(1)!.pages.get(2)).toEqual(page(3));
+    tdPageAdd(s, 1, 2, 3);
+    expect(s.tds.get(1)!.pages.get(2)).toEqual({ fill: 3, stores: new Map() });
   });
   it('PAGE.ADD of a page the TD already owns fails and kills the TD', () => {
     const s = tdIn('building');
-    expect(tdPageAdd(s, 1, 0, page(9))).toBe(false);
+    expect(tdPageAdd(s, 1, 0, 9)).toBe(false);
     expect(s.tds.get(1)!.alive).toBe(false);
-    expect(s.tds.get(1)!.pages.get(0)).toEqual(page(1));
+    expect(s.tds.get(1)!.pages.get(0)).toEqual({ fill: 1, stores: new Map() });
   });
   it('MR.EXTEND of a page the TD does not own fails and kills the TD', () => {
     const s = tdIn('building');
@@ -107,12 +104,12 @@ describe('TD run', () => {
     const s = tdIn('finalized');
     expect(tdRun(s, 1, [{ gpa: 0, offset: 10, value: 0xab }, { gpa: 0, offset: 4095, value: 1 }])).toBe(true);
     const p = s.tds.get(1)!.pages.get(0)!;
-    expect([p[10], p[4095]]).toEqual([0xab, 1]);
+    expect([p.fill, p.stores.get(10), p.stores.get(4095)]).toEqual([1, 0xab, 1]);
   });
   it('a store outside its pages fails the entry, writes nothing, and kills the TD', () => {
     const s = tdIn('finalized');
     expect(tdRun(s, 1, [{ gpa: 0, offset: 10, value: 0xab }, { gpa: 3, offset: 0, value: 1 }])).toBe(false);
-    expect(s.tds.get(1)!.pages.get(0)).toEqual(page(1));
+    expect(s.tds.get(1)!.pages.get(0)).toEqual({ fill: 1, stores: new Map() });
     expect(s.tds.get(1)!.alive).toBe(false);
   });
   it('an entry without stores succeeds', () => {
@@ -132,8 +129,8 @@ describe('TD run', () => {
 describe('the module', () => {
   it('once lost, every TD call fails and a new TD is born dead', () => {
     const s = tdIn('building');
-    attempt(s, img(NEXT, 'hash'));
-    expect(tdPageAdd(s, 1, 1, page(2))).toBe(false);
+    take(s, attempt(s, img(NEXT, 'hash')), -5);
+    expect(tdPageAdd(s, 1, 1, 2)).toBe(false);
     expect(tdCreate(s, 2)).toBe(false);
     expect(s.tds.get(2)).toMatchObject({ alive: false, phase: 'created', launch: { version: { major: 0, minor: 0, update: 0 }, seamsvn: 0 } });
   });
@@ -147,7 +144,7 @@ describe('the module', () => {
     expect(tdTeardown(s, 3)).toBe(false);
     expect(s.tds.size).toBe(0);
     const lost = tdIn('finalized');
-    attempt(lost, img(NEXT, 'signature'));
+    take(lost, attempt(lost, img(NEXT, 'signature')), -5);
     expect(tdTeardown(lost, 1)).toBe(false);
     expect(lost.tds.size).toBe(0);
   });

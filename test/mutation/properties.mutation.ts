@@ -16,7 +16,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { NO_BUGS } from '../../impl/faults.ts';
-import { V2 as V2_KERNEL } from '../../impl/kernel/revision.ts';
+import { V2 } from '../../properties/revisions/index.ts';
 import { PROPERTIES } from '../../properties/catalog.ts';
 import { scenario } from '../../properties/generators.ts';
 import { runScenario } from '../../harness/run.ts';
@@ -27,16 +27,16 @@ const BUDGET = BUDGETS.quick;
 // Cheapest first: with bail, a mutant killed early skips the rest.
 const ORDER = ['concurrency', 'td-preservation', 'update-contract', 'firmware-faults'];
 
-const rev = V2_KERNEL;
+const revision = V2;
 const properties = ORDER.map((id) => PROPERTIES.find((p) => p.id === id)!);
 
-describe(`kernel ${rev.name}, budget ${BUDGET.name}, seed ${SEED}`, () => {
+describe(`kernel ${revision.name}, budget ${BUDGET.name}, seed ${SEED}`, () => {
   for (const p of properties) {
     it(`${p.id} holds`, () => {
-      const arb = scenario(genConfig(p, { seed: SEED, budget: BUDGET, rev, bugs: NO_BUGS }));
+      const arb = scenario(genConfig(p, { seed: SEED, budget: BUDGET, revision, bugs: NO_BUGS }));
       fc.assert(
         fc.property(arb, (s) => {
-          const v = runScenario(s, { rev, bugs: NO_BUGS }).violation;
+          const v = runScenario(s, { revision, bugs: NO_BUGS }).violation;
           if (v) throw new Error(`${v.id} at step ${v.step}: ${v.message}`);
         }),
         { seed: SEED, numRuns: BUDGET.numRuns, endOnFailure: true },

@@ -46,7 +46,7 @@ const CASES: BugCase[] = [
   },
   {
     bug: 'sticky-cancel', catalogId: 'B20', host: hostData(1), commands: [cancel, upload()], schedule: [],
-    violation: 'result', message: /^fw_prepare returned "user-abort"; the model says "none"$/,
+    violation: 'result', message: /^fw_prepare returned "user-abort"; the contract allows "none"/,
   },
   {
     bug: 'run-update-int-truncation', catalogId: 'v2-p19', host: hostData(1),

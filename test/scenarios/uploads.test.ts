@@ -5,7 +5,7 @@ import {
   cancel, corrupt, events, hostData, imageRef, linResults, readError, readVersion, run, scenario, upload,
 } from '../impl/kernel/helpers.ts';
 
-const kindsOf = (r: ReturnType<typeof run>) => r.host.trace.map((e) => (e.kind === 'lin' ? e.op.name : e.kind));
+const kindsOf = (r: ReturnType<typeof run>): string[] => r.host.trace.map((e) => (e.kind === 'lin' ? e.op.name : e.kind === 'response' ? e.command.kind : e.kind));
 
 describe('uploads', () => {
   it('a second upload during an update is ignored; the first one completes', () => {

@@ -16,6 +16,7 @@ import { imageBytes, type ImageRef } from '../../../properties/images.ts';
 import { hostConfig, type HostData, type Scenario } from '../../../properties/scenario.ts';
 import type { ImageCorruption } from '../../../impl/firmware/image.ts';
 import type { FaultPlan } from '../../../model/types.ts';
+import { recordWith } from '../../revision_fixture.ts';
 
 // ---- scenario data ----
 
@@ -55,12 +56,14 @@ export function scenario(host: HostData, commands: Command[], schedule: number[]
 export interface RunOpts { rev?: Revision; bugs?: BugName[] }
 
 export function run(s: Scenario, o: RunOpts = {}): RunResult {
-  return runScenario(s, { rev: o.rev ?? V2, bugs: new Set(o.bugs ?? []) as Bugs });
+  return runScenario(s, { revision: recordWith(o.rev ?? V2), bugs: new Set(o.bugs ?? []) as Bugs });
 }
 
 /** The results of every linearization point named `op`, in order. */
 export function linResults(h: Host, op: string): unknown[] {
-  return h.trace.flatMap((e) => (e.kind === 'lin' && e.op.name === op ? [e.result] : []));
+  const named = (e: TraceEvent) => (e.kind === 'lin' && e.op.name === op)
+    || (e.kind === 'response' && (e.command.kind === op || (op === 'fw_load' && e.command.kind === 'upload')));
+  return h.trace.flatMap((e) => (named(e) ? [e.result] : []));
 }
 
 // ---- a booted host, driven directly ----

@@ -7,11 +7,11 @@ import { sysfsFiles } from '../../../impl/kernel/tdx_host.ts';
 import { bootHost } from '../../../impl/host.ts';
 import { hostConfig } from '../../../properties/scenario.ts';
 import {
-  cancel, hostData, imageRef, offline, range, readSeamldr, readVersion, run, scenario, tdAddPage, tdCreate, upload,
+  cancel, hostData, imageRef, linResults, offline, range, readSeamldr, readVersion, run, scenario, tdAddPage, tdCreate, upload,
 } from './helpers.ts';
 
 const flip = (over: Partial<Revision>): Revision => ({ ...V2, ...over });
-const lins = (r: ReturnType<typeof run>, op: string) => r.host.trace.filter((e) => e.kind === 'lin' && e.op.name === op).map((e) => (e as { result: unknown }).result);
+const lins = (r: ReturnType<typeof run>, op: string) => linResults(r.host, op);
 
 describe('revision switches, each under both settings', () => {
   it('cpuOnlinePrecheck: an offline CPU refuses the update (-EBUSY), or the update runs and loses the module', () => {

@@ -7,7 +7,8 @@ import { TDH, TDX_TD_FINALIZED, TDX_SEAMCALL_VMFAILINVALID } from '../../../impl
 import type { Host } from '../../../impl/host.ts';
 import type { Yield } from '../../../impl/kernel/sched.ts';
 import { kvmTdAddPage, kvmTdFinalize, kvmTdInitVm, kvmTdRun, kvmTdTeardown, type KvmTd } from '../../../impl/kvm/tdx.ts';
-import { MRTD_INIT, measureExtend, measurePageAdd } from '../../../model/measure.ts';
+import { mrtdExtend as measureExtend, mrtdPageAdd as measurePageAdd } from '../../../impl/firmware/tdx_module.ts';
+import { mrtdOf } from '../../../properties/refinement.ts';
 import { pageContent } from '../../../properties/commands/index.ts';
 import {
   boot, callsOf, events, finalizedTd, hostData, imageRef, installRef, lastUpdate, linResults, run, runBody, scenario,
@@ -15,6 +16,7 @@ import {
 } from '../kernel/helpers.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const MRTD_INIT = new Uint8Array(48);
 
 /** Runs a KVM ioctl as a task and returns its linearization points as [op, result]. */
 function ioctl(h: Host, body: Generator<Yield, void, void>, cpu = 1): [string, unknown][] {
@@ -155,7 +157,7 @@ describe('TDs across an update (through the harness: model and implementation ag
     want[18] = 0x43;
     expect(hex(r.host.mem.page(tdr.pages.get(0)!)!)).toBe(hex(want));
     expect(hex(tdr.mrtd)).toBe(hex(measureExtend(measurePageAdd(MRTD_INIT, 0), 0, pageContent(5))));
-    expect(hex(r.model.tds.get(1)!.mrtd)).toBe(hex(tdr.mrtd));
+    expect(hex(mrtdOf(r.model.tds.get(1)!.mrtd))).toBe(hex(tdr.mrtd));
     expect([tdr.launchSeamdbIndex, r.host.seam.module!.seamdbIndex, tdr.hkid]).toEqual([0, 1, 16]);
   });
 
@@ -166,7 +168,7 @@ describe('TDs across an update (through the harness: model and implementation ag
     const tdr = r.host.seam.module!.tds.get(td.tdrPa)!;
     const restarted = measureExtend(measurePageAdd(MRTD_INIT, 1), 1, pageContent(2));
     expect(hex(tdr.mrtd)).toBe(hex(restarted));
-    expect(hex(r.model.tds.get(1)!.mrtd)).toBe(hex(restarted));
+    expect(hex(mrtdOf(r.model.tds.get(1)!.mrtd))).toBe(hex(restarted));
     expect(tdr.finalized).toBe(true);
     // Both pages survived; only the measurement of the first was lost.
     expect([...tdr.pages.keys()]).toEqual([0, 1]);
@@ -179,7 +181,7 @@ describe('TDs across an update (through the harness: model and implementation ag
     const schedule = [...Array<number>(7).fill(0), 1, 0, 0, ...Array<number>(20).fill(1)];
     const r = run(scenario(hostData(2), [tdCreate(), upload(), tdAddPage(0, 1)], schedule));
     expect(r.violation).toBeNull();
-    const kinds = r.host.trace.map((e) => (e.kind === 'lin' ? e.op.name : e.kind));
+    const kinds: string[] = r.host.trace.map((e) => (e.kind === 'lin' ? e.op.name : e.kind));
     const at = (k: string) => kinds.indexOf(k);
     expect(at('td_page_add')).toBeLessThan(at('update_begin'));
     expect(at('td_extend')).toBeGreaterThan(at('update_end'));
@@ -187,7 +189,7 @@ describe('TDs across an update (through the harness: model and implementation ag
     const tdr = r.host.seam.module!.tds.get(r.host.kvm.tds.get(1)!.tdrPa)!;
     const want = measureExtend(MRTD_INIT, 0, pageContent(1));
     expect(hex(tdr.mrtd)).toBe(hex(want));
-    expect(hex(r.model.tds.get(1)!.mrtd)).toBe(hex(want));
+    expect(hex(mrtdOf(r.model.tds.get(1)!.mrtd))).toBe(hex(want));
   });
 
   it('no SEAMCALL of a TD build runs inside the update window (stop_machine, I-1)', () => {
