@@ -24,7 +24,7 @@ import { summaryBase, worst, writeSummary, type CounterexampleSummary, type Prop
 import { runScenario, type RunResult } from './run.ts';
 import { MergeError, mergeShards, parseShard, plan, type ShardSpec } from './shard.ts';
 import { stateObserver, type StepState } from './state_view.ts';
-import { formatCounterexample } from './timeline.ts';
+import { checkClaim, formatCounterexample, MODEL_CHECKS } from './timeline.ts';
 import { BUDGETS, checkProperty, type Budget, type CheckOptions, type PropertyResult, type Status, type StopSignal } from './verify.ts';
 
 export const DEFAULT_SEED = 42;
@@ -143,8 +143,7 @@ function printList(): void {
   for (const p of PROPERTIES) console.log(`  ${p.id.padEnd(18)} ${p.claim}`);
   console.log('invariants (checked after every step of every property):');
   for (const i of [...INVARIANTS, TERMINATION]) console.log(`  ${i.id.padEnd(6)} ${i.claim}`);
-  console.log('  result  every observable result (errno, sysfs read, SEAMCALL outcome) equals the model\'s prediction');
-  console.log('  refinement  abstract(impl) equals the model state at every linearization point');
+  for (const id of MODEL_CHECKS) console.log(`  ${id}  ${checkClaim(id)}`);
   console.log('seeded faults (--fault NAME or ID; each runs on the kernel revision it lived in unless --kernel is given):');
   for (const b of SEEDED_BUGS) console.log(`  ${b.catalogId.padEnd(6)} ${b.name.padEnd(26)} ${((b as { kernel?: string }).kernel ?? 'v2').padEnd(9)} ${b.claim}`);
   console.log('kernel revisions (--kernel NAME):');

@@ -36,6 +36,9 @@ function eventText(e: TraceEvent): string | null {
   }
 }
 
+/** The checks against the model, beside the invariants: results, reads over their window, state, the model's own type. */
+export const MODEL_CHECKS = ['result', 'linearizability', 'refinement', 'typeOk'] as const;
+
 /** What a check claims, for the "violated" line. */
 export function checkClaim(id: string): string {
   if (id === 'result') return 'every observable result is one the contract allows';

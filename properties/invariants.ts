@@ -62,6 +62,7 @@ const I1: Invariant = {
         if (!open) continue;
         if (e.kind === 'seamcall' && !e.task.startsWith('stopper/')) return `${e.task} made a SEAMCALL on cpu ${e.cpu} during the update`;
         if (e.kind === 'lin') return `${e.task} completed ${e.op.name} during the update`;
+        if (e.kind === 'response') return `${e.task} completed ${e.command.kind} during the update`;
       }
       return null;
     };

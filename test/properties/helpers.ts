@@ -5,17 +5,19 @@
 import { bootHost, type Host, type TraceEvent } from '../../impl/host.ts';
 import { NO_BUGS, type Bugs } from '../../impl/faults.ts';
 import { PAGE_SIZE } from '../../impl/firmware/abi.ts';
-import { V2, type Revision } from '../../impl/kernel/revision.ts';
+import type { Revision } from '../../impl/kernel/revision.ts';
 import type { ImageBuf, UpdateState } from '../../impl/kernel/seamldr.ts';
-import { runnable, spawn, stepTask, type Task } from '../../impl/kernel/sched.ts';
+import { runnable, spawn, stepTask, type Task, type TaskBody } from '../../impl/kernel/sched.ts';
 import { init, type ModelState } from '../../model/state.ts';
 import type { FaultPlan } from '../../model/types.ts';
-import { issue, type Command, type IssueEnv } from '../../properties/commands/index.ts';
+import { commandSpec, LIN_ACTIONS, type Command } from '../../properties/commands/index.ts';
+import type { Check as ModelCheck, IssueEnv } from '../../properties/commands/spec.ts';
 import { injectedFaults } from '../../properties/faults.ts';
 import type { ImageRef } from '../../properties/images.ts';
 import { INVARIANTS, type Check } from '../../properties/invariants.ts';
-import { applyLin } from '../../properties/refinement.ts';
-import { hostConfig, hostSpec, modelParams, type HostData } from '../../properties/scenario.ts';
+import { V2, type RevisionRecord } from '../../properties/revisions/index.ts';
+import { hostConfig, hostSpec, type HostData } from '../../properties/scenario.ts';
+import { recordWith } from '../revision_fixture.ts';
 
 export const HOST: HostData = {
   nrCpus: 4,
@@ -28,7 +30,7 @@ export function hostData(over: Partial<HostData> = {}): HostData {
   return { ...HOST, ...over };
 }
 
-export function boot(data: HostData = HOST, rev: Revision = V2, bugs: Bugs = NO_BUGS): Host {
+export function boot(data: HostData = HOST, rev: Revision = V2.kernel, bugs: Bugs = NO_BUGS): Host {
   return bootHost(hostConfig(data), rev, bugs);
 }
 
@@ -41,10 +43,10 @@ export function upload(ref: ImageRef, fault: FaultPlan | null = null): Command {
 }
 
 /** A fresh instance of the invariant `id`'s check (throws if the invariant does not exist). */
-export function checkOf(id: string): Check {
+export function checkOf(id: string, revision: RevisionRecord = V2): Check {
   const inv = INVARIANTS.find((i) => i.id === id);
   if (!inv) throw new Error(`no invariant ${id} in INVARIANTS`);
-  return inv.create();
+  return inv.create(revision.checks);
 }
 
 /** Copies bytes into freshly allocated pages, as the firmware loader's vmalloc buffer holds them. */
@@ -118,20 +120,21 @@ const MAX_STEPS = 20_000;
  * for the update as harness/run.ts arms them. The model follows along (td commands need it).
  */
 export function drive(data: HostData, commands: readonly Command[], check: Check, o: DriveOptions = {}): Driven {
-  const rev = o.rev ?? V2;
-  const h = bootHost(hostConfig(data), rev, o.bugs ?? NO_BUGS);
-  const m = init(modelParams(rev), hostSpec(data));
+  const revision = recordWith(o.rev ?? V2.kernel);
+  const h = bootHost(hostConfig(data), revision.kernel, o.bugs ?? NO_BUGS);
+  const m = init(revision.contract, hostSpec(data));
   let pending: FaultPlan | null = null;
   let nextTd = 1;
-  const env: IssueEnv = { h, model: m, setPendingFault: (f) => { pending = f; }, newTdId: () => nextTd++ };
+  const env: IssueEnv = { h, model: m, revision, setPendingFault: (f) => { pending = f; }, newTdId: () => nextTd++ };
   const lastRun = new Map<Task, number>();
   const messages: string[] = [];
   let seen = h.trace.length;
   let steps = 0;
   for (const c of commands) {
-    const needsFw = c.kind === 'upload' || c.kind === 'cancel' || c.kind === 'read_error';
-    const body = h.tdxHost.fw || !needsFw ? issue(env, c) : null;
-    if (body) spawn(h.sched, `cmd:${c.kind}`, c.kind === 'read_seamldr' ? (c.cpu ?? 0) % h.platform.cpus.length : 0, body);
+    const spec = commandSpec(c);
+    const out: { value?: unknown } = {};
+    const body = h.tdxHost.fw || !spec.needsFw ? spec.issue(env, c) : null;
+    const task = body ? spawn(h.sched, `cmd:${c.kind}`, spec.cpu?.(c, h.platform.cpus.length) ?? 0, collect(body, out)) : null;
     for (;;) {
       const ready = h.sched.tasks.filter((t) => runnable(h.sched, t))
         .sort((a, b) => (lastRun.get(a) ?? -1) - (lastRun.get(b) ?? -1) || a.id - b.id);
@@ -142,7 +145,11 @@ export function drive(data: HostData, commands: readonly Command[], check: Check
       const y = stepTask(h.sched, t);
       if (y?.kind === 'lin') {
         h.trace.push({ kind: 'lin', task: t.name, op: y.op, result: y.result });
-        applyLin(m, y.op, y.result);
+        follow((LIN_ACTIONS[y.op.name] as (m: ModelState, op: unknown) => ModelCheck)(m, y.op), m, y.result);
+      }
+      if (y === null && t === task && spec.response) {
+        h.trace.push({ kind: 'response', task: t.name, command: c, result: out.value });
+        follow(spec.response.model(m, c, env), m, out.value);
       }
       const events = h.trace.slice(seen);
       seen = h.trace.length;
@@ -157,4 +164,14 @@ export function drive(data: HostData, commands: readonly Command[], check: Check
     if (h.sched.tasks.length) throw new Error(`drive: tasks left that can never run: ${h.sched.tasks.map((t) => t.name).join(', ')}`);
   }
   return { h, m, messages, steps };
+}
+
+function* collect(body: TaskBody, out: { value?: unknown }): TaskBody {
+  out.value = yield* body;
+  return out.value;
+}
+
+/** The model follows the implementation: the first allowed result that matches, if any. */
+function follow(c: ModelCheck, m: ModelState, actual: unknown): void {
+  c.choices.find((a) => c.matches(a.result, actual))?.next?.(m, actual);
 }

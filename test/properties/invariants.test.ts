@@ -10,7 +10,6 @@ import { NO_BUGS, type BugName } from '../../impl/faults.ts';
 import { P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH } from '../../impl/firmware/abi.ts';
 import { buildBlobV1, corruptBlobV1 } from '../../impl/firmware/image.ts';
 import { buildImageV2, corruptImageV2 } from '../../impl/firmware/image_v2.ts';
-import { createTdxModule } from '../../impl/firmware/tdx_module.ts';
 import type { Host, TraceEvent } from '../../impl/host.ts';
 import { COMPAT, V2, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
 import { initSeamldrParams, parseBlobV1, parseImageV2 } from '../../impl/kernel/seamldr.ts';
@@ -18,6 +17,7 @@ import type { Command } from '../../properties/commands/index.ts';
 import { identityOf } from '../../properties/images.ts';
 import { INVARIANTS, TERMINATION } from '../../properties/invariants.ts';
 import type { HostData } from '../../properties/scenario.ts';
+import { recordWith } from '../revision_fixture.ts';
 import { boot, checkOf, drive, feed, HOST, hostData, image, protocolTrace, stageImage, upload } from './helpers.ts';
 
 /** One broken/healthy pair: `run(false)` is the healthy variant, `run(true)` the broken one. */
@@ -45,23 +45,6 @@ const isAck = (cpu: number, state: string) => (e: TraceEvent) => e.kind === 'ack
 const isWork = (cpu: number, state: string) => (e: TraceEvent) => e.kind === 'update_work' && e.cpu === cpu && e.state === state;
 const isEnd = (e: TraceEvent) => e.kind === 'update_end';
 
-function lin(name: string, result: unknown, task = 'fw_upload_worker'): TraceEvent {
-  return { kind: 'lin', task, op: { name, args: {} }, result };
-}
-
-/** A host with one finalized TD (id 1) holding two measured pages, built by a real run. */
-function hostWithTd(): { h: Host; tdrPa: number } {
-  const commands: Command[] = [
-    { kind: 'td_create', cpu: 1 },
-    { kind: 'td_add_page', td: 0, fill: 3, cpu: 2 },
-    { kind: 'td_add_page', td: 0, fill: 4, cpu: 3 },
-    { kind: 'td_finalize', td: 0, cpu: 0 },
-  ];
-  const r = runScenario({ host: HOST, commands, schedule: [] }, { rev: V2, bugs: NO_BUGS });
-  if (r.violation) throw new Error(`setup run failed: ${r.violation.message}`);
-  return { h: r.host, tdrPa: r.host.kvm.tds.get(1)!.tdrPa };
-}
-
 /** A host whose fw buffer holds a valid image and a SEAMLDR_PARAMS page the kernel built for it. */
 function hostWithParams(rev: Revision = V2): { h: Host; paramsPa: number; params: DataView; pas: number[]; nrModulePages: number } {
   const h = boot(HOST, rev);
@@ -78,7 +61,7 @@ function hostWithParams(rev: Revision = V2): { h: Host; paramsPa: number; params
 function withParams(broken: boolean, mutate: (x: ReturnType<typeof hostWithParams>) => void, rev: Revision = V2): string | null {
   const x = hostWithParams(rev);
   if (broken) mutate(x);
-  return feed(checkOf('I-16'), x.h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: x.paramsPa }]);
+  return feed(checkOf('I-16', recordWith(rev)), x.h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: x.paramsPa }]);
 }
 
 // ---- I-6: the runner's termination check, exercised through real runs ----
@@ -93,7 +76,7 @@ const SCHEDULES: number[][] = [[], ...Array.from({ length: 16 }, (_, k) => [...A
 /** The message of the first run, over SCHEDULES, that the harness fails with violation `id`. */
 function violationOver(id: string, host: HostData, commands: Command[], rev: Revision, bugs: ReadonlySet<BugName>): string | null {
   for (const schedule of SCHEDULES) {
-    const r = runScenario({ host, commands, schedule }, { rev, bugs });
+    const r = runScenario({ host, commands, schedule }, { revision: recordWith(rev), bugs });
     if (r.violation?.id === id) return r.violation.message;
   }
   return null;
@@ -120,7 +103,7 @@ const CASES: Record<string, Case> = {
         name: 'a sysfs read completes inside the update window',
         expect: /cmd2:read_version completed read_version during the update/,
         run: (broken) => {
-          const read = lin('read_version', '1.5.06', 'cmd2:read_version');
+          const read: TraceEvent = { kind: 'response', task: 'cmd2:read_version', command: { kind: 'read_version' }, result: '1.5.06' };
           const ev = protocolTrace(CPUS);
           return feed(checkOf('I-1'), boot(), broken ? insertAt(ev, -1, read) : [...ev, read]);
         },
@@ -133,7 +116,7 @@ const CASES: Record<string, Case> = {
         name: 'a P-SEAMLDR query that finishes after update_begin but before the first step',
         run: () => feed(checkOf('I-1'), boot(), insertAt(protocolTrace(CPUS), 1,
           { kind: 'seamcall', cpu: 1, task: 'cmd2:read_seamldr', leaf: P_SEAMLDR_INFO, rcx: 0n, status: 0n },
-          lin('read_seamldr', '1.5.00', 'cmd2:read_seamldr'))),
+          { kind: 'response', task: 'cmd2:read_seamldr', command: { kind: 'read_seamldr' }, result: '1.5.00' })),
       },
       {
         name: 'the same in a real run (the counterexample I-1 used to report)',
@@ -141,7 +124,7 @@ const CASES: Record<string, Case> = {
           host: hostData({ nrCpus: 2, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1 }),
           commands: [upload(image('1.5.01')), { kind: 'read_seamldr', attr: 'version', cpu: 1 }],
           schedule: [0, 0, 0, 0, 0, 0, 0, 1],
-        }, { rev: V2, bugs: NO_BUGS }).violation?.message ?? null,
+        }, { revision: recordWith(V2), bugs: NO_BUGS }).violation?.message ?? null,
       },
     ],
   },
@@ -412,62 +395,6 @@ const CASES: Record<string, Case> = {
       },
     }],
   },
-  'I-11': {
-    pairs: [
-      {
-        name: 'the cached TDX_FEATURES0 changes after boot',
-        expect: /features0 changed from 0x2e1f0fbf to 0x8000002e1f0fbf/,
-        run: (broken) => {
-          const h = boot(), c = checkOf('I-11');
-          c(h, []);
-          if (broken) h.tdx.sysinfo.features0 |= 1n << 55n;
-          return c(h, []);
-        },
-      },
-      {
-        name: 'a real update after which the kernel re-reads the new module\'s features',
-        expect: /features0 changed from 0x2e1f0fbf to 0x22e1f0fbf/,
-        run: (broken) => {
-          const d = drive(HOST, [upload(image('1.5.08')), { kind: 'read_version' }], checkOf('I-11'), {
-            hook: (h, events) => {
-              if (broken && events.some((e) => e.kind === 'update_end' && e.ret === 0)) h.tdx.sysinfo.features0 = h.seam.module!.identity.features0;
-            },
-          });
-          if (d.h.tdx.sysinfo.version.update !== 8) return 'setup: the update did not apply';
-          return d.messages[0] ?? null;
-        },
-      },
-    ],
-  },
-  'I-12': {
-    pairs: [
-      {
-        name: 'SHUTDOWN is asked for a handoff version other than the running module\'s MODULE_HV',
-        expect: /shutdown asked for handoff version 1, the module's is 2/,
-        run: (broken) => {
-          const h = boot(hostData({ boot: { release: '1.5.06', moduleHv: 2, minUpdateHv: 1, noDowngrade: false } }));
-          return checkOf('I-12')(h, [{ kind: 'seamcall', cpu: 0, task: 'stopper/0', leaf: TDH.SYS_SHUTDOWN, rcx: broken ? 1n : 2n, status: 0n }]);
-        },
-      },
-      {
-        name: 'B9: the second update passes the boot-time MODULE_HV (seeded bug stale-handoff-hv)',
-        expect: /shutdown asked for handoff version 0, the module's is 1/,
-        run: (broken) => {
-          const commands = [upload(image('1.5.08', { moduleHv: 1, minUpdateHv: 0 })), upload(image('1.5.09', { moduleHv: 1, minUpdateHv: 0 }))];
-          const d = drive(HOST, commands, checkOf('I-12'), { bugs: broken ? new Set<BugName>(['stale-handoff-hv']) : NO_BUGS });
-          return d.messages[0] ?? null;
-        },
-      },
-    ],
-    fine: [{
-      name: 'a failing SHUTDOWN after a lost update is not asked of a module the kernel knows to run',
-      run: () => {
-        const h = boot(hostData({ boot: { release: '1.5.06', moduleHv: 2, minUpdateHv: 1, noDowngrade: false } }));
-        h.tdx.state.initialized = false;
-        return checkOf('I-12')(h, [{ kind: 'seamcall', cpu: 0, task: 'stopper/0', leaf: TDH.SYS_SHUTDOWN, rcx: 0n, status: 0xc000050600000000n }]);
-      },
-    }],
-  },
   'I-13': {
     pairs: [
       {
@@ -507,7 +434,7 @@ const CASES: Record<string, Case> = {
           const h = boot(HOST, UPSTREAM);
           const img = buildImageV2(identityOf(image('1.5.08')));
           h.tdxHost.fw!.buffer = stageImage(h, broken ? corruptImageV2(img, { kind: 'bad_magic' }) : img);
-          return feed(checkOf('I-15'), h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
+          return feed(checkOf('I-15', recordWith(UPSTREAM)), h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
         },
       },
       {
@@ -556,191 +483,6 @@ const CASES: Record<string, Case> = {
       },
     ],
   },
-  'I-17': {
-    pairs: [
-      {
-        name: 'a module goes SYS_SHUTDOWN -> SYS_READY',
-        expect: /module went SYS_SHUTDOWN -> SYS_READY/,
-        run: (broken) => {
-          const h = boot(), c = checkOf('I-17');
-          c(h, []);
-          h.seam.module!.sysState = 'SYS_SHUTDOWN';
-          if (c(h, [])) return 'READY -> SHUTDOWN must be allowed';
-          if (broken) h.seam.module!.sysState = 'SYS_READY';
-          return c(h, []);
-        },
-      },
-      {
-        name: 'a fresh module skips TDH.SYS.INIT (SYSINIT_PENDING -> SYS_READY)',
-        expect: /module went SYSINIT_PENDING -> SYS_READY/,
-        run: (broken) => {
-          const h = boot(), c = checkOf('I-17');
-          const id = identityOf(image('1.5.08'));
-          h.seam.module = createTdxModule(id, { moduleHv: id.moduleHv, minUpdateHv: id.minUpdateHv, noDowngrade: id.noDowngrade });
-          c(h, []);
-          h.seam.module.sysState = broken ? 'SYS_READY' : 'SYSINIT_DONE';
-          return c(h, []);
-        },
-      },
-    ],
-  },
-  'I-18': {
-    pairs: [
-      {
-        name: 'the old module accepts a handoff version below its min_update_hv',
-        expect: /the old module accepted handoff version 0/,
-        run: (broken) => {
-          const h = boot(hostData({ boot: { release: '1.5.06', moduleHv: 2, minUpdateHv: 1, noDowngrade: false } }));
-          return checkOf('I-18')(h, [{ kind: 'seamcall', cpu: 0, task: 'stopper/0', leaf: TDH.SYS_SHUTDOWN, rcx: broken ? 0n : 1n, status: 0n }]);
-        },
-      },
-      {
-        name: 'a no-downgrade module accepts a handoff version below its module_hv',
-        expect: /the old module accepted handoff version 1/,
-        run: (broken) => {
-          const h = boot(hostData({ boot: { release: '1.5.06', moduleHv: 2, minUpdateHv: 1, noDowngrade: true } }));
-          return checkOf('I-18')(h, [{ kind: 'seamcall', cpu: 0, task: 'stopper/0', leaf: TDH.SYS_SHUTDOWN, rcx: broken ? 1n : 2n, status: 0n }]);
-        },
-      },
-      {
-        name: 'the new module imports a handoff version below its min_update_hv',
-        expect: /the new module imported handoff version 0/,
-        run: (broken) => {
-          const h = boot(), c = checkOf('I-18');
-          c(h, [{ kind: 'seamcall', cpu: 0, task: 'stopper/0', leaf: TDH.SYS_SHUTDOWN, rcx: 0n, status: 0n }]);
-          const id = { ...identityOf(image('1.5.08')), moduleHv: 1, minUpdateHv: broken ? 1 : 0 };
-          h.seam.module = createTdxModule(id, { moduleHv: id.moduleHv, minUpdateHv: id.minUpdateHv, noDowngrade: false });
-          return c(h, [{ kind: 'seamcall', cpu: 0, task: 'stopper/0', leaf: TDH.SYS_UPDATE, rcx: 0n, status: 0n }]);
-        },
-      },
-    ],
-    fine: [{
-      name: 'a refused SHUTDOWN with a bad handoff version is not an acceptance',
-      run: () => {
-        const h = boot(hostData({ boot: { release: '1.5.06', moduleHv: 2, minUpdateHv: 1, noDowngrade: false } }));
-        return checkOf('I-18')(h, [{ kind: 'seamcall', cpu: 0, task: 'stopper/0', leaf: TDH.SYS_SHUTDOWN, rcx: 0n, status: 0xc000010000000001n }]);
-      },
-    }],
-  },
-  'I-19': {
-    pairs: [
-      {
-        name: 'a TD page changes between update_begin and a successful update_end',
-        expect: /page 0 changed across the update/,
-        run: (broken) => {
-          const { h, tdrPa } = hostWithTd(), c = checkOf('I-19');
-          c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
-          if (broken) h.mem.page(h.seam.module!.tds.get(tdrPa)!.pages.get(0)!)![17]! ^= 0x40;
-          return c(h, [{ kind: 'update_end', ret: 0, state: 'DONE' }]);
-        },
-      },
-      {
-        name: 'a TD is gone after a successful update',
-        expect: /is gone after the update/,
-        run: (broken) => {
-          const { h, tdrPa } = hostWithTd(), c = checkOf('I-19');
-          c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
-          if (broken) h.seam.module!.tds.delete(tdrPa);
-          return c(h, [{ kind: 'update_end', ret: 0, state: 'DONE' }]);
-        },
-      },
-      {
-        name: 'a TD gets another HKID',
-        expect: /changed its HKID or launch-time fields/,
-        run: (broken) => {
-          const { h, tdrPa } = hostWithTd(), c = checkOf('I-19');
-          c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
-          if (broken) h.seam.module!.tds.get(tdrPa)!.hkid += 1;
-          return c(h, [{ kind: 'update_end', ret: 0, state: 'DONE' }]);
-        },
-      },
-      {
-        name: 'a TD\'s launch-time SEAMDB nonce changes',
-        expect: /changed its HKID or launch-time fields/,
-        run: (broken) => {
-          const { h, tdrPa } = hostWithTd(), c = checkOf('I-19');
-          c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
-          if (broken) h.seam.module!.tds.get(tdrPa)!.launchNonce += 1n;
-          return c(h, [{ kind: 'update_end', ret: 0, state: 'DONE' }]);
-        },
-      },
-      {
-        name: 'a real update whose TD page is flipped mid-update (during CPU_INSTALL)',
-        expect: /page 0 changed across the update/,
-        run: (broken) => {
-          let done = false;
-          const commands: Command[] = [{ kind: 'td_create', cpu: 1 }, { kind: 'td_add_page', td: 0, fill: 9, cpu: 2 }, { kind: 'td_finalize', td: 0, cpu: 0 }, upload(image('1.5.08'))];
-          const d = drive(HOST, commands, checkOf('I-19'), {
-            hook: (h, events) => {
-              if (!broken || done || !events.some((e) => e.kind === 'update_work' && e.state === 'CPU_INSTALL')) return;
-              const td = [...h.seam.handoff!.tds.values()][0]!;
-              h.mem.page(td.pages.get(0)!)![100]! ^= 1;
-              done = true;
-            },
-          });
-          if (d.h.tdx.sysinfo.version.update !== 8) return 'setup: the update did not apply';
-          return d.messages[0] ?? null;
-        },
-      },
-    ],
-    fine: [{
-      name: 'a page that changes across a failed update is not I-19\'s business',
-      run: () => {
-        const { h, tdrPa } = hostWithTd(), c = checkOf('I-19');
-        c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
-        h.mem.page(h.seam.module!.tds.get(tdrPa)!.pages.get(0)!)![0]! ^= 1;
-        return c(h, [{ kind: 'update_end', ret: -5, state: 'CPU_INSTALL' }]);
-      },
-    }],
-  },
-  'I-20': {
-    pairs: [{
-      name: 'a module is installed with a lower SEAMSVN than its predecessor',
-      expect: /module 1 was installed with SEAMSVN 261 after 262/,
-      run: (broken) => {
-        const h = boot();
-        const prev = h.seam.seamdb[0]!;
-        h.seam.seamdb.push({ ...prev, index: 1, seamsvn: prev.seamsvn + (broken ? -1 : 0) });
-        return checkOf('I-20')(h, []);
-      },
-    }],
-  },
-  'I-21': {
-    pairs: [
-      {
-        name: 'num_remaining_updates goes up',
-        expect: /num_remaining_updates went 2 -> 3 over 0 installs/,
-        run: (broken) => {
-          const h = boot(), c = checkOf('I-21');
-          c(h, []);
-          if (broken) h.seam.pseamldr.numRemainingUpdates++;
-          return c(h, []);
-        },
-      },
-      {
-        name: 'a module is installed without consuming a slot',
-        expect: /num_remaining_updates went 2 -> 2 over 1 installs/,
-        run: (broken) => {
-          const h = boot(), c = checkOf('I-21');
-          c(h, []);
-          h.seam.seamdb.push({ ...h.seam.seamdb[0]!, index: 1 });
-          if (!broken) h.seam.pseamldr.numRemainingUpdates--;
-          return c(h, []);
-        },
-      },
-      {
-        name: 'a module is installed with no update slots left',
-        expect: /a module was installed with no update slots left/,
-        run: (broken) => {
-          const h = boot(), c = checkOf('I-21');
-          h.seam.pseamldr.numRemainingUpdates = 0;
-          c(h, []);
-          if (broken) h.seam.seamdb.push({ ...h.seam.seamdb[0]!, index: 1 });
-          return c(h, []);
-        },
-      },
-    ],
-  },
   'I-22': {
     pairs: [
       {
@@ -778,77 +520,6 @@ const CASES: Record<string, Case> = {
         },
       },
     ],
-  },
-  'I-23': {
-    pairs: [
-      {
-        name: 'a second upload starts while one is in flight',
-        expect: /2 uploads in flight/,
-        run: (broken) => {
-          const h = boot();
-          h.tdxHost.fw!.progress = 'receiving';
-          const first = [lin('fw_load', 'started', 'cmd1:upload')];
-          const second = broken ? [lin('fw_load', 'started', 'cmd2:upload')] : [lin('fw_done', ''), lin('fw_load', 'started', 'cmd2:upload')];
-          return checkOf('I-23')(h, [...first, ...second]);
-        },
-      },
-      {
-        name: 'status is not idle with no upload in flight',
-        expect: /status is preparing with (0|no) uploads? in flight/,
-        run: (broken) => {
-          const h = boot();
-          if (broken) h.tdxHost.fw!.progress = 'preparing';
-          return checkOf('I-23')(h, []);
-        },
-      },
-      {
-        name: 'status is idle while an upload is in flight',
-        expect: /status is idle with 1 uploads? in flight/,
-        run: (broken) => {
-          const h = boot();
-          h.tdxHost.fw!.progress = broken ? 'idle' : 'receiving';
-          return checkOf('I-23')(h, [lin('fw_load', 'started', 'cmd1:upload')]);
-        },
-      },
-    ],
-    fine: [{
-      name: 'an ignored or empty second upload is not in flight',
-      run: () => {
-        const h = boot();
-        h.tdxHost.fw!.progress = 'transferring';
-        return checkOf('I-23')(h, [lin('fw_load', 'started', 'cmd1:upload'), lin('fw_load', 'ignored', 'cmd2:upload'), lin('fw_load', 'empty', 'cmd3:upload')]);
-      },
-    }],
-  },
-  'I-24': {
-    pairs: [
-      {
-        name: '`error` is empty after an install that returned -EINVAL',
-        expect: /error reads "" after an install that returned -22/,
-        run: (broken) => feed(checkOf('I-24'), boot(), [lin('fw_load', 'started', 'cmd1:upload'), lin('update', -22), lin('fw_done', broken ? '' : 'transferring:firmware-invalid')]),
-      },
-      {
-        name: '`error` reports a failure after an install that returned 0',
-        expect: /error reads "transferring:firmware-invalid" after an install that returned 0/,
-        run: (broken) => feed(checkOf('I-24'), boot(), [lin('fw_load', 'started', 'cmd1:upload'), lin('update', 0), lin('fw_done', broken ? 'transferring:firmware-invalid' : '')]),
-      },
-      {
-        name: 'a cancelled upload reads firmware-invalid instead of user-abort',
-        expect: /after an install that returned -125/,
-        run: (broken) => feed(checkOf('I-24'), boot(), [lin('fw_load', 'started', 'cmd1:upload'), lin('update', -125), lin('fw_done', broken ? 'transferring:firmware-invalid' : 'transferring:user-abort')]),
-      },
-      {
-        name: 'the upload ends without any install (a stale cancel aborts prepare, B20)',
-        expect: /after an install that returned nothing/,
-        run: (broken) => feed(checkOf('I-24'), boot(), broken
-          ? [lin('fw_load', 'started', 'cmd1:upload'), lin('fw_prepare', 'user-abort'), lin('fw_done', 'preparing:user-abort')]
-          : [lin('fw_load', 'started', 'cmd1:upload'), lin('fw_prepare', 'none'), lin('fw_write', false), lin('update', 0), lin('fw_done', '')]),
-      },
-    ],
-    fine: [{
-      name: 'a second upload ignored between the install and fw_done does not reset what the install returned',
-      run: () => feed(checkOf('I-24'), boot(), [lin('fw_load', 'started', 'cmd1:upload'), lin('update', -22), lin('fw_load', 'ignored', 'cmd2:upload'), lin('fw_done', 'transferring:firmware-invalid')]),
-    }],
   },
   [TERMINATION.id]: {
     pairs: [{
@@ -948,11 +619,11 @@ describe('every check stays silent on healthy real runs', () => {
   const ids = INVARIANTS.map((i) => i.id);
   it.each(HEALTHY_RUNS.map((r) => [r.name, r] as const))('%s', (_name, r) => {
     for (const id of ids) {
-      const d = drive(r.host, r.commands, checkOf(id), { rev: r.rev ?? V2 });
+      const d = drive(r.host, r.commands, checkOf(id, recordWith(r.rev ?? V2)), { rev: r.rev ?? V2 });
       expect({ id, messages: d.messages }).toEqual({ id, messages: [] });
     }
     // And the whole harness agrees: no result, refinement or invariant violation.
-    expect(runScenario({ host: r.host, commands: r.commands, schedule: [] }, { rev: r.rev ?? V2, bugs: NO_BUGS }).violation).toBeNull();
+    expect(runScenario({ host: r.host, commands: r.commands, schedule: [] }, { revision: recordWith(r.rev ?? V2), bugs: NO_BUGS }).violation).toBeNull();
   });
 });
 

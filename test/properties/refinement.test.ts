@@ -1,17 +1,18 @@
 // Tests for properties/refinement.ts: abstract(impl) agrees with the model right after boot,
 // every hand-made divergence is reported under the field it concerns (and only there), and
-// applyLin compares observable results the way the contract promises them.
+// the command bridge compares observable results the way the contract states them.
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../harness/run.ts';
 import { NO_BUGS } from '../../impl/faults.ts';
 import type { Host } from '../../impl/host.ts';
-import { REVISIONS, V2, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
 import { init, type ModelState } from '../../model/state.ts';
-import type { UpdatePrediction } from '../../model/update.ts';
-import type { Command } from '../../properties/commands/index.ts';
+import { COMMANDS, LIN_ACTIONS, type Command } from '../../properties/commands/index.ts';
+import { sysfsMatches } from '../../properties/commands/sysfs.ts';
 import { modelImage, type ImageRef } from '../../properties/images.ts';
-import { applyLin, refinementDiff, showResult } from '../../properties/refinement.ts';
-import { hostSpec, modelParams, type HostData } from '../../properties/scenario.ts';
+import { refinementDiff as diffWith } from '../../properties/refinement.ts';
+import { REVISIONS, UPSTREAM, V2, type RevisionRecord } from '../../properties/revisions/index.ts';
+import { hostSpec, type HostData } from '../../properties/scenario.ts';
+import { fwLoad, fwPrepare, fwWrite } from '../../model/update.ts';
 import { boot, HOST, hostData, image, upload } from './helpers.ts';
 
 const BOOTS: readonly (readonly [string, HostData])[] = [
@@ -22,15 +23,16 @@ const BOOTS: readonly (readonly [string, HostData])[] = [
   ['no update slots (the seed driver exposes no fw node)', hostData({ slots: 0 })],
 ];
 
-function booted(data: HostData = HOST, rev: Revision = V2): { h: Host; m: ModelState } {
-  return { h: boot(data, rev), m: init(modelParams(rev), hostSpec(data)) };
+function booted(data: HostData = HOST, revision: RevisionRecord = V2): { h: Host; m: ModelState } {
+  return { h: boot(data, revision.kernel), m: init(revision.contract, hostSpec(data)) };
 }
 
+const refinementDiff = (h: Host, m: ModelState, revision: RevisionRecord = V2) => diffWith(h, m, revision.checks);
 const fields = (h: Host, m: ModelState): string[] => refinementDiff(h, m).map((d) => d.field);
 
 /** Host and model after a real run of `commands` (they agree, or the run would have failed). */
 function after(commands: Command[], data: HostData = HOST): { h: Host; m: ModelState } {
-  const r = runScenario({ host: data, commands, schedule: [] }, { rev: V2, bugs: NO_BUGS });
+  const r = runScenario({ host: data, commands, schedule: [] }, { revision: V2, bugs: NO_BUGS });
   expect(r.violation).toBeNull();
   return { h: r.host, m: r.model };
 }
@@ -43,12 +45,12 @@ const TD_BUILD: Command[] = [
 describe('refinementDiff right after boot', () => {
   it.each(REVISIONS.flatMap((rev) => BOOTS.map(([name, data]) => [rev.name, name, data, rev] as const)))('is empty: %s kernel, %s', (_r, _name, data, rev) => {
     const { h, m } = booted(data, rev);
-    expect(refinementDiff(h, m)).toEqual([]);
+    expect(refinementDiff(h, m, rev)).toEqual([]);
   });
   it('is empty on a platform with the VMCS erratum, where the merged driver exposes no update interface', () => {
     for (const rev of REVISIONS) {
       const { h, m } = booted(hostData({ erratum: true }), rev);
-      expect(refinementDiff(h, m)).toEqual([]);
+      expect(refinementDiff(h, m, rev)).toEqual([]);
     }
   });
   it('the seed driver has no fw node when no slots are left at probe time, and nothing else differs', () => {
@@ -82,11 +84,17 @@ describe('refinementDiff names the field of a hand-made divergence', () => {
     expect(refinementDiff(h, m)).toEqual([]);
     const tdr = h.seam.module!.tds.get(h.kvm.tds.get(1)!.tdrPa)!;
     h.mem.page(tdr.pages.get(1)!)![4095]! ^= 0x80;
-    expect(fields(h, m)).toEqual(['td #1 pages']);
+    expect(fields(h, m)).toEqual(['td #1 page 1']);
   });
-  it('a TD page byte changed on the model side', () => {
+  it('a guest store the model has and the implementation lost', () => {
     const { h, m } = after(TD_BUILD);
-    m.tds.get(1)!.pages.get(0)![0]! ^= 1;
+    const p = m.tds.get(1)!.pages.get(0)!;
+    m.tds.get(1)!.pages.set(0, { fill: p.fill, stores: new Map([[7, 0x55]]) });
+    expect(fields(h, m)).toEqual(['td #1 page 0']);
+  });
+  it('a page the model has and the implementation does not', () => {
+    const { h, m } = after(TD_BUILD);
+    m.tds.get(1)!.pages.set(5, { fill: 1, stores: new Map() });
     expect(fields(h, m)).toEqual(['td #1 pages']);
   });
   it('a TD measurement differs', () => {
@@ -152,10 +160,10 @@ describe('refinementDiff after real runs', () => {
     expect(refinementDiff(h, m)).toEqual([]);
   });
   it('is empty after a merged-kernel update (v2 image, handoff version read fresh)', () => {
-    const r = runScenario({ host: HOST, commands: [...TD_BUILD, upload(image('1.5.08', { format: 'v2', moduleHv: 1 })), upload(image('1.5.09', { format: 'v2', moduleHv: 1, minUpdateHv: 1 }))], schedule: [] }, { rev: UPSTREAM, bugs: NO_BUGS });
+    const r = runScenario({ host: HOST, commands: [...TD_BUILD, upload(image('1.5.08', { format: 'v2', moduleHv: 1 })), upload(image('1.5.09', { format: 'v2', moduleHv: 1, minUpdateHv: 1 }))], schedule: [] }, { revision: UPSTREAM, bugs: NO_BUGS });
     expect(r.violation).toBeNull();
     expect(r.model.module).toMatchObject({ status: 'ready', spec: { version: { update: 9 } } });
-    expect(refinementDiff(r.host, r.model)).toEqual([]);
+    expect(refinementDiff(r.host, r.model, UPSTREAM)).toEqual([]);
   });
   it('is empty after a lost update', () => {
     const { h, m } = after([...TD_BUILD, upload(image('1.5.08', { corruption: { kind: 'rogue_key' } }))]);
@@ -164,65 +172,49 @@ describe('refinementDiff after real runs', () => {
   });
 });
 
-describe('applyLin', () => {
+describe('the command bridge compares results as the contract states them', () => {
   const img = (ref: ImageRef): ReturnType<typeof modelImage> => modelImage(ref, 16384, 'v1');
+  const matches = (c: { choices: readonly { result: unknown }[]; matches: (a: unknown, b: unknown) => boolean }, actual: unknown) =>
+    c.choices.some((a) => c.matches(a.result, actual));
 
   /** The model with an upload of `ref` in flight, as far as the driver's write op. */
-  function writing(ref: ImageRef, m = booted().m, fault: Parameters<typeof upload>[1] = null): ModelState {
-    expect(applyLin(m, { name: 'fw_load', args: { image: img(ref), fault } }, 'started').ok).toBe(true);
-    expect(applyLin(m, { name: 'fw_prepare', args: {} }, 'none').ok).toBe(true);
-    expect(applyLin(m, { name: 'fw_write', args: {} }, false).ok).toBe(true);
+  function writing(ref: ImageRef, fault: Parameters<typeof upload>[1] = null): ModelState {
+    const { m } = booted();
+    expect(fwLoad(m, img(ref), fault)).toBe('started');
+    fwPrepare(m);
+    fwWrite(m);
     return m;
   }
-  const UPDATE = { name: 'update', args: {} };
+  const update = (m: ModelState) => LIN_ACTIONS.update(m, { name: 'update', args: {} });
 
-  it('compares plain results exactly', () => {
+  it('sysfs versions are compared as "%u.%u.%02u" text, counts and errnos as values', () => {
+    const v = { major: 1, minor: 5, update: 6 };
+    expect([sysfsMatches(v, '1.5.06'), sysfsMatches(v, '1.5.6'), sysfsMatches(v, '1.5.07'), sysfsMatches(v, -6)]).toEqual([true, false, false, false]);
+    expect([sysfsMatches(2, '2'), sysfsMatches(2, 2), sysfsMatches(-6, -6), sysfsMatches(-6, '1.5.06')]).toEqual([true, true, true, false]);
     const { m } = booted();
-    expect(applyLin(m, { name: 'read_version', args: {} }, '1.5.06')).toEqual({ predicted: '1.5.06', ok: true });
-    expect(applyLin(m, { name: 'read_version', args: {} }, '1.5.6').ok).toBe(false);
-    expect(applyLin(m, { name: 'read_version', args: {} }, -6).ok).toBe(false);
-    expect(applyLin(m, { name: 'cpu_offline', args: { cpu: 0 } }, -16).ok).toBe(true);
-    expect(applyLin(m, { name: 'cpu_offline', args: { cpu: 0 } }, -22).ok).toBe(false);
-    expect(applyLin(m, { name: 'read_seamldr', args: { attr: 'num_remaining_updates' } }, '2').ok).toBe(true);
-    expect(applyLin(m, { name: 'read_seamldr', args: { attr: 'num_remaining_updates' } }, 2).ok).toBe(false);
-  });
-  it('applies the model action whatever the implementation returned', () => {
-    const { m } = booted();
-    expect(applyLin(m, { name: 'cpu_offline', args: { cpu: 3 } }, -16).ok).toBe(false);
-    expect(m.online).toEqual([true, true, true, false]);
+    expect(matches(COMMANDS.read_version.response!.model(m, { kind: 'read_version' }, null as never), '1.5.06')).toBe(true);
   });
   it('an applied update must return exactly 0', () => {
-    const m = writing(image('1.5.08'));
-    const p = applyLin(m, UPDATE, 0);
-    expect(p.ok).toBe(true);
-    expect((p.predicted as UpdatePrediction).outcome).toBe('applied');
-    expect(applyLin(writing(image('1.5.08')), UPDATE, -5).ok).toBe(false);
+    expect(matches(update(writing(image('1.5.08'))), 0)).toBe(true);
+    expect(matches(update(writing(image('1.5.08'))), -5)).toBe(false);
   });
   it('a refusal with a documented errno must return exactly it', () => {
     const bad = image('1.5.08', { corruption: { kind: 'bad_magic' } });
-    const p = applyLin(writing(bad), UPDATE, -22);
-    expect(p).toMatchObject({ ok: true, predicted: { outcome: 'refused', errno: -22 } });
-    expect(showResult(p.predicted)).toBe('refused (-22): the kernel rejects the image');
-    expect(applyLin(writing(bad), UPDATE, -5).ok).toBe(false);
-    expect(applyLin(writing(bad), UPDATE, 0).ok).toBe(false);
+    expect([-22, -5, 0].map((e) => matches(update(writing(bad)), e))).toEqual([true, false, false]);
   });
-  it("'fails' matches any non-zero result and not 0", () => {
+  it('a non-zero errno the contract does not pin matches any non-zero result and not 0', () => {
     const shutdownFails = { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null } as const;
-    for (const actual of [-5, -19, -16, -125]) expect(applyLin(writing(image('1.5.08'), booted().m, shutdownFails), UPDATE, actual).ok).toBe(true);
-    expect(applyLin(writing(image('1.5.08'), booted().m, shutdownFails), UPDATE, 0).ok).toBe(false);
-    const lost = applyLin(writing(image('1.5.08', { corruption: { kind: 'module_bitflip', byte: 1, bit: 0 } })), UPDATE, -5);
-    expect(lost).toMatchObject({ ok: true, predicted: { outcome: 'lost', errno: 'fails' } });
-    expect(showResult(lost.predicted)).toBe('lost (non-zero): the module does not match its sigstruct hash');
+    expect([-5, -19, -16, -125, 0].map((e) => matches(update(writing(image('1.5.08'), shutdownFails)), e))).toEqual([true, true, true, true, false]);
   });
-  it("a plain 'fails' prediction (CPU online after a loss) matches any non-zero result", () => {
-    const m = writing(image('1.5.08', { corruption: { kind: 'rogue_key' } }));
-    applyLin(m, UPDATE, -5);
-    applyLin(m, { name: 'fw_done', args: {} }, 'transferring:firmware-invalid');
-    applyLin(m, { name: 'cpu_offline', args: { cpu: 2 } }, 0);
-    expect(applyLin(m, { name: 'cpu_online', args: { cpu: 2 } }, -19)).toEqual({ predicted: 'fails', ok: true });
-    expect(applyLin(m, { name: 'cpu_online', args: { cpu: 2 } }, 0).ok).toBe(false);
+  it('CPU online after a loss where no module can bring it up matches any non-zero result', () => {
+    const { m } = booted();
+    m.module = { status: 'lost', lpInitWorks: false };
+    m.online[2] = false;
+    const c = LIN_ACTIONS.cpu_online(m, { name: 'cpu_online', args: { cpu: 2 } });
+    expect([matches(c, -19), matches(c, -5), matches(c, 0)]).toEqual([true, true, false]);
   });
-  it('refuses a linearization point it has no model action for', () => {
-    expect(() => applyLin(booted().m, { name: 'no_such_op', args: {} }, 0)).toThrow(/no model action/);
+  it('every linearization point the emulator reports has a model action', () => {
+    const names = ['fw_prepare', 'fw_write', 'update', 'fw_done', 'cpu_offline', 'cpu_online', 'td_create', 'td_key_config', 'td_init', 'td_page_add', 'td_extend', 'td_finalize', 'td_run', 'td_teardown'];
+    expect(Object.keys(LIN_ACTIONS).sort()).toEqual(names.sort());
   });
 });

@@ -63,7 +63,7 @@ export function run(s: Scenario, o: RunOpts = {}): RunResult {
 export function linResults(h: Host, op: string): unknown[] {
   const named = (e: TraceEvent) => (e.kind === 'lin' && e.op.name === op)
     || (e.kind === 'response' && (e.command.kind === op || (op === 'fw_load' && e.command.kind === 'upload')));
-  return h.trace.flatMap((e) => (named(e) ? [e.result] : []));
+  return h.trace.flatMap((e) => (named(e) && (e.kind === 'lin' || e.kind === 'response') ? [e.result] : []));
 }
 
 // ---- a booted host, driven directly ----
