@@ -8,7 +8,7 @@ import type { Bugs } from './faults.ts';
 import { createSched, type LinOp, type Sched, type Task } from './kernel/sched.ts';
 import type { Revision } from './kernel/revision.ts';
 import type { UpdateState } from './kernel/seamldr.ts';
-import { tdxEnable, type Tdx } from './kernel/tdx.ts';
+import { clearedModuleState, tdxEnable, type Tdx } from './kernel/tdx.ts';
 import { tdxHostProbe, type TdxHost } from './kernel/tdx_host.ts';
 import { createKvm, type Kvm } from './kvm/tdx.ts';
 
@@ -64,7 +64,7 @@ export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
   const h: Host = {
     platform, mem, seam, sched: createSched(), rev, bugs,
     tdx: {
-      state: { initialized: false, sysinitDone: false, sysinitRet: 0, error: false },
+      state: clearedModuleState(),
       lpInitialized: platform.cpus.map(() => false),
       sysinfo: { version: { major: 0, minor: 0, update: 0 }, features0: 0n, moduleHv: 0 },
     },

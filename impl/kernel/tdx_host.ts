@@ -5,7 +5,7 @@ import { TDX_FEATURES0_TD_PRESERVING } from '../firmware/abi.ts';
 import type { Version } from '../firmware/types.ts';
 import { EBUSY, ECANCELED, EIO, ENODEV, ENOENT, ENXIO, EOPNOTSUPP } from './errno.ts';
 import { createFwUpload, type FwUpload, type FwUploadErr, type FwUploadOps } from './fw_upload.ts';
-import { seamldrGetInfo, seamldrGetInfoAtBoot, seamldrInstallModule } from './seamldr.ts';
+import { seamldrGetInfo, seamldrGetInfoAtBoot, seamldrInstallModuleOf } from './seamldr.ts';
 import { preemptDisabled, type Yield } from './sched.ts';
 import { tdxGetSysinfo } from './tdx.ts';
 import type { Host } from '../host.ts';
@@ -38,7 +38,7 @@ const ops: FwUploadOps = {
   *write(h, img): Generator<Yield, { err: FwUploadErr; written: number }, void> {
     const cancelled = h.rev.cancelSupport && h.tdxHost.cancelRequest;
     yield { kind: 'lin', op: { name: 'fw_write', args: {} }, result: cancelled };
-    const ret = cancelled ? -ECANCELED : yield* seamldrInstallModule(h, img);
+    const ret = cancelled ? -ECANCELED : yield* seamldrInstallModuleOf(h)(h, img);
     yield { kind: 'lin', op: { name: 'update', args: {} }, result: ret };
     return ret === 0 ? { err: 'none', written: img.len } : { err: fwUploadErr(h, ret), written: 0 };
   },

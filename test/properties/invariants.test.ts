@@ -13,7 +13,7 @@ import { buildImageV2, corruptImageV2 } from '../../impl/firmware/image_v2.ts';
 import { createTdxModule } from '../../impl/firmware/tdx_module.ts';
 import type { Host, TraceEvent } from '../../impl/host.ts';
 import { COMPAT, V2, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
-import { initSeamldrParams, parseBlobV1, parseImageV2 } from '../../impl/kernel/seamldr.ts';
+import { parseBlobV1, parseImageV2, populateSeamldrParams } from '../../impl/kernel/seamldr.ts';
 import type { Command } from '../../properties/commands.ts';
 import { identityOf } from '../../properties/images.ts';
 import { INVARIANTS, TERMINATION } from '../../properties/invariants.ts';
@@ -70,7 +70,8 @@ function hostWithParams(rev: Revision = V2): { h: Host; paramsPa: number; params
   h.tdxHost.fw!.buffer = buf;
   const { ret, layout } = rev.imageFormat === 'v1' ? parseBlobV1(h, buf) : parseImageV2(h, buf);
   if (ret || !layout) throw new Error('the valid blob did not parse');
-  const paramsPa = initSeamldrParams(h, buf, layout);
+  const paramsPa = h.mem.allocPages(1)[0]!;
+  populateSeamldrParams(h, paramsPa, buf, layout);
   const p = h.mem.page(paramsPa)!;
   return { h, paramsPa, params: new DataView(p.buffer, p.byteOffset, p.byteLength), pas: buf.pas, nrModulePages: layout.nrModulePages };
 }
@@ -310,7 +311,7 @@ const CASES: Record<string, Case> = {
       run: () => {
         const h = boot(), c = checkOf('I-7');
         c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
-        h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0, error: true };
+        h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0 };
         h.seam.seamReady = false;
         return c(h, [{ kind: 'update_end', ret: -19, state: 'CPU_INIT' }]);
       },
@@ -324,7 +325,7 @@ const CASES: Record<string, Case> = {
         run: (broken) => {
           const h = boot(), c = checkOf('I-8');
           c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
-          h.tdx.state = { initialized: broken, sysinitDone: false, sysinitRet: 0, error: false };
+          h.tdx.state = { initialized: broken, sysinitDone: false, sysinitRet: 0 };
           h.tdx.lpInitialized.fill(false);
           return c(h, [{ kind: 'update_work', cpu: 0, state: 'SHUTDOWN', ret: 0 }]);
         },
@@ -335,7 +336,7 @@ const CASES: Record<string, Case> = {
         run: (broken) => {
           const h = boot(), c = checkOf('I-8');
           c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
-          h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0, error: false };
+          h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0 };
           h.tdx.lpInitialized.fill(false);
           if (broken) h.tdx.lpInitialized[2] = true;
           return c(h, [{ kind: 'update_work', cpu: 0, state: 'SHUTDOWN', ret: 0 }]);

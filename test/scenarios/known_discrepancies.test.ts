@@ -24,9 +24,9 @@ describe('known discrepancies', () => {
   });
 
   // Spec §2.5 step 1 (merged): seamcall_prerr(TDH.SYS.SHUTDOWN) prints "SEAMCALL (0x34) failed:
-  // 0x<status>"; §2.7 milestones, v7: "log TDH.SYS.SHUTDOWN failure". impl/kernel/tdx.ts
-  // tdxModuleShutdown uses seamcall() + statusToErrno(), so no revision logs it.
-  it.fails('upstream logs a failed TDH.SYS.SHUTDOWN', () => {
+  // 0x<status>"; §2.7 milestones, v7: "log TDH.SYS.SHUTDOWN failure". Fixed in issue 14: the
+  // merged tdxModuleShutdown calls seamcallPrerr (v2's tdxModuleShutdownV2 still does not log).
+  it('upstream logs a failed TDH.SYS.SHUTDOWN', () => {
     const h = boot(2, { rev: UPSTREAM });
     h.seam.faults.leafFail = { leaf: TDH.SYS_SHUTDOWN, cpu: null, status: TDX_SYS_BUSY };
     expect(tdxModuleShutdown(h, 0)).toBe(-5);
