@@ -91,6 +91,15 @@ export const UPSTREAM: Revision = {
   vmcsErratumGuard: true,
 };
 
+/**
+ * Where the v2 series and the merged code differ in structure, not in one policy (spec §2.7:
+ * seamldr_install_module, tdx_module_run_update, version_show), the revision whose refresh is
+ * the merged one runs the merged functions and any other runs v2's.
+ */
+export function runsMergedCode(rev: Revision): boolean {
+  return rev.refreshScope === 'version';
+}
+
 /** Every emulated kernel revision by name (`--kernel NAME`). */
 export const REVISIONS: readonly Revision[] = [V2, COMPAT, UPSTREAM];
 

@@ -13,6 +13,7 @@ import { seamldrInfo, type SeamldrInfo } from '../firmware/pseamldr.ts';
 import { numOnlineCpus, onlineCpus } from '../platform/cpu.ts';
 import { EBUSY, EINVAL, EIO, ENOSPC } from './errno.ts';
 import { seamldrCall, statusToErrno } from './seamcall.ts';
+import { runsMergedCode } from './revision.ts';
 import { stopMachine, type Yield } from './sched.ts';
 import {
   tdxCpuEnable, tdxModuleRunUpdate, tdxModuleRunUpdateV2, tdxModuleShutdown, tdxModuleShutdownV2, tdxRefreshAfterUpdate,
@@ -256,7 +257,7 @@ function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, paramsPa: number, cp
           ret = worked(h, cpu, curstate, tdxCpuEnable(h, cpu));
           break;
         case RUN_UPDATE:
-          if (isLeadCpu) ret = worked(h, cpu, curstate, mergedRefresh(h) ? tdxModuleRunUpdate(h, cpu) : tdxModuleRunUpdateV2(h, cpu));
+          if (isLeadCpu) ret = worked(h, cpu, curstate, runsMergedCode(h.rev) ? tdxModuleRunUpdate(h, cpu) : tdxModuleRunUpdateV2(h, cpu));
           break;
         default:
           break;
@@ -309,14 +310,12 @@ function initSeamldrParamsOf(h: Host): typeof initSeamldrParams {
 }
 
 /**
- * Whose seamldr_install_module() and tdx_module_run_update() run: the merged ones, which
- * refresh the version inside stop_machine, or v2's, which refresh after it (spec §2.7).
+ * The revision's seamldr_install_module(), which tdx-host's write op calls: the merged one,
+ * whose tdx_module_run_update() refreshes the version inside stop_machine, or v2's, which
+ * refreshes it after (spec §2.7).
  */
-const mergedRefresh = (h: Host): boolean => h.rev.refreshScope === 'version';
-
-/** The revision's seamldr_install_module(), which tdx-host's write op calls. */
 export function seamldrInstallModuleOf(h: Host): typeof seamldrInstallModule {
-  return mergedRefresh(h) ? seamldrInstallModule : seamldrInstallModuleV2;
+  return runsMergedCode(h.rev) ? seamldrInstallModule : seamldrInstallModuleV2;
 }
 
 const newCtrl = (): UpdateCtrl => ({ state: START, numAck: 0, numFailed: 0, nrParticipants: null });
