@@ -5,7 +5,7 @@ import type { ModuleIdentity, Version } from './firmware/types.ts';
 import { createPlatform, type Platform } from './platform/cpu.ts';
 import { PhysMem } from './platform/memory.ts';
 import type { Bugs } from './faults.ts';
-import { createSched, type LinOp, type Sched, type Task } from './kernel/sched.ts';
+import { createSched, type LinOp, type RawSpinlock, type Sched, type Task } from './kernel/sched.ts';
 import type { Revision } from './kernel/revision.ts';
 import type { UpdateState } from './kernel/seamldr.ts';
 import { clearedModuleState, tdxEnable, type Tdx } from './kernel/tdx.ts';
@@ -48,6 +48,8 @@ export interface Host {
   kvm: Kvm;
   /** seamldr_lock, the raw spinlock around P-SEAMLDR calls: the task holding it. */
   seamldrLock: Task | null;
+  /** tdx.c sysinit_lock, around try_init_module_global(). */
+  readonly sysinitLock: RawSpinlock;
   readonly trace: TraceEvent[];
   /** The kernel log (pr_err, WARN). */
   readonly log: string[];
@@ -71,6 +73,7 @@ export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
     tdxHost: { cancelRequest: false, fw: null, seamldrAttrsVisible: false },
     kvm: createKvm(),
     seamldrLock: null,
+    sysinitLock: { owner: null },
     trace: [],
     log: [],
   };

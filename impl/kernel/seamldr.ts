@@ -14,7 +14,7 @@ import { numOnlineCpus, onlineCpus } from '../platform/cpu.ts';
 import { EBUSY, EINVAL, EIO, ENOSPC } from './errno.ts';
 import { seamldrCall, statusToErrno } from './seamcall.ts';
 import { runsMergedCode } from './revision.ts';
-import { stopMachine, type Yield } from './sched.ts';
+import { rawSpinLock, rawSpinUnlock, stopMachine, type RawSpinlock, type Yield } from './sched.ts';
 import {
   tdxCpuEnable, tdxModuleRunUpdate, tdxModuleRunUpdateV2, tdxModuleShutdown, tdxModuleShutdownV2, tdxRefreshAfterUpdate,
 } from './tdx.ts';
@@ -35,6 +35,8 @@ export interface UpdateCtrl {
   numFailed: number;
   /** B4 (v6) only: the participants init_state() counted before cpus_read_lock; else null. */
   nrParticipants: number | null;
+  /** raw_spinlock_t lock: ack_state() holds it. */
+  readonly lock: RawSpinlock;
 }
 
 /** The image as the kernel holds it: vmalloc'd pages plus the length userspace wrote. */
@@ -201,9 +203,15 @@ function setTargetState(ctrl: UpdateCtrl, newstate: number): void {
   ctrl.state = newstate;
 }
 
-/** ack_state(): the last CPU to ack a state moves all to the next, unless one failed (I-5). */
-function ackState(h: Host, ctrl: UpdateCtrl, result: number): void {
+/**
+ * ack_state(): under ctrl->lock, count this CPU's failure and its ack; the last CPU to ack a
+ * state moves all to the next, unless one failed (I-5). The other CPUs read state and
+ * num_failed without the lock (READ_ONCE), so they can run between the two counts.
+ */
+function* ackState(h: Host, ctrl: UpdateCtrl, result: number, cpu: number): Generator<Yield, void, void> {
+  yield* rawSpinLock(ctrl.lock, cpu, 'update_ctrl.lock');
   if (!h.bugs.has('ack-before-fail')) ctrl.numFailed += result !== 0 ? 1 : 0;
+  yield { kind: 'step', label: 'ack_state: failure counted' };
   ctrl.numAck++;
   // num_online_cpus() is stable under cpus_read_lock; B4's count was taken before it.
   const participants = ctrl.nrParticipants ?? numOnlineCpus(h.platform);
@@ -211,6 +219,7 @@ function ackState(h: Host, ctrl: UpdateCtrl, result: number): void {
     setTargetState(ctrl, ctrl.state + 1);
     if (ctrl.state <= DONE) h.trace.push({ kind: 'state', state: UPDATE_STATES[ctrl.state]! });
   }
+  rawSpinUnlock(ctrl.lock);
 }
 
 /** init_state(): the first state with work, no acks, no failures. */
@@ -254,7 +263,7 @@ function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, paramsPa: number, cp
           ret = worked(h, cpu, curstate, yield* (h.rev.seamldrEntropyRetry ? seamldrInstallV2 : seamldrInstall)(h, cpu, paramsPa));
           break;
         case CPU_INIT:
-          ret = worked(h, cpu, curstate, tdxCpuEnable(h, cpu));
+          ret = worked(h, cpu, curstate, yield* tdxCpuEnable(h, cpu));
           break;
         case RUN_UPDATE:
           if (isLeadCpu) ret = worked(h, cpu, curstate, runsMergedCode(h.rev) ? tdxModuleRunUpdate(h, cpu) : tdxModuleRunUpdateV2(h, cpu));
@@ -263,7 +272,7 @@ function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, paramsPa: number, cp
           break;
       }
       h.trace.push({ kind: 'ack', cpu, state: UPDATE_STATES[Math.min(curstate, DONE)]!, ret });
-      yield* ackOrAckBeforeFail(h, ctrl, ret);
+      yield* ackOrAckBeforeFail(h, ctrl, ret, cpu);
     }
     yield { kind: 'step', label: 'cpu_relax' };
   } while (curstate !== DONE && (ctrl.numFailed === 0 || h.bugs.has('no-early-abort')));
@@ -271,8 +280,8 @@ function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, paramsPa: number, cp
 }
 
 /** ack_state(), or with B2 (v2) the ack counted before the failure is recorded. */
-function* ackOrAckBeforeFail(h: Host, ctrl: UpdateCtrl, ret: number): Generator<Yield, void, void> {
-  ackState(h, ctrl, ret);
+function* ackOrAckBeforeFail(h: Host, ctrl: UpdateCtrl, ret: number, cpu: number): Generator<Yield, void, void> {
+  yield* ackState(h, ctrl, ret, cpu);
   if (h.bugs.has('ack-before-fail') && ret !== 0) {
     yield { kind: 'step', label: 'ack before failure is recorded' };
     ctrl.numFailed++;
@@ -318,7 +327,7 @@ export function seamldrInstallModuleOf(h: Host): typeof seamldrInstallModule {
   return runsMergedCode(h.rev) ? seamldrInstallModule : seamldrInstallModuleV2;
 }
 
-const newCtrl = (): UpdateCtrl => ({ state: START, numAck: 0, numFailed: 0, nrParticipants: null });
+const newCtrl = (): UpdateCtrl => ({ state: START, numAck: 0, numFailed: 0, nrParticipants: null, lock: { owner: null } });
 
 /**
  * seamldr_install_module() as merged (spec §2.3): the length check, the params, the image

@@ -11,6 +11,7 @@ import {
 import type { Version } from '../firmware/types.ts';
 import { EBUSY, ENODEV } from './errno.ts';
 import { seamcall, seamcallPrerr, statusToErrno } from './seamcall.ts';
+import { rawSpinLock, rawSpinUnlock, type Yield } from './sched.ts';
 import type { Host } from '../host.ts';
 
 /** struct tdx_module_state: what tdx_module_shutdown() clears (memset). */
@@ -37,23 +38,46 @@ export interface Tdx {
 
 export const clearedModuleState = (): TdxModuleState => ({ initialized: false, sysinitDone: false, sysinitRet: 0 });
 
-/** try_init_module_global(): one TDH.SYS.INIT per module; every CPU gets its cached result. */
-function tryInitModuleGlobal(h: Host, cpu: number): number {
-  const s = h.tdx.state;
-  if (s.sysinitDone) return s.sysinitRet;
-  const ret = seamcallPrerr(h, cpu, TDH.SYS_INIT, { rcx: 0n });
-  if (ret === -ENODEV) h.log.push('virt/tdx: module not loaded');
-  s.sysinitDone = true;
-  s.sysinitRet = ret;
+/**
+ * try_init_module_global(): one TDH.SYS.INIT per module, under the raw spinlock sysinit_lock;
+ * every later caller, on any CPU, gets the cached result. In CPU_INIT every CPU comes here at
+ * once: the first takes the lock, and the others wait until the result is cached.
+ */
+function* tryInitModuleGlobal(h: Host, cpu: number): Generator<Yield, number, void> {
+  yield* rawSpinLock(h.sysinitLock, cpu, 'sysinit_lock');
+  let ret: number;
+  if (h.tdx.state.sysinitDone) {
+    ret = h.tdx.state.sysinitRet;
+  } else {
+    ret = seamcallPrerr(h, cpu, TDH.SYS_INIT, { rcx: 0n });
+    yield { kind: 'step', label: 'TDH.SYS.INIT done, under sysinit_lock' };
+    // The first SEAMCALL also detects the module: -ENODEV means none is loaded.
+    if (ret === -ENODEV) h.log.push('virt/tdx: module not loaded');
+    h.tdx.state.sysinitDone = true;
+    h.tdx.state.sysinitRet = ret;
+  }
+  rawSpinUnlock(h.sysinitLock);
   return ret;
 }
 
-/** tdx_cpu_enable(): TDH.SYS.INIT once, then TDH.SYS.LP.INIT on this CPU. */
-export function tdxCpuEnable(h: Host, cpu: number): number {
+/** tdx_cpu_enable(): the global initialization (once), then TDH.SYS.LP.INIT on this CPU. */
+export function* tdxCpuEnable(h: Host, cpu: number): Generator<Yield, number, void> {
   if (h.tdx.lpInitialized[cpu]) return 0;
-  const ret = tryInitModuleGlobal(h, cpu) || seamcallPrerr(h, cpu, TDH.SYS_LP_INIT);
-  if (ret === 0) h.tdx.lpInitialized[cpu] = true;
-  return ret;
+  let ret = yield* tryInitModuleGlobal(h, cpu);
+  if (ret) return ret;
+  ret = seamcallPrerr(h, cpu, TDH.SYS_LP_INIT);
+  if (ret) return ret;
+  h.tdx.lpInitialized[cpu] = true;
+  return 0;
+}
+
+/** Runs a kernel path to its end where nothing else can run (boot): it must never wait. */
+function untilDone<T>(body: Generator<Yield, T, void>): T {
+  for (;;) {
+    const r = body.next();
+    if (r.done) return r.value;
+    if (r.value.kind === 'wait') throw new Error(`boot: ${r.value.label} is held`);
+  }
 }
 
 /** read_sys_metadata_field(): TDH.SYS.RD of one global metadata field. */
@@ -86,7 +110,7 @@ function getTdxSysInfoHandoff(h: Host, cpu: number): { ret: number; moduleHv: nu
 /** Boot: the BIOS-loaded module brought up on every online CPU, then configured (cold boot). */
 export function tdxEnable(h: Host): number {
   for (const c of h.platform.cpus) {
-    const ret = c.online ? tdxCpuEnable(h, c.id) : 0;
+    const ret = c.online ? untilDone(tdxCpuEnable(h, c.id)) : 0;
     if (ret) return ret;
   }
   const ret = seamcallPrerr(h, 0, TDH_SYS_CONFIG) || seamcallPrerr(h, 0, TDH_SYS_KEY_CONFIG);

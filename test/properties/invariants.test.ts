@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../harness/run.ts';
 import { NO_BUGS, type BugName } from '../../impl/faults.ts';
-import { P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH } from '../../impl/firmware/abi.ts';
+import { P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH, TDX_RND_NO_ENTROPY, TDX_SYS_BUSY } from '../../impl/firmware/abi.ts';
 import { buildBlobV1, corruptBlobV1 } from '../../impl/firmware/image.ts';
 import { buildImageV2, corruptImageV2 } from '../../impl/firmware/image_v2.ts';
 import { createTdxModule } from '../../impl/firmware/tdx_module.ts';
@@ -103,6 +103,9 @@ function violationOver(id: string, host: HostData, commands: Command[], rev: Rev
 function terminationMessage(rev: Revision, bugs: ReadonlySet<BugName>): string | null {
   return violationOver(TERMINATION.id, hostData({ nrCpus: 2 }), [upload(image('1.5.08')), { kind: 'cpu_offline', cpu: 1 }], rev, bugs);
 }
+
+/** A SEAMCALL trace event of a stopper (for I-25). */
+const sc = (leaf: bigint, cpu: number, status: bigint): TraceEvent => ({ kind: 'seamcall', cpu, task: `stopper/${cpu}`, leaf, rcx: 0n, status });
 
 const CASES: Record<string, Case> = {
   'I-1': {
@@ -850,6 +853,44 @@ const CASES: Record<string, Case> = {
       name: 'a second upload ignored between the install and fw_done does not reset what the install returned',
       run: () => feed(checkOf('I-24'), boot(), [lin('fw_load', 'started', 'cmd1:upload'), lin('update', -22), lin('fw_load', 'ignored', 'cmd2:upload'), lin('fw_done', 'transferring:firmware-invalid')]),
     }],
+  },
+  'I-25': {
+    pairs: [
+      {
+        name: 'a CPU issues TDH.SYS.LP.INIT after TDH.SYS.INIT failed',
+        expect: /cpu 1 issued TDH.SYS.LP.INIT although TDH.SYS.INIT failed/,
+        run: (broken) => feed(checkOf('I-25'), boot(), [
+          { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }, sc(TDH.SYS_INIT, 0, broken ? TDX_SYS_BUSY : 0n), sc(TDH.SYS_LP_INIT, 1, 0n),
+        ]),
+      },
+      {
+        name: 'a CPU reports CPU_INIT success after TDH.SYS.INIT failed (a stale cached result)',
+        expect: /cpu 2 reports CPU_INIT success although TDH.SYS.INIT failed/,
+        run: (broken) => feed(checkOf('I-25'), boot(), [
+          { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }, sc(TDH.SYS_INIT, 0, TDX_SYS_BUSY),
+          { kind: 'update_work', cpu: 0, state: 'CPU_INIT', ret: -5 }, { kind: 'update_work', cpu: 2, state: 'CPU_INIT', ret: broken ? 0 : -5 },
+        ]),
+      },
+      {
+        name: 'two CPUs both issue TDH.SYS.INIT (the result was not cached under sysinit_lock)',
+        expect: /TDH.SYS.INIT ran 2 times in one update \(the last on cpu 3\)/,
+        run: (broken) => feed(checkOf('I-25'), boot(), [
+          { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }, sc(TDH.SYS_INIT, 0, 0n), ...(broken ? [sc(TDH.SYS_INIT, 3, 0n)] : []),
+        ]),
+      },
+    ],
+    fine: [
+      {
+        name: 'a no-entropy retry of TDH.SYS.INIT in the SEAMCALL wrapper is the same call',
+        run: () => feed(checkOf('I-25'), boot(), [
+          { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }, sc(TDH.SYS_INIT, 0, TDX_RND_NO_ENTROPY), sc(TDH.SYS_INIT, 0, 0n), sc(TDH.SYS_LP_INIT, 0, 0n),
+        ]),
+      },
+      {
+        name: 'a real update whose TDH.SYS.INIT fails on 4 CPUs: every CPU gets the cached failure',
+        run: () => runScenario({ host: { ...HOST, nrCpus: 4 }, commands: [upload(image('1.5.08'), { kind: 'leaf', leaf: 'SYS_INIT', cpu: null })], schedule: [] }, { rev: V2, bugs: NO_BUGS }).violation?.message ?? null,
+      },
+    ],
   },
   [TERMINATION.id]: {
     pairs: [{

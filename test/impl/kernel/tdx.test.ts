@@ -17,10 +17,13 @@ import {
 import { versionShow } from '../../../impl/kernel/tdx_host.ts';
 import {
   boot, calls, callsOf, hostData, imageRef, installRef, lastUpdate, linResults, readVersion as readVersionCmd,
-  run, scenario, upload, work,
+  run, runBody, scenario, upload, work,
 } from './helpers.ts';
+import type { Host } from '../../../impl/host.ts';
 
 const fresh = { ...V2, handoffHvSource: 'read-fresh' as const };
+/** tdx_cpu_enable() on `cpu`, run as a task to its end. */
+const enable = (h: Host, cpu: number): number => runBody(h, tdxCpuEnable(h, cpu), { cpu });
 
 describe('boot: tdx_enable', () => {
   it('initializes the BIOS-loaded module on every CPU and caches version, features and MODULE_HV', () => {
@@ -47,7 +50,7 @@ describe('tdx_cpu_enable and try_init_module_global', () => {
   it('returns 0 without a SEAMCALL when the LP is already initialized', () => {
     const h = boot(2);
     const n = h.trace.length;
-    expect(tdxCpuEnable(h, 1)).toBe(0);
+    expect(enable(h, 1)).toBe(0);
     expect(h.trace.length).toBe(n);
   });
 
@@ -56,7 +59,7 @@ describe('tdx_cpu_enable and try_init_module_global', () => {
     h.tdx.state = { initialized: false, sysinitDone: true, sysinitRet: -ENODEV };
     h.tdx.lpInitialized = [false, false, false, false];
     const n = h.trace.length;
-    expect([0, 1, 2, 3].map((c) => tdxCpuEnable(h, c))).toEqual([-ENODEV, -ENODEV, -ENODEV, -ENODEV]);
+    expect([0, 1, 2, 3].map((c) => enable(h, c))).toEqual([-ENODEV, -ENODEV, -ENODEV, -ENODEV]);
     expect(h.trace.length).toBe(n);
     expect(h.tdx.lpInitialized).toEqual([false, false, false, false]);
   });
@@ -70,7 +73,7 @@ describe('tdx_cpu_enable and try_init_module_global', () => {
     expect(h.log.filter((l) => l.startsWith('SEAMCALL (0x21)'))).toEqual(['SEAMCALL (0x21) failed: 0xc000050d00000000']);
     // Every CPU, whenever it asks (here: as the online callback would), gets the same error.
     const n = h.trace.length;
-    expect([0, 1, 2, 3].map((c) => tdxCpuEnable(h, c))).toEqual([-EIO, -EIO, -EIO, -EIO]);
+    expect([0, 1, 2, 3].map((c) => enable(h, c))).toEqual([-EIO, -EIO, -EIO, -EIO]);
     expect(h.trace.length).toBe(n);
   });
 
@@ -79,7 +82,7 @@ describe('tdx_cpu_enable and try_init_module_global', () => {
     h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0 };
     h.tdx.lpInitialized = [false, false];
     h.seam.seamReady = false;
-    expect(tdxCpuEnable(h, 1)).toBe(-ENODEV);
+    expect(enable(h, 1)).toBe(-ENODEV);
     expect(calls(h.trace.slice(-1))).toEqual([`TDH.SYS.INIT@1=0x${TDX_SEAMCALL_VMFAILINVALID.toString(16)}`]);
     expect(h.log).toEqual(['virt/tdx: module not loaded']);
     expect(h.tdx.state).toMatchObject({ sysinitDone: true, sysinitRet: -ENODEV });
@@ -90,10 +93,10 @@ describe('tdx_cpu_enable and try_init_module_global', () => {
     h.seam.module!.lpInit.delete(1);
     h.tdx.lpInitialized[1] = false;
     h.seam.faults.leafFail = { leaf: TDH.SYS_LP_INIT, cpu: 1, status: TDX_SYS_BUSY };
-    expect(tdxCpuEnable(h, 1)).toBe(-EIO);
+    expect(enable(h, 1)).toBe(-EIO);
     expect(h.tdx.lpInitialized[1]).toBe(false);
     // The module is SYS_READY now, so a second LP.INIT is refused as not pending.
-    expect(tdxCpuEnable(h, 1)).toBe(-EIO);
+    expect(enable(h, 1)).toBe(-EIO);
     expect(calls(h.trace.slice(-2))).toEqual(['TDH.SYS.LP.INIT@1=0x8000020200000000', 'TDH.SYS.LP.INIT@1=0xc000050b00000000']);
   });
 });
@@ -292,7 +295,7 @@ describe('seeded bug lp-reset-online-only (B7)', () => {
     expect(tdxModuleShutdown(h, 0)).toBe(0);
     expect(h.tdx.lpInitialized).toEqual([false, false, false, true]);
     const n = h.trace.length;
-    expect(tdxCpuEnable(h, 3)).toBe(0);
+    expect(enable(h, 3)).toBe(0);
     expect(h.trace.length).toBe(n); // no SEAMCALL: the new module never sees LP 3
   });
 });
