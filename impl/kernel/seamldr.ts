@@ -20,29 +20,46 @@ import {
 } from './tdx.ts';
 import type { Host } from '../host.ts';
 
-/** enum module_update_state (merged) / TDP_* (v2). */
-export const UPDATE_STATES = ['START', 'SHUTDOWN', 'CPU_INSTALL', 'CPU_INIT', 'RUN_UPDATE', 'DONE'] as const;
-export type UpdateState = (typeof UPDATE_STATES)[number];
-const START = 0, SHUTDOWN = 1, CPU_INSTALL = 2, CPU_INIT = 3, RUN_UPDATE = 4, DONE = 5;
-
-/**
- * update_ctrl: the shared control block, under a raw spinlock (ack_state is one step). The
- * real one is a static that init_state() resets for every update, so one per call is the same.
- */
-export interface UpdateCtrl {
-  state: number;
-  numAck: number;
-  numFailed: number;
-  /** B4 (v6) only: the participants init_state() counted before cpus_read_lock; else null. */
-  nrParticipants: number | null;
-  /** raw_spinlock_t lock: ack_state() holds it. */
-  readonly lock: RawSpinlock;
-}
-
 /** The image as the kernel holds it: vmalloc'd pages plus the length userspace wrote. */
 export interface ImageBuf {
   readonly pas: number[];
   readonly len: number;
+}
+
+/** seamldr_get_info() at boot, when nothing else runs: SEAMLDR.INFO, or null if it failed. */
+export function seamldrGetInfoAtBoot(h: Host, cpu: number): SeamldrInfo | null {
+  const r = seamldrInfo(h.seam, cpu);
+  h.trace.push({ kind: 'seamcall', cpu, task: 'boot', leaf: P_SEAMLDR_INFO, rcx: 0n, status: r.status });
+  return r.status === 0n ? r.info : null;
+}
+
+/** seamldr_get_info(): SEAMLDR.INFO into a SEAMLDR_INFO buffer, or null if it failed. */
+export function* seamldrGetInfo(h: Host, cpu: number): Generator<Yield, SeamldrInfo | null, void> {
+  const pa = h.mem.allocPages(1)[0]!; // v4+: an on-stack buffer per call [T-v3 #109]
+  const r = yield* seamldrCall(h, cpu, P_SEAMLDR_INFO, { rcx: BigInt(pa) });
+  const v = new DataView(h.mem.page(pa)!.buffer);
+  h.mem.free(pa);
+  if (r.status !== 0n) return null;
+  const O = SEAMLDR_INFO_OFF;
+  return {
+    version: { major: v.getUint16(O.MAJOR, true), minor: v.getUint16(O.MINOR, true), update: v.getUint16(O.UPDATE, true) },
+    numRemainingUpdates: v.getUint32(O.NUM_REMAINING_UPDATES, true),
+    seamReady: v.getUint8(O.SEAM_READY) !== 0,
+    seamDebug: v.getUint8(O.SEAM_DEBUG) !== 0,
+  };
+}
+
+/** seamldr_install(): SEAMLDR.INSTALL on this CPU with RCX = __pa(params). */
+function* seamldrInstall(h: Host, cpu: number, paramsPa: number): Generator<Yield, number, void> {
+  const r = yield* seamldrCall(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
+  return statusToErrno(r.status);
+}
+
+/** v2 p04: the same, retried once when P-SEAMLDR has no entropy (NAKed in v3). */
+function* seamldrInstallV2(h: Host, cpu: number, paramsPa: number): Generator<Yield, number, void> {
+  let r = yield* seamldrCall(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
+  if (r.status === SEAMLDR_ENOENTROPY) r = yield* seamldrCall(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
+  return statusToErrno(r.status);
 }
 
 /** tdx_blob v1 header (spec §3.2; Intel blob_structure.txt). */
@@ -161,40 +178,23 @@ export function initSeamldrParamsV1(h: Host, paramsPa: number, img: ImageBuf): n
   return 0;
 }
 
-/** seamldr_get_info() at boot, when nothing else runs: SEAMLDR.INFO, or null if it failed. */
-export function seamldrGetInfoAtBoot(h: Host, cpu: number): SeamldrInfo | null {
-  const r = seamldrInfo(h.seam, cpu);
-  h.trace.push({ kind: 'seamcall', cpu, task: 'boot', leaf: P_SEAMLDR_INFO, rcx: 0n, status: r.status });
-  return r.status === 0n ? r.info : null;
-}
+/** enum module_update_state (merged) / TDP_* (v2). */
+export const UPDATE_STATES = ['START', 'SHUTDOWN', 'CPU_INSTALL', 'CPU_INIT', 'RUN_UPDATE', 'DONE'] as const;
+export type UpdateState = (typeof UPDATE_STATES)[number];
+const START = 0, SHUTDOWN = 1, CPU_INSTALL = 2, CPU_INIT = 3, RUN_UPDATE = 4, DONE = 5;
 
-/** seamldr_get_info(): SEAMLDR.INFO into a SEAMLDR_INFO buffer, or null if it failed. */
-export function* seamldrGetInfo(h: Host, cpu: number): Generator<Yield, SeamldrInfo | null, void> {
-  const pa = h.mem.allocPages(1)[0]!; // v4+: an on-stack buffer per call [T-v3 #109]
-  const r = yield* seamldrCall(h, cpu, P_SEAMLDR_INFO, { rcx: BigInt(pa) });
-  const v = new DataView(h.mem.page(pa)!.buffer);
-  h.mem.free(pa);
-  if (r.status !== 0n) return null;
-  const O = SEAMLDR_INFO_OFF;
-  return {
-    version: { major: v.getUint16(O.MAJOR, true), minor: v.getUint16(O.MINOR, true), update: v.getUint16(O.UPDATE, true) },
-    numRemainingUpdates: v.getUint32(O.NUM_REMAINING_UPDATES, true),
-    seamReady: v.getUint8(O.SEAM_READY) !== 0,
-    seamDebug: v.getUint8(O.SEAM_DEBUG) !== 0,
-  };
-}
-
-/** seamldr_install(): SEAMLDR.INSTALL on this CPU with RCX = __pa(params). */
-function* seamldrInstall(h: Host, cpu: number, paramsPa: number): Generator<Yield, number, void> {
-  const r = yield* seamldrCall(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
-  return statusToErrno(r.status);
-}
-
-/** v2 p04: the same, retried once when P-SEAMLDR has no entropy (NAKed in v3). */
-function* seamldrInstallV2(h: Host, cpu: number, paramsPa: number): Generator<Yield, number, void> {
-  let r = yield* seamldrCall(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
-  if (r.status === SEAMLDR_ENOENTROPY) r = yield* seamldrCall(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
-  return statusToErrno(r.status);
+/**
+ * update_ctrl: the shared control block, under a raw spinlock (ack_state is one step). The
+ * real one is a static that init_state() resets for every update, so one per call is the same.
+ */
+export interface UpdateCtrl {
+  state: number;
+  numAck: number;
+  numFailed: number;
+  /** B4 (v6) only: the participants init_state() counted before cpus_read_lock; else null. */
+  nrParticipants: number | null;
+  /** raw_spinlock_t lock: ack_state() holds it. */
+  readonly lock: RawSpinlock;
 }
 
 /** __set_target_state(): with ctrl->lock held or during initialization. */
