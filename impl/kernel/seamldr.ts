@@ -184,8 +184,8 @@ export type UpdateState = (typeof UPDATE_STATES)[number];
 const START = 0, SHUTDOWN = 1, CPU_INSTALL = 2, CPU_INIT = 3, RUN_UPDATE = 4, DONE = 5;
 
 /**
- * update_ctrl: the shared control block, under a raw spinlock (ack_state is one step). The
- * real one is a static that init_state() resets for every update, so one per call is the same.
+ * update_ctrl: the control block every CPU shares; the counts change under its lock. The real
+ * one is a static that init_state() resets for every update, so one per call is the same.
  */
 export interface UpdateCtrl {
   state: number;
