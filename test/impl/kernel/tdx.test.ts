@@ -11,14 +11,15 @@ import {
 import { EIO, ENODEV } from '../../../impl/kernel/errno.ts';
 import { COMPAT, V2, UPSTREAM } from '../../../impl/kernel/revision.ts';
 import {
-  getTdxSysInfoVersion, tdxCpuEnable, tdxGetSysinfo, tdxModuleRunUpdate, tdxModuleRunUpdateV2, tdxModuleShutdown,
+  clearedModuleState, getTdxSysInfoVersion, tdxCpuEnable, tdxGetSysinfo, tdxModuleRunUpdate, tdxModuleRunUpdateV2, tdxModuleShutdown,
   tdxModuleShutdownV2, tdxRefreshAfterUpdate,
 } from '../../../impl/kernel/tdx.ts';
 import { versionShow } from '../../../impl/kernel/tdx_host.ts';
 import {
   boot, calls, callsOf, hostData, imageRef, installRef, lastUpdate, linResults, readVersion as readVersionCmd,
-  run, runBody, scenario, upload, work,
+  run, runBody, runTasks, scenario, upload, work,
 } from './helpers.ts';
+import { runnable, spawn, stepTask } from '../../../impl/kernel/sched.ts';
 import type { Host } from '../../../impl/host.ts';
 
 const fresh = { ...V2, handoffHvSource: 'read-fresh' as const };
@@ -311,5 +312,28 @@ describe('seeded bug retry-skips-shutdown (B31)', () => {
       expect(tdxModuleShutdown(h, 0)).toBe(bugs.length ? 0 : -EIO);
       expect(callsOf(h.trace.slice(n), TDH.SYS_SHUTDOWN)).toHaveLength(bugs.length ? 0 : 1);
     }
+  });
+});
+
+describe('races inside CPU_INIT: sysinit_lock and the cached result (issue 14 part 4)', () => {
+  it('a CPU that comes while another holds sysinit_lock waits, then takes the cached result: one TDH.SYS.INIT', () => {
+    const h = boot(2);
+    h.tdx.state = clearedModuleState();
+    h.tdx.lpInitialized = [false, false];
+    const rets: number[] = [];
+    const [a, b] = [0, 1].map((cpu) => spawn(h.sched, `cpu${cpu}`, cpu, (function* () {
+      rets[cpu] = yield* tdxCpuEnable(h, cpu);
+    })()));
+    expect(stepTask(h.sched, a!)).toEqual({ kind: 'step', label: 'TDH.SYS.INIT done, under sysinit_lock' });
+    expect(h.sysinitLock.owner).toBe(0);
+    expect(h.tdx.state.sysinitDone).toBe(false); // the result is not cached yet
+    expect(stepTask(h.sched, b!)).toMatchObject({ kind: 'wait', label: 'sysinit_lock' });
+    expect(runnable(h.sched, b!)).toBe(false);
+    runTasks(h);
+    // The running module is SYS_READY, so TDH.SYS.INIT fails; both CPUs report that one result.
+    expect(rets).toEqual([-EIO, -EIO]);
+    expect(callsOf(h.trace, TDH.SYS_INIT).slice(-1).map((e) => e.cpu)).toEqual([0]);
+    expect(callsOf(h.trace, TDH.SYS_INIT)).toHaveLength(2); // boot's and this one
+    expect(h.sysinitLock.owner).toBeNull();
   });
 });
