@@ -23,7 +23,7 @@ function implView(h: Host, update: string): Record<string, string> {
   return {
     'cpus online': h.platform.cpus.map((c) => (c.online ? c.id : null)).filter((x) => x !== null).join(',') || 'none',
     module: mod ? `${v(mod.identity.version)} ${mod.sysState}${h.seam.seamReady ? '' : ', SEAM not ready'}` : 'none',
-    kernel: t.initialized ? 'initialized' : t.error ? 'module error' : 'not initialized',
+    kernel: t.initialized ? 'initialized' : 'not initialized',
     'update state': update,
     'seamldr_lock': h.seamldrLock ? h.seamldrLock.name : 'free',
     'update slots': String(h.seam.pseamldr.numRemainingUpdates),

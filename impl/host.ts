@@ -5,10 +5,10 @@ import type { ModuleIdentity, Version } from './firmware/types.ts';
 import { createPlatform, type Platform } from './platform/cpu.ts';
 import { PhysMem } from './platform/memory.ts';
 import type { Bugs } from './faults.ts';
-import { createSched, type LinOp, type Sched, type Task } from './kernel/sched.ts';
+import { createSched, type LinOp, type RawSpinlock, type Sched, type Task } from './kernel/sched.ts';
 import type { Revision } from './kernel/revision.ts';
 import type { UpdateState } from './kernel/seamldr.ts';
-import { tdxEnable, type Tdx } from './kernel/tdx.ts';
+import { clearedModuleState, tdxEnable, type Tdx } from './kernel/tdx.ts';
 import { tdxHostProbe, type TdxHost } from './kernel/tdx_host.ts';
 import { createKvm, type Kvm } from './kvm/tdx.ts';
 
@@ -50,6 +50,8 @@ export interface Host {
   kvm: Kvm;
   /** seamldr_lock, the raw spinlock around P-SEAMLDR calls: the task holding it. */
   seamldrLock: Task | null;
+  /** tdx.c sysinit_lock, around try_init_module_global(). */
+  readonly sysinitLock: RawSpinlock;
   readonly trace: TraceEvent[];
   /** The kernel log (pr_err, WARN). */
   readonly log: string[];
@@ -66,13 +68,14 @@ export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
   const h: Host = {
     platform, mem, seam, sched: createSched(), rev, bugs,
     tdx: {
-      state: { initialized: false, sysinitDone: false, sysinitRet: 0, error: false },
+      state: clearedModuleState(),
       lpInitialized: platform.cpus.map(() => false),
       sysinfo: { version: { major: 0, minor: 0, update: 0 }, features0: 0n, moduleHv: 0 },
     },
     tdxHost: { cancelRequest: false, fw: null, seamldrAttrsVisible: false },
     kvm: createKvm(),
     seamldrLock: null,
+    sysinitLock: { owner: null },
     trace: [],
     log: [],
   };

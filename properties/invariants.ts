@@ -2,7 +2,7 @@
 // evaluated on the implementation after every step. A check sees the host and the trace
 // events of that step; `create` gives it its own memory for one run (update windows,
 // snapshots), so the records stay plain data.
-import { P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, PAGE_SIZE } from '../impl/firmware/abi.ts';
+import { P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH, PAGE_SIZE, TDX_RND_NO_ENTROPY, TDX_STATUS_MASK } from '../impl/firmware/abi.ts';
 import type { TdxModule } from '../impl/firmware/tdx_module.ts';
 import type { Host, TraceEvent } from '../impl/host.ts';
 import { UPDATE_STATES, type UpdateState } from '../impl/kernel/seamldr.ts';
@@ -321,4 +321,37 @@ export const TERMINATION = {
   source: 'spec §7 I-6 [LX-seamldr]; bug B4',
 } as const;
 
-export const INVARIANTS: readonly Invariant[] = [I1, I2, I3, I4, I5, I7, I8, I9, I10, I13, I15, I16, I22];
+// ---- Races inside a step (issue 14 part 4) ----
+
+/**
+ * I-25: each CPU's result in CPU_INIT agrees with the one global initialization of the new
+ * module. try_init_module_global() issues TDH.SYS.INIT once, under sysinit_lock, and caches
+ * its result for every CPU; so in one update TDH.SYS.INIT runs at most once (a no-entropy
+ * retry inside the SEAMCALL wrapper is the same call), and if it failed no CPU goes on to
+ * TDH.SYS.LP.INIT or reports CPU_INIT success.
+ */
+const I25: Invariant = {
+  id: 'I-25', claim: 'in one update TDH.SYS.INIT runs once, and if it failed no CPU goes on to TDH.SYS.LP.INIT or reports success for CPU_INIT',
+  source: 'try_init_module_global(), sysinit_lock and the cached sysinit_ret; spec §2.5 step 3 [LX-tdx]',
+  create() {
+    let init: { n: number; failed: boolean; retrying: boolean } | null = null;
+    return (_h, events) => {
+      for (const e of events) {
+        if (e.kind === 'update_begin') init = { n: 0, failed: false, retrying: false };
+        if (e.kind === 'update_end') init = null;
+        if (init === null) continue;
+        if (e.kind === 'seamcall' && e.leaf === TDH.SYS_INIT) {
+          if (!init.retrying && ++init.n > 1) return `TDH.SYS.INIT ran ${init.n} times in one update (the last on cpu ${e.cpu})`;
+          init.retrying = (e.status & TDX_STATUS_MASK) === TDX_RND_NO_ENTROPY;
+          init.failed = e.status !== 0n;
+        }
+        if (!init.failed) continue;
+        if (e.kind === 'seamcall' && e.leaf === TDH.SYS_LP_INIT) return `cpu ${e.cpu} issued TDH.SYS.LP.INIT although TDH.SYS.INIT failed`;
+        if (e.kind === 'update_work' && e.state === 'CPU_INIT' && e.ret === 0) return `cpu ${e.cpu} reports CPU_INIT success although TDH.SYS.INIT failed`;
+      }
+      return null;
+    };
+  },
+};
+
+export const INVARIANTS: readonly Invariant[] = [I1, I2, I3, I4, I5, I7, I8, I9, I10, I13, I15, I16, I22, I25];

@@ -26,7 +26,7 @@ export function* cpuDown(h: Host, cpu: number): Generator<Yield, void, void> {
 export function* cpuUp(h: Host, cpu: number): Generator<Yield, void, void> {
   yield* cpusWriteLock(h);
   const c = h.platform.cpus[cpu]!;
-  const ret = c.online ? 0 : tdxCpuEnable(h, cpu);
+  const ret = c.online ? 0 : yield* tdxCpuEnable(h, cpu);
   if (ret === 0) c.online = true;
   h.trace.push({ kind: 'hotplug', cpu, online: true, ret });
   yield { kind: 'lin', op: { name: 'cpu_online', args: { cpu } }, result: ret };

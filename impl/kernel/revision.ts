@@ -23,13 +23,18 @@ export interface Revision {
   readonly seamldrAttrs: { readonly dir: string; readonly mode: 0o444 | 0o400 };
   /** v2 p08: cancel sets cancel_request (v3 clears it in prepare); v4+: a no-op. */
   readonly cancelSupport: boolean;
-  /** v2-v7: cpumask_first(cpu_online_mask); merged: CPU 0, "always online". */
-  readonly leadCpu: 'first-online' | 'cpu0';
-  /** v2 p14: TDH.SYS.SHUTDOWN's RCX from the cached sysinfo, or read fresh (merged). */
+  /**
+   * v2 p14: TDH.SYS.SHUTDOWN's RCX from the cached sysinfo (v2's tdx_module_shutdown), or
+   * read fresh (the merged one).
+   */
   readonly handoffHvSource: 'boot-cache' | 'read-fresh';
   /** v2 p15: tdx_lp_initialized reset for online CPUs only, or every possible CPU (v6+). */
   readonly lpResetScope: 'online' | 'possible';
-  /** v2 p20: what is re-read after a successful update; v7+: the version only. */
+  /**
+   * v2 p20: the worker re-reads version and MODULE_HV after stop_machine (v2's
+   * seamldr_install_module and tdx_module_run_update); merged: tdx_module_run_update re-reads
+   * the version only, inside stop_machine on the lead CPU (the merged functions).
+   */
   readonly refreshScope: 'version+handoff' | 'version';
   /** v2 p04: retry SEAMLDR.INSTALL on SEAMLDR_RND_NO_ENTROPY (dropped in v4). */
   readonly seamldrEntropyRetry: boolean;
@@ -50,7 +55,6 @@ export const V2: Revision = {
   fwName: 'seamldr_upload',
   seamldrAttrs: { dir: 'seamldr/', mode: 0o444 },
   cancelSupport: true,
-  leadCpu: 'first-online',
   handoffHvSource: 'boot-cache',
   lpResetScope: 'online',
   refreshScope: 'version+handoff',
@@ -79,7 +83,6 @@ export const UPSTREAM: Revision = {
   fwName: 'tdx_module',
   seamldrAttrs: { dir: '', mode: 0o400 },
   cancelSupport: false,
-  leadCpu: 'cpu0',
   handoffHvSource: 'read-fresh',
   lpResetScope: 'possible',
   refreshScope: 'version',
@@ -87,6 +90,15 @@ export const UPSTREAM: Revision = {
   versionLockout: true,
   vmcsErratumGuard: true,
 };
+
+/**
+ * Where the v2 series and the merged code differ in structure, not in one policy (spec §2.7:
+ * seamldr_install_module, tdx_module_run_update, version_show), the revision whose refresh is
+ * the merged one runs the merged functions and any other runs v2's.
+ */
+export function runsMergedCode(rev: Revision): boolean {
+  return rev.refreshScope === 'version';
+}
 
 /** Every emulated kernel revision by name (`--kernel NAME`). */
 export const REVISIONS: readonly Revision[] = [V2, COMPAT, UPSTREAM];

@@ -128,3 +128,18 @@ export function stepTask(s: Sched, t: Task): Yield | null {
   settleStopMachine(s);
   return r.done ? null : r.value;
 }
+
+/**
+ * A raw spinlock (DEFINE_RAW_SPINLOCK): the CPU holding it, or null. A CPU that finds it held
+ * waits (it would spin with IRQs off; here it is not scheduled until the lock is free).
+ */
+export interface RawSpinlock { owner: number | null }
+
+export function* rawSpinLock(l: RawSpinlock, cpu: number, label: string): Generator<Yield, void, void> {
+  while (l.owner !== null) yield { kind: 'wait', until: () => l.owner === null, label };
+  l.owner = cpu;
+}
+
+export function rawSpinUnlock(l: RawSpinlock): void {
+  l.owner = null;
+}

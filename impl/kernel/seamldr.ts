@@ -1,8 +1,10 @@
 // The kernel side of a runtime update: image checks, SEAMLDR_PARAMS, and the stop_machine
 // state machine that walks every CPU through SHUTDOWN, CPU_INSTALL, CPU_INIT, RUN_UPDATE.
-// Mirrors: torvalds/linux arch/x86/virt/vmx/tdx/seamldr.c @ b2128290, with the seed (v2)
-// policies of spec §2.7 where `h.rev` selects them: v1 blob format, the slots and CPU-online
-// prechecks, first-online-CPU lead, SEAMLDR no-entropy retry.
+// Mirrors: torvalds/linux arch/x86/virt/vmx/tdx/seamldr.c @ b2128290 function by function,
+// in its order (impl/README.md has the table). Where the v2 series differs (spec §2.7) a v2
+// function stands beside the merged one and the revision record chooses: the v1 blob
+// (initSeamldrParamsV1), the no-entropy retry (seamldrInstallV2), and v2's
+// seamldr_install_module with its prechecks and its refresh after stop_machine.
 import {
   P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, PAGE_SIZE, SEAMLDR_ENOENTROPY, SEAMLDR_INFO_OFF, SEAMLDR_MAX_NR_MODULE_PAGES,
   SEAMLDR_SCENARIO_UPDATE,
@@ -11,28 +13,53 @@ import { seamldrInfo, type SeamldrInfo } from '../firmware/pseamldr.ts';
 import { numOnlineCpus, onlineCpus } from '../platform/cpu.ts';
 import { EBUSY, EINVAL, EIO, ENOSPC } from './errno.ts';
 import { seamldrCall, statusToErrno } from './seamcall.ts';
-import { stopMachine, type Yield } from './sched.ts';
-import { tdxCpuEnable, tdxModuleRunUpdate, tdxModuleShutdown, tdxRefreshAfterUpdate } from './tdx.ts';
+import { runsMergedCode } from './revision.ts';
+import { rawSpinLock, rawSpinUnlock, stopMachine, type RawSpinlock, type Yield } from './sched.ts';
+import {
+  tdxCpuEnable, tdxModuleRunUpdate, tdxModuleRunUpdateV2, tdxModuleShutdown, tdxModuleShutdownV2, tdxRefreshAfterUpdate,
+} from './tdx.ts';
 import type { Host } from '../host.ts';
-
-/** enum module_update_state (merged) / TDP_* (v2). */
-export const UPDATE_STATES = ['START', 'SHUTDOWN', 'CPU_INSTALL', 'CPU_INIT', 'RUN_UPDATE', 'DONE'] as const;
-export type UpdateState = (typeof UPDATE_STATES)[number];
-const START = 0, SHUTDOWN = 1, CPU_INSTALL = 2, CPU_INIT = 3, RUN_UPDATE = 4, DONE = 5;
-
-/** update_ctrl: the shared control block, under a raw spinlock (every access here is one step). */
-export interface UpdateCtrl {
-  state: number;
-  numAck: number;
-  numFailed: number;
-  /** Participants: num_online_cpus() read under cpus_read_lock (or, with B4, before it). */
-  nrParticipants: number;
-}
 
 /** The image as the kernel holds it: vmalloc'd pages plus the length userspace wrote. */
 export interface ImageBuf {
   readonly pas: number[];
   readonly len: number;
+}
+
+/** seamldr_get_info() at boot, when nothing else runs: SEAMLDR.INFO, or null if it failed. */
+export function seamldrGetInfoAtBoot(h: Host, cpu: number): SeamldrInfo | null {
+  const r = seamldrInfo(h.seam, cpu);
+  h.trace.push({ kind: 'seamcall', cpu, task: 'boot', leaf: P_SEAMLDR_INFO, rcx: 0n, status: r.status });
+  return r.status === 0n ? r.info : null;
+}
+
+/** seamldr_get_info(): SEAMLDR.INFO into a SEAMLDR_INFO buffer, or null if it failed. */
+export function* seamldrGetInfo(h: Host, cpu: number): Generator<Yield, SeamldrInfo | null, void> {
+  const pa = h.mem.allocPages(1)[0]!; // v4+: an on-stack buffer per call [T-v3 #109]
+  const r = yield* seamldrCall(h, cpu, P_SEAMLDR_INFO, { rcx: BigInt(pa) });
+  const v = new DataView(h.mem.page(pa)!.buffer);
+  h.mem.free(pa);
+  if (r.status !== 0n) return null;
+  const O = SEAMLDR_INFO_OFF;
+  return {
+    version: { major: v.getUint16(O.MAJOR, true), minor: v.getUint16(O.MINOR, true), update: v.getUint16(O.UPDATE, true) },
+    numRemainingUpdates: v.getUint32(O.NUM_REMAINING_UPDATES, true),
+    seamReady: v.getUint8(O.SEAM_READY) !== 0,
+    seamDebug: v.getUint8(O.SEAM_DEBUG) !== 0,
+  };
+}
+
+/** seamldr_install(): SEAMLDR.INSTALL on this CPU with RCX = __pa(params). */
+function* seamldrInstall(h: Host, cpu: number, paramsPa: number): Generator<Yield, number, void> {
+  const r = yield* seamldrCall(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
+  return statusToErrno(r.status);
+}
+
+/** v2 p04: the same, retried once when P-SEAMLDR has no entropy (NAKed in v3). */
+function* seamldrInstallV2(h: Host, cpu: number, paramsPa: number): Generator<Yield, number, void> {
+  let r = yield* seamldrCall(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
+  if (r.status === SEAMLDR_ENOENTROPY) r = yield* seamldrCall(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
+  return statusToErrno(r.status);
 }
 
 /** tdx_blob v1 header (spec §3.2; Intel blob_structure.txt). */
@@ -67,7 +94,10 @@ function blobChecksum(h: Host, img: ImageBuf): number {
 
 export interface BlobLayout { sigPage: number; nrSigPages: number; modulePage: number; nrModulePages: number }
 
-/** v2 p11 check order: version, checksum, length, signature, reserved, sig size, module size. */
+/**
+ * The checks of v2's blob parser (v2 p11), in its order: version, checksum, length,
+ * signature, reserved, sig size, module size; the length check first is the seed's B13 fix.
+ */
 export function parseBlobV1(h: Host, img: ImageBuf): { ret: number; layout: BlobLayout | null } {
   const bad = { ret: -EINVAL, layout: null };
   if (img.len < BLOB_HEADER_SIZE && !h.bugs.has('header-before-size')) return bad;
@@ -87,15 +117,15 @@ export function parseBlobV1(h: Host, img: ImageBuf): { ret: number; layout: Blob
 
 /** tdx_image v2 header (spec §3.2 merged format). */
 const IMG_VERSION = 0, IMG_SIGNATURE = 4, IMG_SIG_PAGES = 12, IMG_MODULE_PAGES = 16, IMG_RESERVED = 20;
-const SEAMLDR_MAX_NR_SIG_PAGES = 1;
+const SEAMLDR_MAX_NR_SIG_PAGES = 1, TDX_IMAGE_HEADER_SIZE = BLOB_HEADER_SIZE;
 
 /**
- * Merged check order: the early length check (v10), the size equation in u32 arithmetic,
- * version, page-count bounds, signature, reserved bytes. The checksum is not checked.
+ * The checks of merged init_seamldr_params(), in its order: the size equation in u32
+ * arithmetic, version, page-count bounds, signature, reserved bytes. The checksum is not
+ * checked; the early length check is seamldr_install_module's (v10).
  */
 export function parseImageV2(h: Host, img: ImageBuf): { ret: number; layout: BlobLayout | null } {
   const bad = { ret: -EINVAL, layout: null };
-  if (img.len < BLOB_HEADER_SIZE && !h.bugs.has('header-before-size')) return bad;
   const s = imageLe(h, img, IMG_SIG_PAGES, 4), m = imageLe(h, img, IMG_MODULE_PAGES, 4);
   // sigstruct_len and module_len are u32: 2^20 + k pages wrap to k pages (bug B14's setting).
   const total = (BLOB_HEADER_SIZE + ((s * PAGE_SIZE) >>> 0) + ((m * PAGE_SIZE) >>> 0)) >>> 0;
@@ -107,104 +137,216 @@ export function parseImageV2(h: Host, img: ImageBuf): { ret: number; layout: Blo
   return { ret: 0, layout: { sigPage: 1, nrSigPages: s, modulePage: 1 + s, nrModulePages: m } };
 }
 
-/** init_seamldr_params(): SEAMLDR_PARAMS in a fresh page, PAs of the image pages in order (I-16). */
-export function initSeamldrParams(h: Host, img: ImageBuf, l: BlobLayout): number {
-  const pa = h.mem.allocPages(1)[0]!;
-  const v = new DataView(h.mem.page(pa)!.buffer);
-  v.setUint32(0, 0, true);
-  v.setUint32(4, SEAMLDR_SCENARIO_UPDATE, true);
-  if (l.nrSigPages) v.setBigUint64(8, BigInt(img.pas[l.sigPage]!), true);
-  v.setBigUint64(120, BigInt(l.nrModulePages), true);
-  for (let j = 0; j < l.nrModulePages; j++) {
-    // module_pages_pa_list has 496 entries; writing past them is the overflow of bug B14.
-    if (j === SEAMLDR_MAX_NR_MODULE_PAGES) {
-      h.trace.push({ kind: 'oob_write', index: j, of: l.nrModulePages });
-      break;
+/**
+ * populate_pa_list(): the PA of each image page from `first`, in order, into the list at
+ * byte `at` of the params page. The caller guarantees the list is big enough; only B14's
+ * wrapped page count breaks that, and an entry past the page is recorded (I-16), not written.
+ */
+function populatePaList(h: Host, params: DataView, at: number, img: ImageBuf, first: number, nrPages: number): void {
+  for (let i = 0; i < nrPages; i++) {
+    if (at + 8 * i >= PAGE_SIZE) {
+      h.trace.push({ kind: 'oob_write', index: i, of: nrPages });
+      return;
     }
-    v.setBigUint64(128 + 8 * j, BigInt(img.pas[l.modulePage + j] ?? 0), true);
-  }
-  return pa;
-}
-
-/** seamldr_get_info() at boot, when nothing else runs: SEAMLDR.INFO, or null if it failed. */
-export function seamldrGetInfoAtBoot(h: Host, cpu: number): SeamldrInfo | null {
-  const r = seamldrInfo(h.seam, cpu);
-  h.trace.push({ kind: 'seamcall', cpu, task: 'boot', leaf: P_SEAMLDR_INFO, rcx: 0n, status: r.status });
-  return r.status === 0n ? r.info : null;
-}
-
-/** seamldr_get_info(): SEAMLDR.INFO into a SEAMLDR_INFO buffer, or null if it failed. */
-export function* seamldrGetInfo(h: Host, cpu: number): Generator<Yield, SeamldrInfo | null, void> {
-  const pa = h.mem.allocPages(1)[0]!; // v4+: an on-stack buffer per call [T-v3 #109]
-  const r = yield* seamldrCall(h, cpu, P_SEAMLDR_INFO, { rcx: BigInt(pa) });
-  const v = new DataView(h.mem.page(pa)!.buffer);
-  h.mem.free(pa);
-  if (r.status !== 0n) return null;
-  const O = SEAMLDR_INFO_OFF;
-  return {
-    version: { major: v.getUint16(O.MAJOR, true), minor: v.getUint16(O.MINOR, true), update: v.getUint16(O.UPDATE, true) },
-    numRemainingUpdates: v.getUint32(O.NUM_REMAINING_UPDATES, true),
-    seamReady: v.getUint8(O.SEAM_READY) !== 0,
-    seamDebug: v.getUint8(O.SEAM_DEBUG) !== 0,
-  };
-}
-
-/** seamldr_install(): SEAMLDR.INSTALL on this CPU; v2 retries when P-SEAMLDR has no entropy [T-v2 p04]. */
-function* seamldrInstall(h: Host, cpu: number, paramsPa: number): Generator<Yield, number, void> {
-  let r = yield* seamldrCall(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
-  if (h.rev.seamldrEntropyRetry && r.status === SEAMLDR_ENOENTROPY) {
-    r = yield* seamldrCall(h, cpu, P_SEAMLDR_INSTALL, { rcx: BigInt(paramsPa) });
-  }
-  return statusToErrno(r.status);
-}
-
-/** The work of one state on one CPU; lead-only states do nothing elsewhere. */
-function* stepWork(h: Host, cpu: number, lead: number, state: number, paramsPa: number): Generator<Yield, number | null, void> {
-  switch (state) {
-    case SHUTDOWN: return cpu === lead ? tdxModuleShutdown(h, cpu) : null;
-    case CPU_INSTALL: return yield* seamldrInstall(h, cpu, paramsPa);
-    case CPU_INIT: return tdxCpuEnable(h, cpu);
-    case RUN_UPDATE: return cpu === lead ? tdxModuleRunUpdate(h, cpu) : null;
-    default: return null;
+    params.setBigUint64(at + 8 * i, BigInt(img.pas[first + i] ?? 0), true);
   }
 }
 
-function* doStep(h: Host, cpu: number, lead: number, state: number, paramsPa: number): Generator<Yield, number, void> {
-  const ret = yield* stepWork(h, cpu, lead, state, paramsPa);
-  if (ret === null) return 0;
+/** populate_seamldr_params(): SEAMLDR_PARAMS (spec §5.1) for the checked layout. */
+export function populateSeamldrParams(h: Host, paramsPa: number, img: ImageBuf, l: BlobLayout): void {
+  const params = new DataView(h.mem.page(paramsPa)!.buffer);
+  params.setUint32(0, 0, true);
+  params.setUint32(4, SEAMLDR_SCENARIO_UPDATE, true);
+  params.setBigUint64(120, BigInt(l.nrModulePages), true);
+  populatePaList(h, params, 8, img, l.sigPage, l.nrSigPages);
+  populatePaList(h, params, 128, img, l.modulePage, l.nrModulePages);
+}
+
+/** init_seamldr_params(): check the tdx_image, then fill the zeroed params page from it. */
+export function initSeamldrParams(h: Host, paramsPa: number, img: ImageBuf): number {
+  const { ret, layout } = parseImageV2(h, img);
+  if (layout === null) return ret;
+  populateSeamldrParams(h, paramsPa, img, layout);
+  return 0;
+}
+
+/** v2 p11: the same for the v1 blob (0x100, checksum, offset_of_module). */
+export function initSeamldrParamsV1(h: Host, paramsPa: number, img: ImageBuf): number {
+  const { ret, layout } = parseBlobV1(h, img);
+  if (layout === null) return ret;
+  populateSeamldrParams(h, paramsPa, img, layout);
+  return 0;
+}
+
+/** enum module_update_state (merged) / TDP_* (v2). */
+export const UPDATE_STATES = ['START', 'SHUTDOWN', 'CPU_INSTALL', 'CPU_INIT', 'RUN_UPDATE', 'DONE'] as const;
+export type UpdateState = (typeof UPDATE_STATES)[number];
+const START = 0, SHUTDOWN = 1, CPU_INSTALL = 2, CPU_INIT = 3, RUN_UPDATE = 4, DONE = 5;
+
+/**
+ * update_ctrl: the control block every CPU shares; the counts change under its lock. The real
+ * one is a static that init_state() resets for every update, so one per call is the same.
+ */
+export interface UpdateCtrl {
+  state: number;
+  numAck: number;
+  numFailed: number;
+  /** B4 (v6) only: the participants init_state() counted before cpus_read_lock; else null. */
+  nrParticipants: number | null;
+  /** raw_spinlock_t lock: ack_state() holds it. */
+  readonly lock: RawSpinlock;
+}
+
+/** __set_target_state(): with ctrl->lock held or during initialization. */
+function setTargetState(ctrl: UpdateCtrl, newstate: number): void {
+  ctrl.numAck = 0;
+  ctrl.state = newstate;
+}
+
+/**
+ * ack_state(): under ctrl->lock, count this CPU's failure and its ack; the last CPU to ack a
+ * state moves all to the next, unless one failed (I-5). The other CPUs read state and
+ * num_failed without the lock (READ_ONCE), so they can run between the two counts.
+ */
+function* ackState(h: Host, ctrl: UpdateCtrl, result: number, cpu: number): Generator<Yield, void, void> {
+  yield* rawSpinLock(ctrl.lock, cpu, 'update_ctrl.lock');
+  if (!h.bugs.has('ack-before-fail')) ctrl.numFailed += result !== 0 ? 1 : 0;
+  yield { kind: 'step', label: 'ack_state: failure counted' };
+  ctrl.numAck++;
+  // num_online_cpus() is stable under cpus_read_lock; B4's count was taken before it.
+  const participants = ctrl.nrParticipants ?? numOnlineCpus(h.platform);
+  if (ctrl.numAck === participants && (ctrl.numFailed === 0 || h.bugs.has('no-early-abort'))) {
+    setTargetState(ctrl, ctrl.state + 1);
+    if (ctrl.state <= DONE) h.trace.push({ kind: 'state', state: UPDATE_STATES[ctrl.state]! });
+  }
+  rawSpinUnlock(ctrl.lock);
+}
+
+/** init_state(): the first state with work, no acks, no failures. */
+function initState(ctrl: UpdateCtrl): void {
+  setTargetState(ctrl, START + 1);
+  ctrl.numFailed = 0;
+}
+
+/** Seeded bug B4 (v6): init_state() also fixed the participant count, before cpus_read_lock. */
+function initStateV6(h: Host, ctrl: UpdateCtrl): void {
+  initState(ctrl);
+  ctrl.nrParticipants = numOnlineCpus(h.platform);
+}
+
+/** The work one CPU did for a state, recorded for the invariants and the timeline. */
+function worked(h: Host, cpu: number, state: number, ret: number): number {
   h.trace.push({ kind: 'update_work', cpu, state: UPDATE_STATES[state]!, ret });
   return ret;
 }
 
-/** ack_state(): the failure and the ack are counted together; advance only if none failed (I-5). */
-function ackState(h: Host, ctrl: UpdateCtrl, ret: number): void {
-  if (!h.bugs.has('ack-before-fail')) ctrl.numFailed += ret !== 0 ? 1 : 0;
-  ctrl.numAck++;
-  if (ctrl.numAck === ctrl.nrParticipants && (ctrl.numFailed === 0 || h.bugs.has('no-early-abort'))) {
-    ctrl.numAck = 0;
-    ctrl.state++;
-    if (ctrl.state <= DONE) h.trace.push({ kind: 'state', state: UPDATE_STATES[ctrl.state]! });
-  }
-}
-
-/** do_seamldr_install_module(): one CPU's loop; every iteration is one step. */
-function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, lead: number, paramsPa: number, cpu: number): Generator<Yield, number, void> {
+/**
+ * do_seamldr_install_module(): one CPU's loop, adopted from multi_cpu_stop(). Every iteration
+ * ends in a step (the real loop relaxes only when nothing changed), so other CPUs run between
+ * one CPU's ack and its next look at the state. CPU 0 leads: merged, "because it is always
+ * online"; v2-v7 took cpumask_first(cpu_online_mask), which is CPU 0 too, since CPU 0 cannot
+ * be offlined (hotplug.ts).
+ */
+function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, paramsPa: number, cpu: number): Generator<Yield, number, void> {
   let curstate = START;
+  const isLeadCpu = cpu === 0;
   let ret = 0;
   do {
     const newstate = ctrl.state;
-    if (newstate !== curstate) {
+    if (curstate !== newstate) {
       curstate = newstate;
-      ret = yield* doStep(h, cpu, lead, curstate, paramsPa);
-      h.trace.push({ kind: 'ack', cpu, state: UPDATE_STATES[Math.min(curstate, DONE)]!, ret });
-      ackState(h, ctrl, ret);
-      if (h.bugs.has('ack-before-fail') && ret !== 0) {
-        yield { kind: 'step', label: 'ack before failure is recorded' };
-        ctrl.numFailed++;
+      switch (curstate) {
+        case SHUTDOWN:
+          if (isLeadCpu) ret = worked(h, cpu, curstate, h.rev.handoffHvSource === 'read-fresh' ? tdxModuleShutdown(h, cpu) : tdxModuleShutdownV2(h, cpu));
+          break;
+        case CPU_INSTALL:
+          ret = worked(h, cpu, curstate, yield* (h.rev.seamldrEntropyRetry ? seamldrInstallV2 : seamldrInstall)(h, cpu, paramsPa));
+          break;
+        case CPU_INIT:
+          ret = worked(h, cpu, curstate, yield* tdxCpuEnable(h, cpu));
+          break;
+        case RUN_UPDATE:
+          if (isLeadCpu) ret = worked(h, cpu, curstate, runsMergedCode(h.rev) ? tdxModuleRunUpdate(h, cpu) : tdxModuleRunUpdateV2(h, cpu));
+          break;
+        default:
+          break;
       }
+      h.trace.push({ kind: 'ack', cpu, state: UPDATE_STATES[Math.min(curstate, DONE)]!, ret });
+      yield* ackOrAckBeforeFail(h, ctrl, ret, cpu);
     }
     yield { kind: 'step', label: 'cpu_relax' };
-  } while (curstate < DONE && (ctrl.numFailed === 0 || h.bugs.has('no-early-abort')));
+  } while (curstate !== DONE && (ctrl.numFailed === 0 || h.bugs.has('no-early-abort')));
+  return ret;
+}
+
+/** ack_state(), or with B2 (v2) the ack counted before the failure is recorded. */
+function* ackOrAckBeforeFail(h: Host, ctrl: UpdateCtrl, ret: number, cpu: number): Generator<Yield, void, void> {
+  yield* ackState(h, ctrl, ret, cpu);
+  if (h.bugs.has('ack-before-fail') && ret !== 0) {
+    yield { kind: 'step', label: 'ack before failure is recorded' };
+    ctrl.numFailed++;
+  }
+}
+
+/** stop_machine_cpuslocked(do_seamldr_install_module, params, cpu_online_mask), traced. */
+function* stopMachineUpdate(h: Host, ctrl: UpdateCtrl, paramsPa: number): Generator<Yield, number, void> {
+  const cpus = onlineCpus(h.platform);
+  h.trace.push({ kind: 'update_begin', cpus, lead: 0, paramsPa });
+  const ret = yield* stopMachine(h.sched, cpus, (cpu) => doSeamldrInstallModule(h, ctrl, paramsPa, cpu));
+  h.trace.push({ kind: 'update_end', ret, state: UPDATE_STATES[Math.min(ctrl.state, DONE)]! });
+  return ret;
+}
+
+/** cpus_read_lock(); init_state(): or, with B4 (v6), init_state() first, outside the lock. */
+function* cpusReadLockInitState(h: Host, ctrl: UpdateCtrl): Generator<Yield, void, void> {
+  if (h.bugs.has('hotplug-before-lock')) {
+    initStateV6(h, ctrl);
+    yield { kind: 'step', label: 'init_state before cpus_read_lock' };
+    h.platform.hotplugReaders++;
+    return;
+  }
+  h.platform.hotplugReaders++;
+  initState(ctrl);
+}
+
+function cpusReadUnlock(h: Host): void {
+  h.platform.hotplugReaders--;
+}
+
+/** The revision's init_seamldr_params(): the merged tdx_image or v2's v1 blob. */
+function initSeamldrParamsOf(h: Host): typeof initSeamldrParams {
+  return h.rev.imageFormat === 'v2' ? initSeamldrParams : initSeamldrParamsV1;
+}
+
+/**
+ * The revision's seamldr_install_module(), which tdx-host's write op calls: the merged one,
+ * whose tdx_module_run_update() refreshes the version inside stop_machine, or v2's, which
+ * refreshes it after (spec §2.7).
+ */
+export function seamldrInstallModuleOf(h: Host): typeof seamldrInstallModule {
+  return runsMergedCode(h.rev) ? seamldrInstallModule : seamldrInstallModuleV2;
+}
+
+const newCtrl = (): UpdateCtrl => ({ state: START, numAck: 0, numFailed: 0, nrParticipants: null, lock: { owner: null } });
+
+/**
+ * seamldr_install_module() as merged (spec §2.3): the length check, the params, the image
+ * checks, then stop_machine under cpus_read_lock. Runs in the fw_upload worker; yields
+ * wherever another task could run. Returns 0 or a negative errno.
+ */
+export function* seamldrInstallModule(h: Host, img: ImageBuf): Generator<Yield, number, void> {
+  // init_seamldr_params() reads the header early (v10; B13 reads it before this check).
+  if (img.len < TDX_IMAGE_HEADER_SIZE && !h.bugs.has('header-before-size')) return -EINVAL;
+  const paramsPa = h.mem.allocPages(1)[0]!; // kzalloc_obj(*params)
+  let ret = initSeamldrParamsOf(h)(h, paramsPa, img);
+  if (ret === 0) {
+    yield { kind: 'step', label: 'params ready' };
+    const ctrl = newCtrl();
+    yield* cpusReadLockInitState(h, ctrl);
+    ret = yield* stopMachineUpdate(h, ctrl, paramsPa);
+    cpusReadUnlock(h);
+  }
+  h.mem.free(paramsPa);
   return ret;
 }
 
@@ -222,42 +364,23 @@ function cpusPrecheck(h: Host): number {
 }
 
 /**
- * seamldr_install_module(): checks, then the stop_machine update. Runs in the fw_upload
- * worker; yields wherever another task could run. Returns 0 or a negative errno.
+ * v2's seamldr_install_module() (p09-p20): SEAMLDR.INFO and the slots check before the
+ * image, the CPU-online check under the lock, and after a successful stop_machine the
+ * version (and handoff) refresh by this worker, not inside tdx_module_run_update.
  */
-export function* seamldrInstallModule(h: Host, img: ImageBuf): Generator<Yield, number, void> {
+export function* seamldrInstallModuleV2(h: Host, img: ImageBuf): Generator<Yield, number, void> {
   const pre = yield* slotsPrecheck(h);
   if (pre) return pre;
-  const { ret, layout } = h.rev.imageFormat === 'v1' ? parseBlobV1(h, img) : parseImageV2(h, img);
-  if (ret || layout === null) return ret;
-  const paramsPa = initSeamldrParams(h, img, layout);
-  yield { kind: 'step', label: 'params ready' };
-  const result = yield* updateCpusLocked(h, paramsPa);
-  h.mem.free(paramsPa);
-  return result;
-}
-
-function* updateCpusLocked(h: Host, paramsPa: number): Generator<Yield, number, void> {
-  const ctrl: UpdateCtrl = { state: SHUTDOWN, numAck: 0, numFailed: 0, nrParticipants: 0 };
-  if (h.bugs.has('hotplug-before-lock')) {
-    ctrl.nrParticipants = numOnlineCpus(h.platform); // v6: counted before the hotplug lock
-    yield { kind: 'step', label: 'init_state before cpus_read_lock' };
+  const paramsPa = h.mem.allocPages(1)[0]!;
+  let ret = initSeamldrParamsOf(h)(h, paramsPa, img);
+  if (ret === 0) {
+    yield { kind: 'step', label: 'params ready' };
+    const ctrl = newCtrl();
+    yield* cpusReadLockInitState(h, ctrl);
+    ret = cpusPrecheck(h) || (yield* stopMachineUpdate(h, ctrl, paramsPa));
+    if (ret === 0) tdxRefreshAfterUpdate(h, 0);
+    cpusReadUnlock(h);
   }
-  h.platform.hotplugReaders++; // cpus_read_lock()
-  const ret = cpusPrecheck(h) || (yield* runUpdate(h, ctrl, paramsPa));
-  h.platform.hotplugReaders--; // cpus_read_unlock()
+  h.mem.free(paramsPa);
   return ret;
-}
-
-function* runUpdate(h: Host, ctrl: UpdateCtrl, paramsPa: number): Generator<Yield, number, void> {
-  if (!h.bugs.has('hotplug-before-lock')) ctrl.nrParticipants = numOnlineCpus(h.platform);
-  const cpus = onlineCpus(h.platform);
-  // v2-v7: cpumask_first(cpu_online_mask); merged: CPU 0, which "is always online".
-  const lead = h.rev.leadCpu === 'cpu0' ? 0 : cpus[0]!;
-  h.trace.push({ kind: 'update_begin', cpus, lead, paramsPa });
-  const result = yield* stopMachine(h.sched, cpus, (cpu) => doSeamldrInstallModule(h, ctrl, lead, paramsPa, cpu));
-  h.trace.push({ kind: 'update_end', ret: result, state: UPDATE_STATES[Math.min(ctrl.state, DONE)]! });
-  if (result === 0) tdxRefreshAfterUpdate(h, lead);
-  else if (ctrl.state > SHUTDOWN) h.tdx.state.error = true; // v2 tdx_module_set_error() [T-v2 p16]
-  return result;
 }

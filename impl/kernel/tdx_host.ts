@@ -5,9 +5,10 @@ import { TDX_FEATURES0_TD_PRESERVING } from '../firmware/abi.ts';
 import type { Version } from '../firmware/types.ts';
 import { EBUSY, ECANCELED, EIO, ENODEV, ENOENT, ENXIO, EOPNOTSUPP } from './errno.ts';
 import { createFwUpload, type FwUpload, type FwUploadErr, type FwUploadOps } from './fw_upload.ts';
-import { seamldrGetInfo, seamldrGetInfoAtBoot, seamldrInstallModule } from './seamldr.ts';
+import { seamldrGetInfo, seamldrGetInfoAtBoot, seamldrInstallModuleOf } from './seamldr.ts';
 import { preemptDisabled, type Yield } from './sched.ts';
-import { tdxGetSysinfo } from './tdx.ts';
+import { runsMergedCode } from './revision.ts';
+import { tdxGetSysinfo, type TdxSysinfo } from './tdx.ts';
 import type { Host } from '../host.ts';
 
 export interface TdxHost {
@@ -38,7 +39,7 @@ const ops: FwUploadOps = {
   *write(h, img): Generator<Yield, { err: FwUploadErr; written: number }, void> {
     const cancelled = h.rev.cancelSupport && h.tdxHost.cancelRequest;
     yield { kind: 'lin', op: { name: 'fw_write', args: {} }, result: cancelled };
-    const ret = cancelled ? -ECANCELED : yield* seamldrInstallModule(h, img);
+    const ret = cancelled ? -ECANCELED : yield* seamldrInstallModuleOf(h)(h, img);
     yield { kind: 'lin', op: { name: 'update', args: {} }, result: ret };
     return ret === 0 ? { err: 'none', written: img.len } : { err: fwUploadErr(h, ret), written: 0 };
   },
@@ -88,23 +89,46 @@ export function versionShow(h: Host): string | number {
 }
 
 /**
- * `cat /sys/devices/faux/tdx_host/version` as a task: TDX_VERSION_FMT reads major, minor and
- * update one after the other. The merged driver formats with module updates locked out
- * (seamldr_lock_module_update(), i.e. preempt_disable), so stop_machine cannot run in between;
- * without it a reader can mix two modules, or print one the failed update has lost (B23).
+ * version_show() as merged: tdx_get_sysinfo() is checked first, then the version is formatted
+ * with module updates locked out (seamldr_lock_module_update(), i.e. preempt_disable), so
+ * stop_machine cannot run while TDX_VERSION_FMT reads major, minor and update. In the real
+ * code stop_machine can run between the check and the lock, and the read then prints the
+ * cached version of a module a failed update has lost (shutdown clears the state, not the
+ * cache). That is linearizable at the check, but the harness linearizes the read at its end
+ * (properties/commands.ts), so the window is one step here until the read's linearization
+ * point moves (test/scenarios/known_discrepancies.test.ts).
  */
 export function* versionShowTask(h: Host): Generator<Yield, string | number, void> {
-  const lockout = h.rev.versionLockout && !h.bugs.has('version-read-unlocked');
-  return lockout ? yield* preemptDisabled(h.sched, versionFields(h)) : yield* versionFields(h);
+  if (!runsMergedCode(h.rev)) return yield* versionShowTaskV2(h);
+  const sysinfo = tdxGetSysinfo(h);
+  if (sysinfo === null) return -ENXIO;
+  return yield* lockedOut(h, versionFields(sysinfo));
 }
 
-function* versionFields(h: Host): Generator<Yield, string | number, void> {
-  if (tdxGetSysinfo(h) === null) return -ENXIO;
-  const major = h.tdx.sysinfo.version.major;
+/**
+ * The seed's version_show(): v2 read without a lock (spec §2.7); the seed fixes that review
+ * bug by locking out updates around the whole read, check included (B23 puts v2's back).
+ */
+function* versionShowTaskV2(h: Host): Generator<Yield, string | number, void> {
+  return yield* lockedOut(h, (function* () {
+    const sysinfo = tdxGetSysinfo(h);
+    return sysinfo === null ? -ENXIO : yield* versionFields(sysinfo);
+  })());
+}
+
+/** seamldr_lock_module_update() ... unlock around body; B23 (and a revision without it) skip it. */
+function* lockedOut<T>(h: Host, body: Generator<Yield, T, void>): Generator<Yield, T, void> {
+  const lockout = h.rev.versionLockout && !h.bugs.has('version-read-unlocked');
+  return lockout ? yield* preemptDisabled(h.sched, body) : yield* body;
+}
+
+/** TDX_VERSION_FMT over the cache, one field per step (one sysfs_emit; steps show B23's tear). */
+function* versionFields(sysinfo: TdxSysinfo): Generator<Yield, string, void> {
+  const major = sysinfo.version.major;
   yield { kind: 'step', label: 'version: major' };
-  const minor = h.tdx.sysinfo.version.minor;
+  const minor = sysinfo.version.minor;
   yield { kind: 'step', label: 'version: minor' };
-  return formatVersion({ major, minor, update: h.tdx.sysinfo.version.update });
+  return formatVersion({ major, minor, update: sysinfo.version.update });
 }
 
 /** `cat .../seamldr/version` and `.../seamldr/num_remaining_updates`: a fresh SEAMLDR.INFO. */

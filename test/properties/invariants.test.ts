@@ -7,12 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../harness/run.ts';
 import { NO_BUGS, type BugName } from '../../impl/faults.ts';
-import { P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH } from '../../impl/firmware/abi.ts';
+import { P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH, TDX_RND_NO_ENTROPY, TDX_SYS_BUSY } from '../../impl/firmware/abi.ts';
 import { buildBlobV1, corruptBlobV1 } from '../../impl/firmware/image.ts';
 import { buildImageV2, corruptImageV2 } from '../../impl/firmware/image_v2.ts';
 import type { Host, TraceEvent } from '../../impl/host.ts';
 import { COMPAT, V2, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
-import { initSeamldrParams, parseBlobV1, parseImageV2 } from '../../impl/kernel/seamldr.ts';
+import { parseBlobV1, parseImageV2, populateSeamldrParams } from '../../impl/kernel/seamldr.ts';
 import type { Command } from '../../properties/commands/index.ts';
 import { identityOf } from '../../properties/images.ts';
 import { INVARIANTS, TERMINATION } from '../../properties/invariants.ts';
@@ -53,7 +53,8 @@ function hostWithParams(rev: Revision = V2): { h: Host; paramsPa: number; params
   h.tdxHost.fw!.buffer = buf;
   const { ret, layout } = rev.imageFormat === 'v1' ? parseBlobV1(h, buf) : parseImageV2(h, buf);
   if (ret || !layout) throw new Error('the valid blob did not parse');
-  const paramsPa = initSeamldrParams(h, buf, layout);
+  const paramsPa = h.mem.allocPages(1)[0]!;
+  populateSeamldrParams(h, paramsPa, buf, layout);
   const p = h.mem.page(paramsPa)!;
   return { h, paramsPa, params: new DataView(p.buffer, p.byteOffset, p.byteLength), pas: buf.pas, nrModulePages: layout.nrModulePages };
 }
@@ -85,6 +86,9 @@ function violationOver(id: string, host: HostData, commands: Command[], rev: Rev
 function terminationMessage(rev: Revision, bugs: ReadonlySet<BugName>): string | null {
   return violationOver(TERMINATION.id, hostData({ nrCpus: 2 }), [upload(image('1.5.08')), { kind: 'cpu_offline', cpu: 1 }], rev, bugs);
 }
+
+/** A SEAMCALL trace event of a stopper (for I-25). */
+const sc = (leaf: bigint, cpu: number, status: bigint): TraceEvent => ({ kind: 'seamcall', cpu, task: `stopper/${cpu}`, leaf, rcx: 0n, status });
 
 const CASES: Record<string, Case> = {
   'I-1': {
@@ -293,7 +297,7 @@ const CASES: Record<string, Case> = {
       run: () => {
         const h = boot(), c = checkOf('I-7');
         c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
-        h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0, error: true };
+        h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0 };
         h.seam.seamReady = false;
         return c(h, [{ kind: 'update_end', ret: -19, state: 'CPU_INIT' }]);
       },
@@ -307,7 +311,7 @@ const CASES: Record<string, Case> = {
         run: (broken) => {
           const h = boot(), c = checkOf('I-8');
           c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
-          h.tdx.state = { initialized: broken, sysinitDone: false, sysinitRet: 0, error: false };
+          h.tdx.state = { initialized: broken, sysinitDone: false, sysinitRet: 0 };
           h.tdx.lpInitialized.fill(false);
           return c(h, [{ kind: 'update_work', cpu: 0, state: 'SHUTDOWN', ret: 0 }]);
         },
@@ -318,7 +322,7 @@ const CASES: Record<string, Case> = {
         run: (broken) => {
           const h = boot(), c = checkOf('I-8');
           c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
-          h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0, error: false };
+          h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0 };
           h.tdx.lpInitialized.fill(false);
           if (broken) h.tdx.lpInitialized[2] = true;
           return c(h, [{ kind: 'update_work', cpu: 0, state: 'SHUTDOWN', ret: 0 }]);
@@ -518,6 +522,44 @@ const CASES: Record<string, Case> = {
           h.seam.seamReady = broken;
           return c(h, []);
         },
+      },
+    ],
+  },
+  'I-25': {
+    pairs: [
+      {
+        name: 'a CPU issues TDH.SYS.LP.INIT after TDH.SYS.INIT failed',
+        expect: /cpu 1 issued TDH.SYS.LP.INIT although TDH.SYS.INIT failed/,
+        run: (broken) => feed(checkOf('I-25'), boot(), [
+          { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }, sc(TDH.SYS_INIT, 0, broken ? TDX_SYS_BUSY : 0n), sc(TDH.SYS_LP_INIT, 1, 0n),
+        ]),
+      },
+      {
+        name: 'a CPU reports CPU_INIT success after TDH.SYS.INIT failed (a stale cached result)',
+        expect: /cpu 2 reports CPU_INIT success although TDH.SYS.INIT failed/,
+        run: (broken) => feed(checkOf('I-25'), boot(), [
+          { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }, sc(TDH.SYS_INIT, 0, TDX_SYS_BUSY),
+          { kind: 'update_work', cpu: 0, state: 'CPU_INIT', ret: -5 }, { kind: 'update_work', cpu: 2, state: 'CPU_INIT', ret: broken ? 0 : -5 },
+        ]),
+      },
+      {
+        name: 'two CPUs both issue TDH.SYS.INIT (the result was not cached under sysinit_lock)',
+        expect: /TDH.SYS.INIT ran 2 times in one update \(the last on cpu 3\)/,
+        run: (broken) => feed(checkOf('I-25'), boot(), [
+          { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }, sc(TDH.SYS_INIT, 0, 0n), ...(broken ? [sc(TDH.SYS_INIT, 3, 0n)] : []),
+        ]),
+      },
+    ],
+    fine: [
+      {
+        name: 'a no-entropy retry of TDH.SYS.INIT in the SEAMCALL wrapper is the same call',
+        run: () => feed(checkOf('I-25'), boot(), [
+          { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }, sc(TDH.SYS_INIT, 0, TDX_RND_NO_ENTROPY), sc(TDH.SYS_INIT, 0, 0n), sc(TDH.SYS_LP_INIT, 0, 0n),
+        ]),
+      },
+      {
+        name: 'a real update whose TDH.SYS.INIT fails on 4 CPUs: every CPU gets the cached failure',
+        run: () => runScenario({ host: { ...HOST, nrCpus: 4 }, commands: [upload(image('1.5.08'), { kind: 'leaf', leaf: 'SYS_INIT', cpu: null })], schedule: [] }, { revision: recordWith(V2), bugs: NO_BUGS }).violation?.message ?? null,
       },
     ],
   },

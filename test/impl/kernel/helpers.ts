@@ -8,7 +8,7 @@ import type { InjectedFaults } from '../../../impl/firmware/types.ts';
 import { LEAF_NAMES } from '../../../impl/firmware/abi.ts';
 import { runnable, spawn, stepTask, type Task, type Yield } from '../../../impl/kernel/sched.ts';
 import { V2, type Revision } from '../../../impl/kernel/revision.ts';
-import { seamldrInstallModule, type ImageBuf, type UpdateState } from '../../../impl/kernel/seamldr.ts';
+import { seamldrInstallModuleOf, type ImageBuf, type UpdateState } from '../../../impl/kernel/seamldr.ts';
 import { fwError, fwLoad, fwUploadMain } from '../../../impl/kernel/fw_upload.ts';
 import { runScenario, type RunResult } from '../../../harness/run.ts';
 import type { Command, GuestStore } from '../../../properties/commands/index.ts';
@@ -124,12 +124,12 @@ export function runBody<T>(h: Host, body: Generator<Yield, T, void>, o: { name?:
 }
 
 /**
- * seamldr_install_module() on raw bytes, run as the fw_upload worker would, with the given
+ * The revision's seamldr_install_module() on raw bytes, run as the fw_upload worker would, with the given
  * firmware faults armed for the update (one-shot, as properties/faults.ts makes them).
  */
 export function install(h: Host, bytes: Uint8Array, o: { faults?: Partial<InjectedFaults>; pick?: Picker } = {}): number {
   h.seam.faults = { installFail: null, noEntropy: 0, leafFail: null, ...o.faults };
-  const ret = runBody(h, seamldrInstallModule(h, bufOf(h, bytes)), { name: 'fw_upload_worker', pick: o.pick });
+  const ret = runBody(h, seamldrInstallModuleOf(h)(h, bufOf(h, bytes)), { name: 'fw_upload_worker', pick: o.pick });
   h.seam.faults = { installFail: null, noEntropy: 0, leafFail: null };
   return ret;
 }

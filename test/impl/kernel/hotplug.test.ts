@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SEAMLDR_EUNSPECERR, TDH, TDX_SYS_BUSY, TDX_SYS_SHUTDOWN, TDX_SEAMCALL_VMFAILINVALID } from '../../../impl/firmware/abi.ts';
 import { EBUSY, EIO, ENODEV } from '../../../impl/kernel/errno.ts';
 import { cpuDown, cpuUp } from '../../../impl/kernel/hotplug.ts';
-import { readVersion } from '../../../impl/kernel/tdx.ts';
+import { getTdxSysInfoVersion } from '../../../impl/kernel/tdx.ts';
 import { runnable, spawn, stepTask } from '../../../impl/kernel/sched.ts';
 import { ackOrder, boot, calls, events, imageRef, installRef, runBody, runTasks } from './helpers.ts';
 
@@ -73,7 +73,9 @@ describe('cpu_up and tdx_online_cpu', () => {
     expect(calls(h.trace.slice(n))).toEqual([]);
     expect(h.platform.cpus[2]!.online).toBe(true);
     // ... and the new module knows the LP: metadata reads work on it.
-    expect(readVersion(h, 2)).toEqual({ ret: 0, version: { major: 1, minor: 5, update: 8 } });
+    const version = { major: 0, minor: 0, update: 0 };
+    expect(getTdxSysInfoVersion(h, 2, version)).toBe(0);
+    expect(version).toEqual({ major: 1, minor: 5, update: 8 });
   });
 
   it('a lost update at INSTALL (SEAM_READY cleared): onlining fails with -ENODEV, then from the cache', () => {

@@ -8,7 +8,7 @@ describe('kernel revisions (spec §2.7)', () => {
     expect(V2).toMatchObject({
       name: 'v2', cpuOnlinePrecheck: true, slotsPrecheck: true, imageFormat: 'v1', avoidCompat: false,
       errorMap: 'v2', fwName: 'seamldr_upload', seamldrAttrs: { dir: 'seamldr/', mode: 0o444 }, cancelSupport: true,
-      leadCpu: 'first-online', handoffHvSource: 'boot-cache', lpResetScope: 'online', refreshScope: 'version+handoff',
+      handoffHvSource: 'boot-cache', lpResetScope: 'online', refreshScope: 'version+handoff',
       seamldrEntropyRetry: true, versionLockout: true, vmcsErratumGuard: false,
     });
   });
@@ -17,7 +17,7 @@ describe('kernel revisions (spec §2.7)', () => {
     expect(UPSTREAM).toMatchObject({
       name: 'upstream', cpuOnlinePrecheck: false, slotsPrecheck: false, imageFormat: 'v2', avoidCompat: false,
       errorMap: 'merged', fwName: 'tdx_module', seamldrAttrs: { dir: '', mode: 0o400 }, cancelSupport: false,
-      leadCpu: 'cpu0', handoffHvSource: 'read-fresh', lpResetScope: 'possible', refreshScope: 'version',
+      handoffHvSource: 'read-fresh', lpResetScope: 'possible', refreshScope: 'version',
       seamldrEntropyRetry: false, versionLockout: true, vmcsErratumGuard: true,
     });
   });

@@ -7,11 +7,11 @@ import { TDH, TDX_SYS_BUSY, TDX_SYS_INVALID_HANDOFF, SEAMLDR_EUNSPECERR, P_SEAML
 import { buildBlobV1, corruptBlobV1, fixChecksumV1, type ImageCorruption } from '../../../impl/firmware/image.ts';
 import { EBUSY, EINVAL, EIO, ENOSPC } from '../../../impl/kernel/errno.ts';
 import { V2, UPSTREAM } from '../../../impl/kernel/revision.ts';
-import { initSeamldrParams, parseBlobV1, parseImageV2, UPDATE_STATES } from '../../../impl/kernel/seamldr.ts';
+import { initSeamldrParams, parseBlobV1, parseImageV2, populateSeamldrParams, UPDATE_STATES } from '../../../impl/kernel/seamldr.ts';
 import { cpuDown } from '../../../impl/kernel/hotplug.ts';
 import { spawn, stepTask, type Yield } from '../../../impl/kernel/sched.ts';
 import { versionShow } from '../../../impl/kernel/tdx_host.ts';
-import { seamldrInstallModule } from '../../../impl/kernel/seamldr.ts';
+import { seamldrInstallModuleOf } from '../../../impl/kernel/seamldr.ts';
 import { identityOf, imageBytes } from '../../../properties/images.ts';
 import type { FaultPlan } from '../../../model/types.ts';
 import {
@@ -115,14 +115,15 @@ describe('parseBlobV1 (spec §3.2 v2 kernel checks)', () => {
   });
 });
 
-describe('initSeamldrParams (spec §5.1, I-16)', () => {
+describe('populateSeamldrParams (spec §5.1, I-16)', () => {
   it('writes version 0, scenario UPDATE, the sigstruct page, the module pages in order, and zero elsewhere', () => {
     const h = boot(1);
     const blob = buildBlobV1({ ...identityOf(imageRef('1.5.08')), nrPages: 5 });
     const img = bufOf(h, blob);
     const { layout } = parseBlobV1(h, img);
     const pages = h.mem.size;
-    const pa = initSeamldrParams(h, img, layout!);
+    const pa = h.mem.allocPages(1)[0]!;
+    populateSeamldrParams(h, pa, img, layout!);
     expect(h.mem.size).toBe(pages + 1);
     expect(pa % 4096).toBe(0);
     const p = h.mem.page(pa)!;
@@ -206,7 +207,7 @@ describe('the update state machine: success (spec §2.4, I-3)', () => {
     expect(callsOf(w, TDH.SYS_SHUTDOWN)[0]!.rcx).toBe(0n); // the boot module's MODULE_HV
     expect(linResults(h, 'read_version')).toEqual(['1.5.08']);
     expect(h.seam.pseamldr.numRemainingUpdates).toBe(1);
-    expect(h.tdx.state).toEqual({ initialized: true, sysinitDone: true, sysinitRet: 0, error: false });
+    expect(h.tdx.state).toEqual({ initialized: true, sysinitDone: true, sysinitRet: 0 });
     expect(h.tdx.lpInitialized).toEqual(range(n).map(() => true));
     expect(h.platform.hotplugReaders).toBe(0);
     expect(h.sched.stopMachine).toBeNull();
@@ -248,13 +249,15 @@ function faultCases(n: number): FaultCase[] {
       name: `SEAMLDR.INSTALL fails on cpu ${c}`, fault: { kind: 'install', cpu: c },
       work: ['SHUTDOWN@0=0', ...all.map((i) => `CPU_INSTALL@${i}=${i === c ? -5 : 0}`)], states: ['CPU_INSTALL'], lost: true, installed: false,
     })),
+    // CPU 0 steps out while it holds sysinit_lock after TDH.SYS.INIT, so every CPU has read
+    // CPU_INIT by then and still does step 3: each gets the one cached result (spec §2.5 step 3).
     {
       name: 'TDH.SYS.INIT fails', fault: { kind: 'leaf', leaf: 'SYS_INIT', cpu: null },
-      work: ['SHUTDOWN@0=0', ...installOk, 'CPU_INIT@0=-5'], states: ['CPU_INSTALL', 'CPU_INIT'], lost: true, installed: true,
+      work: ['SHUTDOWN@0=0', ...installOk, ...all.map((i) => `CPU_INIT@${i}=-5`)], states: ['CPU_INSTALL', 'CPU_INIT'], lost: true, installed: true,
     },
     ...all.map((c): FaultCase => ({
       name: `TDH.SYS.LP.INIT fails on cpu ${c}`, fault: { kind: 'leaf', leaf: 'LP_INIT', cpu: c },
-      work: ['SHUTDOWN@0=0', ...installOk, ...initOk.slice(0, c), `CPU_INIT@${c}=-5`], states: ['CPU_INSTALL', 'CPU_INIT'], lost: true, installed: true,
+      work: ['SHUTDOWN@0=0', ...installOk, ...all.map((i) => `CPU_INIT@${i}=${i === c ? -5 : 0}`)], states: ['CPU_INSTALL', 'CPU_INIT'], lost: true, installed: true,
     })),
     {
       name: 'TDH.SYS.UPDATE fails', fault: { kind: 'leaf', leaf: 'UPDATE', cpu: null },
@@ -290,12 +293,11 @@ describe('the update state machine: a failure at every step on every CPU (spec �
           expect(linResults(h, 'td_run')).toEqual([false]);
           expect(td.bugged).toBe(true);
           expect(h.tdx.state.initialized).toBe(false);
-          expect(h.tdx.state.error).toBe(true); // v2 tdx_module_set_error()
         } else {
           // Refused: the old module runs untouched and so does the kernel's view of it (I-8).
           expect(h.seam.module!.identity.version).toEqual({ major: 1, minor: 5, update: 6 });
           expect(h.seam.module!.sysState).toBe('SYS_READY');
-          expect(h.tdx.state).toEqual({ initialized: true, sysinitDone: true, sysinitRet: 0, error: false });
+          expect(h.tdx.state).toEqual({ initialized: true, sysinitDone: true, sysinitRet: 0 });
           expect(h.tdx.lpInitialized).toEqual(range(n).map(() => true));
           expect(linResults(h, 'read_version')).toEqual(['1.5.06']);
           expect(linResults(h, 'td_run')).toEqual([true]);
@@ -357,9 +359,10 @@ describe('seeded bugs of seamldr.ts, driven directly', () => {
     expect(h.seam.seamReady).toBe(true);
   });
 
-  it('no-early-abort (B5): after a failed SHUTDOWN every CPU installs and the update even returns 0', () => {
+  it('no-early-abort (B5): after a failed SHUTDOWN every CPU installs, and only RUN_UPDATE\'s failure is returned', () => {
     const h = boot(2, { bugs: ['no-early-abort'] });
-    expect(install(h, VALID, { faults: shutdownFault })).toBe(0);
+    // The lead keeps its RUN_UPDATE result through DONE (the switch's default case leaves ret).
+    expect(install(h, VALID, { faults: shutdownFault })).toBe(-EIO);
     const w = lastUpdate(h.trace);
     expect(states(w)).toEqual(['CPU_INSTALL', 'CPU_INIT', 'RUN_UPDATE', 'DONE']);
     expect(work(w)).toEqual(['SHUTDOWN@0=-5', 'CPU_INSTALL@0=0', 'CPU_INSTALL@1=0', 'CPU_INIT@0=0', 'CPU_INIT@1=0', 'RUN_UPDATE@0=-5']);
@@ -372,7 +375,7 @@ describe('seeded bugs of seamldr.ts, driven directly', () => {
   describe('hotplug-before-lock (B4)', () => {
     /** Steps the upload worker to `label`, then runs `echo 0 > cpu1/online` to completion. */
     function offlineAt(h: ReturnType<typeof boot>, label: string): void {
-      const worker = spawn(h.sched, 'fw_upload_worker', 0, seamldrInstallModule(h, bufOf(h, VALID)));
+      const worker = spawn(h.sched, 'fw_upload_worker', 0, seamldrInstallModuleOf(h)(h, bufOf(h, VALID)));
       while (!isLabel(stepTask(h.sched, worker), label)) if (worker.done) throw new Error(`worker finished before ${label}`);
       const down = spawn(h.sched, 'offline', 1, cpuDown(h, 1));
       while (!down.done && (down.waitUntil === null || down.waitUntil())) stepTask(h.sched, down);
@@ -399,7 +402,7 @@ describe('seeded bugs of seamldr.ts, driven directly', () => {
 
     it('without the bug the offline waits for cpus_read_unlock and the update completes on both CPUs', () => {
       const h = boot(2, { rev: { ...V2, cpuOnlinePrecheck: false } });
-      const worker = spawn(h.sched, 'fw_upload_worker', 0, seamldrInstallModule(h, bufOf(h, VALID)));
+      const worker = spawn(h.sched, 'fw_upload_worker', 0, seamldrInstallModuleOf(h)(h, bufOf(h, VALID)));
       while (!isLabel(stepTask(h.sched, worker), 'params ready'));
       const down = spawn(h.sched, 'offline', 1, cpuDown(h, 1));
       expect(stepTask(h.sched, down)).toMatchObject({ kind: 'wait', label: 'cpus_write_lock' });
@@ -430,7 +433,7 @@ describe('SEAMLDR.INSTALL no-entropy retry (seed, spec §2.7)', () => {
     expect(calls(w).filter((c) => c.startsWith('SEAMLDR'))).toEqual([
       'SEAMLDR.INSTALL@0=0x0', 'SEAMLDR.INSTALL@1=0x8000000000030001', 'SEAMLDR.INSTALL@1=0x0',
     ]);
-    expect(work(w).slice(-1)).toEqual(['CPU_INIT@0=-19']);
+    expect(work(w).filter((x) => x.startsWith('CPU_INIT'))).toEqual(['CPU_INIT@0=-19', 'CPU_INIT@1=-19']);
     expect(h.seam.pseamldr.session?.called).toEqual(new Set([1]));
     expect(h.log).toContain('virt/tdx: module not loaded');
     expect(versionShow(h)).toBe(-6);
@@ -484,10 +487,11 @@ describe('parseImageV2 (merged tdx_image 0x200, spec §3.2) on the upstream revi
     { kind: 'bad_magic' }, { kind: 'bad_version' }, { kind: 'bad_length' }, { kind: 'reserved_nonzero', index: 9 },
     { kind: 'sig_size', pages: 2 }, { kind: 'module_unaligned' }, { kind: 'module_too_big' },
     { kind: 'page_count_overflow', extra: 0 },
-  ] as ImageCorruption[])('rejects %o with -EINVAL without reading past the image', (c) => {
+  ] as ImageCorruption[])('rejects %o with -EINVAL without reading past the image or stopping the machine', (c) => {
     const h = boot(1, { rev: UPSTREAM });
-    expect(parseImageV2(h, bufOf(h, v2(c)))).toEqual({ ret: -EINVAL, layout: null });
+    expect(install(h, v2(c))).toBe(-EINVAL);
     expect(events(h.trace, 'oob_read')).toEqual([]);
+    expect(events(h.trace, 'update_begin')).toEqual([]);
   });
 
   it('does not check the checksum', () => {
@@ -504,14 +508,15 @@ describe('parseImageV2 (merged tdx_image 0x200, spec §3.2) on the upstream revi
   it('without a sigstruct page, SEAMLDR_PARAMS carries no sigstruct address', () => {
     const h = boot(1, { rev: UPSTREAM });
     const img = bufOf(h, v2({ kind: 'sig_size', pages: 0 }));
-    const pa = initSeamldrParams(h, img, parseImageV2(h, img).layout!);
+    const pa = h.mem.allocPages(1)[0]!;
+    expect(initSeamldrParams(h, pa, img)).toBe(0);
     const v = new DataView(h.mem.page(pa)!.buffer);
     expect([v.getBigUint64(8, true), v.getBigUint64(120, true), v.getBigUint64(128, true)]).toEqual([0n, 2n, BigInt(img.pas[1]!)]);
   });
 
   it('header-before-size (B13) also bites the v2 parser: a 10-byte image has its page counts read past the end', () => {
     const h = boot(1, { rev: UPSTREAM, bugs: ['header-before-size'] });
-    expect(parseImageV2(h, bufOf(h, v2({ kind: 'truncate', length: 10 }))).ret).toBe(-EINVAL);
+    expect(install(h, v2({ kind: 'truncate', length: 10 }))).toBe(-EINVAL);
     expect(events(h.trace, 'oob_read')[0]).toEqual({ kind: 'oob_read', offset: 12, len: 10 });
   });
 
@@ -521,12 +526,13 @@ describe('parseImageV2 (merged tdx_image 0x200, spec §3.2) on the upstream revi
   });
 });
 
-describe('initSeamldrParams at the bound of module_pages_pa_list (496 entries, spec §5.1, I-16)', () => {
+describe('populateSeamldrParams at the bound of module_pages_pa_list (496 entries, spec §5.1, I-16)', () => {
   /** A layout of n module pages after one sigstruct page, over an image of freshly allocated pages. */
   function params(n: number) {
     const h = boot(1);
     const img = { pas: h.mem.allocPages(2 + n), len: (2 + n) * 4096 };
-    const pa = initSeamldrParams(h, img, { sigPage: 1, nrSigPages: 1, modulePage: 2, nrModulePages: n });
+    const pa = h.mem.allocPages(1)[0]!;
+    populateSeamldrParams(h, pa, img, { sigPage: 1, nrSigPages: 1, modulePage: 2, nrModulePages: n });
     const v = new DataView(h.mem.page(pa)!.buffer);
     const list = range(496).map((j) => Number(v.getBigUint64(128 + 8 * j, true)));
     return { h, img, v, list };
@@ -568,7 +574,53 @@ describe('seeded bugs of the prechecks and the v2 parser (B27, B28, B14), driven
     const { ret, layout } = parseImageV2(h, img);
     expect(ret).toBe(0);
     expect(layout).toMatchObject({ nrSigPages: 1, nrModulePages: 0x100000 + 1 });
-    initSeamldrParams(h, img, layout!);
+    expect(initSeamldrParams(h, h.mem.allocPages(1)[0]!, img)).toBe(0);
     expect(events(h.trace, 'oob_write')).toEqual([{ kind: 'oob_write', index: 496, of: 0x100001 }]);
+  });
+});
+
+describe('the merged statement order, visible in the trace (spec §2.3, §2.5 step 4, §2.7)', () => {
+  const V2IMG = imageBytes(imageRef('1.5.08', { format: 'v2' }));
+  const upstreamUpload = (bytes: Uint8Array) => {
+    const h = boot(2, { rev: UPSTREAM });
+    const n = h.trace.length;
+    return { h, ret: install(h, bytes), t: h.trace.slice(n) };
+  };
+
+  it('upstream refreshes the version inside stop_machine, on the lead CPU, after TDH.SYS.UPDATE and before DONE', () => {
+    const { h, ret, t } = upstreamUpload(V2IMG);
+    expect(ret).toBe(0);
+    const upd = t.findIndex((e) => e.kind === 'seamcall' && e.leaf === TDH.SYS_UPDATE);
+    const done = t.findIndex((e) => e.kind === 'state' && e.state === 'DONE');
+    const reads = t.flatMap((e, i) => (e.kind === 'seamcall' && e.leaf === TDH.SYS_RD && i > upd ? [{ i, task: e.task, cpu: e.cpu }] : []));
+    expect(reads.map((r) => [r.task, r.cpu])).toEqual([['stopper/0', 0], ['stopper/0', 0], ['stopper/0', 0]]);
+    expect(reads.every((r) => r.i < done)).toBe(true);
+    expect(upd).toBeGreaterThan(0);
+    expect(h.tdx.sysinfo.version).toEqual({ major: 1, minor: 5, update: 8 });
+  });
+
+  it('v2 refreshes it afterwards, from the upload worker, once stop_machine has returned', () => {
+    const h = boot(2);
+    const n = h.trace.length;
+    expect(install(h, VALID)).toBe(0);
+    const t = h.trace.slice(n);
+    const end = t.findIndex((e) => e.kind === 'update_end');
+    const reads = t.flatMap((e, i) => (e.kind === 'seamcall' && e.leaf === TDH.SYS_RD ? [{ i, task: e.task }] : []));
+    expect(reads).toHaveLength(4); // major, minor, update, MODULE_HV
+    expect(reads.every((r) => r.i > end && r.task === 'fw_upload_worker')).toBe(true);
+  });
+
+  it('upstream issues no SEAMLDR.INFO: a corrupt image is refused without any SEAMCALL, a good one starts with the handoff read', () => {
+    expect(calls(upstreamUpload(imageBytes(imageRef('1.5.08', { format: 'v2', corruption: { kind: 'bad_magic' } }))).t)).toEqual([]);
+    const { t } = upstreamUpload(V2IMG);
+    expect(callsOf(t, P_SEAMLDR_INFO)).toEqual([]);
+    expect(events(t, 'seamcall')[0]).toMatchObject({ task: 'stopper/0', leaf: TDH.SYS_RD });
+  });
+
+  it('v2 asks SEAMLDR.INFO for the slots before it looks at the image', () => {
+    const h = boot(2);
+    const n = h.trace.length;
+    expect(install(h, corruptBlobV1(VALID, { kind: 'bad_magic' }))).toBe(-EINVAL);
+    expect(calls(h.trace.slice(n))).toEqual(['SEAMLDR.INFO@0=0x0']);
   });
 });

@@ -82,10 +82,11 @@ describe('revision switches, each under both settings', () => {
     expect(lins(off, 'fw_done')).toEqual(['']);
   });
 
-  it('leadCpu: first online CPU or CPU 0; CPU 0 cannot go offline, so both pick CPU 0', () => {
-    for (const rev of [V2, flip({ leadCpu: 'cpu0' })]) {
-      const begin = run(scenario(hostData(4), [upload()]), { rev }).host.trace.find((e) => e.kind === 'update_begin');
-      expect(begin).toMatchObject({ lead: 0 });
+  it('the lead is CPU 0 on every revision (no switch): SHUTDOWN and RUN_UPDATE run there only', () => {
+    for (const rev of [V2, UPSTREAM]) {
+      const t = run(scenario(hostData(4), [upload(imageRef('1.5.08', { format: rev.imageFormat }))]), { rev }).host.trace;
+      const leadOnly = t.filter((e) => e.kind === 'update_work' && (e.state === 'SHUTDOWN' || e.state === 'RUN_UPDATE'));
+      expect(leadOnly.map((e) => (e as { cpu: number }).cpu)).toEqual([0, 0]);
     }
   });
 

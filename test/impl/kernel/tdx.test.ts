@@ -11,15 +11,20 @@ import {
 import { EIO, ENODEV } from '../../../impl/kernel/errno.ts';
 import { COMPAT, V2, UPSTREAM } from '../../../impl/kernel/revision.ts';
 import {
-  readVersion, tdxCpuEnable, tdxGetSysinfo, tdxModuleRunUpdate, tdxModuleShutdown, tdxRefreshAfterUpdate,
+  clearedModuleState, getTdxSysInfoVersion, tdxCpuEnable, tdxGetSysinfo, tdxModuleRunUpdate, tdxModuleRunUpdateV2, tdxModuleShutdown,
+  tdxModuleShutdownV2, tdxRefreshAfterUpdate,
 } from '../../../impl/kernel/tdx.ts';
 import { versionShow } from '../../../impl/kernel/tdx_host.ts';
 import {
   boot, calls, callsOf, hostData, imageRef, installRef, lastUpdate, linResults, readVersion as readVersionCmd,
-  run, scenario, upload, work,
+  run, runBody, runTasks, scenario, upload, work,
 } from './helpers.ts';
+import { runnable, spawn, stepTask } from '../../../impl/kernel/sched.ts';
+import type { Host } from '../../../impl/host.ts';
 
 const fresh = { ...V2, handoffHvSource: 'read-fresh' as const };
+/** tdx_cpu_enable() on `cpu`, run as a task to its end. */
+const enable = (h: Host, cpu: number): number => runBody(h, tdxCpuEnable(h, cpu), { cpu });
 
 describe('boot: tdx_enable', () => {
   it('initializes the BIOS-loaded module on every CPU and caches version, features and MODULE_HV', () => {
@@ -28,7 +33,7 @@ describe('boot: tdx_enable', () => {
       'TDH.SYS.INIT@0=0x0', 'TDH.SYS.LP.INIT@0=0x0', 'TDH.SYS.LP.INIT@1=0x0', 'TDH.SYS.LP.INIT@2=0x0',
       '45@0=0x0', '31@0=0x0', 'SEAMLDR.INFO@0=0x0',
     ]);
-    expect(h.tdx.state).toEqual({ initialized: true, sysinitDone: true, sysinitRet: 0, error: false });
+    expect(h.tdx.state).toEqual({ initialized: true, sysinitDone: true, sysinitRet: 0 });
     expect(h.tdx.lpInitialized).toEqual([true, true, true]);
     expect(h.tdx.sysinfo).toEqual({ version: { major: 1, minor: 5, update: 6 }, features0: 0x2e1f0fbfn, moduleHv: 3 });
     expect(tdxGetSysinfo(h)).toBe(h.tdx.sysinfo);
@@ -46,16 +51,16 @@ describe('tdx_cpu_enable and try_init_module_global', () => {
   it('returns 0 without a SEAMCALL when the LP is already initialized', () => {
     const h = boot(2);
     const n = h.trace.length;
-    expect(tdxCpuEnable(h, 1)).toBe(0);
+    expect(enable(h, 1)).toBe(0);
     expect(h.trace.length).toBe(n);
   });
 
   it('returns the cached TDH.SYS.INIT error on every CPU without another TDH.SYS.INIT', () => {
     const h = boot(4);
-    h.tdx.state = { initialized: false, sysinitDone: true, sysinitRet: -ENODEV, error: false };
+    h.tdx.state = { initialized: false, sysinitDone: true, sysinitRet: -ENODEV };
     h.tdx.lpInitialized = [false, false, false, false];
     const n = h.trace.length;
-    expect([0, 1, 2, 3].map((c) => tdxCpuEnable(h, c))).toEqual([-ENODEV, -ENODEV, -ENODEV, -ENODEV]);
+    expect([0, 1, 2, 3].map((c) => enable(h, c))).toEqual([-ENODEV, -ENODEV, -ENODEV, -ENODEV]);
     expect(h.trace.length).toBe(n);
     expect(h.tdx.lpInitialized).toEqual([false, false, false, false]);
   });
@@ -69,16 +74,16 @@ describe('tdx_cpu_enable and try_init_module_global', () => {
     expect(h.log.filter((l) => l.startsWith('SEAMCALL (0x21)'))).toEqual(['SEAMCALL (0x21) failed: 0xc000050d00000000']);
     // Every CPU, whenever it asks (here: as the online callback would), gets the same error.
     const n = h.trace.length;
-    expect([0, 1, 2, 3].map((c) => tdxCpuEnable(h, c))).toEqual([-EIO, -EIO, -EIO, -EIO]);
+    expect([0, 1, 2, 3].map((c) => enable(h, c))).toEqual([-EIO, -EIO, -EIO, -EIO]);
     expect(h.trace.length).toBe(n);
   });
 
   it('VMfailInvalid on TDH.SYS.INIT is -ENODEV, logged as "module not loaded", not as a SEAMCALL failure', () => {
     const h = boot(2);
-    h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0, error: false };
+    h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0 };
     h.tdx.lpInitialized = [false, false];
     h.seam.seamReady = false;
-    expect(tdxCpuEnable(h, 1)).toBe(-ENODEV);
+    expect(enable(h, 1)).toBe(-ENODEV);
     expect(calls(h.trace.slice(-1))).toEqual([`TDH.SYS.INIT@1=0x${TDX_SEAMCALL_VMFAILINVALID.toString(16)}`]);
     expect(h.log).toEqual(['virt/tdx: module not loaded']);
     expect(h.tdx.state).toMatchObject({ sysinitDone: true, sysinitRet: -ENODEV });
@@ -89,10 +94,10 @@ describe('tdx_cpu_enable and try_init_module_global', () => {
     h.seam.module!.lpInit.delete(1);
     h.tdx.lpInitialized[1] = false;
     h.seam.faults.leafFail = { leaf: TDH.SYS_LP_INIT, cpu: 1, status: TDX_SYS_BUSY };
-    expect(tdxCpuEnable(h, 1)).toBe(-EIO);
+    expect(enable(h, 1)).toBe(-EIO);
     expect(h.tdx.lpInitialized[1]).toBe(false);
     // The module is SYS_READY now, so a second LP.INIT is refused as not pending.
-    expect(tdxCpuEnable(h, 1)).toBe(-EIO);
+    expect(enable(h, 1)).toBe(-EIO);
     expect(calls(h.trace.slice(-2))).toEqual(['TDH.SYS.LP.INIT@1=0x8000020200000000', 'TDH.SYS.LP.INIT@1=0xc000050b00000000']);
   });
 });
@@ -101,7 +106,7 @@ describe('tdx_module_shutdown (spec §2.5 step 1, §2.7)', () => {
   it('seed: RCX is the boot-time cached MODULE_HV, no TDH.SYS.RD is issued', () => {
     const h = boot(2, { host: { boot: { release: '1.5.06', moduleHv: 2, minUpdateHv: 0, noDowngrade: false } } });
     const n = h.trace.length;
-    expect(tdxModuleShutdown(h, 0)).toBe(0);
+    expect(tdxModuleShutdownV2(h, 0)).toBe(0);
     expect(calls(h.trace.slice(n))).toEqual(['TDH.SYS.SHUTDOWN@0=0x0']);
     expect(callsOf(h.trace.slice(n), TDH.SYS_SHUTDOWN)[0]!.rcx).toBe(2n);
     expect(h.seam.module!.sysState).toBe('SYS_SHUTDOWN');
@@ -124,32 +129,32 @@ describe('tdx_module_shutdown (spec §2.5 step 1, §2.7)', () => {
     const n = h.trace.length;
     expect(tdxModuleShutdown(h, 0)).toBe(-EIO);
     expect(calls(h.trace.slice(n))).toEqual(['TDH.SYS.RD@0=0x8000020200000000']);
-    expect(h.tdx.state).toEqual({ initialized: true, sysinitDone: true, sysinitRet: 0, error: false });
+    expect(h.tdx.state).toEqual({ initialized: true, sysinitDone: true, sysinitRet: 0 });
     expect(h.seam.module!.sysState).toBe('SYS_READY');
   });
 
   it('seed resets tdx_lp_initialized for online CPUs only (v2 p15), the module state entirely', () => {
     const h = boot(4);
     h.platform.cpus[3]!.online = false;
-    expect(tdxModuleShutdown(h, 0)).toBe(0);
-    expect(h.tdx.state).toEqual({ initialized: false, sysinitDone: false, sysinitRet: 0, error: false });
+    expect(tdxModuleShutdownV2(h, 0)).toBe(0);
+    expect(h.tdx.state).toEqual({ initialized: false, sysinitDone: false, sysinitRet: 0 });
     expect(h.tdx.lpInitialized).toEqual([false, false, false, true]);
   });
 
   it('v6+ resets every possible CPU', () => {
     const h = boot(4, { rev: { ...V2, lpResetScope: 'possible' } });
     h.platform.cpus[3]!.online = false;
-    expect(tdxModuleShutdown(h, 0)).toBe(0);
+    expect(tdxModuleShutdownV2(h, 0)).toBe(0);
     expect(h.tdx.lpInitialized).toEqual([false, false, false, false]);
   });
 
   it('a refused shutdown (bad handoff version) leaves the kernel state alone (I-8); v2 does not log it', () => {
     const h = boot(2);
     h.tdx.sysinfo.moduleHv = 5; // > the module's MODULE_HV 0
-    expect(tdxModuleShutdown(h, 0)).toBe(-EIO);
+    expect(tdxModuleShutdownV2(h, 0)).toBe(-EIO);
     expect(calls(h.trace.slice(-1))).toEqual([`TDH.SYS.SHUTDOWN@0=0x${(TDX_OPERAND_INVALID | OPERAND_ID_RCX).toString(16)}`]);
     expect(h.log).toEqual([]); // "log TDH.SYS.SHUTDOWN failure" came in v7 (spec §2.7)
-    expect(h.tdx.state).toEqual({ initialized: true, sysinitDone: true, sysinitRet: 0, error: false });
+    expect(h.tdx.state).toEqual({ initialized: true, sysinitDone: true, sysinitRet: 0 });
     expect(h.tdx.lpInitialized).toEqual([true, true]);
     expect(h.seam.module!.sysState).toBe('SYS_READY');
     expect(versionShow(h)).toBe('1.5.06');
@@ -171,7 +176,7 @@ describe('tdx_module_run_update (spec §2.5 step 4)', () => {
     h.seam.faults.leafFail = { leaf: TDH.SYS_UPDATE, cpu: null, status: TDX_SYS_INVALID_HANDOFF };
     // Let the dispatcher admit TDH.SYS.UPDATE, so that the injected status is what comes back.
     h.seam.module!.sysState = 'SYSINIT_DONE';
-    expect(tdxModuleRunUpdate(h, 0)).toBe(0);
+    expect(tdxModuleRunUpdateV2(h, 0)).toBe(0);
     expect(h.tdx.state.initialized).toBe(true);
   });
 
@@ -180,7 +185,7 @@ describe('tdx_module_run_update (spec §2.5 step 4)', () => {
     expect(tdxModuleShutdown(h, 0)).toBe(0);
     h.seam.module!.sysState = 'SYSINIT_DONE';
     h.seam.faults.leafFail = { leaf: TDH.SYS_UPDATE, cpu: null, status: TDX_OPERAND_INVALID | OPERAND_ID_RCX };
-    expect(tdxModuleRunUpdate(h, 0)).toBe(-EIO);
+    expect(tdxModuleRunUpdateV2(h, 0)).toBe(-EIO);
     expect(h.tdx.state.initialized).toBe(false);
   });
 
@@ -217,11 +222,16 @@ describe('post-update refresh (spec §2.6/§2.7 "Post-update")', () => {
     expect(h.tdx.sysinfo.version).toEqual({ major: 1, minor: 5, update: 6 });
   });
 
-  it('readVersion reports the first failing field', () => {
+  it('get_tdx_sys_info_version reads minor, major, update and stops at the first failing field', () => {
     const h = boot(1);
+    const out = { major: 9, minor: 9, update: 9 };
     h.seam.faults.leafFail = { leaf: TDH.SYS_RD, cpu: null, status: TDX_SYS_BUSY };
-    expect(readVersion(h, 0)).toEqual({ ret: -EIO, version: { major: 0, minor: 5, update: 6 } });
-    expect(callsOf(h.trace, TDH.SYS_RD).slice(-3).map((e) => e.status)).toEqual([TDX_SYS_BUSY, 0n, 0n]);
+    const n = h.trace.length;
+    expect(getTdxSysInfoVersion(h, 0, out)).toBe(-EIO);
+    expect(out).toEqual({ major: 9, minor: 9, update: 9 });
+    expect(callsOf(h.trace.slice(n), TDH.SYS_RD).map((e) => e.status)).toEqual([TDX_SYS_BUSY]);
+    expect(getTdxSysInfoVersion(h, 0, out)).toBe(0);
+    expect(out).toEqual({ major: 1, minor: 5, update: 6 });
   });
 });
 
@@ -271,10 +281,10 @@ describe('seeded bug no-avoid-compat (B29)', () => {
   const compatBoot = { boot: { release: '1.5.24', moduleHv: 0, minUpdateHv: 0, noDowngrade: false } };
   it('compat asks TDH.SYS.SHUTDOWN to avoid compat-sensitive moments (RCX bit 16); with B29 it does not', () => {
     const ok = boot(2, { rev: COMPAT, host: compatBoot });
-    expect(tdxModuleShutdown(ok, 0)).toBe(0);
+    expect(tdxModuleShutdownV2(ok, 0)).toBe(0);
     expect(callsOf(ok.trace, TDH.SYS_SHUTDOWN)[0]!.rcx).toBe(AVOID_COMPAT_SENSITIVE);
     const bug = boot(2, { rev: COMPAT, host: compatBoot, bugs: ['no-avoid-compat'] });
-    expect(tdxModuleShutdown(bug, 0)).toBe(0);
+    expect(tdxModuleShutdownV2(bug, 0)).toBe(0);
     expect(callsOf(bug.trace, TDH.SYS_SHUTDOWN)[0]!.rcx).toBe(0n);
   });
 });
@@ -286,7 +296,7 @@ describe('seeded bug lp-reset-online-only (B7)', () => {
     expect(tdxModuleShutdown(h, 0)).toBe(0);
     expect(h.tdx.lpInitialized).toEqual([false, false, false, true]);
     const n = h.trace.length;
-    expect(tdxCpuEnable(h, 3)).toBe(0);
+    expect(enable(h, 3)).toBe(0);
     expect(h.trace.length).toBe(n); // no SEAMCALL: the new module never sees LP 3
   });
 });
@@ -302,5 +312,28 @@ describe('seeded bug retry-skips-shutdown (B31)', () => {
       expect(tdxModuleShutdown(h, 0)).toBe(bugs.length ? 0 : -EIO);
       expect(callsOf(h.trace.slice(n), TDH.SYS_SHUTDOWN)).toHaveLength(bugs.length ? 0 : 1);
     }
+  });
+});
+
+describe('races inside CPU_INIT: sysinit_lock and the cached result (issue 14 part 4)', () => {
+  it('a CPU that comes while another holds sysinit_lock waits, then takes the cached result: one TDH.SYS.INIT', () => {
+    const h = boot(2);
+    h.tdx.state = clearedModuleState();
+    h.tdx.lpInitialized = [false, false];
+    const rets: number[] = [];
+    const [a, b] = [0, 1].map((cpu) => spawn(h.sched, `cpu${cpu}`, cpu, (function* () {
+      rets[cpu] = yield* tdxCpuEnable(h, cpu);
+    })()));
+    expect(stepTask(h.sched, a!)).toEqual({ kind: 'step', label: 'TDH.SYS.INIT done, under sysinit_lock' });
+    expect(h.sysinitLock.owner).toBe(0);
+    expect(h.tdx.state.sysinitDone).toBe(false); // the result is not cached yet
+    expect(stepTask(h.sched, b!)).toMatchObject({ kind: 'wait', label: 'sysinit_lock' });
+    expect(runnable(h.sched, b!)).toBe(false);
+    runTasks(h);
+    // The running module is SYS_READY, so TDH.SYS.INIT fails; both CPUs report that one result.
+    expect(rets).toEqual([-EIO, -EIO]);
+    expect(callsOf(h.trace, TDH.SYS_INIT).slice(-1).map((e) => e.cpu)).toEqual([0]);
+    expect(callsOf(h.trace, TDH.SYS_INIT)).toHaveLength(2); // boot's and this one
+    expect(h.sysinitLock.owner).toBeNull();
   });
 });
