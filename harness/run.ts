@@ -166,7 +166,7 @@ class Run {
     for (const a of f.spec.response!.model(this.m, f.c, this.env()).choices) f.window.set(showResult(a.result), a);
   }
 
-  stepOne(t: Task): Violation | null {
+  stepOne(t: Task): Violation[] {
     this.lastRun.set(t, this.step);
     const y = stepTask(this.h.sched, t);
     let lin: StepRecord['lin'];
@@ -183,7 +183,8 @@ class Run {
     if (this.o.record) this.records.push({ step: this.step, task: t.name, cpu: t.cpu, label: label(y), lin, events });
     this.stall = events.length || y === null ? 0 : this.stall + 1;
     const moved = lin !== undefined;
-    return this.checkInvariants(events) ?? v ?? (moved && this.modelOk ? this.checkRefinement() : null);
+    const found = [...this.checkInvariants(events), v, moved && this.modelOk ? this.checkRefinement() : null];
+    return found.filter((x): x is Violation => x !== null);
   }
 
   /** A command finished: its response is a read checked over its window, or a linearization point. */
@@ -254,14 +255,14 @@ class Run {
     }
   }
 
-  checkInvariants(events: readonly TraceEvent[]): Violation | null {
-    let first: Violation | null = null;
+  checkInvariants(events: readonly TraceEvent[]): Violation[] {
+    const found: Violation[] = [];
     for (const c of this.checks) {
       const msg = c.check(this.h, events);
-      if (msg) first ??= { id: c.id, message: msg, step: this.step };
+      if (msg) found.push({ id: c.id, message: msg, step: this.step });
       if (msg && !this.o.allChecks) break;
     }
-    return first;
+    return found;
   }
 
   checkRefinement(): Violation | null {
@@ -270,33 +271,34 @@ class Run {
     return this.model({ id: 'refinement', message: `abstract(impl) differs from the model in ${diff.map((d) => d.field).join(', ')}`, step: this.step, diff });
   }
 
-  /** One scheduling decision; returns a violation, 'done', or null to go on. */
-  next(): Violation | 'done' | null {
+  /** One scheduling decision; returns the violations it found (none: go on), or 'done'. */
+  next(): Violation[] | 'done' {
     const tasks = this.candidates();
     const canIssue = this.cmd < this.s.commands.length && this.h.sched.stopMachine === null;
     const options = tasks.length + (canIssue ? 1 : 0);
     if (options === 0) {
       return this.h.sched.tasks.length === 0 ? 'done'
-        : { id: TERMINATION.id, message: `deadlock: ${this.h.sched.tasks.map((t) => t.name).join(', ')} can never run`, step: this.step };
+        : [{ id: TERMINATION.id, message: `deadlock: ${this.h.sched.tasks.map((t) => t.name).join(', ')} can never run`, step: this.step }];
     }
     if (this.stall > STALL_STEPS_MIN + STALL_STEPS_PER_TASK * this.h.sched.tasks.length) {
-      return { id: TERMINATION.id, message: `livelock: ${this.stall} steps without progress in ${tasks.map((t) => t.name).join(', ')}`, step: this.step };
+      return [{ id: TERMINATION.id, message: `livelock: ${this.stall} steps without progress in ${tasks.map((t) => t.name).join(', ')}`, step: this.step }];
     }
     const k = this.pick(options);
-    let v: Violation | null = null;
+    let found: Violation[] = [];
     if (k === tasks.length) this.issueNext();
-    else v = this.stepOne(tasks[k]!);
+    else found = this.stepOne(tasks[k]!);
     this.o.observe?.(this.step, this.h, this.m);
     this.step++;
-    return v;
+    return found;
   }
 
-  /** With allChecks, a violation is noted and the run goes on; I-6 and crashes end it. */
-  note(v: Violation | 'done' | null): Violation | 'done' | null {
-    if (v === null || v === 'done') return v;
-    this.first ??= v;
-    if (!this.fired.includes(v.id)) this.fired.push(v.id);
-    return this.o.allChecks && v.id !== TERMINATION.id && v.id !== 'crash' ? null : v;
+  /** Notes what a step found; true when the run ends here (always, unless allChecks; I-6 and crashes end it anyway). */
+  note(found: readonly Violation[]): boolean {
+    for (const v of found) {
+      this.first ??= v;
+      if (!this.fired.includes(v.id)) this.fired.push(v.id);
+    }
+    return found.length > 0 && (!this.o.allChecks || found.some((v) => v.id === TERMINATION.id || v.id === 'crash'));
   }
 }
 
@@ -307,13 +309,13 @@ function label(y: Yield | null): string | undefined {
 
 export function runScenario(s: Scenario, o: RunOptions): RunResult {
   const r = new Run(s, o);
-  let v: Violation | 'done' | null = null;
-  while (v === null) {
+  for (let ended = false; !ended;) {
     try {
-      v = r.note(r.next());
+      const found = r.next();
+      ended = found === 'done' || r.note(found);
     } catch (e) {
       // An exception from the emulation is a failure of the scenario, reported like any other.
-      v = r.note({ id: 'crash', message: `the emulation threw: ${e instanceof Error ? e.message : String(e)}`, step: r.step });
+      ended = r.note([{ id: 'crash', message: `the emulation threw: ${e instanceof Error ? e.message : String(e)}`, step: r.step }]);
     }
   }
   return { violation: r.first, fired: r.fired, steps: r.step, commandsIssued: r.cmd, records: r.records, host: r.h, model: r.m, labels: r.labels, revision: o.revision };

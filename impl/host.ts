@@ -34,6 +34,8 @@ export type TraceEvent =
   | { kind: 'oob_read'; offset: number; len: number }
   | { kind: 'oob_write'; index: number; of: number }
   | { kind: 'hotplug'; cpu: number; online: boolean; ret: number }
+  /** A `version` read takes its fields from the kernel's cache between begin and end. */
+  | { kind: 'version_read'; task: string; phase: 'begin' | 'end' }
   | { kind: 'lin'; task: string; op: LinOp; result: unknown }
   /** A userspace command finished (the harness records it): the command's data and its result. */
   | { kind: 'response'; task: string; command: { readonly kind: string }; result: unknown };

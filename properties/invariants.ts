@@ -49,16 +49,21 @@ const sameVersion = (a: { major: number; minor: number; update: number }, b: typ
   a.major === b.major && a.minor === b.minor && a.update === b.update;
 
 const I1: Invariant = {
-  id: 'I-1', claim: 'from SHUTDOWN until every CPU left the state machine, no other SEAMCALL or sysfs/KVM operation runs',
-  source: 'stop_machine; spec §7 I-1 [LX-seamldr; T-v10 p14]',
+  id: 'I-1', claim: 'from SHUTDOWN until every CPU left the state machine, no other SEAMCALL or sysfs/KVM operation runs, and no `version` read is half done',
+  source: 'stop_machine; seamldr_lock_module_update() in version_show; spec §7 I-1 [LX-seamldr; LX-host; T-v10 p14]; bug B23',
   create() {
     // The window opens with the first step of the state machine: stop_machine itself waits for
-    // callers that hold preemption off (a P-SEAMLDR query under seamldr_lock) before it starts.
+    // callers that hold preemption off (a P-SEAMLDR query under seamldr_lock, a version read
+    // under the lock-out) before it starts.
     let open = false;
+    const reading = new Set<string>();
     return (_h, events) => {
       for (const e of events) {
+        if (e.kind === 'version_read') (e.phase === 'begin' ? reading.add(e.task) : reading.delete(e.task));
         if (e.kind === 'update_end') open = false;
-        if ((e.kind === 'seamcall' && e.task.startsWith('stopper/')) || e.kind === 'ack') open = true;
+        const starts = !open && ((e.kind === 'seamcall' && e.task.startsWith('stopper/')) || e.kind === 'ack');
+        if (starts) open = true;
+        if (starts && reading.size) return `${[...reading][0]} was between the fields of a version read when the update started: they can come from two modules`;
         if (!open) continue;
         if (e.kind === 'seamcall' && !e.task.startsWith('stopper/')) return `${e.task} made a SEAMCALL on cpu ${e.cpu} during the update`;
         if (e.kind === 'lin') return `${e.task} completed ${e.op.name} during the update`;

@@ -94,15 +94,14 @@ export function versionShow(h: Host): string | number {
  * stop_machine cannot run while TDX_VERSION_FMT reads major, minor and update. In the real
  * code stop_machine can run between the check and the lock, and the read then prints the
  * cached version of a module a failed update has lost (shutdown clears the state, not the
- * cache). That is linearizable at the check, but the harness linearizes the read at its end
- * (properties/commands.ts), so the window is one step here until the read's linearization
- * point moves (test/scenarios/known_discrepancies.test.ts).
+ * cache). The contract allows that: the read took effect at the check (spec §4.2).
  */
 export function* versionShowTask(h: Host): Generator<Yield, string | number, void> {
   if (!runsMergedCode(h.rev)) return yield* versionShowTaskV2(h);
   const sysinfo = tdxGetSysinfo(h);
   if (sysinfo === null) return -ENXIO;
-  return yield* lockedOut(h, versionFields(sysinfo));
+  yield { kind: 'step', label: 'version: before seamldr_lock_module_update()' };
+  return yield* lockedOut(h, versionFields(h, sysinfo));
 }
 
 /**
@@ -112,7 +111,7 @@ export function* versionShowTask(h: Host): Generator<Yield, string | number, voi
 function* versionShowTaskV2(h: Host): Generator<Yield, string | number, void> {
   return yield* lockedOut(h, (function* () {
     const sysinfo = tdxGetSysinfo(h);
-    return sysinfo === null ? -ENXIO : yield* versionFields(sysinfo);
+    return sysinfo === null ? -ENXIO : yield* versionFields(h, sysinfo);
   })());
 }
 
@@ -122,12 +121,19 @@ function* lockedOut<T>(h: Host, body: Generator<Yield, T, void>): Generator<Yiel
   return lockout ? yield* preemptDisabled(h.sched, body) : yield* body;
 }
 
-/** TDX_VERSION_FMT over the cache, one field per step (one sysfs_emit; steps show B23's tear). */
-function* versionFields(sysinfo: TdxSysinfo): Generator<Yield, string, void> {
+/**
+ * TDX_VERSION_FMT over the cache, one field per step (one sysfs_emit; the steps show B23's
+ * tear). The trace marks where the fields are read, which the lock-out must keep apart from an
+ * update (I-1).
+ */
+function* versionFields(h: Host, sysinfo: TdxSysinfo): Generator<Yield, string, void> {
+  const task = h.sched.current?.name ?? '?';
+  h.trace.push({ kind: 'version_read', task, phase: 'begin' });
   const major = sysinfo.version.major;
   yield { kind: 'step', label: 'version: major' };
   const minor = sysinfo.version.minor;
   yield { kind: 'step', label: 'version: minor' };
+  h.trace.push({ kind: 'version_read', task: h.sched.current?.name ?? task, phase: 'end' });
   return formatVersion({ major, minor, update: sysinfo.version.update });
 }
 
