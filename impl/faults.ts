@@ -90,6 +90,28 @@ export const SEEDED_BUGS = [
     source: 'derived from the merged tdx_module_shutdown [TM; LX-tdx]; spec §8 B31',
     claim: 'a module that is no longer initialized counts as shut down, so a retry after a destructive failure goes on to SEAMLDR.INSTALL and takes down what the first attempt left',
   },
+  // Plausible one-line slips in the code an invariant guards (issue 10: no invariant that no
+  // seeded fault can fire). Each names the line it drops.
+  {
+    name: 'stop-machine-one-cpu', kernel: 'upstream', minimalLength: 1, catalogId: 'S1', layer: 'impl/kernel/seamldr.ts',
+    source: 'slip in seamldr_install_module(): stop_machine_cpuslocked(..., NULL) instead of cpu_online_mask (kernel/stop_machine.c: NULL runs fn on one CPU)',
+    claim: 'stop_machine is given no CPU mask, so one CPU runs the update state machine and the others never take part',
+  },
+  {
+    name: 'stale-curstate', kernel: 'upstream', minimalLength: 1, catalogId: 'S2', layer: 'impl/kernel/seamldr.ts',
+    source: 'slip in do_seamldr_install_module(): the `curstate = newstate` it adopted from multi_cpu_stop() left out',
+    claim: 'a CPU does not remember the state it worked on, so it does that step again on its next look at the state',
+  },
+  {
+    name: 'no-version-refresh', kernel: 'upstream', minimalLength: 1, catalogId: 'S3', layer: 'impl/kernel/tdx.ts',
+    source: 'slip in tdx_module_run_update(): the get_tdx_sys_info_version() of "x86/virt/tdx: Refresh TDX module version after update" left out',
+    claim: 'after a successful update the kernel keeps reporting the old module\'s version',
+  },
+  {
+    name: 'sysinit-unlocked', kernel: 'upstream', minimalLength: 1, catalogId: 'S4', layer: 'impl/kernel/tdx.ts',
+    source: 'slip in try_init_module_global(): sysinit_lock not taken around the check of sysinit_done and TDH.SYS.INIT',
+    claim: 'two CPUs in CPU_INIT both find the module not yet initialized and both issue TDH.SYS.INIT',
+  },
 ] as const satisfies readonly SeededBug[];
 
 export type BugName = (typeof SEEDED_BUGS)[number]['name'];

@@ -254,24 +254,25 @@ function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, paramsPa: number, cp
   do {
     const newstate = ctrl.state;
     if (curstate !== newstate) {
-      curstate = newstate;
-      switch (curstate) {
+      // S2 leaves this assignment out: the CPU then redoes the step on its next look.
+      if (!h.bugs.has('stale-curstate')) curstate = newstate;
+      switch (newstate) {
         case SHUTDOWN:
-          if (isLeadCpu) ret = worked(h, cpu, curstate, h.rev.handoffHvSource === 'read-fresh' ? tdxModuleShutdown(h, cpu) : tdxModuleShutdownV2(h, cpu));
+          if (isLeadCpu) ret = worked(h, cpu, newstate, h.rev.handoffHvSource === 'read-fresh' ? tdxModuleShutdown(h, cpu) : tdxModuleShutdownV2(h, cpu));
           break;
         case CPU_INSTALL:
-          ret = worked(h, cpu, curstate, yield* (h.rev.seamldrEntropyRetry ? seamldrInstallV2 : seamldrInstall)(h, cpu, paramsPa));
+          ret = worked(h, cpu, newstate, yield* (h.rev.seamldrEntropyRetry ? seamldrInstallV2 : seamldrInstall)(h, cpu, paramsPa));
           break;
         case CPU_INIT:
-          ret = worked(h, cpu, curstate, yield* tdxCpuEnable(h, cpu));
+          ret = worked(h, cpu, newstate, yield* tdxCpuEnable(h, cpu));
           break;
         case RUN_UPDATE:
-          if (isLeadCpu) ret = worked(h, cpu, curstate, runsMergedCode(h.rev) ? tdxModuleRunUpdate(h, cpu) : tdxModuleRunUpdateV2(h, cpu));
+          if (isLeadCpu) ret = worked(h, cpu, newstate, runsMergedCode(h.rev) ? tdxModuleRunUpdate(h, cpu) : tdxModuleRunUpdateV2(h, cpu));
           break;
         default:
           break;
       }
-      h.trace.push({ kind: 'ack', cpu, state: UPDATE_STATES[Math.min(curstate, DONE)]!, ret });
+      h.trace.push({ kind: 'ack', cpu, state: UPDATE_STATES[Math.min(newstate, DONE)]!, ret });
       yield* ackOrAckBeforeFail(h, ctrl, ret, cpu);
     }
     yield { kind: 'step', label: 'cpu_relax' };
@@ -290,7 +291,8 @@ function* ackOrAckBeforeFail(h: Host, ctrl: UpdateCtrl, ret: number, cpu: number
 
 /** stop_machine_cpuslocked(do_seamldr_install_module, params, cpu_online_mask), traced. */
 function* stopMachineUpdate(h: Host, ctrl: UpdateCtrl, paramsPa: number): Generator<Yield, number, void> {
-  const cpus = onlineCpus(h.platform);
+  // S1: a NULL cpumask runs the function on one CPU (CPU 0 here) instead of every online one.
+  const cpus = h.bugs.has('stop-machine-one-cpu') ? [0] : onlineCpus(h.platform);
   h.trace.push({ kind: 'update_begin', cpus, lead: 0, paramsPa });
   const ret = yield* stopMachine(h.sched, cpus, (cpu) => doSeamldrInstallModule(h, ctrl, paramsPa, cpu));
   h.trace.push({ kind: 'update_end', ret, state: UPDATE_STATES[Math.min(ctrl.state, DONE)]! });
