@@ -2,7 +2,7 @@
 // evaluated on the implementation after every step. A check sees the host and the trace
 // events of that step; `create` gives it its own memory for one run (update windows,
 // snapshots), so the records stay plain data.
-import { P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH, PAGE_SIZE, TDX_RND_NO_ENTROPY, TDX_STATUS_MASK } from '../impl/firmware/abi.ts';
+import { TDH, PAGE_SIZE, TDX_RND_NO_ENTROPY, TDX_STATUS_MASK } from '../impl/firmware/abi.ts';
 import type { TdxModule } from '../impl/firmware/tdx_module.ts';
 import type { Host, TraceEvent } from '../impl/host.ts';
 import { UPDATE_STATES, type UpdateState } from '../impl/kernel/seamldr.ts';
@@ -296,30 +296,6 @@ function pageCounts(h: Host, buf: { pas: number[]; len: number }, format: 'v1' |
   return { s: hdr.getUint32(12, true), m: hdr.getUint32(16, true) };
 }
 
-const I22: Invariant = {
-  id: 'I-22', claim: 'each LP calls SEAMLDR.INSTALL once per session; the first call disables the old module; the install needs every platform LP',
-  source: 'P-SEAMLDR install session; spec §7 I-22 [SL]',
-  create() {
-    let callers = new Set<number>();
-    let installs = -1;
-    return (h, events) => {
-      for (const e of events) {
-        if (e.kind === 'update_begin') callers = new Set();
-        if (e.kind !== 'seamcall' || e.leaf !== P_SEAMLDR_INSTALL) continue;
-        if (e.status === SEAMLDR_EBADCALL) return `cpu ${e.cpu} called SEAMLDR.INSTALL twice in one session`;
-        callers.add(e.cpu);
-      }
-      const n = h.seam.seamdb.length;
-      const grew = installs >= 0 && n > installs;
-      installs = n;
-      if (grew && callers.size < h.platform.cpus.length) return `a module was installed after ${callers.size} of ${h.platform.cpus.length} LPs called`;
-      const session = h.seam.pseamldr.session;
-      if (session && session.lpsInUpdate > 0 && h.seam.seamReady) return 'an install session is open but the old module is still reachable';
-      return null;
-    };
-  },
-};
-
 /** I-6 (termination) is checked by the runner: a run that stops making progress fails it. */
 export const TERMINATION = {
   id: 'I-6', claim: 'for every interleaving the update loop ends on every CPU, whether it succeeds or fails',
@@ -359,4 +335,4 @@ const I25: Invariant = {
   },
 };
 
-export const INVARIANTS: readonly Invariant[] = [I1, I2, I3, I4, I5, I7, I8, I9, I10, I13, I15, I16, I22, I25];
+export const INVARIANTS: readonly Invariant[] = [I1, I2, I3, I4, I5, I7, I8, I9, I10, I13, I15, I16, I25];

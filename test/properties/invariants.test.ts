@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../harness/run.ts';
 import { NO_BUGS, type BugName } from '../../impl/faults.ts';
-import { P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH, TDX_RND_NO_ENTROPY, TDX_SYS_BUSY } from '../../impl/firmware/abi.ts';
+import { P_SEAMLDR_INFO, TDH, TDX_RND_NO_ENTROPY, TDX_SYS_BUSY } from '../../impl/firmware/abi.ts';
 import { buildBlobV1, corruptBlobV1 } from '../../impl/firmware/image.ts';
 import { buildImageV2, corruptImageV2 } from '../../impl/firmware/image_v2.ts';
 import type { Host, TraceEvent } from '../../impl/host.ts';
@@ -484,44 +484,6 @@ const CASES: Record<string, Case> = {
         name: 'merged kernel, v2 image: a module page entry points at the sigstruct page',
         expect: /module_pages_pa_list\[0\] is wrong/,
         run: (broken) => withParams(broken, (x) => x.params.setBigUint64(128, BigInt(x.pas[1]!), true), UPSTREAM),
-      },
-    ],
-  },
-  'I-22': {
-    pairs: [
-      {
-        name: 'an LP calls SEAMLDR.INSTALL twice in one session',
-        expect: /cpu 1 called SEAMLDR.INSTALL twice in one session/,
-        run: (broken) => {
-          const h = boot(), c = checkOf('I-22');
-          c(h, []);
-          const install: TraceEvent = { kind: 'seamcall', cpu: 1, task: 'stopper/1', leaf: P_SEAMLDR_INSTALL, rcx: 0n, status: broken ? SEAMLDR_EBADCALL : 0n };
-          return c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }, install]);
-        },
-      },
-      {
-        name: 'a module is installed after only some LPs called SEAMLDR.INSTALL',
-        expect: /a module was installed after 2 of 4 LPs called/,
-        run: (broken) => {
-          const h = boot(), c = checkOf('I-22');
-          c(h, []);
-          const callers = broken ? [0, 1] : CPUS;
-          const events: TraceEvent[] = [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 },
-            ...callers.map((cpu): TraceEvent => ({ kind: 'seamcall', cpu, task: `stopper/${cpu}`, leaf: P_SEAMLDR_INSTALL, rcx: 0n, status: 0n }))];
-          h.seam.seamdb.push({ ...h.seam.seamdb[0]!, index: 1 });
-          return c(h, events);
-        },
-      },
-      {
-        name: 'an install session is open while the old module is still reachable',
-        expect: /an install session is open but the old module is still reachable/,
-        run: (broken) => {
-          const h = boot(), c = checkOf('I-22');
-          c(h, []);
-          h.seam.pseamldr.session = { called: new Set([0]), lpsInUpdate: 1, snapshotSeamReady: true };
-          h.seam.seamReady = broken;
-          return c(h, []);
-        },
       },
     ],
   },
