@@ -23,7 +23,7 @@ describe('npm run verify', () => {
   it('--list names every property, invariant, seeded fault and kernel revision', () => {
     const r = verify('--list');
     expect(r.code).toBe(0);
-    for (const s of ['update-contract', 'concurrency', 'I-5', 'I-22', 'linearizability', 'B2', 'ack-before-fail', 'refinement', 'v2']) expect(r.out).toContain(s);
+    for (const s of ['update-contract', 'concurrency', 'I-5', 'I-25', 'linearizability', 'B2', 'ack-before-fail', 'refinement', 'v2']) expect(r.out).toContain(s);
   });
 
   it('--help prints the usage and exits 0', () => {
