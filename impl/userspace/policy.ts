@@ -93,7 +93,7 @@ function seamldrReason(e: MappingEntry, seamldr: TdxVersion): string | null {
 function cpuReason(f: ModuleFacts | undefined, cpu: number): string | null {
   if (f === undefined) return 'no sigstruct for this release, so its CPUID table is unknown';
   if (f.cpuids.some((c) => masked(c) === masked(cpu))) return null;
-  return `not built for this CPU: CPUID ${hex(cpu)} (stepping ignored: ${hex(masked(cpu))}) is not in its table (${f.cpuids.map((c) => hex(masked(c))).join(', ')})`;
+  return `not built for this CPU: family/model ${hex(masked(cpu))} (stepping ignored) is not in its CPUID table (${f.cpuids.map(hex).join(', ')})`;
 }
 
 /**
