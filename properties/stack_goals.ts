@@ -1,0 +1,95 @@
+// Safety goals for the whole stack: the operator's tool (impl/userspace/update_tool.ts) and the
+// kernel together. An operator does not write bytes to sysfs at random: the tool chooses with
+// Intel's policy (spec §3.5) and uploads through the interface the kernel exposes. These goals
+// ask whether that is safe, per kernel revision, like the goals of properties/goals.ts; a
+// revision may break one by design, and properties/verdicts.json records which.
+//
+// How they see the tool: the tool_update command runs as a task whose name contains
+// `tool_update` (harness/run.ts names it `cmdN:tool_update`); when the tool's write to `loading`
+// starts an upload, that task yields the `fw_load` linearization point (result 'started'), and
+// when the tool returns it yields `{ op: { name: 'tool_update' }, result: ToolReport }`.
+// Only one upload is in flight at a time, so the `fw_write` and `update` points that follow a
+// tool's `fw_load` belong to the tool's upload.
+import type { Host, TraceEvent } from '../impl/host.ts';
+import type { ToolReport } from '../impl/userspace/update_tool.ts';
+import type { Goal } from './goals.ts';
+
+export const TOOL_COMMAND = 'tool_update';
+
+function moduleRuns(h: Host): boolean {
+  return h.tdx.state.initialized && h.seam.seamReady && h.seam.module?.sysState === 'SYS_READY';
+}
+
+function faultArmed(h: Host): boolean {
+  const f = h.seam.faults;
+  return f.installFail !== null || f.noEntropy > 0 || f.leafFail !== null;
+}
+
+/**
+ * The states in which the spec documents that an update is refused or fails whatever the
+ * module: a CPU offline (§3.6), no update slots left (§3.3), a TD being built (§3.7), a cancel
+ * (§2.7 v2), the module not running.
+ */
+function quiet(h: Host): boolean {
+  const building = [...(h.seam.module?.tds.values() ?? [])].some((td) => td.initialized && !td.finalized);
+  return moduleRuns(h) && h.platform.cpus.every((c) => c.online) && h.seam.pseamldr.numRemainingUpdates > 0 && !building;
+}
+
+/** What a goal learns about the tool's upload, from its `fw_load` to its `update`. */
+interface ToolUpload { faulted: boolean; quiet: boolean }
+
+/** Follows the trace and calls `judge` at the `update` point of every upload the tool started. */
+function onToolUpdate(judge: (h: Host, ret: number, u: ToolUpload) => string | null): Goal['create'] {
+  return () => {
+    let u: ToolUpload | null = null;
+    return (h, events) => {
+      for (const e of events) {
+        if (e.kind === 'update_begin' && u) u.faulted = faultArmed(h);
+        if (e.kind !== 'lin') continue;
+        if (e.op.name === 'fw_load' && e.result === 'started') u = e.task.includes(TOOL_COMMAND) ? { faulted: false, quiet: false } : null;
+        if (e.op.name === 'fw_write' && u) u.quiet = e.result === false && quiet(h);
+        if (e.op.name !== 'update' || !u) continue;
+        const msg = judge(h, e.result as number, u);
+        u = null;
+        if (msg) return msg;
+      }
+      return null;
+    };
+  };
+}
+
+const POLICY_KEEPS_TDS: Goal = {
+  id: 'policy-update-keeps-tds',
+  claim: 'an update the policy chose never loses a TD (unless the firmware itself fails)',
+  source: 'spec §3.5 (the selection rules), §3.6, §4.1',
+  create: onToolUpdate((h, ret, u) =>
+    ret !== 0 && !u.faulted && !moduleRuns(h) ? `the update the policy chose lost the module (${ret}) with no firmware fault` : null),
+};
+
+const POLICY_PICKS_ACCEPTED: Goal = {
+  id: 'policy-picks-accepted',
+  claim: 'the platform accepts the module the policy picks: on a quiet host (every CPU online, slots left, no TD being built, no cancel) its update is applied',
+  source: 'spec §3.5, §3.3, §3.4, §2.7',
+  create: onToolUpdate((h, ret, u) =>
+    ret !== 0 && !u.faulted && u.quiet ? `the platform refused the module the policy picked (${ret}) on a quiet host${moduleRuns(h) ? '' : ', and lost the module'}` : null),
+};
+
+function toolReport(e: TraceEvent): ToolReport | null {
+  return e.kind === 'lin' && e.op.name === TOOL_COMMAND ? (e.result as ToolReport) : null;
+}
+
+const TOOL_FINDS_INTERFACE: Goal = {
+  id: 'tool-finds-interface',
+  claim: 'the operator\'s tool finds the update interface the kernel exposes',
+  source: 'spec §2.7 (fw node and P-SEAMLDR attributes per revision), §2.2',
+  create: () => (h, events) => {
+    for (const e of events) {
+      const r = toolReport(e);
+      if (r?.outcome === 'no-interface' && h.tdxHost.fw !== null) return `${r.message}; the kernel exposes /sys/class/firmware/${h.tdxHost.fw.name}`;
+    }
+    return null;
+  },
+};
+
+/** The stack goals, for the verdict table beside properties/goals.ts GOALS. */
+export const STACK_GOALS: readonly Goal[] = [POLICY_KEEPS_TDS, TOOL_FINDS_INTERFACE, POLICY_PICKS_ACCEPTED];
