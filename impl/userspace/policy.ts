@@ -78,7 +78,7 @@ const family = (v: TdxVersion) => `${v.major}.${v.minor}`;
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** CPUID(1).EAX without the stepping (bits 3:0): modules are built per family and model. */
-export const CPUID_STEPPING_MASK = 0xfffffff0;
+const CPUID_STEPPING_MASK = 0xfffffff0;
 const masked = (eax: number) => (eax & CPUID_STEPPING_MASK) >>> 0;
 
 /** Rule 1: some min_seamldr_versions entry has the running P-SEAMLDR's major.minor and an update not above it. */
