@@ -1,5 +1,6 @@
 // The selection rules of spec §3.5 on the real mapping_file.json entries and the sigstruct facts
 // of the published blobs.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatTdxVersion, parseTdxVersion, selectModule, type Candidate, type PlatformFacts } from '../../../impl/userspace/policy.ts';
 import { MAPPING_FILE_RELEASES, RELEASE_FACTS } from '../../../properties/releases.ts';
@@ -138,5 +139,44 @@ describe('the default choice', () => {
     expect(s.candidates.map((c) => c.version)).toEqual(MAPPING_FILE_RELEASES.map((r) => r.version));
     expect(candidate(s, '1.5.05').reasons).toEqual(['not TD-preserving: older than the running 1.5.06 (a downgrade)']);
     expect(candidate(s, '2.0.02').reasons).toHaveLength(3);
+  });
+});
+
+describe('the policy over generated platforms', () => {
+  const versions = ['1.5.00', '1.5.01', '1.5.03', '1.5.06', '1.5.16', '1.5.24', '2.0.00', '2.0.02', '2.0.03', '2.0.04', '2.0.05', '2.0.08', '3.1.00'];
+  const platform = fc.record({
+    current: fc.constantFrom(...versions), seamldr: fc.constantFrom('1.5.00', '1.5.02', '2.0.00', '2.0.03', '3.0.00'),
+    cpu: fc.oneof(fc.constantFrom(0x806f8, 0xc06f0, 0xa06f0, 0xa06d0, 0xa06e0, 0x906a3), fc.nat({ max: 0xffffffff })), allowDebug: fc.boolean(),
+  });
+  const facts = fc.array(fc.boolean(), { minLength: RELEASE_FACTS.length, maxLength: RELEASE_FACTS.length })
+    .map((debug) => RELEASE_FACTS.map((f, i) => ({ ...f, debug: debug[i]! })));
+
+  it('the choice is loadable, of the running family, and has the highest update of the loadable', () => {
+    fc.assert(fc.property(platform, facts, (p, f) => {
+      const s = selectModule(p, MAPPING_FILE_RELEASES, f);
+      const ok = s.candidates.filter((c) => c.loadable);
+      expect(s.choice === null).toBe(ok.length === 0);
+      if (s.choice === null) return;
+      expect(s.choice.slice(0, 4)).toBe(p.current.slice(0, 4));
+      expect(parseTdxVersion(s.choice)!.update).toBe(Math.max(...ok.map((c) => parseTdxVersion(c.version)!.update)));
+      expect(parseTdxVersion(s.choice)!.update).toBeGreaterThanOrEqual(parseTdxVersion(p.current)!.update);
+    }));
+  });
+
+  it('a candidate is loadable exactly when every rule allows it, and says why not otherwise', () => {
+    fc.assert(fc.property(platform, facts, (p, f) => {
+      for (const c of selectModule(p, MAPPING_FILE_RELEASES, f).candidates) {
+        expect(c.loadable).toBe(c.seamldrOk && c.cpuOk && c.tdPreserving && (!c.debug || p.allowDebug));
+        expect(c.reasons.length === 0).toBe(c.loadable);
+      }
+    }));
+  });
+
+  it('the stepping never matters, and allowing debug modules never removes a candidate', () => {
+    fc.assert(fc.property(platform, facts, fc.integer({ min: 0, max: 15 }), (p, f, stepping) => {
+      const loadableOf = (q: PlatformFacts) => selectModule(q, MAPPING_FILE_RELEASES, f).candidates.filter((c) => c.loadable).map((c) => c.version);
+      expect(loadableOf({ ...p, cpu: ((p.cpu & ~0xf) | stepping) >>> 0 })).toEqual(loadableOf(p));
+      expect(loadableOf({ ...p, allowDebug: true })).toEqual(expect.arrayContaining(loadableOf(p)));
+    }));
   });
 });
