@@ -148,6 +148,8 @@ describe('the policy over generated platforms', () => {
     current: fc.constantFrom(...versions), seamldr: fc.constantFrom('1.5.00', '1.5.02', '2.0.00', '2.0.03', '3.0.00'),
     cpu: fc.oneof(fc.constantFrom(0x806f8, 0xc06f0, 0xa06f0, 0xa06d0, 0xa06e0, 0x906a3), fc.nat({ max: 0xffffffff })), allowDebug: fc.boolean(),
   });
+  /** Fixed, so a run is reproducible (the seed is printed with any failure). */
+  const RUN = { seed: 20261130, numRuns: 500 };
   const facts = fc.array(fc.boolean(), { minLength: RELEASE_FACTS.length, maxLength: RELEASE_FACTS.length })
     .map((debug) => RELEASE_FACTS.map((f, i) => ({ ...f, debug: debug[i]! })));
 
@@ -160,7 +162,7 @@ describe('the policy over generated platforms', () => {
       expect(s.choice.slice(0, 4)).toBe(p.current.slice(0, 4));
       expect(parseTdxVersion(s.choice)!.update).toBe(Math.max(...ok.map((c) => parseTdxVersion(c.version)!.update)));
       expect(parseTdxVersion(s.choice)!.update).toBeGreaterThanOrEqual(parseTdxVersion(p.current)!.update);
-    }));
+    }), RUN);
   });
 
   it('a candidate is loadable exactly when every rule allows it, and says why not otherwise', () => {
@@ -169,7 +171,7 @@ describe('the policy over generated platforms', () => {
         expect(c.loadable).toBe(c.seamldrOk && c.cpuOk && c.tdPreserving && (!c.debug || p.allowDebug));
         expect(c.reasons.length === 0).toBe(c.loadable);
       }
-    }));
+    }), RUN);
   });
 
   it('the stepping never matters, and allowing debug modules never removes a candidate', () => {
@@ -177,6 +179,6 @@ describe('the policy over generated platforms', () => {
       const loadableOf = (q: PlatformFacts) => selectModule(q, MAPPING_FILE_RELEASES, f).candidates.filter((c) => c.loadable).map((c) => c.version);
       expect(loadableOf({ ...p, cpu: ((p.cpu & ~0xf) | stepping) >>> 0 })).toEqual(loadableOf(p));
       expect(loadableOf({ ...p, allowDebug: true })).toEqual(expect.arrayContaining(loadableOf(p)));
-    }));
+    }), RUN);
   });
 });
