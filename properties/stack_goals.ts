@@ -78,14 +78,20 @@ function toolReport(e: TraceEvent): ToolReport | null {
   return e.kind === 'lin' && e.op.name === TOOL_COMMAND ? (e.result as ToolReport) : null;
 }
 
+/**
+ * The interface of the v2 series is the one operators' tools were first written against
+ * (Intel's tool included); the merged kernel renamed the fw node and the P-SEAMLDR attribute
+ * (spec §2.7), so this asks whether a tool written for v2 still finds an interface the kernel
+ * exposes. A tool written for the merged layout is not judged here.
+ */
 const TOOL_FINDS_INTERFACE: Goal = {
   id: 'tool-finds-interface',
-  claim: 'the operator\'s tool finds the update interface the kernel exposes',
+  claim: 'an operator\'s tool written for the v2 interface finds the update interface the kernel exposes',
   source: 'spec §2.7 (fw node and P-SEAMLDR attributes per revision), §2.2',
   create: () => (h, events) => {
     for (const e of events) {
       const r = toolReport(e);
-      if (r?.outcome === 'no-interface' && h.tdxHost.fw !== null) return `${r.message}; the kernel exposes /sys/class/firmware/${h.tdxHost.fw.name}`;
+      if (r?.layout === 'v2' && r.outcome === 'no-interface' && h.tdxHost.fw !== null) return `${r.message}; the kernel exposes /sys/class/firmware/${h.tdxHost.fw.name}`;
     }
     return null;
   },

@@ -16,6 +16,8 @@ import { FIRMWARE_DIR, sysfsExists, sysfsLoad, sysfsRead, TDX_HOST_DIR } from '.
 
 /** Where the tool looks for the update interface. */
 export interface ToolPaths {
+  /** The kernel revision whose layout this is. */
+  readonly layout: 'v2' | 'merged';
   readonly version: string;
   readonly seamldrVersion: string;
   /** The fw_upload node (a directory with loading, data, status, error). */
@@ -24,12 +26,12 @@ export interface ToolPaths {
 
 /** A tool written for the v2 series (2025-09-30) [T-v2 p06-p08]. */
 export const V2_PATHS: ToolPaths = {
-  version: `${TDX_HOST_DIR}/version`, seamldrVersion: `${TDX_HOST_DIR}/seamldr/version`, fwNode: `${FIRMWARE_DIR}/seamldr_upload`,
+  layout: 'v2', version: `${TDX_HOST_DIR}/version`, seamldrVersion: `${TDX_HOST_DIR}/seamldr/version`, fwNode: `${FIRMWARE_DIR}/seamldr_upload`,
 };
 
 /** A tool written for the merged driver (v8 flattened the attributes; v4 renamed the node). */
 export const MERGED_PATHS: ToolPaths = {
-  version: `${TDX_HOST_DIR}/version`, seamldrVersion: `${TDX_HOST_DIR}/seamldr_version`, fwNode: `${FIRMWARE_DIR}/tdx_module`,
+  layout: 'merged', version: `${TDX_HOST_DIR}/version`, seamldrVersion: `${TDX_HOST_DIR}/seamldr_version`, fwNode: `${FIRMWARE_DIR}/tdx_module`,
 };
 
 export interface ToolOptions {
@@ -65,6 +67,8 @@ export type ToolOutcome = 'no-interface' | 'unreadable' | 'refused' | 'busy' | '
 
 export interface ToolReport {
   readonly outcome: ToolOutcome;
+  /** The sysfs layout the tool was written for. */
+  readonly layout: ToolPaths['layout'];
   readonly message: string;
   readonly running: string | null;
   readonly seamldr: string | null;
@@ -82,7 +86,7 @@ export interface ToolReport {
 /** Reads of `status` before the tool gives up on an upload (each waits for a change). */
 export const MAX_STATUS_POLLS = 16;
 
-type Known = Pick<ToolReport, 'running' | 'seamldr' | 'cpu' | 'selection' | 'chosen' | 'load' | 'error' | 'after'>;
+type Known = Pick<ToolReport, 'layout' | 'running' | 'seamldr' | 'cpu' | 'selection' | 'chosen' | 'load' | 'error' | 'after'>;
 
 function report(p: Known, outcome: ToolOutcome, message: string): ToolReport {
   return { outcome, message, ...p };
@@ -110,7 +114,7 @@ function pick(s: Selection, opts: ToolOptions): { version: string } | { refused:
 /** `tool [--version V] [--allow-debug]` on the host: see the header. */
 export function* updateTool(h: Host, opts: ToolOptions, mapping: readonly MappingEntry[], modules: readonly ModuleFacts[], io: ToolIo): Generator<Yield, ToolReport, void> {
   const paths = io.paths ?? V2_PATHS;
-  const r: Known = { running: null, seamldr: null, cpu: h.platform.cpuFms, selection: null, chosen: null, load: null, error: null, after: null };
+  const r: Known = { layout: paths.layout, running: null, seamldr: null, cpu: h.platform.cpuFms, selection: null, chosen: null, load: null, error: null, after: null };
   const missing = [paths.version, paths.seamldrVersion, `${paths.fwNode}/loading`].find((p) => !sysfsExists(h, p));
   if (missing !== undefined) return report(r, 'no-interface', `no ${missing}: this kernel does not expose the update interface the tool was written for`);
   const running = yield* read(h, io, paths.version);

@@ -102,10 +102,16 @@ describe('the stack goals on tool-driven hosts', () => {
     expect(found.get(FINDS.id)).toBe('no /sys/devices/faux/tdx_host/seamldr/version: this kernel does not expose the update interface the tool was written for; the kernel exposes /sys/class/firmware/tdx_module');
   });
 
+  it('a tool written for the merged layout on the v2 kernel is not what the goal judges', () => {
+    const h = host(V2);
+    expect(drive(h, `cmd1:${TOOL_COMMAND}`, toolCommand(h, MERGED_PATHS))).toEqual(new Map());
+    expect(report(h)).toMatchObject({ outcome: 'no-interface', layout: 'merged' });
+  });
+
   it('a host without the update interface: not finding it is right', () => {
     const h = boot(2, { rev: UPSTREAM, host: { erratum: true } });
     expect(h.tdxHost.fw).toBeNull();
-    expect(drive(h, `cmd1:${TOOL_COMMAND}`, toolCommand(h, MERGED_PATHS))).toEqual(new Map());
+    expect(drive(h, `cmd1:${TOOL_COMMAND}`, toolCommand(h))).toEqual(new Map());
     expect(report(h).outcome).toBe('no-interface');
   });
 
@@ -150,10 +156,11 @@ describe('the stack goals on hand-built traces', () => {
     expect(run(ACCEPTED, h, steps(false))).toBeNull();
   });
 
-  it('tool-finds-interface: a no-interface report while the kernel has a fw node', () => {
+  it('tool-finds-interface: a v2 tool\'s no-interface report while the kernel has a fw node', () => {
     const h = host(V2);
-    const r = (outcome: string) => [[lin(tool, TOOL_COMMAND, { outcome, message: 'no /x' })]];
+    const r = (outcome: string, layout = 'v2') => [[lin(tool, TOOL_COMMAND, { outcome, layout, message: 'no /x' })]];
     expect(run(FINDS, h, r('no-interface'))).toBe('no /x; the kernel exposes /sys/class/firmware/seamldr_upload');
     expect(run(FINDS, h, r('refused'))).toBeNull();
+    expect(run(FINDS, h, r('no-interface', 'merged'))).toBeNull();
   });
 });
