@@ -11,7 +11,7 @@ import { ENXIO } from '../kernel/errno.ts';
 import type { LoadResult } from '../kernel/fw_upload.ts';
 import type { Yield } from '../kernel/sched.ts';
 import type { Host } from '../host.ts';
-import { selectModule, type Candidate, type MappingEntry, type ModuleFacts, type Selection } from './policy.ts';
+import { selectModule, type MappingEntry, type ModuleFacts, type Selection } from './policy.ts';
 import { FIRMWARE_DIR, sysfsExists, sysfsLoad, sysfsRead, TDX_HOST_DIR } from './sysfs.ts';
 
 /** Where the tool looks for the update interface. */
@@ -106,7 +106,7 @@ function pick(s: Selection, opts: ToolOptions): { version: string } | { refused:
   if (opts.version === undefined) {
     return s.choice !== null ? { version: s.choice } : { refused: 'no release in the mapping is loadable here: nothing written' };
   }
-  const c: Candidate | undefined = s.candidates.find((x) => x.version === opts.version);
+  const c = s.candidates.find((x) => x.version === opts.version);
   if (c === undefined) return { refused: `${opts.version} is not in the mapping: nothing written` };
   return c.loadable ? { version: c.version } : { refused: `${c.version} is not loadable (${c.reasons.join('; ')}): nothing written` };
 }
