@@ -4,12 +4,12 @@
 // ask whether that is safe, per kernel revision, like the goals of properties/goals.ts; a
 // revision may break one by design, and properties/verdicts.json records which.
 //
-// How they see the tool: the tool_update command runs as a task whose name contains
-// `tool_update` (harness/run.ts names it `cmdN:tool_update`); when the tool's write to `loading`
-// starts an upload, that task yields the `fw_load` linearization point (result 'started'), and
-// when the tool returns it yields `{ op: { name: 'tool_update' }, result: ToolReport }`.
-// Only one upload is in flight at a time, so the `fw_write` and `update` points that follow a
-// tool's `fw_load` belong to the tool's upload.
+// Which upload is the tool's: only two commands start uploads, `upload` (an operator writing
+// bytes by hand) and `tool_update`, and only one upload is in flight at a time. An `upload`
+// announces its start (its `fw_load` point, result 'started'); an update whose `fw_write` comes
+// with no such announcement pending is the tool's. The tool's own report (the tool_update
+// command's result, `{ op: { name: 'tool_update' }, result: ToolReport }`) says whether it
+// found the interface. The two functions below are the only places that read those events.
 import type { Host, TraceEvent } from '../impl/host.ts';
 import type { ToolReport } from '../impl/userspace/update_tool.ts';
 import type { Goal } from './goals.ts';
@@ -35,21 +35,35 @@ function quiet(h: Host): boolean {
   return moduleRuns(h) && h.platform.cpus.every((c) => c.online) && h.seam.pseamldr.numRemainingUpdates > 0 && !building;
 }
 
-/** What a goal learns about the tool's upload, from its `fw_load` to its `update`. */
-interface ToolUpload { faulted: boolean; quiet: boolean }
+/** A hand-written upload started: the `upload` command's `fw_load` point. */
+function rawUploadStarted(e: TraceEvent): boolean {
+  return e.kind === 'lin' && e.op.name === 'fw_load' && e.result === 'started' && !e.task.includes(TOOL_COMMAND);
+}
+
+/** The tool's report, when the tool_update command returns. */
+function toolReport(e: TraceEvent): ToolReport | null {
+  return e.kind === 'lin' && e.op.name === TOOL_COMMAND ? (e.result as ToolReport) : null;
+}
+
+/** What a goal learns about the upload in flight, from its `fw_write` to its `update`. */
+interface InFlight { tool: boolean; faulted: boolean; quiet: boolean }
 
 /** Follows the trace and calls `judge` at the `update` point of every upload the tool started. */
-function onToolUpdate(judge: (h: Host, ret: number, u: ToolUpload) => string | null): Goal['create'] {
+function onToolUpdate(judge: (h: Host, ret: number, u: InFlight) => string | null): Goal['create'] {
   return () => {
-    let u: ToolUpload | null = null;
+    let raw = false;
+    let u: InFlight | null = null;
     return (h, events) => {
       for (const e of events) {
+        if (rawUploadStarted(e)) raw = true;
         if (e.kind === 'update_begin' && u) u.faulted = faultArmed(h);
         if (e.kind !== 'lin') continue;
-        if (e.op.name === 'fw_load' && e.result === 'started') u = e.task.includes(TOOL_COMMAND) ? { faulted: false, quiet: false } : null;
-        if (e.op.name === 'fw_write' && u) u.quiet = e.result === false && quiet(h);
+        if (e.op.name === 'fw_write') {
+          u = { tool: !raw, faulted: false, quiet: e.result === false && quiet(h) };
+          raw = false;
+        }
         if (e.op.name !== 'update' || !u) continue;
-        const msg = judge(h, e.result as number, u);
+        const msg = u.tool ? judge(h, e.result as number, u) : null;
         u = null;
         if (msg) return msg;
       }
@@ -73,10 +87,6 @@ const POLICY_PICKS_ACCEPTED: Goal = {
   create: onToolUpdate((h, ret, u) =>
     ret !== 0 && !u.faulted && u.quiet ? `the platform refused the module the policy picked (${ret}) on a quiet host${moduleRuns(h) ? '' : ', and lost the module'}` : null),
 };
-
-function toolReport(e: TraceEvent): ToolReport | null {
-  return e.kind === 'lin' && e.op.name === TOOL_COMMAND ? (e.result as ToolReport) : null;
-}
 
 /**
  * The interface of the v2 series is the one operators' tools were first written against

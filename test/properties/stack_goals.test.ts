@@ -17,14 +17,15 @@ const goal = (id: string): Goal => STACK_GOALS.find((g) => g.id === id)!;
 const KEEPS_TDS = goal('policy-update-keeps-tds'), FINDS = goal('tool-finds-interface'), ACCEPTED = goal('policy-picks-accepted');
 
 /**
- * The tool_update command as the goals expect it (see properties/stack_goals.ts): the tool's
- * task yields `fw_load` when its upload starts and `tool_update` with the report at the end.
+ * The tool_update command as the goals expect it (see properties/stack_goals.ts): its result is
+ * the tool's report, a `tool_update` point. With `announce`, the task also yields `fw_load`
+ * when its upload starts, as the hand-written `upload` command does.
  */
-function* toolCommand(h: Host, paths?: ToolPaths): Generator<Yield, void, void> {
+function* toolCommand(h: Host, paths?: ToolPaths, announce = false): Generator<Yield, void, void> {
   const report = yield* updateTool(h, {}, MAPPING_FILE_RELEASES, RELEASE_FACTS, {
     image: (v) => imageBytes(imageRef(v, { format: h.rev.imageFormat })),
     paths,
-    observe: (e) => (e.kind === 'load' ? { kind: 'lin', op: { name: 'fw_load', args: { version: e.version } }, result: e.result } : null),
+    observe: (e) => (announce && e.kind === 'load' ? { kind: 'lin', op: { name: 'fw_load', args: { version: e.version } }, result: e.result } : null),
   });
   yield { kind: 'lin', op: { name: TOOL_COMMAND, args: {} }, result: report };
 }
@@ -125,7 +126,7 @@ describe('the stack goals on tool-driven hosts', () => {
 
   it('uploads that are not the tool\'s are not the policy\'s: a raw upload that loses the module breaks no stack goal', () => {
     const h = host(UPSTREAM, { offline: 3 });
-    expect(drive(h, 'cmd1:upload', toolCommand(h, MERGED_PATHS))).toEqual(new Map());
+    expect(drive(h, 'cmd1:upload', toolCommand(h, MERGED_PATHS, true))).toEqual(new Map());
     expect(report(h).outcome).toBe('lost');
   });
 });
@@ -145,6 +146,15 @@ describe('the stack goals on hand-built traces', () => {
     h.tdx.state.initialized = false;
     expect(run(KEEPS_TDS, h, steps)).toMatch(/lost the module \(-5\)/);
     expect(run(KEEPS_TDS, h, [[lin('cmd2:upload', 'fw_load', 'started')], ...steps.slice(1)])).toBeNull();
+  });
+
+  it('an update is the tool\'s unless a hand-written upload announced it, whatever the tool yields', () => {
+    const h = host(V2);
+    h.tdx.state.initialized = false;
+    const write = [lin('fw_upload_worker', 'fw_write', false)], lost = [lin('fw_upload_worker', 'update', -5)];
+    expect(run(KEEPS_TDS, h, [write, lost])).toMatch(/lost the module \(-5\)/);
+    expect(run(KEEPS_TDS, h, [[lin('cmd1:upload', 'fw_load', 'started')], write, lost])).toBeNull();
+    expect(run(KEEPS_TDS, h, [[lin('cmd1:upload', 'fw_load', 'started')], write, lost, write, lost])).toMatch(/lost the module \(-5\)/);
   });
 
   it('policy-picks-accepted: a refusal counts only on a quiet host, without a cancel', () => {
