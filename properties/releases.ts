@@ -1,6 +1,11 @@
 // The real TDX module release catalogue: Intel's mapping_file.json (intel/tdx-module-binaries
-// @ 28a4baa, MIT) for versions and TDX_FEATURES0, plus the SEAMSVN and CPUID tables decoded
-// from the published blobs (spec §3.2). Generators draw module versions from here.
+// @ 28a4baa, MIT; shipped as data/mapping_file.json) for versions, the selection fields and
+// TDX_FEATURES0, plus the SEAMSVN and CPUID tables decoded from the published blobs'
+// sigstructs (spec §3.2). Generators draw module versions from here; the selection policy
+// (impl/userspace/policy.ts) reads the mapping and the sigstruct facts from here.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseTdxVersion, type MappingEntry, type ModuleFacts } from '../impl/userspace/policy.ts';
 
 export interface Release {
   readonly version: string;
@@ -11,24 +16,83 @@ export interface Release {
   readonly cpuids: readonly number[];
 }
 
-const UPDATE_COMPAT = 1n << 47n;
+/** A mapping_file.json entry, checked. */
+export interface MappingRelease extends MappingEntry {
+  readonly features0: bigint;
+}
+
+/** A mapping file that cannot be used: the message names the entry and the field. */
+export class MappingError extends Error {}
+
+export const MAPPING_FILE = fileURLToPath(new URL('../data/mapping_file.json', import.meta.url));
+
+function versionOf(v: unknown, what: string): string {
+  if (typeof v !== 'string' || parseTdxVersion(v) === null) throw new MappingError(`${what} is not a version like 1.5.06`);
+  return v;
+}
+
+function entryOf(x: unknown, i: number): MappingRelease {
+  const where = `tdx_module_releases[${i}]`;
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new MappingError(`${where} is not an object`);
+  const o = x as Record<string, unknown>;
+  const seamldrs = o['min_seamldr_versions'];
+  if (!Array.isArray(seamldrs) || seamldrs.length === 0) throw new MappingError(`${where}: min_seamldr_versions is not a non-empty list`);
+  const f0 = o['tdx_feature0'];
+  if (typeof f0 !== 'string' || !/^0x[0-9a-f]{1,16}$/i.test(f0)) throw new MappingError(`${where}: tdx_feature0 is not a 64-bit hex number`);
+  return {
+    version: versionOf(o['version'], `${where}.version`),
+    minModuleVersionForTdPreserving: versionOf(o['min_module_version_for_td_preserving'], `${where}.min_module_version_for_td_preserving`),
+    minSeamldrVersions: seamldrs.map((v, k) => versionOf(v, `${where}.min_seamldr_versions[${k}]`)),
+    features0: BigInt(f0),
+  };
+}
+
+/** The releases of a mapping_file.json text; a MappingError names what is wrong. */
+export function parseMapping(text: string): MappingRelease[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new MappingError(`not JSON (${(e as Error).message})`);
+  }
+  const list = (doc as { tdx_module_releases?: unknown } | null)?.tdx_module_releases;
+  if (!Array.isArray(list) || list.length === 0) throw new MappingError('no tdx_module_releases list');
+  return list.map(entryOf);
+}
+
+/** The mapping file the project ships. */
+export const MAPPING: readonly MappingRelease[] = parseMapping(readFileSync(MAPPING_FILE, 'utf8'));
+
 const CPUIDS_15_OLD = [0x806f8, 0xc06f0];
 const CPUIDS_15 = [0x806f8, 0xc06f0, 0xa06f0];
 const CPUIDS_20_OLD = [0xa06d0];
 const CPUIDS_20 = [0xa06d0, 0xa06e0];
 
+/** SEAMSVN (offset 948) and CPUID table (offset 1024) of each published blob's sigstruct. */
+const SIGSTRUCTS: Record<string, { seamsvn: number; cpuids: readonly number[] }> = {
+  '1.5.01': { seamsvn: 0x104, cpuids: CPUIDS_15_OLD },
+  '1.5.05': { seamsvn: 0x105, cpuids: CPUIDS_15 },
+  '1.5.06': { seamsvn: 0x106, cpuids: CPUIDS_15 },
+  '1.5.08': { seamsvn: 0x107, cpuids: CPUIDS_15 },
+  '1.5.09': { seamsvn: 0x108, cpuids: CPUIDS_15 },
+  '1.5.13': { seamsvn: 0x10a, cpuids: CPUIDS_15 },
+  '1.5.16': { seamsvn: 0x10b, cpuids: CPUIDS_15 },
+  '2.0.02': { seamsvn: 0x303, cpuids: CPUIDS_20_OLD },
+  '2.0.04': { seamsvn: 0x304, cpuids: CPUIDS_20 },
+  '2.0.05': { seamsvn: 0x304, cpuids: CPUIDS_20 },
+  '2.0.08': { seamsvn: 0x305, cpuids: CPUIDS_20 },
+};
+
+function withSigstruct(m: MappingRelease): Release {
+  const s = SIGSTRUCTS[m.version];
+  if (!s) throw new Error(`data/mapping_file.json lists ${m.version}, whose sigstruct facts are not in properties/releases.ts`);
+  return { ...m, ...s };
+}
+
+const UPDATE_COMPAT = 1n << 47n;
+
 export const RELEASES: readonly Release[] = [
-  { version: '1.5.01', minModuleVersionForTdPreserving: '1.5.01', minSeamldrVersions: ['1.5.00'], features0: 0xf0fbfn, seamsvn: 0x104, cpuids: CPUIDS_15_OLD },
-  { version: '1.5.05', minModuleVersionForTdPreserving: '1.5.01', minSeamldrVersions: ['1.5.00', '2.0.00'], features0: 0x61f0fbfn, seamsvn: 0x105, cpuids: CPUIDS_15 },
-  { version: '1.5.06', minModuleVersionForTdPreserving: '1.5.01', minSeamldrVersions: ['1.5.00', '2.0.00'], features0: 0x2e1f0fbfn, seamsvn: 0x106, cpuids: CPUIDS_15 },
-  { version: '1.5.08', minModuleVersionForTdPreserving: '1.5.01', minSeamldrVersions: ['1.5.00', '2.0.00'], features0: 0x22e1f0fbfn, seamsvn: 0x107, cpuids: CPUIDS_15 },
-  { version: '1.5.09', minModuleVersionForTdPreserving: '1.5.01', minSeamldrVersions: ['1.5.00', '2.0.00'], features0: 0x26f1f0fbfn, seamsvn: 0x108, cpuids: CPUIDS_15 },
-  { version: '1.5.13', minModuleVersionForTdPreserving: '1.5.01', minSeamldrVersions: ['1.5.00', '2.0.00'], features0: 0x226f1f0fbfn, seamsvn: 0x10a, cpuids: CPUIDS_15 },
-  { version: '1.5.16', minModuleVersionForTdPreserving: '1.5.01', minSeamldrVersions: ['1.5.00', '2.0.00'], features0: 0x226f3f0fbfn, seamsvn: 0x10b, cpuids: CPUIDS_15 },
-  { version: '2.0.02', minModuleVersionForTdPreserving: '2.0.02', minSeamldrVersions: ['2.0.00'], features0: 0x22e1f0fbfn, seamsvn: 0x303, cpuids: CPUIDS_20_OLD },
-  { version: '2.0.04', minModuleVersionForTdPreserving: '2.0.04', minSeamldrVersions: ['2.0.00'], features0: 0x12af1f0fbfn, seamsvn: 0x304, cpuids: CPUIDS_20 },
-  { version: '2.0.05', minModuleVersionForTdPreserving: '2.0.04', minSeamldrVersions: ['2.0.00'], features0: 0x226f3f0fbfn, seamsvn: 0x304, cpuids: CPUIDS_20 },
-  { version: '2.0.08', minModuleVersionForTdPreserving: '2.0.04', minSeamldrVersions: ['2.0.00'], features0: 0x32a71f0fbfn, seamsvn: 0x305, cpuids: CPUIDS_20 },
+  ...MAPPING.map(withSigstruct),
   // Not in mapping_file.json: the releases whose notes say they "allow handling of compatibility
   // issues during TD preserving updates" [RN]. SVNs from the notes (1.5.24: 0x01/0x0D; 2.0.14:
   // 0x03/0x07; 1.5.25 assumed equal to 1.5.24); TDX_FEATURES0 is the previous release's plus
@@ -39,7 +103,10 @@ export const RELEASES: readonly Release[] = [
 ];
 
 /** The releases Intel's mapping_file.json lists (the rest come from release notes). */
-export const MAPPING_FILE_RELEASES = RELEASES.slice(0, 11);
+export const MAPPING_FILE_RELEASES = RELEASES.slice(0, MAPPING.length);
+
+/** The policy's module facts for every release, from the decoded sigstructs (all production modules). */
+export const RELEASE_FACTS: readonly ModuleFacts[] = RELEASES.map((r) => ({ version: r.version, cpuids: r.cpuids, debug: false }));
 
 export function release(version: string): Release {
   const r = RELEASES.find((x) => x.version === version);

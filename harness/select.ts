@@ -1,0 +1,214 @@
+// `npm run select`: which TDX module the operator's policy (impl/userspace/policy.ts, spec
+// §3.5) would load on a platform, with every candidate's verdict per rule and why it is not
+// loadable. `--batch FILE` judges one JSON case per line, for differential testing.
+//
+// Exit codes: 0 a selection was printed (also when nothing is loadable: that is an answer);
+// 2 bad usage or bad input (a version, CPU, mapping file, blob directory or batch line), one
+// line on stderr, nothing on stdout.
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseTdxVersion, selectModule, type MappingEntry, type ModuleFacts, type PlatformFacts, type Selection } from '../impl/userspace/policy.ts';
+import { BLOB_SIGSTRUCT_OFFSET, SIGSTRUCT_SIZE, sigstructFacts } from '../impl/userspace/sigstruct_facts.ts';
+import { MAPPING, MAPPING_FILE, MappingError, parseMapping, RELEASE_FACTS } from '../properties/releases.ts';
+
+const USAGE = `usage: npm run select -- --current VERSION --seamldr VERSION --cpu CPUID [--mapping FILE] [--blobs DIR] [--allow-debug] [--json]
+       npm run select -- --batch FILE [--mapping FILE] [--blobs DIR]`;
+
+/** Bad usage or input: one line, exit 2. */
+class SelectError extends Error {}
+
+export interface Io { out(s: string): void; err(s: string): void }
+
+/** Input files are small (the mapping is 2 KiB, a 10,000-case batch about 1 MiB): a cap keeps memory bounded. */
+const MAX_INPUT_BYTES = 64 << 20;
+const BLOB_FILE = /^tdx_module_(\d+\.\d+\.\d+)\.blob$/;
+
+function version(flag: string, v: unknown): string {
+  if (typeof v !== 'string' || parseTdxVersion(v) === null) throw new SelectError(`${flag} must be a version like 1.5.06, not ${JSON.stringify(v ?? null)}`);
+  return v;
+}
+
+/** CPUID(1).EAX, hex (0x806f8) or decimal, 32 bits. */
+function cpuid(flag: string, v: unknown): number {
+  const s = typeof v === 'number' ? String(v) : v;
+  if (typeof s !== 'string' || !/^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(s) || Number(s) > 0xffffffff) throw new SelectError(`${flag} must be a CPUID(1).EAX value like 0x806f8, not ${JSON.stringify(v ?? null)}`);
+  return Number(s);
+}
+
+function readInput(file: string, what: string): string {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    throw new SelectError(`${what} ${file}: no such file`);
+  }
+  if (!st.isFile()) throw new SelectError(`${what} ${file}: not a regular file`);
+  if (st.size > MAX_INPUT_BYTES) throw new SelectError(`${what} ${file}: ${st.size} bytes, more than the ${MAX_INPUT_BYTES >> 20} MiB allowed`);
+  return readFileSync(file, 'utf8');
+}
+
+function loadMapping(file: string | undefined): readonly MappingEntry[] {
+  if (file === undefined) return MAPPING;
+  try {
+    return parseMapping(readInput(file, '--mapping'));
+  } catch (e) {
+    if (e instanceof MappingError) throw new SelectError(`--mapping ${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The sigstruct of a blob: only its first pages are read, whatever the file's size. */
+function blobHead(file: string): Uint8Array {
+  const buf = new Uint8Array(BLOB_SIGSTRUCT_OFFSET + SIGSTRUCT_SIZE);
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw new SelectError(`--blobs: ${file}: cannot open (${(e as NodeJS.ErrnoException).code})`);
+  }
+  try {
+    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
+  } catch (e) {
+    throw new SelectError(`--blobs: ${file}: cannot read (${(e as NodeJS.ErrnoException).code})`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch (e) {
+    throw new SelectError(`--blobs: ${dir}: cannot list (${(e as NodeJS.ErrnoException).code})`);
+  }
+}
+
+/** Module facts from DIR/joined_files/<family>/tdx_module_<version>.blob (a checkout of intel/tdx-module-binaries). */
+function loadBlobs(dir: string): ModuleFacts[] {
+  const root = join(dir, 'joined_files');
+  let families: string[];
+  try {
+    families = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch {
+    throw new SelectError(`--blobs ${dir}: no joined_files directory (expected a checkout of intel/tdx-module-binaries)`);
+  }
+  const facts: ModuleFacts[] = [];
+  for (const fam of families) {
+    for (const name of listDir(join(root, fam))) {
+      const m = BLOB_FILE.exec(name);
+      if (!m || parseTdxVersion(m[1]!) === null) continue;
+      const file = join(root, fam, name);
+      const f = sigstructFacts(m[1]!, blobHead(file));
+      if (typeof f === 'string') throw new SelectError(`--blobs: ${file}: ${f}`);
+      facts.push(f);
+    }
+  }
+  if (facts.length === 0) throw new SelectError(`--blobs ${dir}: no joined_files/*/tdx_module_*.blob`);
+  return facts;
+}
+
+const CASE_KEYS = new Set(['current', 'seamldr', 'cpu', 'allowDebug']);
+
+function batchCase(line: string, where: string): PlatformFacts {
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    throw new SelectError(`${where}: not JSON`);
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new SelectError(`${where}: not a JSON object`);
+  const c = o as Record<string, unknown>;
+  const extra = Object.keys(c).find((k) => !CASE_KEYS.has(k));
+  if (extra !== undefined) throw new SelectError(`${where}: unknown field '${extra}' (fields: current, seamldr, cpu, allowDebug)`);
+  if (c['allowDebug'] !== undefined && typeof c['allowDebug'] !== 'boolean') throw new SelectError(`${where}: allowDebug must be true or false`);
+  return {
+    current: version(`${where}: current`, c['current']), seamldr: version(`${where}: seamldr`, c['seamldr']),
+    cpu: cpuid(`${where}: cpu`, c['cpu']), allowDebug: c['allowDebug'] === true,
+  };
+}
+
+function readBatch(file: string): PlatformFacts[] {
+  const lines = readInput(file, '--batch').split('\n');
+  const cases: PlatformFacts[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() !== '') cases.push(batchCase(line, `--batch ${file}:${i + 1}`));
+  });
+  return cases;
+}
+
+const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+const okNo = (b: boolean) => (b ? 'ok' : 'no');
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => '  ' + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+function formatSelection(p: PlatformFacts, s: Selection, sources: string): string {
+  const rows = [['candidate', 'P-SEAMLDR', 'CPU', 'debug', 'TD-preserving', 'loadable', 'why not']];
+  for (const c of s.candidates) rows.push([c.version, okNo(c.seamldrOk), okNo(c.cpuOk), yesNo(c.debug), yesNo(c.tdPreserving), yesNo(c.loadable), c.reasons.join('; ')]);
+  return [
+    `running ${p.current} on P-SEAMLDR ${p.seamldr}, CPU 0x${p.cpu.toString(16)}${p.allowDebug ? ', debug modules allowed' : ''} (${sources})`,
+    ...table(rows),
+    s.choice === null ? 'choice: none (no release is loadable: nothing would be written)' : `choice: ${s.choice}`,
+  ].join('\n') + '\n';
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv, strict: true, allowPositionals: false,
+      options: {
+        current: { type: 'string' }, seamldr: { type: 'string' }, cpu: { type: 'string' }, mapping: { type: 'string' },
+        blobs: { type: 'string' }, 'allow-debug': { type: 'boolean' }, json: { type: 'boolean' }, batch: { type: 'string' }, help: { type: 'boolean' },
+      },
+    }).values;
+  } catch (e) {
+    throw new SelectError((e as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '').replace(/^Unknown option/, 'unknown option'));
+  }
+}
+
+function run(argv: string[], io: Io): void {
+  const a = parse(argv);
+  if (a.help) return io.out(USAGE + '\n');
+  if (a.batch !== undefined && (a.current ?? a.seamldr ?? a.cpu ?? a['allow-debug'] ?? a.json) !== undefined) {
+    throw new SelectError('--batch takes its cases from the file: no --current, --seamldr, --cpu, --allow-debug or --json');
+  }
+  const mapping = loadMapping(a.mapping);
+  const facts = a.blobs === undefined ? RELEASE_FACTS : loadBlobs(a.blobs);
+  if (a.batch !== undefined) return runBatch(readBatch(a.batch), mapping, facts, io);
+  const p: PlatformFacts = {
+    current: version('--current', a.current), seamldr: version('--seamldr', a.seamldr), cpu: cpuid('--cpu', a.cpu), allowDebug: a['allow-debug'] ?? false,
+  };
+  const s = selectModule(p, mapping, facts);
+  const sources = `mapping: ${a.mapping ?? relative(process.cwd(), MAPPING_FILE)}; module facts: ${a.blobs === undefined ? 'properties/releases.ts' : `${a.blobs} sigstructs`}`;
+  io.out(a.json ? JSON.stringify(s) + '\n' : formatSelection(p, s, sources));
+}
+
+/** One JSON result per line, written in chunks so 10,000 cases never build one big string. */
+function runBatch(cases: readonly PlatformFacts[], mapping: readonly MappingEntry[], facts: readonly ModuleFacts[], io: Io): void {
+  const CHUNK = 1000;
+  for (let i = 0; i < cases.length; i += CHUNK) {
+    io.out(cases.slice(i, i + CHUNK).map((p) => JSON.stringify(selectModule(p, mapping, facts)) + '\n').join(''));
+  }
+}
+
+/** The CLI as a function: its exit code; output and the one error line go through `io`. */
+export function main(argv: string[], io: Io): number {
+  try {
+    run(argv, io);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof SelectError)) throw e;
+    io.err(`select: ${e.message} (npm run select -- --help)\n`);
+    return 2;
+  }
+}
+
+if (resolve(process.argv[1] ?? '') === import.meta.filename) {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+  process.exitCode = main(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+}
