@@ -84,6 +84,7 @@ const command: Schema<Command> = byKind<Command>({
   td_finalize: object({ kind: literal('td_finalize'), td, cpu }),
   td_run: object({ kind: literal('td_run'), td, stores: array(object({ page: u(U31), offset: u(4095), value: u(255) }), 64), cpu }),
   td_teardown: object({ kind: literal('td_teardown'), td, cpu }),
+  tool_update: object({ kind: literal('tool_update'), version: optional(release), allowDebug: optional(bool), layout: optional(oneOf(['v2', 'merged'])) }),
 });
 
 const host = object({

@@ -100,6 +100,8 @@ class Run {
   readonly records: StepRecord[] = [];
   readonly labels = new Set<string>();
   readonly fired: string[] = [];
+  /** Linearization points a command's task reported through env.act during the current step. */
+  acted: { v: Violation | null; lin: StepRecord['lin'] }[] = [];
   pendingFault: FaultPlan | null = null;
   first: Violation | null = null;
   /** False once the model could not follow the implementation: model checks stop there. */
@@ -123,6 +125,11 @@ class Run {
       h: this.h, model: this.m, revision: this.o.revision,
       setPendingFault: (f) => { this.pendingFault = f; },
       newTdId: () => this.nextTd++,
+      act: (op, check, actual) => {
+        if (!this.modelOk) return;
+        const { v, lin } = this.linearize(op, check, actual);
+        this.acted.push({ v, lin });
+      },
     };
   }
 
@@ -175,8 +182,13 @@ class Run {
       this.h.trace.push({ kind: 'lin', task: t.name, op: y.op, result: y.result });
       if (this.modelOk) ({ v, lin } = this.linearize(y.op.name, (LIN_ACTIONS[y.op.name] as (m: ModelState, op: unknown) => Check)(this.m, y.op), y.result));
     }
+    for (const a of this.acted.splice(0)) ({ v, lin } = { v: v ?? a.v, lin: a.lin });
     const f = this.inFlight.get(t);
-    if (f?.out.done) ({ v, lin } = this.respond(t, f));
+    if (f?.out.done) {
+      const r = this.respond(t, f);
+      v ??= r.v;
+      lin = r.lin ?? lin;
+    }
     const events = this.h.trace.slice(this.seen);
     this.seen = this.h.trace.length;
     this.armFaults(events);

@@ -2,14 +2,13 @@
 // kernel together. An operator does not write bytes to sysfs at random: the tool chooses with
 // Intel's policy (spec §3.5) and uploads through the interface the kernel exposes. These goals
 // ask whether that is safe, per kernel revision, like the goals of properties/goals.ts; a
-// revision may break one by design, and properties/verdicts.json records which.
+// revision may break one by design, and its record (properties/revisions/) says which.
 //
 // Which upload is the tool's: only two commands start uploads, `upload` (an operator writing
 // bytes by hand) and `tool_update`, and only one upload is in flight at a time. An `upload`
-// announces its start (its `fw_load` point, result 'started'); an update whose `fw_write` comes
-// with no such announcement pending is the tool's. The tool's own report (the tool_update
-// command's result, `{ op: { name: 'tool_update' }, result: ToolReport }`) says whether it
-// found the interface. The two functions below are the only places that read those events.
+// announces its start (its response, 'started'); an update whose `fw_write` comes with no such
+// announcement pending is the tool's. The tool's own report (the tool_update command's
+// response, a ToolReport) says whether it found the interface. The two functions below are the only places that read those events.
 import type { Host, TraceEvent } from '../impl/host.ts';
 import type { ToolReport } from '../impl/userspace/update_tool.ts';
 import type { Goal } from './goals.ts';
@@ -37,12 +36,12 @@ function quiet(h: Host): boolean {
 
 /** A hand-written upload started: the `upload` command's `fw_load` point. */
 function rawUploadStarted(e: TraceEvent): boolean {
-  return e.kind === 'lin' && e.op.name === 'fw_load' && e.result === 'started' && !e.task.includes(TOOL_COMMAND);
+  return e.kind === 'response' && e.command.kind === 'upload' && e.result === 'started';
 }
 
 /** The tool's report, when the tool_update command returns. */
 function toolReport(e: TraceEvent): ToolReport | null {
-  return e.kind === 'lin' && e.op.name === TOOL_COMMAND ? (e.result as ToolReport) : null;
+  return e.kind === 'response' && e.command.kind === TOOL_COMMAND ? (e.result as ToolReport) : null;
 }
 
 /** What a goal learns about the upload in flight, from its `fw_write` to its `update`. */

@@ -14,11 +14,12 @@ import { TD_CREATE, type TdCreate } from './td_create.ts';
 import { TD_FINALIZE, type TdFinalize } from './td_finalize.ts';
 import { TD_RUN, type TdRun } from './td_run.ts';
 import { TD_TEARDOWN, type TdTeardown } from './td_teardown.ts';
+import { TOOL_UPDATE, type ToolUpdate } from './tool_update.ts';
 import { UPLOAD, type Upload } from './upload.ts';
 
 export type Command =
   | Upload | Cancel | ReadError | ReadStatus | ReadVersion | ReadSeamldr | CpuOffline | CpuOnline
-  | TdCreate | TdAddPage | TdFinalize | TdRun | TdTeardown;
+  | TdCreate | TdAddPage | TdFinalize | TdRun | TdTeardown | ToolUpdate;
 
 export type CommandKind = Command['kind'];
 
@@ -38,6 +39,7 @@ const COMMANDS: Specs = {
   td_finalize: TD_FINALIZE,
   td_run: TD_RUN,
   td_teardown: TD_TEARDOWN,
+  tool_update: TOOL_UPDATE,
 };
 
 export const COMMAND_KINDS = Object.keys(COMMANDS) as readonly CommandKind[];

@@ -18,6 +18,8 @@ export interface IssueEnv {
   /** The upload's fault, armed by the runner while that update's stop_machine runs. */
   setPendingFault(f: FaultPlan | null): void;
   newTdId(): number;
+  /** A linearization point inside a command's own task (the tool's upload): the model action and the result. */
+  act(op: string, check: Check, actual: unknown): void;
 }
 
 /** A model action's allowed results and how an implementation result is compared with one. */

@@ -125,7 +125,10 @@ export function drive(data: HostData, commands: readonly Command[], check: Check
   const m = init(revision.contract, hostSpec(data));
   let pending: FaultPlan | null = null;
   let nextTd = 1;
-  const env: IssueEnv = { h, model: m, revision, setPendingFault: (f) => { pending = f; }, newTdId: () => nextTd++ };
+  const env: IssueEnv = {
+    h, model: m, revision, setPendingFault: (f) => { pending = f; }, newTdId: () => nextTd++,
+    act: (_op, c, actual) => follow(c, m, actual),
+  };
   const lastRun = new Map<Task, number>();
   const messages: string[] = [];
   let seen = h.trace.length;

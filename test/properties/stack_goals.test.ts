@@ -11,28 +11,35 @@ import type { Goal } from '../../properties/goals.ts';
 import { imageBytes } from '../../properties/images.ts';
 import { MAPPING_FILE_RELEASES, RELEASE_FACTS } from '../../properties/releases.ts';
 import { STACK_GOALS, TOOL_COMMAND } from '../../properties/stack_goals.ts';
+import { V2 as V2_RECORD } from '../../properties/revisions/index.ts';
 import { boot, imageRef, runBody } from '../impl/kernel/helpers.ts';
 
 const goal = (id: string): Goal => STACK_GOALS.find((g) => g.id === id)!;
 const KEEPS_TDS = goal('policy-update-keeps-tds'), FINDS = goal('tool-finds-interface'), ACCEPTED = goal('policy-picks-accepted');
 
+/** A command's response in the trace, as harness/run.ts records it. */
+const response = (task: string, kind: string, result: unknown): TraceEvent => ({ kind: 'response', task, command: { kind }, result });
+
 /**
- * The tool_update command as the goals expect it (see properties/stack_goals.ts): its result is
- * the tool's report, a `tool_update` point. With `announce`, the task also yields `fw_load`
- * when its upload starts, as the hand-written `upload` command does.
+ * The tool_update command as the goals expect it (see properties/stack_goals.ts): its response
+ * is the tool's report. With `announce`, its upload is announced the way the hand-written
+ * `upload` command's response announces one.
  */
 function* toolCommand(h: Host, paths?: ToolPaths, announce = false): Generator<Yield, void, void> {
   const report = yield* updateTool(h, {}, MAPPING_FILE_RELEASES, RELEASE_FACTS, {
     image: (v) => imageBytes(imageRef(v, { format: h.rev.imageFormat })),
     paths,
-    observe: (e) => (announce && e.kind === 'load' ? { kind: 'lin', op: { name: 'fw_load', args: { version: e.version } }, result: e.result } : null),
+    observe: (e) => {
+      if (announce && e.kind === 'load') h.trace.push(response('cmd1:upload', 'upload', e.result));
+      return null;
+    },
   });
-  yield { kind: 'lin', op: { name: TOOL_COMMAND, args: {} }, result: report };
+  h.trace.push(response(`cmd1:${TOOL_COMMAND}`, TOOL_COMMAND, report));
 }
 
 /** Steps every task fairly, records linearization points in the trace as harness/run.ts does, and checks the goals after every step. */
 function drive(h: Host, name: string, body: Generator<Yield, void, void>): Map<string, string> {
-  const checks = STACK_GOALS.map((g) => ({ id: g.id, check: g.create() }));
+  const checks = STACK_GOALS.map((g) => ({ id: g.id, check: g.create(V2_RECORD.checks) }));
   const found = new Map<string, string>();
   const last = new Map<Task, number>();
   let seen = h.trace.length;
@@ -59,8 +66,8 @@ function host(rev: Revision, o: { offline?: number; slots?: number } = {}): Host
 }
 
 const report = (h: Host): ToolReport => {
-  const e = h.trace.findLast((x) => x.kind === 'lin' && x.op.name === TOOL_COMMAND);
-  return (e as Extract<TraceEvent, { kind: 'lin' }>).result as ToolReport;
+  const e = h.trace.findLast((x) => x.kind === 'response' && x.command.kind === TOOL_COMMAND);
+  return (e as Extract<TraceEvent, { kind: 'response' }>).result as ToolReport;
 };
 
 describe('the stack goals on tool-driven hosts', () => {
@@ -132,20 +139,21 @@ describe('the stack goals on tool-driven hosts', () => {
 });
 
 describe('the stack goals on hand-built traces', () => {
-  const lin = (task: string, name: string, result: unknown): TraceEvent => ({ kind: 'lin', task, op: { name, args: {} }, result });
+  const lin = (task: string, name: 'fw_write' | 'update' | 'fw_done', result: unknown): TraceEvent => ({ kind: 'lin', task, op: { name, args: {} }, result });
+  const rawStart = (task: string): TraceEvent => response(task, 'upload', 'started');
   const tool = `cmd2:${TOOL_COMMAND}`;
   const run = (g: Goal, h: Host, steps: TraceEvent[][]) => {
-    const c = g.create();
+    const c = g.create(V2_RECORD.checks);
     return steps.map((events) => c(h, events)).find((m) => m !== null) ?? null;
   };
 
   it('policy-update-keeps-tds: a failed update of the tool with the module gone', () => {
     const h = host(V2);
-    const steps = [[lin(tool, 'fw_load', 'started')], [lin('fw_upload_worker', 'fw_write', false)], [lin('fw_upload_worker', 'update', -5)]];
+    const steps = [[], [lin('fw_upload_worker', 'fw_write', false)], [lin('fw_upload_worker', 'update', -5)]];
     expect(run(KEEPS_TDS, h, steps)).toBeNull(); // the module still runs: refused, not lost
     h.tdx.state.initialized = false;
     expect(run(KEEPS_TDS, h, steps)).toMatch(/lost the module \(-5\)/);
-    expect(run(KEEPS_TDS, h, [[lin('cmd2:upload', 'fw_load', 'started')], ...steps.slice(1)])).toBeNull();
+    expect(run(KEEPS_TDS, h, [[rawStart('cmd2:upload')], ...steps.slice(1)])).toBeNull();
   });
 
   it('an update is the tool\'s unless a hand-written upload announced it, whatever the tool yields', () => {
@@ -153,13 +161,13 @@ describe('the stack goals on hand-built traces', () => {
     h.tdx.state.initialized = false;
     const write = [lin('fw_upload_worker', 'fw_write', false)], lost = [lin('fw_upload_worker', 'update', -5)];
     expect(run(KEEPS_TDS, h, [write, lost])).toMatch(/lost the module \(-5\)/);
-    expect(run(KEEPS_TDS, h, [[lin('cmd1:upload', 'fw_load', 'started')], write, lost])).toBeNull();
-    expect(run(KEEPS_TDS, h, [[lin('cmd1:upload', 'fw_load', 'started')], write, lost, write, lost])).toMatch(/lost the module \(-5\)/);
+    expect(run(KEEPS_TDS, h, [[rawStart('cmd1:upload')], write, lost])).toBeNull();
+    expect(run(KEEPS_TDS, h, [[rawStart('cmd1:upload')], write, lost, write, lost])).toMatch(/lost the module \(-5\)/);
   });
 
   it('policy-picks-accepted: a refusal counts only on a quiet host, without a cancel', () => {
     const h = host(V2);
-    const steps = (cancelled: boolean) => [[lin(tool, 'fw_load', 'started')], [lin('fw_upload_worker', 'fw_write', cancelled)], [lin('fw_upload_worker', 'update', -22)]];
+    const steps = (cancelled: boolean) => [[], [lin('fw_upload_worker', 'fw_write', cancelled)], [lin('fw_upload_worker', 'update', -22)]];
     expect(run(ACCEPTED, h, steps(false))).toMatch(/refused the module the policy picked \(-22\) on a quiet host/);
     expect(run(ACCEPTED, h, steps(true))).toBeNull();
     h.seam.pseamldr.numRemainingUpdates = 0;
@@ -168,7 +176,7 @@ describe('the stack goals on hand-built traces', () => {
 
   it('tool-finds-interface: a v2 tool\'s no-interface report while the kernel has a fw node', () => {
     const h = host(V2);
-    const r = (outcome: string, layout = 'v2') => [[lin(tool, TOOL_COMMAND, { outcome, layout, message: 'no /x' })]];
+    const r = (outcome: string, layout = 'v2') => [[response(tool, TOOL_COMMAND, { outcome, layout, message: 'no /x' })]];
     expect(run(FINDS, h, r('no-interface'))).toBe('no /x; the kernel exposes /sys/class/firmware/seamldr_upload');
     expect(run(FINDS, h, r('refused'))).toBeNull();
     expect(run(FINDS, h, r('no-interface', 'merged'))).toBeNull();

@@ -106,7 +106,7 @@ describe('the update tool on the v2 kernel', () => {
     const seen: string[] = [];
     const observe = (e: ToolEvent): Yield | null => {
       seen.push(e.kind === 'read' ? `${e.path.split('/').slice(-2).join('/')}=${e.result}` : `load ${e.version}=${e.result}`);
-      return e.kind === 'load' ? { kind: 'lin', op: { name: 'tool_load', args: {} }, result: e.result } : null;
+      return e.kind === 'load' ? { kind: 'step', label: `tool_load ${String(e.result)}` } : null;
     };
     const yields: Yield[] = [];
     spawn(h.sched, 'tool', 0, (function* () {
@@ -123,7 +123,7 @@ describe('the update tool on the v2 kernel', () => {
     expect(seen.slice(3, -2).every((s) => s.startsWith('seamldr_upload/status='))).toBe(true);
     expect(seen.at(-3)).toBe('seamldr_upload/status=idle');
     expect(seen.slice(-2)).toEqual(['seamldr_upload/error=', 'tdx_host/version=1.5.16']);
-    expect(yields.filter((y) => y.kind === 'lin')).toEqual([{ kind: 'lin', op: { name: 'tool_load', args: {} }, result: 'started' }]);
+    expect(yields.filter((y) => y.kind === 'step' && y.label?.startsWith('tool_load'))).toEqual([{ kind: 'step', label: 'tool_load started' }]);
     expect(yields.filter((y) => y.kind === 'step').length).toBeGreaterThanOrEqual(seen.length);
   });
 });

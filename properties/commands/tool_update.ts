@@ -1,0 +1,77 @@
+// tool_update: the operator's update tool (impl/userspace/update_tool.ts) run as userspace
+// runs it, through the emulated sysfs only: it reads the versions, chooses with Intel's
+// selection policy over the shipped mapping file, and uploads the choice, or refuses. Its
+// upload is a linearization point like any upload's; its report is checked against the model:
+// it may say applied only of the module the model runs, lost only when the model lost it.
+import fc from 'fast-check';
+import type { ToolReport } from '../../impl/userspace/update_tool.ts';
+import { MERGED_PATHS, updateTool, V2_PATHS } from '../../impl/userspace/update_tool.ts';
+import type { ModelState } from '../../model/state.ts';
+import { fwLoad as modelFwLoad } from '../../model/update.ts';
+import { imageBytes, modelImage, type ImageRef } from '../images.ts';
+import { MAPPING_FILE_RELEASES, RELEASE_FACTS, RELEASES } from '../releases.ts';
+import { exactly, type CommandSpec, type IssueEnv } from './spec.ts';
+
+export interface ToolUpdate {
+  readonly kind: 'tool_update';
+  /** Load this release instead of the policy's choice (it must still be loadable). */
+  readonly version?: string;
+  readonly allowDebug?: boolean;
+  /** The sysfs layout the tool was written for (spec §2.7); v2 when absent. */
+  readonly layout?: 'v2' | 'merged';
+}
+
+/** What the tool uploads for a release: the vendor's build, with the running module's handoff versions. */
+function toolImage(env: IssueEnv, version: string): ImageRef {
+  const b = env.model.host.boot;
+  return {
+    release: version, format: env.revision.checks.imageFormat, svnDelta: 0,
+    moduleHv: b.moduleHv, minUpdateHv: b.minUpdateHv, noDowngrade: b.noDowngrade, debug: false, corruption: null,
+  };
+}
+
+const text = (v: { major: number; minor: number; update: number }) => `${v.major}.${v.minor}.${String(v.update).padStart(2, '0')}`;
+
+/** The reports the model allows at the tool's return: outcomes that need no upload, and those that agree with the model. */
+function allowedReports(m: ModelState): { outcome: ToolReport['outcome']; version?: string; because: string }[] {
+  const quiet = (['no-interface', 'unreadable', 'refused', 'busy', 'timeout'] as const).map((outcome) => ({ outcome, because: 'the tool decided not to or could not upload' }));
+  if (m.module.status === 'lost') return [...quiet, { outcome: 'lost', because: 'the model lost the module' }];
+  const running = text(m.module.spec.version);
+  return [...quiet, { outcome: 'applied', version: running, because: `the model runs ${running}` }, { outcome: 'failed', version: running, because: `the update failed; ${running} still runs` }];
+}
+
+function reportMatches(allowed: unknown, actual: unknown): boolean {
+  const a = allowed as { outcome: string; version?: string }, r = actual as ToolReport;
+  if (a.outcome !== r.outcome) return false;
+  if (a.outcome === 'applied') return r.chosen === a.version && r.after === a.version;
+  return a.outcome !== 'failed' || r.after === a.version;
+}
+
+export const TOOL_UPDATE: CommandSpec<ToolUpdate> = {
+  kind: 'tool_update',
+  arbitrary: () => fc.record({
+    kind: fc.constant('tool_update' as const),
+    version: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(...RELEASES.map((r) => r.version)) }),
+    allowDebug: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(true) }),
+    layout: fc.oneof(fc.constant(undefined), fc.constant('merged' as const)),
+  }, { requiredKeys: ['kind'] }),
+  describe: (c) => `tool_update(${[c.version ?? 'default choice', c.allowDebug ? 'allow debug' : '', c.layout === 'merged' ? 'merged layout' : 'v2 layout'].filter(Boolean).join(', ')})`,
+  issue(env, c) {
+    const io = {
+      paths: c.layout === 'merged' ? MERGED_PATHS : V2_PATHS,
+      image: (v: string) => imageBytes(toolImage(env, v)),
+      // The upload is the update's fw_load: the model starts the upload where the tool's write does.
+      observe: (e: Parameters<NonNullable<Parameters<typeof updateTool>[4]['observe']>>[0]) => {
+        if (e.kind !== 'load') return null;
+        const image = modelImage(toolImage(env, e.version), e.bytes.length, env.revision.checks.imageFormat);
+        env.act('tool_update: fw_load', exactly(modelFwLoad(env.model, image, null)), e.result);
+        return null;
+      },
+    };
+    return updateTool(env.h, { version: c.version, allowDebug: c.allowDebug }, MAPPING_FILE_RELEASES, RELEASE_FACTS, io);
+  },
+  response: {
+    read: false,
+    model: (m) => ({ choices: allowedReports(m).map(({ because, ...result }) => ({ result, because })), matches: reportMatches }),
+  },
+};
