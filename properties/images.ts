@@ -1,11 +1,14 @@
 // Images as scenario data: a release from the catalogue, the build-time and sigstruct
-// variations a vendor could ship, and at most one corruption. From one ImageRef come both the
-// bytes the emulated kernel receives and the image as the model sees it.
+// variations a vendor could ship, and at most one corruption; or Intel's own signed blob of a
+// release (`real`), read from a --blobs directory. From one ImageRef come both the bytes the
+// emulated kernel receives and the image as the model sees it.
+import { readFileSync } from 'node:fs';
 import { TDX_FEATURES0_UPDATE_COMPAT } from '../impl/firmware/abi.ts';
-import { buildBlobV1, corruptBlobV1, type ImageCorruption } from '../impl/firmware/image.ts';
-import { buildImageV2, corruptImageV2 } from '../impl/firmware/image_v2.ts';
-import { SIGSTRUCT_SIZE } from '../impl/firmware/sigstruct.ts';
-import type { ModuleIdentity } from '../impl/firmware/types.ts';
+import { buildBlobV1, corruptBlobV1, moduleOf, sigstructOf, type ImageCorruption } from '../impl/firmware/image.ts';
+import { buildImageV2, corruptImageV2, imageV2OfBlobV1 } from '../impl/firmware/image_v2.ts';
+import { handoffDataVersionOf, registerBuild } from '../impl/firmware/registry.ts';
+import { SIGSTRUCT_SIZE, TEST_KEY_HASH } from '../impl/firmware/sigstruct.ts';
+import type { BootModule, ModuleIdentity } from '../impl/firmware/types.ts';
 import type { Defect, ModelImage, ModuleSpec } from '../model/types.ts';
 import { parseVersion, release } from './releases.ts';
 
@@ -13,6 +16,8 @@ export interface ImageRef {
   readonly release: string;
   /** The container: v1 blob (seed) or v2 image (merged); v1 when absent. */
   readonly format?: 'v1' | 'v2';
+  /** Intel's signed blob of the release as shipped (needs useRealBlobs); the variations below must be 0/false. */
+  readonly real?: boolean;
   /** Added to the release's SEAMSVN: negative is a downgrade P-SEAMLDR must refuse. */
   readonly svnDelta: number;
   readonly moduleHv: number;
@@ -22,10 +27,99 @@ export interface ImageRef {
   readonly corruption: ImageCorruption | null;
 }
 
+/** Which signer key the emulated platform's P-SEAMLDR trusts (spec §3.3 INTEL_SIGNER_KEY_HASH). */
+export type TrustAnchor = 'intel' | 'test';
+
+/** One record of data/real-sigstructs.json, as far as the harness reads it. */
+interface RealRecord {
+  readonly release: string;
+  readonly modulePages: number;
+  readonly seamsvn: string;
+  readonly numHandoffPages: number;
+  readonly cpuidTable: readonly string[];
+  readonly seamhash: string;
+}
+
+/** Facts of Intel's eleven signed blobs (data/README.md). */
+export const REAL_SIGSTRUCTS = JSON.parse(readFileSync(new URL('../data/real-sigstructs.json', import.meta.url), 'utf8')) as {
+  readonly signerKeySha384: string;
+  readonly releases: readonly (RealRecord & Record<string, unknown>)[];
+};
+
+/** The SHA-384 of each trust anchor's modulus. */
+export const TRUST_ANCHORS: Readonly<Record<TrustAnchor, string>> = { intel: REAL_SIGSTRUCTS.signerKeySha384, test: TEST_KEY_HASH };
+
+/**
+ * The build of a real release, registered under its SEAMHASH. Every real sigstruct has module_hv,
+ * min_update_hv and no_downgrade 0; the handoff data version follows mapping_file.json's
+ * min_module_version_for_td_preserving (impl/firmware/registry.ts canImportHandoff).
+ */
+export function registerRealRelease(version: string, seamhash: string, numHandoffPages: number): void {
+  const r = release(version);
+  registerBuild(seamhash, {
+    version: parseVersion(version), moduleHv: 0, minUpdateHv: 0, noDowngrade: false, numHandoffPages,
+    features0: r.features0, handoffDataVersion: handoffDataVersionOf(parseVersion(r.minModuleVersionForTdPreserving)),
+  });
+}
+
+for (const r of REAL_SIGSTRUCTS.releases) registerRealRelease(r.release, r.seamhash, r.numHandoffPages);
+
+const realBlobs = new Map<string, Uint8Array>();
+
+/** The signed blobs a --blobs directory holds, by release; real ImageRefs read their bytes here. */
+export function useRealBlobs(blobs: ReadonlyMap<string, Uint8Array>): void {
+  realBlobs.clear();
+  for (const [version, bytes] of blobs) realBlobs.set(version, bytes);
+}
+
+function realBlob(version: string): Uint8Array {
+  const b = realBlobs.get(version);
+  if (!b) throw new Error(`no real blob of release ${version} is loaded (--blobs DIR)`);
+  return b;
+}
+
+/** What the BIOS loads for a host booting Intel's blob of `version`. */
+export function realBootModule(version: string): BootModule {
+  const b = realBlob(version);
+  return { module: moduleOf(b), sigstruct: sigstructOf(b) };
+}
+
 /** Module pages of an emulated image: small, so hashing stays cheap (real modules are 101-146). */
 const NR_MODULE_PAGES = 2;
 
+// Real module sizes by release; releases without a published blob take their line's largest.
+function realModulePages(version: string): number {
+  const line = REAL_SIGSTRUCTS.releases.filter((r) => r.release.slice(0, 3) === version.slice(0, 3));
+  return (line.find((r) => r.release === version) ?? line.at(-1)!).modulePages;
+}
+
+// FNV-1a: a stable hash of the image's identity fields, so that a scenario replays to the same size.
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/**
+ * About 1 in 10 identities is built at its release's real size (100-150 pages), so page lists
+ * of real length reach the kernel and P-SEAMLDR; the rest stay at 2 pages to keep hashing cheap.
+ * Drawn from the identity itself, so it needs no generator field and replays unchanged.
+ */
+export function usesRealSize(ref: Omit<ImageRef, 'corruption' | 'format'>): boolean {
+  return fnv1a(`${ref.release}|${ref.svnDelta}|${ref.moduleHv}|${ref.minUpdateHv}|${ref.noDowngrade}|${ref.debug}`) % 10 === 0;
+}
+
+function realIdentity(version: string): ModuleIdentity {
+  const r = REAL_SIGSTRUCTS.releases.find((x) => x.release === version);
+  if (!r) throw new Error(`release ${version} has no published blob`);
+  return {
+    version: parseVersion(version), seamsvn: Number(r.seamsvn), moduleHv: 0, minUpdateHv: 0, noDowngrade: false,
+    debug: false, cpuids: r.cpuidTable.map(Number), features0: release(version).features0, nrPages: r.modulePages,
+  };
+}
+
 export function identityOf(ref: Omit<ImageRef, 'corruption'>): ModuleIdentity {
+  if (ref.real) return realIdentity(ref.release);
   const r = release(ref.release);
   return {
     version: parseVersion(r.version),
@@ -36,7 +130,7 @@ export function identityOf(ref: Omit<ImageRef, 'corruption'>): ModuleIdentity {
     debug: ref.debug,
     cpuids: [...r.cpuids],
     features0: r.features0,
-    nrPages: NR_MODULE_PAGES,
+    nrPages: usesRealSize(ref) ? realModulePages(r.version) : NR_MODULE_PAGES,
   };
 }
 
@@ -48,14 +142,16 @@ export function moduleSpecOf(id: ModuleIdentity): ModuleSpec {
   };
 }
 
+function cleanBytes(ref: ImageRef): Uint8Array {
+  const v2 = (ref.format ?? 'v1') === 'v2';
+  if (ref.real) return v2 ? imageV2OfBlobV1(realBlob(ref.release)) : realBlob(ref.release).slice();
+  return v2 ? buildImageV2(identityOf(ref)) : buildBlobV1(identityOf(ref));
+}
+
 export function imageBytes(ref: ImageRef): Uint8Array {
-  const id = identityOf(ref);
-  if ((ref.format ?? 'v1') === 'v2') {
-    const img = buildImageV2(id);
-    return ref.corruption ? corruptImageV2(img, ref.corruption) : img;
-  }
-  const blob = buildBlobV1(id);
-  return ref.corruption ? corruptBlobV1(blob, ref.corruption) : blob;
+  const clean = cleanBytes(ref);
+  if (!ref.corruption) return clean;
+  return (ref.format ?? 'v1') === 'v2' ? corruptImageV2(clean, ref.corruption) : corruptBlobV1(clean, ref.corruption);
 }
 
 /**
@@ -85,13 +181,19 @@ export function defectOf(c: ImageCorruption | null, format: 'v1' | 'v2'): Defect
   }
 }
 
-/** The image as the model sees it, for a kernel that accepts `kernelFormat`. */
-export function modelImage(ref: ImageRef, size: number, kernelFormat: 'v1' | 'v2'): ModelImage {
+// A blob signed with a key the platform does not trust fails P-SEAMLDR's key check, unless the
+// kernel already refused it; the key check comes before the hash check.
+function keyDefect(defect: Defect, signedBy: TrustAnchor, trust: TrustAnchor): Defect {
+  return signedBy === trust || defect === 'header' ? defect : 'signature';
+}
+
+/** The image as the model sees it, for a kernel that accepts `kernelFormat`, on a platform trusting `trust`. */
+export function modelImage(ref: ImageRef, size: number, kernelFormat: 'v1' | 'v2', trust: TrustAnchor = 'test'): ModelImage {
   const format = ref.format ?? 'v1';
-  // Both formats hold a header page, a sigstruct page and the module pages.
-  const untouched = ref.corruption?.kind === 'truncate' && size === (2 + NR_MODULE_PAGES) * 4096;
+  // A truncation to the full length truncates nothing.
+  const untouched = ref.corruption?.kind === 'truncate' && size === cleanBytes(ref).length;
   const defect = format !== kernelFormat ? 'header' : untouched ? 'none' : defectOf(ref.corruption, format);
-  return { size, module: moduleSpecOf(identityOf(ref)), defect };
+  return { size, module: moduleSpecOf(identityOf(ref)), defect: keyDefect(defect, ref.real ? 'intel' : 'test', trust) };
 }
 
 export function describeImage(ref: ImageRef): string {
@@ -102,7 +204,8 @@ export function describeImage(ref: ImageRef): string {
     ref.debug ? 'debug' : '',
     ref.corruption ? corruptionString(ref.corruption) : '',
   ].filter(Boolean);
-  return `${ref.release} ${(ref.format ?? 'v1') === 'v1' ? 'v1 blob' : 'v2 image'}${extras.length ? ', ' + extras.join(', ') : ''}`;
+  const container = (ref.format ?? 'v1') === 'v1' ? 'v1 blob' : 'v2 image';
+  return `${ref.release} ${ref.real ? `Intel's ${container}` : container}${extras.length ? ', ' + extras.join(', ') : ''}`;
 }
 
 function corruptionString(c: ImageCorruption): string {
