@@ -94,7 +94,7 @@ export function sigstructFieldsOf(id: ModuleIdentity): SigstructFields {
     numHandoffPages: numHandoffPagesOf(v),
     gdtIdtOffset: gdtIdt, faultWrapperOffset: gdtIdt ? entry + FAULT_WRAPPER_PAST_ENTRY : 0,
     // The 2.0 layout carries the version; the build number is made up (real ones: 0x312..0x372).
-    moduleVersion: v2 ? { ...v, build: 0x300 + 8 * v.update } : { major: 0, minor: 0, update: 0, build: 0 },
+    moduleVersion: v2 ? { ...v, build: 0x300 + 8 * v.update, extra: 0 } : { major: 0, minor: 0, update: 0, build: 0, extra: 0 },
     cpuidTable: [...id.cpuids],
   };
 }

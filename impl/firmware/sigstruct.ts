@@ -74,8 +74,15 @@ const RESERVED_RANGES: readonly (readonly [number, number])[] = [
   [SIGSTRUCT.RESERVED0, 88], [SIGSTRUCT.RESERVED1, 6], [SIGSTRUCT.RESERVED2, 1], [SIGSTRUCT.RESERVED3, 16],
 ];
 
-/** The module version the 2.0 layout carries at 1000..1005 (all zero in the 1.5 layout). */
-export interface SigstructModuleVersion { major: number; minor: number; update: number; build: number }
+/** The module version the 2.0 layout carries at 1000..1007 (all zero in the 1.5 layout). */
+export interface SigstructModuleVersion {
+  major: number;
+  minor: number;
+  update: number;
+  build: number;
+  /** u16 at 1006 whose meaning is unpublished: 8 in 2.0.04, 0 in the other ten. */
+  extra: number;
+}
 
 /** The sigstruct's fields, as P-SEAMLDR reads them out of its private copy. */
 export interface Sigstruct {
@@ -174,7 +181,7 @@ export function parseSigstruct(b: Uint8Array): Sigstruct {
     gdtIdtOffset: u32(SIGSTRUCT.GDT_IDT_OFFSET), faultWrapperOffset: u32(SIGSTRUCT.FAULT_WRAPPER_OFFSET),
     moduleVersion: {
       major: b[SIGSTRUCT.MODULE_MAJOR]!, minor: b[SIGSTRUCT.MODULE_MINOR]!,
-      update: u16(SIGSTRUCT.MODULE_UPDATE), build: u16(SIGSTRUCT.MODULE_BUILD),
+      update: u16(SIGSTRUCT.MODULE_UPDATE), build: u16(SIGSTRUCT.MODULE_BUILD), extra: u16(SIGSTRUCT.MODULE_EXTRA),
     },
     cpuidTableSize,
     cpuidTable,
@@ -365,6 +372,7 @@ function writeBody(v: DataView, f: SigstructFields): void {
     [SIGSTRUCT.PAMT_ENTRY_SIZE_1G, f.pamtEntrySize1g], [SIGSTRUCT.MODULE_HV, f.moduleHv],
     [SIGSTRUCT.MIN_UPDATE_HV, f.minUpdateHv], [SIGSTRUCT.NUM_HANDOFF_PAGES, f.numHandoffPages],
     [SIGSTRUCT.MODULE_UPDATE, f.moduleVersion.update], [SIGSTRUCT.MODULE_BUILD, f.moduleVersion.build],
+    [SIGSTRUCT.MODULE_EXTRA, f.moduleVersion.extra],
   ];
   for (const [off, x] of u16s) v.setUint16(off, x, true);
   v.setUint8(SIGSTRUCT.NO_DOWNGRADE, f.noDowngrade ? 1 : 0);

@@ -68,7 +68,7 @@ describe('moduleImage', () => {
     const s20 = parseSigstruct(moduleSigstruct(identity(4, { version: { major: 2, minor: 0, update: 4 }, seamsvn: 0x304 })));
     expect(s15.date.toString(16)).toMatch(/^202[45](0[1-9]|1[0-2])(0[1-9]|[12][0-9])$/);
     expect(s15).toMatchObject({ numStackPages: 1, numTlsPages: 1, numKeyholePages: 127, numGlobalDataPages: 21, numHandoffPages: 13 });
-    expect(s15.moduleVersion).toEqual({ major: 0, minor: 0, update: 0, build: 0 });
+    expect(s15.moduleVersion).toEqual({ major: 0, minor: 0, update: 0, build: 0, extra: 0 });
     expect(s20).toMatchObject({ numGlobalDataPages: 33, numHandoffPages: 24 });
     expect(s20.moduleVersion).toMatchObject({ major: 2, minor: 0, update: 4 });
   });
