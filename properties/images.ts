@@ -3,14 +3,16 @@
 // release (`real`), read from a --blobs directory. From one ImageRef come both the bytes the
 // emulated kernel receives and the image as the model sees it.
 import { readFileSync } from 'node:fs';
-import { TDX_FEATURES0_UPDATE_COMPAT } from '../impl/firmware/abi.ts';
+import fc from 'fast-check';
+import { PAGE_SIZE, TDX_FEATURES0_UPDATE_COMPAT } from '../impl/firmware/abi.ts';
 import { buildBlobV1, corruptBlobV1, moduleOf, sigstructOf, type ImageCorruption } from '../impl/firmware/image.ts';
 import { buildImageV2, corruptImageV2, imageV2OfBlobV1 } from '../impl/firmware/image_v2.ts';
-import { handoffDataVersionOf, registerBuild } from '../impl/firmware/registry.ts';
-import { SIGSTRUCT_SIZE, TEST_KEY_HASH } from '../impl/firmware/sigstruct.ts';
-import type { BootModule, ModuleIdentity } from '../impl/firmware/types.ts';
+import { handoffDataVersionOf, lookupBuild, registerBuild } from '../impl/firmware/registry.ts';
+import { parseSigstruct, SIGSTRUCT_SIZE, TEST_KEY_HASH, toHex } from '../impl/firmware/sigstruct.ts';
+import type { ModuleIdentity } from '../impl/firmware/types.ts';
+import type { HostConfig } from '../impl/host.ts';
 import type { Defect, ModelImage, ModuleSpec } from '../model/types.ts';
-import { parseVersion, release } from './releases.ts';
+import { parseVersion, release, type Release } from './releases.ts';
 
 export interface ImageRef {
   readonly release: string;
@@ -34,9 +36,7 @@ export type TrustAnchor = 'intel' | 'test';
 interface RealRecord {
   readonly release: string;
   readonly modulePages: number;
-  readonly seamsvn: string;
   readonly numHandoffPages: number;
-  readonly cpuidTable: readonly string[];
   readonly seamhash: string;
 }
 
@@ -54,8 +54,10 @@ export const TRUST_ANCHORS: Readonly<Record<TrustAnchor, string>> = { intel: REA
  * min_update_hv and no_downgrade 0; the handoff data version follows mapping_file.json's
  * min_module_version_for_td_preserving (impl/firmware/registry.ts canImportHandoff).
  */
-export function registerRealRelease(version: string, seamhash: string, numHandoffPages: number): void {
-  const r = release(version);
+export function registerRealRelease(
+  version: string, seamhash: string, numHandoffPages: number,
+  r: Pick<Release, 'features0' | 'minModuleVersionForTdPreserving'> = release(version),
+): void {
   registerBuild(seamhash, {
     version: parseVersion(version), moduleHv: 0, minUpdateHv: 0, noDowngrade: false, numHandoffPages,
     features0: r.features0, handoffDataVersion: handoffDataVersionOf(parseVersion(r.minModuleVersionForTdPreserving)),
@@ -78,10 +80,28 @@ function realBlob(version: string): Uint8Array {
   return b;
 }
 
-/** What the BIOS loads for a host booting Intel's blob of `version`. */
-export function realBootModule(version: string): BootModule {
-  const b = realBlob(version);
-  return { module: moduleOf(b), sigstruct: sigstructOf(b) };
+/**
+ * A host booting Intel's blob of `version` on a CPU from its CPUID table, with P-SEAMLDR
+ * trusting Intel's key: `base` with the boot module, CPU and trust anchor replaced.
+ */
+export function realHostConfig(base: HostConfig, version: string): HostConfig {
+  const b = realBlob(version), id = realIdentity(version);
+  return { ...base, boot: id, cpuFms: id.cpuids[0]! | 1, bootBlob: { module: moduleOf(b), sigstruct: sigstructOf(b) }, signerKeyHash: TRUST_ANCHORS.intel };
+}
+
+/**
+ * Generator hook for --blobs: about `share` of the drawn images become Intel's blob of a loaded
+ * release of the same line (format and corruption kept, so corruptions reach real blobs too).
+ */
+export function withRealBlobs(refs: fc.Arbitrary<ImageRef>, releases: readonly string[], share = 0.5): fc.Arbitrary<ImageRef> {
+  if (releases.length === 0) return refs;
+  const pct = Math.round(share * 100);
+  return fc.tuple(refs, fc.oneof({ weight: 100 - pct, arbitrary: fc.constant(-1) }, { weight: pct, arbitrary: fc.nat({ max: 63 }) }))
+    .map(([ref, k]) => {
+      const line = releases.filter((v) => v.slice(0, 3) === ref.release.slice(0, 3));
+      if (k < 0 || line.length === 0) return ref;
+      return { ...ref, release: line[k % line.length]!, real: true, svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false };
+    });
 }
 
 /** Module pages of an emulated image: small, so hashing stays cheap (real modules are 101-146). */
@@ -109,12 +129,16 @@ export function usesRealSize(ref: Omit<ImageRef, 'corruption' | 'format'>): bool
   return fnv1a(`${ref.release}|${ref.svnDelta}|${ref.moduleHv}|${ref.minUpdateHv}|${ref.noDowngrade}|${ref.debug}`) % 10 === 0;
 }
 
+// A loaded real blob as the model sees it: its sigstruct and its registered build.
 function realIdentity(version: string): ModuleIdentity {
-  const r = REAL_SIGSTRUCTS.releases.find((x) => x.release === version);
-  if (!r) throw new Error(`release ${version} has no published blob`);
+  const b = realBlob(version);
+  const sig = parseSigstruct(sigstructOf(b));
+  const build = lookupBuild(toHex(sig.seamhash));
+  if (!build) throw new Error(`the blob of release ${version} has no registered build`);
   return {
-    version: parseVersion(version), seamsvn: Number(r.seamsvn), moduleHv: 0, minUpdateHv: 0, noDowngrade: false,
-    debug: false, cpuids: r.cpuidTable.map(Number), features0: release(version).features0, nrPages: r.modulePages,
+    version: build.version, seamsvn: sig.seamsvn, moduleHv: build.moduleHv, minUpdateHv: build.minUpdateHv,
+    noDowngrade: build.noDowngrade, debug: sig.debug, cpuids: sig.cpuidTable, features0: build.features0,
+    nrPages: moduleOf(b).length / PAGE_SIZE,
   };
 }
 
