@@ -101,6 +101,4 @@ describe.skipIf(!DIR)('Intel\'s module blobs (TDX_MODULE_BINARIES)', () => {
   });
 });
 
-describe.skipIf(!!DIR)(SKIPPED, () => {
-  it('needs the blobs', () => {});
-});
+if (!DIR) it.skip(SKIPPED, () => {});
