@@ -10,7 +10,7 @@ import { buildImageV2, corruptImageV2, imageV2OfBlobV1 } from '../impl/firmware/
 import { handoffDataVersionOf, lookupBuild, registerBuild } from '../impl/firmware/registry.ts';
 import { parseSigstruct, SIGSTRUCT_SIZE, TEST_KEY_HASH, toHex } from '../impl/firmware/sigstruct.ts';
 import type { ModuleIdentity } from '../impl/firmware/types.ts';
-import type { HostConfig } from '../impl/host.ts';
+import type { Host, HostConfig } from '../impl/host.ts';
 import type { Defect, ModelImage, ModuleSpec } from '../model/types.ts';
 import { parseVersion, release, type Release } from './releases.ts';
 
@@ -48,6 +48,11 @@ export const REAL_SIGSTRUCTS = JSON.parse(readFileSync(new URL('../data/real-sig
 
 /** The SHA-384 of each trust anchor's modulus. */
 export const TRUST_ANCHORS: Readonly<Record<TrustAnchor, string>> = { intel: REAL_SIGSTRUCTS.signerKeySha384, test: TEST_KEY_HASH };
+
+/** The anchor a booted host's P-SEAMLDR trusts (what modelImage needs to know). */
+export function trustOf(h: Host): TrustAnchor {
+  return h.seam.pseamldr.intelKeyHash === TRUST_ANCHORS.intel ? 'intel' : 'test';
+}
 
 /**
  * The build of a real release, registered under its SEAMHASH. Every real sigstruct has module_hv,

@@ -3,7 +3,12 @@
 // on an emulated v2 host, and each real-to-real update mapping_file.json marks TD-preserving-
 // capable keeps every TD, while each one it marks incapable is refused by the new module's
 // TDH.SYS.UPDATE. The blobs are read from that directory only, never copied.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { inspectFile, main } from '../../harness/inspect.ts';
+import { runScenario } from '../../harness/run.ts';
+import { PROPERTIES } from '../../properties/catalog.ts';
+import { scenario } from '../../properties/generators.ts';
 import { loadBlobs, type LoadedBlobs, type MappingRelease } from '../../harness/blobs.ts';
 import { TDH, TDX_SYS_INVALID_HANDOFF } from '../../impl/firmware/abi.ts';
 import { seamcall } from '../../impl/firmware/seam.ts';
@@ -102,3 +107,39 @@ describe.skipIf(!DIR)('Intel\'s module blobs (TDX_MODULE_BINARIES)', () => {
 });
 
 if (!DIR) it.skip(SKIPPED, () => {});
+
+describe.skipIf(!DIR)('npm run inspect on Intel\'s blobs', () => {
+  const loaded: LoadedBlobs = DIR ? loadBlobs(DIR) : { dir: '', blobs: [], mapping: [] };
+  it.each(loaded.blobs.map((b) => [b.release, b.file] as const))('%s: accepted trusting Intel (exit 0), rejected trusting the test key at the key check (exit 1)', (v, file) => {
+    const out: string[] = [];
+    expect(main([file, '--trust', 'intel', '--json'], (s) => out.push(s), () => {})).toBe(0);
+    expect(JSON.parse(out[0]!)).toMatchObject({ format: 'v1', release: v, kernel: { accepted: true }, pseamldr: { accepted: true, status: 'SUCCESS' } });
+    const r = inspectFile(file, V2, 'test');
+    expect(r.pseamldr.status).toBe('EBADSIG');
+    expect(r.pseamldr.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['signer key hash']);
+    expect(main([file, '--trust', 'test'], () => {}, () => {})).toBe(1);
+  });
+});
+
+describe.skipIf(!DIR)('real blobs in generated scenarios', () => {
+  // Until the CLI boots real releases (--blobs), real uploads land on test-key hosts: every one is
+  // refused by the key check, corrupt or not, and model and emulation must agree on each.
+  it('half the uploads of the update-contract property replaced by Intel blobs: no violation', () => {
+    const loaded = loadBlobs(DIR!);
+    const gen = PROPERTIES.find((p) => p.id === 'update-contract')!.gen;
+    const arb = scenario(gen);
+    const releases = loaded.blobs.map((b) => b.release);
+    let realUploads = 0;
+    for (const s of fc.sample(arb, { numRuns: 60, seed: 11 })) {
+      const commands = s.commands.map((c, i) => {
+        if (c.kind !== 'upload' || i % 2) return c;
+        const line = releases.filter((v) => v.slice(0, 3) === c.image.release.slice(0, 3));
+        realUploads++;
+        return { ...c, image: { ...c.image, real: true, release: line[i % line.length]!, svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false } };
+      });
+      const r = runScenario({ ...s, commands }, { rev: V2, bugs: NO_BUGS });
+      expect(r.violation, JSON.stringify(r.violation)).toBeNull();
+    }
+    expect(realUploads).toBeGreaterThan(50);
+  });
+});
