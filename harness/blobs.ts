@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PAGE_SIZE, SEAMLDR_MAX_NR_MODULE_PAGES } from '../impl/firmware/abi.ts';
 import { BLOB_V1, checksum16 } from '../impl/firmware/image.ts';
-import { parseSigstruct, sha384, SIGSTRUCT_SIZE, toHex, type Sigstruct } from '../impl/firmware/sigstruct.ts';
+import { parseSigstruct, sha384, SIGSTRUCT_SIZE, sigstructFieldsValid, toHex, type Sigstruct } from '../impl/firmware/sigstruct.ts';
 import { registerRealRelease, useRealBlobs } from '../properties/images.ts';
 
 /** A problem with --blobs DIR or a file in it, as one line. */
@@ -63,7 +63,7 @@ function readMapping(dir: string): MappingRelease[] {
 }
 
 /** joined_files/<line>/tdx_module_<version>.blob, sorted. */
-export function listBlobFiles(dir: string): string[] {
+function listBlobFiles(dir: string): string[] {
   const joined = join(dir, 'joined_files');
   if (!existsSync(joined) || !statSync(joined).isDirectory()) throw new BlobsError(`${joined}: no such directory`);
   const files = readdirSync(joined, { withFileTypes: true })
@@ -84,7 +84,7 @@ export function blobV1Problem(b: Uint8Array): string | null {
   if (v.getUint32(BLOB_V1.OFF_OFFSET_OF_MODULE, true) !== BLOB_V1.OFF_MODULE) return 'offset_of_module is not 8192';
   if ((b.length - BLOB_V1.OFF_MODULE) % PAGE_SIZE) return 'module size is not a multiple of 4 KiB';
   const sig = parseSigstruct(b.subarray(BLOB_V1.OFF_SIGSTRUCT, BLOB_V1.OFF_SIGSTRUCT + SIGSTRUCT_SIZE));
-  if (sig.headerType !== 6 || sig.vendor !== 0x8086) return 'no SEAM sigstruct at offset 4096';
+  if (!sigstructFieldsValid(sig)) return 'no well-formed SEAM sigstruct at offset 4096';
   if (toHex(sig.seamhash) !== toHex(sha384(b.subarray(BLOB_V1.OFF_MODULE)))) return 'SEAMHASH does not match the module';
   return null;
 }
