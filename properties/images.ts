@@ -13,6 +13,7 @@ import type { ModuleIdentity } from '../impl/firmware/types.ts';
 import type { Host, HostConfig } from '../impl/host.ts';
 import type { Defect, ModelImage, ModuleSpec } from '../model/types.ts';
 import { parseVersion, release, type Release } from './releases.ts';
+import type { Scenario } from './scenario.ts';
 
 export interface ImageRef {
   readonly release: string;
@@ -94,19 +95,28 @@ export function realHostConfig(base: HostConfig, version: string): HostConfig {
   return { ...base, boot: id, cpuFms: id.cpuids[0]! | 1, bootBlob: { module: moduleOf(b), sigstruct: sigstructOf(b) }, signerKeyHash: TRUST_ANCHORS.intel };
 }
 
+// The loaded release of ref's line nearest at or above ref's release (else the line's newest).
+function loadedReleaseFor(ref: ImageRef, releases: readonly string[]): string | undefined {
+  const line = releases.filter((v) => v.slice(0, 3) === ref.release.slice(0, 3)).sort();
+  return line.find((v) => v >= ref.release) ?? line.at(-1);
+}
+
 /**
- * Generator hook for --blobs: about `share` of the drawn images become Intel's blob of a loaded
- * release of the same line (format and corruption kept, so corruptions reach real blobs too).
+ * Generator hook for --blobs: about `share` of each scenario's uploads become Intel's blob of a
+ * loaded release of the same line (format and corruption kept, so corruptions reach real blobs
+ * too). Applied to whole scenarios, after the generator has resolved each upload's release.
  */
-export function withRealBlobs(refs: fc.Arbitrary<ImageRef>, releases: readonly string[], share = 0.5): fc.Arbitrary<ImageRef> {
-  if (releases.length === 0) return refs;
+export function withRealBlobs(scenarios: fc.Arbitrary<Scenario>, releases: readonly string[], share = 0.5): fc.Arbitrary<Scenario> {
+  if (releases.length === 0) return scenarios;
   const pct = Math.round(share * 100);
-  return fc.tuple(refs, fc.oneof({ weight: 100 - pct, arbitrary: fc.constant(-1) }, { weight: pct, arbitrary: fc.nat({ max: 63 }) }))
-    .map(([ref, k]) => {
-      const line = releases.filter((v) => v.slice(0, 3) === ref.release.slice(0, 3));
-      if (k < 0 || line.length === 0) return ref;
-      return { ...ref, release: line[k % line.length]!, real: true, svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false };
-    });
+  const pick = fc.oneof({ weight: 100 - pct, arbitrary: fc.constant(false) }, { weight: pct, arbitrary: fc.constant(true) });
+  return fc.tuple(scenarios, fc.array(pick, { maxLength: 64 })).map(([s, picks]) => ({
+    ...s,
+    commands: s.commands.map((c, i) => {
+      const v = c.kind === 'upload' && picks[i % Math.max(1, picks.length)] ? loadedReleaseFor(c.image, releases) : undefined;
+      return c.kind === 'upload' && v ? { ...c, image: { ...c.image, release: v, real: true, svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false } } : c;
+    }),
+  }));
 }
 
 /** Module pages of an emulated image: small, so hashing stays cheap (real modules are 101-146). */

@@ -12,7 +12,9 @@ import {
   identityOf, imageBytes, modelImage, REAL_SIGSTRUCTS, TRUST_ANCHORS, trustOf, useRealBlobs, usesRealSize, withRealBlobs, type ImageRef,
 } from '../../properties/images.ts';
 import { RELEASES } from '../../properties/releases.ts';
-import { boot } from './helpers.ts';
+import type { Command } from '../../properties/commands.ts';
+import type { Scenario } from '../../properties/scenario.ts';
+import { boot, HOST } from './helpers.ts';
 
 const REF: ImageRef = { release: '2.0.05', svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false, corruption: null };
 
@@ -65,13 +67,23 @@ describe('real module sizes', () => {
 });
 
 describe('withRealBlobs', () => {
-  it('turns about `share` of the drawn images into Intel\'s blob of a loaded release of the same line', () => {
-    const synthetic = fc.constantFrom<ImageRef>(REF, { ...REF, release: '1.5.08', svnDelta: 1, corruption: { kind: 'bad_magic' } });
-    const refs = fc.sample(withRealBlobs(synthetic, ['2.0.05', '2.0.08'], 0.5), { numRuns: 400, seed: 3 });
-    const real = refs.filter((r) => r.real);
-    expect(real.length).toBeGreaterThan(60); // half of the 2.0 draws
-    for (const r of real) expect(r).toMatchObject({ svnDelta: 0, moduleHv: 0, debug: false, release: expect.stringMatching(/^2\.0\.0[58]$/) });
-    expect(refs.filter((r) => r.release.startsWith('1.5')).every((r) => !r.real)).toBe(true);
-    expect(fc.sample(withRealBlobs(synthetic, [], 1), { numRuns: 20, seed: 3 }).every((r) => !r.real)).toBe(true);
+  const upload = (image: ImageRef): Command => ({ kind: 'upload', image, fault: null });
+  const scenarios = fc.constant<Scenario>({
+    host: HOST,
+    commands: [upload(REF), upload({ ...REF, release: '1.5.08', svnDelta: 1, corruption: { kind: 'bad_magic' } }), { kind: 'read_version' }, upload({ ...REF, release: '2.0.02' })],
+    schedule: [],
+  });
+  it('turns about `share` of the uploads into Intel\'s blob of the nearest loaded release of their line', () => {
+    const drawn = fc.sample(withRealBlobs(scenarios, ['2.0.05', '2.0.08'], 0.5), { numRuns: 200, seed: 3 }).flatMap((s) => s.commands);
+    const images = drawn.flatMap((c) => (c.kind === 'upload' ? [c.image] : []));
+    const real = images.filter((r) => r.real);
+    expect(real.length).toBeGreaterThan(100); // half of the 2.0 uploads (400)
+    expect(real.length).toBeLessThan(300);
+    for (const r of real) expect(r).toMatchObject({ svnDelta: 0, moduleHv: 0, debug: false, release: '2.0.05' });
+    expect(images.filter((r) => r.release.startsWith('1.5')).every((r) => !r.real)).toBe(true);
+    expect(drawn.filter((c) => c.kind === 'read_version')).toHaveLength(200);
+  });
+  it('changes nothing when no blobs are loaded', () => {
+    expect(fc.sample(withRealBlobs(scenarios, [], 1), { numRuns: 20, seed: 3 }).flatMap((s) => s.commands).every((c) => c.kind !== 'upload' || !c.image.real)).toBe(true);
   });
 });
