@@ -102,7 +102,7 @@ function layout(b: Uint8Array, format: InspectReport['format']): { sig: Uint8Arr
 }
 
 function pseamldrChecks(sig: Sigstruct, sigBytes: Uint8Array, module: Uint8Array, trust: TrustAnchor): { checks: Check[]; status: string } {
-  const all = manifestChecks(sig, sigBytes, { trustedKeyHash: TRUST_ANCHORS[trust], debugUnlocked: false, runningSeamsvn: null, cpuFms: null, moduleBytes: module.length });
+  const all = manifestChecks(sig, sigBytes, { layout: '2.0', trustedKeyHash: TRUST_ANCHORS[trust], debugUnlocked: false, runningSeamsvn: null, cpuFms: null, moduleBytes: module.length });
   const hashOk = toHex(sha384(module)) === toHex(sig.seamhash);
   all.push({ name: 'SEAMHASH matches the module', ok: hashOk, value: toHex(sig.seamhash).slice(0, 16) + '…', status: SEAMLDR_EBADHASH });
   const failed = all.find((c) => !c.ok);

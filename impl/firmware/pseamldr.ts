@@ -205,6 +205,7 @@ function seamldrParamsValid(seam: Seam, p: SeamldrParams, snapshotSeamReady: boo
 function verifyManifest(seam: Seam, params: SeamldrParams, sig: Sigstruct, sigBytes: Uint8Array): bigint {
   const ldr = seam.pseamldr;
   const failed = manifestChecks(sig, sigBytes, {
+    layout: ldr.version.major >= 2 ? '2.0' : '1.5',
     trustedKeyHash: ldr.intelKeyHash,
     debugUnlocked: ldr.debugUnlocked,
     runningSeamsvn: params.scenario === SEAMLDR_SCENARIO_UPDATE ? ldr.currentSeamSvn : null,

@@ -125,6 +125,8 @@ export interface Sigstruct {
   cpuidTable: number[];
   /** Offset of the first non-zero byte of reserved0..reserved3, or -1. */
   firstReservedNonZero: number;
+  /** Offset of the first non-zero byte of 1000..1007 (reserved3 to a 1.5 P-SEAMLDR), or -1. */
+  firstVersionFieldNonZero: number;
 }
 
 function view(b: Uint8Array): DataView {
@@ -141,8 +143,8 @@ export function toHex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');
 }
 
-function firstReservedNonZero(b: Uint8Array): number {
-  for (const [off, len] of RESERVED_RANGES) {
+function firstNonZero(b: Uint8Array, ranges: readonly (readonly [number, number])[]): number {
+  for (const [off, len] of ranges) {
     const i = b.subarray(off, off + len).findIndex((x) => x !== 0);
     if (i >= 0) return off + i;
   }
@@ -185,12 +187,15 @@ export function parseSigstruct(b: Uint8Array): Sigstruct {
     },
     cpuidTableSize,
     cpuidTable,
-    firstReservedNonZero: firstReservedNonZero(b),
+    firstReservedNonZero: firstNonZero(b, RESERVED_RANGES),
+    firstVersionFieldNonZero: firstNonZero(b, [[SIGSTRUCT.MODULE_UPDATE, SIGSTRUCT.RESERVED3 - SIGSTRUCT.MODULE_UPDATE]]),
   };
 }
 
 /** What verify_manifest compares the sigstruct with: the platform and, for UPDATE, the running module. */
 export interface ManifestContext {
+  /** The loader's sigstruct layout: a 1.5 P-SEAMLDR reserves 1000..1023, a 2.0 one reads the version there. */
+  layout: '1.5' | '2.0';
   /** INTEL_SIGNER_KEY_HASH: SHA-384 of the only modulus allowed to sign modules. */
   trustedKeyHash: string;
   debugUnlocked: boolean;
@@ -210,10 +215,17 @@ const svnMajor = (svn: number) => svn >> 8, svnMinor = (svn: number) => svn & 0x
 // Stepping (bits 3:0) is ignored when the table is compared with a CPU.
 const fm = (x: number) => (x & ~0xf) >>> 0;
 
+// The first non-zero reserved byte in the loader's layout, or -1.
+function firstReserved(s: Sigstruct, layout: ManifestContext['layout']): number {
+  const v = layout === '1.5' ? s.firstVersionFieldNonZero : -1;
+  return s.firstReservedNonZero < 0 || (v >= 0 && v < s.firstReservedNonZero) ? v : s.firstReservedNonZero;
+}
+
 // check_seam_sigstruct's "must be" fields (every failure EBADSIG), in the loader's order.
-function fieldChecks(s: Sigstruct): [string, boolean, string][] {
+function fieldChecks(s: Sigstruct, layout: ManifestContext['layout']): [string, boolean, string][] {
+  const reserved = firstReserved(s, layout);
   return [
-    ['reserved fields zero', s.firstReservedNonZero < 0, s.firstReservedNonZero < 0 ? 'zero' : `byte ${s.firstReservedNonZero}`],
+    ['reserved fields zero', reserved < 0, reserved < 0 ? `zero (${layout} layout)` : `byte ${reserved}`],
     ['header_type', s.headerType === HEADER_TYPE_GENERIC_FW, hex(s.headerType)],
     ['header_length', s.headerLength === HEADER_LENGTH_DWORDS, hex(s.headerLength)],
     ['header_version', s.headerVersion === HEADER_VERSION_1_0, hex(s.headerVersion)],
@@ -261,7 +273,7 @@ export function manifestChecks(s: Sigstruct, sigBytes: Uint8Array, ctx: Manifest
   const keyHash = toHex(sha384(s.modulus));
   const inModule = (off: number) => off < ctx.moduleBytes;
   return [
-    ...fieldChecks(s).map(([name, ok, value]) => ({ name, ok, value, status: SEAMLDR_EBADSIG })),
+    ...fieldChecks(s, ctx.layout).map(([name, ok, value]) => ({ name, ok, value, status: SEAMLDR_EBADSIG })),
     { name: 'signer key hash', ok: keyHash === ctx.trustedKeyHash, value: keyHash.slice(0, 16) + '…', status: SEAMLDR_EBADSIG },
     { name: 'debug module on a debug-unlocked platform', ok: !s.debug || ctx.debugUnlocked, value: s.debug ? 'debug' : 'production', status: SEAMLDR_EBADSIG },
     ...svnChecks(s, ctx),
@@ -272,9 +284,9 @@ export function manifestChecks(s: Sigstruct, sigBytes: Uint8Array, ctx: Manifest
   ];
 }
 
-/** check_seam_sigstruct's "must be" fields alone: what a sigstruct needs before any platform is known. */
+/** check_seam_sigstruct's "must be" fields alone (2.0 layout): what a sigstruct needs before any platform is known. */
 export function sigstructFieldsValid(s: Sigstruct): boolean {
-  return fieldChecks(s).every(([, ok]) => ok);
+  return fieldChecks(s, '2.0').every(([, ok]) => ok);
 }
 
 // The signed message: the 128 header bytes, then the body from the SEAMHASH on (modulus, exponent
@@ -355,7 +367,7 @@ export function sigstructSignatureValid(b: Uint8Array): boolean {
 /** Every field a build writes, as buildSigstruct takes them (the signing fields aside). */
 export type SigstructFields = Omit<Sigstruct,
   'headerType' | 'headerLength' | 'headerVersion' | 'moduleType' | 'vendor' | 'size' | 'keySize' | 'modulusSize'
-  | 'exponentSize' | 'modulus' | 'exponent' | 'signature' | 'cpuidTableSize' | 'firstReservedNonZero'>;
+  | 'exponentSize' | 'modulus' | 'exponent' | 'signature' | 'cpuidTableSize' | 'firstReservedNonZero' | 'firstVersionFieldNonZero'>;
 
 function writeBody(v: DataView, f: SigstructFields): void {
   v.setUint32(SIGSTRUCT.DATE, f.date, true);

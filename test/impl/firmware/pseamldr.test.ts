@@ -288,6 +288,12 @@ describe('verify_manifest in the real loader\'s order (data/README.md)', () => {
     expectRecoverable(shutDown(), SEAMLDR_EBADSIG, rogue);
     expectRecoverable(shutDown(), SEAMLDR_EUNSUPPORTED, edited({ seamsvn: 0x209, cpuidTable: [0xa06d0] }));
   });
+  it('a 1.5 P-SEAMLDR reserves 1000..1023, where a 2.0 one reads the module version', () => {
+    const v2Fields = { moduleVersion: { major: 2, minor: 0, update: 9, build: 0x372, extra: 0 } };
+    expectRecoverable(shutDown(), SEAMLDR_EBADSIG, edited(v2Fields));
+    const loader20 = { seamldrVersion: { major: 2, minor: 0, update: 0 } };
+    expect(installBlob(shutDown(4, loader20), edited(v2Fields)).status).toBe(SEAMLDR_SUCCESS);
+  });
   it('trusts exactly the anchor it was built with', () => {
     expectRecoverable(shutDown(4, { signerKeyHash: keyHash(ROGUE_KEY_PEM) }), SEAMLDR_EBADSIG, buildBlobV1(NEXT));
     expect(installBlob(shutDown(4, { signerKeyHash: keyHash(ROGUE_KEY_PEM) }), buildBlobV1(NEXT, ROGUE_KEY_PEM)).status).toBe(SEAMLDR_SUCCESS);

@@ -40,7 +40,7 @@ describe.each(DATA.releases.map((r) => [r.release, r] as const))('the real sigst
   });
   it('passes every verify_manifest check on a platform trusting the key that signed it', () => {
     const failed = manifestChecks(s, bytes, {
-      trustedKeyHash: TEST_KEY_HASH, debugUnlocked: false, runningSeamsvn: s.seamsvn,
+      layout: r.release.startsWith('1.5') ? '1.5' : '2.0', trustedKeyHash: TEST_KEY_HASH, debugUnlocked: false, runningSeamsvn: s.seamsvn,
       cpuFms: [s.cpuidTable[0]! | 1], moduleBytes: n(r, 'modulePages') * PAGE_SIZE,
     }).filter((c) => !c.ok);
     expect(failed).toEqual([]);
@@ -53,6 +53,19 @@ describe('the 1.5 layout', () => {
       const raw = Buffer.from(r.bytes1000to1023, 'hex');
       expect(raw.subarray(SIGSTRUCT.RESERVED3 - 1000).every((b) => b === 0), r.release).toBe(true);
       if (r.release.startsWith('1.5')) expect(raw.every((b) => b === 0), r.release).toBe(true);
+    }
+  });
+});
+
+describe('the two loader layouts', () => {
+  it('a 1.5 P-SEAMLDR finds the 2.0 sigstructs\' version fields in its reserved3, a 2.0 one accepts all eleven', () => {
+    for (const r of DATA.releases) {
+      const bytes = buildSigstruct(fieldsOf(r));
+      const reserved = (layout: '1.5' | '2.0') => manifestChecks(parseSigstruct(bytes), bytes, {
+        layout, trustedKeyHash: TEST_KEY_HASH, debugUnlocked: false, runningSeamsvn: null, cpuFms: null, moduleBytes: n(r, 'modulePages') * PAGE_SIZE,
+      })[0]!;
+      expect(reserved('2.0').ok, r.release).toBe(true);
+      expect(reserved('1.5'), r.release).toMatchObject({ name: 'reserved fields zero', ok: r.release.startsWith('1.5') });
     }
   });
 });
