@@ -21,6 +21,10 @@ export interface HostConfig {
   debugUnlocked: boolean;
   /** X86_BUG_SEAMRET_INVD_VMCS (IA32_VMX_BASIC bit 60 clear). */
   erratum?: boolean;
+  /** Intel's signed module to boot instead of building `boot` (which then describes it). */
+  bootBlob?: { module: Uint8Array; sigstruct: Uint8Array };
+  /** P-SEAMLDR's trust anchor (SeamConfig.signerKeyHash); the project's test key when absent. */
+  signerKeyHash?: string;
 }
 
 /** What happened, in order: what the invariants and the timeline read. */
@@ -64,8 +68,8 @@ export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
   const platform = createPlatform(cfg.nrCpus, cfg.cpuFms, cfg.erratum ?? false);
   const mem = new PhysMem();
   const seam = createSeam(platform, mem, {
-    boot: cfg.boot, seamldrVersion: cfg.seamldrVersion,
-    numRemainingUpdates: cfg.numRemainingUpdates, debugUnlocked: cfg.debugUnlocked,
+    boot: cfg.bootBlob ?? cfg.boot, seamldrVersion: cfg.seamldrVersion,
+    numRemainingUpdates: cfg.numRemainingUpdates, debugUnlocked: cfg.debugUnlocked, signerKeyHash: cfg.signerKeyHash,
   });
   const h: Host = {
     platform, mem, seam, sched: createSched(), rev, bugs,

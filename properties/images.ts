@@ -1,18 +1,26 @@
 // Images as scenario data: a release from the catalogue, the build-time and sigstruct
-// variations a vendor could ship, and at most one corruption. From one ImageRef come both the
-// bytes the emulated kernel receives and the image as the model sees it.
-import { TDX_FEATURES0_UPDATE_COMPAT } from '../impl/firmware/abi.ts';
-import { buildBlobV1, corruptBlobV1, type ImageCorruption } from '../impl/firmware/image.ts';
-import { buildImageV2, corruptImageV2 } from '../impl/firmware/image_v2.ts';
-import { SIGSTRUCT_SIZE } from '../impl/firmware/sigstruct.ts';
+// variations a vendor could ship, and at most one corruption; or Intel's own signed blob of a
+// release (`real`), read from a --blobs directory. From one ImageRef come both the bytes the
+// emulated kernel receives and the image as the model sees it.
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { PAGE_SIZE, TDX_FEATURES0_UPDATE_COMPAT } from '../impl/firmware/abi.ts';
+import { buildBlobV1, corruptBlobV1, moduleOf, sigstructOf, type ImageCorruption } from '../impl/firmware/image.ts';
+import { buildImageV2, corruptImageV2, imageV2OfBlobV1 } from '../impl/firmware/image_v2.ts';
+import { handoffDataVersionOf, lookupBuild, registerBuild } from '../impl/firmware/registry.ts';
+import { parseSigstruct, SIGSTRUCT_SIZE, TEST_KEY_HASH, toHex } from '../impl/firmware/sigstruct.ts';
 import type { ModuleIdentity } from '../impl/firmware/types.ts';
+import type { Host, HostConfig } from '../impl/host.ts';
 import type { Defect, ModelImage, ModuleSpec } from '../model/types.ts';
-import { parseVersion, release } from './releases.ts';
+import { parseVersion, release, type Release } from './releases.ts';
+import type { Scenario } from './scenario.ts';
 
 export interface ImageRef {
   readonly release: string;
   /** The container: v1 blob (seed) or v2 image (merged); v1 when absent. */
   readonly format?: 'v1' | 'v2';
+  /** Intel's signed blob of the release as shipped (needs useRealBlobs); the variations below must be 0/false. */
+  readonly real?: boolean;
   /** Added to the release's SEAMSVN: negative is a downgrade P-SEAMLDR must refuse. */
   readonly svnDelta: number;
   readonly moduleHv: number;
@@ -22,10 +30,135 @@ export interface ImageRef {
   readonly corruption: ImageCorruption | null;
 }
 
+/** Which signer key the emulated platform's P-SEAMLDR trusts (spec §3.3 INTEL_SIGNER_KEY_HASH). */
+export type TrustAnchor = 'intel' | 'test';
+
+/** One record of data/real-sigstructs.json, as far as the harness reads it. */
+interface RealRecord {
+  readonly release: string;
+  readonly modulePages: number;
+  readonly numHandoffPages: number;
+  readonly seamhash: string;
+}
+
+/** Facts of Intel's eleven signed blobs (data/README.md). */
+export const REAL_SIGSTRUCTS = JSON.parse(readFileSync(new URL('../data/real-sigstructs.json', import.meta.url), 'utf8')) as {
+  readonly signerKeySha384: string;
+  readonly releases: readonly (RealRecord & Record<string, unknown>)[];
+};
+
+/** The SHA-384 of each trust anchor's modulus. */
+export const TRUST_ANCHORS: Readonly<Record<TrustAnchor, string>> = { intel: REAL_SIGSTRUCTS.signerKeySha384, test: TEST_KEY_HASH };
+
+/** The anchor a booted host's P-SEAMLDR trusts (what modelImage needs to know). */
+export function trustOf(h: Host): TrustAnchor {
+  return h.seam.pseamldr.intelKeyHash === TRUST_ANCHORS.intel ? 'intel' : 'test';
+}
+
+/**
+ * The build of a real release, registered under its SEAMHASH. Every real sigstruct has module_hv,
+ * min_update_hv and no_downgrade 0; the handoff data version follows mapping_file.json's
+ * min_module_version_for_td_preserving (impl/firmware/registry.ts canImportHandoff).
+ */
+export function registerRealRelease(
+  version: string, seamhash: string, numHandoffPages: number,
+  r: Pick<Release, 'features0' | 'minModuleVersionForTdPreserving'> = release(version),
+): void {
+  registerBuild(seamhash, {
+    version: parseVersion(version), moduleHv: 0, minUpdateHv: 0, noDowngrade: false, numHandoffPages,
+    features0: r.features0, handoffDataVersion: handoffDataVersionOf(parseVersion(r.minModuleVersionForTdPreserving)),
+  });
+}
+
+for (const r of REAL_SIGSTRUCTS.releases) registerRealRelease(r.release, r.seamhash, r.numHandoffPages);
+
+const realBlobs = new Map<string, Uint8Array>();
+
+/** The signed blobs a --blobs directory holds, by release; real ImageRefs read their bytes here. */
+export function useRealBlobs(blobs: ReadonlyMap<string, Uint8Array>): void {
+  realBlobs.clear();
+  for (const [version, bytes] of blobs) realBlobs.set(version, bytes);
+}
+
+function realBlob(version: string): Uint8Array {
+  const b = realBlobs.get(version);
+  if (!b) throw new Error(`no real blob of release ${version} is loaded (--blobs DIR)`);
+  return b;
+}
+
+/**
+ * A host booting Intel's blob of `version` on a CPU from its CPUID table, with P-SEAMLDR
+ * trusting Intel's key: `base` with the boot module, CPU and trust anchor replaced.
+ */
+export function realHostConfig(base: HostConfig, version: string): HostConfig {
+  const b = realBlob(version), id = realIdentity(version);
+  return { ...base, boot: id, cpuFms: id.cpuids[0]! | 1, bootBlob: { module: moduleOf(b), sigstruct: sigstructOf(b) }, signerKeyHash: TRUST_ANCHORS.intel };
+}
+
+// The loaded release of ref's line nearest at or above ref's release (else the line's newest).
+function loadedReleaseFor(ref: ImageRef, releases: readonly string[]): string | undefined {
+  const line = releases.filter((v) => v.slice(0, 3) === ref.release.slice(0, 3)).sort();
+  return line.find((v) => v >= ref.release) ?? line.at(-1);
+}
+
+/**
+ * Generator hook for --blobs: about `share` of each scenario's uploads become Intel's blob of a
+ * loaded release of the same line (format and corruption kept, so corruptions reach real blobs
+ * too). Applied to whole scenarios, after the generator has resolved each upload's release.
+ */
+export function withRealBlobs(scenarios: fc.Arbitrary<Scenario>, releases: readonly string[], share = 0.5): fc.Arbitrary<Scenario> {
+  if (releases.length === 0) return scenarios;
+  const pct = Math.round(share * 100);
+  const pick = fc.oneof({ weight: 100 - pct, arbitrary: fc.constant(false) }, { weight: pct, arbitrary: fc.constant(true) });
+  return fc.tuple(scenarios, fc.array(pick, { maxLength: 64 })).map(([s, picks]) => ({
+    ...s,
+    commands: s.commands.map((c, i) => {
+      const v = c.kind === 'upload' && picks[i % Math.max(1, picks.length)] ? loadedReleaseFor(c.image, releases) : undefined;
+      return c.kind === 'upload' && v ? { ...c, image: { ...c.image, release: v, real: true, svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false } } : c;
+    }),
+  }));
+}
+
 /** Module pages of an emulated image: small, so hashing stays cheap (real modules are 101-146). */
 const NR_MODULE_PAGES = 2;
 
+// Real module sizes by release; releases without a published blob take their line's largest.
+function realModulePages(version: string): number {
+  const line = REAL_SIGSTRUCTS.releases.filter((r) => r.release.slice(0, 3) === version.slice(0, 3));
+  return (line.find((r) => r.release === version) ?? line.at(-1)!).modulePages;
+}
+
+// FNV-1a: a stable hash of the image's identity fields, so that a scenario replays to the same size.
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/**
+ * About 1 in 10 identities is built at its release's real size (100-150 pages), so page lists
+ * of real length reach the kernel and P-SEAMLDR; the rest stay at 2 pages to keep hashing cheap.
+ * Drawn from the identity itself, so it needs no generator field and replays unchanged.
+ */
+export function usesRealSize(ref: Omit<ImageRef, 'corruption' | 'format'>): boolean {
+  return fnv1a(`${ref.release}|${ref.svnDelta}|${ref.moduleHv}|${ref.minUpdateHv}|${ref.noDowngrade}|${ref.debug}`) % 10 === 0;
+}
+
+// A loaded real blob as the model sees it: its sigstruct and its registered build.
+function realIdentity(version: string): ModuleIdentity {
+  const b = realBlob(version);
+  const sig = parseSigstruct(sigstructOf(b));
+  const build = lookupBuild(toHex(sig.seamhash));
+  if (!build) throw new Error(`the blob of release ${version} has no registered build`);
+  return {
+    version: build.version, seamsvn: sig.seamsvn, moduleHv: build.moduleHv, minUpdateHv: build.minUpdateHv,
+    noDowngrade: build.noDowngrade, debug: sig.debug, cpuids: sig.cpuidTable, features0: build.features0,
+    nrPages: moduleOf(b).length / PAGE_SIZE,
+  };
+}
+
 export function identityOf(ref: Omit<ImageRef, 'corruption'>): ModuleIdentity {
+  if (ref.real) return realIdentity(ref.release);
   const r = release(ref.release);
   return {
     version: parseVersion(r.version),
@@ -36,7 +169,7 @@ export function identityOf(ref: Omit<ImageRef, 'corruption'>): ModuleIdentity {
     debug: ref.debug,
     cpuids: [...r.cpuids],
     features0: r.features0,
-    nrPages: NR_MODULE_PAGES,
+    nrPages: usesRealSize(ref) ? realModulePages(r.version) : NR_MODULE_PAGES,
   };
 }
 
@@ -48,14 +181,16 @@ export function moduleSpecOf(id: ModuleIdentity): ModuleSpec {
   };
 }
 
+function cleanBytes(ref: ImageRef): Uint8Array {
+  const v2 = (ref.format ?? 'v1') === 'v2';
+  if (ref.real) return v2 ? imageV2OfBlobV1(realBlob(ref.release)) : realBlob(ref.release).slice();
+  return v2 ? buildImageV2(identityOf(ref)) : buildBlobV1(identityOf(ref));
+}
+
 export function imageBytes(ref: ImageRef): Uint8Array {
-  const id = identityOf(ref);
-  if ((ref.format ?? 'v1') === 'v2') {
-    const img = buildImageV2(id);
-    return ref.corruption ? corruptImageV2(img, ref.corruption) : img;
-  }
-  const blob = buildBlobV1(id);
-  return ref.corruption ? corruptBlobV1(blob, ref.corruption) : blob;
+  const clean = cleanBytes(ref);
+  if (!ref.corruption) return clean;
+  return (ref.format ?? 'v1') === 'v2' ? corruptImageV2(clean, ref.corruption) : corruptBlobV1(clean, ref.corruption);
 }
 
 /**
@@ -85,13 +220,19 @@ export function defectOf(c: ImageCorruption | null, format: 'v1' | 'v2'): Defect
   }
 }
 
-/** The image as the model sees it, for a kernel that accepts `kernelFormat`. */
-export function modelImage(ref: ImageRef, size: number, kernelFormat: 'v1' | 'v2'): ModelImage {
+// A blob signed with a key the platform does not trust fails P-SEAMLDR's key check, unless the
+// kernel already refused it; the key check comes before the hash check.
+function keyDefect(defect: Defect, signedBy: TrustAnchor, trust: TrustAnchor): Defect {
+  return signedBy === trust || defect === 'header' ? defect : 'signature';
+}
+
+/** The image as the model sees it, for a kernel that accepts `kernelFormat`, on a platform trusting `trust`. */
+export function modelImage(ref: ImageRef, size: number, kernelFormat: 'v1' | 'v2', trust: TrustAnchor = 'test'): ModelImage {
   const format = ref.format ?? 'v1';
-  // Both formats hold a header page, a sigstruct page and the module pages.
-  const untouched = ref.corruption?.kind === 'truncate' && size === (2 + NR_MODULE_PAGES) * 4096;
+  // A truncation to the full length truncates nothing.
+  const untouched = ref.corruption?.kind === 'truncate' && size === cleanBytes(ref).length;
   const defect = format !== kernelFormat ? 'header' : untouched ? 'none' : defectOf(ref.corruption, format);
-  return { size, module: moduleSpecOf(identityOf(ref)), defect };
+  return { size, module: moduleSpecOf(identityOf(ref)), defect: keyDefect(defect, ref.real ? 'intel' : 'test', trust) };
 }
 
 export function describeImage(ref: ImageRef): string {
@@ -102,7 +243,8 @@ export function describeImage(ref: ImageRef): string {
     ref.debug ? 'debug' : '',
     ref.corruption ? corruptionString(ref.corruption) : '',
   ].filter(Boolean);
-  return `${ref.release} ${(ref.format ?? 'v1') === 'v1' ? 'v1 blob' : 'v2 image'}${extras.length ? ', ' + extras.join(', ') : ''}`;
+  const container = (ref.format ?? 'v1') === 'v1' ? 'v1 blob' : 'v2 image';
+  return `${ref.release} ${ref.real ? `Intel's ${container}` : container}${extras.length ? ', ' + extras.join(', ') : ''}`;
 }
 
 function corruptionString(c: ImageCorruption): string {

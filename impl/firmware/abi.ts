@@ -62,6 +62,8 @@ export const TDX_SEAMCALL_VMFAILINVALID = 0x8000ff00ffff0000n;
 export const SEAMLDR_SUCCESS = 0n;
 export const SEAMLDR_EBADPARAM = 0x8000000000000000n;
 export const SEAMLDR_EBADCALL = 0x8000000000000003n;
+// Unsupported module major SVN (intel/tdx-loader pseamldr_api_defs.h @ 81bf312).
+export const SEAMLDR_EUNSUPPORTED = 0x8000000000000006n;
 export const SEAMLDR_ENOMEM = 0x8000000000010002n;
 export const SEAMLDR_EUNSPECERR = 0x8000000000010003n;
 export const SEAMLDR_EUNSUPCPU = 0x8000000000010004n;

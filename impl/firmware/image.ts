@@ -1,33 +1,13 @@
-// Module images and the "tdx_blob" v1 container (version 0x100) that userspace uploads.
+// Synthetic module images and the "tdx_blob" v1 container (version 0x100) that userspace uploads.
 // Mirrors: intel/tdx-module-binaries blob_structure.txt and blob_join.sh (spec §3.2): header,
 // 2 KiB sigstruct, 2 KiB reserved2, then the module; plus the corruptions the harness feeds the
 // kernel, each aimed at exactly one check of the kernel (spec §3.2) or of P-SEAMLDR (spec §3.3).
 import type { ModuleIdentity, Version } from './types.ts';
 import { PAGE_SIZE, SEAMLDR_MAX_NR_MODULE_PAGES } from './abi.ts';
-import { buildSigstruct, sha384, signSigstruct, SIGSTRUCT_SIZE } from './sigstruct.ts';
+import { ELF64, writeElf64Header } from './elf.ts';
+import { handoffDataVersionOf, registerBuild } from './registry.ts';
+import { buildSigstruct, sha384, signSigstruct, SIGSTRUCT_SIZE, toHex, type SigstructFields } from './sigstruct.ts';
 import { INTEL_TEST_KEY_PEM, ROGUE_KEY_PEM } from './test_key.ts';
-
-// Build-time definitions at the start of module page 0 (derived: the real module keeps them in
-// its binary's data; spec §10.1). P-SEAMLDR hands the image to the module, whose TDH.SYS.INIT
-// compares these with the sigstruct copies (spec §2.5 check_module_build_time_defs).
-export const BUILD_DEFS = {
-  MAJOR: 0,         // u16
-  MINOR: 2,         // u16
-  UPDATE: 4,        // u16
-  MODULE_HV: 6,     // u16
-  MIN_UPDATE_HV: 8, // u16
-  NO_DOWNGRADE: 10, // u8; bytes 11..15 are zero
-  FEATURES0: 16,    // u64
-  END: 24,          // the deterministic filler starts here
-} as const;
-
-export interface BuildTimeDefs {
-  version: Version;
-  moduleHv: number;
-  minUpdateHv: number;
-  noDowngrade: boolean;
-  features0: bigint;
-}
 
 // Header layout of blob v1 (spec §3.2; all little-endian).
 export const BLOB_V1 = {
@@ -58,65 +38,117 @@ function identityKey(id: ModuleIdentity): string {
   ].join('|');
 }
 
-// Bounded caches (module images are up to 2 MiB, most 8 KiB); insertion order makes eviction
-// deterministic. A default verify run draws about 190 distinct images (npm run bench).
-const MAX_MEMO = 1024;
-function memoSet<V>(m: Map<string, V>, k: string, v: V): V {
-  if (m.size >= MAX_MEMO) m.delete(m.keys().next().value as string);
-  m.set(k, v);
+// Bounded caches: insertion order makes eviction deterministic. Bounded by bytes, since a
+// real-size module is 0.6 MiB and a small one 8 KiB (npm run bench shows the hit rates).
+const MAX_MEMO_BYTES = 64 << 20;
+interface Memo<V> { map: Map<string, V>; bytes: number; size: (v: V) => number }
+function memo<V>(size: (v: V) => number): Memo<V> {
+  return { map: new Map(), bytes: 0, size };
+}
+function memoSet<V>(m: Memo<V>, k: string, v: V): V {
+  m.map.set(k, v);
+  m.bytes += m.size(v);
+  while (m.bytes > MAX_MEMO_BYTES && m.map.size > 1) {
+    const [oldest, ov] = m.map.entries().next().value as [string, V];
+    m.map.delete(oldest);
+    m.bytes -= m.size(ov);
+  }
   return v;
 }
 
-// SHA-384 in counter mode over the identity: distinct identities give distinct images.
+// Filler seeded by the SHA-384 of the identity, so distinct identities give distinct images; a
+// xorshift128 stream rather than SHA-384 in counter mode, which made real-size (0.6 MiB) images
+// the largest cost of a run (npm run bench).
 function fillPattern(out: Uint8Array, seed: string): void {
-  const seedBytes = new TextEncoder().encode(seed);
-  const ctr = new Uint8Array(4);
-  for (let off = 0, i = 0; off < out.length; off += 48, i++) {
-    view(ctr).setUint32(0, i, true);
-    out.set(sha384(seedBytes, ctr).subarray(0, Math.min(48, out.length - off)), off);
+  const s = new Uint32Array(sha384(new TextEncoder().encode(seed)).buffer, 0, 4);
+  let [x, y, z, w] = [s[0]! | 1, s[1]!, s[2]!, s[3]!];
+  const words = new Uint32Array(out.length >> 2);
+  for (let i = 0; i < words.length; i++) {
+    const t = x ^ (x << 11);
+    [x, y, z] = [y, z, w];
+    w = (w ^ (w >>> 19) ^ t ^ (t >>> 8)) >>> 0;
+    words[i] = w;
   }
+  out.set(new Uint8Array(words.buffer));
 }
 
-function writeBuildDefs(page0: Uint8Array, id: ModuleIdentity): void {
-  const v = view(page0);
-  v.setUint16(BUILD_DEFS.MAJOR, id.version.major, true);
-  v.setUint16(BUILD_DEFS.MINOR, id.version.minor, true);
-  v.setUint16(BUILD_DEFS.UPDATE, id.version.update, true);
-  v.setUint16(BUILD_DEFS.MODULE_HV, id.moduleHv, true);
-  v.setUint16(BUILD_DEFS.MIN_UPDATE_HV, id.minUpdateHv, true);
-  page0.fill(0, BUILD_DEFS.NO_DOWNGRADE, BUILD_DEFS.FEATURES0);
-  page0[BUILD_DEFS.NO_DOWNGRADE] = id.noDowngrade ? 1 : 0;
-  v.setBigUint64(BUILD_DEFS.FEATURES0, id.features0, true);
+// Where a synthetic module's landmarks sit, shaped like the real ones (data/README.md): the entry
+// point a little past the middle, the GDT/IDT page near the end, the fault wrapper 0x160 past the
+// entry as in every real module. A one-page module has no room for a GDT page: both offsets 0.
+function entryOf(nrPages: number): number {
+  return ((Math.floor((nrPages * PAGE_SIZE * 9) / 16) & ~0xf) | 4) >>> 0;
+}
+const FAULT_WRAPPER_PAST_ENTRY = 0x160;
+
+// BCD, as the sigstruct's date: 0x20250123 for 2025-01-23.
+function bcd(n: number): number {
+  return parseInt(String(n), 16);
 }
 
-export function readBuildDefs(page0: Uint8Array): BuildTimeDefs {
-  const v = view(page0);
+/** The sigstruct fields a build of id writes (values shaped like real sigstructs), signing fields aside. */
+export function sigstructFieldsOf(id: ModuleIdentity): SigstructFields {
+  const seamhash = built(id).seamhash;
+  const v = id.version, v2 = v.major >= 2;
+  const gdtIdt = id.nrPages >= 2 ? Math.floor((id.nrPages * 9) / 10) * PAGE_SIZE : 0;
+  const entry = entryOf(id.nrPages);
   return {
-    version: {
-      major: v.getUint16(BUILD_DEFS.MAJOR, true),
-      minor: v.getUint16(BUILD_DEFS.MINOR, true),
-      update: v.getUint16(BUILD_DEFS.UPDATE, true),
-    },
-    moduleHv: v.getUint16(BUILD_DEFS.MODULE_HV, true),
-    minUpdateHv: v.getUint16(BUILD_DEFS.MIN_UPDATE_HV, true),
-    noDowngrade: page0[BUILD_DEFS.NO_DOWNGRADE] !== 0,
-    features0: v.getBigUint64(BUILD_DEFS.FEATURES0, true),
+    date: ((bcd(2024 + (v.update >= 10 ? 1 : 0)) << 16) | (bcd(1 + (v.update % 12)) << 8) | bcd(1 + (id.seamsvn % 28))) >>> 0,
+    debug: id.debug, seamhash, seamsvn: id.seamsvn, attributes: 0n, ripOffset: entry,
+    numStackPages: 1, numTlsPages: 1, numKeyholePages: 127, numGlobalDataPages: v2 ? 33 : 21,
+    maxTdmrs: 0, maxRsvdPerTdmr: 0, pamtEntrySize4k: 0, pamtEntrySize2m: 0, pamtEntrySize1g: 0,
+    moduleHv: id.moduleHv, minUpdateHv: id.minUpdateHv, noDowngrade: id.noDowngrade,
+    numHandoffPages: numHandoffPagesOf(v),
+    gdtIdtOffset: gdtIdt, faultWrapperOffset: gdtIdt ? entry + FAULT_WRAPPER_PAST_ENTRY : 0,
+    // The 2.0 layout carries the version; the build number is made up (real ones: 0x312..0x372).
+    moduleVersion: v2 ? { ...v, build: 0x300 + 8 * v.update, extra: 0 } : { major: 0, minor: 0, update: 0, build: 0, extra: 0 },
+    cpuidTable: [...id.cpuids],
   };
 }
 
-const images = new Map<string, Uint8Array>();
+/** num_handoff_pages of a release line, as the real sigstructs have it: 13 for 1.5, 24 for 2.0. */
+export function numHandoffPagesOf(v: Version): number {
+  return v.major >= 2 ? 24 : 13;
+}
 
-/** The module binary of id: nrPages*4096 bytes, build-time definitions first. Fresh copy. */
-export function moduleImage(id: ModuleIdentity): Uint8Array {
+function registerSynthetic(id: ModuleIdentity, seamhash: Uint8Array): void {
+  registerBuild(toHex(seamhash), {
+    version: id.version, moduleHv: id.moduleHv, minUpdateHv: id.minUpdateHv, noDowngrade: id.noDowngrade,
+    numHandoffPages: numHandoffPagesOf(id.version), features0: id.features0,
+    // Synthetic builds of one major.minor share one handoff layout: they always import each other.
+    handoffDataVersion: handoffDataVersionOf({ ...id.version, update: 0 }),
+  });
+}
+
+interface Built { image: Uint8Array; seamhash: Uint8Array }
+const images = memo<Built>((b) => b.image.length);
+
+// The image, hashed once per identity; its build is (re)registered on every use.
+function built(id: ModuleIdentity): Built {
   const key = identityKey(id);
-  let img = images.get(key);
-  if (!img) {
-    img = new Uint8Array(id.nrPages * PAGE_SIZE);
-    fillPattern(img, key);
-    if (img.length >= BUILD_DEFS.END) writeBuildDefs(img, id);
-    memoSet(images, key, img);
+  let b = images.map.get(key);
+  if (!b) {
+    const image = new Uint8Array(id.nrPages * PAGE_SIZE);
+    fillPattern(image, key);
+    // A zero-page module (a test of the page-count checks) has no room for a header.
+    if (image.length >= ELF64.HEADER_SIZE) writeElf64Header(image, entryOf(id.nrPages));
+    b = memoSet(images, key, { image, seamhash: sha384(image) });
   }
-  return img.slice();
+  registerSynthetic(id, b.seamhash);
+  return b;
+}
+
+/** The module binary of id: nrPages*4096 bytes, an ELF64 header first; its build is registered. Fresh copy. */
+export function moduleImage(id: ModuleIdentity): Uint8Array {
+  return built(id).image.slice();
+}
+
+const sigstructs = memo<Uint8Array>((b) => b.length);
+
+/** The signed sigstruct of id's module (default key: the project's test key). Fresh copy. */
+export function moduleSigstruct(id: ModuleIdentity, keyPem = INTEL_TEST_KEY_PEM): Uint8Array {
+  const key = identityKey(id) + '|' + keyPem;
+  const s = sigstructs.map.get(key) ?? memoSet(sigstructs, key, buildSigstruct(sigstructFieldsOf(id), keyPem));
+  return s.slice();
 }
 
 /** 16-bit sum of the little-endian words (trailing odd byte as-is), carry discarded (spec §3.2). */
@@ -149,15 +181,14 @@ function assembleV1(sigstruct: Uint8Array, sigRegion: number, module: Uint8Array
   return b;
 }
 
-const blobs = new Map<string, Uint8Array>();
+const blobs = memo<Uint8Array>((b) => b.length);
 
 /** A well-formed v1 blob of id signed with keyPem (default: the trusted test key). Fresh copy. */
 export function buildBlobV1(id: ModuleIdentity, keyPem = INTEL_TEST_KEY_PEM): Uint8Array {
   const key = identityKey(id) + '|' + keyPem;
-  let blob = blobs.get(key);
+  let blob = blobs.map.get(key);
   if (!blob) {
-    const img = moduleImage(id);
-    blob = memoSet(blobs, key, assembleV1(buildSigstruct(id, img, keyPem), BLOB_V1.SIG_REGION, img));
+    blob = memoSet(blobs, key, assembleV1(moduleSigstruct(id, keyPem), BLOB_V1.SIG_REGION, built(id).image));
   }
   return blob.slice();
 }

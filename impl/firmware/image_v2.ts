@@ -43,11 +43,15 @@ function sigPage(blobV1: Uint8Array): Uint8Array {
   return p;
 }
 
-/** A well-formed v2 image of id: the v1 blob's sigstruct and module in the v2 layout. */
-export function buildImageV2(id: ModuleIdentity, keyPem?: string): Uint8Array {
-  const v1 = buildBlobV1(id, keyPem);
+/** The v1 -> v2 conversion of spec §3.2: the blob's sigstruct page and module in the v2 layout. */
+export function imageV2OfBlobV1(v1: Uint8Array): Uint8Array {
   const module = moduleOf(v1);
   return assembleV2(sigPage(v1), 1, module, module.length / PAGE_SIZE);
+}
+
+/** A well-formed v2 image of id. */
+export function buildImageV2(id: ModuleIdentity, keyPem?: string): Uint8Array {
+  return imageV2OfBlobV1(buildBlobV1(id, keyPem));
 }
 
 function sigOf(img: Uint8Array): Uint8Array {

@@ -1,21 +1,20 @@
 // The persistent SEAM loader: SEAMLDR.INFO and the multi-LP SEAMLDR.INSTALL session.
-// Mirrors: qizhangz/seam-loader p-seam-loader/src/pseamldr_dispatcher/api_calls/seamldr_install.c
-// and seamldr_info.c (P-SEAMLDR 1.0), extended per spec §2.5 and §3.3 with what the
-// update-capable P-SEAMLDR adds: num_remaining_updates, SEAMDB entries and a handoff region that
-// survives the install (spec §10 item 2: that source was not found).
+// Mirrors: intel/tdx-loader @ 81bf312 p-seam-loader/src/pseamldr_dispatcher/api_calls/
+// seamldr_install.c (verify_manifest, check_seam_sigstruct) and seamldr_info.c, extended per
+// spec §2.5 and §3.3 with what the update-capable P-SEAMLDR adds: num_remaining_updates, SEAMDB
+// entries and a handoff region that survives the install (spec §10 item 2).
 import {
   P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, PAGE_SIZE, SEAMLDR_EBADCALL, SEAMLDR_EBADHASH,
-  SEAMLDR_EBADPARAM, SEAMLDR_EBADSIG, SEAMLDR_ENOENTROPY, SEAMLDR_EUNSPECERR, SEAMLDR_EUNSUPCPU,
+  SEAMLDR_EBADPARAM, SEAMLDR_ENOENTROPY, SEAMLDR_EUNSPECERR,
   SEAMLDR_INFO_OFF, SEAMLDR_INFO_SIZE, SEAMLDR_MAX_NR_MODULE_PAGES, SEAMLDR_PARAMS_OFF,
   SEAMLDR_SCENARIO_LOAD, SEAMLDR_SCENARIO_UPDATE, SEAMLDR_SUCCESS, type SeamcallResult,
 } from './abi.ts';
 import type { ModuleIdentity, Version } from './types.ts';
 import type { Seam, SeamcallArgs } from './seam.ts';
 import { createTdxModule } from './tdx_module.ts';
-import { readBuildDefs } from './image.ts';
+import { lookupBuild } from './registry.ts';
 import {
-  INTEL_KEY_HASH, parseSigstruct, sha384, SIGSTRUCT_SIZE, SIGSTRUCT_VENDOR_INTEL, sigstructFieldsValid,
-  sigstructSignatureValid, toHex, type Sigstruct,
+  manifestChecks, parseSigstruct, sha384, SIGSTRUCT_SIZE, SIGSTRUCT_VENDOR_INTEL, toHex, type Sigstruct,
 } from './sigstruct.ts';
 
 /**
@@ -41,7 +40,7 @@ export interface PSeamldr {
   /** SEAMEXTEND.tee_tcb_svn.current_seam_svn of the loaded module (0 when none). */
   currentSeamSvn: number;
   session: InstallSession | null;
-  /** INTEL_SIGNER_KEY_HASH: SHA-384 of the only modulus allowed to sign modules. */
+  /** INTEL_SIGNER_KEY_HASH: SHA-384 of the only modulus allowed to sign modules (the trust anchor). */
   readonly intelKeyHash: string;
   /** The LP executing in P-SEAMLDR; hardware admits one at a time (spec §1 item 6, [T-v3 #107]). */
   insideCpu: number | null;
@@ -49,8 +48,8 @@ export interface PSeamldr {
   rejectedEntries: number;
 }
 
-export function createPseamldr(version: Version, numRemainingUpdates: number, debugUnlocked: boolean): PSeamldr {
-  return { version, numRemainingUpdates, debugUnlocked, currentSeamSvn: 0, session: null, intelKeyHash: INTEL_KEY_HASH, insideCpu: null, rejectedEntries: 0 };
+export function createPseamldr(version: Version, numRemainingUpdates: number, debugUnlocked: boolean, intelKeyHash: string): PSeamldr {
+  return { version, numRemainingUpdates, debugUnlocked, currentSeamSvn: 0, session: null, intelKeyHash, insideCpu: null, rejectedEntries: 0 };
 }
 
 export interface SeamldrInfo { version: Version; numRemainingUpdates: number; seamReady: boolean; seamDebug: boolean }
@@ -177,7 +176,7 @@ function installOnLastLp(seam: Seam, session: InstallSession, paramsPa: bigint):
   // P-SEAMLDR works on its own copy, so later writes to the page cannot race the checks.
   const sigBytes = (pageAt(seam, params.sigstructPa) as Uint8Array).slice(0, SIGSTRUCT_SIZE);
   const sig = parseSigstruct(sigBytes);
-  const manifest = verifyManifest(seam, params.scenario, sig, sigBytes);
+  const manifest = verifyManifest(seam, params, sig, sigBytes);
   if (manifest !== SEAMLDR_SUCCESS) return recoverable(manifest);
   const resources = checkResources(seam, params.scenario);
   if (resources !== SEAMLDR_SUCCESS) return recoverable(resources);
@@ -201,23 +200,19 @@ function seamldrParamsValid(seam: Seam, p: SeamldrParams, snapshotSeamReady: boo
   return pageAt(seam, p.sigstructPa) !== undefined && p.modulePagesPa.every((pa) => pageAt(seam, pa) !== undefined);
 }
 
-// verify_manifest, in P-SEAMLDR 1.0's order (spec §3.3).
-function verifyManifest(seam: Seam, scenario: number, sig: Sigstruct, sigBytes: Uint8Array): bigint {
+// verify_manifest: the first failing check of the real loader's order is the status (spec §3.3,
+// data/README.md). The emulated platform is one socket.
+function verifyManifest(seam: Seam, params: SeamldrParams, sig: Sigstruct, sigBytes: Uint8Array): bigint {
   const ldr = seam.pseamldr;
-  if (!sigstructFieldsValid(sig)) return SEAMLDR_EBADSIG;
-  if (toHex(sha384(sig.modulus)) !== ldr.intelKeyHash) return SEAMLDR_EBADSIG;
-  if (sig.debug && !ldr.debugUnlocked) return SEAMLDR_EBADSIG;
-  // SEAMSVN may stay equal (2.0.04 -> 2.0.05) but never go down (spec §3.2, §6).
-  if (scenario === SEAMLDR_SCENARIO_UPDATE && sig.seamsvn < ldr.currentSeamSvn) return SEAMLDR_EBADSIG;
-  if (!cpuSupported(seam.platform.cpuFms, sig)) return SEAMLDR_EUNSUPCPU;
-  if (!sigstructSignatureValid(sigBytes)) return SEAMLDR_EBADSIG;
-  return SEAMLDR_SUCCESS;
-}
-
-// Stepping (bits 3:0) is ignored. As in P-SEAMLDR 1.0, an empty table means "any CPU".
-function cpuSupported(cpuFms: number, sig: Sigstruct): boolean {
-  const fm = (x: number) => (x & ~0xf) >>> 0;
-  return sig.cpuidTableSize === 0 || sig.cpuidTable.some((c) => fm(c) === fm(cpuFms));
+  const failed = manifestChecks(sig, sigBytes, {
+    layout: ldr.version.major >= 2 ? '2.0' : '1.5',
+    trustedKeyHash: ldr.intelKeyHash,
+    debugUnlocked: ldr.debugUnlocked,
+    runningSeamsvn: params.scenario === SEAMLDR_SCENARIO_UPDATE ? ldr.currentSeamSvn : null,
+    cpuFms: [seam.platform.cpuFms],
+    moduleBytes: Number(params.numModulePages) * PAGE_SIZE,
+  }).find((c) => !c.ok);
+  return failed ? failed.status : SEAMLDR_SUCCESS;
 }
 
 // initialize_memory_constants' RDRAND, then the update slots (SLOTS_EXHAUSTED_STATUS).
@@ -252,26 +247,30 @@ function installEpilogue(seam: Seam, session: InstallSession, outcome: InstallOu
 }
 
 /**
- * A verified image enters the SEAM range: a new module instance built from page 0's build-time
- * definitions and the sigstruct, its SEAMDB entry, and SEAMEXTEND {seamsvn, mrseam, seam_ready}.
+ * A verified image enters the SEAM range: a new module instance with the build-time definitions
+ * the registry holds for its SEAMHASH (none when unknown: its TDH.SYS.INIT fails) and the
+ * sigstruct's values, its SEAMDB entry, and SEAMEXTEND {seamsvn, mrseam, seam_ready}.
  * Also the BIOS load of the boot module (createSeam).
  */
 export function installModule(seam: Seam, image: Uint8Array, sig: Sigstruct): void {
-  const defs = readBuildDefs(image);
+  const build = lookupBuild(toHex(sig.seamhash)) ?? null;
+  const version = build?.version ?? { major: 0, minor: 0, update: 0 };
   const identity: ModuleIdentity = {
-    version: defs.version,
+    version,
     seamsvn: sig.seamsvn,
-    moduleHv: defs.moduleHv,
-    minUpdateHv: defs.minUpdateHv,
-    noDowngrade: defs.noDowngrade,
+    moduleHv: build?.moduleHv ?? 0,
+    minUpdateHv: build?.minUpdateHv ?? 0,
+    noDowngrade: build?.noDowngrade ?? false,
     debug: sig.debug,
     cpuids: sig.cpuidTable,
-    features0: defs.features0,
+    features0: build?.features0 ?? 0n,
     nrPages: image.length / PAGE_SIZE,
   };
-  seam.module = createTdxModule(identity, { moduleHv: sig.moduleHv, minUpdateHv: sig.minUpdateHv, noDowngrade: sig.noDowngrade });
+  seam.module = createTdxModule(identity, {
+    moduleHv: sig.moduleHv, minUpdateHv: sig.minUpdateHv, noDowngrade: sig.noDowngrade, numHandoffPages: sig.numHandoffPages,
+  }, build);
   const index = seam.seamdb.length;
-  seam.seamdb.push({ index, nonce: seamdbNonce(index, sig.seamhash), version: defs.version, seamsvn: sig.seamsvn, mrseam: toHex(sig.seamhash) });
+  seam.seamdb.push({ index, nonce: seamdbNonce(index, sig.seamhash), version, seamsvn: sig.seamsvn, mrseam: toHex(sig.seamhash) });
   seam.seamReady = true;
   seam.pseamldr.currentSeamSvn = sig.seamsvn;
 }

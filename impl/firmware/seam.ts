@@ -6,11 +6,11 @@
 import type { PhysMem } from '../platform/memory.ts';
 import type { Platform } from '../platform/cpu.ts';
 import { TDX_SEAMCALL_VMFAILINVALID, type SeamcallResult } from './abi.ts';
-import type { Handoff, InjectedFaults, ModuleIdentity, SeamdbEntry, Version } from './types.ts';
+import type { BootModule, Handoff, InjectedFaults, SeamdbEntry, Version } from './types.ts';
 import { createPseamldr, installModule, pseamldrCall, type PSeamldr } from './pseamldr.ts';
 import { tdxModuleCall, type TdxModule } from './tdx_module.ts';
-import { moduleImage } from './image.ts';
-import { buildSigstruct, parseSigstruct } from './sigstruct.ts';
+import { moduleImage, moduleSigstruct } from './image.ts';
+import { parseSigstruct, TEST_KEY_HASH } from './sigstruct.ts';
 
 export interface GuestWrite { gpa: number; offset: number; value: number }   // a guest store, page index + byte offset + byte
 
@@ -31,7 +31,14 @@ export interface Seam {
   faults: InjectedFaults;
 }
 
-export interface SeamConfig { boot: ModuleIdentity; seamldrVersion: Version; numRemainingUpdates: number; debugUnlocked: boolean }
+export interface SeamConfig {
+  boot: BootModule;
+  seamldrVersion: Version;
+  numRemainingUpdates: number;
+  debugUnlocked: boolean;
+  /** The trust anchor: SHA-384 of the signer modulus P-SEAMLDR accepts (default: the project's test key). */
+  signerKeyHash?: string;
+}
 
 /**
  * The platform after BIOS: P-SEAMLDR resident and the boot module loaded (seamdb[0], seam_ready,
@@ -42,15 +49,15 @@ export function createSeam(platform: Platform, mem: PhysMem, cfg: SeamConfig): S
   const seam: Seam = {
     platform,
     mem,
-    pseamldr: createPseamldr(cfg.seamldrVersion, cfg.numRemainingUpdates, cfg.debugUnlocked),
+    pseamldr: createPseamldr(cfg.seamldrVersion, cfg.numRemainingUpdates, cfg.debugUnlocked, cfg.signerKeyHash ?? TEST_KEY_HASH),
     module: null,
     seamReady: false,
     handoff: null,
     seamdb: [],
     faults: { installFail: null, noEntropy: 0, leafFail: null },
   };
-  const image = moduleImage(cfg.boot);
-  installModule(seam, image, parseSigstruct(buildSigstruct(cfg.boot, image)));
+  const boot = 'module' in cfg.boot ? cfg.boot : { module: moduleImage(cfg.boot), sigstruct: moduleSigstruct(cfg.boot) };
+  installModule(seam, boot.module, parseSigstruct(boot.sigstruct));
   return seam;
 }
 

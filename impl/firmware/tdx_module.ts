@@ -17,17 +17,26 @@ import {
   TDX_TD_FINALIZED, TDX_TD_NOT_FINALIZED, TDX_TD_NOT_INITIALIZED, type SeamcallResult,
 } from './abi.ts';
 import type { ModuleIdentity, Tdr } from './types.ts';
+import { canImportHandoff, type ModuleBuild } from './registry.ts';
 import type { GuestWrite, Seam, SeamcallArgs } from './seam.ts';
 import { sha384 } from './sigstruct.ts';
 
 export type SysState = 'SYSINIT_PENDING' | 'SYSINIT_DONE' | 'SYSCONFIG_DONE' | 'SYS_READY' | 'SYS_SHUTDOWN';
 
-/** The handoff-version values P-SEAMLDR placed in SYSINFO from the sigstruct (spec §2.5). */
-export interface SigstructHv { moduleHv: number; minUpdateHv: number; noDowngrade: boolean }
+/** The values P-SEAMLDR placed in SYSINFO from the sigstruct (spec §2.5). */
+export interface SigstructHv {
+  moduleHv: number;
+  minUpdateHv: number;
+  noDowngrade: boolean;
+  /** Absent in an instance made by hand (tests), which no build matches. */
+  numHandoffPages?: number;
+}
 
 export interface TdxModule {
   /** Build-time definitions (version, HVs, features0) plus the sigstruct's svn, debug, CPUIDs. */
   readonly identity: ModuleIdentity;
+  /** The registry's record of this binary; null when its SEAMHASH is unknown (it cannot run). */
+  readonly build: ModuleBuild | null;
   readonly sigstructHv: SigstructHv;
   sysState: SysState;
   /** LPs that completed TDH.SYS.LP.INIT on this instance (num_of_init_lps = size). */
@@ -41,9 +50,9 @@ export interface TdxModule {
   nextHkid: number;
 }
 
-export function createTdxModule(identity: ModuleIdentity, sigstructHv: SigstructHv): TdxModule {
+export function createTdxModule(identity: ModuleIdentity, sigstructHv: SigstructHv, build: ModuleBuild | null = null): TdxModule {
   return {
-    identity, sigstructHv, sysState: 'SYSINIT_PENDING', lpInit: new Set(),
+    identity, build, sigstructHv, sysState: 'SYSINIT_PENDING', lpInit: new Set(),
     seamdbIndex: -1, nonce: 0n, tds: new Map(), nextHkid: 1,
   };
 }
@@ -102,11 +111,14 @@ function allLpsInitialized(seam: Seam, mod: TdxModule): boolean {
   return mod.lpInit.size === seam.platform.cpus.length;
 }
 
-// check_module_build_time_defs: the SYSINFO copies must equal what the binary was built with.
+// check_module_build_time_defs: the SYSINFO copies must equal what the binary was built with. A
+// binary the registry does not know stands for a mismatched build: the real module would find
+// values it was not compiled with.
 function buildTimeDefsMatch(mod: TdxModule): boolean {
-  const id = mod.identity;
+  const b = mod.build;
   const s = mod.sigstructHv;
-  return s.moduleHv === id.moduleHv && s.minUpdateHv === id.minUpdateHv && s.noDowngrade === id.noDowngrade;
+  return b !== null && s.moduleHv === b.moduleHv && s.minUpdateHv === b.minUpdateHv && s.noDowngrade === b.noDowngrade &&
+    s.numHandoffPages === b.numHandoffPages;
 }
 
 function tdhSysInit(seam: Seam, mod: TdxModule): SeamcallResult {
@@ -172,17 +184,19 @@ function tdhSysShutdown(seam: Seam, mod: TdxModule, rcx: bigint): SeamcallResult
   if (knowsCompat && rcx & AVOID_COMPAT_SENSITIVE && [...mod.tds.values()].some((td) => td.initialized && !td.finalized)) {
     return fail(TDX_UPDATE_COMPAT_SENSITIVE);
   }
-  seam.handoff = { valid: true, hv: Number(hv), tds: new Map(mod.tds), nextHkid: mod.nextHkid };
+  seam.handoff = { valid: true, hv: Number(hv), dataVersion: mod.build!.handoffDataVersion, tds: new Map(mod.tds), nextHkid: mod.nextHkid };
   mod.sysState = 'SYS_SHUTDOWN';
   return ok();
 }
 
-// Handoff versioning is upgrade-only: min_update_hv <= hdr.hv <= module_hv (spec §3.5).
+// Handoff versioning is upgrade-only: min_update_hv <= hdr.hv <= module_hv (spec §3.5); the data
+// itself must be in a layout this build imports (registry.ts canImportHandoff).
 function tdhSysUpdate(seam: Seam, mod: TdxModule): SeamcallResult {
   if (mod.sysState !== 'SYSINIT_DONE' || !allLpsInitialized(seam, mod)) return fail(TDX_SYS_STATE_INCORRECT);
   const hdr = seam.handoff;
   const id = mod.identity;
   if (hdr === null || !hdr.valid || hdr.hv < id.minUpdateHv || hdr.hv > id.moduleHv) return fail(TDX_SYS_INVALID_HANDOFF);
+  if (!canImportHandoff(mod.build!, hdr.dataVersion)) return fail(TDX_SYS_INVALID_HANDOFF);
   mod.tds = new Map(hdr.tds);
   mod.nextHkid = hdr.nextHkid;
   // Clearing the header means no later UPDATE can import the same state twice.

@@ -4,7 +4,7 @@
 
 export interface Version { major: number; minor: number; update: number }
 
-/** What a TDX module binary is, as its build and its sigstruct describe it. */
+/** What a synthetic TDX module binary is, as its build and its sigstruct describe it. */
 export interface ModuleIdentity {
   version: Version;
   seamsvn: number;          // sigstruct u16 at 948 (spec §3.2)
@@ -16,6 +16,9 @@ export interface ModuleIdentity {
   features0: bigint;        // TDX_FEATURES0
   nrPages: number;          // module pages (1..496)
 }
+
+/** A module the BIOS loads: a synthetic one built from its identity, or a signed module as shipped. */
+export type BootModule = ModuleIdentity | { readonly module: Uint8Array; readonly sigstruct: Uint8Array };
 
 /** One-shot firmware faults armed by fault commands and consumed where they strike. */
 export interface InjectedFaults {
@@ -50,6 +53,8 @@ export interface Tdr {
 export interface Handoff {
   valid: boolean;
   hv: number;
+  /** The writing build's handoff data version (registry.ts canImportHandoff). */
+  dataVersion: number;
   /** KOT and TD control structures carried across the update (spec §2.5 "Import the handoff"). */
   tds: Map<number, Tdr>;
   nextHkid: number;

@@ -2,11 +2,13 @@
 // exactly what it says and nothing else.
 import { describe, expect, it } from 'vitest';
 import {
-  BLOB_V1, buildBlobV1, checksum16, corruptBlobV1, fixChecksumV1, moduleImage, readBuildDefs,
+  BLOB_V1, buildBlobV1, checksum16, corruptBlobV1, fixChecksumV1, moduleImage, moduleSigstruct,
 } from '../../../impl/firmware/image.ts';
 import { PAGE_SIZE, SEAMLDR_MAX_NR_MODULE_PAGES } from '../../../impl/firmware/abi.ts';
 import { keyHash, parseSigstruct, sha384, SIGSTRUCT_SIZE, sigstructSignatureValid, toHex } from '../../../impl/firmware/sigstruct.ts';
 import { INTEL_TEST_KEY_PEM, ROGUE_KEY_PEM } from '../../../impl/firmware/test_key.ts';
+import { readElf64Header } from '../../../impl/firmware/elf.ts';
+import { lookupBuild } from '../../../impl/firmware/registry.ts';
 import { BOOT, identity } from './helpers.ts';
 
 const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -39,14 +41,36 @@ describe('checksum16', () => {
 });
 
 describe('moduleImage', () => {
-  it('is nrPages*4096 bytes, deterministic, and starts with the build-time definitions', () => {
+  it('is nrPages*4096 bytes, deterministic, and registers its build under its SEAMHASH', () => {
     const id = identity(13, { moduleHv: 7, minUpdateHv: 3, noDowngrade: true, features0: 0x40002n, nrPages: 5 });
     const a = moduleImage(id);
     expect(a.length).toBe(5 * PAGE_SIZE);
     expect(toHex(moduleImage(id))).toBe(toHex(a));
-    expect(readBuildDefs(a)).toEqual({
+    expect(lookupBuild(toHex(sha384(a)))).toEqual({
       version: { major: 1, minor: 5, update: 13 }, moduleHv: 7, minUpdateHv: 3, noDowngrade: true, features0: 0x40002n,
+      numHandoffPages: 13, handoffDataVersion: 0x010500,
     });
+  });
+  it.each([1, 2, 5, 146])('a %i-page module is an ELF64 whose entry is the sigstruct rip_offset, offsets inside it', (nrPages) => {
+    const id = identity(13, { nrPages });
+    const elf = readElf64Header(moduleImage(id))!;
+    const s = parseSigstruct(moduleSigstruct(id));
+    expect(elf).toEqual({ type: 3, machine: 62, entry: BigInt(s.ripOffset) });
+    expect(s.ripOffset).toBeLessThan(nrPages * PAGE_SIZE);
+    expect(s.gdtIdtOffset % PAGE_SIZE).toBe(0);
+    expect(s.gdtIdtOffset).toBeLessThan(nrPages * PAGE_SIZE);
+    expect(s.faultWrapperOffset).toBeLessThan(nrPages * PAGE_SIZE);
+    expect(s.gdtIdtOffset === 0).toBe(s.faultWrapperOffset === 0);
+    expect(s.gdtIdtOffset === 0).toBe(nrPages === 1);
+  });
+  it('writes real-like sigstruct values: a BCD date, page counts, and the 2.0 version fields', () => {
+    const s15 = parseSigstruct(moduleSigstruct(identity(13)));
+    const s20 = parseSigstruct(moduleSigstruct(identity(4, { version: { major: 2, minor: 0, update: 4 }, seamsvn: 0x304 })));
+    expect(s15.date.toString(16)).toMatch(/^202[45](0[1-9]|1[0-2])(0[1-9]|[12][0-9])$/);
+    expect(s15).toMatchObject({ numStackPages: 1, numTlsPages: 1, numKeyholePages: 127, numGlobalDataPages: 21, numHandoffPages: 13 });
+    expect(s15.moduleVersion).toEqual({ major: 0, minor: 0, update: 0, build: 0, extra: 0 });
+    expect(s20).toMatchObject({ numGlobalDataPages: 33, numHandoffPages: 24 });
+    expect(s20.moduleVersion).toMatchObject({ major: 2, minor: 0, update: 4 });
   });
   it('differs between identities and returns a fresh copy each call', () => {
     const a = moduleImage(BOOT);

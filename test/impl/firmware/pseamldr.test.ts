@@ -3,11 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, SEAMLDR_EBADHASH, SEAMLDR_EBADPARAM,
-  SEAMLDR_EBADSIG, SEAMLDR_ENOENTROPY, SEAMLDR_ENOMEM, SEAMLDR_EUNSUPCPU, SEAMLDR_INFO_OFF,
+  SEAMLDR_EBADSIG, SEAMLDR_ENOENTROPY, SEAMLDR_ENOMEM, SEAMLDR_EUNSUPCPU, SEAMLDR_EUNSUPPORTED, SEAMLDR_INFO_OFF, PAGE_SIZE,
   SEAMLDR_PARAMS_OFF, SEAMLDR_SCENARIO_LOAD, SEAMLDR_SUCCESS, TDH, TDX_SEAMCALL_VMFAILINVALID,
   TDX_SUCCESS, TDX_SYS_SHUTDOWN,
 } from '../../../impl/firmware/abi.ts';
-import { buildBlobV1, corruptBlobV1 } from '../../../impl/firmware/image.ts';
+import { BLOB_V1, buildBlobV1, corruptBlobV1, fixChecksumV1, sigstructFieldsOf } from '../../../impl/firmware/image.ts';
+import { buildSigstruct, keyHash, signSigstruct, type SigstructFields } from '../../../impl/firmware/sigstruct.ts';
+import { ROGUE_KEY_PEM } from '../../../impl/firmware/test_key.ts';
 import { seamcall, type Seam } from '../../../impl/firmware/seam.ts';
 import { SLOTS_EXHAUSTED_STATUS, seamldrInfo } from '../../../impl/firmware/pseamldr.ts';
 import { BOOT, bootSeam, bringUp, identity, installAll, NEXT, paramsView, stageBlob } from './helpers.ts';
@@ -157,9 +159,12 @@ describe('SEAMLDR.INSTALL recoverable rejections', () => {
     expect(installBlob(seam, buildBlobV1(NEXT)).status).toBe(SEAMLDR_SUCCESS);
   });
 
-  it('a debug module loads on a debug-unlocked platform; an empty CPUID table fits any CPU', () => {
+  it('a debug module loads on a debug-unlocked platform, with or without a CPUID table', () => {
     expect(installBlob(shutDown(4, { debugUnlocked: true }), buildBlobV1(identity(9, { debug: true }))).status).toBe(SEAMLDR_SUCCESS);
-    expect(installBlob(shutDown(), buildBlobV1(identity(9, { cpuids: [] }))).status).toBe(SEAMLDR_SUCCESS);
+    expect(installBlob(shutDown(4, { debugUnlocked: true }), buildBlobV1(identity(9, { debug: true, cpuids: [] }))).status).toBe(SEAMLDR_SUCCESS);
+  });
+  it('a production module with an empty CPUID table is EBADSIG', () => {
+    expectRecoverable(shutDown(), SEAMLDR_EBADSIG, buildBlobV1(identity(9, { cpuids: [] })));
   });
 });
 
@@ -244,5 +249,53 @@ describe('SEAMLDR.INSTALL: num_module_pages at its bounds (1..496, spec §3.3)',
     const next = identity(9, { nrPages });
     expect(installBlob(seam, buildBlobV1(next)).status).toBe(SEAMLDR_SUCCESS);
     expect(seam.module!.identity).toMatchObject({ version: next.version, nrPages });
+  });
+});
+
+// A blob of NEXT whose sigstruct fields are edited and re-signed with the trusted key, so that
+// only the edited field can be what P-SEAMLDR refuses.
+function edited(over: Partial<SigstructFields>, id = NEXT): Uint8Array {
+  const blob = buildBlobV1(id);
+  blob.set(buildSigstruct({ ...sigstructFieldsOf(id), ...over }), BLOB_V1.OFF_SIGSTRUCT);
+  fixChecksumV1(blob);
+  return blob;
+}
+
+describe('verify_manifest in the real loader\'s order (data/README.md)', () => {
+  it.each([
+    ['min_update_hv above module_hv', { minUpdateHv: 2, moduleHv: 1 }, SEAMLDR_EBADSIG],
+    ['gdt_idt_offset not 4 KiB aligned', { gdtIdtOffset: 0x1010 }, SEAMLDR_EBADSIG],
+    ['gdt_idt_offset without fault_wrapper_offset', { faultWrapperOffset: 0 }, SEAMLDR_EBADSIG],
+    ['fault_wrapper_offset without gdt_idt_offset', { gdtIdtOffset: 0 }, SEAMLDR_EBADSIG],
+    ['gdt_idt_offset past the module', { gdtIdtOffset: 3 * PAGE_SIZE }, SEAMLDR_EBADSIG],
+    ['fault_wrapper_offset past the module', { faultWrapperOffset: 3 * PAGE_SIZE + 4 }, SEAMLDR_EBADSIG],
+    ['major SVN 0', { seamsvn: 0x09 }, SEAMLDR_EUNSUPPORTED],
+    ['a different major SVN on UPDATE', { seamsvn: 0x209 }, SEAMLDR_EUNSUPPORTED],
+    ['a lower minor SVN on UPDATE', { seamsvn: 0x107 }, SEAMLDR_EBADSIG],
+  ] as const)('%s is refused', (_name, over, status) => {
+    expectRecoverable(shutDown(), status, edited(over));
+  });
+  it('an equal SEAMSVN and a both-zero offset pair are accepted', () => {
+    expect(installBlob(shutDown(), edited({ seamsvn: BOOT.seamsvn })).status).toBe(SEAMLDR_SUCCESS);
+    expect(installBlob(shutDown(), edited({ gdtIdtOffset: 0, faultWrapperOffset: 0 })).status).toBe(SEAMLDR_SUCCESS);
+  });
+  it('checks the key before the SVN and the SVN before the CPUID table', () => {
+    const rogue = edited({ seamsvn: 0x09 });
+    const s = rogue.slice(BLOB_V1.OFF_SIGSTRUCT, BLOB_V1.OFF_SIGSTRUCT + 2048);
+    signSigstruct(s, ROGUE_KEY_PEM);
+    rogue.set(s, BLOB_V1.OFF_SIGSTRUCT);
+    fixChecksumV1(rogue);
+    expectRecoverable(shutDown(), SEAMLDR_EBADSIG, rogue);
+    expectRecoverable(shutDown(), SEAMLDR_EUNSUPPORTED, edited({ seamsvn: 0x209, cpuidTable: [0xa06d0] }));
+  });
+  it('a 1.5 P-SEAMLDR reserves 1000..1023, where a 2.0 one reads the module version', () => {
+    const v2Fields = { moduleVersion: { major: 2, minor: 0, update: 9, build: 0x372, extra: 0 } };
+    expectRecoverable(shutDown(), SEAMLDR_EBADSIG, edited(v2Fields));
+    const loader20 = { seamldrVersion: { major: 2, minor: 0, update: 0 } };
+    expect(installBlob(shutDown(4, loader20), edited(v2Fields)).status).toBe(SEAMLDR_SUCCESS);
+  });
+  it('trusts exactly the anchor it was built with', () => {
+    expectRecoverable(shutDown(4, { signerKeyHash: keyHash(ROGUE_KEY_PEM) }), SEAMLDR_EBADSIG, buildBlobV1(NEXT));
+    expect(installBlob(shutDown(4, { signerKeyHash: keyHash(ROGUE_KEY_PEM) }), buildBlobV1(NEXT, ROGUE_KEY_PEM)).status).toBe(SEAMLDR_SUCCESS);
   });
 });

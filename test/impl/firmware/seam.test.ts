@@ -14,7 +14,7 @@ describe('createSeam', () => {
     expect(seam.seamReady).toBe(true);
     expect(seam.module!.sysState).toBe('SYSINIT_PENDING');
     expect(seam.module!.identity).toMatchObject({ version: BOOT.version, seamsvn: BOOT.seamsvn, moduleHv: BOOT.moduleHv, features0: BOOT.features0, nrPages: BOOT.nrPages });
-    expect(seam.module!.sigstructHv).toEqual({ moduleHv: BOOT.moduleHv, minUpdateHv: BOOT.minUpdateHv, noDowngrade: BOOT.noDowngrade });
+    expect(seam.module!.sigstructHv).toEqual({ moduleHv: BOOT.moduleHv, minUpdateHv: BOOT.minUpdateHv, noDowngrade: BOOT.noDowngrade, numHandoffPages: 13 });
     expect(seam.seamdb).toHaveLength(1);
     expect(seam.seamdb[0]).toMatchObject({ index: 0, version: BOOT.version, seamsvn: BOOT.seamsvn, mrseam: toHex(sha384(moduleImage(BOOT))) });
     expect(seam.pseamldr).toMatchObject({ numRemainingUpdates: 5, currentSeamSvn: BOOT.seamsvn, session: null });

@@ -3,16 +3,16 @@
 import { describe, expect, it } from 'vitest';
 import { createPrivateKey } from 'node:crypto';
 import {
-  buildSigstruct, INTEL_KEY_HASH, keyHash, parseSigstruct, sha384, SIGSTRUCT, SIGSTRUCT_SIZE,
+  buildSigstruct, TEST_KEY_HASH, keyHash, parseSigstruct, sha384, SIGSTRUCT, SIGSTRUCT_SIZE,
   sigstructFieldsValid, sigstructSignatureValid, signSigstruct, toHex,
 } from '../../../impl/firmware/sigstruct.ts';
-import { moduleImage } from '../../../impl/firmware/image.ts';
+import { moduleImage, sigstructFieldsOf } from '../../../impl/firmware/image.ts';
 import { INTEL_TEST_KEY_PEM, ROGUE_KEY_PEM } from '../../../impl/firmware/test_key.ts';
 import { BOOT, identity } from './helpers.ts';
 
 const ID = identity(8, { cpuids: [0x806f0, 0xc06f0, 0xa06f0], moduleHv: 4, minUpdateHv: 2, noDowngrade: true, seamsvn: 0x107 });
 const IMG = moduleImage(ID);
-const good = () => buildSigstruct(ID, IMG);
+const good = () => buildSigstruct(sigstructFieldsOf(ID));
 
 describe('test keys', () => {
   it('are two distinct RSA-3072 keys with exponent 65537', () => {
@@ -22,7 +22,7 @@ describe('test keys', () => {
       expect(d.publicExponent).toBe(65537n);
     }
     expect(keyHash(ROGUE_KEY_PEM)).not.toBe(keyHash(INTEL_TEST_KEY_PEM));
-    expect(INTEL_KEY_HASH).toBe(keyHash(INTEL_TEST_KEY_PEM));
+    expect(TEST_KEY_HASH).toBe(keyHash(INTEL_TEST_KEY_PEM));
   });
 });
 
@@ -44,14 +44,14 @@ describe('buildSigstruct / parseSigstruct', () => {
     expect(s).toMatchObject({
       headerType: 6, vendor: 0x8086, exponent: 0x10001, seamsvn: 0x107, debug: false,
       moduleHv: 4, minUpdateHv: 2, noDowngrade: true, cpuidTableSize: 3, cpuidTable: [0x806f0, 0xc06f0, 0xa06f0],
-      attributes: 0n, reservedZero: true,
+      attributes: 0n, firstReservedNonZero: -1,
     });
     expect(toHex(s.seamhash)).toBe(toHex(sha384(IMG)));
-    expect(toHex(sha384(s.modulus))).toBe(INTEL_KEY_HASH);
+    expect(toHex(sha384(s.modulus))).toBe(TEST_KEY_HASH);
     expect(sigstructFieldsValid(s)).toBe(true);
   });
   it('sets module_type bit 31 for a debug module', () => {
-    const s = parseSigstruct(buildSigstruct({ ...ID, debug: true }, IMG));
+    const s = parseSigstruct(buildSigstruct(sigstructFieldsOf({ ...ID, debug: true })));
     expect(s.moduleType >>> 0).toBe(0x80000000);
     expect(s.debug).toBe(true);
     expect(sigstructFieldsValid(s)).toBe(true);
@@ -65,9 +65,12 @@ describe('sigstructFieldsValid', () => {
     ['exponent', SIGSTRUCT.EXPONENT],
     ['reserved0', SIGSTRUCT.RESERVED0 + 10],
     ['reserved1', SIGSTRUCT.RESERVED1 + 5],
+    ['reserved2', SIGSTRUCT.RESERVED2],
+    ['reserved3', SIGSTRUCT.RESERVED3 + 15],
     ['module_type reserved bit', SIGSTRUCT.MODULE_TYPE],
     ['attributes', SIGSTRUCT.ATTRIBUTES + 2],
     ['size', SIGSTRUCT.SIZE],
+    ['gdt_idt_offset alignment', SIGSTRUCT.GDT_IDT_OFFSET],
   ])('rejects a changed %s', (_name, off) => {
     const b = good();
     b[off] ^= 0x01;
@@ -100,12 +103,12 @@ describe('signature', () => {
     expect(sigstructSignatureValid(c)).toBe(false);
   });
   it('a rogue-signed sigstruct verifies but carries the wrong key hash', () => {
-    const b = buildSigstruct(ID, IMG, ROGUE_KEY_PEM);
+    const b = buildSigstruct(sigstructFieldsOf(ID), ROGUE_KEY_PEM);
     expect(sigstructSignatureValid(b)).toBe(true);
-    expect(toHex(sha384(parseSigstruct(b).modulus))).not.toBe(INTEL_KEY_HASH);
+    expect(toHex(sha384(parseSigstruct(b).modulus))).not.toBe(TEST_KEY_HASH);
   });
   it('signSigstruct re-signs an edited body', () => {
-    const b = buildSigstruct(BOOT, moduleImage(BOOT));
+    const b = buildSigstruct(sigstructFieldsOf(BOOT));
     new DataView(b.buffer).setUint16(SIGSTRUCT.SEAMSVN, 0x999, true);
     expect(sigstructSignatureValid(b)).toBe(false);
     signSigstruct(b, INTEL_TEST_KEY_PEM);
@@ -127,7 +130,7 @@ describe('sigstructFieldsValid: the size and version fields', () => {
   });
   it('accepts a full CPUID table of exactly 255 entries', () => {
     const cpuids = Array.from({ length: 255 }, (_, i) => 0x80000 + (i << 4));
-    const s = parseSigstruct(buildSigstruct({ ...ID, cpuids }, IMG));
+    const s = parseSigstruct(buildSigstruct(sigstructFieldsOf({ ...ID, cpuids })));
     expect(s.cpuidTableSize).toBe(255);
     expect(s.cpuidTable).toEqual(cpuids);
     expect(sigstructFieldsValid(s)).toBe(true);

@@ -13,8 +13,10 @@ import {
   TDX_SYS_SHUTDOWN, TDX_SYS_STATE_INCORRECT, TDX_TD_FINALIZED, TDX_TD_NOT_FINALIZED,
   TDX_TD_NOT_INITIALIZED,
 } from '../../../impl/firmware/abi.ts';
-import { BLOB_V1, buildBlobV1, fixChecksumV1, moduleImage } from '../../../impl/firmware/image.ts';
-import { buildSigstruct } from '../../../impl/firmware/sigstruct.ts';
+import { BLOB_V1, buildBlobV1, fixChecksumV1, moduleImage, moduleSigstruct, sigstructFieldsOf } from '../../../impl/firmware/image.ts';
+import { buildSigstruct, parseSigstruct } from '../../../impl/firmware/sigstruct.ts';
+import { installModule } from '../../../impl/firmware/pseamldr.ts';
+import { lookupBuild, registerBuild } from '../../../impl/firmware/registry.ts';
 import { seamcall, type Seam } from '../../../impl/firmware/seam.ts';
 import {
   BOOT, bootSeam, bringUp, expectOk, identity, initModule, installAll, NEXT, stageBlob, update,
@@ -169,7 +171,7 @@ describe('TDH.SYS.UPDATE', () => {
     const seam = ready(2);
     expectOk(seamcall(seam, 0, TDH.SYS_SHUTDOWN, { rcx: 1n }));
     const blob = buildBlobV1(NEXT);
-    blob.set(buildSigstruct({ ...NEXT, minUpdateHv: 1 }, moduleImage(NEXT)), BLOB_V1.OFF_SIGSTRUCT);
+    blob.set(buildSigstruct({ ...sigstructFieldsOf(NEXT), minUpdateHv: 1 }), BLOB_V1.OFF_SIGSTRUCT);
     fixChecksumV1(blob);
     expect(installAll(seam, stageBlob(seam, blob)).at(-1)!.status).toBe(TDX_SUCCESS);
     expect(st(seam, 0, TDH.SYS_INIT)).toBe(TDX_SYS_INCOMPATIBLE_SIGSTRUCT);
@@ -365,11 +367,12 @@ describe('TDH.SYS.INIT: every HV copy of the sigstruct must match the build', ()
   it.each([
     ['module_hv', { moduleHv: NEXT.moduleHv + 1 }],
     ['no_downgrade', { noDowngrade: !NEXT.noDowngrade }],
+    ['num_handoff_pages', { numHandoffPages: 14 }],
   ] as const)('a different %s in the sigstruct is INCOMPATIBLE_SIGSTRUCT', (_name, over) => {
     const seam = ready(2);
     expectOk(seamcall(seam, 0, TDH.SYS_SHUTDOWN, { rcx: 1n }));
     const blob = buildBlobV1(NEXT);
-    blob.set(buildSigstruct({ ...NEXT, ...over }, moduleImage(NEXT)), BLOB_V1.OFF_SIGSTRUCT);
+    blob.set(buildSigstruct({ ...sigstructFieldsOf(NEXT), ...over }), BLOB_V1.OFF_SIGSTRUCT);
     fixChecksumV1(blob);
     expect(installAll(seam, stageBlob(seam, blob)).at(-1)!.status).toBe(TDX_SUCCESS);
     expect(st(seam, 0, TDH.SYS_INIT)).toBe(TDX_SYS_INCOMPATIBLE_SIGSTRUCT);
@@ -409,5 +412,52 @@ describe('modules with UPDATE_COMPAT (spec §3.7)', () => {
     expect(st(seam, 0, TDH.MEM_PAGE_ADD, { rcx: 1n, rdx: BigInt(td.tdr), r8: BigInt(hpa2), r9: BigInt(src2) })).toBe(MRTD_CONTEXT);
     expect(hex(tdr(seam, td).mrtd)).toBe(mrtd);
     expect(tdr(seam, td)).toMatchObject({ finalized: false, mrtdSeamdbIndex: 0 });
+  });
+});
+
+describe('module identity by SEAMHASH (registry.ts)', () => {
+  // NEXT's module with one byte changed, correctly hashed and signed: P-SEAMLDR installs it, but
+  // no build is registered under its hash.
+  function unknownBuildBlob(): Uint8Array {
+    const blob = buildBlobV1(NEXT);
+    blob[BLOB_V1.OFF_MODULE + 100] ^= 1;
+    const seamhash = new Uint8Array(createHash('sha384').update(blob.subarray(BLOB_V1.OFF_MODULE)).digest());
+    blob.set(buildSigstruct({ ...sigstructFieldsOf(NEXT), seamhash }), BLOB_V1.OFF_SIGSTRUCT);
+    fixChecksumV1(blob);
+    return blob;
+  }
+  it('an installed module whose hash no build has cannot run: TDH.SYS.INIT is INCOMPATIBLE_SIGSTRUCT', () => {
+    const seam = ready(2);
+    expectOk(seamcall(seam, 0, TDH.SYS_SHUTDOWN, { rcx: 1n }));
+    expect(installAll(seam, stageBlob(seam, unknownBuildBlob())).at(-1)!.status).toBe(TDX_SUCCESS);
+    expect(seam.module!.build).toBeNull();
+    expect(seam.module!.identity.version).toEqual({ major: 0, minor: 0, update: 0 });
+    expect(st(seam, 0, TDH.SYS_INIT)).toBe(TDX_SYS_INCOMPATIBLE_SIGSTRUCT);
+  });
+  it('the version TDH.SYS.RD reports comes from the registry, not from the module bytes', () => {
+    const seam = ready(2);
+    const image = moduleImage(BOOT), sig = parseSigstruct(moduleSigstruct(BOOT));
+    const hash = seam.seamdb[0]!.mrseam;
+    registerBuild(hash, { ...lookupBuild(hash)!, version: { major: 1, minor: 5, update: 77 } });
+    installModule(seam, image, sig);
+    moduleImage(BOOT); // re-registers the true build
+    initModule(seam);
+    expect(seamcall(seam, 0, TDH.SYS_RD, { rdx: MD_UPDATE_VERSION })).toEqual({ status: TDX_SUCCESS, out: 77n });
+  });
+  it('TDH.SYS.UPDATE refuses handoff data its build cannot import (INVALID_HANDOFF)', () => {
+    const seam = ready(2);
+    const next = identity(9, { nrPages: 4 });
+    const blob = buildBlobV1(next);
+    const hash = seam.seamdb[0]!.mrseam;
+    const nextHash = Buffer.from(blob.subarray(BLOB_V1.OFF_SIGSTRUCT + 900, BLOB_V1.OFF_SIGSTRUCT + 948)).toString('hex');
+    // The running build writes data version 1.5.01; the new one needs 1.5.04 or later.
+    registerBuild(hash, { ...lookupBuild(hash)!, handoffDataVersion: 0x010501 });
+    registerBuild(nextHash, { ...lookupBuild(nextHash)!, handoffDataVersion: 0x010504 });
+    try {
+      expect(update(seam, blob).update).toBe(TDX_SYS_INVALID_HANDOFF);
+    } finally {
+      registerBuild(hash, { ...lookupBuild(hash)!, handoffDataVersion: 0x010500 });
+      registerBuild(nextHash, { ...lookupBuild(nextHash)!, handoffDataVersion: 0x010500 });
+    }
   });
 });

@@ -1,0 +1,119 @@
+// `--blobs DIR`: a checkout of intel/tdx-module-binaries (joined_files/*/tdx_module_*.blob and
+// mapping_file.json), only read. Each blob is decoded and checked, its build registered by
+// SEAMHASH, and its bytes handed to properties/images.ts for real ImageRefs. Anything wrong
+// with the directory is a BlobsError: one line naming the file; the CLI exits 2 on it.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PAGE_SIZE, SEAMLDR_MAX_NR_MODULE_PAGES } from '../impl/firmware/abi.ts';
+import { BLOB_V1, checksum16 } from '../impl/firmware/image.ts';
+import { parseSigstruct, sha384, SIGSTRUCT_SIZE, sigstructFieldsValid, toHex, type Sigstruct } from '../impl/firmware/sigstruct.ts';
+import { registerRealRelease, useRealBlobs } from '../properties/images.ts';
+
+/** A problem with --blobs DIR or a file in it, as one line. */
+export class BlobsError extends Error {}
+
+export interface RealBlob {
+  readonly file: string;
+  readonly release: string;
+  readonly bytes: Uint8Array;
+  readonly sigstruct: Sigstruct;
+  readonly seamhash: string;
+}
+
+/** One release of mapping_file.json, in the names properties/releases.ts uses. */
+export interface MappingRelease {
+  readonly version: string;
+  readonly minModuleVersionForTdPreserving: string;
+  readonly minSeamldrVersions: readonly string[];
+  readonly features0: bigint;
+}
+
+export interface LoadedBlobs {
+  readonly dir: string;
+  readonly blobs: readonly RealBlob[];
+  readonly mapping: readonly MappingRelease[];
+}
+
+// The largest blob the v1 format can hold: header, sigstruct page, 496 module pages. Checked
+// before reading, so a stray huge file cannot exhaust memory.
+const MAX_BLOB_BYTES = BLOB_V1.OFF_MODULE + SEAMLDR_MAX_NR_MODULE_PAGES * PAGE_SIZE;
+const BLOB_NAME = /^tdx_module_(\d+\.\d+\.\d+)\.blob$/;
+const VERSION = /^\d+\.\d+\.\d+$/;
+
+function readMapping(dir: string): MappingRelease[] {
+  const file = join(dir, 'mapping_file.json');
+  if (!existsSync(file)) throw new BlobsError(`${file}: missing (--blobs DIR must be laid out like intel/tdx-module-binaries)`);
+  let rows: unknown;
+  try {
+    rows = (JSON.parse(readFileSync(file, 'utf8')) as { tdx_module_releases?: unknown }).tdx_module_releases;
+  } catch (e) {
+    throw new BlobsError(`${file}: not JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (!Array.isArray(rows)) throw new BlobsError(`${file}: no tdx_module_releases list`);
+  return rows.map((r: Record<string, unknown>, i) => {
+    const ok = typeof r?.version === 'string' && VERSION.test(r.version) && typeof r.min_module_version_for_td_preserving === 'string' &&
+      VERSION.test(r.min_module_version_for_td_preserving) && typeof r.tdx_feature0 === 'string' && /^0x[0-9a-f]+$/i.test(r.tdx_feature0);
+    if (!ok) throw new BlobsError(`${file}: release ${i} lacks version, min_module_version_for_td_preserving or tdx_feature0`);
+    return {
+      version: r.version as string, minModuleVersionForTdPreserving: r.min_module_version_for_td_preserving as string,
+      minSeamldrVersions: Array.isArray(r.min_seamldr_versions) ? (r.min_seamldr_versions as string[]) : [],
+      features0: BigInt(r.tdx_feature0 as string),
+    };
+  });
+}
+
+/** joined_files/<line>/tdx_module_<version>.blob, sorted. */
+function listBlobFiles(dir: string): string[] {
+  const joined = join(dir, 'joined_files');
+  if (!existsSync(joined) || !statSync(joined).isDirectory()) throw new BlobsError(`${joined}: no such directory`);
+  const files = readdirSync(joined, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .flatMap((d) => readdirSync(join(joined, d.name)).filter((f) => BLOB_NAME.test(f)).map((f) => join(joined, d.name, f)));
+  if (files.length === 0) throw new BlobsError(`${joined}: no */tdx_module_*.blob files`);
+  return files.sort();
+}
+
+/** Why `b` is not a well-formed, self-consistent v1 TDX blob, or null (spec §3.2, data/README.md). */
+export function blobV1Problem(b: Uint8Array): string | null {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (b.length < BLOB_V1.OFF_MODULE + PAGE_SIZE) return `${b.length} bytes, too short for a TDX blob`;
+  if (String.fromCharCode(...b.subarray(BLOB_V1.OFF_SIGNATURE, BLOB_V1.OFF_SIGNATURE + 8)) !== BLOB_V1.SIGNATURE) return 'no "TDX-BLOB" signature';
+  if (v.getUint16(BLOB_V1.OFF_VERSION, true) !== BLOB_V1.VERSION) return `version 0x${v.getUint16(0, true).toString(16)}, not 0x100`;
+  if (v.getUint32(BLOB_V1.OFF_LENGTH, true) !== b.length) return 'length field differs from the file size';
+  if (checksum16(b) !== 0) return 'checksum does not sum to 0';
+  if (v.getUint32(BLOB_V1.OFF_OFFSET_OF_MODULE, true) !== BLOB_V1.OFF_MODULE) return 'offset_of_module is not 8192';
+  if ((b.length - BLOB_V1.OFF_MODULE) % PAGE_SIZE) return 'module size is not a multiple of 4 KiB';
+  const sig = parseSigstruct(b.subarray(BLOB_V1.OFF_SIGSTRUCT, BLOB_V1.OFF_SIGSTRUCT + SIGSTRUCT_SIZE));
+  if (!sigstructFieldsValid(sig)) return 'no well-formed SEAM sigstruct at offset 4096';
+  if (toHex(sig.seamhash) !== toHex(sha384(b.subarray(BLOB_V1.OFF_MODULE)))) return 'SEAMHASH does not match the module';
+  return null;
+}
+
+function readBlob(file: string, mapping: readonly MappingRelease[]): RealBlob {
+  const size = statSync(file).size;
+  if (size > MAX_BLOB_BYTES) throw new BlobsError(`${file}: ${size} bytes, larger than any TDX blob`);
+  const bytes = new Uint8Array(readFileSync(file));
+  const problem = blobV1Problem(bytes);
+  if (problem) throw new BlobsError(`${file}: not a TDX module blob: ${problem}`);
+  const release = BLOB_NAME.exec(file.split('/').at(-1)!)![1]!;
+  const m = mapping.find((r) => r.version === release);
+  if (!m) throw new BlobsError(`${file}: release ${release} is not in mapping_file.json`);
+  const sigstruct = parseSigstruct(bytes.subarray(BLOB_V1.OFF_SIGSTRUCT, BLOB_V1.OFF_SIGSTRUCT + SIGSTRUCT_SIZE));
+  return { file, release, bytes, sigstruct, seamhash: toHex(sigstruct.seamhash) };
+}
+
+/**
+ * Reads and checks DIR, registers each blob's build under its SEAMHASH (version from the file
+ * name, features and TD-preserving minimum from mapping_file.json) and hands the bytes to the
+ * image builder. Throws BlobsError on the first problem.
+ */
+export function loadBlobs(dir: string): LoadedBlobs {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BlobsError(`--blobs ${dir}: no such directory`);
+  const mapping = readMapping(dir);
+  const blobs = listBlobFiles(dir).map((f) => readBlob(f, mapping));
+  for (const b of blobs) {
+    registerRealRelease(b.release, b.seamhash, b.sigstruct.numHandoffPages, mapping.find((r) => r.version === b.release)!);
+  }
+  useRealBlobs(new Map(blobs.map((b) => [b.release, b.bytes])));
+  return { dir, blobs, mapping };
+}

@@ -1,0 +1,65 @@
+// Tests for harness/blobs.ts on directories that are not a usable checkout: each is one
+// BlobsError line naming the file, and nothing in DIR is written. Built from synthetic blobs
+// (no Intel binary needed).
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BlobsError, loadBlobs } from '../../harness/blobs.ts';
+import { buildBlobV1, corruptBlobV1 } from '../../impl/firmware/image.ts';
+import { identityOf, imageBytes } from '../../properties/images.ts';
+
+const REF = { release: '1.5.08', svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false };
+const MAPPING = JSON.stringify({ tdx_module_releases: [{ version: '1.5.08', min_module_version_for_td_preserving: '1.5.01', min_seamldr_versions: ['1.5.00'], tdx_feature0: '0x22E1F0FBF' }] });
+
+function checkout(files: Record<string, Uint8Array | string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'blobs-'));
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  return dir;
+}
+
+function problem(dir: string): string {
+  try {
+    loadBlobs(dir);
+  } catch (e) {
+    expect(e).toBeInstanceOf(BlobsError);
+    return (e as Error).message;
+  }
+  throw new Error('loadBlobs accepted the directory');
+}
+
+describe('loadBlobs', () => {
+  it('reads a well-formed checkout, registers the blob and serves real ImageRefs from it', () => {
+    const blob = buildBlobV1(identityOf(REF));
+    const dir = checkout({ 'mapping_file.json': MAPPING, 'joined_files/1.5/tdx_module_1.5.08.blob': blob });
+    const before = readdirSync(dir, { recursive: true }).sort();
+    const loaded = loadBlobs(dir);
+    expect(loaded.blobs.map((b) => b.release)).toEqual(['1.5.08']);
+    expect(imageBytes({ ...REF, real: true, corruption: null })).toEqual(blob);
+    expect(identityOf({ ...REF, real: true }).nrPages).toBe(identityOf(REF).nrPages);
+    expect(readdirSync(dir, { recursive: true }).sort()).toEqual(before);
+  });
+  it.each([
+    ['a missing directory', (): string => '/nonexistent/tdx-module-binaries', /^--blobs \/nonexistent\/tdx-module-binaries: no such directory$/],
+    ['no mapping_file.json', () => checkout({ 'joined_files/1.5/tdx_module_1.5.08.blob': buildBlobV1(identityOf(REF)) }), /mapping_file\.json: missing/],
+    ['a mapping_file.json that is not JSON', () => checkout({ 'mapping_file.json': '{', 'joined_files/1.5/x': '' }), /mapping_file\.json: not JSON/],
+    ['no joined_files', () => checkout({ 'mapping_file.json': MAPPING }), /joined_files: no such directory$/],
+    ['no blobs', () => checkout({ 'mapping_file.json': MAPPING, 'joined_files/1.5/README': 'x' }), /joined_files: no \*\/tdx_module_\*\.blob files$/],
+    ['a file that is not a TDX blob', () => checkout({ 'mapping_file.json': MAPPING, 'joined_files/1.5/tdx_module_1.5.08.blob': 'hello' }),
+      /tdx_module_1\.5\.08\.blob: not a TDX module blob: 5 bytes, too short for a TDX blob$/],
+    ['a blob whose module does not match its SEAMHASH', () => checkout({ 'mapping_file.json': MAPPING,
+      'joined_files/1.5/tdx_module_1.5.08.blob': corruptBlobV1(buildBlobV1(identityOf(REF)), { kind: 'module_bitflip', byte: 9, bit: 1 }) }),
+    /tdx_module_1\.5\.08\.blob: not a TDX module blob: SEAMHASH does not match the module$/],
+    ['a blob with a bad checksum', () => checkout({ 'mapping_file.json': MAPPING,
+      'joined_files/1.5/tdx_module_1.5.08.blob': corruptBlobV1(buildBlobV1(identityOf(REF)), { kind: 'bad_checksum' }) }), /checksum does not sum to 0$/],
+    ['a release mapping_file.json does not list', () => checkout({ 'mapping_file.json': MAPPING, 'joined_files/1.5/tdx_module_1.5.09.blob': buildBlobV1(identityOf(REF)) }),
+      /tdx_module_1\.5\.09\.blob: release 1\.5\.09 is not in mapping_file\.json$/],
+  ] as const)('refuses %s with one line naming the file', (_name, make, message) => {
+    const m = problem(make());
+    expect(m).toMatch(message);
+    expect(m).not.toContain('\n');
+  });
+});
