@@ -443,7 +443,7 @@ async function runAllKernels(cli: Cli): Promise<number> {
     kernels.push({ kernel: revision.name, exit: await runVerify({ ...cli, options: { ...o, revision }, reports: join(cli.reports, revision.name) }) });
     console.log('');
   }
-  console.log(`verdicts: every revision against every safety goal (properties/goals.ts), seed ${o.seed}, ${o.budget.numRuns * 2} runs each`);
+  console.log(`verdicts: every revision against every safety goal (properties/goals.ts, stack_goals.ts), seed ${o.seed}, ${o.budget.numRuns * 2} runs each`);
   const vs = checkVerdicts(REVISIONS, o.seed, o.budget.numRuns * 2);
   const goalW = Math.max(...vs.map((v) => v.goal.length));
   for (const v of vs) {

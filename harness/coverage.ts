@@ -11,6 +11,9 @@ export const REQUIRED_LABELS: readonly string[] = [
   'update applied: the new module runs', 'update applied with live TDs', 'update during a TD build',
   'cancel during an upload', 'cpu_offline during an upload', 'td_add_page during an upload', 'upload during an upload',
   'read_version during an upload', // where a version read without the lock-out tears (B23)
+  'read_status during an upload',
+  // Operators make mistakes: uploads the policy would refuse are generated too (issue 12).
+  'upload the policy allows', 'upload the policy would refuse',
 ];
 
 export function coverageReport(coverage: ReadonlyMap<string, number>, runs: number): string[] {

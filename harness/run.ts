@@ -8,6 +8,7 @@
 import { bootHost, type Host, type TraceEvent } from '../impl/host.ts';
 import type { Bugs } from '../impl/faults.ts';
 import { runnable, spawn, stepTask, type Task, type TaskBody, type Yield } from '../impl/kernel/sched.ts';
+import { selectModule } from '../impl/userspace/policy.ts';
 import type { Allowed } from '../model/allowed.ts';
 import { clone, init, typeOk, type ModelState } from '../model/state.ts';
 import type { FaultPlan } from '../model/types.ts';
@@ -17,6 +18,7 @@ import { injectedFaults } from '../properties/faults.ts';
 import { INVARIANTS, TERMINATION, type Invariant } from '../properties/invariants.ts';
 import { refinementDiff, type Difference } from '../properties/refinement.ts';
 import type { RevisionRecord } from '../properties/revisions/record.ts';
+import { MAPPING_FILE_RELEASES, RELEASE_FACTS } from '../properties/releases.ts';
 import { hostConfig, hostSpec, type Scenario } from '../properties/scenario.ts';
 import { showResult } from './show.ts';
 
@@ -163,6 +165,7 @@ class Run {
     this.labels.add(`command ${c.kind}`);
     if (c.kind === 'upload' && c.fault) this.labels.add(`fault ${c.fault.kind === 'leaf' ? c.fault.leaf : c.fault.kind}`);
     if (c.kind === 'upload' && c.image.corruption) this.labels.add(`image ${c.image.corruption.kind}`);
+    if (c.kind === 'upload' && this.m.module.status === 'ready') this.labels.add(`upload the policy ${policyAllows(this.m, c.image.release) ? 'allows' : 'would refuse'}`);
     if (this.h.sched.tasks.some((t) => t.name === 'fw_upload_worker')) this.labels.add(`${c.kind} during an upload`);
   }
 
@@ -312,6 +315,14 @@ class Run {
     }
     return found.length > 0 && (!this.o.allChecks || found.some((v) => v.id === TERMINATION.id || v.id === 'crash'));
   }
+}
+
+/** Whether Intel's selection policy (spec §3.5) would load this release on the host as the model has it. */
+function policyAllows(m: ModelState, release: string): boolean {
+  if (m.module.status !== 'ready') return false;
+  const text = (v: { major: number; minor: number; update: number }) => `${v.major}.${v.minor}.${String(v.update).padStart(2, '0')}`;
+  const platform = { current: text(m.module.spec.version), seamldr: text(m.host.seamldrVersion), cpu: m.host.cpuFms, allowDebug: false };
+  return selectModule(platform, MAPPING_FILE_RELEASES, RELEASE_FACTS).candidates.some((x) => x.version === release && x.loadable);
 }
 
 function label(y: Yield | null): string | undefined {

@@ -16,6 +16,12 @@ export interface ModuleSpec {
   readonly cpuids: readonly number[];
   /** TDX_FEATURES0 bit 47: knows AVOID_COMPAT_SENSITIVE, refuses stale TD-build contexts (1.5.24+). */
   readonly updateCompat: boolean;
+  /**
+   * The oldest running version of its major.minor this module can take TDs over from (Intel's
+   * min_module_version_for_td_preserving). How a module refuses the others is not public; the
+   * contract assumes it cannot import their handoff data, so TDH.SYS.UPDATE fails (spec §3.5).
+   */
+  readonly minTdPreserving: Version;
 }
 
 /**

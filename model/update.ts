@@ -73,7 +73,14 @@ function losses(s: ModelState, image: ModelImage, fault: FaultPlan | null): stri
   if (!m.cpuids.includes(s.host.cpuFms & ~0xf)) r.push('the CPU is not in the module\'s CPUID table');
   if (s.slots === 0) r.push('no update slots left');
   if (s.handoffHv < m.minUpdateHv || s.handoffHv > m.moduleHv) r.push(`the new module cannot import handoff version ${s.handoffHv}`);
+  if (s.module.status === 'ready' && !takesOver(m, s.module.spec)) r.push('the new module cannot take TDs over from the running one (not TD-preserving)');
   return r;
+}
+
+/** Intel's TD-preserving rule on versions (spec §3.5): same major.minor, and not older than the new module's minimum. */
+function takesOver(m: ModuleSpec, old: ModuleSpec): boolean {
+  const a = old.version, min = m.minTdPreserving;
+  return a.major === m.version.major && a.minor === m.version.minor && a.update >= min.update;
 }
 
 function ended(s: ModelState, applied: boolean, actual: unknown): void {

@@ -99,4 +99,5 @@ const VERSION_TELLS_FATAL: Goal = {
   },
 };
 
-export const GOALS: readonly Goal[] = [NO_LOSS_OFFLINE, NO_LOSS_SLOTS, BUILD_INTACT, ERROR_TELLS_FATAL, VERSION_TELLS_FATAL];
+/** The kernel's goals; properties/stack_goals.ts adds the operator's tool and the kernel together. */
+export const KERNEL_GOALS: readonly Goal[] = [NO_LOSS_OFFLINE, NO_LOSS_SLOTS, BUILD_INTACT, ERROR_TELLS_FATAL, VERSION_TELLS_FATAL];

@@ -170,14 +170,19 @@ export function identityOf(ref: Omit<ImageRef, 'corruption'>): ModuleIdentity {
     cpuids: [...r.cpuids],
     features0: r.features0,
     nrPages: usesRealSize(ref) ? realModulePages(r.version) : NR_MODULE_PAGES,
+    // A build of a real release writes the handoff data its line shares (issue 12 part 3).
+    handoffDataVersion: handoffDataVersionOf(parseVersion(r.minModuleVersionForTdPreserving)),
   };
 }
 
 export function moduleSpecOf(id: ModuleIdentity): ModuleSpec {
+  const v = `${id.version.major}.${id.version.minor}.${String(id.version.update).padStart(2, '0')}`;
   return {
     version: id.version, seamsvn: id.seamsvn, moduleHv: id.moduleHv, minUpdateHv: id.minUpdateHv,
     noDowngrade: id.noDowngrade, debug: id.debug, cpuids: id.cpuids.map((c) => c & ~0xf),
     updateCompat: (id.features0 & TDX_FEATURES0_UPDATE_COMPAT) !== 0n,
+    // Intel's mapping_file.json, read here for the model (the firmware reads it as handoff data versions).
+    minTdPreserving: parseVersion(release(v).minModuleVersionForTdPreserving),
   };
 }
 

@@ -11,7 +11,7 @@
 // response, a ToolReport) says whether it found the interface. The two functions below are the only places that read those events.
 import type { Host, TraceEvent } from '../impl/host.ts';
 import type { ToolReport } from '../impl/userspace/update_tool.ts';
-import type { Goal } from './goals.ts';
+import { KERNEL_GOALS, type Goal } from './goals.ts';
 
 export const TOOL_COMMAND = 'tool_update';
 
@@ -106,5 +106,8 @@ const TOOL_FINDS_INTERFACE: Goal = {
   },
 };
 
-/** The stack goals, for the verdict table beside properties/goals.ts GOALS. */
+/** The stack goals, for the verdict table beside the kernel's (properties/goals.ts). */
 export const STACK_GOALS: readonly Goal[] = [POLICY_KEEPS_TDS, TOOL_FINDS_INTERFACE, POLICY_PICKS_ACCEPTED];
+
+/** Every safety goal the verdict table judges: the kernel's, then the stack's. */
+export const GOALS: readonly Goal[] = [...KERNEL_GOALS, ...STACK_GOALS];

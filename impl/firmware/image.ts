@@ -114,8 +114,8 @@ function registerSynthetic(id: ModuleIdentity, seamhash: Uint8Array): void {
   registerBuild(toHex(seamhash), {
     version: id.version, moduleHv: id.moduleHv, minUpdateHv: id.minUpdateHv, noDowngrade: id.noDowngrade,
     numHandoffPages: numHandoffPagesOf(id.version), features0: id.features0,
-    // Synthetic builds of one major.minor share one handoff layout: they always import each other.
-    handoffDataVersion: handoffDataVersionOf({ ...id.version, update: 0 }),
+    // As the identity says (the release's, from Intel's mapping); else one layout per major.minor.
+    handoffDataVersion: id.handoffDataVersion ?? handoffDataVersionOf({ ...id.version, update: 0 }),
   });
 }
 

@@ -15,6 +15,8 @@ export interface ModuleIdentity {
   cpuids: number[];         // sigstruct CPUID table: CPUID(1).EAX & ~0xF values
   features0: bigint;        // TDX_FEATURES0
   nrPages: number;          // module pages (1..496)
+  /** The layout of the handoff data the build writes (registry.ts canImportHandoff); one per major.minor when absent. */
+  handoffDataVersion?: number;
 }
 
 /** A module the BIOS loads: a synthetic one built from its identity, or a signed module as shipped. */

@@ -63,6 +63,7 @@ export const TOOL_UPDATE: CommandSpec<ToolUpdate> = {
       // The upload is the update's fw_load: the model starts the upload where the tool's write does.
       observe: (e: Parameters<NonNullable<Parameters<typeof updateTool>[4]['observe']>>[0]) => {
         if (e.kind !== 'load') return null;
+        if (e.result === 'started') env.setPendingFault(null); // the tool's upload carries no injected fault
         const image = modelImage(toolImage(env, e.version), e.bytes.length, env.revision.checks.imageFormat);
         env.act('tool_update: fw_load', exactly(modelFwLoad(env.model, image, null)), e.result);
         return null;

@@ -19,5 +19,9 @@ export const COMPAT: RevisionRecord = {
     // device-busy is harmless, but firmware-invalid still covers fatal and harmless failures.
     'error-tells-fatal': 'expected-violation',
     'version-tells-fatal': 'holds',
+    'policy-update-keeps-tds': 'holds',
+    'tool-finds-interface': 'holds',
+    // AVOID_COMPAT_SENSITIVE makes every module without UPDATE_COMPAT (all of the mapping) refuse.
+    'policy-picks-accepted': 'expected-violation',
   },
 };

@@ -22,5 +22,8 @@ export const V2: RevisionRecord = {
     // Every failure reads firmware-invalid (spec §4.3).
     'error-tells-fatal': 'expected-violation',
     'version-tells-fatal': 'holds',
+    'policy-update-keeps-tds': 'holds',
+    'tool-finds-interface': 'holds',
+    'policy-picks-accepted': 'holds',
   },
 };

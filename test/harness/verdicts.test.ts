@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REVISIONS } from '../../properties/revisions/index.ts';
-import { GOALS } from '../../properties/goals.ts';
+import { GOALS } from '../../properties/stack_goals.ts';
 import { checkGoal, expectedVerdict } from '../../harness/verdicts.ts';
 
 describe('the revision x goal verdicts match each revision record', () => {

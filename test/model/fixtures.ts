@@ -25,7 +25,7 @@ export const UPSTREAM_PARAMS: ContractParams = {
 export function spec(update: number, over: Partial<ModuleSpec> = {}): ModuleSpec {
   return {
     version: { major: 1, minor: 5, update }, seamsvn: 0x100 + update, moduleHv: 0, minUpdateHv: 0,
-    noDowngrade: false, debug: false, cpuids: [0x806f0, 0xc06f0], updateCompat: false, ...over,
+    noDowngrade: false, debug: false, cpuids: [0x806f0, 0xc06f0], updateCompat: false, minTdPreserving: { major: 1, minor: 5, update: 1 }, ...over,
   };
 }
 
