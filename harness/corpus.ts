@@ -93,6 +93,8 @@ const host = object({
   slots: u(255),
   debugUnlocked: bool,
   erratum: optional(bool),
+  seamldr: optional(oneOf(['1.5.00', '1.5.02', '2.0.00', '2.0.03'])),
+  cpu: optional(u(0xffffffff)),
 });
 
 export const scenarioSchema: Schema<Scenario> = object({

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { COMMAND_KINDS, COMMANDS, type Command } from './commands/index.ts';
 import { resolveRelease, withRate } from './commands/upload.ts';
-import { RELEASES } from './releases.ts';
+import { release, RELEASES } from './releases.ts';
 import type { HostData, Scenario } from './scenario.ts';
 
 /** How a property shapes its scenarios. */
@@ -42,7 +42,26 @@ function hostData(cfg: GenConfig): fc.Arbitrary<HostData> {
     slots: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.constant(1) }),
     debugUnlocked: fc.boolean(),
     erratum: withRate(fc.constant(true), 0.05).map((e) => e ?? false),
-  });
+    platform,
+  }).map(({ platform: p, ...h }) => ({ ...h, ...resolvePlatform(h.boot.release, p) }));
+}
+
+/** P-SEAMLDR versions of the real loaders (spec §3.5, mapping_file.json), and a CPU in no module's table. */
+const LOADERS = ['1.5.00', '1.5.02', '2.0.00', '2.0.03'];
+const CPU_IN_NO_TABLE = 0x50657;
+
+/** A loader and a CPU, drawn as indices and resolved against the boot module (so they shrink apart from it). */
+const platform = fc.record({
+  loader: fc.nat({ max: LOADERS.length - 1 }),
+  cpu: fc.oneof({ weight: 9, arbitrary: fc.record({ entry: fc.nat({ max: 2 }), stepping: fc.nat({ max: 15 }) }) }, { weight: 1, arbitrary: fc.constant(null) }),
+});
+
+/** A platform the boot module runs on: a P-SEAMLDR it accepts, a CPU from its CPUID table (or, 1 in 10, from none). */
+function resolvePlatform(boot: string, p: { loader: number; cpu: { entry: number; stepping: number } | null }): { seamldr: string; cpu: number } {
+  const r = release(boot);
+  const ok = LOADERS.filter((l) => r.minSeamldrVersions.some((m) => m.slice(0, 3) === l.slice(0, 3) && m <= l));
+  const cpu = p.cpu === null ? CPU_IN_NO_TABLE : (r.cpuids[p.cpu.entry % r.cpuids.length]! & ~0xf) | p.cpu.stepping;
+  return { seamldr: ok[p.loader % ok.length]!, cpu };
 }
 
 function command(cfg: GenConfig): fc.Arbitrary<Command> {

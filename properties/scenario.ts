@@ -15,6 +15,10 @@ export interface HostData {
   readonly debugUnlocked: boolean;
   /** X86_BUG_SEAMRET_INVD_VMCS on this platform. */
   readonly erratum?: boolean;
+  /** The P-SEAMLDR version; `<family>.00` when absent. */
+  readonly seamldr?: string;
+  /** CPUID(1).EAX of the platform's CPUs; the family's usual part when absent. */
+  readonly cpu?: number;
 }
 
 export interface Scenario {
@@ -34,8 +38,8 @@ function bootIdentity(h: HostData): ModuleIdentity {
 
 export function hostConfig(h: HostData): HostConfig {
   return {
-    nrCpus: h.nrCpus, cpuFms: PLATFORM_FMS[family(h)], boot: bootIdentity(h),
-    seamldrVersion: parseVersion(family(h) + '.00'), numRemainingUpdates: h.slots, debugUnlocked: h.debugUnlocked,
+    nrCpus: h.nrCpus, cpuFms: h.cpu ?? PLATFORM_FMS[family(h)], boot: bootIdentity(h),
+    seamldrVersion: parseVersion(h.seamldr ?? family(h) + '.00'), numRemainingUpdates: h.slots, debugUnlocked: h.debugUnlocked,
     erratum: h.erratum ?? false,
   };
 }
