@@ -135,7 +135,10 @@ function trimmed(schedule: readonly number[]): readonly number[] {
 }
 
 function hostDetails(h: HostData): number[] {
-  return [h.slots, h.debugUnlocked ? 1 : 0, h.erratum ? 1 : 0, releaseIndex(h.boot.release), h.boot.noDowngrade ? 1 : 0, h.boot.moduleHv, h.boot.minUpdateHv];
+  return [
+    h.slots, h.debugUnlocked ? 1 : 0, h.erratum ? 1 : 0, h.seamldr === undefined ? 0 : 1, h.cpu === undefined ? 0 : 1,
+    releaseIndex(h.boot.release), h.boot.noDowngrade ? 1 : 0, h.boot.moduleHv, h.boot.minUpdateHv,
+  ];
 }
 
 /** The position of a scenario in the "simpler than" order: compared lexicographically. */
@@ -361,6 +364,15 @@ function simplerHost(s: Scenario): Scenario[] {
   if (h.debugUnlocked) withHost({ ...h, debugUnlocked: false });
   if (h.erratum !== undefined) {
     const { erratum: _, ...rest } = h;
+    withHost(rest);
+  }
+  // The family's usual loader and CPU (scenario.ts) are simpler than any drawn one.
+  if (h.seamldr !== undefined) {
+    const { seamldr: _, ...rest } = h;
+    withHost(rest);
+  }
+  if (h.cpu !== undefined) {
+    const { cpu: _, ...rest } = h;
     withHost(rest);
   }
   for (const r of RELEASES.slice(0, releaseIndex(h.boot.release))) out.push(rebase(s, r.version), { ...s, host: { ...h, boot: { ...h.boot, release: r.version } } });

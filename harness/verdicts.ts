@@ -33,7 +33,7 @@ export interface Verdict {
 function goalGen(revision: RevisionRecord): GenConfig {
   return {
     cpus: [1, 4], maxCommands: 10, maxSchedule: 10, faultRate: 0.3, corruptRate: 0.3, imageFormat: revision.checks.imageFormat, compatModules: revision.checks.compatModules,
-    weights: { upload: 5, tool_update: 3, cpu_offline: 2, cpu_online: 1, td_create: 2, td_add_page: 2, td_finalize: 1, read_version: 1 },
+    weights: { upload: 5, tool_update: 5, cpu_offline: 2, cpu_online: 1, td_create: 2, td_add_page: 2, td_finalize: 1, read_version: 1 },
   };
 }
 
