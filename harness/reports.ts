@@ -54,6 +54,8 @@ export interface Summary {
   readonly fault: string | null;
   readonly cpus: number | null;
   readonly shard: { readonly index: number; readonly count: number } | null;
+  /** The properties the run was asked for, in order (a shard may run only some of them). */
+  readonly propertySet: readonly string[];
   /** Set for `--replay FILE` runs. */
   readonly replay: string | null;
   /** Shards merged into this summary (`--merge`). */

@@ -8,7 +8,7 @@ const ROOT = join(import.meta.dirname, '../..');
 
 /** The CLI as `npm run verify --` runs it, in the repository, never writing test/corpus (tests pass --corpus). */
 function verify(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli.ts', ...args], { encoding: 'utf8', cwd: ROOT });
+  const r = spawnSync(process.execPath, ['harness/cli.mjs', ...args], { encoding: 'utf8', cwd: ROOT });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -193,7 +193,7 @@ describe('npm run verify', () => {
 
   it('Ctrl-C stops cleanly: reports written, exit 130; progress lines while it runs', async () => {
     const dir = tmp('i'), corpus = tmp('ic');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli.ts', '--property', 'corrupt-images', '--budget', 'deep', '--progress', '0.3', '--reports', dir, '--corpus', corpus], { cwd: ROOT });
+    const child = spawn(process.execPath, ['harness/cli.mjs', '--property', 'corrupt-images', '--budget', 'deep', '--progress', '0.3', '--reports', dir, '--corpus', corpus], { cwd: ROOT });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
