@@ -100,8 +100,8 @@ export function fieldName(path: readonly PropertyKey[]): string {
 export function issueLine(e: z.ZodError): string {
   const issue = e.issues[0]!;
   if (issue.code === 'unrecognized_keys') return `${fieldName([...issue.path, issue.keys[0]!])}: unknown field`;
-  const found = issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined ? ' (missing)' : '';
-  return `${fieldName(issue.path)}: ${issue.message}${found}`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${fieldName(issue.path)}: missing (expected ${issue.expected})`;
+  return `${fieldName(issue.path)}: ${issue.message}`;
 }
 
 /** `value` through `schema`; a problem becomes an InputError naming the file and the field. */
