@@ -96,12 +96,41 @@ export function fieldName(path: readonly PropertyKey[]): string {
   return s || '(top level)';
 }
 
+/** A value in a message: short, and never the whole of a big or deep one. */
+function show(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object' && v !== null) return 'an object';
+  if (typeof v === 'string') return v.length > 40 ? `${JSON.stringify(v.slice(0, 37))}...` : JSON.stringify(v);
+  return String(v);
+}
+
+/** What zod says, in the words of the other messages: "expected X, found Y". */
+function problem(issue: z.core.$ZodIssue): string {
+  const found = 'input' in issue ? `, found ${show(issue.input)}` : '';
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return `missing (expected ${issue.expected})`;
+      // a schema's own words ("expected a whole number from 0 to 7") say more than zod's type name
+      return issue.message.startsWith('Invalid') ? `expected ${issue.expected === 'object' ? 'an object' : issue.expected}${found}` : `${issue.message}${found}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => String(v)).join(', ')}${found}`;
+    case 'invalid_union': {
+      const options = /Expected (.*)$/.exec(issue.message)?.[1]?.replace(/'/g, '').split(' | ').join(', ');
+      return options ? `expected one of ${options}${found}` : `${issue.message}${found}`;
+    }
+    case 'too_big':
+    case 'too_small':
+      return Array.isArray(issue.input) ? issue.message : `${issue.message}${found}`;
+    default:
+      return issue.message;
+  }
+}
+
 /** One line for the first problem zod found. */
 export function issueLine(e: z.ZodError): string {
   const issue = e.issues[0]!;
   if (issue.code === 'unrecognized_keys') return `${fieldName([...issue.path, issue.keys[0]!])}: unknown field`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${fieldName(issue.path)}: missing (expected ${issue.expected})`;
-  return `${fieldName(issue.path)}: ${issue.message}`;
+  return `${fieldName(issue.path)}: ${problem(issue)}`;
 }
 
 /** `value` through `schema`; a problem becomes an InputError naming the file and the field. */

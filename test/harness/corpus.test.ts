@@ -55,7 +55,7 @@ describe('corpus entries', () => {
     ['unknown command', edited((j) => { j.scenario.commands[0].kind = 'reboot'; }), /^x\.json: scenario\.commands\[0\]\.kind: expected one of upload/],
     ['bad release', edited((j) => { j.scenario.commands[0].image.release = '9.9.99'; }), /^x\.json: scenario\.commands\[0\]\.image\.release: expected a module release/],
     ['bad fault', edited((j) => { j.scenario.commands[0].fault.leaf = 'REBOOT'; }), /^x\.json: scenario\.commands\[0\]\.fault\.leaf: expected one of/],
-    ['negative cpu count', edited((j) => { j.scenario.host.nrCpus = -1; }), /^x\.json: scenario\.host\.nrCpus: expected a whole number from 1 to 256, found -1$/],
+    ['negative cpu count', edited((j) => { j.scenario.host.nrCpus = -1; }), /^x\.json: scenario\.host\.nrCpus: expected a whole number from 1 to 64, found -1$/],
     ['schedule of strings', edited((j) => { j.scenario.schedule = ['1']; }), /^x\.json: scenario\.schedule\[0\]: expected a whole number/],
     ['unknown field', edited((j) => { j.scenario.host.turbo = true; }), /^x\.json: scenario\.host\.turbo: unknown field$/],
     ['no commands', edited((j) => { j.scenario.commands = []; }), /^x\.json: scenario: a scenario needs at least one command$/],
