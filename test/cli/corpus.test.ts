@@ -9,46 +9,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusFiles, parseEntry } from '../../harness/corpus.ts';
 import { LIMITS } from '../../harness/schema.ts';
-import { cli, expectRefused, ROOT, sandbox, type Sandbox } from './helpers.ts';
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+import { cli, expectRefused, paths, ROOT, sandbox, setAt, withKey, wrongType, type Json, type Sandbox } from './helpers.ts';
 
 const REAL = corpusFiles(join(ROOT, 'test/corpus')).map((f) => readFileSync(f, 'utf8'));
 
-/** Every path to a value in `v`, with the value. */
-function paths(v: Json, at: (string | number)[] = []): [(string | number)[], Json][] {
-  const here: [(string | number)[], Json][] = [[at, v]];
-  if (Array.isArray(v)) return here.concat(v.flatMap((x, i) => paths(x, [...at, i])));
-  if (v && typeof v === 'object') return here.concat(Object.entries(v).flatMap(([k, x]) => paths(x, [...at, k])));
-  return here;
-}
-
-function setAt(root: Json, at: readonly (string | number)[], value: Json): Json {
-  if (at.length === 0) return value;
-  const copy = structuredClone(root) as Record<string | number, Json>;
-  let o = copy;
-  for (const k of at.slice(0, -1)) o = o[k] as Record<string | number, Json>;
-  Object.defineProperty(o, at.at(-1)!, { value, enumerable: true, writable: true, configurable: true });
-  return copy;
-}
-
-/** A value no field of its kind accepts in place of `v`. */
-function wrongType(v: Json): Json[] {
-  if (typeof v === 'number') return ['7', true, [], {}];
-  if (typeof v === 'string') return [7, false, [v], null];
-  if (typeof v === 'boolean') return [0, 'true', null];
-  if (v === null) return [3, true, []];
-  return Array.isArray(v) ? [{}, 'list', 1] : [[], 'object', 1];
-}
-
 const PROTO = ['__proto__', 'constructor', 'toString', 'prototype', 'hasOwnProperty'];
-
-/** `o` with one more key (own and enumerable, even when it is `__proto__`). */
-function withKey(o: Json, k: string, x: Json): Json {
-  const copy = { ...(o as Record<string, Json>) };
-  Object.defineProperty(copy, k, { value: x, enumerable: true, writable: true, configurable: true });
-  return copy;
-}
 
 const deepText = (entry: Json, at: readonly (string | number)[], depth: number) =>
   JSON.stringify(setAt(entry, at, '\u0000deep')).replace('"\\u0000deep"', '['.repeat(depth) + ']'.repeat(depth));

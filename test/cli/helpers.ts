@@ -53,3 +53,42 @@ export function expectRefused(r: Outcome, work: string, names?: string): void {
   expect(readdirSync(work)).toEqual([]);
   if (names !== undefined) expect(r.err[0]).toContain(names);
 }
+
+// ---- mutating JSON ----
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+
+/** Every path to a value in `v`, with the value. */
+export function paths(v: Json, at: (string | number)[] = []): [(string | number)[], Json][] {
+  const here: [(string | number)[], Json][] = [[at, v]];
+  if (Array.isArray(v)) return here.concat(v.flatMap((x, i) => paths(x, [...at, i])));
+  if (v && typeof v === 'object') return here.concat(Object.entries(v).flatMap(([k, x]) => paths(x, [...at, k])));
+  return here;
+}
+
+export function setAt(root: Json, at: readonly (string | number)[], value: Json): Json {
+  if (at.length === 0) return value;
+  const copy = structuredClone(root) as Record<string | number, Json>;
+  let o = copy;
+  for (const k of at.slice(0, -1)) o = o[k] as Record<string | number, Json>;
+  Object.defineProperty(o, at.at(-1)!, { value, enumerable: true, writable: true, configurable: true });
+  return copy;
+}
+
+/** A value no field of its kind accepts in place of `v`. */
+export function wrongType(v: Json): Json[] {
+  if (typeof v === 'number') return ['7', true, [], {}];
+  if (typeof v === 'string') return [7, false, [v], null];
+  if (typeof v === 'boolean') return [0, 'true', null];
+  if (v === null) return [3, true, []];
+  return Array.isArray(v) ? [{}, 'list', 1] : [[], 'object', 1];
+}
+
+/** `o` with one more key (own and enumerable, even when it is `__proto__`). */
+export function withKey(o: Json, k: string, x: Json): Json {
+  const copy = { ...(o as Record<string, Json>) };
+  Object.defineProperty(copy, k, { value: x, enumerable: true, writable: true, configurable: true });
+  return copy;
+}
+
