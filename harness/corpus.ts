@@ -67,8 +67,14 @@ const faultPlan = z.discriminatedUnion('kind', [
 ]);
 
 const image = z.strictObject({
-  release, format: z.enum(['v1', 'v2']).optional(), svnDelta: intIn(-255, 255), moduleHv: u(0xffff), minUpdateHv: u(0xffff),
-  noDowngrade: z.boolean(), debug: z.boolean(), corruption: z.discriminatedUnion('kind', CORRUPTIONS).nullable(),
+  release,
+  format: z.enum(['v1', 'v2']).optional(),
+  svnDelta: intIn(-255, 255),
+  moduleHv: u(0xffff),
+  minUpdateHv: u(0xffff),
+  noDowngrade: z.boolean(),
+  debug: z.boolean(),
+  corruption: z.discriminatedUnion('kind', CORRUPTIONS).nullable(),
 });
 
 const cpu = u(LIMITS.cpus - 1);
@@ -117,9 +123,21 @@ export const entrySchema = z.strictObject({
   format: z.int().refine((v) => v === CORPUS_FORMAT, { error: (i) => `format ${String(i.input)} is out of date: this tool reads format ${CORPUS_FORMAT}` }),
   tool: z.literal(TOOL),
   version: z.string().regex(/^\d+\.\d+\.\d+/, 'expected a version like 1.2.3'),
-  property: known('a property', (v) => findProperty(v) !== undefined, () => PROPERTIES.map((p) => p.id).join(', ')),
-  kernel: known('an emulated kernel revision', (v) => findRevision(v) !== undefined, () => REVISIONS.map((r) => r.name).join(', ')),
-  bug: known('a seeded bug', (v) => SEEDED_BUGS.some((b) => b.name === v), () => SEEDED_BUGS.map((b) => b.name).join(', ')).nullable(),
+  property: known(
+    'a property',
+    (v) => findProperty(v) !== undefined,
+    () => PROPERTIES.map((p) => p.id).join(', '),
+  ),
+  kernel: known(
+    'an emulated kernel revision',
+    (v) => findRevision(v) !== undefined,
+    () => REVISIONS.map((r) => r.name).join(', '),
+  ),
+  bug: known(
+    'a seeded bug',
+    (v) => SEEDED_BUGS.some((b) => b.name === v),
+    () => SEEDED_BUGS.map((b) => b.name).join(', '),
+  ).nullable(),
   expect: z.strictObject({ violation: z.string().min(1, 'empty violation id'), message: z.string().optional() }),
   scenario: scenarioSchema.refine((s) => s.commands.length > 0, 'a scenario needs at least one command'),
 });
@@ -148,7 +166,10 @@ export function readEntry(file: string): CorpusEntry {
 /** The corpus files of a directory, sorted (temporary files of an atomic write are not `.json`). */
 export function corpusFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 // ---- writing ----
@@ -157,8 +178,11 @@ export function corpusFiles(dir: string): string[] {
 function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
-    return `{${Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v);
 }
@@ -175,8 +199,14 @@ export function entryName(e: CorpusEntry): string {
 
 export function makeEntry(property: string, rev: Revision, bug: BugName | null, violation: { id: string; message: string }, scenario: Scenario): CorpusEntry {
   return {
-    format: CORPUS_FORMAT, tool: TOOL, version: TOOL_VERSION, property, kernel: rev.name, bug,
-    expect: { violation: violation.id, message: violation.message }, scenario: inSchemaOrder(scenario),
+    format: CORPUS_FORMAT,
+    tool: TOOL,
+    version: TOOL_VERSION,
+    property,
+    kernel: rev.name,
+    bug,
+    expect: { violation: violation.id, message: violation.message },
+    scenario: inSchemaOrder(scenario),
   };
 }
 

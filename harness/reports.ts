@@ -39,8 +39,14 @@ export interface PropertySummary {
   readonly seed: number;
   readonly firstFailure: { readonly runs: number; readonly commands: number } | null;
   readonly counterexample: {
-    readonly name: string; readonly length: number; readonly violation: { readonly id: string; readonly message: string };
-    readonly seed: number | null; readonly path: string | null; readonly shrinks: number | null; readonly file: string; readonly replay: string;
+    readonly name: string;
+    readonly length: number;
+    readonly violation: { readonly id: string; readonly message: string };
+    readonly seed: number | null;
+    readonly path: string | null;
+    readonly shrinks: number | null;
+    readonly file: string;
+    readonly replay: string;
     readonly scenario: unknown;
   } | null;
 }
@@ -77,9 +83,11 @@ export function worst(statuses: readonly Status[]): Status {
   return 'holds';
 }
 
-const xml = (s: string): string => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
-  // XML 1.0 has no escape for most control characters: drop them.
-  .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+const xml = (s: string): string =>
+  s
+    .replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
+    // XML 1.0 has no escape for most control characters: drop them.
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
 /** JUnit XML: one testcase per property; a counterexample is a failure whose message is the violation and the replay line. */
 export function junitXml(s: Summary, details: ReadonlyMap<string, string> = new Map()): string {
@@ -93,10 +101,21 @@ export function junitXml(s: Summary, details: ReadonlyMap<string, string> = new 
     const cx = p.counterexample;
     if (p.status === 'fails' && cx) {
       const msg = `${cx.violation.id}: ${cx.violation.message} | replay: ${cx.replay}`;
-      return [open, `      <failure message="${xml(msg)}" type="${xml(cx.violation.id)}">${xml(details.get(cx.name) ?? msg)}</failure>`, out, '    </testcase>'].join('\n');
+      return [
+        open,
+        `      <failure message="${xml(msg)}" type="${xml(cx.violation.id)}">${xml(details.get(cx.name) ?? msg)}</failure>`,
+        out,
+        '    </testcase>',
+      ].join('\n');
     }
-    if (p.status === 'interrupted') return [open, `      <error message="interrupted (SIGINT) after ${p.runs} of ${p.requested} runs" type="interrupted"/>`, out, '    </testcase>'].join('\n');
-    if (p.status === 'exhausted') return [open, `      <skipped message="time budget ran out after ${p.runs} of ${p.requested} runs; no counterexample"/>`, out, '    </testcase>'].join('\n');
+    if (p.status === 'interrupted')
+      return [open, `      <error message="interrupted (SIGINT) after ${p.runs} of ${p.requested} runs" type="interrupted"/>`, out, '    </testcase>'].join(
+        '\n',
+      );
+    if (p.status === 'exhausted')
+      return [open, `      <skipped message="time budget ran out after ${p.runs} of ${p.requested} runs; no counterexample"/>`, out, '    </testcase>'].join(
+        '\n',
+      );
     return [open, out, '    </testcase>'].join('\n');
   });
   const total = s.properties.reduce((n, p) => n + p.ms, 0);

@@ -3,7 +3,7 @@
 // its limit and only if it is a regular file (a FIFO or /dev/zero would block or never end),
 // the JSON's nesting is measured on the text before it is parsed, and the value is checked
 // by a zod schema, whose first problem becomes one line naming the file and the field.
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { z } from 'zod';
 
 /** What the harness accepts; stated in the README's "Limits" (keep both in step). */
@@ -28,7 +28,7 @@ export const LIMITS = {
 export class InputError extends Error {}
 
 function refuseNonRegular(file: string, kind: string): void {
-  let st;
+  let st: Stats;
   try {
     st = statSync(file);
   } catch (e) {
@@ -66,11 +66,14 @@ export function readLimited(file: string, kind: string): string {
 
 /** The deepest nesting of [ and { outside strings; stops counting once past `limit`. */
 export function jsonDepth(text: string, limit: number): number {
-  let depth = 0, max = 0, inString = false;
+  let depth = 0,
+    max = 0,
+    inString = false;
   for (let i = 0; i < text.length && max <= limit; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
@@ -92,7 +95,10 @@ export function parseJsonText(text: string, file: string): unknown {
 
 /** A zod issue path as the field it names: `scenario.commands[3].kind`. */
 export function fieldName(path: readonly PropertyKey[]): string {
-  const s = path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '');
+  const s = path
+    .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
+    .join('')
+    .replace(/^\./, '');
   return s || '(top level)';
 }
 
@@ -111,7 +117,9 @@ function problem(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       if (issue.input === undefined) return `missing (expected ${issue.expected})`;
       // a schema's own words ("expected a whole number from 0 to 7") say more than zod's type name
-      return issue.message.startsWith('Invalid') ? `expected ${issue.expected === 'object' ? 'an object' : issue.expected}${found}` : `${issue.message}${found}`;
+      return issue.message.startsWith('Invalid')
+        ? `expected ${issue.expected === 'object' ? 'an object' : issue.expected}${found}`
+        : `${issue.message}${found}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => String(v)).join(', ')}${found}`;
     case 'invalid_union': {
@@ -142,4 +150,7 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, file: string)
 
 /** A whole number from min to max, with the range in its message. */
 export const intIn = (min: number, max: number) =>
-  z.int({ error: `expected a whole number from ${min} to ${max}` }).min(min, `expected a whole number from ${min} to ${max}`).max(max, `expected a whole number from ${min} to ${max}`);
+  z
+    .int({ error: `expected a whole number from ${min} to ${max}` })
+    .min(min, `expected a whole number from ${min} to ${max}`)
+    .max(max, `expected a whole number from ${min} to ${max}`);

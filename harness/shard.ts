@@ -15,7 +15,10 @@ import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited } from
 import { BUDGETS, type Budget } from './verify.ts';
 import { TOOL } from './version.ts';
 
-export interface ShardSpec { readonly index: number; readonly count: number }
+export interface ShardSpec {
+  readonly index: number;
+  readonly count: number;
+}
 
 export interface Unit {
   readonly property: Property;
@@ -27,17 +30,20 @@ export interface Unit {
 export function parseShard(v: string): ShardSpec | null {
   const m = /^(\d+)\/(\d+)$/.exec(v);
   if (!m) return null;
-  const index = Number(m[1]), count = Number(m[2]);
+  const index = Number(m[1]),
+    count = Number(m[2]);
   return count >= 1 && count <= 1024 && index >= 1 && index <= count ? { index, count } : null;
 }
 
 export function plan(properties: readonly Property[], seed: number, numRuns: number, shard: ShardSpec | null): Unit[] {
   if (!shard) return properties.map((property) => ({ property, chunk: 0, seed, runs: numRuns }));
   const n = shard.count;
-  return properties.map((property, p) => {
-    const k = (((shard.index - 1 - p) % n) + n) % n;
-    return { property, chunk: k, seed: (seed + k) >>> 0, runs: Math.floor(numRuns / n) + (k < numRuns % n ? 1 : 0) };
-  }).filter((u) => u.runs > 0);
+  return properties
+    .map((property, p) => {
+      const k = (((shard.index - 1 - p) % n) + n) % n;
+      return { property, chunk: k, seed: (seed + k) >>> 0, runs: Math.floor(numRuns / n) + (k < numRuns % n ? 1 : 0) };
+    })
+    .filter((u) => u.runs > 0);
 }
 
 // ---- merging ----
@@ -51,26 +57,61 @@ const name = z.string().max(200);
 const violation = z.strictObject({ id: name, message: z.string() });
 
 const propertySchema = z.strictObject({
-  id: name, status, runs: U, requested: U, commands: U, ms: U, seed: intIn(0, 0xffffffff),
+  id: name,
+  status,
+  runs: U,
+  requested: U,
+  commands: U,
+  ms: U,
+  seed: intIn(0, 0xffffffff),
   firstFailure: z.strictObject({ runs: U, commands: U }).nullable(),
-  counterexample: z.strictObject({
-    name, length: U, violation, seed: U.nullable(), path: z.string().nullable(), shrinks: U.nullable(),
-    file: z.string(), replay: z.string(), scenario: scenarioSchema,
-  }).nullable(),
+  counterexample: z
+    .strictObject({
+      name,
+      length: U,
+      violation,
+      seed: U.nullable(),
+      path: z.string().nullable(),
+      shrinks: U.nullable(),
+      file: z.string(),
+      replay: z.string(),
+      scenario: scenarioSchema,
+    })
+    .nullable(),
 });
 
 const counterexampleSchema = z.strictObject({
-  property: name, name, violation: violation.extend({ step: U }), bug: name.nullable(), length: U,
-  seed: U.nullable(), path: z.string().nullable(), shrinks: U.nullable(),
+  property: name,
+  name,
+  violation: violation.extend({ step: U }),
+  bug: name.nullable(),
+  length: U,
+  seed: U.nullable(),
+  path: z.string().nullable(),
+  shrinks: U.nullable(),
   minimize: z.strictObject({ runs: U, steps: U, complete: z.boolean() }).nullable(),
-  file: z.string(), html: z.string(), replay: z.string(), replayPath: z.string().nullable(), entry: entrySchema,
+  file: z.string(),
+  html: z.string(),
+  replay: z.string(),
+  replayPath: z.string().nullable(),
+  entry: entrySchema,
 });
 
 /** A shard summary as runVerify writes it (reports.ts Summary with its shard and property set). */
 const shardSchema = z.strictObject({
-  tool: z.string(), version: z.string(), kernel: name, budget: name, seed: intIn(0, 0xffffffff), fault: name.nullable(),
-  cpus: intIn(1, LIMITS.cpus).nullable(), shard: z.strictObject({ index: intIn(1, 1024), count: intIn(1, 1024) }),
-  propertySet: z.array(name).min(1).max(PROPERTIES.length), replay: z.null(), merged: z.null(), status, exit: intIn(0, 255),
+  tool: z.string(),
+  version: z.string(),
+  kernel: name,
+  budget: name,
+  seed: intIn(0, 0xffffffff),
+  fault: name.nullable(),
+  cpus: intIn(1, LIMITS.cpus).nullable(),
+  shard: z.strictObject({ index: intIn(1, 1024), count: intIn(1, 1024) }),
+  propertySet: z.array(name).min(1).max(PROPERTIES.length),
+  replay: z.null(),
+  merged: z.null(),
+  status,
+  exit: intIn(0, 255),
   properties: z.array(propertySchema).max(PROPERTIES.length),
   counterexamples: z.array(counterexampleSchema).max(PROPERTIES.length),
   coverage: z.record(name, U),
@@ -110,17 +151,24 @@ function checkProperties(file: string, s: ShardSummary): void {
   const units = plan(props, s.seed, BUDGETS[s.budget as Budget['name']].numRuns, s.shard);
   if (s.properties.length !== units.length) fail(file, 'properties', `${s.properties.length} entries, but this shard of the property set runs ${units.length}`);
   s.properties.forEach((p, i) => {
-    const u = units[i]!, f = `properties[${i}]`;
+    const u = units[i]!,
+      f = `properties[${i}]`;
     if (p.id !== u.property.id) fail(file, `${f}.id`, `${JSON.stringify(p.id)}, but the plan has ${u.property.id} here`);
     if (p.seed !== u.seed) fail(file, `${f}.seed`, `${p.seed}, but the plan gives ${u.seed}`);
     if (p.requested !== u.runs) fail(file, `${f}.requested`, `${p.requested}, but the plan gives ${u.runs}`);
     if (p.runs > p.requested) fail(file, `${f}.runs`, `${p.runs} is more than requested (${p.requested})`);
-    if ((p.status === 'fails') !== (p.counterexample !== null)) fail(file, `${f}.status`, `${p.status} ${p.counterexample ? 'with' : 'without'} a counterexample`);
+    if ((p.status === 'fails') !== (p.counterexample !== null))
+      fail(file, `${f}.status`, `${p.status} ${p.counterexample ? 'with' : 'without'} a counterexample`);
     if (p.status === 'holds' && p.runs !== p.requested) fail(file, `${f}.status`, `holds after ${p.runs} of ${p.requested} runs`);
   });
 }
 
-const EXITS: ReadonlyMap<string, readonly number[]> = new Map([['holds', [0]], ['fails', [1]], ['exhausted', [0, 3]], ['interrupted', [130, 143]]]);
+const EXITS: ReadonlyMap<string, readonly number[]> = new Map([
+  ['holds', [0]],
+  ['fails', [1]],
+  ['exhausted', [0, 3]],
+  ['interrupted', [130, 143]],
+]);
 
 /** The shard's status and exit code follow from its properties, and its counterexamples are theirs. */
 function checkOutcome(file: string, s: ShardSummary): void {
@@ -143,14 +191,18 @@ function checkSameRun(files: readonly string[], shards: readonly ShardSummary[])
     for (const k of SAME) {
       if (s[k] !== first[k]) fail(files[i]!, k, `${JSON.stringify(s[k])}, but ${files[0]} has ${JSON.stringify(first[k])}: not shards of one run`);
     }
-    if (s.propertySet.join(',') !== first.propertySet.join(',')) fail(files[i]!, 'propertySet', `${s.propertySet.join(',')}, but ${files[0]} has ${first.propertySet.join(',')}`);
+    if (s.propertySet.join(',') !== first.propertySet.join(','))
+      fail(files[i]!, 'propertySet', `${s.propertySet.join(',')}, but ${files[0]} has ${first.propertySet.join(',')}`);
     if (s.shard.count !== first.shard.count) fail(files[i]!, 'shard.count', `${s.shard.count}, but ${files[0]} has ${first.shard.count}`);
     const dup = shards.findIndex((x) => x.shard.index === s.shard.index);
     if (dup !== i) fail(files[i]!, 'shard.index', `${s.shard.index} is also ${files[dup]}'s`);
   });
   const have = new Set(shards.map((s) => s.shard.index));
   const missing = Array.from({ length: first.shard.count }, (_, i) => i + 1).filter((i) => !have.has(i));
-  if (missing.length) throw new MergeError(`shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${first.shard.count} missing: the merged report would not cover the run`);
+  if (missing.length)
+    throw new MergeError(
+      `shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${first.shard.count} missing: the merged report would not cover the run`,
+    );
 }
 
 /** The shards, checked to be one split of one run (each 1..N once), sorted by index. */

@@ -41,11 +41,25 @@ export interface Cli {
 }
 
 const OPTIONS = {
-  seed: { type: 'string' }, budget: { type: 'string' }, property: { type: 'string' }, cpus: { type: 'string' },
-  fault: { type: 'string' }, kernel: { type: 'string' }, path: { type: 'string' }, reports: { type: 'string' },
-  replay: { type: 'string' }, shard: { type: 'string' }, merge: { type: 'boolean' }, corpus: { type: 'string' },
-  'no-corpus': { type: 'boolean' }, 'require-runs': { type: 'boolean' }, 'time-limit': { type: 'string' },
-  progress: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, faults: { type: 'string' },
+  seed: { type: 'string' },
+  budget: { type: 'string' },
+  property: { type: 'string' },
+  cpus: { type: 'string' },
+  fault: { type: 'string' },
+  kernel: { type: 'string' },
+  path: { type: 'string' },
+  reports: { type: 'string' },
+  replay: { type: 'string' },
+  shard: { type: 'string' },
+  merge: { type: 'boolean' },
+  corpus: { type: 'string' },
+  'no-corpus': { type: 'boolean' },
+  'require-runs': { type: 'boolean' },
+  'time-limit': { type: 'string' },
+  progress: { type: 'string' },
+  list: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  faults: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
@@ -90,7 +104,12 @@ function split(argv: readonly string[]): { a: Values; positionals: string[] } {
     return { a: values, positionals };
   } catch (e) {
     // node's message goes on about positionals after '--'; the first sentence is what matters
-    throw new UsageError((e as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '').replace(/^Unknown option/, 'unknown option'));
+    throw new UsageError(
+      (e as Error).message
+        .split('\n')[0]!
+        .replace(/\. To specify a positional.*$/, '')
+        .replace(/^Unknown option/, 'unknown option'),
+    );
   }
 }
 
@@ -103,11 +122,17 @@ function flag<T>(name: string, schema: z.ZodType<T>, v: string): T {
 
 function whole(min: number, max: number, or = ''): z.ZodType<number, string> {
   const range = `must be ${or}a whole number from ${min} to ${max}`;
-  return z.string().regex(/^\d{1,10}$/, range).transform(Number).pipe(z.number().min(min, range).max(max, range));
+  return z
+    .string()
+    .regex(/^\d{1,10}$/, range)
+    .transform(Number)
+    .pipe(z.number().min(min, range).max(max, range));
 }
-const seconds = z.string()
+const seconds = z
+  .string()
   .regex(/^\d{1,6}(\.\d{1,3})?$/, 'must be a number of seconds from 0 to 86400')
-  .transform(Number).pipe(z.number().max(86_400, 'must be a number of seconds from 0 to 86400'));
+  .transform(Number)
+  .pipe(z.number().max(86_400, 'must be a number of seconds from 0 to 86400'));
 const budget = z.enum(['quick', 'ci', 'deep'], 'must be quick, ci or deep');
 const directory = z.string().min(1, 'needs a directory name').max(4096, 'is longer than 4096 characters');
 const file = z.string().min(1, 'needs a file name').max(4096, 'is longer than 4096 characters');
@@ -138,9 +163,33 @@ function checkModes(a: Values, positionals: readonly string[]): void {
   if (a.kernel === 'all') refuse(a, '--kernel all', 'runs every revision and the verdicts', ['replay', 'merge', 'faults', 'path', 'shard', 'fault']);
   const modes = [a.replay !== undefined && '--replay', a.merge && '--merge', a.list && '--list', a.faults !== undefined && '--faults'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be combined`);
-  if (a.replay !== undefined) refuse(a, '--replay', "runs one corpus entry as recorded (--kernel and --fault may override the entry's)", ['seed', 'budget', 'property', 'cpus', 'path', 'shard', 'time-limit', 'require-runs', 'progress']);
-  if (a.merge) refuse(a, '--merge', 'adds up shard summaries as they were run', ['seed', 'budget', 'property', 'cpus', 'fault', 'kernel', 'path', 'shard', 'time-limit', 'progress']);
-  if (a.faults !== undefined) refuse(a, '--faults all', 'runs every seeded bug on its own revision', ['property', 'cpus', 'fault', 'kernel', 'path', 'shard', 'replay']);
+  if (a.replay !== undefined)
+    refuse(a, '--replay', "runs one corpus entry as recorded (--kernel and --fault may override the entry's)", [
+      'seed',
+      'budget',
+      'property',
+      'cpus',
+      'path',
+      'shard',
+      'time-limit',
+      'require-runs',
+      'progress',
+    ]);
+  if (a.merge)
+    refuse(a, '--merge', 'adds up shard summaries as they were run', [
+      'seed',
+      'budget',
+      'property',
+      'cpus',
+      'fault',
+      'kernel',
+      'path',
+      'shard',
+      'time-limit',
+      'progress',
+    ]);
+  if (a.faults !== undefined)
+    refuse(a, '--faults all', 'runs every seeded bug on its own revision', ['property', 'cpus', 'fault', 'kernel', 'path', 'shard', 'replay']);
   if (a.merge && positionals.length === 0) throw new UsageError('--merge needs the shard files, e.g. --merge reports/shards/*.json');
   if (a.corpus !== undefined && a['no-corpus']) throw new UsageError('--corpus and --no-corpus contradict each other');
   if (a.faults !== undefined && a.faults !== 'all') throw new UsageError(`--faults takes 'all', not ${JSON.stringify(a.faults)}`);
@@ -165,7 +214,8 @@ function revisionOf(a: Values, bug: ReturnType<typeof findBug> | null) {
 /** Reports and the corpus in one directory would mix summary.json with corpus entries. */
 function checkDirs(reports: string, corpus: string | null): void {
   for (const c of [corpus, DEFAULT_CORPUS_DIR]) {
-    if (c !== null && resolve(reports) === resolve(c)) throw new UsageError(`--reports ${reports} is a corpus directory: summary.json would be read as a corpus entry`);
+    if (c !== null && resolve(reports) === resolve(c))
+      throw new UsageError(`--reports ${reports} is a corpus directory: summary.json would be read as a corpus entry`);
   }
 }
 
@@ -194,14 +244,26 @@ export function parse(argv: readonly string[]): Cli {
   checkDirs(reports, corpus);
   return {
     options: {
-      seed, budget: BUDGETS[budgetName], rev, bugs: bug ? new Set([bug.name as BugName]) : NO_BUGS,
+      seed,
+      budget: BUDGETS[budgetName],
+      rev,
+      bugs: bug ? new Set([bug.name as BugName]) : NO_BUGS,
       cpus: a.cpus === undefined ? undefined : flag('cpus', whole(1, LIMITS.cpus), a.cpus),
       timeLimitMs: a['time-limit'] === undefined ? undefined : flag('time-limit', seconds, a['time-limit']) * 1000,
     },
-    properties, fault: (bug?.name as BugName | undefined) ?? null, path, reports, corpus, shard,
-    replay: a.replay === undefined ? null : flag('replay', file, a.replay), merge: a.merge ? positionals.map((f) => flag('merge', file, f)) : null, requireRuns: a['require-runs'] ?? false,
+    properties,
+    fault: (bug?.name as BugName | undefined) ?? null,
+    path,
+    reports,
+    corpus,
+    shard,
+    replay: a.replay === undefined ? null : flag('replay', file, a.replay),
+    merge: a.merge ? positionals.map((f) => flag('merge', file, f)) : null,
+    requireRuns: a['require-runs'] ?? false,
     progressMs: a.progress === undefined ? 30_000 : flag('progress', seconds, a.progress) * 1000,
-    list: a.list ?? false, faults: a.faults !== undefined, allKernels: a.kernel === 'all',
+    list: a.list ?? false,
+    faults: a.faults !== undefined,
+    allKernels: a.kernel === 'all',
     given: { kernel: a.kernel !== undefined, fault: a.fault !== undefined },
   };
 }

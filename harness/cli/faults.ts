@@ -17,10 +17,11 @@ export function printList(): void {
   for (const p of PROPERTIES) console.log(`  ${p.id.padEnd(18)} ${p.claim}`);
   console.log('invariants (checked after every step of every property):');
   for (const i of [...INVARIANTS, TERMINATION]) console.log(`  ${i.id.padEnd(6)} ${i.claim}`);
-  console.log('  result  every observable result (errno, sysfs read, SEAMCALL outcome) equals the model\'s prediction');
+  console.log("  result  every observable result (errno, sysfs read, SEAMCALL outcome) equals the model's prediction");
   console.log('  refinement  abstract(impl) equals the model state at every linearization point');
   console.log('seeded faults (--fault NAME or ID; each runs on the kernel revision it lived in unless --kernel is given):');
-  for (const b of SEEDED_BUGS) console.log(`  ${b.catalogId.padEnd(6)} ${b.name.padEnd(26)} ${((b as { kernel?: string }).kernel ?? 'v2').padEnd(9)} ${b.claim}`);
+  for (const b of SEEDED_BUGS)
+    console.log(`  ${b.catalogId.padEnd(6)} ${b.name.padEnd(26)} ${((b as { kernel?: string }).kernel ?? 'v2').padEnd(9)} ${b.claim}`);
   console.log('kernel revisions (--kernel NAME):');
   for (const r of REVISIONS) console.log(`  ${r.name.padEnd(10)} ${revisionTitle(r)}`);
 }
@@ -30,7 +31,9 @@ export async function runFaults(cli: Cli): Promise<number> {
   const { checkAllFaults, faultsMarkdown, faultsTable } = await import('../faults_table.ts');
   const o = cli.options;
   console.log(`tdx-update-verify: every seeded bug on its own kernel revision, budget ${o.budget.name}, seed ${o.seed}`);
-  const rows = await checkAllFaults(o.seed, o.budget, (r) => console.log(`  ${r.catalogId} ${r.fault}: ${r.detected ? `caught by ${r.invariant}` : 'NOT caught'}`));
+  const rows = await checkAllFaults(o.seed, o.budget, (r) =>
+    console.log(`  ${r.catalogId} ${r.fault}: ${r.detected ? `caught by ${r.invariant}` : 'NOT caught'}`),
+  );
   console.log(faultsTable(rows).join('\n'));
   writeReportAtomic(join(cli.reports, 'faults.json'), JSON.stringify({ ...summaryBase(), budget: o.budget.name, seed: o.seed, faults: rows }, null, 2) + '\n');
   writeReportAtomic(join(cli.reports, 'faults.md'), faultsMarkdown(rows));
@@ -61,10 +64,21 @@ export async function runAllKernels(cli: Cli, stop: Stop): Promise<number> {
     if (v.verdict === 'unexpected-violation') console.log(`      ${v.violation!.id}: ${v.violation!.message}`);
   }
   writeReportAtomic(join(cli.reports, 'verdicts.md'), verdictsMarkdown(vs, REVISIONS, describe));
-  const verdicts = vs.map((v) => ({ kernel: v.kernel, goal: v.goal, verdict: v.verdict, counterexampleLength: v.counterexampleLength, violation: v.violation, scenario: v.counterexample?.scenario ?? null }));
+  const verdicts = vs.map((v) => ({
+    kernel: v.kernel,
+    goal: v.goal,
+    verdict: v.verdict,
+    counterexampleLength: v.counterexampleLength,
+    violation: v.violation,
+    scenario: v.counterexample?.scenario ?? null,
+  }));
   const failed = kernels.some((k) => k.exit !== 0) || vs.some(verdictFailed);
-  writeReportAtomic(join(cli.reports, 'summary.json'), JSON.stringify({ ...summaryBase(), kernel: 'all', budget: o.budget.name, seed: o.seed, kernels, verdicts, exit: failed ? 1 : 0 }, null, 2) + '\n');
-  console.log(`reports: ${join(cli.reports, 'summary.json')}, ${join(cli.reports, 'verdicts.md')}, ${REVISIONS.map((r) => join(cli.reports, r.name, 'summary.json')).join(', ')}`);
+  writeReportAtomic(
+    join(cli.reports, 'summary.json'),
+    JSON.stringify({ ...summaryBase(), kernel: 'all', budget: o.budget.name, seed: o.seed, kernels, verdicts, exit: failed ? 1 : 0 }, null, 2) + '\n',
+  );
+  console.log(
+    `reports: ${join(cli.reports, 'summary.json')}, ${join(cli.reports, 'verdicts.md')}, ${REVISIONS.map((r) => join(cli.reports, r.name, 'summary.json')).join(', ')}`,
+  );
   return failed ? 1 : 0;
 }
-

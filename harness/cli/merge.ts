@@ -26,8 +26,18 @@ function replayed(cli: Cli, rev: Revision, base: ShardSummary, shards: readonly 
         continue;
       }
       const fc = c.seed !== null ? { seed: c.seed, path: c.path ?? '', shrinks: c.shrinks ?? 0, minimize: c.minimize } : null;
-      recorded.push(record({ ...cli, fault: base.fault as BugName | null }, c.property, rev, c.entry, run, states, fc,
-        `counterexample for ${c.property} (shard ${s.shard.index}/${s.shard.count}):`));
+      recorded.push(
+        record(
+          { ...cli, fault: base.fault as BugName | null },
+          c.property,
+          rev,
+          c.entry,
+          run,
+          states,
+          fc,
+          `counterexample for ${c.property} (shard ${s.shard.index}/${s.shard.count}):`,
+        ),
+      );
     }
   }
   return recorded;
@@ -41,8 +51,15 @@ function merged(base: ShardSummary, shards: readonly ShardSummary[], recorded: r
     const rec = cx ? (recorded.find((x) => x.summary.name === cx.name) ?? null) : null;
     const sum = (k: 'runs' | 'requested' | 'commands' | 'ms') => parts.reduce((n, p) => n + p[k], 0);
     const p: PropertySummary = {
-      id, status: worst(parts.map((x) => x.status)), runs: sum('runs'), requested: sum('requested'), commands: sum('commands'), ms: sum('ms'),
-      seed: base.seed, firstFailure: parts.find((x) => x.firstFailure)?.firstFailure ?? null, counterexample: null,
+      id,
+      status: worst(parts.map((x) => x.status)),
+      runs: sum('runs'),
+      requested: sum('requested'),
+      commands: sum('commands'),
+      ms: sum('ms'),
+      seed: base.seed,
+      firstFailure: parts.find((x) => x.firstFailure)?.firstFailure ?? null,
+      counterexample: null,
     };
     console.log(row({ ...p, cx: cx ? `${cx.length} command${cx.length === 1 ? '' : 's'}, ${cx.violation.id}` : '' }));
     return rec ? { ...p, counterexample: propertySummary(p, base.seed, rec.summary).counterexample } : p;
@@ -53,19 +70,38 @@ export function runMerge(cli: Cli, files: readonly string[]): number {
   checkCorpus(cli);
   const { base, shards } = mergeShards(files);
   const rev = findRevision(base.kernel)!; // mergeShards checked it
-  console.log(`tdx-update-verify: merging ${shards.length} shard(s): kernel ${base.kernel}, budget ${base.budget}, seed ${base.seed}${base.fault ? `, seeded fault ${base.fault}` : ''}`);
+  console.log(
+    `tdx-update-verify: merging ${shards.length} shard(s): kernel ${base.kernel}, budget ${base.budget}, seed ${base.seed}${base.fault ? `, seeded fault ${base.fault}` : ''}`,
+  );
   console.log(HEAD);
   const recorded = replayed(cli, rev, base, shards);
   const props = merged(base, shards, recorded);
   const coverage = mergeCoverage(shards.map((s) => new Map(Object.entries(s.coverage))));
-  console.log(coverageReport(coverage, props.reduce((n, p) => n + p.runs, 0)).join('\n'));
+  console.log(
+    coverageReport(
+      coverage,
+      props.reduce((n, p) => n + p.runs, 0),
+    ).join('\n'),
+  );
   for (const r of recorded) console.log(r.text);
   const status = worst(props.map((p) => p.status));
   const code = exitCode(status, cli.requireRuns, null);
   const summary: Summary = {
-    ...summaryBase(), kernel: base.kernel, budget: base.budget, seed: base.seed, fault: base.fault, cpus: base.cpus, shard: null,
-    propertySet: base.propertySet, replay: null, merged: [...files], status, exit: code, properties: props,
-    counterexamples: recorded.map((x) => x.summary), coverage: Object.fromEntries(coverage),
+    ...summaryBase(),
+    kernel: base.kernel,
+    budget: base.budget,
+    seed: base.seed,
+    fault: base.fault,
+    cpus: base.cpus,
+    shard: null,
+    propertySet: base.propertySet,
+    replay: null,
+    merged: [...files],
+    status,
+    exit: code,
+    properties: props,
+    counterexamples: recorded.map((x) => x.summary),
+    coverage: Object.fromEntries(coverage),
   };
   const written = writeSummary(cli.reports, summary, new Map(recorded.map((x) => [x.summary.name, x.text])));
   console.log(`reports: ${written.join(', ')}`);

@@ -33,20 +33,37 @@ export function mergeCoverage(maps: readonly ReadonlyMap<string, number>[]): Map
 
 export function exitCode(status: Status, requireRuns: boolean, stop: Stop | null): number {
   switch (status) {
-    case 'fails': return 1;
-    case 'interrupted': return stopExit(stop?.by ?? 'SIGINT');
-    case 'exhausted': return requireRuns ? 3 : 0;
-    case 'holds': return 0;
+    case 'fails':
+      return 1;
+    case 'interrupted':
+      return stopExit(stop?.by ?? 'SIGINT');
+    case 'exhausted':
+      return requireRuns ? 3 : 0;
+    case 'holds':
+      return 0;
   }
 }
 
 /** A counterexample recorded: the corpus entry written (or found there), its HTML report, the replay line. */
-export interface Recorded { readonly summary: CounterexampleSummary; readonly text: string }
+export interface Recorded {
+  readonly summary: CounterexampleSummary;
+  readonly text: string;
+}
 
-export function record(cli: Cli, property: string, rev: Revision, entry: CorpusEntry, run: RunResult, states: readonly StepState[],
-  fc: { seed: number; path: string; shrinks: number; minimize: CounterexampleSummary['minimize'] } | null, title: string, stored?: string): Recorded {
+export function record(
+  cli: Cli,
+  property: string,
+  rev: Revision,
+  entry: CorpusEntry,
+  run: RunResult,
+  states: readonly StepState[],
+  fc: { seed: number; path: string; shrinks: number; minimize: CounterexampleSummary['minimize'] } | null,
+  title: string,
+  stored?: string,
+): Recorded {
   const name = entryName(entry);
-  let file = stored ?? join(cli.reports, 'counterexamples', `${name}.json`), note = '';
+  let file = stored ?? join(cli.reports, 'counterexamples', `${name}.json`),
+    note = '';
   if (!stored) {
     try {
       if (cli.corpus) {
@@ -71,7 +88,11 @@ export function record(cli: Cli, property: string, rev: Revision, entry: CorpusE
   const v = run.violation!;
   const text = [
     ...formatCounterexample(entry.scenario, run, title),
-    ...(entry.bug ? [`  needs the seeded fault ${entry.bug}: the same scenario passes without it`] : cli.fault && !stored ? [`  this counterexample does not need the seeded fault ${cli.fault}: it fails on the kernel as it is`] : []),
+    ...(entry.bug
+      ? [`  needs the seeded fault ${entry.bug}: the same scenario passes without it`]
+      : cli.fault && !stored
+        ? [`  this counterexample does not need the seeded fault ${cli.fault}: it fails on the kernel as it is`]
+        : []),
     ...(note ? [`  ${note}: ${file}`] : []),
     `  report: ${html}`,
     `  replay: ${replay}`,
@@ -79,19 +100,48 @@ export function record(cli: Cli, property: string, rev: Revision, entry: CorpusE
     '',
   ].join('\n');
   const summary: CounterexampleSummary = {
-    property, name, violation: { id: v.id, message: v.message, step: v.step }, bug: entry.bug, length: entry.scenario.commands.length,
-    seed: fc?.seed ?? null, path: fc?.path ?? null, shrinks: fc?.shrinks ?? null, minimize: fc?.minimize ?? null,
-    file, html, replay, replayPath, entry,
+    property,
+    name,
+    violation: { id: v.id, message: v.message, step: v.step },
+    bug: entry.bug,
+    length: entry.scenario.commands.length,
+    seed: fc?.seed ?? null,
+    path: fc?.path ?? null,
+    shrinks: fc?.shrinks ?? null,
+    minimize: fc?.minimize ?? null,
+    file,
+    html,
+    replay,
+    replayPath,
+    entry,
   };
   return { summary, text };
 }
 
-export function propertySummary(r: Pick<PropertyResult, 'id' | 'status' | 'runs' | 'requested' | 'commands' | 'ms' | 'firstFailure'>, seed: number, cx: CounterexampleSummary | null): PropertySummary {
+export function propertySummary(
+  r: Pick<PropertyResult, 'id' | 'status' | 'runs' | 'requested' | 'commands' | 'ms' | 'firstFailure'>,
+  seed: number,
+  cx: CounterexampleSummary | null,
+): PropertySummary {
   return {
-    id: r.id, status: r.status, runs: r.runs, requested: r.requested, commands: r.commands, ms: r.ms, seed, firstFailure: r.firstFailure,
+    id: r.id,
+    status: r.status,
+    runs: r.runs,
+    requested: r.requested,
+    commands: r.commands,
+    ms: r.ms,
+    seed,
+    firstFailure: r.firstFailure,
     counterexample: cx && {
-      name: cx.name, length: cx.length, violation: { id: cx.violation.id, message: cx.violation.message },
-      seed: cx.seed, path: cx.path, shrinks: cx.shrinks, file: cx.file, replay: cx.replay, scenario: cx.entry.scenario,
+      name: cx.name,
+      length: cx.length,
+      violation: { id: cx.violation.id, message: cx.violation.message },
+      seed: cx.seed,
+      path: cx.path,
+      shrinks: cx.shrinks,
+      file: cx.file,
+      replay: cx.replay,
+      scenario: cx.entry.scenario,
     },
   };
 }
@@ -129,4 +179,3 @@ export function writeFailure(e: unknown): string | null {
   const x = e as NodeJS.ErrnoException;
   return x && typeof x.code === 'string' && typeof x.syscall === 'string' ? `cannot write ${x.path ?? ''}: ${x.code} (${x.syscall})` : null;
 }
-

@@ -17,7 +17,9 @@ export function runReplay(cli: Cli, file: string): number {
   const rev = cli.given.kernel ? cli.options.rev : findRevision(entry.kernel)!;
   const bug = cli.given.fault ? cli.fault : entry.bug;
   const bugs: Bugs = bug ? new Set([bug]) : NO_BUGS;
-  console.log(`tdx-update-verify: replay ${file}: property ${entry.property}, kernel ${rev.name} (${revisionTitle(rev)}), ${bug ? `seeded fault ${bug}` : 'no seeded fault'}; recorded: ${entry.expect.violation}${entry.bug ? ` with ${entry.bug}` : ''}`);
+  console.log(
+    `tdx-update-verify: replay ${file}: property ${entry.property}, kernel ${rev.name} (${revisionTitle(rev)}), ${bug ? `seeded fault ${bug}` : 'no seeded fault'}; recorded: ${entry.expect.violation}${entry.bug ? ` with ${entry.bug}` : ''}`,
+  );
   const started = performance.now();
   const { observe, states } = stateObserver();
   const run = runScenario(entry.scenario, { rev, bugs, record: true, observe });
@@ -31,14 +33,43 @@ export function runReplay(cli: Cli, file: string): number {
     console.log(rec.text);
   }
   const same = v?.id === entry.expect.violation;
-  console.log(v ? `${same ? 'reproduced' : 'fails differently'}: ${v.id}${same ? ' as recorded' : ` (recorded: ${entry.expect.violation})`}` : `passes: no violation (recorded: ${entry.expect.violation}${entry.bug && !bug ? `, which needs ${entry.bug}` : ''})`);
+  console.log(
+    v
+      ? `${same ? 'reproduced' : 'fails differently'}: ${v.id}${same ? ' as recorded' : ` (recorded: ${entry.expect.violation})`}`
+      : `passes: no violation (recorded: ${entry.expect.violation}${entry.bug && !bug ? `, which needs ${entry.bug}` : ''})`,
+  );
   const code = v ? 1 : 0;
   const summary: Summary = {
-    ...summaryBase(), kernel: rev.name, budget: 'replay', seed: 0, fault: bug, cpus: null, shard: null, propertySet: [entry.property], replay: file, merged: null, status, exit: code,
-    properties: [propertySummary({ id: entry.property, status, runs: 1, requested: 1, commands: run.commandsIssued, ms, firstFailure: v ? { runs: 1, commands: run.commandsIssued } : null }, 0, rec?.summary ?? null)],
-    counterexamples: rec ? [rec.summary] : [], coverage: Object.fromEntries([...run.labels].sort().map((l) => [l, 1])),
+    ...summaryBase(),
+    kernel: rev.name,
+    budget: 'replay',
+    seed: 0,
+    fault: bug,
+    cpus: null,
+    shard: null,
+    propertySet: [entry.property],
+    replay: file,
+    merged: null,
+    status,
+    exit: code,
+    properties: [
+      propertySummary(
+        {
+          id: entry.property,
+          status,
+          runs: 1,
+          requested: 1,
+          commands: run.commandsIssued,
+          ms,
+          firstFailure: v ? { runs: 1, commands: run.commandsIssued } : null,
+        },
+        0,
+        rec?.summary ?? null,
+      ),
+    ],
+    counterexamples: rec ? [rec.summary] : [],
+    coverage: Object.fromEntries([...run.labels].sort().map((l) => [l, 1])),
   };
   writeSummary(cli.reports, summary, new Map(rec ? [[rec.summary.name, rec.text]] : []));
   return code;
 }
-

@@ -12,7 +12,10 @@ import { UsageError, type Cli } from './args.ts';
 import { checkCorpus, exitCode, HEAD, header, mergeCoverage, propertySummary, record, row, type Recorded } from './record.ts';
 import type { Stop } from './stop.ts';
 
-interface Ran { readonly r: PropertyResult; readonly seed: number }
+interface Ran {
+  readonly r: PropertyResult;
+  readonly seed: number;
+}
 
 const plural = (n: number, s: string) => `${n} ${s}${n === 1 ? '' : 's'}`;
 
@@ -25,20 +28,32 @@ async function check(cli: Cli, u: Unit, o: Parameters<typeof checkProperty>[1]):
   } catch (e) {
     throw new UsageError(`--path ${cli.path}: fast-check cannot replay it (${(e as Error).message.split('\n')[0]})`);
   }
-  if (!r.counterexample && !o.signal?.stopped) throw new UsageError(`--path ${cli.path}: replays no failing run of ${u.property.id} with seed ${o.seed} (copy it from a "replay fast-check's run" line)`);
+  if (!r.counterexample && !o.signal?.stopped)
+    throw new UsageError(`--path ${cli.path}: replays no failing run of ${u.property.id} with seed ${o.seed} (copy it from a "replay fast-check's run" line)`);
   return r;
 }
 
 /** The search, property by property, until done or stopped; a row of the table for each. */
 async function search(cli: Cli, units: readonly Unit[], stop: Stop): Promise<Ran[]> {
   const o = cli.options;
-  const progress = new Progress({ total: units.reduce((n, u) => n + u.runs, 0), tty: isatty(1), everyMs: cli.progressMs, write: (s) => process.stdout.write(s) });
+  const progress = new Progress({
+    total: units.reduce((n, u) => n + u.runs, 0),
+    tty: isatty(1),
+    everyMs: cli.progressMs,
+    write: (s) => process.stdout.write(s),
+  });
   const ran: Ran[] = [];
   try {
     for (const u of units) {
       if (stop.stopped) break;
       progress.start(u.property.id);
-      const r = await check(cli, u, { ...o, seed: u.seed, numRuns: u.runs, signal: stop, onRun: (runs, commands, failed) => progress.update(runs, commands, failed) });
+      const r = await check(cli, u, {
+        ...o,
+        seed: u.seed,
+        numRuns: u.runs,
+        signal: stop,
+        onRun: (runs, commands, failed) => progress.update(runs, commands, failed),
+      });
       progress.finish(r.runs, r.commands);
       ran.push({ r, seed: u.seed });
       progress.clear();
@@ -55,7 +70,8 @@ async function search(cli: Cli, units: readonly Unit[], stop: Stop): Promise<Ran
 /** Each counterexample recorded (corpus, HTML) and printed; each property's summary. */
 function recordAll(cli: Cli, ran: readonly Ran[]): { recorded: Recorded[]; props: PropertySummary[] } {
   const o = cli.options;
-  const recorded: Recorded[] = [], props: PropertySummary[] = [];
+  const recorded: Recorded[] = [],
+    props: PropertySummary[] = [];
   for (const { r, seed } of ran) {
     const cx = r.counterexample;
     let rec: Recorded | null = null;
@@ -75,19 +91,33 @@ function recordAll(cli: Cli, ran: readonly Ran[]): { recorded: Recorded[]; props
 /** The properties a stop left unstarted: in the summary with no runs, so it says what did not run. */
 function notStarted(units: readonly Unit[], ran: readonly Ran[]): PropertySummary[] {
   return units.slice(ran.length).map((u) => ({
-    id: u.property.id, status: 'interrupted', runs: 0, requested: u.runs, commands: 0, ms: 0, seed: u.seed, firstFailure: null, counterexample: null,
+    id: u.property.id,
+    status: 'interrupted',
+    runs: 0,
+    requested: u.runs,
+    commands: 0,
+    ms: 0,
+    seed: u.seed,
+    firstFailure: null,
+    counterexample: null,
   }));
 }
 
 /** What the run ends with on stdout, besides the table: budgets that ran out, a stop. */
 function epilogue(cli: Cli, ran: readonly Ran[], recorded: readonly Recorded[], stop: Stop): void {
   for (const { r } of ran) {
-    if (r.status === 'exhausted') console.log(`${r.id}: the time budget ran out after ${r.runs} of ${r.requested} runs; no counterexample in those${cli.requireRuns ? ' (--require-runs: exit 3)' : ' (exit 0; --require-runs makes this exit 3)'}`);
+    if (r.status === 'exhausted')
+      console.log(
+        `${r.id}: the time budget ran out after ${r.runs} of ${r.requested} runs; no counterexample in those${cli.requireRuns ? ' (--require-runs: exit 3)' : ' (exit 0; --require-runs makes this exit 3)'}`,
+      );
   }
   if (!stop.stopped) return;
   const runs = ran.reduce((n, x) => n + x.r.runs, 0);
   if (ran.length === 0) console.log(`stopped by ${stop.by} before any run: nothing ran; the summary says so`);
-  else console.log(`stopped by ${stop.by} after ${plural(runs, 'run')}: ${recorded.length ? 'the counterexample found so far is above' : 'no counterexample so far'}`);
+  else
+    console.log(
+      `stopped by ${stop.by} after ${plural(runs, 'run')}: ${recorded.length ? 'the counterexample found so far is above' : 'no counterexample so far'}`,
+    );
 }
 
 export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
@@ -107,9 +137,21 @@ export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
   epilogue(cli, ran, recorded, stop);
   const code = exitCode(status, cli.requireRuns, stop);
   const summary: Summary = {
-    ...summaryBase(), kernel: o.rev.name, budget: o.budget.name, seed: o.seed, fault: cli.fault, cpus: o.cpus ?? null, shard: cli.shard,
-    propertySet: cli.properties.map((p) => p.id), replay: null, merged: null, status, exit: code,
-    properties: [...props, ...(stop.stopped ? notStarted(units, ran) : [])], counterexamples: recorded.map((x) => x.summary), coverage: Object.fromEntries(coverage),
+    ...summaryBase(),
+    kernel: o.rev.name,
+    budget: o.budget.name,
+    seed: o.seed,
+    fault: cli.fault,
+    cpus: o.cpus ?? null,
+    shard: cli.shard,
+    propertySet: cli.properties.map((p) => p.id),
+    replay: null,
+    merged: null,
+    status,
+    exit: code,
+    properties: [...props, ...(stop.stopped ? notStarted(units, ran) : [])],
+    counterexamples: recorded.map((x) => x.summary),
+    coverage: Object.fromEntries(coverage),
   };
   const files = writeSummary(cli.reports, summary, new Map(recorded.map((x) => [x.summary.name, x.text])));
   console.log(`reports: ${files.join(', ')}${recorded.length ? `, ${recorded.map((x) => x.summary.html).join(', ')}` : ''}`);

@@ -38,10 +38,13 @@ function mutation(entry: Json, text: string): fc.Arbitrary<{ kind: string; text:
   return fc.oneof(
     fc.integer({ min: 2, max: text.length }).map((k) => ({ kind: 'truncated', text: text.slice(0, text.length - k) })),
     fc.constantFrom(...all.slice(1)).chain(([at, v]) => fc.constantFrom(...wrongType(v)).map((w) => out('wrong type')(setAt(entry, at, w)))),
-    fc.tuple(fc.constantFrom(...objects), fc.oneof(fc.constantFrom(...PROTO), fc.stringMatching(/^[a-zA-Z_]{1,8}$/)), fc.jsonValue({ maxDepth: 2 }))
+    fc
+      .tuple(fc.constantFrom(...objects), fc.oneof(fc.constantFrom(...PROTO), fc.stringMatching(/^[a-zA-Z_]{1,8}$/)), fc.jsonValue({ maxDepth: 2 }))
       .filter(([[, o], k]) => !Object.hasOwn(o as object, k))
       .map(([[at, o], k, x]) => out('unknown key')(setAt(entry, at, withKey(o, k, x as Json)))),
-    fc.tuple(fc.constantFrom(...leaves), fc.integer({ min: LIMITS.depth + 1, max: 100_000 })).map(([[at], d]) => ({ kind: 'deep', text: deepText(entry, at, d) })),
+    fc
+      .tuple(fc.constantFrom(...leaves), fc.integer({ min: LIMITS.depth + 1, max: 100_000 }))
+      .map(([[at], d]) => ({ kind: 'deep', text: deepText(entry, at, d) })),
     fc.constantFrom(...huge(entry)).map(out('huge array')),
     fc.constantFrom(...numbers).chain(([at]) => fc.constantFrom(-1000, 0.5, 2 ** 40, 1e308).map((n) => out('out of range')(setAt(entry, at, n)))),
   );
@@ -51,7 +54,9 @@ const mutated = fc.constantFrom(...REAL).chain((text) => mutation(JSON.parse(tex
 
 describe('malformed corpus entries', () => {
   let box: Sandbox;
-  beforeAll(() => { box = sandbox('corpus'); });
+  beforeAll(() => {
+    box = sandbox('corpus');
+  });
   afterAll(() => box.done());
 
   it('the real entries are accepted (the mutations start from valid input)', () => {
@@ -61,20 +66,26 @@ describe('malformed corpus entries', () => {
 
   it('--replay refuses each mutation: exit 2, one line naming the file, nothing written', async () => {
     const file = join(box.inputs, 'entry.json');
-    await fc.assert(fc.asyncProperty(mutated, async (m) => {
-      writeFileSync(file, m.text);
-      expectRefused(await cli(['--replay', file]), box.work, file);
-    }), { numRuns: 200, seed: 15 });
+    await fc.assert(
+      fc.asyncProperty(mutated, async (m) => {
+        writeFileSync(file, m.text);
+        expectRefused(await cli(['--replay', file]), box.work, file);
+      }),
+      { numRuns: 200, seed: 15 },
+    );
   });
 
   it('a mutation in the corpus a run records into stops it before it starts', async () => {
     const dir = join(box.inputs, 'corpus');
     mkdirSync(dir);
     const file = join(dir, 'update-contract-000000000000.json');
-    await fc.assert(fc.asyncProperty(mutated, async (m) => {
-      writeFileSync(file, m.text);
-      expectRefused(await cli(['--property', 'corrupt-images', '--corpus', dir]), box.work, file);
-    }), { numRuns: 50, seed: 16 });
+    await fc.assert(
+      fc.asyncProperty(mutated, async (m) => {
+        writeFileSync(file, m.text);
+        expectRefused(await cli(['--property', 'corrupt-images', '--corpus', dir]), box.work, file);
+      }),
+      { numRuns: 50, seed: 16 },
+    );
   });
 
   it.each([

@@ -18,19 +18,32 @@ export interface Sandbox {
 
 export function sandbox(name: string): Sandbox {
   const top = mkdtempSync(join(tmpdir(), `verify-fuzz-${name}-`));
-  const work = join(top, 'work'), inputs = join(top, 'inputs');
+  const work = join(top, 'work'),
+    inputs = join(top, 'inputs');
   mkdirSync(work);
   mkdirSync(inputs);
   const before = process.cwd();
   process.chdir(work);
-  return { work, inputs, done: () => { process.chdir(before); rmSync(top, { recursive: true, force: true }); } };
+  return {
+    work,
+    inputs,
+    done: () => {
+      process.chdir(before);
+      rmSync(top, { recursive: true, force: true });
+    },
+  };
 }
 
-export interface Outcome { readonly code: number; readonly err: readonly string[]; readonly out: readonly string[] }
+export interface Outcome {
+  readonly code: number;
+  readonly err: readonly string[];
+  readonly out: readonly string[];
+}
 
 /** One in-process run; anything printed with console.log counts as stdout. */
 export async function cli(argv: readonly string[]): Promise<Outcome> {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
   try {
     const code = await runCli(argv, { stopped: false, by: null, quitAtOnce: false }, { out: (l) => out.push(l), err: (l) => err.push(l) });
@@ -57,7 +70,6 @@ export function expectRefused(r: Outcome, work: string, names?: string): void {
 // ---- mutating JSON ----
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
 
 /** Every path to a value in `v`, with the value. */
 export function paths(v: Json, at: (string | number)[] = []): [(string | number)[], Json][] {
@@ -91,4 +103,3 @@ export function withKey(o: Json, k: string, x: Json): Json {
   Object.defineProperty(copy, k, { value: x, enumerable: true, writable: true, configurable: true });
   return copy;
 }
-

@@ -46,11 +46,12 @@ describe('malformed shard sets', () => {
   afterAll(() => box.done());
 
   /** The two shard files, the first (or second) replaced by `text`. */
-  const files = (which: 0 | 1, text: string) => shards.map((t, i) => {
-    const f = join(box.inputs, `shard-${i + 1}.json`);
-    writeFileSync(f, i === which ? text : t);
-    return f;
-  });
+  const files = (which: 0 | 1, text: string) =>
+    shards.map((t, i) => {
+      const f = join(box.inputs, `shard-${i + 1}.json`);
+      writeFileSync(f, i === which ? text : t);
+      return f;
+    });
 
   it('the real shards merge (the edits start from a valid set)', async () => {
     const r = await cli(['--merge', ...files(0, shards[0]), '--reports', join(box.inputs, 'merged'), '--corpus', join(box.inputs, 'c')]);
@@ -59,14 +60,21 @@ describe('malformed shard sets', () => {
   });
 
   it('a field edited: exit 2, one line naming the file and the field', async () => {
-    const edit = fc.constantFrom(...EDITS).chain(([field, at, values]) => fc.record({ field: fc.constant(field), at: fc.constant(at), value: fc.constantFrom(...values), which: fc.constantFrom(0 as const, 1 as const) }));
-    await fc.assert(fc.asyncProperty(edit, async ({ field, at, value, which }) => {
-      const f = files(which, JSON.stringify(setAt(JSON.parse(shards[which]) as Json, at, value)));
-      const r = await cli(['--merge', ...f]);
-      expectRefused(r, box.work);
-      expect(r.err[0]).toMatch(new RegExp(`${f[0]}|${f[1]}|shard \\d missing`));
-      if (!r.err[0]!.includes('missing')) expect(r.err[0]).toMatch(new RegExp(`: (${field.replace(/[.[\]]/g, '\\$&')}|\\S+): `));
-    }), { numRuns: 150, seed: 15 });
+    const edit = fc
+      .constantFrom(...EDITS)
+      .chain(([field, at, values]) =>
+        fc.record({ field: fc.constant(field), at: fc.constant(at), value: fc.constantFrom(...values), which: fc.constantFrom(0 as const, 1 as const) }),
+      );
+    await fc.assert(
+      fc.asyncProperty(edit, async ({ field, at, value, which }) => {
+        const f = files(which, JSON.stringify(setAt(JSON.parse(shards[which]) as Json, at, value)));
+        const r = await cli(['--merge', ...f]);
+        expectRefused(r, box.work);
+        expect(r.err[0]).toMatch(new RegExp(`${f[0]}|${f[1]}|shard \\d missing`));
+        if (!r.err[0]!.includes('missing')) expect(r.err[0]).toMatch(new RegExp(`: (${field.replace(/[.[\]]/g, '\\$&')}|\\S+): `));
+      }),
+      { numRuns: 150, seed: 15 },
+    );
   });
 
   it('a key added, a type broken, truncated, nested deep: exit 2, one line naming the file', async () => {
@@ -76,15 +84,22 @@ describe('malformed shard sets', () => {
     const objects = all.filter(([, v]) => v !== null && typeof v === 'object' && !Array.isArray(v) && !('label' in v));
     const broken = fc.oneof(
       fc.integer({ min: 2, max: text.length }).map((k) => text.slice(0, text.length - k)),
-      fc.constantFrom(...all.slice(1).filter(([at]) => at[0] !== 'coverage')).chain(([at, v]) => fc.constantFrom(...wrongType(v)).map((w) => JSON.stringify(setAt(json, at, w)))),
-      fc.tuple(fc.constantFrom(...objects), fc.constantFrom('__proto__', 'constructor', 'toString', 'extra')).filter(([[at, o], k]) => !Object.hasOwn(o as object, k) && at[0] !== 'coverage')
+      fc
+        .constantFrom(...all.slice(1).filter(([at]) => at[0] !== 'coverage'))
+        .chain(([at, v]) => fc.constantFrom(...wrongType(v)).map((w) => JSON.stringify(setAt(json, at, w)))),
+      fc
+        .tuple(fc.constantFrom(...objects), fc.constantFrom('__proto__', 'constructor', 'toString', 'extra'))
+        .filter(([[at, o], k]) => !Object.hasOwn(o as object, k) && at[0] !== 'coverage')
         .map(([[at, o], k]) => JSON.stringify(setAt(json, at, withKey(o, k, 1)))),
       fc.integer({ min: LIMITS.depth + 1, max: 50_000 }).map((d) => text.replace('"coverage": {', `"coverage": ${'['.repeat(d)}${']'.repeat(d)}, "x": {`)),
     );
-    await fc.assert(fc.asyncProperty(broken, async (t) => {
-      const f = files(1, t);
-      expectRefused(await cli(['--merge', ...f]), box.work, f[1]);
-    }), { numRuns: 150, seed: 16 });
+    await fc.assert(
+      fc.asyncProperty(broken, async (t) => {
+        const f = files(1, t);
+        expectRefused(await cli(['--merge', ...f]), box.work, f[1]);
+      }),
+      { numRuns: 150, seed: 16 },
+    );
   });
 
   it.each([

@@ -10,21 +10,30 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.ts';
 
-interface Ended { readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly out: string; readonly err: string; readonly reports: string }
+interface Ended {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly out: string;
+  readonly err: string;
+  readonly reports: string;
+}
 
 /** `verify` with `args`; `when(out, send)` decides, on each chunk of stdout, when to send what. */
 function verify(args: readonly string[], when: (out: string, send: (s: NodeJS.Signals) => void) => void, atMs?: [number, NodeJS.Signals][]): Promise<Ended> {
   const dir = mkdtempSync(join(tmpdir(), 'verify-signal-'));
   const reports = join(dir, 'reports');
   const child = spawn(process.execPath, ['harness/cli.mjs', ...args, '--reports', reports, '--corpus', join(dir, 'corpus')], { cwd: ROOT });
-  let out = '', err = '';
+  let out = '',
+    err = '';
   const send = (s: NodeJS.Signals) => void child.kill(s);
   for (const [ms, s] of atMs ?? []) setTimeout(() => send(s), ms);
   child.stdout.on('data', (d) => {
     out += d;
     when(out, send);
   });
-  child.stderr.on('data', (d) => { err += d; });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
   return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out, err, reports })));
 }
 
@@ -36,29 +45,37 @@ describe('signals keep the results', () => {
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('%s at 0.1 s: a summary that says nothing ran, exit %i', async (sig, code) => {
-    const e = await verify(LONG, never, [[100, sig]]);
-    expect(e.signal).toBeNull();
-    expect(e.code).toBe(code);
-    expect(e.err).toContain(`verify: ${sig}: stopping`);
-    const s = summary(e);
-    expect(s).toMatchObject({ status: 'interrupted', exit: code, counterexamples: [] });
-    expect(s.properties.map((p: { id: string }) => p.id)).toEqual(['corrupt-images', 'concurrency']);
-    expect(existsSync(join(e.reports, 'junit.xml'))).toBe(true);
-  }, 60_000);
+  ] as const)(
+    '%s at 0.1 s: a summary that says nothing ran, exit %i',
+    async (sig, code) => {
+      const e = await verify(LONG, never, [[100, sig]]);
+      expect(e.signal).toBeNull();
+      expect(e.code).toBe(code);
+      expect(e.err).toContain(`verify: ${sig}: stopping`);
+      const s = summary(e);
+      expect(s).toMatchObject({ status: 'interrupted', exit: code, counterexamples: [] });
+      expect(s.properties.map((p: { id: string }) => p.id)).toEqual(['corrupt-images', 'concurrency']);
+      expect(existsSync(join(e.reports, 'junit.xml'))).toBe(true);
+    },
+    60_000,
+  );
 
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('%s at 1 s, mid-search: the runs done so far in the reports, exit %i', async (sig, code) => {
-    const e = await verify(LONG, never, [[1000, sig]]);
-    expect(e.code).toBe(code);
-    const s = summary(e);
-    expect(s).toMatchObject({ status: 'interrupted', exit: code });
-    expect(s.properties[0]).toMatchObject({ id: 'corrupt-images', status: 'interrupted', requested: 3000 });
-    expect(s.properties[0].runs).toBeLessThan(3000);
-    expect(e.out).toMatch(new RegExp(`stopped by ${sig} (after|before)`));
-  }, 60_000);
+  ] as const)(
+    '%s at 1 s, mid-search: the runs done so far in the reports, exit %i',
+    async (sig, code) => {
+      const e = await verify(LONG, never, [[1000, sig]]);
+      expect(e.code).toBe(code);
+      const s = summary(e);
+      expect(s).toMatchObject({ status: 'interrupted', exit: code });
+      expect(s.properties[0]).toMatchObject({ id: 'corrupt-images', status: 'interrupted', requested: 3000 });
+      expect(s.properties[0].runs).toBeLessThan(3000);
+      expect(e.out).toMatch(new RegExp(`stopped by ${sig} (after|before)`));
+    },
+    60_000,
+  );
 
   it('SIGTERM while a counterexample is shrunk: it is kept and reported, exit 1', async () => {
     // the search ends at the first failure; "1 failure" on the progress line means shrinking has begun
