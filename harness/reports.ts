@@ -94,7 +94,9 @@ export function junitXml(s: Summary, details: ReadonlyMap<string, string> = new 
   const failures = s.properties.filter((p) => p.status === 'fails').length;
   const errors = s.properties.filter((p) => p.status === 'interrupted').length;
   const time = (ms: number) => (ms / 1000).toFixed(3);
-  const name = `${s.tool} kernel=${s.kernel} budget=${s.budget} seed=${s.seed}${s.fault ? ` fault=${s.fault}` : ''}${s.shard ? ` shard=${s.shard.index}/${s.shard.count}` : ''}`;
+  const fault = s.fault ? ` fault=${s.fault}` : '';
+  const shard = s.shard ? ` shard=${s.shard.index}/${s.shard.count}` : '';
+  const name = `${s.tool} kernel=${s.kernel} budget=${s.budget} seed=${s.seed}${fault}${shard}`;
   const cases = s.properties.map((p) => {
     const open = `    <testcase classname="verify.${xml(s.kernel)}" name="${xml(p.id)}" time="${time(p.ms)}">`;
     const out = `      <system-out>${xml(`${p.runs} of ${p.requested} runs, ${p.commands} commands, seed ${p.seed}`)}</system-out>`;
@@ -109,9 +111,12 @@ export function junitXml(s: Summary, details: ReadonlyMap<string, string> = new 
       ].join('\n');
     }
     if (p.status === 'interrupted')
-      return [open, `      <error message="interrupted (SIGINT) after ${p.runs} of ${p.requested} runs" type="interrupted"/>`, out, '    </testcase>'].join(
-        '\n',
-      );
+      return [
+        open,
+        `      <error message="interrupted (${s.exit === 143 ? 'SIGTERM' : 'SIGINT'}) after ${p.runs} of ${p.requested} runs" type="interrupted"/>`,
+        out,
+        '    </testcase>',
+      ].join('\n');
     if (p.status === 'exhausted')
       return [open, `      <skipped message="time budget ran out after ${p.runs} of ${p.requested} runs; no counterexample"/>`, out, '    </testcase>'].join(
         '\n',
@@ -119,10 +124,11 @@ export function junitXml(s: Summary, details: ReadonlyMap<string, string> = new 
     return [open, out, '    </testcase>'].join('\n');
   });
   const total = s.properties.reduce((n, p) => n + p.ms, 0);
+  const skipped = s.properties.filter((p) => p.status === 'exhausted').length;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="${xml(s.tool)}" tests="${s.properties.length}" failures="${failures}" errors="${errors}" time="${time(total)}">`,
-    `  <testsuite name="${xml(name)}" tests="${s.properties.length}" failures="${failures}" errors="${errors}" skipped="${s.properties.filter((p) => p.status === 'exhausted').length}" time="${time(total)}">`,
+    `  <testsuite name="${xml(name)}" tests="${s.properties.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time(total)}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

@@ -14,8 +14,8 @@ export const LIMITS = {
   depth: 32,
   /** Commands of one scenario (generators draw at most 60, with --budget deep). */
   commands: 200,
-  /** CPUs of one host (scenario or --cpus). */
-  cpus: 64,
+  /** CPUs of one host (scenario or --cpus); the bench measures hosts up to 256. */
+  cpus: 256,
   /** Pages: of a TD, and of a corrupted image's fields that count pages. */
   pages: 1024,
   /** Interleaving choices of one scenario (generators draw at most 240). */

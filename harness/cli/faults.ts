@@ -77,8 +77,7 @@ export async function runAllKernels(cli: Cli, stop: Stop): Promise<number> {
     join(cli.reports, 'summary.json'),
     JSON.stringify({ ...summaryBase(), kernel: 'all', budget: o.budget.name, seed: o.seed, kernels, verdicts, exit: failed ? 1 : 0 }, null, 2) + '\n',
   );
-  console.log(
-    `reports: ${join(cli.reports, 'summary.json')}, ${join(cli.reports, 'verdicts.md')}, ${REVISIONS.map((r) => join(cli.reports, r.name, 'summary.json')).join(', ')}`,
-  );
+  const each = REVISIONS.map((r) => join(cli.reports, r.name, 'summary.json'));
+  console.log(`reports: ${[join(cli.reports, 'summary.json'), join(cli.reports, 'verdicts.md'), ...each].join(', ')}`);
   return failed ? 1 : 0;
 }

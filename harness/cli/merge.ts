@@ -70,9 +70,8 @@ export function runMerge(cli: Cli, files: readonly string[]): number {
   checkCorpus(cli);
   const { base, shards } = mergeShards(files);
   const rev = findRevision(base.kernel)!; // mergeShards checked it
-  console.log(
-    `tdx-update-verify: merging ${shards.length} shard(s): kernel ${base.kernel}, budget ${base.budget}, seed ${base.seed}${base.fault ? `, seeded fault ${base.fault}` : ''}`,
-  );
+  const fault = base.fault ? `, seeded fault ${base.fault}` : '';
+  console.log(`tdx-update-verify: merging ${shards.length} shard(s): kernel ${base.kernel}, budget ${base.budget}, seed ${base.seed}${fault}`);
   console.log(HEAD);
   const recorded = replayed(cli, rev, base, shards);
   const props = merged(base, shards, recorded);

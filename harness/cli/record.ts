@@ -22,7 +22,8 @@ export function revisionTitle(rev: Revision): string {
 export const HEAD = `  ${'property'.padEnd(18)} ${'status'.padEnd(12)} ${'runs'.padStart(5)} ${'commands'.padStart(9)} ${'time'.padStart(8)}  counterexample`;
 
 export function row(r: { id: string; status: Status; runs: number; commands: number; ms: number; cx: string }): string {
-  return `  ${r.id.padEnd(18)} ${r.status.padEnd(12)} ${String(r.runs).padStart(5)} ${String(r.commands).padStart(9)} ${(r.ms / 1000).toFixed(1).padStart(7)}s  ${r.cx}`;
+  const time = `${(r.ms / 1000).toFixed(1).padStart(7)}s`;
+  return `  ${r.id.padEnd(18)} ${r.status.padEnd(12)} ${String(r.runs).padStart(5)} ${String(r.commands).padStart(9)} ${time}  ${r.cx}`;
 }
 
 export function mergeCoverage(maps: readonly ReadonlyMap<string, number>[]): Map<string, number> {
@@ -42,6 +43,20 @@ export function exitCode(status: Status, requireRuns: boolean, stop: Stop | null
     case 'holds':
       return 0;
   }
+}
+
+/** The command that replays fast-check's own run (seed and path) with every flag it needs. */
+function replayPathLine(cli: Cli, property: string, rev: Revision, entry: CorpusEntry, fc: { seed: number; path: string }): string {
+  const o = cli.options;
+  const bug = entry.bug ?? cli.fault;
+  const flags = [
+    `--property ${property} --seed ${fc.seed} --path ${fc.path}`,
+    ...(bug ? [`--fault ${bug}`] : []),
+    `--kernel ${rev.name}`,
+    ...(o.cpus ? [`--cpus ${o.cpus}`] : []),
+    ...(o.budget.name !== 'quick' ? [`--budget ${o.budget.name}`] : []),
+  ];
+  return `npm run verify -- ${flags.join(' ')}`;
 }
 
 /** A counterexample recorded: the corpus entry written (or found there), its HTML report, the replay line. */
@@ -80,9 +95,7 @@ export function record(
     }
   }
   const replay = `npm run verify -- --replay ${file}`;
-  const replayPath = fc
-    ? `npm run verify -- --property ${property} --seed ${fc.seed} --path ${fc.path}${entry.bug ? ` --fault ${entry.bug}` : cli.fault ? ` --fault ${cli.fault}` : ''} --kernel ${rev.name}${cli.options.cpus ? ` --cpus ${cli.options.cpus}` : ''}${cli.options.budget.name !== 'quick' ? ` --budget ${cli.options.budget.name}` : ''}`
-    : null;
+  const replayPath = fc ? replayPathLine(cli, property, rev, entry, fc) : null;
   const html = join(cli.reports, 'counterexamples', `${name}.html`);
   writeReportAtomic(html, counterexampleHtml({ name, entry, run, states, file, replay, replayPath }));
   const v = run.violation!;
@@ -148,7 +161,15 @@ export function propertySummary(
 
 export function header(cli: Cli): string {
   const o = cli.options;
-  return `tdx-update-verify: kernel ${o.rev.name} (${revisionTitle(o.rev)}), budget ${o.budget.name}, seed ${o.seed}${cli.fault ? `, seeded fault ${cli.fault}` : ''}${o.cpus ? `, ${o.cpus} CPUs` : ''}${cli.shard ? `, shard ${cli.shard.index}/${cli.shard.count}` : ''}`;
+  const parts = [
+    `kernel ${o.rev.name} (${revisionTitle(o.rev)})`,
+    `budget ${o.budget.name}`,
+    `seed ${o.seed}`,
+    ...(cli.fault ? [`seeded fault ${cli.fault}`] : []),
+    ...(o.cpus ? [`${o.cpus} CPUs`] : []),
+    ...(cli.shard ? [`shard ${cli.shard.index}/${cli.shard.count}`] : []),
+  ];
+  return `tdx-update-verify: ${parts.join(', ')}`;
 }
 
 /** The corpus a run records into is read through the schema first: a bad entry stops the run before anything is written. */

@@ -17,9 +17,9 @@ export function runReplay(cli: Cli, file: string): number {
   const rev = cli.given.kernel ? cli.options.rev : findRevision(entry.kernel)!;
   const bug = cli.given.fault ? cli.fault : entry.bug;
   const bugs: Bugs = bug ? new Set([bug]) : NO_BUGS;
-  console.log(
-    `tdx-update-verify: replay ${file}: property ${entry.property}, kernel ${rev.name} (${revisionTitle(rev)}), ${bug ? `seeded fault ${bug}` : 'no seeded fault'}; recorded: ${entry.expect.violation}${entry.bug ? ` with ${entry.bug}` : ''}`,
-  );
+  const recorded = `${entry.expect.violation}${entry.bug ? ` with ${entry.bug}` : ''}`;
+  const fault = bug ? `seeded fault ${bug}` : 'no seeded fault';
+  console.log(`tdx-update-verify: replay ${file}: property ${entry.property}, kernel ${rev.name} (${revisionTitle(rev)}), ${fault}; recorded: ${recorded}`);
   const started = performance.now();
   const { observe, states } = stateObserver();
   const run = runScenario(entry.scenario, { rev, bugs, record: true, observe });

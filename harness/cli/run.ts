@@ -78,7 +78,8 @@ function recordAll(cli: Cli, ran: readonly Ran[]): { recorded: Recorded[]; props
     if (cx) {
       const entry = makeEntry(r.id, o.rev, cx.bug, cx.run.violation!, cx.scenario);
       const m = cx.minimize;
-      const title = `counterexample for ${r.id} (fast-check shrank it ${plural(cx.shrinks, 'time')}; the canonical pass took ${plural(m.steps, 'step')} in ${m.runs} runs${m.complete ? '' : ', stopped early'}):`;
+      const pass = `the canonical pass took ${plural(m.steps, 'step')} in ${m.runs} runs${m.complete ? '' : ', stopped early'}`;
+      const title = `counterexample for ${r.id} (fast-check shrank it ${plural(cx.shrinks, 'time')}; ${pass}):`;
       rec = record(cli, r.id, o.rev, entry, cx.run, cx.states, { seed: cx.seed, path: cx.path, shrinks: cx.shrinks, minimize: m }, title);
       recorded.push(rec);
       console.log(rec.text);
@@ -106,10 +107,9 @@ function notStarted(units: readonly Unit[], ran: readonly Ran[]): PropertySummar
 /** What the run ends with on stdout, besides the table: budgets that ran out, a stop. */
 function epilogue(cli: Cli, ran: readonly Ran[], recorded: readonly Recorded[], stop: Stop): void {
   for (const { r } of ran) {
-    if (r.status === 'exhausted')
-      console.log(
-        `${r.id}: the time budget ran out after ${r.runs} of ${r.requested} runs; no counterexample in those${cli.requireRuns ? ' (--require-runs: exit 3)' : ' (exit 0; --require-runs makes this exit 3)'}`,
-      );
+    if (r.status !== 'exhausted') continue;
+    const exit = cli.requireRuns ? ' (--require-runs: exit 3)' : ' (exit 0; --require-runs makes this exit 3)';
+    console.log(`${r.id}: the time budget ran out after ${r.runs} of ${r.requested} runs; no counterexample in those${exit}`);
   }
   if (!stop.stopped) return;
   const runs = ran.reduce((n, x) => n + x.r.runs, 0);

@@ -29,9 +29,8 @@ export function armSignals(early: readonly StopName[], err: (line: string) => vo
     if (stop.stopped || stop.quitAtOnce) process.exit(stopExit(stop.by ?? by));
     stop.stopped = true;
     stop.by = by;
-    err(
-      `verify: ${by}: stopping; finishing the current run, keeping any counterexample, writing the reports (${by === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again quits at once)`,
-    );
+    const again = by === 'SIGINT' ? 'Ctrl-C' : 'the signal';
+    err(`verify: ${by}: stopping; finishing the current run, keeping any counterexample, writing the reports (${again} again quits at once)`);
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

@@ -126,7 +126,7 @@ describe('corpus entries', () => {
       edited((j) => {
         j.scenario.host.nrCpus = -1;
       }),
-      /^x\.json: scenario\.host\.nrCpus: expected a whole number from 1 to 64, found -1$/,
+      /^x\.json: scenario\.host\.nrCpus: expected a whole number from 1 to 256, found -1$/,
     ],
     [
       'schedule of strings',
