@@ -5,6 +5,8 @@ const early = [];
 const keep = (signal) => early.push(signal);
 process.on('SIGINT', keep);
 process.on('SIGTERM', keep);
+// From here on a signal is kept; `ps` (and test/cli/signals.test.ts) can see it by the name.
+process.title = 'tdx-update-verify';
 const { register } = await import('tsx/esm/api');
 register();
 const { start } = await import('./cli/main.ts');

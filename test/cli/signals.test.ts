@@ -3,7 +3,7 @@
 // fault's counterexample is being shrunk, the reports of what ran are written and the exit
 // code is 128 + the signal (130, 143), or 1 when a counterexample was found first. A second
 // signal quits at once.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,25 @@ interface Ended {
   readonly reports: string;
 }
 
+/**
+ * Whether the process keeps signals yet: harness/cli.mjs names itself once its handlers are
+ * in. Before node runs its first line of JavaScript nothing can catch them, and on a loaded
+ * machine that takes more than 0.1 s, so a timed signal waits for this too.
+ */
+function armed(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('tdx-update-verify');
+  } catch {
+    return true; // no /proc, or it has ended: send it anyway
+  }
+}
+
+/** Send `s` to `child` at `ms` after its start, or as soon after as it catches signals. */
+function sendAt(child: ChildProcess, ms: number, s: NodeJS.Signals): void {
+  const poll = () => (child.exitCode === null && !armed(child.pid!) ? setTimeout(poll, 5) : child.kill(s));
+  setTimeout(poll, ms);
+}
+
 /** `verify` with `args`; `when(out, send)` decides, on each chunk of stdout, when to send what. */
 function verify(args: readonly string[], when: (out: string, send: (s: NodeJS.Signals) => void) => void, atMs?: [number, NodeJS.Signals][]): Promise<Ended> {
   const dir = mkdtempSync(join(tmpdir(), 'verify-signal-'));
@@ -26,7 +45,7 @@ function verify(args: readonly string[], when: (out: string, send: (s: NodeJS.Si
   let out = '',
     err = '';
   const send = (s: NodeJS.Signals) => void child.kill(s);
-  for (const [ms, s] of atMs ?? []) setTimeout(() => send(s), ms);
+  for (const [ms, s] of atMs ?? []) sendAt(child, ms, s);
   child.stdout.on('data', (d) => {
     out += d;
     when(out, send);
