@@ -26,8 +26,9 @@ describe('npm run verify', () => {
     for (const s of ['update-contract', 'concurrency', 'I-5', 'I-24', 'B2', 'ack-before-fail', 'refinement', 'v2']) expect(r.out).toContain(s);
   });
 
-  it('--help prints the usage and exits 0', () => {
-    const r = verify('--help');
+  it.each(['--help', '-h'])('%s prints the options and exits 0', (flag) => {
+    const r = verify(flag);
+    expect(r.out).toContain('--time-limit S');
     expect(r.code).toBe(0);
     expect(r.out).toContain('usage: npm run verify --');
   });
@@ -48,6 +49,12 @@ describe('npm run verify', () => {
     ['--merge'],
     ['--corpus', 'd', '--no-corpus'],
     ['--time-limit', '-1'],
+    ['--seed', '-1'],
+    ['--budget', 'constructor'],
+    ['--budget', '__proto__'],
+    ['--reports='],
+    ['--merge', 'x.json', '--seed', '1'],
+    ['--path', '999999:999999', '--seed', '1', '--property', 'corrupt-images'],
   ])('bad usage %s: exit 2, one line, no stack trace', (...args) => {
     const r = verify(...args);
     expect(r.code).toBe(2);
