@@ -13,7 +13,7 @@ import { RELEASES } from '../properties/releases.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { writeReportAtomic } from './files.ts';
 import { z } from 'zod';
-import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited } from './schema.ts';
+import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited, show } from './schema.ts';
 import { TOOL, TOOL_VERSION } from './version.ts';
 
 /** The corpus file format this tool reads and writes; bump it when an entry's meaning changes. */
@@ -117,7 +117,7 @@ export const scenarioSchema = z.strictObject({
 }) satisfies z.ZodType<Scenario>;
 
 const known = (what: string, ok: (v: string) => boolean, names: () => string) =>
-  z.string().refine(ok, { error: (i) => `${JSON.stringify(i.input)} is not ${what} (known: ${names()}); the entry is out of date` });
+  z.string().refine(ok, { error: (i) => `${show(i.input)} is not ${what} (known: ${names()}); the entry is out of date` });
 
 export const entrySchema = z.strictObject({
   format: z.int().refine((v) => v === CORPUS_FORMAT, { error: (i) => `format ${String(i.input)} is out of date: this tool reads format ${CORPUS_FORMAT}` }),

@@ -103,7 +103,7 @@ export function fieldName(path: readonly PropertyKey[]): string {
 }
 
 /** A value in a message: short, and never the whole of a big or deep one. */
-function show(v: unknown): string {
+export function show(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object' && v !== null) return 'an object';
   if (typeof v === 'string') return v.length > 40 ? `${JSON.stringify(v.slice(0, 37))}...` : JSON.stringify(v);

@@ -11,7 +11,7 @@ import { findRevision, REVISIONS } from '../impl/kernel/revision.ts';
 import { findProperty, PROPERTIES, type Property } from '../properties/catalog.ts';
 import { entrySchema, scenarioSchema } from './corpus.ts';
 import { worst, type Summary } from './reports.ts';
-import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited } from './schema.ts';
+import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited, show } from './schema.ts';
 import { BUDGETS, type Budget } from './verify.ts';
 import { TOOL } from './version.ts';
 
@@ -134,13 +134,13 @@ const fail = (file: string, field: string, problem: string): never => {
 
 /** What the shard's own fields say of the run: known names, and the plan it must have followed. */
 function checkRun(file: string, s: ShardSummary): void {
-  if (s.tool !== TOOL) fail(file, 'tool', `${JSON.stringify(s.tool)} is not ${TOOL}`);
-  if (!findRevision(s.kernel)) fail(file, 'kernel', `${JSON.stringify(s.kernel)} is not an emulated revision (${REVISIONS.map((r) => r.name).join(', ')})`);
-  if (!Object.hasOwn(BUDGETS, s.budget)) fail(file, 'budget', `${JSON.stringify(s.budget)} is not quick, ci or deep`);
-  if (s.fault !== null && !SEEDED_BUGS.some((b) => b.name === s.fault)) fail(file, 'fault', `${JSON.stringify(s.fault)} is not a seeded fault (see --list)`);
+  if (s.tool !== TOOL) fail(file, 'tool', `${show(s.tool)} is not ${TOOL}`);
+  if (!findRevision(s.kernel)) fail(file, 'kernel', `${show(s.kernel)} is not an emulated revision (${REVISIONS.map((r) => r.name).join(', ')})`);
+  if (!Object.hasOwn(BUDGETS, s.budget)) fail(file, 'budget', `${show(s.budget)} is not quick, ci or deep`);
+  if (s.fault !== null && !SEEDED_BUGS.some((b) => b.name === s.fault)) fail(file, 'fault', `${show(s.fault)} is not a seeded fault (see --list)`);
   if (s.shard.index > s.shard.count) fail(file, 'shard.index', `${s.shard.index} is more than shard.count ${s.shard.count}`);
   s.propertySet.forEach((id, i) => {
-    if (!findProperty(id)) fail(file, `propertySet[${i}]`, `${JSON.stringify(id)} is not a property (see --list)`);
+    if (!findProperty(id)) fail(file, `propertySet[${i}]`, `${show(id)} is not a property (see --list)`);
     if (s.propertySet.indexOf(id) !== i) fail(file, `propertySet[${i}]`, `${id} is there twice`);
   });
 }
@@ -153,7 +153,7 @@ function checkProperties(file: string, s: ShardSummary): void {
   s.properties.forEach((p, i) => {
     const u = units[i]!,
       f = `properties[${i}]`;
-    if (p.id !== u.property.id) fail(file, `${f}.id`, `${JSON.stringify(p.id)}, but the plan has ${u.property.id} here`);
+    if (p.id !== u.property.id) fail(file, `${f}.id`, `${show(p.id)}, but the plan has ${u.property.id} here`);
     if (p.seed !== u.seed) fail(file, `${f}.seed`, `${p.seed}, but the plan gives ${u.seed}`);
     if (p.requested !== u.runs) fail(file, `${f}.requested`, `${p.requested}, but the plan gives ${u.runs}`);
     if (p.runs > p.requested) fail(file, `${f}.runs`, `${p.runs} is more than requested (${p.requested})`);
@@ -189,7 +189,7 @@ function checkSameRun(files: readonly string[], shards: readonly ShardSummary[])
   const first = shards[0]!;
   shards.forEach((s, i) => {
     for (const k of SAME) {
-      if (s[k] !== first[k]) fail(files[i]!, k, `${JSON.stringify(s[k])}, but ${files[0]} has ${JSON.stringify(first[k])}: not shards of one run`);
+      if (s[k] !== first[k]) fail(files[i]!, k, `${show(s[k])}, but ${files[0]} has ${show(first[k])}: not shards of one run`);
     }
     if (s.propertySet.join(',') !== first.propertySet.join(','))
       fail(files[i]!, 'propertySet', `${s.propertySet.join(',')}, but ${files[0]} has ${first.propertySet.join(',')}`);

@@ -9,7 +9,7 @@ import { findBug, NO_BUGS, type BugName } from '../../impl/faults.ts';
 import { findRevision, REVISIONS } from '../../impl/kernel/revision.ts';
 import { findProperty, PROPERTIES, type Property } from '../../properties/catalog.ts';
 import { DEFAULT_CORPUS_DIR } from '../corpus.ts';
-import { LIMITS } from '../schema.ts';
+import { LIMITS, show } from '../schema.ts';
 import { parseShard, type ShardSpec } from '../shard.ts';
 import { BUDGETS, type CheckOptions } from '../verify.ts';
 
@@ -116,7 +116,7 @@ function split(argv: readonly string[]): { a: Values; positionals: string[] } {
 /** One flag's value through its schema; the message names the flag, the value and what is allowed. */
 function flag<T>(name: string, schema: z.ZodType<T>, v: string): T {
   const r = schema.safeParse(v);
-  if (!r.success) throw new UsageError(`--${name} ${r.error.issues[0]!.message}, not ${JSON.stringify(v)}`);
+  if (!r.success) throw new UsageError(`--${name} ${r.error.issues[0]!.message}, not ${show(v)}`);
   return r.data;
 }
 
@@ -147,7 +147,7 @@ function propertiesOf(a: Values): readonly Property[] {
   if (a.property === undefined) return PROPERTIES;
   return a.property.split(',').map((id) => {
     const p = findProperty(id);
-    if (!p) throw new UsageError(`--property: no property ${JSON.stringify(id)} (one of ${PROPERTIES.map((x) => x.id).join(', ')}; see --list)`);
+    if (!p) throw new UsageError(`--property: no property ${show(id)} (one of ${PROPERTIES.map((x) => x.id).join(', ')}; see --list)`);
     return p;
   });
 }
@@ -159,7 +159,7 @@ function refuse(a: Values, mode: string, why: string, keys: readonly (keyof Valu
 }
 
 function checkModes(a: Values, positionals: readonly string[]): void {
-  if (positionals.length && !a.merge) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (only --merge takes file names)`);
+  if (positionals.length && !a.merge) throw new UsageError(`unexpected argument ${show(positionals[0])} (only --merge takes file names)`);
   if (a.kernel === 'all') refuse(a, '--kernel all', 'runs every revision and the verdicts', ['replay', 'merge', 'faults', 'path', 'shard', 'fault']);
   const modes = [a.replay !== undefined && '--replay', a.merge && '--merge', a.list && '--list', a.faults !== undefined && '--faults'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be combined`);
@@ -192,13 +192,13 @@ function checkModes(a: Values, positionals: readonly string[]): void {
     refuse(a, '--faults all', 'runs every seeded bug on its own revision', ['property', 'cpus', 'fault', 'kernel', 'path', 'shard', 'replay']);
   if (a.merge && positionals.length === 0) throw new UsageError('--merge needs the shard files, e.g. --merge reports/shards/*.json');
   if (a.corpus !== undefined && a['no-corpus']) throw new UsageError('--corpus and --no-corpus contradict each other');
-  if (a.faults !== undefined && a.faults !== 'all') throw new UsageError(`--faults takes 'all', not ${JSON.stringify(a.faults)}`);
+  if (a.faults !== undefined && a.faults !== 'all') throw new UsageError(`--faults takes 'all', not ${show(a.faults)}`);
 }
 
 function bugOf(a: Values): ReturnType<typeof findBug> | null {
   if (a.fault === undefined || (a.fault === 'none' && a.replay !== undefined)) return null;
   const bug = findBug(a.fault);
-  if (!bug) throw new UsageError(`--fault: no seeded fault ${JSON.stringify(a.fault)} (a name or ID from --list${a.replay !== undefined ? ', or none' : ''})`);
+  if (!bug) throw new UsageError(`--fault: no seeded fault ${show(a.fault)} (a name or ID from --list${a.replay !== undefined ? ', or none' : ''})`);
   return bug;
 }
 
@@ -207,7 +207,7 @@ function revisionOf(a: Values, bug: ReturnType<typeof findBug> | null) {
   // A seeded bug runs on the revision it lived in (its catalog record), unless --kernel says otherwise.
   const home = a.replay === undefined ? (bug as { kernel?: string } | null)?.kernel : undefined;
   const rev = findRevision(a.kernel === 'all' ? 'v2' : (a.kernel ?? home ?? 'v2'));
-  if (!rev) throw new UsageError(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')} or all, not ${JSON.stringify(a.kernel)}`);
+  if (!rev) throw new UsageError(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')} or all, not ${show(a.kernel)}`);
   return rev;
 }
 
@@ -237,7 +237,7 @@ export function parse(argv: readonly string[]): Cli {
   const seed = seedOf(a);
   const properties = propertiesOf(a);
   const shard = a.shard === undefined ? null : parseShard(a.shard);
-  if (shard === null && a.shard !== undefined) throw new UsageError(`--shard must be I/N with 1 <= I <= N <= 1024, not ${JSON.stringify(a.shard)}`);
+  if (shard === null && a.shard !== undefined) throw new UsageError(`--shard must be I/N with 1 <= I <= N <= 1024, not ${show(a.shard)}`);
   const path = pathOf(a, properties, shard);
   const reports = a.reports === undefined ? 'reports' : flag('reports', directory, a.reports);
   const corpus = a['no-corpus'] ? null : a.corpus === undefined ? DEFAULT_CORPUS_DIR : flag('corpus', directory, a.corpus);

@@ -56,7 +56,9 @@ export async function runCli(argv: readonly string[], stop: Stop, io: Io = proce
     }
     const line = problemLine(e);
     if (line === null) throw e;
-    io.err(line.replace(/[\r\n]+/g, ' '));
+    // one line, and a short one: a flag's value or a file name can be anything
+    const one = line.replace(/[\r\n]+/g, ' ');
+    io.err(one.length > 1000 ? `${one.slice(0, 997)}...` : one);
     return 2;
   }
 }

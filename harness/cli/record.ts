@@ -174,6 +174,7 @@ export function header(cli: Cli): string {
 
 /** The corpus a run records into is read through the schema first: a bad entry stops the run before anything is written. */
 export function checkCorpus(cli: Cli): void {
+  if (cli.corpus && existsSync(cli.corpus) && !statSync(cli.corpus).isDirectory()) throw new UsageError(`--corpus ${cli.corpus}: not a directory`);
   if (cli.corpus) for (const f of corpusFiles(cli.corpus)) readEntry(f);
   writable('--reports', cli.reports);
   if (cli.corpus) writable('--corpus', cli.corpus);
