@@ -108,6 +108,21 @@ describe('signals keep the results', () => {
     expect(existsSync(s.counterexamples[0].html)).toBe(true);
   }, 60_000);
 
+  it('SIGTERM to npm (what CI sends on a timeout) reaches verify: reports written, exit 143', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verify-signal-npm-'));
+    const reports = join(dir, 'reports');
+    const args = ['run', '--silent', 'verify', '--', ...LONG, '--reports', reports, '--corpus', join(dir, 'corpus')];
+    const child = spawn('npm', args, { cwd: ROOT });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('tdx-update-verify: kernel') && !child.killed) child.kill('SIGTERM');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(code).toBe(143);
+    expect(JSON.parse(readFileSync(join(reports, 'summary.json'), 'utf8'))).toMatchObject({ status: 'interrupted', exit: 143 });
+  }, 60_000);
+
   it('a second signal quits at once', async () => {
     const e = await verify(LONG, (out, send) => {
       if (/progress: /.test(out) && !/SENT/.test(out)) {
