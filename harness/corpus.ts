@@ -110,11 +110,18 @@ const host = z.strictObject({
   erratum: z.boolean().optional(),
 });
 
-export const scenarioSchema = z.strictObject({
-  host,
-  commands: z.array(command).max(LIMITS.commands, `more than ${LIMITS.commands} commands (the limit per scenario)`),
-  schedule: z.array(u(U31)).max(LIMITS.schedule, `more than ${LIMITS.schedule} choices (the limit per schedule)`),
-}) satisfies z.ZodType<Scenario>;
+export const scenarioSchema = z
+  .strictObject({
+    host,
+    commands: z.array(command).max(LIMITS.commands, `more than ${LIMITS.commands} commands (the limit per scenario)`),
+    schedule: z.array(u(U31)).max(LIMITS.schedule, `more than ${LIMITS.schedule} choices (the limit per schedule)`),
+  })
+  // an update costs about CPUs^2 steps (README "Benchmark"): many commands on many CPUs is hours
+  .refine((s) => s.commands.length * s.host.nrCpus <= LIMITS.cpuCommands, {
+    path: ['commands'],
+    error: (i) =>
+      `${(i.input as Scenario).commands.length} commands on ${(i.input as Scenario).host.nrCpus} CPUs: more than ${LIMITS.cpuCommands} commands x CPUs`,
+  }) satisfies z.ZodType<Scenario>;
 
 const known = (what: string, ok: (v: string) => boolean, names: () => string) =>
   z.string().refine(ok, { error: (i) => `${show(i.input)} is not ${what} (known: ${names()}); the entry is out of date` });

@@ -16,6 +16,8 @@ export const LIMITS = {
   commands: 200,
   /** CPUs of one host (scenario or --cpus); the bench measures hosts up to 256. */
   cpus: 256,
+  /** Commands x CPUs of one scenario (--budget deep draws at most 60 commands, on up to 256 CPUs with --cpus). */
+  cpuCommands: 16_384,
   /** Pages: of a TD, and of a corrupted image's fields that count pages. */
   pages: 1024,
   /** Interleaving choices of one scenario (generators draw at most 240). */

@@ -26,6 +26,7 @@ function huge(entry: Json): Json[] {
     setAt(entry, ['scenario', 'commands'], Array(LIMITS.commands + 1).fill(s.commands[0]!)),
     setAt(entry, ['scenario', 'schedule'], Array(LIMITS.schedule + 1).fill(0)),
     setAt(entry, ['scenario', 'commands'], [run]),
+    setAt(setAt(entry, ['scenario', 'host', 'nrCpus'], 256), ['scenario', 'commands'], Array(65).fill(s.commands[0]!)),
   ];
 }
 
