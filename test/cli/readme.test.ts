@@ -17,7 +17,7 @@ interface Example {
 }
 
 /** The marked blocks of a markdown text. */
-export function examples(markdown: string): Example[] {
+function examples(markdown: string): Example[] {
   const lines = markdown.split('\n');
   const found: Example[] = [];
   lines.forEach((l, i) => {
@@ -33,7 +33,7 @@ const mask = (l: string) => l.replace(/\b\d+\.\d+s\b/g, '#.#s').trimEnd();
 const isGap = (l: string) => l.trim() === '...';
 
 /** Whether `actual` matches `expected`, where a `...` line matches any run of lines. */
-export function matches(expected: readonly string[], actual: readonly string[]): boolean {
+function matches(expected: readonly string[], actual: readonly string[]): boolean {
   const memo = new Map<string, boolean>();
   const go = (i: number, j: number): boolean => {
     const key = `${i},${j}`;
