@@ -136,6 +136,11 @@ const seconds = z
 const budget = z.enum(['quick', 'ci', 'deep'], 'must be quick, ci or deep');
 const directory = z.string().min(1, 'needs a directory name').max(4096, 'is longer than 4096 characters');
 const file = z.string().min(1, 'needs a file name').max(4096, 'is longer than 4096 characters');
+const shardSpec = z
+  .string()
+  .refine((v) => parseShard(v) !== null, 'must be I/N with 1 <= I <= N <= 1024')
+  .transform((v) => parseShard(v)!);
+const faultsAll = z.literal('all', "takes 'all' (every seeded bug)");
 const fcPath = z.string().regex(/^\d{1,9}(:\d{1,9}){0,9999}$/, "must be fast-check's path: whole numbers joined by ':' (from its replay line)");
 
 function seedOf(a: Values): number {
@@ -192,7 +197,7 @@ function checkModes(a: Values, positionals: readonly string[]): void {
     refuse(a, '--faults all', 'runs every seeded bug on its own revision', ['property', 'cpus', 'fault', 'kernel', 'path', 'shard', 'replay']);
   if (a.merge && positionals.length === 0) throw new UsageError('--merge needs the shard files, e.g. --merge reports/shards/*.json');
   if (a.corpus !== undefined && a['no-corpus']) throw new UsageError('--corpus and --no-corpus contradict each other');
-  if (a.faults !== undefined && a.faults !== 'all') throw new UsageError(`--faults takes 'all', not ${show(a.faults)}`);
+  if (a.faults !== undefined) flag('faults', faultsAll, a.faults);
 }
 
 function bugOf(a: Values): ReturnType<typeof findBug> | null {
@@ -236,8 +241,7 @@ export function parse(argv: readonly string[]): Cli {
   const rev = revisionOf(a, bug);
   const seed = seedOf(a);
   const properties = propertiesOf(a);
-  const shard = a.shard === undefined ? null : parseShard(a.shard);
-  if (shard === null && a.shard !== undefined) throw new UsageError(`--shard must be I/N with 1 <= I <= N <= 1024, not ${show(a.shard)}`);
+  const shard = a.shard === undefined ? null : flag('shard', shardSpec, a.shard);
   const path = pathOf(a, properties, shard);
   const reports = a.reports === undefined ? 'reports' : flag('reports', directory, a.reports);
   const corpus = a['no-corpus'] ? null : a.corpus === undefined ? DEFAULT_CORPUS_DIR : flag('corpus', directory, a.corpus);
