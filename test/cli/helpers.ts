@@ -91,9 +91,10 @@ export function setAt(root: Json, at: readonly (string | number)[], value: Json)
 /** A value no field of its kind accepts in place of `v`. */
 export function wrongType(v: Json): Json[] {
   if (typeof v === 'number') return ['7', true, [], {}];
-  if (typeof v === 'string') return [7, false, [v], null];
+  // never null for a string, nor a number for null: some fields are nullable strings or numbers
+  if (typeof v === 'string') return [7, false, [v], {}];
   if (typeof v === 'boolean') return [0, 'true', null];
-  if (v === null) return [3, true, []];
+  if (v === null) return [true, [], {}];
   return Array.isArray(v) ? [{}, 'list', 1] : [[], 'object', 1];
 }
 
