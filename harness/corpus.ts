@@ -4,18 +4,16 @@
 // `<property>-<content hash>.json`; written atomically; read back through a schema so a bad
 // file gives one line naming the file and the field.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SEEDED_BUGS, type BugName } from '../impl/faults.ts';
 import { findRevision, REVISIONS, type RevisionRecord } from '../properties/revisions/index.ts';
 import { findProperty, PROPERTIES } from '../properties/catalog.ts';
-import type { Command } from '../properties/commands/index.ts';
 import { RELEASES } from '../properties/releases.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { writeReportAtomic } from './files.ts';
-import {
-  array, bool, byKind, int, literal, nullable, object, oneOf, optional, refine, SchemaError, str, type Schema,
-} from './schema.ts';
+import { z } from 'zod';
+import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited, show } from './schema.ts';
 import { TOOL, TOOL_VERSION } from './version.ts';
 
 /** The corpus file format this tool reads and writes; bump it when an entry's meaning changes. */
@@ -28,7 +26,7 @@ export interface CorpusEntry {
   /** package.json version of the tool that wrote it (informational). */
   readonly version: string;
   readonly property: string;
-  /** The kernel revision by name (impl/kernel/revision.ts REVISIONS). */
+  /** The kernel revision by name (properties/revisions/index.ts REVISIONS). */
   readonly kernel: string;
   /** The seeded bug it was found with: with it on the scenario fails, with it off it passes. */
   readonly bug: BugName | null;
@@ -38,119 +36,151 @@ export interface CorpusEntry {
 
 // ---- the schema ----
 
-const u = (max: number) => int(0, max);
 const U31 = 0x7fffffff;
-const release = oneOf(RELEASES.map((r) => r.version), 'a module release of properties/releases.ts');
+const u = (max: number) => intIn(0, max);
+const release = z.string().refine((v) => RELEASES.some((r) => r.version === v), 'expected a module release of properties/releases.ts');
 
-/** Per corruption kind, its numeric parameters (impl/firmware/image.ts ImageCorruption). */
-const CORRUPTION_PARAMS: Record<string, readonly string[]> = {
-  truncate: ['length'], short_blob: ['length'], bad_checksum: [], bad_magic: [], bad_version: [], bad_length: [],
-  reserved_nonzero: ['index'], sig_size: ['pages'], module_unaligned: [], module_too_big: [], no_module_pages: [],
-  page_count_overflow: ['extra'], sigstruct_bitflip: ['byte', 'bit'], module_bitflip: ['byte', 'bit'], rogue_key: [],
-};
+/** Per corruption kind, its parameters (impl/firmware/image.ts ImageCorruption): one line each. */
+const CORRUPTIONS = [
+  z.strictObject({ kind: z.literal('truncate'), length: u(U31) }),
+  z.strictObject({ kind: z.literal('short_blob'), length: u(U31) }),
+  z.strictObject({ kind: z.literal('bad_checksum') }),
+  z.strictObject({ kind: z.literal('bad_magic') }),
+  z.strictObject({ kind: z.literal('bad_version') }),
+  z.strictObject({ kind: z.literal('bad_length') }),
+  z.strictObject({ kind: z.literal('reserved_nonzero'), index: u(4095) }),
+  // N reserved pages instead of one (spec §3.3 layout): bounded, or it builds a blob of 2^31 pages
+  z.strictObject({ kind: z.literal('sig_size'), pages: u(LIMITS.pages) }),
+  z.strictObject({ kind: z.literal('module_unaligned') }),
+  z.strictObject({ kind: z.literal('module_too_big') }),
+  z.strictObject({ kind: z.literal('no_module_pages') }),
+  z.strictObject({ kind: z.literal('page_count_overflow'), extra: u(LIMITS.pages) }),
+  z.strictObject({ kind: z.literal('sigstruct_bitflip'), byte: u(U31), bit: u(7) }),
+  z.strictObject({ kind: z.literal('module_bitflip'), byte: u(U31), bit: u(7) }),
+  z.strictObject({ kind: z.literal('rogue_key') }),
+] as const;
 
-type Corruption = NonNullable<Extract<Command, { kind: 'upload' }>['image']['corruption']>;
+const faultPlan = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('leaf'), leaf: z.enum(['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE']), cpu: u(LIMITS.cpus - 1).nullable() }),
+  z.strictObject({ kind: z.literal('install'), cpu: u(LIMITS.cpus - 1) }),
+  z.strictObject({ kind: z.literal('no_entropy'), count: u(255) }),
+]);
 
-const corruption: Schema<Corruption> = byKind(
-  Object.fromEntries(Object.entries(CORRUPTION_PARAMS).map(([kind, params]) => [
-    kind, object({ kind: literal(kind), ...Object.fromEntries(params.map((p) => [p, u(U31)])) }, `a ${kind} corruption`),
-  ])) as never,
-);
-
-const faultPlan = byKind<NonNullable<Extract<Command, { kind: 'upload' }>['fault']>>({
-  leaf: object({ kind: literal('leaf'), leaf: oneOf(['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE']), cpu: nullable(u(U31)) }),
-  install: object({ kind: literal('install'), cpu: u(U31) }),
-  no_entropy: object({ kind: literal('no_entropy'), count: u(255) }),
+const image = z.strictObject({
+  release,
+  format: z.enum(['v1', 'v2']).optional(),
+  svnDelta: intIn(-255, 255),
+  moduleHv: u(0xffff),
+  minUpdateHv: u(0xffff),
+  noDowngrade: z.boolean(),
+  debug: z.boolean(),
+  corruption: z.discriminatedUnion('kind', CORRUPTIONS).nullable(),
 });
 
-const image = object({
-  release, format: optional(oneOf(['v1', 'v2'])), svnDelta: int(-255, 255), moduleHv: u(0xffff), minUpdateHv: u(0xffff),
-  noDowngrade: bool, debug: bool, corruption: nullable(corruption),
-});
+const cpu = u(LIMITS.cpus - 1);
+const td = u(LIMITS.pages);
+const store = z.strictObject({ page: u(LIMITS.pages - 1), offset: u(4095), value: u(255) });
 
-const cpu = u(U31);
-const td = u(U31);
-const command: Schema<Command> = byKind<Command>({
-  upload: object({ kind: literal('upload'), image, fault: nullable(faultPlan) }),
-  cancel: object({ kind: literal('cancel') }),
-  read_error: object({ kind: literal('read_error') }),
-  read_status: object({ kind: literal('read_status') }),
-  read_version: object({ kind: literal('read_version') }),
-  read_seamldr: object({ kind: literal('read_seamldr'), attr: oneOf(['version', 'num_remaining_updates']), cpu: optional(cpu) }),
-  cpu_offline: object({ kind: literal('cpu_offline'), cpu }),
-  cpu_online: object({ kind: literal('cpu_online'), cpu }),
-  td_create: object({ kind: literal('td_create'), cpu }),
-  td_add_page: object({ kind: literal('td_add_page'), td, fill: u(255), cpu }),
-  td_finalize: object({ kind: literal('td_finalize'), td, cpu }),
-  td_run: object({ kind: literal('td_run'), td, stores: array(object({ page: u(U31), offset: u(4095), value: u(255) }), 64), cpu }),
-  td_teardown: object({ kind: literal('td_teardown'), td, cpu }),
-  tool_update: object({ kind: literal('tool_update'), version: optional(release), allowDebug: optional(bool), layout: optional(oneOf(['v2', 'merged'])) }),
-});
+/**
+ * The command table (properties/commands/index.ts Command): one line per command kind. A new
+ * command kind is one more line here.
+ */
+const COMMANDS = [
+  z.strictObject({ kind: z.literal('upload'), image, fault: faultPlan.nullable() }),
+  z.strictObject({ kind: z.literal('cancel') }),
+  z.strictObject({ kind: z.literal('read_error') }),
+  z.strictObject({ kind: z.literal('read_status') }),
+  z.strictObject({ kind: z.literal('read_version') }),
+  z.strictObject({ kind: z.literal('read_seamldr'), attr: z.enum(['version', 'num_remaining_updates']), cpu: cpu.optional() }),
+  z.strictObject({ kind: z.literal('cpu_offline'), cpu }),
+  z.strictObject({ kind: z.literal('cpu_online'), cpu }),
+  z.strictObject({ kind: z.literal('td_create'), cpu }),
+  z.strictObject({ kind: z.literal('td_add_page'), td, fill: u(255), cpu }),
+  z.strictObject({ kind: z.literal('td_finalize'), td, cpu }),
+  z.strictObject({ kind: z.literal('td_run'), td, stores: z.array(store).max(64), cpu }),
+  z.strictObject({ kind: z.literal('td_teardown'), td, cpu }),
+  z.strictObject({ kind: z.literal('tool_update'), version: release.optional(), allowDebug: z.boolean().optional(), layout: z.enum(['v2', 'merged']).optional() }),
+] as const;
 
-const host = object({
-  nrCpus: int(1, 256),
-  boot: object({ release, moduleHv: u(0xffff), minUpdateHv: u(0xffff), noDowngrade: bool }),
+const command = z.discriminatedUnion('kind', COMMANDS);
+
+const host = z.strictObject({
+  nrCpus: intIn(1, LIMITS.cpus),
+  boot: z.strictObject({ release, moduleHv: u(0xffff), minUpdateHv: u(0xffff), noDowngrade: z.boolean() }),
   slots: u(255),
-  debugUnlocked: bool,
-  erratum: optional(bool),
-  seamldr: optional(oneOf(['1.5.00', '1.5.02', '2.0.00', '2.0.03'])),
-  cpu: optional(u(0xffffffff)),
+  debugUnlocked: z.boolean(),
+  erratum: z.boolean().optional(),
+  seamldr: z.enum(['1.5.00', '1.5.02', '2.0.00', '2.0.03']).optional(),
+  cpu: u(0xffffffff).optional(),
 });
 
-export const scenarioSchema: Schema<Scenario> = object({
-  host,
-  commands: array(command, 10_000),
-  schedule: array(u(U31), 100_000),
+export const scenarioSchema = z
+  .strictObject({
+    host,
+    commands: z.array(command).max(LIMITS.commands, `more than ${LIMITS.commands} commands (the limit per scenario)`),
+    schedule: z.array(u(U31)).max(LIMITS.schedule, `more than ${LIMITS.schedule} choices (the limit per schedule)`),
+  })
+  // an update costs about CPUs^2 steps (README "Benchmark"): many commands on many CPUs is hours
+  .refine((s) => s.commands.length * s.host.nrCpus <= LIMITS.cpuCommands, {
+    path: ['commands'],
+    error: (i) =>
+      `${(i.input as Scenario).commands.length} commands on ${(i.input as Scenario).host.nrCpus} CPUs: more than ${LIMITS.cpuCommands} commands x CPUs`,
+  }) satisfies z.ZodType<Scenario>;
+
+const known = (what: string, ok: (v: string) => boolean, names: () => string) =>
+  z.string().refine(ok, { error: (i) => `${show(i.input)} is not ${what} (known: ${names()}); the entry is out of date` });
+
+export const entrySchema = z.strictObject({
+  format: z.int().refine((v) => v === CORPUS_FORMAT, { error: (i) => `format ${String(i.input)} is out of date: this tool reads format ${CORPUS_FORMAT}` }),
+  tool: z.literal(TOOL),
+  version: z.string().regex(/^\d+\.\d+\.\d+/, 'expected a version like 1.2.3'),
+  property: known(
+    'a property',
+    (v) => findProperty(v) !== undefined,
+    () => PROPERTIES.map((p) => p.id).join(', '),
+  ),
+  kernel: known(
+    'an emulated kernel revision',
+    (v) => findRevision(v) !== undefined,
+    () => REVISIONS.map((r) => r.name).join(', '),
+  ),
+  bug: known(
+    'a seeded bug',
+    (v) => SEEDED_BUGS.some((b) => b.name === v),
+    () => SEEDED_BUGS.map((b) => b.name).join(', '),
+  ).nullable(),
+  expect: z.strictObject({ violation: z.string().min(1, 'empty violation id'), message: z.string().optional() }),
+  scenario: scenarioSchema.refine((s) => s.commands.length > 0, 'a scenario needs at least one command'),
 });
 
-const known = <T>(s: Schema<T>, what: string, ok: (v: T) => boolean, names: () => string): Schema<T> =>
-  refine(s, (v) => (ok(v) ? null : `${JSON.stringify(v)} is not ${what} (known: ${names()}); the entry is out of date`));
-
-const entrySchema: Schema<CorpusEntry> = object({
-  format: refine(int(0, 1_000_000), (v) => (v === CORPUS_FORMAT ? null : `format ${v} is out of date: this tool reads format ${CORPUS_FORMAT}`)) as Schema<typeof CORPUS_FORMAT>,
-  tool: literal(TOOL),
-  version: refine(str, (v) => (/^\d+\.\d+\.\d+/.test(v) ? null : `expected a version like 1.2.3, found ${JSON.stringify(v)}`)),
-  property: known(str, 'a property', (v) => findProperty(v) !== undefined, () => PROPERTIES.map((p) => p.id).join(', ')),
-  kernel: known(str, 'an emulated kernel revision', (v) => findRevision(v) !== undefined, () => REVISIONS.map((r) => r.name).join(', ')),
-  bug: nullable(known(str, 'a seeded bug', (v) => SEEDED_BUGS.some((b) => b.name === v), () => SEEDED_BUGS.map((b) => b.name).join(', '))) as Schema<BugName | null>,
-  expect: object({ violation: refine(str, (v) => (v ? null : 'empty violation id')), message: optional(str) }),
-  scenario: refine(scenarioSchema, (s) => (s.commands.length ? null : 'a scenario needs at least one command')),
-});
-
-export class CorpusError extends Error {}
+export class CorpusError extends InputError {}
 
 /** Parse one corpus file; throws CorpusError with one line naming the file and the field. */
 export function parseEntry(text: string, file: string): CorpusEntry {
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return parseWith(entrySchema, parseJsonText(text, file), file) as CorpusEntry;
   } catch (e) {
-    const why = text.trim() === '' ? 'empty file' : `not JSON or truncated (${(e as Error).message.split('\n')[0]})`;
-    throw new CorpusError(`${file}: (whole file): ${why}`);
-  }
-  try {
-    return entrySchema.parse(json, '');
-  } catch (e) {
-    if (e instanceof SchemaError) throw new CorpusError(`${file}: ${e.message}`);
+    if (e instanceof InputError) throw new CorpusError(e.message);
     throw e;
   }
 }
 
 export function readEntry(file: string): CorpusEntry {
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    return parseEntry(readLimited(file, 'a corpus file'), file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CorpusError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a corpus file' : `cannot read (${code ?? (e as Error).message})`}`);
+    if (e instanceof InputError && !(e instanceof CorpusError)) throw new CorpusError(e.message);
+    throw e;
   }
-  return parseEntry(text, file);
 }
 
 /** The corpus files of a directory, sorted (temporary files of an atomic write are not `.json`). */
 export function corpusFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 // ---- writing ----
@@ -159,8 +189,11 @@ export function corpusFiles(dir: string): string[] {
 function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
-    return `{${Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v);
 }
@@ -175,10 +208,22 @@ export function entryName(e: CorpusEntry): string {
   return `${e.property}-${contentHash(e)}`;
 }
 
-export function makeEntry(property: string, revision: RevisionRecord, bug: BugName | null, violation: { id: string; message: string }, scenario: Scenario): CorpusEntry {
+export function makeEntry(
+  property: string,
+  revision: RevisionRecord,
+  bug: BugName | null,
+  violation: { id: string; message: string },
+  scenario: Scenario,
+): CorpusEntry {
   return {
-    format: CORPUS_FORMAT, tool: TOOL, version: TOOL_VERSION, property, kernel: revision.name, bug,
-    expect: { violation: violation.id, message: violation.message }, scenario: inSchemaOrder(scenario),
+    format: CORPUS_FORMAT,
+    tool: TOOL,
+    version: TOOL_VERSION,
+    property,
+    kernel: revision.name,
+    bug,
+    expect: { violation: violation.id, message: violation.message },
+    scenario: inSchemaOrder(scenario),
   };
 }
 
@@ -186,7 +231,7 @@ export function makeEntry(property: string, revision: RevisionRecord, bug: BugNa
 export function inSchemaOrder(s: Scenario): Scenario {
   const plain = JSON.parse(JSON.stringify(s)) as unknown;
   try {
-    return scenarioSchema.parse(plain, 'scenario');
+    return scenarioSchema.parse(plain) as Scenario;
   } catch {
     return plain as Scenario; // saveEntry reports what the schema does not accept
   }

@@ -12,7 +12,8 @@ export interface ProgressOptions {
 
 function clock(s: number): string {
   if (!Number.isFinite(s)) return '?';
-  const m = Math.floor(s / 60), h = Math.floor(m / 60);
+  const m = Math.floor(s / 60),
+    h = Math.floor(m / 60);
   return h ? `${h}h${String(m % 60).padStart(2, '0')}m` : `${m}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
 }
 

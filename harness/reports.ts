@@ -39,8 +39,14 @@ export interface PropertySummary {
   readonly seed: number;
   readonly firstFailure: { readonly runs: number; readonly commands: number } | null;
   readonly counterexample: {
-    readonly name: string; readonly length: number; readonly violation: { readonly id: string; readonly message: string };
-    readonly seed: number | null; readonly path: string | null; readonly shrinks: number | null; readonly file: string; readonly replay: string;
+    readonly name: string;
+    readonly length: number;
+    readonly violation: { readonly id: string; readonly message: string };
+    readonly seed: number | null;
+    readonly path: string | null;
+    readonly shrinks: number | null;
+    readonly file: string;
+    readonly replay: string;
     readonly scenario: unknown;
   } | null;
 }
@@ -54,6 +60,8 @@ export interface Summary {
   readonly fault: string | null;
   readonly cpus: number | null;
   readonly shard: { readonly index: number; readonly count: number } | null;
+  /** The properties the run was asked for, in order (a shard may run only some of them). */
+  readonly propertySet: readonly string[];
   /** Set for `--replay FILE` runs. */
   readonly replay: string | null;
   /** Shards merged into this summary (`--merge`). */
@@ -75,33 +83,52 @@ export function worst(statuses: readonly Status[]): Status {
   return 'holds';
 }
 
-const xml = (s: string): string => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
-  // XML 1.0 has no escape for most control characters: drop them.
-  .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+const xml = (s: string): string =>
+  s
+    .replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
+    // XML 1.0 has no escape for most control characters: drop them.
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
 /** JUnit XML: one testcase per property; a counterexample is a failure whose message is the violation and the replay line. */
 export function junitXml(s: Summary, details: ReadonlyMap<string, string> = new Map()): string {
   const failures = s.properties.filter((p) => p.status === 'fails').length;
   const errors = s.properties.filter((p) => p.status === 'interrupted').length;
   const time = (ms: number) => (ms / 1000).toFixed(3);
-  const name = `${s.tool} kernel=${s.kernel} budget=${s.budget} seed=${s.seed}${s.fault ? ` fault=${s.fault}` : ''}${s.shard ? ` shard=${s.shard.index}/${s.shard.count}` : ''}`;
+  const fault = s.fault ? ` fault=${s.fault}` : '';
+  const shard = s.shard ? ` shard=${s.shard.index}/${s.shard.count}` : '';
+  const name = `${s.tool} kernel=${s.kernel} budget=${s.budget} seed=${s.seed}${fault}${shard}`;
   const cases = s.properties.map((p) => {
     const open = `    <testcase classname="verify.${xml(s.kernel)}" name="${xml(p.id)}" time="${time(p.ms)}">`;
     const out = `      <system-out>${xml(`${p.runs} of ${p.requested} runs, ${p.commands} commands, seed ${p.seed}`)}</system-out>`;
     const cx = p.counterexample;
     if (p.status === 'fails' && cx) {
       const msg = `${cx.violation.id}: ${cx.violation.message} | replay: ${cx.replay}`;
-      return [open, `      <failure message="${xml(msg)}" type="${xml(cx.violation.id)}">${xml(details.get(cx.name) ?? msg)}</failure>`, out, '    </testcase>'].join('\n');
+      return [
+        open,
+        `      <failure message="${xml(msg)}" type="${xml(cx.violation.id)}">${xml(details.get(cx.name) ?? msg)}</failure>`,
+        out,
+        '    </testcase>',
+      ].join('\n');
     }
-    if (p.status === 'interrupted') return [open, `      <error message="interrupted (SIGINT) after ${p.runs} of ${p.requested} runs" type="interrupted"/>`, out, '    </testcase>'].join('\n');
-    if (p.status === 'exhausted') return [open, `      <skipped message="time budget ran out after ${p.runs} of ${p.requested} runs; no counterexample"/>`, out, '    </testcase>'].join('\n');
+    if (p.status === 'interrupted')
+      return [
+        open,
+        `      <error message="interrupted (${s.exit === 143 ? 'SIGTERM' : 'SIGINT'}) after ${p.runs} of ${p.requested} runs" type="interrupted"/>`,
+        out,
+        '    </testcase>',
+      ].join('\n');
+    if (p.status === 'exhausted')
+      return [open, `      <skipped message="time budget ran out after ${p.runs} of ${p.requested} runs; no counterexample"/>`, out, '    </testcase>'].join(
+        '\n',
+      );
     return [open, out, '    </testcase>'].join('\n');
   });
   const total = s.properties.reduce((n, p) => n + p.ms, 0);
+  const skipped = s.properties.filter((p) => p.status === 'exhausted').length;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="${xml(s.tool)}" tests="${s.properties.length}" failures="${failures}" errors="${errors}" time="${time(total)}">`,
-    `  <testsuite name="${xml(name)}" tests="${s.properties.length}" failures="${failures}" errors="${errors}" skipped="${s.properties.filter((p) => p.status === 'exhausted').length}" time="${time(total)}">`,
+    `  <testsuite name="${xml(name)}" tests="${s.properties.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time(total)}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

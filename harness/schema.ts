@@ -1,125 +1,158 @@
-// A small validator for the JSON files the harness reads back (corpus entries, shard
-// summaries): each schema checks one value and names the first field that is wrong, so a bad
-// file gives one line that says where, never a stack trace.
+// Reading the files the harness is handed back (corpus entries, shard summaries) without
+// trusting them: the limits below hold before any work starts, the file is read only up to
+// its limit and only if it is a regular file (a FIFO or /dev/zero would block or never end),
+// the JSON's nesting is measured on the text before it is parsed, and the value is checked
+// by a zod schema, whose first problem becomes one line naming the file and the field.
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { z } from 'zod';
 
-export class SchemaError extends Error {
-  constructor(readonly field: string, readonly problem: string) {
-    super(`${field || '(top level)'}: ${problem}`);
+/** What the harness accepts; stated in the README's "Limits" (keep both in step). */
+export const LIMITS = {
+  /** Bytes of one corpus entry or shard summary. */
+  fileBytes: 4 * 1024 * 1024,
+  /** Nesting of objects and arrays in one file (an entry needs 6, a shard summary 9). */
+  depth: 32,
+  /** Commands of one scenario (generators draw at most 60, with --budget deep). */
+  commands: 200,
+  /** CPUs of one host (scenario or --cpus); the bench measures hosts up to 256. */
+  cpus: 256,
+  /** Commands x CPUs of one scenario (--budget deep draws at most 60 commands, on up to 256 CPUs with --cpus). */
+  cpuCommands: 16_384,
+  /** Pages: of a TD, and of a corrupted image's fields that count pages. */
+  pages: 1024,
+  /** Interleaving choices of one scenario (generators draw at most 240). */
+  schedule: 4096,
+  /** Shard files of one --merge (--shard allows N up to 1024). */
+  shards: 1024,
+} as const;
+
+/** A file the harness cannot take: the message names the file and the field. */
+export class InputError extends Error {}
+
+function refuseNonRegular(file: string, kind: string): void {
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'unknown error'})`}`);
+  }
+  if (st.isDirectory()) throw new InputError(`${file}: is a directory, not ${kind}`);
+  if (!st.isFile()) throw new InputError(`${file}: not a regular file (a FIFO, socket or device), not ${kind}`);
+}
+
+/**
+ * The text of a regular file of at most LIMITS.fileBytes. Opened non-blocking and checked
+ * again on the open descriptor, so a file swapped for a FIFO in between cannot hang it; never
+ * reads more than one byte past the limit.
+ */
+export function readLimited(file: string, kind: string): string {
+  refuseNonRegular(file, kind);
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new InputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new InputError(`${file}: not a regular file, not ${kind}`);
+    const buf = Buffer.alloc(LIMITS.fileBytes + 1);
+    let n = 0;
+    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    if (n > LIMITS.fileBytes) throw new InputError(`${file}: (whole file): larger than ${LIMITS.fileBytes} bytes, the limit for ${kind}`);
+    return buf.toString('utf8', 0, n);
+  } finally {
+    closeSync(fd);
   }
 }
 
-export interface Schema<T> {
-  /** What the schema accepts, for messages ("a whole number", "one of a, b"). */
-  readonly expected: string;
-  parse(v: unknown, field: string): T;
+/** The deepest nesting of [ and { outside strings; stops counting once past `limit`. */
+export function jsonDepth(text: string, limit: number): number {
+  let depth = 0,
+    max = 0,
+    inString = false;
+  for (let i = 0; i < text.length && max <= limit; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
-const show = (v: unknown): string => {
-  if (v === undefined) return 'missing';
-  const s = JSON.stringify(v);
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
-};
-
-function fail(field: string, expected: string, v: unknown): never {
-  throw new SchemaError(field, v === undefined ? `missing (expected ${expected})` : `expected ${expected}, found ${show(v)}`);
+/** JSON text to a value, refusing deep nesting before JSON.parse sees it. */
+export function parseJsonText(text: string, file: string): unknown {
+  if (text.trim() === '') throw new InputError(`${file}: (whole file): empty file`);
+  if (jsonDepth(text, LIMITS.depth) > LIMITS.depth) throw new InputError(`${file}: (whole file): nested deeper than ${LIMITS.depth} levels`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new InputError(`${file}: (whole file): not JSON or truncated (${(e as Error).message.split('\n')[0]})`);
+  }
 }
 
-export const str: Schema<string> = {
-  expected: 'a string',
-  parse: (v, f) => (typeof v === 'string' ? v : fail(f, 'a string', v)),
-};
-
-export const bool: Schema<boolean> = {
-  expected: 'true or false',
-  parse: (v, f) => (typeof v === 'boolean' ? v : fail(f, 'true or false', v)),
-};
-
-export function int(min: number, max: number): Schema<number> {
-  const expected = `a whole number from ${min} to ${max}`;
-  return { expected, parse: (v, f) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fail(f, expected, v)) };
+/** A zod issue path as the field it names: `scenario.commands[3].kind`. */
+export function fieldName(path: readonly PropertyKey[]): string {
+  const s = path
+    .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
+    .join('')
+    .replace(/^\./, '');
+  return s || '(top level)';
 }
 
-export function oneOf<const T extends string | number>(values: readonly T[], what?: string): Schema<T> {
-  const expected = what ?? `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`;
-  return { expected, parse: (v, f) => ((values as readonly unknown[]).includes(v) ? (v as T) : fail(f, expected, v)) };
+/** A value in a message: short, and never the whole of a big or deep one. */
+export function show(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object' && v !== null) return 'an object';
+  if (typeof v === 'string') return v.length > 40 ? `${JSON.stringify(v.slice(0, 37))}...` : JSON.stringify(v);
+  return String(v);
 }
 
-export function literal<const T extends string | number>(value: T): Schema<T> {
-  return oneOf([value]);
+/** What zod says, in the words of the other messages: "expected X, found Y". */
+function problem(issue: z.core.$ZodIssue): string {
+  const found = 'input' in issue ? `, found ${show(issue.input)}` : '';
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return `missing (expected ${issue.expected})`;
+      // a schema's own words ("expected a whole number from 0 to 7") say more than zod's type name
+      return issue.message.startsWith('Invalid')
+        ? `expected ${issue.expected === 'object' ? 'an object' : issue.expected}${found}`
+        : `${issue.message}${found}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => String(v)).join(', ')}${found}`;
+    case 'invalid_union': {
+      const options = /Expected (.*)$/.exec(issue.message)?.[1]?.replace(/'/g, '').split(' | ').join(', ');
+      return options ? `expected one of ${options}${found}` : `${issue.message}${found}`;
+    }
+    case 'too_big':
+    case 'too_small':
+      return Array.isArray(issue.input) ? issue.message : `${issue.message}${found}`;
+    default:
+      return issue.message;
+  }
 }
 
-export function nullable<T>(s: Schema<T>): Schema<T | null> {
-  const expected = `${s.expected} or null`;
-  return { expected, parse: (v, f) => (v === null ? null : v === undefined ? fail(f, expected, v) : s.parse(v, f)) };
+/** One line for the first problem zod found. */
+export function issueLine(e: z.ZodError): string {
+  const issue = e.issues[0]!;
+  if (issue.code === 'unrecognized_keys') return `${fieldName([...issue.path, issue.keys[0]!])}: unknown field`;
+  return `${fieldName(issue.path)}: ${problem(issue)}`;
 }
 
-export function array<T>(item: Schema<T>, maxLength = 100_000): Schema<T[]> {
-  const expected = `a list of ${item.expected}`;
-  return {
-    expected,
-    parse: (v, f) => {
-      if (!Array.isArray(v)) return fail(f, expected, v);
-      if (v.length > maxLength) throw new SchemaError(f, `more than ${maxLength} entries`);
-      return v.map((x, i) => item.parse(x, `${f}[${i}]`));
-    },
-  };
+/** `value` through `schema`; a problem becomes an InputError naming the file and the field. */
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown, file: string): T {
+  const r = schema.safeParse(value, { reportInput: true });
+  if (!r.success) throw new InputError(`${file}: ${issueLine(r.error)}`);
+  return r.data;
 }
 
-type Fields = Record<string, Schema<unknown>>;
-/** Optional fields are marked by wrapping their schema with `optional`. */
-export interface Optional<T> extends Schema<T | undefined> { readonly optional: true }
-type OptionalKeys<F extends Fields> = { [K in keyof F]: F[K] extends Optional<unknown> ? K : never }[keyof F];
-type Parsed<S> = S extends Schema<infer T> ? T : never;
-export type ObjectOf<F extends Fields> =
-  { -readonly [K in Exclude<keyof F, OptionalKeys<F>>]: Parsed<F[K]> } & { -readonly [K in OptionalKeys<F>]?: Exclude<Parsed<F[K]>, undefined> };
-
-export function optional<T>(s: Schema<T>): Optional<T> {
-  return { optional: true, expected: s.expected, parse: (v, f) => (v === undefined ? undefined : s.parse(v, f)) };
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** An object with exactly these fields: a field it does not know is an error too (a typo, or a newer format). */
-export function object<F extends Fields>(fields: F, what = 'an object'): Schema<ObjectOf<F>> {
-  return {
-    expected: what,
-    parse: (v, f) => {
-      if (!isObject(v)) return fail(f, what, v);
-      const out: Record<string, unknown> = {};
-      for (const [k, s] of Object.entries(fields)) {
-        const x = s.parse(v[k], f ? `${f}.${k}` : k);
-        if (x !== undefined) out[k] = x;
-      }
-      for (const k of Object.keys(v)) if (!(k in fields)) throw new SchemaError(f ? `${f}.${k}` : k, 'unknown field');
-      return out as ObjectOf<F>;
-    },
-  };
-}
-
-/** A union told apart by its `kind` field. */
-export function byKind<T extends { kind: string }>(cases: { [K in T['kind']]: Schema<Extract<T, { kind: K }>> }): Schema<T> {
-  const kinds = Object.keys(cases);
-  const expected = `an object whose kind is one of ${kinds.join(', ')}`;
-  return {
-    expected,
-    parse: (v, f) => {
-      if (!isObject(v)) return fail(f, expected, v);
-      const s = (cases as Record<string, Schema<T>>)[v.kind as string];
-      if (typeof v.kind !== 'string' || !s) return fail(f ? `${f}.kind` : 'kind', `one of ${kinds.join(', ')}`, v.kind);
-      return s.parse(v, f);
-    },
-  };
-}
-
-/** A schema with an extra check on the parsed value; `check` returns a problem or null. */
-export function refine<T>(s: Schema<T>, check: (v: T) => string | null): Schema<T> {
-  return {
-    expected: s.expected,
-    parse: (v, f) => {
-      const x = s.parse(v, f);
-      const problem = check(x);
-      if (problem) throw new SchemaError(f, problem);
-      return x;
-    },
-  };
-}
+/** A whole number from min to max, with the range in its message. */
+export const intIn = (min: number, max: number) =>
+  z
+    .int({ error: `expected a whole number from ${min} to ${max}` })
+    .min(min, `expected a whole number from ${min} to ${max}`)
+    .max(max, `expected a whole number from ${min} to ${max}`);

@@ -5,13 +5,20 @@
 // number p, the chunk k = (i - 1 - p) mod n: each shard gets one chunk of every property, and
 // different shards start different properties on different seeds, so the work is even and the
 // split depends only on (seed, budget, n). With n = 1 a shard is exactly the unsharded run.
-import { readFileSync } from 'node:fs';
-import type { Property } from '../properties/catalog.ts';
-import { parseEntry } from './corpus.ts';
-import { array, int, nullable, object, oneOf, SchemaError, str, type Schema } from './schema.ts';
-import type { Summary } from './reports.ts';
+import { z } from 'zod';
+import { SEEDED_BUGS } from '../impl/faults.ts';
+import { findRevision, REVISIONS } from '../properties/revisions/index.ts';
+import { findProperty, PROPERTIES, type Property } from '../properties/catalog.ts';
+import { entrySchema, scenarioSchema } from './corpus.ts';
+import { worst, type Summary } from './reports.ts';
+import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited, show } from './schema.ts';
+import { BUDGETS, type Budget } from './verify.ts';
+import { TOOL } from './version.ts';
 
-export interface ShardSpec { readonly index: number; readonly count: number }
+export interface ShardSpec {
+  readonly index: number;
+  readonly count: number;
+}
 
 export interface Unit {
   readonly property: Property;
@@ -23,97 +30,192 @@ export interface Unit {
 export function parseShard(v: string): ShardSpec | null {
   const m = /^(\d+)\/(\d+)$/.exec(v);
   if (!m) return null;
-  const index = Number(m[1]), count = Number(m[2]);
+  const index = Number(m[1]),
+    count = Number(m[2]);
   return count >= 1 && count <= 1024 && index >= 1 && index <= count ? { index, count } : null;
 }
 
 export function plan(properties: readonly Property[], seed: number, numRuns: number, shard: ShardSpec | null): Unit[] {
   if (!shard) return properties.map((property) => ({ property, chunk: 0, seed, runs: numRuns }));
   const n = shard.count;
-  return properties.map((property, p) => {
-    const k = (((shard.index - 1 - p) % n) + n) % n;
-    return { property, chunk: k, seed: (seed + k) >>> 0, runs: Math.floor(numRuns / n) + (k < numRuns % n ? 1 : 0) };
-  }).filter((u) => u.runs > 0);
+  return properties
+    .map((property, p) => {
+      const k = (((shard.index - 1 - p) % n) + n) % n;
+      return { property, chunk: k, seed: (seed + k) >>> 0, runs: Math.floor(numRuns / n) + (k < numRuns % n ? 1 : 0) };
+    })
+    .filter((u) => u.runs > 0);
 }
 
 // ---- merging ----
 
-export class MergeError extends Error {}
+/** A shard set that is not one split of one run: the message names the file and the field. */
+export class MergeError extends InputError {}
 
-const status = oneOf(['holds', 'fails', 'exhausted', 'interrupted']);
-const U = int(0, Number.MAX_SAFE_INTEGER);
+const status = z.enum(['holds', 'fails', 'exhausted', 'interrupted']);
+const U = intIn(0, Number.MAX_SAFE_INTEGER);
+const name = z.string().max(200);
+const violation = z.strictObject({ id: name, message: z.string() });
 
-/** What --merge reads of a shard summary; the rest (counterexample entries) is checked by the corpus schema. */
-const shardSchema = object({
-  tool: str, version: str, kernel: str, budget: str, seed: U, fault: nullable(str), cpus: nullable(U),
-  shard: object({ index: int(1, 1024), count: int(1, 1024) }),
-  replay: nullable(str), merged: nullable(array(str)), status, exit: int(0, 255),
-  properties: array(object({
-    id: str, status, runs: U, requested: U, commands: U, ms: U, seed: U,
-    firstFailure: nullable(object({ runs: U, commands: U })),
-    counterexample: nullable(object({
-      name: str, length: U, violation: object({ id: str, message: str }), seed: nullable(U), path: nullable(str),
-      shrinks: nullable(U), file: str, replay: str, scenario: { expected: 'a scenario', parse: (v) => v },
-    })),
-  })),
-  counterexamples: array(object({
-    property: str, name: str, violation: object({ id: str, message: str, step: U }), bug: nullable(str), length: U,
-    seed: nullable(U), path: nullable(str), shrinks: nullable(U),
-    minimize: nullable(object({ runs: U, steps: U, complete: { expected: 'true or false', parse: (v, f) => (typeof v === 'boolean' ? v : (() => { throw new SchemaError(f, 'expected true or false'); })()) } })),
-    file: str, html: str, replay: str, replayPath: nullable(str), entry: { expected: 'a corpus entry', parse: (v) => v },
-  })),
-  coverage: { expected: 'counts by label', parse: (v, f) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SchemaError(f, 'expected an object of counts');
-    for (const [k, n] of Object.entries(v)) U.parse(n, `${f}.${k}`);
-    return v as Record<string, number>;
-  } },
-}) as unknown as Schema<Summary>;
+const propertySchema = z.strictObject({
+  id: name,
+  status,
+  runs: U,
+  requested: U,
+  commands: U,
+  ms: U,
+  seed: intIn(0, 0xffffffff),
+  firstFailure: z.strictObject({ runs: U, commands: U }).nullable(),
+  counterexample: z
+    .strictObject({
+      name,
+      length: U,
+      violation,
+      seed: U.nullable(),
+      path: z.string().nullable(),
+      shrinks: U.nullable(),
+      file: z.string(),
+      replay: z.string(),
+      scenario: scenarioSchema,
+    })
+    .nullable(),
+});
 
-export function readShard(file: string): Summary {
-  let text: string;
+const counterexampleSchema = z.strictObject({
+  property: name,
+  name,
+  violation: violation.extend({ step: U }),
+  bug: name.nullable(),
+  length: U,
+  seed: U.nullable(),
+  path: z.string().nullable(),
+  shrinks: U.nullable(),
+  minimize: z.strictObject({ runs: U, steps: U, complete: z.boolean() }).nullable(),
+  file: z.string(),
+  html: z.string(),
+  replay: z.string(),
+  replayPath: z.string().nullable(),
+  entry: entrySchema,
+});
+
+/** A shard summary as runVerify writes it (reports.ts Summary with its shard and property set). */
+const shardSchema = z.strictObject({
+  tool: z.string(),
+  version: z.string(),
+  kernel: name,
+  budget: name,
+  seed: intIn(0, 0xffffffff),
+  fault: name.nullable(),
+  cpus: intIn(1, LIMITS.cpus).nullable(),
+  shard: z.strictObject({ index: intIn(1, 1024), count: intIn(1, 1024) }),
+  propertySet: z.array(name).min(1).max(PROPERTIES.length),
+  replay: z.null(),
+  merged: z.null(),
+  status,
+  exit: intIn(0, 255),
+  properties: z.array(propertySchema).max(PROPERTIES.length),
+  counterexamples: z.array(counterexampleSchema).max(PROPERTIES.length),
+  coverage: z.record(name, U),
+});
+
+export type ShardSummary = z.infer<typeof shardSchema> & Summary;
+
+export function readShard(file: string): ShardSummary {
   try {
-    text = readFileSync(file, 'utf8');
+    return parseWith(shardSchema, parseJsonText(readLimited(file, 'a shard summary'), file), file) as ShardSummary;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new MergeError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code})`}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new MergeError(`${file}: (whole file): not JSON or truncated (${(e as Error).message.split('\n')[0]})`);
-  }
-  try {
-    const s = shardSchema.parse(json, '');
-    s.counterexamples.forEach((c, i) => {
-      try {
-        parseEntry(JSON.stringify(c.entry), '');
-      } catch (e) {
-        throw new SchemaError(`counterexamples[${i}].entry`, (e as Error).message.replace(/^: /, ''));
-      }
-    });
-    return s;
-  } catch (e) {
-    if (e instanceof SchemaError) throw new MergeError(`${file}: ${e.message}`);
+    if (e instanceof InputError && !(e instanceof MergeError)) throw new MergeError(e.message);
     throw e;
   }
 }
 
-/** The shards' properties added up, per property; the shards must be one split of one run. */
-export function mergeShards(files: readonly string[]): { base: Summary; shards: Summary[]; missing: number[] } {
-  if (files.length === 0) throw new MergeError('--merge needs the shard files (reports/shards/*.json)');
-  const shards = files.map(readShard);
+const fail = (file: string, field: string, problem: string): never => {
+  throw new MergeError(`${file}: ${field}: ${problem}`);
+};
+
+/** What the shard's own fields say of the run: known names, and the plan it must have followed. */
+function checkRun(file: string, s: ShardSummary): void {
+  if (s.tool !== TOOL) fail(file, 'tool', `${show(s.tool)} is not ${TOOL}`);
+  if (!findRevision(s.kernel)) fail(file, 'kernel', `${show(s.kernel)} is not an emulated revision (${REVISIONS.map((r) => r.name).join(', ')})`);
+  if (!Object.hasOwn(BUDGETS, s.budget)) fail(file, 'budget', `${show(s.budget)} is not quick, ci or deep`);
+  if (s.fault !== null && !SEEDED_BUGS.some((b) => b.name === s.fault)) fail(file, 'fault', `${show(s.fault)} is not a seeded fault (see --list)`);
+  if (s.shard.index > s.shard.count) fail(file, 'shard.index', `${s.shard.index} is more than shard.count ${s.shard.count}`);
+  s.propertySet.forEach((id, i) => {
+    if (!findProperty(id)) fail(file, `propertySet[${i}]`, `${show(id)} is not a property (see --list)`);
+    if (s.propertySet.indexOf(id) !== i) fail(file, `propertySet[${i}]`, `${id} is there twice`);
+  });
+}
+
+/** Each property as the plan says (same order, seed, requested runs), its status matching what it found. */
+function checkProperties(file: string, s: ShardSummary): void {
+  const props = s.propertySet.map((id) => findProperty(id)!);
+  const units = plan(props, s.seed, BUDGETS[s.budget as Budget['name']].numRuns, s.shard);
+  if (s.properties.length !== units.length) fail(file, 'properties', `${s.properties.length} entries, but this shard of the property set runs ${units.length}`);
+  s.properties.forEach((p, i) => {
+    const u = units[i]!,
+      f = `properties[${i}]`;
+    if (p.id !== u.property.id) fail(file, `${f}.id`, `${show(p.id)}, but the plan has ${u.property.id} here`);
+    if (p.seed !== u.seed) fail(file, `${f}.seed`, `${p.seed}, but the plan gives ${u.seed}`);
+    if (p.requested !== u.runs) fail(file, `${f}.requested`, `${p.requested}, but the plan gives ${u.runs}`);
+    if (p.runs > p.requested) fail(file, `${f}.runs`, `${p.runs} is more than requested (${p.requested})`);
+    if ((p.status === 'fails') !== (p.counterexample !== null))
+      fail(file, `${f}.status`, `${p.status} ${p.counterexample ? 'with' : 'without'} a counterexample`);
+    if (p.status === 'holds' && p.runs !== p.requested) fail(file, `${f}.status`, `holds after ${p.runs} of ${p.requested} runs`);
+  });
+}
+
+const EXITS: ReadonlyMap<string, readonly number[]> = new Map([
+  ['holds', [0]],
+  ['fails', [1]],
+  ['exhausted', [0, 3]],
+  ['interrupted', [130, 143]],
+]);
+
+/** The shard's status and exit code follow from its properties, and its counterexamples are theirs. */
+function checkOutcome(file: string, s: ShardSummary): void {
+  const expected = s.status === 'interrupted' && !s.properties.some((p) => p.status === 'fails') ? 'interrupted' : worst(s.properties.map((p) => p.status));
+  if (s.status !== expected) fail(file, 'status', `${s.status}, but its properties make it ${expected}`);
+  if (!EXITS.get(s.status)!.includes(s.exit)) fail(file, 'exit', `${s.exit} does not go with status ${s.status} (${EXITS.get(s.status)!.join(' or ')})`);
+  const named = s.properties.flatMap((p) => (p.counterexample ? [p.counterexample.name] : []));
+  s.counterexamples.forEach((c, i) => {
+    if (!named.includes(c.name)) fail(file, `counterexamples[${i}].name`, `${c.name} is no property's counterexample`);
+  });
+  if (named.length !== s.counterexamples.length) fail(file, 'counterexamples', `${s.counterexamples.length} listed, but ${named.length} properties have one`);
+}
+
+/** The fields every shard of one run shares. */
+const SAME = ['tool', 'version', 'kernel', 'budget', 'seed', 'fault', 'cpus'] as const;
+
+function checkSameRun(files: readonly string[], shards: readonly ShardSummary[]): void {
   const first = shards[0]!;
-  for (const [i, s] of shards.entries()) {
-    for (const k of ['kernel', 'budget', 'seed', 'fault', 'cpus'] as const) {
-      if (s[k] !== first[k]) throw new MergeError(`${files[i]}: ${k} is ${JSON.stringify(s[k])} but ${files[0]} has ${JSON.stringify(first[k])}: not shards of one run`);
+  shards.forEach((s, i) => {
+    for (const k of SAME) {
+      if (s[k] !== first[k]) fail(files[i]!, k, `${show(s[k])}, but ${files[0]} has ${show(first[k])}: not shards of one run`);
     }
-    if (s.shard!.count !== first.shard!.count) throw new MergeError(`${files[i]}: shard.count is ${s.shard!.count} but ${files[0]} has ${first.shard!.count}`);
-    const dup = shards.findIndex((x) => x.shard!.index === s.shard!.index);
-    if (dup !== i) throw new MergeError(`${files[i]}: shard ${s.shard!.index} is also ${files[dup]}`);
-  }
-  const have = new Set(shards.map((s) => s.shard!.index));
-  const missing = Array.from({ length: first.shard!.count }, (_, i) => i + 1).filter((i) => !have.has(i));
-  shards.sort((a, b) => a.shard!.index - b.shard!.index);
-  return { base: first, shards, missing };
+    if (s.propertySet.join(',') !== first.propertySet.join(','))
+      fail(files[i]!, 'propertySet', `${s.propertySet.join(',')}, but ${files[0]} has ${first.propertySet.join(',')}`);
+    if (s.shard.count !== first.shard.count) fail(files[i]!, 'shard.count', `${s.shard.count}, but ${files[0]} has ${first.shard.count}`);
+    const dup = shards.findIndex((x) => x.shard.index === s.shard.index);
+    if (dup !== i) fail(files[i]!, 'shard.index', `${s.shard.index} is also ${files[dup]}'s`);
+  });
+  const have = new Set(shards.map((s) => s.shard.index));
+  const missing = Array.from({ length: first.shard.count }, (_, i) => i + 1).filter((i) => !have.has(i));
+  if (missing.length)
+    throw new MergeError(
+      `shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${first.shard.count} missing: the merged report would not cover the run`,
+    );
+}
+
+/** The shards, checked to be one split of one run (each 1..N once), sorted by index. */
+export function mergeShards(files: readonly string[]): { base: ShardSummary; shards: ShardSummary[] } {
+  if (files.length === 0) throw new MergeError('--merge needs the shard files (reports/shards/*.json)');
+  if (files.length > LIMITS.shards) throw new MergeError(`--merge: ${files.length} files, more than the ${LIMITS.shards} shards a run can have`);
+  const shards = files.map((f) => {
+    const s = readShard(f);
+    checkRun(f, s);
+    checkProperties(f, s);
+    checkOutcome(f, s);
+    return s;
+  });
+  checkSameRun(files, shards);
+  return { base: shards[0]!, shards: [...shards].sort((a, b) => a.shard.index - b.shard.index) };
 }

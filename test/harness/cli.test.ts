@@ -8,7 +8,7 @@ const ROOT = join(import.meta.dirname, '../..');
 
 /** The CLI as `npm run verify --` runs it, in the repository, never writing test/corpus (tests pass --corpus). */
 function verify(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli.ts', ...args], { encoding: 'utf8', cwd: ROOT });
+  const r = spawnSync(process.execPath, ['harness/cli.mjs', ...args], { encoding: 'utf8', cwd: ROOT });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -26,16 +26,35 @@ describe('npm run verify', () => {
     for (const s of ['update-contract', 'concurrency', 'I-5', 'I-25', 'linearizability', 'B2', 'ack-before-fail', 'refinement', 'v2']) expect(r.out).toContain(s);
   });
 
-  it('--help prints the usage and exits 0', () => {
-    const r = verify('--help');
+  it.each(['--help', '-h'])('%s prints the options and exits 0', (flag) => {
+    const r = verify(flag);
+    expect(r.out).toContain('--time-limit S');
     expect(r.code).toBe(0);
     expect(r.out).toContain('usage: npm run verify --');
   });
 
   it.each([
-    ['--nope'], ['--budget', 'huge'], ['--cpus', '0'], ['--cpus', '300'], ['--seed', 'x'], ['--property', 'nope'], ['--fault', 'B99'],
-    ['--kernel', 'v7'], ['--shard', '3/2'], ['--shard', 'x'], ['stray'], ['--replay', 'x.json', '--seed', '1'], ['--merge'],
-    ['--corpus', 'd', '--no-corpus'], ['--time-limit', '-1'],
+    ['--nope'],
+    ['--budget', 'huge'],
+    ['--cpus', '0'],
+    ['--cpus', '300'],
+    ['--seed', 'x'],
+    ['--property', 'nope'],
+    ['--fault', 'B99'],
+    ['--kernel', 'v7'],
+    ['--shard', '3/2'],
+    ['--shard', 'x'],
+    ['stray'],
+    ['--replay', 'x.json', '--seed', '1'],
+    ['--merge'],
+    ['--corpus', 'd', '--no-corpus'],
+    ['--time-limit', '-1'],
+    ['--seed', '-1'],
+    ['--budget', 'constructor'],
+    ['--budget', '__proto__'],
+    ['--reports='],
+    ['--merge', 'x.json', '--seed', '1'],
+    ['--path', '999999:999999', '--seed', '1', '--property', 'corrupt-images'],
   ])('bad usage %s: exit 2, one line, no stack trace', (...args) => {
     const r = verify(...args);
     expect(r.code).toBe(2);
@@ -51,7 +70,9 @@ describe('npm run verify', () => {
   });
 
   it('the same seed writes the same summary, apart from timings', () => {
-    const a = tmp('a'), b = tmp('b'), c = tmp('c');
+    const a = tmp('a'),
+      b = tmp('b'),
+      c = tmp('c');
     expect(verify('--property', 'firmware-faults,corrupt-images', '--seed', '7', '--reports', a, '--corpus', c).code).toBe(0);
     expect(verify('--property', 'firmware-faults,corrupt-images', '--seed', '7', '--reports', b, '--corpus', c).code).toBe(0);
     expect(withoutTimes(summary(a))).toEqual(withoutTimes(summary(b)));
@@ -61,7 +82,8 @@ describe('npm run verify', () => {
   });
 
   it('a seeded fault: exit 1, a timeline counterexample, one corpus file, a replay line that reproduces it, reports', () => {
-    const dir = tmp('f'), corpus = tmp('corpus');
+    const dir = tmp('f'),
+      corpus = tmp('corpus');
     const r = verify('--fault', 'B2', '--reports', dir, '--corpus', corpus);
     expect(r.code).toBe(1);
     expect(r.out).toContain('timeline:');
@@ -106,21 +128,36 @@ describe('npm run verify', () => {
     const corpus = tmp('bad');
     const good = join(corpus, 'update-contract-000000000000.json');
     const base = {
-      format: 1, tool: 'tdx-update-verify', version: '0.1.0', property: 'update-contract', kernel: 'v2', bug: null, expect: { violation: 'I-5' },
-      scenario: { host: { nrCpus: 1, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1, debugUnlocked: false }, commands: [{ kind: 'read_version' }], schedule: [] },
+      format: 1,
+      tool: 'tdx-update-verify',
+      version: '0.1.0',
+      property: 'update-contract',
+      kernel: 'v2',
+      bug: null,
+      expect: { violation: 'I-5' },
+      scenario: {
+        host: { nrCpus: 1, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1, debugUnlocked: false },
+        commands: [{ kind: 'read_version' }],
+        schedule: [],
+      },
     };
     writeFileSync(good, JSON.stringify(base));
     const cases: [string, string, RegExp][] = [
       ['truncated', JSON.stringify(base).slice(0, 40), /\(whole file\): not JSON or truncated/],
       ['not JSON', 'this is not json', /\(whole file\): not JSON/],
-      ['schema', JSON.stringify({ ...base, scenario: { ...base.scenario, host: { ...base.scenario.host, nrCpus: 'four' } } }), /: scenario\.host\.nrCpus: expected a whole number/],
+      [
+        'schema',
+        JSON.stringify({ ...base, scenario: { ...base.scenario, host: { ...base.scenario.host, nrCpus: 'four' } } }),
+        /: scenario\.host\.nrCpus: expected a whole number/,
+      ],
       ['out of date', JSON.stringify({ ...base, format: 0 }), /: format: format 0 is out of date/],
       ['unknown kernel', JSON.stringify({ ...base, kernel: 'v99' }), /: kernel: "v99" is not an emulated kernel revision/],
     ];
     it.each(cases)('%s', (name, text, re) => {
       const file = join(corpus, `${name.replace(/ /g, '-')}.json`);
       writeFileSync(file, text);
-      const before = statSync(good).mtimeMs, reports = join(tmp('r'), 'reports');
+      const before = statSync(good).mtimeMs,
+        reports = join(tmp('r'), 'reports');
       const r = verify('--replay', file, '--reports', reports);
       expect(r.code).toBe(2);
       expect(oneLine(r.err)).toHaveLength(1);
@@ -133,7 +170,8 @@ describe('npm run verify', () => {
     });
 
     it('a bad entry in the corpus a run records into stops the run before it writes anything', () => {
-      const dir = tmp('bc'), reports = join(dir, 'reports');
+      const dir = tmp('bc'),
+        reports = join(dir, 'reports');
       writeFileSync(join(dir, 'update-contract-111111111111.json'), JSON.stringify({ ...base, bug: 'B99' }));
       const r = verify('--property', 'corrupt-images', '--corpus', dir, '--reports', reports);
       expect(r.code).toBe(2);
@@ -152,7 +190,8 @@ describe('npm run verify', () => {
   });
 
   it('an exhausted time budget: exit 0 and said; with --require-runs exit 3', () => {
-    const dir = tmp('t'), corpus = tmp('tc');
+    const dir = tmp('t'),
+      corpus = tmp('tc');
     const r = verify('--property', 'corrupt-images', '--budget', 'deep', '--time-limit', '0', '--reports', dir, '--corpus', corpus);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/corrupt-images: the time budget ran out after \d+ of 3000 runs; no counterexample/);
@@ -163,7 +202,8 @@ describe('npm run verify', () => {
   });
 
   it('--shard i/n splits the runs; --merge adds the shards up into one report', () => {
-    const dir = tmp('s'), corpus = tmp('sc');
+    const dir = tmp('s'),
+      corpus = tmp('sc');
     const args = ['--property', 'firmware-faults,corrupt-images', '--seed', '9', '--reports', dir, '--corpus', corpus];
     expect(verify(...args, '--shard', '1/2').code).toBe(0);
     expect(verify(...args, '--shard', '2/2').code).toBe(0);
@@ -173,7 +213,14 @@ describe('npm run verify', () => {
     expect(b.properties.map((p: { seed: number }) => p.seed)).toEqual([10, 9]);
     const m = verify('--merge', ...shards, '--reports', dir, '--corpus', corpus);
     expect(m.code).toBe(0);
-    expect(summary(dir)).toMatchObject({ status: 'holds', merged: shards, properties: [{ id: 'firmware-faults', runs: 100, requested: 100 }, { id: 'corrupt-images', runs: 100 }] });
+    expect(summary(dir)).toMatchObject({
+      status: 'holds',
+      merged: shards,
+      properties: [
+        { id: 'firmware-faults', runs: 100, requested: 100 },
+        { id: 'corrupt-images', runs: 100 },
+      ],
+    });
     expect(readFileSync(join(dir, 'junit.xml'), 'utf8').match(/<testcase /g)).toHaveLength(2);
 
     const one = tmp('s1');
@@ -192,8 +239,13 @@ describe('npm run verify', () => {
   });
 
   it('Ctrl-C stops cleanly: reports written, exit 130; progress lines while it runs', async () => {
-    const dir = tmp('i'), corpus = tmp('ic');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli.ts', '--property', 'corrupt-images', '--budget', 'deep', '--progress', '0.3', '--reports', dir, '--corpus', corpus], { cwd: ROOT });
+    const dir = tmp('i'),
+      corpus = tmp('ic');
+    const child = spawn(
+      process.execPath,
+      ['harness/cli.mjs', '--property', 'corrupt-images', '--budget', 'deep', '--progress', '0.3', '--reports', dir, '--corpus', corpus],
+      { cwd: ROOT },
+    );
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

@@ -5,18 +5,36 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { V2 } from '../../properties/revisions/index.ts';
-import { contentHash, CorpusError, corpusFiles, entryName, formatEntry, makeEntry, parseEntry, readEntry, saveEntry, type CorpusEntry } from '../../harness/corpus.ts';
+import {
+  contentHash,
+  CorpusError,
+  corpusFiles,
+  entryName,
+  formatEntry,
+  makeEntry,
+  parseEntry,
+  readEntry,
+  saveEntry,
+  type CorpusEntry,
+} from '../../harness/corpus.ts';
 import type { Scenario } from '../../properties/scenario.ts';
 
 const scenario: Scenario = {
   host: { nrCpus: 1, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1, debugUnlocked: false },
-  commands: [{ kind: 'upload', image: { release: '1.5.01', svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false, corruption: null }, fault: { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null } }],
+  commands: [
+    {
+      kind: 'upload',
+      image: { release: '1.5.01', svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false, corruption: null },
+      fault: { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null },
+    },
+  ],
   schedule: [],
 };
 const entry = makeEntry('update-contract', V2, 'ack-before-fail', { id: 'I-5', message: 'state moved' }, scenario);
 const text = formatEntry(entry);
 
 /** The entry as JSON with one change made by `edit`. */
+// biome-ignore lint/suspicious/noExplicitAny: an edit reaches into any field of the entry
 function edited(edit: (j: Record<string, any>) => void): string {
   const j = JSON.parse(text);
   edit(j);
@@ -47,18 +65,90 @@ describe('corpus entries', () => {
     ['not JSON', 'hello', /^x\.json: \(whole file\): not JSON/],
     ['empty', '', /^x\.json: \(whole file\): empty file/],
     ['a list', '[]', /^x\.json: \(top level\): expected an object/],
-    ['out-of-date format', edited((j) => { j.format = 0; }), /^x\.json: format: format 0 is out of date/],
-    ['unknown kernel', edited((j) => { j.kernel = 'v7'; }), /^x\.json: kernel: "v7" is not an emulated kernel revision .*out of date/],
-    ['unknown bug', edited((j) => { j.bug = 'B99'; }), /^x\.json: bug: "B99" is not a seeded bug/],
-    ['unknown property', edited((j) => { j.property = 'nope'; }), /^x\.json: property: "nope" is not a property/],
-    ['missing violation', edited((j) => { delete j.expect.violation; }), /^x\.json: expect\.violation: missing/],
-    ['unknown command', edited((j) => { j.scenario.commands[0].kind = 'reboot'; }), /^x\.json: scenario\.commands\[0\]\.kind: expected one of upload/],
-    ['bad release', edited((j) => { j.scenario.commands[0].image.release = '9.9.99'; }), /^x\.json: scenario\.commands\[0\]\.image\.release: expected a module release/],
-    ['bad fault', edited((j) => { j.scenario.commands[0].fault.leaf = 'REBOOT'; }), /^x\.json: scenario\.commands\[0\]\.fault\.leaf: expected one of/],
-    ['negative cpu count', edited((j) => { j.scenario.host.nrCpus = -1; }), /^x\.json: scenario\.host\.nrCpus: expected a whole number from 1 to 256, found -1$/],
-    ['schedule of strings', edited((j) => { j.scenario.schedule = ['1']; }), /^x\.json: scenario\.schedule\[0\]: expected a whole number/],
-    ['unknown field', edited((j) => { j.scenario.host.turbo = true; }), /^x\.json: scenario\.host\.turbo: unknown field$/],
-    ['no commands', edited((j) => { j.scenario.commands = []; }), /^x\.json: scenario: a scenario needs at least one command$/],
+    [
+      'out-of-date format',
+      edited((j) => {
+        j.format = 0;
+      }),
+      /^x\.json: format: format 0 is out of date/,
+    ],
+    [
+      'unknown kernel',
+      edited((j) => {
+        j.kernel = 'v7';
+      }),
+      /^x\.json: kernel: "v7" is not an emulated kernel revision .*out of date/,
+    ],
+    [
+      'unknown bug',
+      edited((j) => {
+        j.bug = 'B99';
+      }),
+      /^x\.json: bug: "B99" is not a seeded bug/,
+    ],
+    [
+      'unknown property',
+      edited((j) => {
+        j.property = 'nope';
+      }),
+      /^x\.json: property: "nope" is not a property/,
+    ],
+    [
+      'missing violation',
+      edited((j) => {
+        delete j.expect.violation;
+      }),
+      /^x\.json: expect\.violation: missing/,
+    ],
+    [
+      'unknown command',
+      edited((j) => {
+        j.scenario.commands[0].kind = 'reboot';
+      }),
+      /^x\.json: scenario\.commands\[0\]\.kind: expected one of upload/,
+    ],
+    [
+      'bad release',
+      edited((j) => {
+        j.scenario.commands[0].image.release = '9.9.99';
+      }),
+      /^x\.json: scenario\.commands\[0\]\.image\.release: expected a module release/,
+    ],
+    [
+      'bad fault',
+      edited((j) => {
+        j.scenario.commands[0].fault.leaf = 'REBOOT';
+      }),
+      /^x\.json: scenario\.commands\[0\]\.fault\.leaf: expected one of/,
+    ],
+    [
+      'negative cpu count',
+      edited((j) => {
+        j.scenario.host.nrCpus = -1;
+      }),
+      /^x\.json: scenario\.host\.nrCpus: expected a whole number from 1 to 256, found -1$/,
+    ],
+    [
+      'schedule of strings',
+      edited((j) => {
+        j.scenario.schedule = ['1'];
+      }),
+      /^x\.json: scenario\.schedule\[0\]: expected a whole number/,
+    ],
+    [
+      'unknown field',
+      edited((j) => {
+        j.scenario.host.turbo = true;
+      }),
+      /^x\.json: scenario\.host\.turbo: unknown field$/,
+    ],
+    [
+      'no commands',
+      edited((j) => {
+        j.scenario.commands = [];
+      }),
+      /^x\.json: scenario: a scenario needs at least one command$/,
+    ],
   ])('%s: one line naming the file and the field', (_, t, re) => {
     expect(problem(t)).toMatch(re);
   });
@@ -68,7 +158,9 @@ describe('corpus entries', () => {
   });
 
   it('names are content hashes: key order and the tool version do not matter, the scenario does', () => {
-    const reordered = JSON.parse(JSON.stringify(entry), (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v)) as CorpusEntry;
+    const reordered = JSON.parse(JSON.stringify(entry), (_k, v) =>
+      v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v,
+    ) as CorpusEntry;
     expect(contentHash(reordered)).toBe(contentHash(entry));
     expect(contentHash({ ...entry, version: '9.9.9' } as CorpusEntry)).toBe(contentHash(entry));
     expect(contentHash({ ...entry, scenario: { ...scenario, schedule: [1] } })).not.toBe(contentHash(entry));

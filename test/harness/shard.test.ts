@@ -32,19 +32,52 @@ describe('plan', () => {
 describe('junitXml', () => {
   it('one testcase per property; failures carry the violation and the replay line, escaped', () => {
     const s = {
-      tool: 'tdx-update-verify', version: '0.1.0', kernel: 'v2', budget: 'quick', seed: 1, fault: null, cpus: null, shard: null, replay: null, merged: null,
-      status: 'fails', exit: 1, coverage: {}, counterexamples: [],
+      tool: 'tdx-update-verify',
+      version: '0.1.0',
+      kernel: 'v2',
+      budget: 'quick',
+      seed: 1,
+      fault: null,
+      cpus: null,
+      shard: null,
+      replay: null,
+      merged: null,
+      status: 'fails',
+      exit: 1,
+      coverage: {},
+      counterexamples: [],
       properties: [
         { id: 'a', status: 'holds', runs: 10, requested: 10, commands: 50, ms: 1200, seed: 1, firstFailure: null, counterexample: null },
-        { id: 'b', status: 'fails', runs: 3, requested: 10, commands: 9, ms: 10, seed: 1, firstFailure: { runs: 3, commands: 9 },
-          counterexample: { name: 'b-1', length: 1, violation: { id: 'result', message: 'fw_prepare returned "user-abort" <&>' }, seed: 1, path: '2', shrinks: 0, file: 'f.json', replay: 'npm run verify -- --replay f.json', scenario: {} } },
+        {
+          id: 'b',
+          status: 'fails',
+          runs: 3,
+          requested: 10,
+          commands: 9,
+          ms: 10,
+          seed: 1,
+          firstFailure: { runs: 3, commands: 9 },
+          counterexample: {
+            name: 'b-1',
+            length: 1,
+            violation: { id: 'result', message: 'fw_prepare returned "user-abort" <&>' },
+            seed: 1,
+            path: '2',
+            shrinks: 0,
+            file: 'f.json',
+            replay: 'npm run verify -- --replay f.json',
+            scenario: {},
+          },
+        },
         { id: 'c', status: 'exhausted', runs: 3, requested: 10, commands: 9, ms: 10, seed: 1, firstFailure: null, counterexample: null },
       ],
     } as unknown as Summary;
     const x = junitXml(s);
     expect(x.match(/<testcase /g)).toHaveLength(3);
     expect(x).toContain('failures="1"');
-    expect(x).toContain('<failure message="result: fw_prepare returned &quot;user-abort&quot; &lt;&amp;&gt; | replay: npm run verify -- --replay f.json" type="result">');
+    expect(x).toContain(
+      '<failure message="result: fw_prepare returned &quot;user-abort&quot; &lt;&amp;&gt; | replay: npm run verify -- --replay f.json" type="result">',
+    );
     expect(x).toContain('<skipped message="time budget ran out after 3 of 10 runs; no counterexample"/>');
     expect(x).toContain('time="1.200"');
   });

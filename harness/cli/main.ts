@@ -1,0 +1,74 @@
+// The CLI's entry function: the arguments parsed, the mode run, and every bad input or
+// failed write turned into one line on stderr and exit 2 (never a stack trace). `runCli`
+// runs in-process (test/cli/ fuzzes it); `start` is what harness/cli.mjs and harness/cli.ts call.
+import { CorpusError } from '../corpus.ts';
+import { InputError } from '../schema.ts';
+import { HELP, HelpRequest, parse, UsageError } from './args.ts';
+import { printList, runAllKernels, runFaults } from './faults.ts';
+import { runMerge } from './merge.ts';
+import { writeFailure } from './record.ts';
+import { runReplay } from './replay.ts';
+import { runVerify } from './run.ts';
+import { armSignals, stopExit, type Stop, type StopName } from './stop.ts';
+
+export interface Io {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+const processIo: Io = { out: (l) => console.log(l), err: (l) => console.error(l) };
+
+async function dispatch(argv: readonly string[], stop: Stop): Promise<number> {
+  const cli = parse(argv);
+  // Only the main run and --kernel all poll the stop; the other modes end at the first signal.
+  const pollsStop = !cli.list && !cli.merge && !cli.faults && cli.replay === null;
+  if (!pollsStop) {
+    if (stop.by) return stopExit(stop.by);
+    stop.quitAtOnce = true;
+  }
+  if (cli.list) {
+    printList();
+    return 0;
+  }
+  if (cli.merge) return runMerge(cli, cli.merge);
+  if (cli.faults) return runFaults(cli);
+  if (cli.allKernels) return runAllKernels(cli, stop);
+  if (cli.replay !== null) return runReplay(cli, cli.replay);
+  return runVerify(cli, stop);
+}
+
+/** The one line a bad input or an unwritable directory gives, or null for a real failure. */
+function problemLine(e: unknown): string | null {
+  if (e instanceof UsageError) return `verify: ${e.message} (npm run verify -- --help)`;
+  if (e instanceof InputError || e instanceof CorpusError) return `verify: ${e.message}`;
+  const w = writeFailure(e);
+  return w ? `verify: ${w}` : null;
+}
+
+/** Run the CLI on `argv`; returns the exit code. Anything but bad input or a write failure is rethrown. */
+export async function runCli(argv: readonly string[], stop: Stop, io: Io = processIo): Promise<number> {
+  try {
+    return await dispatch(argv, stop);
+  } catch (e) {
+    if (e instanceof HelpRequest) {
+      io.out(HELP);
+      return 0;
+    }
+    const line = problemLine(e);
+    if (line === null) throw e;
+    // one line, and a short one: a flag's value or a file name can be anything
+    const one = line.replace(/[\r\n]+/g, ' ');
+    io.err(one.length > 1000 ? `${one.slice(0, 997)}...` : one);
+    return 2;
+  }
+}
+
+/** The process's entry: signals armed first (replaying those caught before), then the run. */
+export async function start(argv: readonly string[], early: readonly StopName[]): Promise<void> {
+  const stop = armSignals(early, (l) => process.stderr.write(`\n${l}\n`));
+  // `npm run verify | head`: a closed pipe ends the output, not the run (the reports still get written).
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+  process.exitCode = await runCli(argv, stop);
+}

@@ -1,0 +1,108 @@
+// `--merge FILES`: shard summaries, checked to be one split of one run (shard.ts
+// mergeShards), added up into one summary.json and junit.xml, with a report per
+// counterexample, each replayed on this checkout first.
+import { findRevision, type RevisionRecord } from '../../properties/revisions/index.ts';
+import { NO_BUGS, type BugName } from '../../impl/faults.ts';
+import { coverageReport } from '../coverage.ts';
+import { summaryBase, worst, writeSummary, type PropertySummary, type Summary } from '../reports.ts';
+import { runScenario } from '../run.ts';
+import { mergeShards, type ShardSummary } from '../shard.ts';
+import { stateObserver } from '../state_view.ts';
+import type { Cli } from './args.ts';
+import { checkCorpus, exitCode, HEAD, mergeCoverage, propertySummary, record, row, type Recorded } from './record.ts';
+
+/** Each counterexample once, replayed here; one that no longer fails is left out (and said). */
+function replayed(cli: Cli, revision: RevisionRecord, base: ShardSummary, shards: readonly ShardSummary[]): Recorded[] {
+  const recorded: Recorded[] = [];
+  const seen = new Set<string>();
+  for (const s of shards) {
+    for (const c of s.counterexamples) {
+      if (seen.has(c.name)) continue;
+      seen.add(c.name);
+      const { observe, states } = stateObserver(revision.checks);
+      const run = runScenario(c.entry.scenario, { revision, bugs: c.entry.bug ? new Set([c.entry.bug]) : NO_BUGS, record: true, observe });
+      if (!run.violation) {
+        console.log(`${c.name}: no longer fails on this checkout; left out`);
+        continue;
+      }
+      const fc = c.seed !== null ? { seed: c.seed, path: c.path ?? '', shrinks: c.shrinks ?? 0, minimize: c.minimize } : null;
+      recorded.push(
+        record(
+          { ...cli, fault: base.fault as BugName | null },
+          c.property,
+          revision,
+          c.entry,
+          run,
+          states,
+          fc,
+          `counterexample for ${c.property} (shard ${s.shard.index}/${s.shard.count}):`,
+        ),
+      );
+    }
+  }
+  return recorded;
+}
+
+/** Per property of the run, its parts added up; a row of the table each. */
+function merged(base: ShardSummary, shards: readonly ShardSummary[], recorded: readonly Recorded[]): PropertySummary[] {
+  return base.propertySet.map((id) => {
+    const parts = shards.flatMap((s) => s.properties.filter((p) => p.id === id));
+    const cx = parts.find((p) => p.counterexample)?.counterexample ?? null;
+    const rec = cx ? (recorded.find((x) => x.summary.name === cx.name) ?? null) : null;
+    const sum = (k: 'runs' | 'requested' | 'commands' | 'ms') => parts.reduce((n, p) => n + p[k], 0);
+    const p: PropertySummary = {
+      id,
+      status: worst(parts.map((x) => x.status)),
+      runs: sum('runs'),
+      requested: sum('requested'),
+      commands: sum('commands'),
+      ms: sum('ms'),
+      seed: base.seed,
+      firstFailure: parts.find((x) => x.firstFailure)?.firstFailure ?? null,
+      counterexample: null,
+    };
+    console.log(row({ ...p, cx: cx ? `${cx.length} command${cx.length === 1 ? '' : 's'}, ${cx.violation.id}` : '' }));
+    return rec ? { ...p, counterexample: propertySummary(p, base.seed, rec.summary).counterexample } : p;
+  });
+}
+
+export function runMerge(cli: Cli, files: readonly string[]): number {
+  checkCorpus(cli);
+  const { base, shards } = mergeShards(files);
+  const revision = findRevision(base.kernel)!; // mergeShards checked it
+  const fault = base.fault ? `, seeded fault ${base.fault}` : '';
+  console.log(`tdx-update-verify: merging ${shards.length} shard(s): kernel ${base.kernel}, budget ${base.budget}, seed ${base.seed}${fault}`);
+  console.log(HEAD);
+  const recorded = replayed(cli, revision, base, shards);
+  const props = merged(base, shards, recorded);
+  const coverage = mergeCoverage(shards.map((s) => new Map(Object.entries(s.coverage))));
+  console.log(
+    coverageReport(
+      coverage,
+      props.reduce((n, p) => n + p.runs, 0),
+    ).join('\n'),
+  );
+  for (const r of recorded) console.log(r.text);
+  const status = worst(props.map((p) => p.status));
+  const code = exitCode(status, cli.requireRuns, null);
+  const summary: Summary = {
+    ...summaryBase(),
+    kernel: base.kernel,
+    budget: base.budget,
+    seed: base.seed,
+    fault: base.fault,
+    cpus: base.cpus,
+    shard: null,
+    propertySet: base.propertySet,
+    replay: null,
+    merged: [...files],
+    status,
+    exit: code,
+    properties: props,
+    counterexamples: recorded.map((x) => x.summary),
+    coverage: Object.fromEntries(coverage),
+  };
+  const written = writeSummary(cli.reports, summary, new Map(recorded.map((x) => [x.summary.name, x.text])));
+  console.log(`reports: ${written.join(', ')}`);
+  return code;
+}
