@@ -9,12 +9,7 @@ import MutationSequencer from './test/mutation/sequencer.ts';
 
 export default defineConfig({
   test: {
-    include: [
-      'test/impl/**/*.test.ts',
-      'test/scenarios/**/*.test.ts',
-      'test/properties/**/*.test.ts',
-      'test/mutation/**/*.mutation.ts',
-    ],
+    include: ['test/impl/**/*.test.ts', 'test/scenarios/**/*.test.ts', 'test/properties/**/*.test.ts', 'test/mutation/**/*.mutation.ts'],
     // A guard against a mutant that makes the emulator loop forever; Stryker's own timeout
     // (timeoutMS + timeoutFactor x the test's dry-run time) normally ends such a run first.
     testTimeout: 60_000,

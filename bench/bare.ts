@@ -61,7 +61,9 @@ export function barePass(seed: number, runsPerProperty: number): PassTotals {
 /** barePass repeated until minMs of wall time have passed (one pass takes milliseconds); mean per pass. */
 export function barePassSampled(seed: number, runsPerProperty: number, minMs: number): PassTotals {
   const first = barePass(seed, runsPerProperty);
-  let ms = first.ms, cpuMs = first.cpuMs, n = 1;
+  let ms = first.ms,
+    cpuMs = first.cpuMs,
+    n = 1;
   while (ms < minMs) {
     const t = barePass(seed, runsPerProperty);
     ms += t.ms;

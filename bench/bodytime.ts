@@ -19,7 +19,11 @@ export interface BodyTiming {
   readonly result: RunResult;
 }
 
-interface Mark { at: Clock | null; atUs: number; inOrder: boolean }
+interface Mark {
+  at: Clock | null;
+  atUs: number;
+  inOrder: boolean;
+}
 
 /** The commands, with a note of when index `mark` is first read (and whether reads went in order). */
 function watched(commands: readonly Command[], mark: number): { commands: readonly Command[]; m: Mark } {
@@ -49,7 +53,8 @@ export function timeBody(s: Scenario, setupLength: number): BodyTiming {
   const w = watched(s.commands, setupLength);
   const t0 = now();
   const result = runScenario({ ...s, commands: w.commands }, { revision: V2, bugs: NO_BUGS });
-  const t1 = now(), t1Us = monoUs();
+  const t1 = now(),
+    t1Us = monoUs();
   if (!w.m.inOrder) throw new Error('bench: the runner no longer reads commands in order; body timing needs another hook');
   const mark = w.m.at ?? t1;
   return { setup: since(t0, mark), body: since(mark, t1), window: { fromUs: w.m.at ? w.m.atUs : t1Us, toUs: t1Us }, result };
@@ -57,7 +62,9 @@ export function timeBody(s: Scenario, setupLength: number): BodyTiming {
 
 /** Repeats timeBody until the bodies add up to minMs of wall time (at most maxRuns runs); mean per run. */
 export function sampleBody(s: Scenario, setupLength: number, minMs: number, maxRuns = 50): BodyTiming {
-  let setup = ZERO, body = ZERO, n = 0;
+  let setup = ZERO,
+    body = ZERO,
+    n = 0;
   let last: BodyTiming;
   do {
     last = timeBody(s, setupLength);

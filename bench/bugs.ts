@@ -54,7 +54,13 @@ export interface BugFinding extends HuntSummary {
   readonly home: HuntSummary | null;
 }
 
-interface HuntState { runs: number; commands: number; masked: number; searching: boolean; executions: number }
+interface HuntState {
+  runs: number;
+  commands: number;
+  masked: number;
+  searching: boolean;
+  executions: number;
+}
 
 /** The property predicate: fails only on a violation the bug causes. */
 function predicate(o: CheckOptions, st: HuntState): (s: Scenario) => boolean {
@@ -77,7 +83,9 @@ type Details = fc.RunDetails<[Scenario]>;
 function search(p: Property, o: CheckOptions, st: HuntState): { prop: fc.IPropertyWithHooks<[Scenario]>; d: Details } {
   const prop = fc.property(scenario(genConfig(p, o)), predicate(o, st));
   const d = fc.check(prop, {
-    seed: o.seed, numRuns: o.budget.numRuns, endOnFailure: true,
+    seed: o.seed,
+    numRuns: o.budget.numRuns,
+    endOnFailure: true,
     plugins: [fc.interruptAfterTimeLimit(o.budget.timeLimitMs, { failOnInterrupt: false })],
   }) as Details;
   return { prop, d };
@@ -85,7 +93,9 @@ function search(p: Property, o: CheckOptions, st: HuntState): { prop: fc.IProper
 
 function shrink(prop: fc.IPropertyWithHooks<[Scenario]>, o: CheckOptions, first: Details): Details {
   const d = fc.check(prop, {
-    seed: o.seed, numRuns: o.budget.numRuns, path: first.counterexamplePath!,
+    seed: o.seed,
+    numRuns: o.budget.numRuns,
+    path: first.counterexamplePath!,
     plugins: [fc.interruptAfterTimeLimit(o.budget.shrinkLimitMs, { failOnInterrupt: false })],
   }) as Details;
   return d.failed && d.counterexample ? d : first;
@@ -98,9 +108,19 @@ function found(seed: number, p: Property, o: CheckOptions, st: HuntState, first:
   const shrunkAt = performance.now();
   const c = canonicalize(shrunk.counterexample![0], { revision: o.revision, bugs: o.bugs });
   return {
-    seed, property: p.id, violation: c?.run.violation?.id ?? '?', runs: st.runs, commands: st.commands,
-    msToFirstFailure: firstAt - t0, shrinkMs: shrunkAt - firstAt, shrinkExecutions: st.executions, shrinks: shrunk.numShrinks,
-    minimizeMs: performance.now() - shrunkAt, minimizeRuns: c?.minimize.runs ?? 0, length: (c?.scenario ?? shrunk.counterexample![0]).commands.length, masked: st.masked,
+    seed,
+    property: p.id,
+    violation: c?.run.violation?.id ?? '?',
+    runs: st.runs,
+    commands: st.commands,
+    msToFirstFailure: firstAt - t0,
+    shrinkMs: shrunkAt - firstAt,
+    shrinkExecutions: st.executions,
+    shrinks: shrunk.numShrinks,
+    minimizeMs: performance.now() - shrunkAt,
+    minimizeRuns: c?.minimize.runs ?? 0,
+    length: (c?.scenario ?? shrunk.counterexample![0]).commands.length,
+    masked: st.masked,
   };
 }
 
@@ -113,12 +133,34 @@ export function hunt(bug: BugName, seed: number, cfg: BenchConfig, revision: Rev
     if (d.failed && d.counterexample) return found(seed, p, o, st, d, prop, t0);
   }
   return {
-    seed, property: null, violation: null, runs: st.runs, commands: st.commands, msToFirstFailure: performance.now() - t0,
-    shrinkMs: 0, shrinkExecutions: 0, shrinks: 0, minimizeMs: 0, minimizeRuns: 0, length: 0, masked: st.masked,
+    seed,
+    property: null,
+    violation: null,
+    runs: st.runs,
+    commands: st.commands,
+    msToFirstFailure: performance.now() - t0,
+    shrinkMs: 0,
+    shrinkExecutions: 0,
+    shrinks: 0,
+    minimizeMs: 0,
+    minimizeRuns: 0,
+    length: 0,
+    masked: st.masked,
   };
 }
 
-const MEDIAN_KEYS = ['runs', 'commands', 'msToFirstFailure', 'shrinkMs', 'shrinkExecutions', 'shrinks', 'minimizeMs', 'minimizeRuns', 'length', 'masked'] as const;
+const MEDIAN_KEYS = [
+  'runs',
+  'commands',
+  'msToFirstFailure',
+  'shrinkMs',
+  'shrinkExecutions',
+  'shrinks',
+  'minimizeMs',
+  'minimizeRuns',
+  'length',
+  'masked',
+] as const;
 
 function medians(hs: readonly Hunt[]): HuntSummary['median'] {
   if (hs.length === 0) return null;

@@ -18,7 +18,7 @@ export const CULPRITS: readonly Culprit[] = [
     match: /^(imageBytes|imageLe|blobChecksum) impl\/kernel\/seamldr\.ts$/,
     where: 'impl/kernel/seamldr.ts parseBlobV1: imageBytes(), blobChecksum()',
     why: 'the kernel-side blob checks copy the whole image into a JS number[] one byte at a time (a PhysMem Map lookup per byte) and then sum that array, on every upload',
-    fix: 'sum the 16-bit words straight from each page\'s Uint8Array (a DataView or Uint16Array over the page) and read header fields with one page lookup each; no per-byte array',
+    fix: "sum the 16-bit words straight from each page's Uint8Array (a DataView or Uint16Array over the page) and read header fields with one page lookup each; no per-byte array",
   },
   {
     id: 'scheduler-scan',
@@ -68,7 +68,7 @@ export const CPU_COUNT_CULPRITS: readonly Culprit[] = [
     id: 'refinement-online',
     match: /^(refinementDiff|\(anonymous\)) properties\/refinement\.ts$/,
     where: 'properties/refinement.ts refinementDiff: the `online` field',
-    why: 'every linearization point builds the online-CPU string of the impl and of the model (`cpus.map(...).join(\'\')`, two strings of CPU-count characters) to compare them, so a command on one CPU pays for all CPUs',
+    why: "every linearization point builds the online-CPU string of the impl and of the model (`cpus.map(...).join('')`, two strings of CPU-count characters) to compare them, so a command on one CPU pays for all CPUs",
     fix: 'compare the two online arrays element by element without building strings, or only when a hotplug event happened since the last check (the online set changes only then); build the strings only for a Difference',
   },
   {

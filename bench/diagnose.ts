@@ -17,14 +17,19 @@ export interface Diagnosis {
 }
 
 /** Microseconds per command, per phase and per function, of one profiled body. */
-interface BodyCost { phases: Map<string, number>; functions: Map<string, number> }
+interface BodyCost {
+  phases: Map<string, number>;
+  functions: Map<string, number>;
+}
 
 async function bodyProfile(cfg: BenchConfig, cpus: number, tds: number, length: number): Promise<BodyCost> {
   const setup = tdSetup(tds, cpus);
   const s = scenarioOf(host(cpus, 1), [...setup, ...singleCpuBody(length, cpus, tds)]);
   timeBody(s, setup.length); // warm
   let t: BodyTiming | null = null;
-  const raw = await profileRaw(() => { t = timeBody(s, setup.length); }, cfg.profileIntervalUs);
+  const raw = await profileRaw(() => {
+    t = timeBody(s, setup.length);
+  }, cfg.profileIntervalUs);
   const w = t!.window;
   const p = attribute(raw, cfg.profileIntervalUs, 40, (ts) => ts >= w.fromUs && ts <= w.toUs);
   // Samples are taken on wall time; scaling by the body's CPU time keeps other load out.
@@ -49,16 +54,21 @@ async function repeatedBody(cfg: BenchConfig, cpus: number, tds: number, length:
 
 /** Both sizes' costs per key, what grew most first. */
 function growth(a: Map<string, number>, b: Map<string, number>, top: number): { key: string; us: readonly [number, number] }[] {
-  return [...new Set([...a.keys(), ...b.keys()])].map((key) => ({ key, us: [a.get(key) ?? 0, b.get(key) ?? 0] as const }))
-    .sort((x, y) => (y.us[1] - y.us[0]) - (x.us[1] - x.us[0]))
+  return [...new Set([...a.keys(), ...b.keys()])]
+    .map((key) => ({ key, us: [a.get(key) ?? 0, b.get(key) ?? 0] as const }))
+    .sort((x, y) => y.us[1] - y.us[0] - (x.us[1] - x.us[0]))
     .slice(0, top);
 }
 
 export async function diagnoseSingleCpu(cfg: BenchConfig, tds: number, length: number): Promise<Diagnosis> {
-  const lo = Math.min(...cfg.cpus), hi = Math.max(...cfg.cpus);
-  const a = await repeatedBody(cfg, lo, tds, length), b = await repeatedBody(cfg, hi, tds, length);
+  const lo = Math.min(...cfg.cpus),
+    hi = Math.max(...cfg.cpus);
+  const a = await repeatedBody(cfg, lo, tds, length),
+    b = await repeatedBody(cfg, hi, tds, length);
   return {
-    tds, length, cpus: [lo, hi],
+    tds,
+    length,
+    cpus: [lo, hi],
     phases: growth(a.phases, b.phases, PHASES.length).map((x) => ({ phase: x.key as Phase, us: x.us })),
     functions: growth(a.functions, b.functions, 6).map((x) => ({ fn: x.key, us: x.us })),
   };

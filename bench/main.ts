@@ -23,16 +23,30 @@ import { throughput } from './throughput.ts';
 
 const USAGE = 'usage: npm run bench -- [--smoke] [--json] [--reports DIR] [--only SECTION[,SECTION]]\n  sections: ' + SECTIONS.join(', ');
 
-interface Cli { cfg: BenchConfig; json: boolean; reports: string; only: ReadonlySet<Section> }
+interface Cli {
+  cfg: BenchConfig;
+  json: boolean;
+  reports: string;
+  only: ReadonlySet<Section>;
+}
 
 class UsageError extends Error {}
 
 function parse(argv: string[]): Cli {
   let v;
   try {
-    v = parseArgs({ args: argv, strict: true, allowPositionals: false, options: {
-      smoke: { type: 'boolean' }, json: { type: 'boolean' }, reports: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean' },
-    } }).values;
+    v = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        smoke: { type: 'boolean' },
+        json: { type: 'boolean' },
+        reports: { type: 'string' },
+        only: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }).values;
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]!);
   }
@@ -80,7 +94,9 @@ async function diagnose(cfg: BenchConfig, sc: Scaling): Promise<Diagnosis | null
 
 async function measure(cli: Cli): Promise<BenchResult> {
   const cfg = cli.cfg;
-  const startedAt = new Date().toISOString(), t0 = performance.now(), load = os.loadavg()[0]!;
+  const startedAt = new Date().toISOString(),
+    t0 = performance.now(),
+    load = os.loadavg()[0]!;
   log(`bench${cfg.smoke ? ' --smoke' : ''}: ${machine().cpuModel}, ${machine().cores} cores, Node ${process.version}`);
   const tp = await section(cli, 'throughput', '1. throughput', () => throughput(cfg, log));
   const profiles = await section(cli, 'profile', '2. where time goes', () => whereTimeGoes(cfg, log));
@@ -89,9 +105,21 @@ async function measure(cli: Cli): Promise<BenchResult> {
   const bugs = await section(cli, 'bugs', '4. bug-finding speed', () => bugFinding(cfg, log));
   const mem = await section(cli, 'memory', '5. memory', () => memory(cfg, log));
   const figures = {
-    tool: 'tdx-update-verify bench', smoke: cfg.smoke, startedAt, durationMs: performance.now() - t0, machine: machine(), source: source(),
-    kernel: V2.name, load: { start: load, end: os.loadavg()[0]! }, config: cfg,
-    throughput: tp, profiles, scaling: sc, diagnosis, bugs, memory: mem,
+    tool: 'tdx-update-verify bench',
+    smoke: cfg.smoke,
+    startedAt,
+    durationMs: performance.now() - t0,
+    machine: machine(),
+    source: source(),
+    kernel: V2.name,
+    load: { start: load, end: os.loadavg()[0]! },
+    config: cfg,
+    throughput: tp,
+    profiles,
+    scaling: sc,
+    diagnosis,
+    bugs,
+    memory: mem,
   };
   return { ...figures, targets: targets(figures) };
 }

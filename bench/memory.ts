@@ -27,7 +27,11 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 2 ** 20;
 const GC_LINE = /^\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: (?:[A-Za-z-]+ ?)+(?:\([^)]*\) )?([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/;
 
-interface Probe { maxRssKiB: number; heapUsed: number; heapTotal: number }
+interface Probe {
+  maxRssKiB: number;
+  heapUsed: number;
+  heapTotal: number;
+}
 
 /**
  * Per isolate (tsx's module loader runs in a worker thread with its own small heap), the
@@ -50,24 +54,40 @@ function parseProbe(stderr: string): Probe | null {
 }
 
 function lastLine(stdout: string, pick: (l: string) => boolean): string {
-  return stdout.split('\n').filter((l) => l.trim() && !GC_LINE.test(l) && pick(l)).slice(-1)[0]?.trim() ?? '';
+  return (
+    stdout
+      .split('\n')
+      .filter((l) => l.trim() && !GC_LINE.test(l) && pick(l))
+      .slice(-1)[0]
+      ?.trim() ?? ''
+  );
 }
 
 /** The error a crashed child printed, if any. */
 function errorLine(stderr: string): string {
-  return stderr.split('\n').find((l) => /^\w*Error\b/.test(l.trim()))?.trim() ?? '';
+  return (
+    stderr
+      .split('\n')
+      .find((l) => /^\w*Error\b/.test(l.trim()))
+      ?.trim() ?? ''
+  );
 }
 
 function measureChild(workload: string, args: readonly string[], pick: (l: string) => boolean): MemoryFigure {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './bench/memory_probe.ts', '--trace-gc', ...args], {
-    cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * MiB,
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 256 * MiB,
   });
   const wallMs = performance.now() - t0;
   const gc = parseGc(r.stdout ?? '');
   const probe = parseProbe(r.stderr ?? '');
   return {
-    workload, wallMs, exitCode: r.status, gcs: gc.gcs,
+    workload,
+    wallMs,
+    exitCode: r.status,
+    gcs: gc.gcs,
     peakHeapMiB: Math.max(gc.peak, (probe?.heapUsed ?? 0) / MiB),
     peakRssMiB: (probe?.maxRssKiB ?? 0) / 1024,
     detail: errorLine(r.stderr ?? '') || lastLine(r.stdout ?? '', pick),
@@ -94,6 +114,9 @@ function scenarioFigure(cfg: BenchConfig): MemoryFigure {
 
 export function memory(cfg: BenchConfig, log: (s: string) => void): MemoryFigure[] {
   const out = [verifyFigure(cfg), scenarioFigure(cfg)];
-  for (const f of out) log(`  ${f.workload}: peak heap ${f.peakHeapMiB.toFixed(0)} MiB, peak RSS ${f.peakRssMiB.toFixed(0)} MiB, ${(f.wallMs / 1000).toFixed(1)} s, exit ${f.exitCode}`);
+  for (const f of out)
+    log(
+      `  ${f.workload}: peak heap ${f.peakHeapMiB.toFixed(0)} MiB, peak RSS ${f.peakRssMiB.toFixed(0)} MiB, ${(f.wallMs / 1000).toFixed(1)} s, exit ${f.exitCode}`,
+    );
   return out;
 }

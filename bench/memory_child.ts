@@ -9,8 +9,13 @@ const [cpus, tds, length, updates] = process.argv.slice(2).map(Number) as [numbe
 const s = mixedScenario(cpus, tds, length, updates);
 const t0 = performance.now();
 const r = runScenario(s, { revision: V2, bugs: NO_BUGS });
-console.log(JSON.stringify({
-  commands: s.commands.length, issued: r.commandsIssued, steps: r.steps, ms: performance.now() - t0,
-  violation: r.violation ? `${r.violation.id}: ${r.violation.message}` : null,
-  traceEvents: r.host.trace.length,
-}));
+console.log(
+  JSON.stringify({
+    commands: s.commands.length,
+    issued: r.commandsIssued,
+    steps: r.steps,
+    ms: performance.now() - t0,
+    violation: r.violation ? `${r.violation.id}: ${r.violation.message}` : null,
+    traceEvents: r.host.trace.length,
+  }),
+);

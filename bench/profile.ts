@@ -11,9 +11,21 @@ import { fileURLToPath } from 'node:url';
 export const PHASES = ['generation', 'images', 'emulator', 'model', 'refinement', 'invariants', 'runner', 'gc', 'other'] as const;
 export type Phase = (typeof PHASES)[number];
 
-interface Frame { readonly functionName: string; readonly url: string }
-interface ProfileNode { readonly id: number; readonly callFrame: Frame; readonly children?: readonly number[] }
-export interface CpuProfile { readonly nodes: readonly ProfileNode[]; readonly startTime: number; readonly samples?: readonly number[]; readonly timeDeltas?: readonly number[] }
+interface Frame {
+  readonly functionName: string;
+  readonly url: string;
+}
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: Frame;
+  readonly children?: readonly number[];
+}
+export interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly startTime: number;
+  readonly samples?: readonly number[];
+  readonly timeDeltas?: readonly number[];
+}
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -99,7 +111,10 @@ export function attribute(p: CpuProfile, intervalUs: number, topN = 25, keep?: (
     self.set(key, { n: (self.get(key)?.n ?? 0) + n, phase });
   }
   const shares = Object.fromEntries(PHASES.map((k) => [k, total ? counts[k] / total : 0])) as Record<Phase, number>;
-  const top = [...self].sort((a, b) => b[1].n - a[1].n).slice(0, topN).map(([fn, v]) => ({ fn, phase: v.phase, share: v.n / total }));
+  const top = [...self]
+    .sort((a, b) => b[1].n - a[1].n)
+    .slice(0, topN)
+    .map(([fn, v]) => ({ fn, phase: v.phase, share: v.n / total }));
   return { samples: total, intervalUs, shares, top };
 }
 

@@ -28,7 +28,16 @@ function header(r: BenchResult): string[] {
 }
 
 function targetsSection(ts: readonly Target[], smoke: boolean): string[] {
-  const out = ['## Targets', '', ...(smoke ? ['Smoke sizes: the verdicts below say nothing about the real figures.', ''] : []), ...table(['target', 'measured', 'status'], ts.map((t) => [t.goal, t.measured, t.status])), ''];
+  const out = [
+    '## Targets',
+    '',
+    ...(smoke ? ['Smoke sizes: the verdicts below say nothing about the real figures.', ''] : []),
+    ...table(
+      ['target', 'measured', 'status'],
+      ts.map((t) => [t.goal, t.measured, t.status]),
+    ),
+    '',
+  ];
   for (const t of ts.filter((x) => x.status === 'missed')) {
     out.push(`**${t.goal}: missed.** Responsible:`, '', ...t.responsible.map((l) => `- ${l}`), '', 'Fix:', '', ...t.fix.map((l) => `- ${l}`), '');
   }
@@ -37,29 +46,51 @@ function targetsSection(ts: readonly Target[], smoke: boolean): string[] {
 
 function throughputSection(t: Throughput, minSampleMs: number): string[] {
   return [
-    '## 1. Throughput against the engine\'s limit', '',
-    `Medians of ${t.reps} repetitions, alternated in this process after a warm-up pass. Full check: the default verify's generators and runs (every property, seed fixed), each scenario through model, emulator, result comparison, refinement and every invariant after every step; no shrinking (${t.harness.violations} of ${t.harness.runs} runs violated a check and stopped early). Bare: \`fc.modelRun\` over \`fc.commands\` of no-op commands, same properties' weights, runs and maximum length; each repetition repeats the bare pass for at least ${5 * minSampleMs} ms and takes the mean, since one pass takes milliseconds.`, '',
-    ...table(['', 'runs', 'commands', 'time', 'commands/s', 'us/command'], [
-      ['full check', n(t.harness.runs), n(t.harness.commands), `${n(t.harness.ms)} ms`, n(t.harnessCommandsPerSec), n(t.harness.usPerCommand, 1)],
-      ['bare fast-check', n(t.bare.runs), n(t.bare.commands), `${n(t.bare.ms, 1)} ms`, n(t.bareCommandsPerSec), n(t.bare.usPerCommand, 2)],
-    ]), '',
-    `**Ratio: ${pct(t.ratio, 3)}** of the bare rate (on CPU time: ${pct(t.cpu.ratio, 3)}). ${n(t.harness.steps)} scheduler steps, ${n(t.harness.usPerStep, 1)} us per step.`, '',
-    ...table(['property', 'commands', 'time', 'commands/s'], t.perProperty.map((p) => [p.id, n(p.commands), `${n(p.ms)} ms`, n(p.commandsPerSec)])), '',
+    "## 1. Throughput against the engine's limit",
+    '',
+    `Medians of ${t.reps} repetitions, alternated in this process after a warm-up pass. Full check: the default verify's generators and runs (every property, seed fixed), each scenario through model, emulator, result comparison, refinement and every invariant after every step; no shrinking (${t.harness.violations} of ${t.harness.runs} runs violated a check and stopped early). Bare: \`fc.modelRun\` over \`fc.commands\` of no-op commands, same properties' weights, runs and maximum length; each repetition repeats the bare pass for at least ${5 * minSampleMs} ms and takes the mean, since one pass takes milliseconds.`,
+    '',
+    ...table(
+      ['', 'runs', 'commands', 'time', 'commands/s', 'us/command'],
+      [
+        ['full check', n(t.harness.runs), n(t.harness.commands), `${n(t.harness.ms)} ms`, n(t.harnessCommandsPerSec), n(t.harness.usPerCommand, 1)],
+        ['bare fast-check', n(t.bare.runs), n(t.bare.commands), `${n(t.bare.ms, 1)} ms`, n(t.bareCommandsPerSec), n(t.bare.usPerCommand, 2)],
+      ],
+    ),
+    '',
+    `**Ratio: ${pct(t.ratio, 3)}** of the bare rate (on CPU time: ${pct(t.cpu.ratio, 3)}). ${n(t.harness.steps)} scheduler steps, ${n(t.harness.usPerStep, 1)} us per step.`,
+    '',
+    ...table(
+      ['property', 'commands', 'time', 'commands/s'],
+      t.perProperty.map((p) => [p.id, n(p.commands), `${n(p.ms)} ms`, n(p.commandsPerSec)]),
+    ),
+    '',
   ];
 }
 
 function profileTable(p: PhaseProfile): string[] {
   return [
-    `**${p.workload}**: ${n(p.ms)} ms under the profiler, ${n(p.steps)} steps, ${n(p.commands)} commands, median of ${p.reps}.`, '',
-    ...table(['phase', 'share', 'us per step'], PHASES.map((k) => [k, pct(p.shares[k]), n(p.usPerStep[k], 2)])), '',
-    `Top functions (self time): ${p.top.slice(0, 8).map((t) => `${t.fn} ${pct(t.share)}`).join('; ')}.`, '',
+    `**${p.workload}**: ${n(p.ms)} ms under the profiler, ${n(p.steps)} steps, ${n(p.commands)} commands, median of ${p.reps}.`,
+    '',
+    ...table(
+      ['phase', 'share', 'us per step'],
+      PHASES.map((k) => [k, pct(p.shares[k]), n(p.usPerStep[k], 2)]),
+    ),
+    '',
+    `Top functions (self time): ${p.top
+      .slice(0, 8)
+      .map((t) => `${t.fn} ${pct(t.share)}`)
+      .join('; ')}.`,
+    '',
   ];
 }
 
 function profileSection(ps: readonly PhaseProfile[]): string[] {
   return [
-    '## 2. Where time goes', '',
-    'Sampled by V8\'s CPU profiler (node:inspector) in this process. A sample counts for invariants if properties/invariants.ts is on its stack, else refinement if refinementDiff is, else model (model/, applyLin), else images if properties/images.ts imageBytes is (an upload\'s bytes built from the drawn image), else runner if candidates() is (the scheduling choice), else emulator (impl/, the commands), else runner (the rest of runScenario\'s loop), else generation (fast-check and the generators outside runScenario); gc is V8\'s collector. "us per step" is the share of the wall time divided by the scheduler steps.', '',
+    '## 2. Where time goes',
+    '',
+    "Sampled by V8's CPU profiler (node:inspector) in this process. A sample counts for invariants if properties/invariants.ts is on its stack, else refinement if refinementDiff is, else model (model/, applyLin), else images if properties/images.ts imageBytes is (an upload's bytes built from the drawn image), else runner if candidates() is (the scheduling choice), else emulator (impl/, the commands), else runner (the rest of runScenario's loop), else generation (fast-check and the generators outside runScenario); gc is V8's collector. \"us per step\" is the share of the wall time divided by the scheduler steps.",
+    '',
     ...ps.flatMap(profileTable),
   ];
 }
@@ -69,48 +100,79 @@ function cell(p: Point | undefined, show: (p: Point) => string): string {
 }
 
 function singleCpuRows(s: Scaling, c: BenchConfig): string[][] {
-  return c.tds.flatMap((tds) => c.lengths.map((length) => {
-    const at = (cpus: number) => s.singleCpu.find((p) => p.cpus === cpus && p.tds === tds && p.length === length);
-    const ratio = s.singleCpuRatios.find((r) => r.tds === tds && r.length === length)?.ratio ?? NaN;
-    return [`${tds} TDs, ${length} commands`, ...c.cpus.map((cpus) => cell(at(cpus), (p) => n(p.usPerCommand))), n(ratio, 2)];
-  }));
+  return c.tds.flatMap((tds) =>
+    c.lengths.map((length) => {
+      const at = (cpus: number) => s.singleCpu.find((p) => p.cpus === cpus && p.tds === tds && p.length === length);
+      const ratio = s.singleCpuRatios.find((r) => r.tds === tds && r.length === length)?.ratio ?? NaN;
+      return [`${tds} TDs, ${length} commands`, ...c.cpus.map((cpus) => cell(at(cpus), (p) => n(p.usPerCommand))), n(ratio, 2)];
+    }),
+  );
 }
 
 function updateRows(s: Scaling, c: BenchConfig): string[][] {
   return c.tds.map((tds) => {
     const at = (cpus: number) => s.updates.find((p) => p.cpus === cpus && p.tds === tds);
     const e = s.updateExponents.find((x) => x.tds === tds)!;
-    return [`${tds} TDs`, ...c.cpus.map((cpus) => cell(at(cpus), (p) => `${n(p.usPerCommand / 1000, 1)} ms, ${n(p.stepsPerCommand)} steps`)),
-      `${n(e.exponent, 2)} (last ${n(e.lastSlope, 2)}; steps ${n(e.stepsExponent, 2)})`];
+    return [
+      `${tds} TDs`,
+      ...c.cpus.map((cpus) => cell(at(cpus), (p) => `${n(p.usPerCommand / 1000, 1)} ms, ${n(p.stepsPerCommand)} steps`)),
+      `${n(e.exponent, 2)} (last ${n(e.lastSlope, 2)}; steps ${n(e.stepsExponent, 2)})`,
+    ];
   });
 }
 
 function scalingSection(s: Scaling, c: BenchConfig): string[] {
   const cols = c.cpus.map((x) => `${x} CPUs`);
   return [
-    '## 3. Scaling', '',
-    'Hand-built scenarios: N CPUs, T TDs (each created, 2 measured pages, finalized), then the body; the schedule is empty, so each command runs to completion before the next. Only the body is timed (a Proxy on the command list notes when the runner takes the first body command), so boot and TD setup are not charged. Cost is CPU time of this process, median of the repetitions ((!) marks a scenario that violated a check).', '',
-    '**Commands on one CPU** (sysfs reads, TD runs, a CPU offline and back online), us per command:', '',
-    ...table(['', ...cols, `${Math.max(...c.cpus)}/${Math.min(...c.cpus)} CPUs`], singleCpuRows(s, c)), '',
-    '**Updates** (upload of a valid image: stop_machine over every CPU), cost and scheduler steps per update; k of cost ~ CPUs^k fitted on the log-log points, the slope between the two largest counts, and the steps\' exponent:', '',
-    ...table(['', ...cols, 'k'], updateRows(s, c)), '',
+    '## 3. Scaling',
+    '',
+    'Hand-built scenarios: N CPUs, T TDs (each created, 2 measured pages, finalized), then the body; the schedule is empty, so each command runs to completion before the next. Only the body is timed (a Proxy on the command list notes when the runner takes the first body command), so boot and TD setup are not charged. Cost is CPU time of this process, median of the repetitions ((!) marks a scenario that violated a check).',
+    '',
+    '**Commands on one CPU** (sysfs reads, TD runs, a CPU offline and back online), us per command:',
+    '',
+    ...table(['', ...cols, `${Math.max(...c.cpus)}/${Math.min(...c.cpus)} CPUs`], singleCpuRows(s, c)),
+    '',
+    "**Updates** (upload of a valid image: stop_machine over every CPU), cost and scheduler steps per update; k of cost ~ CPUs^k fitted on the log-log points, the slope between the two largest counts, and the steps' exponent:",
+    '',
+    ...table(['', ...cols, 'k'], updateRows(s, c)),
+    '',
   ];
 }
 
 function diagnosisSection(d: Diagnosis): string[] {
   const [lo, hi] = d.cpus;
   return [
-    `**Why single-CPU commands cost more** (${d.tds} TDs, ${d.length} commands; only the body's samples), us per command:`, '',
-    ...table(['phase', `${lo} CPUs`, `${hi} CPUs`], d.phases.map((p) => [p.phase, n(p.us[0], 1), n(p.us[1], 1)])), '',
-    ...table(['function (self time)', `${lo} CPUs`, `${hi} CPUs`], d.functions.map((x) => [x.fn, n(x.us[0], 1), n(x.us[1], 1)])), '',
+    `**Why single-CPU commands cost more** (${d.tds} TDs, ${d.length} commands; only the body's samples), us per command:`,
+    '',
+    ...table(
+      ['phase', `${lo} CPUs`, `${hi} CPUs`],
+      d.phases.map((p) => [p.phase, n(p.us[0], 1), n(p.us[1], 1)]),
+    ),
+    '',
+    ...table(
+      ['function (self time)', `${lo} CPUs`, `${hi} CPUs`],
+      d.functions.map((x) => [x.fn, n(x.us[0], 1), n(x.us[1], 1)]),
+    ),
+    '',
   ];
 }
 
 function huntCells(h: HuntSummary): string[] {
   const m = h.median;
   if (!m) return [`0/${h.seeds}`, '-', '-', '-', '-', '-', '-', 'not detected'];
-  const v = Object.entries(h.violations).map(([k, c]) => `${k} x${c}`).join(', ');
-  return [`${h.detectedSeeds}/${h.seeds}`, n(m.runs), n(m.commands), n(m.msToFirstFailure), `${n(m.shrinkMs)} ms / ${n(m.shrinkExecutions)}`, `${n(m.minimizeMs)} ms / ${n(m.minimizeRuns)}`, n(m.length), v];
+  const v = Object.entries(h.violations)
+    .map(([k, c]) => `${k} x${c}`)
+    .join(', ');
+  return [
+    `${h.detectedSeeds}/${h.seeds}`,
+    n(m.runs),
+    n(m.commands),
+    n(m.msToFirstFailure),
+    `${n(m.shrinkMs)} ms / ${n(m.shrinkExecutions)}`,
+    `${n(m.minimizeMs)} ms / ${n(m.minimizeRuns)}`,
+    n(m.length),
+    v,
+  ];
 }
 
 function bugRows(b: BugFinding): string[][] {
@@ -121,17 +183,37 @@ function bugRows(b: BugFinding): string[][] {
 
 function bugSection(bs: readonly BugFinding[], seeds: number): string[] {
   return [
-    '## 4. Bug-finding speed', '',
-    `Each seeded bug (impl/faults.ts) on the seed kernel, ${seeds} seeds; a bug that lived in another kernel revision is hunted there too (\`verify --fault\` picks that revision). Properties are checked in catalog order as \`verify --fault\` does, in its phases: search to the first failure, fast-check's shrinking (time / predicate executions), canonicalize (the minimizing pass: time / runs). Medians over the seeds that found the bug. A failure counts only if the same scenario passes without the bug.`, '',
-    ...table(['bug', 'kernel', 'found', 'runs', 'commands', 'ms to 1st failure', 'fast-check shrink', 'minimize', 'length', 'violated (property/check)'], bs.flatMap(bugRows)), '',
+    '## 4. Bug-finding speed',
+    '',
+    `Each seeded bug (impl/faults.ts) on the seed kernel, ${seeds} seeds; a bug that lived in another kernel revision is hunted there too (\`verify --fault\` picks that revision). Properties are checked in catalog order as \`verify --fault\` does, in its phases: search to the first failure, fast-check's shrinking (time / predicate executions), canonicalize (the minimizing pass: time / runs). Medians over the seeds that found the bug. A failure counts only if the same scenario passes without the bug.`,
+    '',
+    ...table(
+      ['bug', 'kernel', 'found', 'runs', 'commands', 'ms to 1st failure', 'fast-check shrink', 'minimize', 'length', 'violated (property/check)'],
+      bs.flatMap(bugRows),
+    ),
+    '',
   ];
 }
 
 function memorySection(ms: readonly MemoryFigure[]): string[] {
   return [
-    '## 5. Memory', '',
-    'Each workload in a child process under `--trace-gc`: the peak heap is the largest heap-in-use V8 reports before a collection (or at exit) in the workload\'s isolate; peak RSS is the process\'s maxRSS. The verify time is wall clock including tsx start-up.', '',
-    ...table(['workload', 'peak heap', 'peak RSS', 'collections', 'wall', 'exit', 'result'], ms.map((m) => [m.workload, `${n(m.peakHeapMiB)} MiB`, `${n(m.peakRssMiB)} MiB`, n(m.gcs), `${n(m.wallMs / 1000, 1)} s`, String(m.exitCode), m.detail.replace(/\|/g, '\\|')])), '',
+    '## 5. Memory',
+    '',
+    "Each workload in a child process under `--trace-gc`: the peak heap is the largest heap-in-use V8 reports before a collection (or at exit) in the workload's isolate; peak RSS is the process's maxRSS. The verify time is wall clock including tsx start-up.",
+    '',
+    ...table(
+      ['workload', 'peak heap', 'peak RSS', 'collections', 'wall', 'exit', 'result'],
+      ms.map((m) => [
+        m.workload,
+        `${n(m.peakHeapMiB)} MiB`,
+        `${n(m.peakRssMiB)} MiB`,
+        n(m.gcs),
+        `${n(m.wallMs / 1000, 1)} s`,
+        String(m.exitCode),
+        m.detail.replace(/\|/g, '\\|'),
+      ]),
+    ),
+    '',
   ];
 }
 

@@ -59,7 +59,9 @@ function measurePoint(cfg: BenchConfig, cpus: number, tds: number, body: readonl
   const rf = samples[0]!.result;
   const n = Math.max(body.length, 1);
   return {
-    cpus, tds, length: body.length,
+    cpus,
+    tds,
+    length: body.length,
     setupMs: median(samples.map((x) => x.setup.wall)),
     usPerCommand: (median(samples.map((x) => x.body.cpu)) * 1000) / n,
     wallUsPerCommand: (median(samples.map((x) => x.body.wall)) * 1000) / n,
@@ -70,26 +72,34 @@ function measurePoint(cfg: BenchConfig, cpus: number, tds: number, body: readonl
 
 function singleCpuPoints(cfg: BenchConfig, log: (s: string) => void): Point[] {
   const out: Point[] = [];
-  for (const tds of cfg.tds) for (const length of cfg.lengths) for (const cpus of cfg.cpus) {
-    const p = measurePoint(cfg, cpus, tds, singleCpuBody(length, cpus, tds), 1);
-    log(`  single-CPU commands: ${cpus} CPUs, ${tds} TDs, ${length} commands: ${p.usPerCommand.toFixed(0)} us/command${p.violation ? ` (violation ${p.violation})` : ''}`);
-    out.push(p);
-  }
+  for (const tds of cfg.tds)
+    for (const length of cfg.lengths)
+      for (const cpus of cfg.cpus) {
+        const p = measurePoint(cfg, cpus, tds, singleCpuBody(length, cpus, tds), 1);
+        log(
+          `  single-CPU commands: ${cpus} CPUs, ${tds} TDs, ${length} commands: ${p.usPerCommand.toFixed(0)} us/command${p.violation ? ` (violation ${p.violation})` : ''}`,
+        );
+        out.push(p);
+      }
   return out;
 }
 
 function updatePoints(cfg: BenchConfig, log: (s: string) => void): Point[] {
   const out: Point[] = [];
-  for (const tds of cfg.tds) for (const cpus of cfg.cpus) {
-    const p = measurePoint(cfg, cpus, tds, updateBody(cfg.updates), cfg.updates);
-    log(`  updates: ${cpus} CPUs, ${tds} TDs: ${(p.usPerCommand / 1000).toFixed(1)} ms/update, ${p.stepsPerCommand} steps${p.violation ? ` (violation ${p.violation})` : ''}`);
-    out.push(p);
-  }
+  for (const tds of cfg.tds)
+    for (const cpus of cfg.cpus) {
+      const p = measurePoint(cfg, cpus, tds, updateBody(cfg.updates), cfg.updates);
+      log(
+        `  updates: ${cpus} CPUs, ${tds} TDs: ${(p.usPerCommand / 1000).toFixed(1)} ms/update, ${p.stepsPerCommand} steps${p.violation ? ` (violation ${p.violation})` : ''}`,
+      );
+      out.push(p);
+    }
   return out;
 }
 
 function ratios(cfg: BenchConfig, points: readonly Point[]): Scaling['singleCpuRatios'] {
-  const lo = Math.min(...cfg.cpus), hi = Math.max(...cfg.cpus);
+  const lo = Math.min(...cfg.cpus),
+    hi = Math.max(...cfg.cpus);
   const at = (cpus: number, tds: number, length: number) => points.find((p) => p.cpus === cpus && p.tds === tds && p.length === length)!;
   return cfg.tds.flatMap((tds) => cfg.lengths.map((length) => ({ tds, length, ratio: at(hi, tds, length).usPerCommand / at(lo, tds, length).usPerCommand })));
 }
@@ -130,7 +140,10 @@ export function scaling(cfg: BenchConfig, log: (s: string) => void): Scaling {
   const singleCpuRatios = ratios(cfg, singleCpu);
   const updateExponents = exponents(cfg, updates);
   return {
-    singleCpu, updates, singleCpuRatios, updateExponents,
+    singleCpu,
+    updates,
+    singleCpuRatios,
+    updateExponents,
     worstSingleCpuRatio: Math.max(...singleCpuRatios.map((r) => r.ratio)),
     worstUpdateExponent: Math.max(...updateExponents.map((e) => e.exponent)),
   };

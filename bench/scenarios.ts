@@ -41,18 +41,26 @@ export function tdSetup(tds: number, nrCpus: number): Command[] {
  */
 function singleCpuCommand(i: number, nrCpus: number, tds: number): Command {
   const cpu = cpuAt(i, nrCpus);
-  const hotplugCpu = nrCpus > 1 ? 1 + (i >> 3) % (nrCpus - 1) : 0;
+  const hotplugCpu = nrCpus > 1 ? 1 + ((i >> 3) % (nrCpus - 1)) : 0;
   const td = (i >> 3) % Math.max(tds, 1);
   const run: Command = tds ? { kind: 'td_run', td, stores: [{ page: i, offset: (i * 97) & 4095, value: i & 0xff }], cpu } : { kind: 'read_version' };
   switch (i % 8) {
-    case 0: return { kind: 'read_version' };
-    case 1: return { kind: 'read_seamldr', attr: 'version', cpu };
-    case 2: return run;
-    case 3: return { kind: 'read_error' };
-    case 4: return { kind: 'cpu_offline', cpu: hotplugCpu };
-    case 5: return { kind: 'cpu_online', cpu: hotplugCpu };
-    case 6: return { kind: 'read_seamldr', attr: 'num_remaining_updates', cpu };
-    default: return run;
+    case 0:
+      return { kind: 'read_version' };
+    case 1:
+      return { kind: 'read_seamldr', attr: 'version', cpu };
+    case 2:
+      return run;
+    case 3:
+      return { kind: 'read_error' };
+    case 4:
+      return { kind: 'cpu_offline', cpu: hotplugCpu };
+    case 5:
+      return { kind: 'cpu_online', cpu: hotplugCpu };
+    case 6:
+      return { kind: 'read_seamldr', attr: 'num_remaining_updates', cpu };
+    default:
+      return run;
   }
 }
 

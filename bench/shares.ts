@@ -29,14 +29,23 @@ export interface PhaseProfile {
   readonly top: ProfileResult['top'];
 }
 
-interface Measured { ms: number; steps: number; commands: number }
-interface Rep { m: Measured; p: ProfileResult }
+interface Measured {
+  ms: number;
+  steps: number;
+  commands: number;
+}
+interface Rep {
+  m: Measured;
+  p: ProfileResult;
+}
 
 async function repeatProfiled(reps: number, intervalUs: number, work: () => Measured): Promise<Rep[]> {
   const out: Rep[] = [];
   for (let i = 0; i < reps; i++) {
     let m: Measured = { ms: 0, steps: 0, commands: 0 };
-    const p = await profiled(() => { m = work(); }, intervalUs);
+    const p = await profiled(() => {
+      m = work();
+    }, intervalUs);
     out.push({ m, p });
   }
   return out;
@@ -65,7 +74,9 @@ function scenarioWorkload(s: Scenario): Measured {
 
 /** What each workload runs, and its description. */
 function workload(cfg: BenchConfig, key: Workload): { name: string; work: () => Measured } {
-  const tds = Math.max(...cfg.tds), length = Math.max(...cfg.lengths), cpus = Math.min(...cfg.cpus);
+  const tds = Math.max(...cfg.tds),
+    length = Math.max(...cfg.lengths),
+    cpus = Math.min(...cfg.cpus);
   switch (key) {
     case 'verify':
       return { name: `default verify workload (${cfg.runsPerProperty} runs of each property, seed ${cfg.seed})`, work: () => verifyWorkload(cfg) };

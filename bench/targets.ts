@@ -29,7 +29,10 @@ function sightingLines(ss: readonly Sighting[]): { responsible: string[]; fix: s
 }
 
 function phaseLine(p: PhaseProfile): string {
-  const parts = Object.entries(p.shares).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${pct(v)}`);
+  const parts = Object.entries(p.shares)
+    .filter(([, v]) => v >= 0.005)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${pct(v)}`);
   return `time of the ${p.workload}: ${parts.join(', ')}`;
 }
 
@@ -59,7 +62,10 @@ function throughputTarget(f: Figures): Target {
   const s = sightingLines(sightings(p));
   const gain = sightings(p).reduce((a, x) => a + x.share, 0);
   return {
-    id: 'throughput', goal, measured, status: 'missed',
+    id: 'throughput',
+    goal,
+    measured,
+    status: 'missed',
     responsible: [
       phaseLine(p),
       `one command is ${num(t.harness.steps / t.harness.commands, 1)} scheduler steps and ${num(t.harness.usPerCommand)} us on average; a bare fast-check command is ${num(t.bare.usPerCommand, 2)} us. Even with model, refinement and invariants free, generating, building images, emulating and scheduling cost ${num(c.drivingUs)} us per command: at most ${pct(c.ratio, 2)} of the bare rate. The target cannot be reached by tuning the checker`,
@@ -86,26 +92,39 @@ function singleCpuTarget(f: Figures): Target {
   const sc = f.scaling;
   if (!sc) return notMeasured('single-cpu-scaling', goal);
   const w = worstRatio(sc);
-  const lo = Math.min(...f.config.cpus), hi = Math.max(...f.config.cpus);
+  const lo = Math.min(...f.config.cpus),
+    hi = Math.max(...f.config.cpus);
   const measured = `worst ${w.ratio.toFixed(2)} (${w.tds} TDs, ${w.length} commands; ${hi}/${lo} CPUs)`;
   if (w.ratio <= GOALS.singleCpuRatio) return { id: 'single-cpu-scaling', goal, measured, status: 'met', responsible: [], fix: [] };
   return { id: 'single-cpu-scaling', goal, measured, status: 'missed', ...singleCpuWhy(f, sc, w) };
 }
 
 function singleCpuWhy(f: Figures, sc: Scaling, w: Scaling['singleCpuRatios'][number]): { responsible: string[]; fix: string[] } {
-  const lo = Math.min(...f.config.cpus), hi = Math.max(...f.config.cpus);
-  const a = pointAt(sc.singleCpu, lo, w.tds, w.length)!, b = pointAt(sc.singleCpu, hi, w.tds, w.length)!;
+  const lo = Math.min(...f.config.cpus),
+    hi = Math.max(...f.config.cpus);
+  const a = pointAt(sc.singleCpu, lo, w.tds, w.length)!,
+    b = pointAt(sc.singleCpu, hi, w.tds, w.length)!;
   const moreSteps = b.stepsPerCommand > a.stepsPerCommand * 1.2;
   const d = f.diagnosis;
   const us = (x: readonly [number, number]) => `${num(x[0], 1)} -> ${num(x[1], 1)} us`;
   return {
     responsible: [
       `${num(a.usPerCommand)} -> ${num(b.usPerCommand)} us per command, ${num(a.stepsPerCommand, 1)} -> ${num(b.stepsPerCommand, 1)} steps per command (${lo} -> ${hi} CPUs)`,
-      moreSteps ? 'the emulator takes more steps per command on more CPUs' : 'the same steps cost more on more CPUs: some work per step or per command is proportional to the CPU count',
-      ...(d ? [
-        `profile of the body alone, per command: ${d.phases.slice(0, 3).map((p) => `${p.phase} ${us(p.us)}`).join(', ')}`,
-        `functions that grew most: ${d.functions.slice(0, 4).map((x) => `${x.fn} ${us(x.us)}`).join('; ')}`,
-      ] : []),
+      moreSteps
+        ? 'the emulator takes more steps per command on more CPUs'
+        : 'the same steps cost more on more CPUs: some work per step or per command is proportional to the CPU count',
+      ...(d
+        ? [
+            `profile of the body alone, per command: ${d.phases
+              .slice(0, 3)
+              .map((p) => `${p.phase} ${us(p.us)}`)
+              .join(', ')}`,
+            `functions that grew most: ${d.functions
+              .slice(0, 4)
+              .map((x) => `${x.fn} ${us(x.us)}`)
+              .join('; ')}`,
+          ]
+        : []),
     ],
     fix: cpuCountFixes(d),
   };
@@ -116,7 +135,9 @@ function cpuCountFixes(d: Diagnosis | null): string[] {
   const grew = (d?.functions ?? []).filter((x) => x.us[1] - x.us[0] > 1);
   const known = [...new Set(grew.map((x) => culpritFor(x.fn, CPU_COUNT_CULPRITS)).filter((c) => c !== undefined))];
   const fixes = known.map((c) => `${c.where}: ${c.why}. Fix: ${c.fix}`);
-  return fixes.length ? fixes : ['make the functions above independent of the CPU count (compute per-CPU summaries once per change, not per step or per linearization point)'];
+  return fixes.length
+    ? fixes
+    : ['make the functions above independent of the CPU count (compute per-CPU summaries once per change, not per step or per linearization point)'];
 }
 
 function updateTarget(f: Figures): Target {
@@ -131,7 +152,8 @@ function updateTarget(f: Figures): Target {
 
 function updateWhy(f: Figures, sc: Scaling, tds: number): { responsible: string[]; fix: string[] } {
   const ps = sc.updates.filter((p) => p.tds === tds).sort((a, b) => a.cpus - b.cpus);
-  const a = ps[0]!, b = ps[ps.length - 1]!;
+  const a = ps[0]!,
+    b = ps[ps.length - 1]!;
   const perStep = (p: Point) => p.usPerCommand / Math.max(p.stepsPerCommand, 1);
   const quadSteps = b.stepsPerCommand / a.stepsPerCommand > (b.cpus / a.cpus) * 1.5;
   const prof = profileOf(f, 'update');
@@ -139,12 +161,20 @@ function updateWhy(f: Figures, sc: Scaling, tds: number): { responsible: string[
   return {
     responsible: [
       `steps per update ${num(a.stepsPerCommand)} at ${a.cpus} CPUs -> ${num(b.stepsPerCommand)} at ${b.cpus} CPUs; cost per step ${num(perStep(a), 1)} -> ${num(perStep(b), 1)} us: cost = steps x cost per step, and both grow with the CPU count`,
-      ...(quadSteps ? ['impl/kernel/seamldr.ts do_seamldr_install_module: a CPU waiting for the others spins with a `step` yield (cpu_relax). SEAMLDR.INSTALL is serialized by seamldr_lock over two steps, and between the holder\'s two steps the fair scheduler runs every CPU that is spinning, so one update takes about CPUs^2/2 steps'] : []),
+      ...(quadSteps
+        ? [
+            "impl/kernel/seamldr.ts do_seamldr_install_module: a CPU waiting for the others spins with a `step` yield (cpu_relax). SEAMLDR.INSTALL is serialized by seamldr_lock over two steps, and between the holder's two steps the fair scheduler runs every CPU that is spinning, so one update takes about CPUs^2/2 steps",
+          ]
+        : []),
       ...(prof ? [phaseLine(prof)] : []),
       ...s.responsible,
     ],
     fix: [
-      ...(quadSteps ? ['impl/kernel/seamldr.ts: make the spin a `wait` yield (`until: () => ctrl.state !== curstate || ctrl.numFailed > 0`); spinning on update_ctrl is unobservable, so the interleavings that matter are kept, and steps per update become linear in CPUs (a hang then shows as the runner\'s deadlock check, still I-6)'] : []),
+      ...(quadSteps
+        ? [
+            "impl/kernel/seamldr.ts: make the spin a `wait` yield (`until: () => ctrl.state !== curstate || ctrl.numFailed > 0`); spinning on update_ctrl is unobservable, so the interleavings that matter are kept, and steps per update become linear in CPUs (a hang then shows as the runner's deadlock check, still I-6)",
+          ]
+        : []),
       ...s.fix,
       'with both: steps ~ CPUs and a per-step scan of a few ns per task, so the exponent should come down to about 1.0-1.1; an event-driven ready queue (wake a waiting task only when what it waits for changes) would make it exactly linear',
     ],
@@ -170,7 +200,10 @@ function heapTarget(f: Figures): Target {
   const measured = f.memory.map((m) => `${m.peakHeapMiB.toFixed(0)} MiB`).join(', ');
   if (worst.peakHeapMiB < GOALS.heapMiB) return { id: 'peak-heap', goal, measured, status: 'met', responsible: [], fix: [] };
   return {
-    id: 'peak-heap', goal, measured, status: 'missed',
+    id: 'peak-heap',
+    goal,
+    measured,
+    status: 'missed',
     responsible: [`${worst.workload}: not diagnosed by the bench`],
     fix: ['take a heap snapshot of that workload (node --heapsnapshot-near-heap-limit=1) to see what holds the memory'],
   };

@@ -14,7 +14,15 @@ export interface Throughput {
   /** The same on CPU time, for a machine with other load. */
   readonly cpu: { readonly harnessCommandsPerSec: number; readonly bareCommandsPerSec: number; readonly ratio: number };
   /** One repetition's counts and median times (the default verify's runs, no shrinking). */
-  readonly harness: { readonly runs: number; readonly commands: number; readonly steps: number; readonly violations: number; readonly ms: number; readonly usPerCommand: number; readonly usPerStep: number };
+  readonly harness: {
+    readonly runs: number;
+    readonly commands: number;
+    readonly steps: number;
+    readonly violations: number;
+    readonly ms: number;
+    readonly usPerCommand: number;
+    readonly usPerStep: number;
+  };
   readonly bare: { readonly runs: number; readonly commands: number; readonly ms: number; readonly usPerCommand: number };
   readonly perProperty: readonly { readonly id: string; readonly commands: number; readonly ms: number; readonly commandsPerSec: number }[];
   readonly reps: number;
@@ -33,7 +41,8 @@ function perPropertyMedians(all: readonly Map<string, PassTotals>[]): Throughput
 export function throughput(cfg: BenchConfig, log: (s: string) => void): Throughput {
   harnessPass(cfg.seed, Math.max(1, Math.round(cfg.runsPerProperty / 5)));
   barePass(cfg.seed, cfg.runsPerProperty);
-  const hs: PassTotals[] = [], bs: PassTotals[] = [];
+  const hs: PassTotals[] = [],
+    bs: PassTotals[] = [];
   const props: Map<string, PassTotals>[] = [];
   for (let i = 0; i < cfg.reps; i++) {
     const h = harnessPass(cfg.seed, cfg.runsPerProperty);
@@ -43,13 +52,30 @@ export function throughput(cfg: BenchConfig, log: (s: string) => void): Throughp
     props.push(h.perProperty);
     log(`  rep ${i + 1}: harness ${Math.round(perSec(h.total.commands, h.total.ms))} commands/s, bare ${Math.round(perSec(b.commands, b.ms))} commands/s`);
   }
-  const h = hs[0]!, b = bs[0]!;
-  const hMs = median(hs.map((r) => r.ms)), bMs = median(bs.map((r) => r.ms));
-  const hCpu = median(hs.map((r) => r.cpuMs)), bCpu = median(bs.map((r) => r.cpuMs));
+  const h = hs[0]!,
+    b = bs[0]!;
+  const hMs = median(hs.map((r) => r.ms)),
+    bMs = median(bs.map((r) => r.ms));
+  const hCpu = median(hs.map((r) => r.cpuMs)),
+    bCpu = median(bs.map((r) => r.cpuMs));
   return {
-    harnessCommandsPerSec: perSec(h.commands, hMs), bareCommandsPerSec: perSec(b.commands, bMs), ratio: perSec(h.commands, hMs) / perSec(b.commands, bMs),
-    cpu: { harnessCommandsPerSec: perSec(h.commands, hCpu), bareCommandsPerSec: perSec(b.commands, bCpu), ratio: perSec(h.commands, hCpu) / perSec(b.commands, bCpu) },
-    harness: { runs: h.runs, commands: h.commands, steps: h.steps, violations: h.violations, ms: hMs, usPerCommand: (hMs * 1000) / h.commands, usPerStep: (hMs * 1000) / h.steps },
+    harnessCommandsPerSec: perSec(h.commands, hMs),
+    bareCommandsPerSec: perSec(b.commands, bMs),
+    ratio: perSec(h.commands, hMs) / perSec(b.commands, bMs),
+    cpu: {
+      harnessCommandsPerSec: perSec(h.commands, hCpu),
+      bareCommandsPerSec: perSec(b.commands, bCpu),
+      ratio: perSec(h.commands, hCpu) / perSec(b.commands, bCpu),
+    },
+    harness: {
+      runs: h.runs,
+      commands: h.commands,
+      steps: h.steps,
+      violations: h.violations,
+      ms: hMs,
+      usPerCommand: (hMs * 1000) / h.commands,
+      usPerStep: (hMs * 1000) / h.steps,
+    },
     bare: { runs: b.runs, commands: b.commands, ms: bMs, usPerCommand: (bMs * 1000) / b.commands },
     perProperty: perPropertyMedians(props),
     reps: cfg.reps,

@@ -51,8 +51,12 @@ export function harnessProperty(p: Property, o: CheckOptions): PassTotals {
 
 export function addTotals(a: PassTotals, b: PassTotals): PassTotals {
   return {
-    runs: a.runs + b.runs, commands: a.commands + b.commands, steps: a.steps + b.steps,
-    violations: a.violations + b.violations, ms: a.ms + b.ms, cpuMs: a.cpuMs + b.cpuMs,
+    runs: a.runs + b.runs,
+    commands: a.commands + b.commands,
+    steps: a.steps + b.steps,
+    violations: a.violations + b.violations,
+    ms: a.ms + b.ms,
+    cpuMs: a.cpuMs + b.cpuMs,
   };
 }
 

@@ -51,11 +51,17 @@ function readMapping(dir: string): MappingRelease[] {
   }
   if (!Array.isArray(rows)) throw new BlobsError(`${file}: no tdx_module_releases list`);
   return rows.map((r: Record<string, unknown>, i) => {
-    const ok = typeof r?.version === 'string' && VERSION.test(r.version) && typeof r.min_module_version_for_td_preserving === 'string' &&
-      VERSION.test(r.min_module_version_for_td_preserving) && typeof r.tdx_feature0 === 'string' && /^0x[0-9a-f]+$/i.test(r.tdx_feature0);
+    const ok =
+      typeof r?.version === 'string' &&
+      VERSION.test(r.version) &&
+      typeof r.min_module_version_for_td_preserving === 'string' &&
+      VERSION.test(r.min_module_version_for_td_preserving) &&
+      typeof r.tdx_feature0 === 'string' &&
+      /^0x[0-9a-f]+$/i.test(r.tdx_feature0);
     if (!ok) throw new BlobsError(`${file}: release ${i} lacks version, min_module_version_for_td_preserving or tdx_feature0`);
     return {
-      version: r.version as string, minModuleVersionForTdPreserving: r.min_module_version_for_td_preserving as string,
+      version: r.version as string,
+      minModuleVersionForTdPreserving: r.min_module_version_for_td_preserving as string,
       minSeamldrVersions: Array.isArray(r.min_seamldr_versions) ? (r.min_seamldr_versions as string[]) : [],
       features0: BigInt(r.tdx_feature0 as string),
     };
@@ -68,7 +74,11 @@ function listBlobFiles(dir: string): string[] {
   if (!existsSync(joined) || !statSync(joined).isDirectory()) throw new BlobsError(`${joined}: no such directory`);
   const files = readdirSync(joined, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .flatMap((d) => readdirSync(join(joined, d.name)).filter((f) => BLOB_NAME.test(f)).map((f) => join(joined, d.name, f)));
+    .flatMap((d) =>
+      readdirSync(join(joined, d.name))
+        .filter((f) => BLOB_NAME.test(f))
+        .map((f) => join(joined, d.name, f)),
+    );
   if (files.length === 0) throw new BlobsError(`${joined}: no */tdx_module_*.blob files`);
   return files.sort();
 }

@@ -39,7 +39,17 @@ async function sample(bug: BugName, seed: number, revision: RevisionRecord): Pro
     if (!cx) continue;
     const v = cx.run.violation!;
     const hash = contentHash({ kernel: revision.name, bug: cx.bug, expect: { violation: v.id }, scenario: cx.scenario });
-    return { bug, seed, property: p.id, violation: v.id, hash, commands: cx.scenario.commands.length, tagged: cx.bug !== null, ms: Math.round(performance.now() - t), scenario: cx.scenario };
+    return {
+      bug,
+      seed,
+      property: p.id,
+      violation: v.id,
+      hash,
+      commands: cx.scenario.commands.length,
+      tagged: cx.bug !== null,
+      ms: Math.round(performance.now() - t),
+      scenario: cx.scenario,
+    };
   }
   return { bug, seed, property: null, violation: null, hash: null, commands: 0, tagged: false, ms: Math.round(performance.now() - t), scenario: null };
 }
@@ -62,8 +72,17 @@ async function main(): Promise<number> {
   let a;
   try {
     a = parseArgs({
-      strict: true, allowPositionals: false,
-      options: { seeds: { type: 'string' }, bug: { type: 'string' }, kernel: { type: 'string' }, jobs: { type: 'string' }, json: { type: 'string' }, strict: { type: 'boolean' }, worker: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+      options: {
+        seeds: { type: 'string' },
+        bug: { type: 'string' },
+        kernel: { type: 'string' },
+        jobs: { type: 'string' },
+        json: { type: 'string' },
+        strict: { type: 'boolean' },
+        worker: { type: 'boolean' },
+      },
     }).values;
   } catch (e) {
     return usage((e as Error).message.split('\n')[0]!);
@@ -74,29 +93,43 @@ async function main(): Promise<number> {
   }
   const seeds = Number(a.seeds ?? 20);
   if (!Number.isInteger(seeds) || seeds < 1 || seeds > 1000) usage(`--seeds must be a whole number from 1 to 1000, not '${a.seeds}'`);
-  const forced = a.kernel === undefined ? null : findRevision(a.kernel) ?? usage(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')}`);
+  const forced = a.kernel === undefined ? null : (findRevision(a.kernel) ?? usage(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')}`));
   /** The revision a bug is shown on: --kernel, else the one its record names, else the seed. */
   const kernelOf = (bug: BugName): RevisionRecord => forced ?? findRevision((findBug(bug) as { kernel?: string }).kernel ?? 'v2') ?? findRevision('v2')!;
-  const bugs = a.bug === undefined ? SEEDED_BUGS.map((b) => b.name as BugName) : a.bug.split(',').map((id) => (findBug(id)?.name as BugName | undefined) ?? usage(`--bug: no seeded bug '${id}'`));
+  const bugs =
+    a.bug === undefined
+      ? SEEDED_BUGS.map((b) => b.name as BugName)
+      : a.bug.split(',').map((id) => (findBug(id)?.name as BugName | undefined) ?? usage(`--bug: no seeded bug '${id}'`));
   const jobs = Math.max(1, Math.min(Number(a.jobs ?? availableParallelism()), 8));
   const tasks = bugs.flatMap((bug) => Array.from({ length: seeds }, (_, i) => ({ bug, seed: i + 1, kernel: kernelOf(bug).name })));
   const results: Sample[] = [];
   const started = performance.now();
-  console.log(`canonical counterexamples: ${forced ? `kernel ${forced.name}` : "each bug on its catalog record's kernel"}, ${seeds} seeds per bug (1..${seeds}), ${jobs} job(s)`);
-  await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, () => new Promise<void>((resolve, reject) => {
-    const child = fork(new URL(import.meta.url).pathname, ['--worker'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.on('message', (m: Sample | 'ready') => {
-      if (m !== 'ready') {
-        results.push(m);
-        const mine = results.filter((r) => r.bug === m.bug);
-        if (mine.length === seeds) console.log(`  ${m.bug}: ${mine.filter((r) => r.hash).length}/${seeds} seeds found it, ${new Set(mine.flatMap((r) => (r.hash ? [r.hash] : []))).size} distinct (${((performance.now() - started) / 1000).toFixed(0)}s)`);
-      }
-      const next = tasks.shift();
-      if (next) child.send(next);
-      else child.send('done');
-    });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`))));
-  })));
+  console.log(
+    `canonical counterexamples: ${forced ? `kernel ${forced.name}` : "each bug on its catalog record's kernel"}, ${seeds} seeds per bug (1..${seeds}), ${jobs} job(s)`,
+  );
+  await Promise.all(
+    Array.from(
+      { length: Math.min(jobs, tasks.length) },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const child = fork(new URL(import.meta.url).pathname, ['--worker'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+          child.on('message', (m: Sample | 'ready') => {
+            if (m !== 'ready') {
+              results.push(m);
+              const mine = results.filter((r) => r.bug === m.bug);
+              if (mine.length === seeds)
+                console.log(
+                  `  ${m.bug}: ${mine.filter((r) => r.hash).length}/${seeds} seeds found it, ${new Set(mine.flatMap((r) => (r.hash ? [r.hash] : []))).size} distinct (${((performance.now() - started) / 1000).toFixed(0)}s)`,
+                );
+            }
+            const next = tasks.shift();
+            if (next) child.send(next);
+            else child.send('done');
+          });
+          child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`))));
+        }),
+    ),
+  );
   const rows = bugs.map((bug) => {
     const mine = results.filter((r) => r.bug === bug).sort((x, y) => x.seed - y.seed);
     const found = mine.filter((r) => r.hash !== null);
@@ -104,19 +137,37 @@ async function main(): Promise<number> {
     for (const r of found) distinct.set(r.hash!, (distinct.get(r.hash!) ?? 0) + 1);
     const b = findBug(bug)!;
     return {
-      bug, id: b.catalogId, kernel: kernelOf(bug).name, seeds, found: found.length, distinct: distinct.size,
+      bug,
+      id: b.catalogId,
+      kernel: kernelOf(bug).name,
+      seeds,
+      found: found.length,
+      distinct: distinct.size,
       counterexamples: [...distinct.entries()].map(([hash, n]) => {
         const r = found.find((x) => x.hash === hash)!;
         const at = found.filter((x) => x.hash === hash);
-        return { hash, seeds: n, violation: r.violation, commands: r.commands, tagged: r.tagged, properties: [...new Set(at.map((x) => x.property))], atSeeds: at.map((x) => x.seed), scenario: r.scenario };
+        return {
+          hash,
+          seeds: n,
+          violation: r.violation,
+          commands: r.commands,
+          tagged: r.tagged,
+          properties: [...new Set(at.map((x) => x.property))],
+          atSeeds: at.map((x) => x.seed),
+          scenario: r.scenario,
+        };
       }),
       msMedian: mine.map((r) => r.ms).sort((x, y) => x - y)[Math.floor(mine.length / 2)] ?? 0,
     };
   });
   console.log(`  ${'bug'.padEnd(8)} ${'name'.padEnd(26)} ${'kernel'.padEnd(9)} found  distinct  counterexample(s)`);
   for (const r of rows) {
-    const cx = r.counterexamples.map((c) => `${c.violation} ${c.commands} cmd${c.commands === 1 ? '' : 's'} x${c.seeds}${c.tagged ? '' : ' (fails without the bug)'}`).join('; ');
-    console.log(`  ${r.id.padEnd(8)} ${r.bug.padEnd(26)} ${r.kernel.padEnd(9)} ${`${r.found}/${r.seeds}`.padStart(5)}  ${String(r.found ? r.distinct : '-').padStart(8)}  ${r.found ? cx : 'not shown by this kernel'}`);
+    const cx = r.counterexamples
+      .map((c) => `${c.violation} ${c.commands} cmd${c.commands === 1 ? '' : 's'} x${c.seeds}${c.tagged ? '' : ' (fails without the bug)'}`)
+      .join('; ');
+    console.log(
+      `  ${r.id.padEnd(8)} ${r.bug.padEnd(26)} ${r.kernel.padEnd(9)} ${`${r.found}/${r.seeds}`.padStart(5)}  ${String(r.found ? r.distinct : '-').padStart(8)}  ${r.found ? cx : 'not shown by this kernel'}`,
+    );
   }
   console.log(`  (${((performance.now() - started) / 1000).toFixed(0)}s)`);
   writeReportAtomic(a.json ?? 'reports/canonical.json', JSON.stringify({ kernel: forced?.name ?? null, seeds, bugs: rows }, null, 2) + '\n');

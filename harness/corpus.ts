@@ -99,7 +99,12 @@ const COMMANDS = [
   z.strictObject({ kind: z.literal('td_finalize'), td, cpu }),
   z.strictObject({ kind: z.literal('td_run'), td, stores: z.array(store).max(64), cpu }),
   z.strictObject({ kind: z.literal('td_teardown'), td, cpu }),
-  z.strictObject({ kind: z.literal('tool_update'), version: release.optional(), allowDebug: z.boolean().optional(), layout: z.enum(['v2', 'merged']).optional() }),
+  z.strictObject({
+    kind: z.literal('tool_update'),
+    version: release.optional(),
+    allowDebug: z.boolean().optional(),
+    layout: z.enum(['v2', 'merged']).optional(),
+  }),
 ] as const;
 
 const command = z.discriminatedUnion('kind', COMMANDS);

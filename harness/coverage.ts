@@ -6,20 +6,41 @@ import { COMMAND_KINDS } from '../properties/commands/index.ts';
 export const REQUIRED_LABELS: readonly string[] = [
   ...COMMAND_KINDS.map((k) => `command ${k}`),
   ...['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE', 'install', 'no_entropy'].map((f) => `fault ${f}`),
-  ...['truncate', 'short_blob', 'bad_checksum', 'bad_magic', 'bad_version', 'bad_length', 'reserved_nonzero', 'sig_size',
-    'module_unaligned', 'module_too_big', 'no_module_pages', 'page_count_overflow', 'sigstruct_bitflip', 'module_bitflip', 'rogue_key'].map((c) => `image ${c}`),
-  'update applied: the new module runs', 'update applied with live TDs', 'update during a TD build',
-  'cancel during an upload', 'cpu_offline during an upload', 'td_add_page during an upload', 'upload during an upload',
+  ...[
+    'truncate',
+    'short_blob',
+    'bad_checksum',
+    'bad_magic',
+    'bad_version',
+    'bad_length',
+    'reserved_nonzero',
+    'sig_size',
+    'module_unaligned',
+    'module_too_big',
+    'no_module_pages',
+    'page_count_overflow',
+    'sigstruct_bitflip',
+    'module_bitflip',
+    'rogue_key',
+  ].map((c) => `image ${c}`),
+  'update applied: the new module runs',
+  'update applied with live TDs',
+  'update during a TD build',
+  'cancel during an upload',
+  'cpu_offline during an upload',
+  'td_add_page during an upload',
+  'upload during an upload',
   'read_version during an upload', // where a version read without the lock-out tears (B23)
   'read_status during an upload',
   // Operators make mistakes: uploads the policy would refuse are generated too (issue 12).
-  'upload the policy allows', 'upload the policy would refuse',
+  'upload the policy allows',
+  'upload the policy would refuse',
 ];
 
 export function coverageReport(coverage: ReadonlyMap<string, number>, runs: number): string[] {
   const out = ['coverage (runs that reached each case, of ' + runs + '):'];
   const labels = [...coverage.keys()].sort();
-  for (const l of labels) out.push(`  ${String(coverage.get(l)).padStart(6)}  ${(100 * coverage.get(l)! / Math.max(runs, 1)).toFixed(1).padStart(5)}%  ${l}`);
+  for (const l of labels) out.push(`  ${String(coverage.get(l)).padStart(6)}  ${((100 * coverage.get(l)!) / Math.max(runs, 1)).toFixed(1).padStart(5)}%  ${l}`);
   const missing = REQUIRED_LABELS.filter((l) => !coverage.has(l));
   if (missing.length) out.push(`  not reached: ${missing.join('; ')}`);
   return out;

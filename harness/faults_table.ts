@@ -30,27 +30,51 @@ export interface FaultRow {
 export async function checkFault(bug: SeededBug, seed: number, budget: Budget): Promise<FaultRow> {
   const revision = findRevision(bug.kernel)!;
   const started = performance.now();
-  let runs = 0, commands = 0, firstAt: number | null = null;
+  let runs = 0,
+    commands = 0,
+    firstAt: number | null = null;
   const base = { fault: bug.name, catalogId: bug.catalogId, kernel: bug.kernel, minimalLength: bug.minimalLength };
   for (const p of PROPERTIES) {
     const r = await checkProperty(p, {
-      seed, budget, revision, bugs: new Set([bug.name as BugName]),
-      onRun: (_n, _c, failed) => { if (failed && firstAt === null) firstAt = performance.now(); },
+      seed,
+      budget,
+      revision,
+      bugs: new Set([bug.name as BugName]),
+      onRun: (_n, _c, failed) => {
+        if (failed && firstAt === null) firstAt = performance.now();
+      },
     });
     const cx = r.counterexample;
     if (cx?.run.violation) {
       const fired = runScenario(cx.scenario, { revision, bugs: new Set([bug.name as BugName]), allChecks: true }).fired;
       return {
-        ...base, detected: true, property: p.id, invariant: cx.run.violation.id,
-        runsToDetect: runs + (r.firstFailure?.runs ?? r.runs), commandsToDetect: commands + (r.firstFailure?.commands ?? r.commands),
-        msToDetect: Math.round((firstAt ?? performance.now()) - started), shrunkLength: cx.scenario.commands.length, scenario: cx.scenario,
+        ...base,
+        detected: true,
+        property: p.id,
+        invariant: cx.run.violation.id,
+        runsToDetect: runs + (r.firstFailure?.runs ?? r.runs),
+        commandsToDetect: commands + (r.firstFailure?.commands ?? r.commands),
+        msToDetect: Math.round((firstAt ?? performance.now()) - started),
+        shrunkLength: cx.scenario.commands.length,
+        scenario: cx.scenario,
         checksFired: [cx.run.violation.id, ...fired.filter((id) => id !== cx.run.violation!.id)],
       };
     }
     runs += r.runs;
     commands += r.commands;
   }
-  return { ...base, detected: false, property: null, invariant: null, runsToDetect: null, commandsToDetect: null, msToDetect: null, shrunkLength: null, scenario: null, checksFired: [] };
+  return {
+    ...base,
+    detected: false,
+    property: null,
+    invariant: null,
+    runsToDetect: null,
+    commandsToDetect: null,
+    msToDetect: null,
+    shrunkLength: null,
+    scenario: null,
+    checksFired: [],
+  };
 }
 
 export async function checkAllFaults(seed: number, budget: Budget, onRow?: (r: FaultRow) => void): Promise<FaultRow[]> {
@@ -67,22 +91,33 @@ const COLUMNS = ['fault', 'id', 'kernel', 'detected', 'caught by', 'runs', 'comm
 
 export function faultRowCells(r: FaultRow): string[] {
   return [
-    r.fault, r.catalogId, r.kernel, r.detected ? 'yes' : 'NO', r.invariant ?? '-', String(r.runsToDetect ?? '-'),
-    String(r.commandsToDetect ?? '-'), r.msToDetect === null ? '-' : `${(r.msToDetect / 1000).toFixed(2)}s`,
-    String(r.shrunkLength ?? '-'), String(r.minimalLength), r.checksFired.join(' ') || '-',
+    r.fault,
+    r.catalogId,
+    r.kernel,
+    r.detected ? 'yes' : 'NO',
+    r.invariant ?? '-',
+    String(r.runsToDetect ?? '-'),
+    String(r.commandsToDetect ?? '-'),
+    r.msToDetect === null ? '-' : `${(r.msToDetect / 1000).toFixed(2)}s`,
+    String(r.shrunkLength ?? '-'),
+    String(r.minimalLength),
+    r.checksFired.join(' ') || '-',
   ];
 }
 
 export function faultsTable(rows: readonly FaultRow[]): string[] {
   const cells = [COLUMNS, ...rows.map(faultRowCells)];
   const w = COLUMNS.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
-  return cells.map((c) => '  ' + c.map((x, i) => x.padEnd(w[i]!)).join('  ').trimEnd());
+  return cells.map(
+    (c) =>
+      '  ' +
+      c
+        .map((x, i) => x.padEnd(w[i]!))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 export function faultsMarkdown(rows: readonly FaultRow[]): string {
-  return [
-    `| ${COLUMNS.join(' | ')} |`,
-    `|${COLUMNS.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${faultRowCells(r).join(' | ')} |`),
-  ].join('\n') + '\n';
+  return [`| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${faultRowCells(r).join(' | ')} |`)].join('\n') + '\n';
 }

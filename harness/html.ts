@@ -25,7 +25,9 @@ const esc = (s: string): string => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', 
 /** Fields that changed between two views, as "field: old → new". */
 function changes(prev: Readonly<Record<string, string>> | undefined, now: Readonly<Record<string, string>>): string[] {
   if (!prev) return [];
-  return Object.keys(now).filter((k) => prev[k] !== now[k]).map((k) => `${k}: ${prev[k] ?? '—'} → ${now[k]}`);
+  return Object.keys(now)
+    .filter((k) => prev[k] !== now[k])
+    .map((k) => `${k}: ${prev[k] ?? '—'} → ${now[k]}`);
 }
 
 const diffKey = (s: StepState | undefined): string => (s ? s.diff.map((d) => `${d.field}=${d.impl}|${d.model}`).join(';') : '');
@@ -95,7 +97,8 @@ const SCRIPT = `
 export function counterexampleHtml(i: HtmlInput): string {
   const { entry: e, run, states } = i;
   const v = run.violation!;
-  const s = e.scenario, n = s.host.nrCpus;
+  const s = e.scenario,
+    n = s.host.nrCpus;
   const rows = timelineRows(run.records, n);
   const byStep = new Map(states.map((x) => [x.step, x]));
   const diff = finalDiff(run);
@@ -112,24 +115,40 @@ export function counterexampleHtml(i: HtmlInput): string {
   }
   if (!shown.has(v.step)) rows.push({ step: v.step, task: taskAt.get(v.step) ?? '', lanes: Array.from({ length: n }, () => []), mismatch: false });
   rows.sort((a, b) => a.step - b.step || (a.command ? -1 : 1));
-  const body = rows.map((r) => {
-    if (r.command) return `<tr class="issue" data-step="${r.step}"><td class="mono">${r.step}</td><td colspan="${n + 2}">» issue command ${r.command.n}: <code>${esc(r.command.text)}</code></td></tr>`;
-    const st = byStep.get(r.step), prev = byStep.get(r.step - 1);
-    const delta = [
-      ...changes(prev?.impl, st?.impl ?? {}).map((c) => `<div>impl ${esc(c)}</div>`),
-      ...changes(prev?.model, st?.model ?? {}).map((c) => `<div>model ${esc(c)}</div>`),
-      ...(st && diffKey(st) !== diffKey(prev)
-        ? [st.diff.length ? `<div class="mismatch">impl ≠ model: ${esc(st.diff.map((d) => `${d.field} (${d.impl} | ${d.model})`).join('; '))}</div>` : '<div>impl = model again</div>']
-        : []),
-    ].join('');
-    const bad = r.step === v.step;
-    const lanes = r.lanes.map((l, c) => `<td class="lane" data-cpu="${c}">${l.map((t) => `<div class="ev${r.mismatch && t.includes('(model:') ? ' bad' : ''}">${esc(t)}</div>`).join('')}</td>`).join('');
-    const violation = bad ? `<div class="ev bad">✗ ${esc(v.id)}: ${esc(v.message)}</div>` : '';
-    return `<tr class="step${bad ? ' violation' : ''}" id="step-${r.step}" data-step="${r.step}"><td class="mono">${r.step}</td><td class="mono">${esc(r.task)}</td>${lanes}<td class="delta">${violation}${delta}</td></tr>`;
-  }).join('\n');
+  const body = rows
+    .map((r) => {
+      if (r.command)
+        return `<tr class="issue" data-step="${r.step}"><td class="mono">${r.step}</td><td colspan="${n + 2}">» issue command ${r.command.n}: <code>${esc(r.command.text)}</code></td></tr>`;
+      const st = byStep.get(r.step),
+        prev = byStep.get(r.step - 1);
+      const delta = [
+        ...changes(prev?.impl, st?.impl ?? {}).map((c) => `<div>impl ${esc(c)}</div>`),
+        ...changes(prev?.model, st?.model ?? {}).map((c) => `<div>model ${esc(c)}</div>`),
+        ...(st && diffKey(st) !== diffKey(prev)
+          ? [
+              st.diff.length
+                ? `<div class="mismatch">impl ≠ model: ${esc(st.diff.map((d) => `${d.field} (${d.impl} | ${d.model})`).join('; '))}</div>`
+                : '<div>impl = model again</div>',
+            ]
+          : []),
+      ].join('');
+      const bad = r.step === v.step;
+      const lanes = r.lanes
+        .map(
+          (l, c) =>
+            `<td class="lane" data-cpu="${c}">${l.map((t) => `<div class="ev${r.mismatch && t.includes('(model:') ? ' bad' : ''}">${esc(t)}</div>`).join('')}</td>`,
+        )
+        .join('');
+      const violation = bad ? `<div class="ev bad">✗ ${esc(v.id)}: ${esc(v.message)}</div>` : '';
+      return `<tr class="step${bad ? ' violation' : ''}" id="step-${r.step}" data-step="${r.step}"><td class="mono">${r.step}</td><td class="mono">${esc(r.task)}</td>${lanes}<td class="delta">${violation}${delta}</td></tr>`;
+    })
+    .join('\n');
   const first = states[0];
-  const initial = first ? [...new Set([...Object.keys(first.impl), ...Object.keys(first.model)])]
-    .map((k) => `<tr><td>${esc(k)}</td><td>${esc(first.impl[k] ?? '')}</td><td>${esc(first.model[k] ?? '')}</td></tr>`).join('') : '';
+  const initial = first
+    ? [...new Set([...Object.keys(first.impl), ...Object.keys(first.model)])]
+        .map((k) => `<tr><td>${esc(k)}</td><td>${esc(first.impl[k] ?? '')}</td><td>${esc(first.model[k] ?? '')}</td></tr>`)
+        .join('')
+    : '';
   const stateDiff = diff.length
     ? `<table class="state-diff"><tr><th>field</th><th>implementation (abstracted)</th><th>model (expected)</th></tr>${diff.map((d) => `<tr><td>${esc(d.field)}</td><td class="impl mono">${esc(d.impl)}</td><td class="model mono">${esc(d.model)}</td></tr>`).join('')}</table>`
     : '<p class="muted">After the failing step, abstract(impl) and the model agree: the violation is in what happened, not in where the state ended.</p>';

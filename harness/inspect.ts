@@ -22,7 +22,11 @@ import { hostConfig } from '../properties/scenario.ts';
 
 export class InspectError extends Error {}
 
-export interface Check { readonly name: string; readonly ok: boolean; readonly value: string }
+export interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly value: string;
+}
 
 export interface InspectReport {
   readonly file: string;
@@ -38,7 +42,11 @@ export interface InspectReport {
 const MAX_FILE_BYTES = (2 + SEAMLDR_MAX_NR_MODULE_PAGES + 1) * PAGE_SIZE;
 const HEADER = 4096;
 const hex = (x: number | bigint) => '0x' + x.toString(16);
-const STATUS_NAMES = new Map(Object.entries(abi).filter(([k, v]) => typeof v === 'bigint' && k.startsWith('SEAMLDR_E')).map(([k, v]) => [v as bigint, k.slice('SEAMLDR_'.length)]));
+const STATUS_NAMES = new Map(
+  Object.entries(abi)
+    .filter(([k, v]) => typeof v === 'bigint' && k.startsWith('SEAMLDR_E'))
+    .map(([k, v]) => [v as bigint, k.slice('SEAMLDR_'.length)]),
+);
 
 function le(b: Uint8Array, off: number, n: number): number {
   let x = 0;
@@ -50,7 +58,8 @@ const zero = (b: Uint8Array, from: number, to: number) => b.subarray(from, to).e
 
 /** The kernel's v1 checks in parseBlobV1's order (impl/kernel/seamldr.ts). */
 function kernelChecksV1(b: Uint8Array): Check[] {
-  const offset = le(b, 4, 4), moduleSize = b.length - offset;
+  const offset = le(b, 4, 4),
+    moduleSize = b.length - offset;
   return [
     { name: 'at least a 4 KiB header', ok: b.length >= HEADER, value: `${b.length} bytes` },
     { name: 'version 0x100', ok: le(b, 0, 2) === 0x100, value: hex(le(b, 0, 2)) },
@@ -59,14 +68,18 @@ function kernelChecksV1(b: Uint8Array): Check[] {
     { name: 'signature "TDX-BLOB"', ok: text(b, 8, 8) === 'TDX-BLOB', value: text(b, 8, 8) },
     { name: 'reserved0 and reserved1 zero', ok: zero(b, 20, HEADER), value: zero(b, 20, HEADER) ? 'zero' : 'non-zero' },
     { name: 'one sigstruct page', ok: offset - HEADER === PAGE_SIZE, value: `offset_of_module ${offset}` },
-    { name: 'module 1..496 whole pages', ok: moduleSize > 0 && moduleSize <= SEAMLDR_MAX_NR_MODULE_PAGES * PAGE_SIZE && moduleSize % PAGE_SIZE === 0,
-      value: `${moduleSize} bytes` },
+    {
+      name: 'module 1..496 whole pages',
+      ok: moduleSize > 0 && moduleSize <= SEAMLDR_MAX_NR_MODULE_PAGES * PAGE_SIZE && moduleSize % PAGE_SIZE === 0,
+      value: `${moduleSize} bytes`,
+    },
   ];
 }
 
 /** The merged kernel's v2 checks in parseImageV2's order. */
 function kernelChecksV2(b: Uint8Array): Check[] {
-  const s = le(b, 12, 4), m = le(b, 16, 4);
+  const s = le(b, 12, 4),
+    m = le(b, 16, 4);
   const total = (HEADER + ((s * PAGE_SIZE) >>> 0) + ((m * PAGE_SIZE) >>> 0)) >>> 0;
   return [
     { name: 'at least a 4 KiB header', ok: b.length >= HEADER, value: `${b.length} bytes` },
@@ -86,7 +99,11 @@ function formatOf(b: Uint8Array): InspectReport['format'] {
 
 // The emulated kernel's own parser decides; the check list above says why.
 function kernelVerdict(b: Uint8Array, rev: Revision): number {
-  const h: Host = bootHost(hostConfig({ nrCpus: 1, boot: { release: '1.5.08', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1, debugUnlocked: false }), rev, NO_BUGS);
+  const h: Host = bootHost(
+    hostConfig({ nrCpus: 1, boot: { release: '1.5.08', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1, debugUnlocked: false }),
+    rev,
+    NO_BUGS,
+  );
   const pas = h.mem.allocPages(Math.ceil(b.length / PAGE_SIZE));
   pas.forEach((pa, i) => h.mem.page(pa)!.set(b.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)));
   const img = { pas, len: b.length };
@@ -102,11 +119,21 @@ function layout(b: Uint8Array, format: InspectReport['format']): { sig: Uint8Arr
 }
 
 function pseamldrChecks(sig: Sigstruct, sigBytes: Uint8Array, module: Uint8Array, trust: TrustAnchor): { checks: Check[]; status: string } {
-  const all = manifestChecks(sig, sigBytes, { layout: '2.0', trustedKeyHash: TRUST_ANCHORS[trust], debugUnlocked: false, runningSeamsvn: null, cpuFms: null, moduleBytes: module.length });
+  const all = manifestChecks(sig, sigBytes, {
+    layout: '2.0',
+    trustedKeyHash: TRUST_ANCHORS[trust],
+    debugUnlocked: false,
+    runningSeamsvn: null,
+    cpuFms: null,
+    moduleBytes: module.length,
+  });
   const hashOk = toHex(sha384(module)) === toHex(sig.seamhash);
   all.push({ name: 'SEAMHASH matches the module', ok: hashOk, value: toHex(sig.seamhash).slice(0, 16) + '…', status: SEAMLDR_EBADHASH });
   const failed = all.find((c) => !c.ok);
-  return { checks: all.map(({ name, ok, value }) => ({ name, ok, value })), status: failed ? STATUS_NAMES.get(failed.status) ?? hex(failed.status) : 'SUCCESS' };
+  return {
+    checks: all.map(({ name, ok, value }) => ({ name, ok, value })),
+    status: failed ? (STATUS_NAMES.get(failed.status) ?? hex(failed.status)) : 'SUCCESS',
+  };
 }
 
 function bcdDate(d: number): string {
@@ -124,9 +151,13 @@ function headerFields(b: Uint8Array, format: InspectReport['format'], sig: Sigst
   }
   if (sig) {
     Object.assign(f, {
-      date: bcdDate(sig.date), seamsvn: `${sig.seamsvn >> 8}/${sig.seamsvn & 0xff} (major/minor)`, module_type: sig.debug ? 'debug' : 'production',
-      rip_offset: hex(sig.ripOffset), handoff: `module_hv ${sig.moduleHv}, min_update_hv ${sig.minUpdateHv}, no_downgrade ${sig.noDowngrade ? 1 : 0}, ${sig.numHandoffPages} pages`,
-      gdt_idt_offset: hex(sig.gdtIdtOffset), fault_wrapper_offset: hex(sig.faultWrapperOffset),
+      date: bcdDate(sig.date),
+      seamsvn: `${sig.seamsvn >> 8}/${sig.seamsvn & 0xff} (major/minor)`,
+      module_type: sig.debug ? 'debug' : 'production',
+      rip_offset: hex(sig.ripOffset),
+      handoff: `module_hv ${sig.moduleHv}, min_update_hv ${sig.minUpdateHv}, no_downgrade ${sig.noDowngrade ? 1 : 0}, ${sig.numHandoffPages} pages`,
+      gdt_idt_offset: hex(sig.gdtIdtOffset),
+      fault_wrapper_offset: hex(sig.faultWrapperOffset),
       cpuid_table: sig.cpuidTable.map(hex).join(' ') || 'empty',
     });
     const mv = sig.moduleVersion;
@@ -141,10 +172,14 @@ export function inspectBytes(file: string, b: Uint8Array, kernel: Revision, trus
   const l = layout(b, format);
   const sig = l ? parseSigstruct(l.sig) : null;
   const errno = Math.abs(kernelVerdict(b, kernel));
-  const p = sig && l ? pseamldrChecks(sig, l.sig, l.module, trust) : { checks: [{ name: 'a sigstruct to read', ok: false, value: 'none in this file' }], status: 'EBADPARAM' };
+  const p =
+    sig && l
+      ? pseamldrChecks(sig, l.sig, l.module, trust)
+      : { checks: [{ name: 'a sigstruct to read', ok: false, value: 'none in this file' }], status: 'EBADPARAM' };
   const hash = sig ? toHex(sig.seamhash) : '';
   return {
-    file, format,
+    file,
+    format,
     release: REAL_SIGSTRUCTS.releases.find((r) => r.seamhash === hash)?.release ?? null,
     header: headerFields(b, format, sig, l?.module ?? null),
     kernel: { name: kernel.name, accepted: errno === 0, errno, checks: kernel.imageFormat === 'v1' ? kernelChecksV1(b) : kernelChecksV2(b) },
@@ -171,7 +206,7 @@ const mark = (ok: boolean) => (ok ? 'pass' : 'FAIL');
 
 export function formatReport(r: InspectReport): string {
   const lines = [`${r.file}: ${r.format === 'unknown' ? 'not a TDX module image' : `TDX module image, ${r.format} container`}`];
-  lines.push(`release: ${r.release ?? 'unknown SEAMHASH (not one of Intel\'s published releases)'}`);
+  lines.push(`release: ${r.release ?? "unknown SEAMHASH (not one of Intel's published releases)"}`);
   for (const [k, v] of Object.entries(r.header)) lines.push(`  ${k.padEnd(22)} ${v}`);
   lines.push(`kernel (${r.kernel.name}): ${r.kernel.accepted ? 'accepts' : `rejects (-${r.kernel.errno})`}`);
   for (const c of r.kernel.checks) lines.push(`  ${mark(c.ok)}  ${c.name.padEnd(58)} ${c.value}`);
@@ -183,11 +218,17 @@ export function formatReport(r: InspectReport): string {
 /** The JSON shape of issue 11: file, format, release, kernel and pseamldr verdicts with their checks. */
 export function reportJson(r: InspectReport): string {
   const { file, format, release, kernel, pseamldr } = r;
-  return JSON.stringify({
-    file, format, release,
-    kernel: { accepted: kernel.accepted, errno: kernel.errno, checks: kernel.checks },
-    pseamldr: { accepted: pseamldr.accepted, status: pseamldr.status, checks: pseamldr.checks },
-  }, null, 2);
+  return JSON.stringify(
+    {
+      file,
+      format,
+      release,
+      kernel: { accepted: kernel.accepted, errno: kernel.errno, checks: kernel.checks },
+      pseamldr: { accepted: pseamldr.accepted, status: pseamldr.status, checks: pseamldr.checks },
+    },
+    null,
+    2,
+  );
 }
 
 const USAGE = 'usage: npm run inspect -- FILE [--kernel v2|upstream] [--trust intel|test] [--json]';
@@ -195,7 +236,11 @@ const USAGE = 'usage: npm run inspect -- FILE [--kernel v2|upstream] [--trust in
 function parse(argv: string[]): { file: string; kernel: Revision; trust: TrustAnchor; json: boolean } {
   let a;
   try {
-    a = parseArgs({ args: argv, allowPositionals: true, options: { kernel: { type: 'string', default: 'v2' }, trust: { type: 'string', default: 'intel' }, json: { type: 'boolean', default: false } } });
+    a = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { kernel: { type: 'string', default: 'v2' }, trust: { type: 'string', default: 'intel' }, json: { type: 'boolean', default: false } },
+    });
   } catch (e) {
     throw new InspectError((e as Error).message.split('\n')[0]!);
   }
@@ -221,5 +266,9 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.exitCode = main(process.argv.slice(2), (s) => console.log(s), (s) => console.error(s));
+  process.exitCode = main(
+    process.argv.slice(2),
+    (s) => console.log(s),
+    (s) => console.error(s),
+  );
 }

@@ -54,24 +54,54 @@ type Key = readonly number[];
 // ---- the order ----
 
 const KIND_ORDER: readonly CommandKind[] = [
-  'read_version', 'read_error', 'read_seamldr', 'cancel', 'cpu_offline', 'cpu_online',
-  'td_create', 'td_add_page', 'td_finalize', 'td_run', 'td_teardown', 'upload',
+  'read_version',
+  'read_error',
+  'read_seamldr',
+  'cancel',
+  'cpu_offline',
+  'cpu_online',
+  'td_create',
+  'td_add_page',
+  'td_finalize',
+  'td_run',
+  'td_teardown',
+  'upload',
 ];
 
 const CORRUPTION_KINDS: readonly string[] = [
-  'truncate', 'short_blob', 'bad_checksum', 'bad_magic', 'bad_version', 'bad_length', 'reserved_nonzero', 'sig_size',
-  'module_unaligned', 'module_too_big', 'no_module_pages', 'page_count_overflow', 'sigstruct_bitflip', 'module_bitflip', 'rogue_key',
+  'truncate',
+  'short_blob',
+  'bad_checksum',
+  'bad_magic',
+  'bad_version',
+  'bad_length',
+  'reserved_nonzero',
+  'sig_size',
+  'module_unaligned',
+  'module_too_big',
+  'no_module_pages',
+  'page_count_overflow',
+  'sigstruct_bitflip',
+  'module_bitflip',
+  'rogue_key',
 ];
 const CORRUPTION_PARAMS = ['length', 'index', 'pages', 'extra', 'byte', 'bit'] as const;
 const LEAVES = ['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE'] as const;
 
 /** An upload's features, simplest first: injected faults read best, then corruptions, then build flags. */
 const FEATURES: readonly string[] = [
-  ...LEAVES.map((l) => `fault leaf ${l}`), 'fault install', 'fault no_entropy',
+  ...LEAVES.map((l) => `fault leaf ${l}`),
+  'fault install',
+  'fault no_entropy',
   ...CORRUPTION_KINDS.map((k) => `corruption ${k}`),
-  'debug', 'svn', 'noDowngrade', 'hv', 'release', 'format',
+  'debug',
+  'svn',
+  'noDowngrade',
+  'hv',
+  'release',
+  'format',
 ];
-const featureRank = (f: string): number => (FEATURES.indexOf(f) + 1) || FEATURES.length + 1;
+const featureRank = (f: string): number => FEATURES.indexOf(f) + 1 || FEATURES.length + 1;
 
 const releaseIndex = (r: string): number => {
   const i = RELEASES.findIndex((x) => x.version === r);
@@ -81,7 +111,8 @@ const releaseIndex = (r: string): number => {
 const nativeFormat = (revision?: RevisionRecord): string => revision?.checks.imageFormat ?? 'v1';
 
 function uploadFeatures(c: Upload, boot: string, native: string): string[] {
-  const i = c.image, out: string[] = [];
+  const i = c.image,
+    out: string[] = [];
   if (c.fault) out.push(c.fault.kind === 'leaf' ? `fault leaf ${c.fault.leaf}` : `fault ${c.fault.kind}`);
   if (i.corruption) out.push(`corruption ${i.corruption.kind}`);
   if (i.debug) out.push('debug');
@@ -96,7 +127,9 @@ function uploadFeatures(c: Upload, boot: string, native: string): string[] {
 /** What a command is made of, before its values: for an upload, how many features and which. */
 function structure(c: Command, boot: string, native: string): number[] {
   if (c.kind !== 'upload') return [];
-  const ranks = uploadFeatures(c, boot, native).map(featureRank).sort((a, b) => a - b);
+  const ranks = uploadFeatures(c, boot, native)
+    .map(featureRank)
+    .sort((a, b) => a - b);
   return [ranks.length, ...ranks];
 }
 
@@ -106,19 +139,34 @@ const signed = (x: number): number => (x < 0 ? -2 * x - 1 : 2 * x);
 function details(c: Command): number[] {
   switch (c.kind) {
     case 'upload': {
-      const i = c.image, f = c.fault, k = i.corruption as Record<string, unknown> | null;
+      const i = c.image,
+        f = c.fault,
+        k = i.corruption as Record<string, unknown> | null;
       return [
-        releaseIndex(i.release), i.format === undefined ? 0 : 1, signed(i.svnDelta), i.moduleHv, i.minUpdateHv,
+        releaseIndex(i.release),
+        i.format === undefined ? 0 : 1,
+        signed(i.svnDelta),
+        i.moduleHv,
+        i.minUpdateHv,
         f === null ? 0 : f.kind === 'no_entropy' ? f.count : f.cpu === null ? 0 : f.cpu + 1,
         ...CORRUPTION_PARAMS.map((p) => (k && typeof k[p] === 'number' ? (k[p] as number) : 0)),
       ];
     }
-    case 'read_seamldr': return [c.attr === 'version' ? 0 : 1, c.cpu === undefined ? 0 : c.cpu + 1];
-    case 'cpu_offline': case 'cpu_online': case 'td_create': return [c.cpu];
-    case 'td_add_page': return [c.td, c.cpu, c.fill];
-    case 'td_finalize': case 'td_teardown': return [c.td, c.cpu];
-    case 'td_run': return [c.stores.length, c.td, c.cpu, ...c.stores.flatMap((s) => [s.page, s.offset, s.value])];
-    default: return [];
+    case 'read_seamldr':
+      return [c.attr === 'version' ? 0 : 1, c.cpu === undefined ? 0 : c.cpu + 1];
+    case 'cpu_offline':
+    case 'cpu_online':
+    case 'td_create':
+      return [c.cpu];
+    case 'td_add_page':
+      return [c.td, c.cpu, c.fill];
+    case 'td_finalize':
+    case 'td_teardown':
+      return [c.td, c.cpu];
+    case 'td_run':
+      return [c.stores.length, c.td, c.cpu, ...c.stores.flatMap((s) => [s.page, s.offset, s.value])];
+    default:
+      return [];
   }
 }
 
@@ -136,14 +184,23 @@ function trimmed(schedule: readonly number[]): readonly number[] {
 
 function hostDetails(h: HostData): number[] {
   return [
-    h.slots, h.debugUnlocked ? 1 : 0, h.erratum ? 1 : 0, h.seamldr === undefined ? 0 : 1, h.cpu === undefined ? 0 : 1,
-    releaseIndex(h.boot.release), h.boot.noDowngrade ? 1 : 0, h.boot.moduleHv, h.boot.minUpdateHv,
+    h.slots,
+    h.debugUnlocked ? 1 : 0,
+    h.erratum ? 1 : 0,
+    h.seamldr === undefined ? 0 : 1,
+    h.cpu === undefined ? 0 : 1,
+    releaseIndex(h.boot.release),
+    h.boot.noDowngrade ? 1 : 0,
+    h.boot.moduleHv,
+    h.boot.minUpdateHv,
   ];
 }
 
 /** The position of a scenario in the "simpler than" order: compared lexicographically. */
 export function scenarioKey(s: Scenario, revision?: RevisionRecord): Key {
-  const native = nativeFormat(revision), boot = s.host.boot.release, sched = s.schedule;
+  const native = nativeFormat(revision),
+    boot = s.host.boot.release,
+    sched = s.schedule;
   return [
     s.commands.length,
     s.host.nrCpus,
@@ -178,7 +235,8 @@ function smaller(v: number): number[] {
 
 /** Delta debugging over the command list: remove chunks of halving size, then single commands. */
 function dropCommands(s: Scenario): Scenario[] {
-  const n = s.commands.length, out: Scenario[] = [];
+  const n = s.commands.length,
+    out: Scenario[] = [];
   for (let size = n >> 1; size >= 1; size >>= 1) {
     for (let i = 0; i + size <= n; i += size === 1 ? 1 : size >> 1 || 1) out.push({ ...s, commands: without(s.commands, i, size) });
   }
@@ -199,7 +257,10 @@ function clampCpus(s: Scenario, n: number): Command[] {
 function fewerCpus(s: Scenario): Scenario[] {
   return Array.from({ length: s.host.nrCpus - 1 }, (_, i) => {
     const host = { ...s.host, nrCpus: i + 1 };
-    return [{ ...s, host }, { ...s, host, commands: clampCpus(s, i + 1) }];
+    return [
+      { ...s, host },
+      { ...s, host, commands: clampCpus(s, i + 1) },
+    ];
   }).flat();
 }
 
@@ -212,39 +273,58 @@ function plainImage(release: string, revision?: RevisionRecord): ImageRef {
 
 function zeroCorruption(kind: string): Corruption {
   const params: Record<string, readonly string[]> = {
-    truncate: ['length'], short_blob: ['length'], reserved_nonzero: ['index'], sig_size: ['pages'],
-    page_count_overflow: ['extra'], sigstruct_bitflip: ['byte', 'bit'], module_bitflip: ['byte', 'bit'],
+    truncate: ['length'],
+    short_blob: ['length'],
+    reserved_nonzero: ['index'],
+    sig_size: ['pages'],
+    page_count_overflow: ['extra'],
+    sigstruct_bitflip: ['byte', 'bit'],
+    module_bitflip: ['byte', 'bit'],
   };
   return Object.fromEntries([['kind', kind], ...(params[kind] ?? []).map((p) => [p, 0])]) as Corruption;
 }
 
 /** Canonical commands: what any command of a counterexample may be replaced by. */
 function catalog(s: Scenario, revision?: RevisionRecord): Command[] {
-  const boot = s.host.boot.release, cpus = Array.from({ length: Math.min(s.host.nrCpus, 8) }, (_, i) => i);
+  const boot = s.host.boot.release,
+    cpus = Array.from({ length: Math.min(s.host.nrCpus, 8) }, (_, i) => i);
   const plain = plainImage(boot, revision);
   const faults: Fault[] = [
     ...LEAVES.map((leaf) => ({ kind: 'leaf' as const, leaf, cpu: null })),
     ...LEAVES.flatMap((leaf) => cpus.map((cpu) => ({ kind: 'leaf' as const, leaf, cpu }))),
     ...cpus.map((cpu) => ({ kind: 'install' as const, cpu })),
-    { kind: 'no_entropy', count: 1 }, { kind: 'no_entropy', count: 2 },
+    { kind: 'no_entropy', count: 1 },
+    { kind: 'no_entropy', count: 2 },
   ];
   const other = nativeFormat(revision) === 'v1' ? 'v2' : 'v1';
   const images: ImageRef[] = [
     plain,
     ...CORRUPTION_KINDS.map((k) => ({ ...plain, corruption: zeroCorruption(k) })),
-    { ...plain, debug: true }, { ...plain, svnDelta: -1 }, { ...plain, svnDelta: 1 }, { ...plain, noDowngrade: true },
-    { ...plain, moduleHv: 1 }, { ...plain, moduleHv: 1, minUpdateHv: 1 },
+    { ...plain, debug: true },
+    { ...plain, svnDelta: -1 },
+    { ...plain, svnDelta: 1 },
+    { ...plain, noDowngrade: true },
+    { ...plain, moduleHv: 1 },
+    { ...plain, moduleHv: 1, minUpdateHv: 1 },
     ...RELEASES.filter((r) => r.version !== boot).map((r) => ({ ...plain, release: r.version })),
     other === 'v1' ? (({ format: _, ...v1 }) => v1)(plain) : { ...plain, format: other as ImageRef['format'] },
   ];
   return [
-    { kind: 'read_version' }, { kind: 'read_error' },
-    ...cpus.flatMap((cpu) => [{ kind: 'read_seamldr' as const, attr: 'version' as const, cpu }, { kind: 'read_seamldr' as const, attr: 'num_remaining_updates' as const, cpu }]),
+    { kind: 'read_version' },
+    { kind: 'read_error' },
+    ...cpus.flatMap((cpu) => [
+      { kind: 'read_seamldr' as const, attr: 'version' as const, cpu },
+      { kind: 'read_seamldr' as const, attr: 'num_remaining_updates' as const, cpu },
+    ]),
     { kind: 'cancel' },
     ...cpus.flatMap((cpu) => [
-      { kind: 'cpu_offline' as const, cpu }, { kind: 'cpu_online' as const, cpu }, { kind: 'td_create' as const, cpu },
-      { kind: 'td_add_page' as const, td: 0, fill: 0, cpu }, { kind: 'td_finalize' as const, td: 0, cpu },
-      { kind: 'td_run' as const, td: 0, stores: [], cpu }, { kind: 'td_teardown' as const, td: 0, cpu },
+      { kind: 'cpu_offline' as const, cpu },
+      { kind: 'cpu_online' as const, cpu },
+      { kind: 'td_create' as const, cpu },
+      { kind: 'td_add_page' as const, td: 0, fill: 0, cpu },
+      { kind: 'td_finalize' as const, td: 0, cpu },
+      { kind: 'td_run' as const, td: 0, stores: [], cpu },
+      { kind: 'td_teardown' as const, td: 0, cpu },
     ]),
     ...images.map((image) => ({ kind: 'upload' as const, image, fault: null })),
     ...faults.map((fault) => ({ kind: 'upload' as const, image: plain, fault })),
@@ -270,13 +350,15 @@ function swaps(s: Scenario): Scenario[] {
 
 /** Every schedule with one non-default choice (1 or 2) in its first positions. */
 function singleChoices(t: readonly number[]): number[][] {
-  const positions = Math.min(Math.max(t.length, 8) + 2, 24), out: number[][] = [];
+  const positions = Math.min(Math.max(t.length, 8) + 2, 24),
+    out: number[][] = [];
   for (let p = 0; p < positions; p++) for (const v of [1, 2]) out.push([...Array<number>(p).fill(0), v]);
   return out;
 }
 
 function simplerSchedule(s: Scenario): Scenario[] {
-  const t = trimmed(s.schedule), out: Scenario[] = [];
+  const t = trimmed(s.schedule),
+    out: Scenario[] = [];
   for (const schedule of singleChoices(t)) out.push({ ...s, schedule });
   for (let n = 0; n < t.length; n++) out.push({ ...s, schedule: t.slice(0, n) });
   if (t.length < s.schedule.length) out.push({ ...s, schedule: t });
@@ -292,7 +374,8 @@ function simplerImage(i: ImageRef, boot: string, revision?: RevisionRecord): Ima
   if (i.corruption) {
     out.push({ ...i, corruption: null });
     const k = i.corruption as unknown as Record<string, number>;
-    for (const p of CORRUPTION_PARAMS) if (typeof k[p] === 'number') for (const x of smaller(k[p]!)) out.push({ ...i, corruption: { ...i.corruption, [p]: x } as Corruption });
+    for (const p of CORRUPTION_PARAMS)
+      if (typeof k[p] === 'number') for (const x of smaller(k[p]!)) out.push({ ...i, corruption: { ...i.corruption, [p]: x } as Corruption });
   }
   if (i.debug) out.push({ ...i, debug: false });
   if (i.svnDelta) out.push({ ...i, svnDelta: 0 }, ...(Math.abs(i.svnDelta) > 1 ? [{ ...i, svnDelta: Math.sign(i.svnDelta) }] : []));
@@ -326,28 +409,40 @@ function simplerFault(f: Fault, nrCpus: number): (Fault | null)[] {
 function simplerCommand(c: Command, nrCpus: number, boot: string, revision?: RevisionRecord): Command[] {
   const cpus = (cpu: number) => [cpu % nrCpus, ...smaller(cpu)];
   switch (c.kind) {
-    case 'upload': return [
-      ...simplerImage(c.image, boot, revision).map((image) => ({ ...c, image })),
-      ...(c.fault ? simplerFault(c.fault, nrCpus).map((fault) => ({ ...c, fault })) : []),
-    ];
-    case 'read_seamldr': return [
-      ...(c.attr !== 'version' ? [{ ...c, attr: 'version' as const }] : []),
-      ...(c.cpu ? cpus(c.cpu).map((cpu) => ({ ...c, cpu })) : []),
-    ];
-    case 'cpu_offline': case 'cpu_online': case 'td_create': return cpus(c.cpu).map((cpu) => ({ ...c, cpu }));
-    case 'td_add_page': return [...smaller(c.td).map((td) => ({ ...c, td })), ...cpus(c.cpu).map((cpu) => ({ ...c, cpu })), ...smaller(c.fill).map((fill) => ({ ...c, fill }))];
-    case 'td_finalize': case 'td_teardown': return [...smaller(c.td).map((td) => ({ ...c, td })), ...cpus(c.cpu).map((cpu) => ({ ...c, cpu }))];
-    case 'td_run': return [
-      ...c.stores.map((_, i) => ({ ...c, stores: without(c.stores, i) })),
-      ...smaller(c.td).map((td) => ({ ...c, td })), ...cpus(c.cpu).map((cpu) => ({ ...c, cpu })),
-      ...c.stores.flatMap((st, i) => (['page', 'offset', 'value'] as const).flatMap((k) => smaller(st[k]).map((x) => ({ ...c, stores: replace(c.stores, i, { ...st, [k]: x }) })))),
-    ];
-    default: return [];
+    case 'upload':
+      return [
+        ...simplerImage(c.image, boot, revision).map((image) => ({ ...c, image })),
+        ...(c.fault ? simplerFault(c.fault, nrCpus).map((fault) => ({ ...c, fault })) : []),
+      ];
+    case 'read_seamldr':
+      return [...(c.attr !== 'version' ? [{ ...c, attr: 'version' as const }] : []), ...(c.cpu ? cpus(c.cpu).map((cpu) => ({ ...c, cpu })) : [])];
+    case 'cpu_offline':
+    case 'cpu_online':
+    case 'td_create':
+      return cpus(c.cpu).map((cpu) => ({ ...c, cpu }));
+    case 'td_add_page':
+      return [...smaller(c.td).map((td) => ({ ...c, td })), ...cpus(c.cpu).map((cpu) => ({ ...c, cpu })), ...smaller(c.fill).map((fill) => ({ ...c, fill }))];
+    case 'td_finalize':
+    case 'td_teardown':
+      return [...smaller(c.td).map((td) => ({ ...c, td })), ...cpus(c.cpu).map((cpu) => ({ ...c, cpu }))];
+    case 'td_run':
+      return [
+        ...c.stores.map((_, i) => ({ ...c, stores: without(c.stores, i) })),
+        ...smaller(c.td).map((td) => ({ ...c, td })),
+        ...cpus(c.cpu).map((cpu) => ({ ...c, cpu })),
+        ...c.stores.flatMap((st, i) =>
+          (['page', 'offset', 'value'] as const).flatMap((k) => smaller(st[k]).map((x) => ({ ...c, stores: replace(c.stores, i, { ...st, [k]: x }) }))),
+        ),
+      ];
+    default:
+      return [];
   }
 }
 
 function simplerCommands(s: Scenario, revision?: RevisionRecord): Scenario[] {
-  return s.commands.flatMap((c, i) => simplerCommand(c, s.host.nrCpus, s.host.boot.release, revision).map((x) => ({ ...s, commands: replace(s.commands, i, x) })));
+  return s.commands.flatMap((c, i) =>
+    simplerCommand(c, s.host.nrCpus, s.host.boot.release, revision).map((x) => ({ ...s, commands: replace(s.commands, i, x) })),
+  );
 }
 
 /** The boot release moved earlier; uploads of the old boot release follow it. */
@@ -358,7 +453,8 @@ function rebase(s: Scenario, release: string): Scenario {
 }
 
 function simplerHost(s: Scenario): Scenario[] {
-  const h = s.host, out: Scenario[] = [];
+  const h = s.host,
+    out: Scenario[] = [];
   const withHost = (host: HostData) => out.push({ ...s, host });
   for (const x of smaller(h.slots)) withHost({ ...h, slots: x });
   if (h.debugUnlocked) withHost({ ...h, debugUnlocked: false });
@@ -375,7 +471,8 @@ function simplerHost(s: Scenario): Scenario[] {
     const { cpu: _, ...rest } = h;
     withHost(rest);
   }
-  for (const r of RELEASES.slice(0, releaseIndex(h.boot.release))) out.push(rebase(s, r.version), { ...s, host: { ...h, boot: { ...h.boot, release: r.version } } });
+  for (const r of RELEASES.slice(0, releaseIndex(h.boot.release)))
+    out.push(rebase(s, r.version), { ...s, host: { ...h, boot: { ...h.boot, release: r.version } } });
   if (h.boot.noDowngrade) withHost({ ...h, boot: { ...h.boot, noDowngrade: false } });
   if (h.boot.moduleHv || h.boot.minUpdateHv) {
     withHost({ ...h, boot: { ...h.boot, moduleHv: 0, minUpdateHv: 0 } });
@@ -421,7 +518,17 @@ function structureAndSchedule(s: Scenario, revision?: RevisionRecord): Scenario[
 type Pass = (s: Scenario, revision?: RevisionRecord) => Scenario[];
 
 /** In this order; after any step the passes start again from the first. */
-const PASSES: readonly Pass[] = [dropCommands, fewerCpus, simplerHost, replaceByCatalog, swaps, simplerSchedule, simplerCommands, hostAndCommand, structureAndSchedule];
+const PASSES: readonly Pass[] = [
+  dropCommands,
+  fewerCpus,
+  simplerHost,
+  replaceByCatalog,
+  swaps,
+  simplerSchedule,
+  simplerCommands,
+  hostAndCommand,
+  structureAndSchedule,
+];
 
 /** The same scenario written one way: optional fields at their default are left out. */
 export function normalize(s: Scenario): Scenario {
@@ -443,7 +550,10 @@ export function minimize(s: Scenario, fails: (s: Scenario) => boolean, o: Minimi
   const maxRuns = o.maxRuns ?? MAX_RUNS;
   const tried = new Set<string>();
   s = normalize(s);
-  let best = s, bestKey = scenarioKey(s, o.revision), runs = 0, steps = 0;
+  let best = s,
+    bestKey = scenarioKey(s, o.revision),
+    runs = 0,
+    steps = 0;
   const out = (complete: boolean): Minimized => ({ scenario: best, runs, steps, complete });
   search: for (;;) {
     for (const pass of PASSES) {

@@ -115,7 +115,10 @@ class Run {
   seen: number;
   stall = 0;
 
-  constructor(readonly s: Scenario, readonly o: RunOptions) {
+  constructor(
+    readonly s: Scenario,
+    readonly o: RunOptions,
+  ) {
     this.checks = [...INVARIANTS, ...(o.goals ?? [])].map((inv) => ({ id: inv.id, check: inv.create(o.revision.checks) }));
     this.h = bootHost(hostConfig(s.host), o.revision.kernel, o.bugs);
     this.m = init(o.revision.contract, hostSpec(s.host));
@@ -124,8 +127,12 @@ class Run {
 
   env(): IssueEnv {
     return {
-      h: this.h, model: this.m, revision: this.o.revision,
-      setPendingFault: (f) => { this.pendingFault = f; },
+      h: this.h,
+      model: this.m,
+      revision: this.o.revision,
+      setPendingFault: (f) => {
+        this.pendingFault = f;
+      },
       newTdId: () => this.nextTd++,
       act: (op, check, actual) => {
         if (!this.modelOk) return;
@@ -165,7 +172,8 @@ class Run {
     this.labels.add(`command ${c.kind}`);
     if (c.kind === 'upload' && c.fault) this.labels.add(`fault ${c.fault.kind === 'leaf' ? c.fault.leaf : c.fault.kind}`);
     if (c.kind === 'upload' && c.image.corruption) this.labels.add(`image ${c.image.corruption.kind}`);
-    if (c.kind === 'upload' && this.m.module.status === 'ready') this.labels.add(`upload the policy ${policyAllows(this.m, c.image.release) ? 'allows' : 'would refuse'}`);
+    if (c.kind === 'upload' && this.m.module.status === 'ready')
+      this.labels.add(`upload the policy ${policyAllows(this.m, c.image.release) ? 'allows' : 'would refuse'}`);
     if (this.h.sched.tasks.some((t) => t.name === 'fw_upload_worker')) this.labels.add(`${c.kind} during an upload`);
   }
 
@@ -218,7 +226,10 @@ class Run {
     const lin = { op: f.c.kind, result: showResult(result), predicted: ok ? ok.because : allowed, ok: ok !== undefined };
     if (ok) return { v: null, lin };
     const id = f.states > 1 ? 'linearizability' : 'result';
-    const where = f.states > 1 ? ` in no model state of its window (steps ${f.invokedAt}-${this.step}, ${f.states} states): allowed were ${allowed}` : `; the model allows ${allowed}`;
+    const where =
+      f.states > 1
+        ? ` in no model state of its window (steps ${f.invokedAt}-${this.step}, ${f.states} states): allowed were ${allowed}`
+        : `; the model allows ${allowed}`;
     return { v: this.model({ id, message: `${describe(f.c)} returned ${lin.result}${where}`, step: this.step }), lin };
   }
 
@@ -292,7 +303,8 @@ class Run {
     const canIssue = this.cmd < this.s.commands.length && this.h.sched.stopMachine === null;
     const options = tasks.length + (canIssue ? 1 : 0);
     if (options === 0) {
-      return this.h.sched.tasks.length === 0 ? 'done'
+      return this.h.sched.tasks.length === 0
+        ? 'done'
         : [{ id: TERMINATION.id, message: `deadlock: ${this.h.sched.tasks.map((t) => t.name).join(', ')} can never run`, step: this.step }];
     }
     if (this.stall > STALL_STEPS_MIN + STALL_STEPS_PER_TASK * this.h.sched.tasks.length) {
@@ -332,7 +344,7 @@ function label(y: Yield | null): string | undefined {
 
 export function runScenario(s: Scenario, o: RunOptions): RunResult {
   const r = new Run(s, o);
-  for (let ended = false; !ended;) {
+  for (let ended = false; !ended; ) {
     try {
       const found = r.next();
       ended = found === 'done' || r.note(found);
@@ -341,5 +353,15 @@ export function runScenario(s: Scenario, o: RunOptions): RunResult {
       ended = r.note([{ id: 'crash', message: `the emulation threw: ${e instanceof Error ? e.message : String(e)}`, step: r.step }]);
     }
   }
-  return { violation: r.first, fired: r.fired, steps: r.step, commandsIssued: r.cmd, records: r.records, host: r.h, model: r.m, labels: r.labels, revision: o.revision };
+  return {
+    violation: r.first,
+    fired: r.fired,
+    steps: r.step,
+    commandsIssued: r.cmd,
+    records: r.records,
+    host: r.h,
+    model: r.m,
+    labels: r.labels,
+    revision: o.revision,
+  };
 }

@@ -18,7 +18,10 @@ const USAGE = `usage: npm run select -- --current VERSION --seamldr VERSION --cp
 /** Bad usage or input: one line, exit 2. */
 class SelectError extends Error {}
 
-export interface Io { out(s: string): void; err(s: string): void }
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+}
 
 /** Input files are small (the mapping is 2 KiB, a 10,000-case batch about 1 MiB): a cap keeps memory bounded. */
 const MAX_INPUT_BYTES = 64 << 20;
@@ -32,7 +35,8 @@ function version(flag: string, v: unknown): string {
 /** CPUID(1).EAX, hex (0x806f8) or decimal, 32 bits. */
 function cpuid(flag: string, v: unknown): number {
   const s = typeof v === 'number' ? String(v) : v;
-  if (typeof s !== 'string' || !/^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(s) || Number(s) > 0xffffffff) throw new SelectError(`${flag} must be a CPUID(1).EAX value like 0x806f8, not ${JSON.stringify(v ?? null)}`);
+  if (typeof s !== 'string' || !/^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(s) || Number(s) > 0xffffffff)
+    throw new SelectError(`${flag} must be a CPUID(1).EAX value like 0x806f8, not ${JSON.stringify(v ?? null)}`);
   return Number(s);
 }
 
@@ -89,7 +93,10 @@ function loadBlobs(dir: string): ModuleFacts[] {
   const root = join(dir, 'joined_files');
   let families: string[];
   try {
-    families = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    families = readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
   } catch {
     throw new SelectError(`--blobs ${dir}: no joined_files directory (expected a checkout of intel/tdx-module-binaries)`);
   }
@@ -123,8 +130,10 @@ function batchCase(line: string, where: string): PlatformFacts {
   if (extra !== undefined) throw new SelectError(`${where}: unknown field '${extra}' (fields: current, seamldr, cpu, allowDebug)`);
   if (c['allowDebug'] !== undefined && typeof c['allowDebug'] !== 'boolean') throw new SelectError(`${where}: allowDebug must be true or false`);
   return {
-    current: version(`${where}: current`, c['current']), seamldr: version(`${where}: seamldr`, c['seamldr']),
-    cpu: cpuid(`${where}: cpu`, c['cpu']), allowDebug: c['allowDebug'] === true,
+    current: version(`${where}: current`, c['current']),
+    seamldr: version(`${where}: seamldr`, c['seamldr']),
+    cpu: cpuid(`${where}: cpu`, c['cpu']),
+    allowDebug: c['allowDebug'] === true,
   };
 }
 
@@ -142,44 +151,77 @@ const okNo = (b: boolean) => (b ? 'ok' : 'no');
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => '  ' + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map(
+    (r) =>
+      '  ' +
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 function formatSelection(p: PlatformFacts, s: Selection, sources: string): string {
   const rows = [['candidate', 'P-SEAMLDR', 'CPU', 'debug', 'TD-preserving', 'loadable', 'why not']];
-  for (const c of s.candidates) rows.push([c.version, okNo(c.seamldrOk), okNo(c.cpuOk), yesNo(c.debug), yesNo(c.tdPreserving), yesNo(c.loadable), c.reasons.join('; ')]);
-  return [
-    `running ${p.current} on P-SEAMLDR ${p.seamldr}, CPU 0x${p.cpu.toString(16)}${p.allowDebug ? ', debug modules allowed' : ''} (${sources})`,
-    ...table(rows),
-    s.choice === null ? 'choice: none (no release is loadable: nothing would be written)' : `choice: ${s.choice}`,
-  ].join('\n') + '\n';
+  for (const c of s.candidates)
+    rows.push([c.version, okNo(c.seamldrOk), okNo(c.cpuOk), yesNo(c.debug), yesNo(c.tdPreserving), yesNo(c.loadable), c.reasons.join('; ')]);
+  return (
+    [
+      `running ${p.current} on P-SEAMLDR ${p.seamldr}, CPU 0x${p.cpu.toString(16)}${p.allowDebug ? ', debug modules allowed' : ''} (${sources})`,
+      ...table(rows),
+      s.choice === null ? 'choice: none (no release is loadable: nothing would be written)' : `choice: ${s.choice}`,
+    ].join('\n') + '\n'
+  );
 }
 
 function parse(argv: string[]) {
   try {
     return parseArgs({
-      args: argv, strict: true, allowPositionals: false,
+      args: argv,
+      strict: true,
+      allowPositionals: false,
       options: {
-        current: { type: 'string' }, seamldr: { type: 'string' }, cpu: { type: 'string' }, mapping: { type: 'string' },
-        blobs: { type: 'string' }, 'allow-debug': { type: 'boolean' }, json: { type: 'boolean' }, batch: { type: 'string' }, help: { type: 'boolean' },
+        current: { type: 'string' },
+        seamldr: { type: 'string' },
+        cpu: { type: 'string' },
+        mapping: { type: 'string' },
+        blobs: { type: 'string' },
+        'allow-debug': { type: 'boolean' },
+        json: { type: 'boolean' },
+        batch: { type: 'string' },
+        help: { type: 'boolean' },
       },
     }).values;
   } catch (e) {
-    throw new SelectError((e as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '').replace(/^Unknown option/, 'unknown option'));
+    throw new SelectError(
+      (e as Error).message
+        .split('\n')[0]!
+        .replace(/\. To specify a positional.*$/, '')
+        .replace(/^Unknown option/, 'unknown option'),
+    );
   }
 }
 
 function run(argv: string[], io: Io): void {
   const a = parse(argv);
-  if (a.help) return io.out(USAGE + '\n');
+  if (a.help) {
+    io.out(USAGE + '\n');
+    return;
+  }
   if (a.batch !== undefined && (a.current ?? a.seamldr ?? a.cpu ?? a['allow-debug'] ?? a.json) !== undefined) {
     throw new SelectError('--batch takes its cases from the file: no --current, --seamldr, --cpu, --allow-debug or --json');
   }
   const mapping = loadMapping(a.mapping);
   const facts = a.blobs === undefined ? RELEASE_FACTS : loadBlobs(a.blobs);
-  if (a.batch !== undefined) return runBatch(readBatch(a.batch), mapping, facts, io);
+  if (a.batch !== undefined) {
+    runBatch(readBatch(a.batch), mapping, facts, io);
+    return;
+  }
   const p: PlatformFacts = {
-    current: version('--current', a.current), seamldr: version('--seamldr', a.seamldr), cpu: cpuid('--cpu', a.cpu), allowDebug: a['allow-debug'] ?? false,
+    current: version('--current', a.current),
+    seamldr: version('--seamldr', a.seamldr),
+    cpu: cpuid('--cpu', a.cpu),
+    allowDebug: a['allow-debug'] ?? false,
   };
   const s = selectModule(p, mapping, facts);
   const sources = `mapping: ${a.mapping ?? relative(process.cwd(), MAPPING_FILE)}; module facts: ${a.blobs === undefined ? 'properties/releases.ts' : `${a.blobs} sigstructs`}`;
@@ -190,7 +232,12 @@ function run(argv: string[], io: Io): void {
 function runBatch(cases: readonly PlatformFacts[], mapping: readonly MappingEntry[], facts: readonly ModuleFacts[], io: Io): void {
   const CHUNK = 1000;
   for (let i = 0; i < cases.length; i += CHUNK) {
-    io.out(cases.slice(i, i + CHUNK).map((p) => JSON.stringify(selectModule(p, mapping, facts)) + '\n').join(''));
+    io.out(
+      cases
+        .slice(i, i + CHUNK)
+        .map((p) => JSON.stringify(selectModule(p, mapping, facts)) + '\n')
+        .join(''),
+    );
   }
 }
 

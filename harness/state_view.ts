@@ -19,13 +19,19 @@ export interface StepState {
 const v = (x: Version): string => `${x.major}.${x.minor}.${String(x.update).padStart(2, '0')}`;
 
 function implView(h: Host, update: string): Record<string, string> {
-  const mod = h.seam.module, t = h.tdx.state, fw = h.tdxHost.fw;
+  const mod = h.seam.module,
+    t = h.tdx.state,
+    fw = h.tdxHost.fw;
   return {
-    'cpus online': h.platform.cpus.map((c) => (c.online ? c.id : null)).filter((x) => x !== null).join(',') || 'none',
+    'cpus online':
+      h.platform.cpus
+        .map((c) => (c.online ? c.id : null))
+        .filter((x) => x !== null)
+        .join(',') || 'none',
     module: mod ? `${v(mod.identity.version)} ${mod.sysState}${h.seam.seamReady ? '' : ', SEAM not ready'}` : 'none',
     kernel: t.initialized ? 'initialized' : 'not initialized',
     'update state': update,
-    'seamldr_lock': h.seamldrLock ? h.seamldrLock.name : 'free',
+    seamldr_lock: h.seamldrLock ? h.seamldrLock.name : 'free',
     'update slots': String(h.seam.pseamldr.numRemainingUpdates),
     upload: fw ? `${fw.progress}${fw.errCode !== 'none' ? `, error ${fw.errProgress}:${fw.errCode}` : ''}` : 'no fw_upload node',
     tds: [...h.kvm.tds.values()].map((td) => `#${td.id}${td.bugged ? ' (bugged)' : ''}`).join(', ') || 'none',
@@ -34,7 +40,11 @@ function implView(h: Host, update: string): Record<string, string> {
 
 function modelView(m: ModelState): Record<string, string> {
   return {
-    'cpus online': m.online.map((o, i) => (o ? i : null)).filter((x) => x !== null).join(',') || 'none',
+    'cpus online':
+      m.online
+        .map((o, i) => (o ? i : null))
+        .filter((x) => x !== null)
+        .join(',') || 'none',
     module: m.module.status === 'ready' ? `${v(m.module.spec.version)} ready` : `lost${m.module.lpInitWorks ? ' (LP.INIT still works)' : ''}`,
     'handoff hv': String(m.handoffHv),
     'update slots': String(m.slots),
@@ -45,17 +55,22 @@ function modelView(m: ModelState): Record<string, string> {
 
 function updateState(e: TraceEvent, was: string): string {
   switch (e.kind) {
-    case 'update_begin': return 'stop_machine requested';
-    case 'state': return e.state;
-    case 'update_end': return `idle (last: ${e.state}, ${e.ret === 0 ? 'ok' : e.ret})`;
-    default: return was;
+    case 'update_begin':
+      return 'stop_machine requested';
+    case 'state':
+      return e.state;
+    case 'update_end':
+      return `idle (last: ${e.state}, ${e.ret === 0 ? 'ok' : e.ret})`;
+    default:
+      return was;
   }
 }
 
 /** An observer for RunOptions.observe, and the states it collects. */
 export function stateObserver(checks: RevisionRecord['checks']): { observe: (step: number, h: Host, m: ModelState) => void; states: StepState[] } {
   const states: StepState[] = [];
-  let seen = 0, update = 'idle';
+  let seen = 0,
+    update = 'idle';
   const observe = (step: number, h: Host, m: ModelState) => {
     for (; seen < h.trace.length; seen++) update = updateState(h.trace[seen]!, update);
     let diff: Difference[] = [];

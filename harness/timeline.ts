@@ -17,22 +17,33 @@ for (const [k, v] of Object.entries(abi)) {
 }
 
 export function statusName(s: bigint): string {
-  return s === 0n ? 'ok' : STATUS_NAMES.get(s) ?? STATUS_NAMES.get(s & abi.TDX_STATUS_MASK) ?? `0x${s.toString(16)}`;
+  return s === 0n ? 'ok' : (STATUS_NAMES.get(s) ?? STATUS_NAMES.get(s & abi.TDX_STATUS_MASK) ?? `0x${s.toString(16)}`);
 }
 
 function eventText(e: TraceEvent): string | null {
   switch (e.kind) {
-    case 'seamcall': return `${abi.LEAF_NAMES.get(e.leaf) ?? `leaf ${e.leaf}`} -> ${statusName(e.status)}`;
-    case 'update_work': return `${e.state} work -> ${errnoName(e.ret)}`;
-    case 'ack': return `ack ${e.state}${e.ret ? ` (${errnoName(e.ret)})` : ''}`;
-    case 'state': return `state := ${e.state}`;
-    case 'update_begin': return `stop_machine on cpus ${e.cpus.join(',')} (lead ${e.lead})`;
-    case 'update_end': return `stop_machine returns ${errnoName(e.ret)}`;
-    case 'oob_read': return `read image byte ${e.offset} of ${e.len}`;
-    case 'oob_write': return `wrote module_pages_pa_list[${e.index}] of ${e.of}`;
-    case 'hotplug': return `cpu ${e.cpu} ${e.online ? 'online' : 'offline'} -> ${errnoName(e.ret)}`;
-    case 'lin': return null;
-    default: return null;
+    case 'seamcall':
+      return `${abi.LEAF_NAMES.get(e.leaf) ?? `leaf ${e.leaf}`} -> ${statusName(e.status)}`;
+    case 'update_work':
+      return `${e.state} work -> ${errnoName(e.ret)}`;
+    case 'ack':
+      return `ack ${e.state}${e.ret ? ` (${errnoName(e.ret)})` : ''}`;
+    case 'state':
+      return `state := ${e.state}`;
+    case 'update_begin':
+      return `stop_machine on cpus ${e.cpus.join(',')} (lead ${e.lead})`;
+    case 'update_end':
+      return `stop_machine returns ${errnoName(e.ret)}`;
+    case 'oob_read':
+      return `read image byte ${e.offset} of ${e.len}`;
+    case 'oob_write':
+      return `wrote module_pages_pa_list[${e.index}] of ${e.of}`;
+    case 'hotplug':
+      return `cpu ${e.cpu} ${e.online ? 'online' : 'offline'} -> ${errnoName(e.ret)}`;
+    case 'lin':
+      return null;
+    default:
+      return null;
   }
 }
 
@@ -101,7 +112,9 @@ function cell(s: string, w: number): string {
 export function timeline(records: readonly StepRecord[], nrCpus: number): string[] {
   const lanes = Math.min(nrCpus, 8);
   const width = lanes <= 2 ? 46 : lanes <= 4 ? 34 : 26;
-  const out = [`  ${'step'.padStart(5)}  ${cell('task', 22)}${Array.from({ length: lanes }, (_, i) => cell(`cpu${i}`, width)).join(' ')}${nrCpus > lanes ? ' …' : ''}`];
+  const out = [
+    `  ${'step'.padStart(5)}  ${cell('task', 22)}${Array.from({ length: lanes }, (_, i) => cell(`cpu${i}`, width)).join(' ')}${nrCpus > lanes ? ' …' : ''}`,
+  ];
   for (const r of timelineRows(records, nrCpus)) {
     if (r.command) {
       out.push(`  ${String(r.step).padStart(5)}  >> ${r.command.n}. ${r.command.text}`);
@@ -140,7 +153,8 @@ function stateTable(diff: readonly Difference[], step: number): string[] {
   if (diff.length === 0) return [`  state after step ${step}: abstract(impl) and the model agree (the violation is in what happened, not where it ended)`];
   const short = (s: string) => (s.length > 52 ? s.slice(0, 49) + '...' : s);
   const head = 'implementation (abstracted)';
-  const w = Math.max(5, ...diff.map((d) => d.field.length)), wi = Math.max(head.length, ...diff.map((d) => short(d.impl).length));
+  const w = Math.max(5, ...diff.map((d) => d.field.length)),
+    wi = Math.max(head.length, ...diff.map((d) => short(d.impl).length));
   return [
     `  state after step ${step}, where they differ:`,
     `    ${'field'.padEnd(w)}  ${head.padEnd(wi)}  model (expected)`,

@@ -28,11 +28,16 @@ export interface Verdict {
   readonly counterexampleLength: number | null;
 }
 
-
 /** Scenarios that can reach every goal: uploads good and bad, TD builds, hotplug, faults. */
 function goalGen(revision: RevisionRecord): GenConfig {
   return {
-    cpus: [1, 4], maxCommands: 10, maxSchedule: 10, faultRate: 0.3, corruptRate: 0.3, imageFormat: revision.checks.imageFormat, compatModules: revision.checks.compatModules,
+    cpus: [1, 4],
+    maxCommands: 10,
+    maxSchedule: 10,
+    faultRate: 0.3,
+    corruptRate: 0.3,
+    imageFormat: revision.checks.imageFormat,
+    compatModules: revision.checks.compatModules,
     weights: { upload: 5, tool_update: 5, cpu_offline: 2, cpu_online: 1, td_create: 2, td_add_page: 2, td_finalize: 1, read_version: 1 },
   };
 }
@@ -45,10 +50,21 @@ export function expectedVerdict(revision: RevisionRecord, goal: string): Expecte
 
 export function checkGoal(revision: RevisionRecord, goal: Goal, seed: number, numRuns: number): Verdict {
   const ro = { revision, bugs: NO_BUGS, goals: [goal] };
-  const d = fc.check(fc.property(scenario(goalGen(revision)), (s) => runScenario(s, ro).violation === null), { seed, numRuns }) as fc.RunDetails<[Scenario]>;
+  const d = fc.check(
+    fc.property(scenario(goalGen(revision)), (s) => runScenario(s, ro).violation === null),
+    { seed, numRuns },
+  ) as fc.RunDetails<[Scenario]>;
   const expected = expectedVerdict(revision, goal.id);
   if (!d.failed || !d.counterexample) {
-    return { kernel: revision.name, goal: goal.id, expected, verdict: expected === 'holds' ? 'holds' : 'expected-violation-missing', violation: null, counterexample: null, counterexampleLength: null };
+    return {
+      kernel: revision.name,
+      goal: goal.id,
+      expected,
+      verdict: expected === 'holds' ? 'holds' : 'expected-violation-missing',
+      violation: null,
+      counterexample: null,
+      counterexampleLength: null,
+    };
   }
   const first = runScenario(d.counterexample[0], ro).violation!;
   const small = minimize(d.counterexample[0], (c) => runScenario(c, ro).violation?.id === first.id, { revision }).scenario;
@@ -57,8 +73,13 @@ export function checkGoal(revision: RevisionRecord, goal: Goal, seed: number, nu
   const isGoal = v.id === goal.id;
   const verdict: VerdictKind = isGoal && expected === 'expected-violation' ? 'expected-violation' : 'unexpected-violation';
   return {
-    kernel: revision.name, goal: goal.id, expected, verdict, violation: { id: v.id, message: v.message },
-    counterexample: { scenario: small, run }, counterexampleLength: small.commands.length,
+    kernel: revision.name,
+    goal: goal.id,
+    expected,
+    verdict,
+    violation: { id: v.id, message: v.message },
+    counterexample: { scenario: small, run },
+    counterexampleLength: small.commands.length,
   };
 }
 
@@ -71,7 +92,7 @@ export function verdictFailed(v: Verdict): boolean {
 }
 
 const MARK: Record<VerdictKind, string> = {
-  'holds': 'holds',
+  holds: 'holds',
   'expected-violation': 'expected violation',
   'unexpected-violation': '**UNEXPECTED VIOLATION**',
   'expected-violation-missing': '**expected violation missing**',

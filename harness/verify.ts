@@ -37,7 +37,9 @@ export const BUDGETS: Record<Budget['name'], Budget> = {
 };
 
 /** Set by the SIGINT handler; every phase polls it and ends early, keeping what it has. */
-export interface StopSignal { stopped: boolean }
+export interface StopSignal {
+  stopped: boolean;
+}
 
 export interface CheckOptions {
   readonly seed: number;
@@ -93,7 +95,13 @@ const YIELD_MS = 25;
 
 export function genConfig(p: Property, o: CheckOptions): GenConfig {
   const g = p.gen;
-  return { ...g, cpus: o.cpus ?? g.cpus, maxCommands: Math.round(g.maxCommands * o.budget.lengthScale), imageFormat: o.revision.checks.imageFormat, compatModules: o.revision.checks.compatModules };
+  return {
+    ...g,
+    cpus: o.cpus ?? g.cpus,
+    maxCommands: Math.round(g.maxCommands * o.budget.lengthScale),
+    imageFormat: o.revision.checks.imageFormat,
+    compatModules: o.revision.checks.compatModules,
+  };
 }
 
 /** A plugin that interrupts fast-check (search or shrink) once the stop signal is set. */
@@ -111,8 +119,12 @@ const only = (bugs: Bugs): BugName | null => (bugs.size === 1 ? [...bugs][0]! : 
  * so the bug is what it shows, whichever check saw it first from this seed; if the shrunk
  * scenario fails without the bug too, it is a real counterexample and keeps its check.
  */
-export function canonicalize(shrunk: Scenario, o: Pick<CheckOptions, 'revision' | 'bugs' | 'signal' | 'cpus'>): Omit<Counterexample, 'seed' | 'path' | 'shrinks'> | null {
-  const withBug: RunOptions = { revision: o.revision, bugs: o.bugs }, without: RunOptions = { revision: o.revision, bugs: NO_BUGS };
+export function canonicalize(
+  shrunk: Scenario,
+  o: Pick<CheckOptions, 'revision' | 'bugs' | 'signal' | 'cpus'>,
+): Omit<Counterexample, 'seed' | 'path' | 'shrinks'> | null {
+  const withBug: RunOptions = { revision: o.revision, bugs: o.bugs },
+    without: RunOptions = { revision: o.revision, bugs: NO_BUGS };
   const v = runScenario(shrunk, withBug).violation;
   if (!v) return null;
   const bug = only(o.bugs) !== null && runScenario(shrunk, without).violation?.id !== v.id ? only(o.bugs) : null;
@@ -120,7 +132,9 @@ export function canonicalize(shrunk: Scenario, o: Pick<CheckOptions, 'revision' 
     ? (c: Scenario) => runScenario(c, withBug).violation !== null && runScenario(c, without).violation === null
     : (c: Scenario) => runScenario(c, without).violation?.id === v.id;
   const startOk = fails(shrunk);
-  const m = startOk ? minimize(shrunk, fails, { revision: o.revision, cpus: o.cpus, stop: () => o.signal?.stopped ?? false }) : { scenario: shrunk, runs: 1, steps: 0, complete: false };
+  const m = startOk
+    ? minimize(shrunk, fails, { revision: o.revision, cpus: o.cpus, stop: () => o.signal?.stopped ?? false })
+    : { scenario: shrunk, runs: 1, steps: 0, complete: false };
   const scenario = inSchemaOrder(m.scenario); // the same scenario prints the same, however it was built
   const { observe, states } = stateObserver(o.revision.checks);
   const run = runScenario(scenario, { ...(bug ? withBug : without), record: true, observe });
@@ -131,7 +145,10 @@ export function canonicalize(shrunk: Scenario, o: Pick<CheckOptions, 'revision' 
 export async function checkProperty(p: Property, o: CheckOptions, path?: string): Promise<PropertyResult> {
   const coverage = new Map<string, number>();
   const requested = o.numRuns ?? o.budget.numRuns;
-  let runs = 0, commands = 0, firstFailure: PropertyResult['firstFailure'] = null, searching = true;
+  let runs = 0,
+    commands = 0,
+    firstFailure: PropertyResult['firstFailure'] = null,
+    searching = true;
   let lastYield = performance.now();
   const started = performance.now();
   const prop = fc.asyncProperty(scenario(genConfig(p, o)), async (s) => {
@@ -151,7 +168,11 @@ export async function checkProperty(p: Property, o: CheckOptions, path?: string)
   });
   const plugins = (ms: number) => [stopPlugin(o.signal), fc.interruptAfterTimeLimit(ms, { failOnInterrupt: false })];
   const search = await fc.check(prop, {
-    seed: o.seed, numRuns: requested, path, endOnFailure: true, plugins: plugins(o.timeLimitMs ?? o.budget.timeLimitMs),
+    seed: o.seed,
+    numRuns: requested,
+    path,
+    endOnFailure: true,
+    plugins: plugins(o.timeLimitMs ?? o.budget.timeLimitMs),
   });
   searching = false;
   let found: fc.RunDetails<[Scenario]> | null = search.failed && search.counterexample ? search : null;

@@ -68,11 +68,19 @@ export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
   const platform = createPlatform(cfg.nrCpus, cfg.cpuFms, cfg.erratum ?? false);
   const mem = new PhysMem();
   const seam = createSeam(platform, mem, {
-    boot: cfg.bootBlob ?? cfg.boot, seamldrVersion: cfg.seamldrVersion,
-    numRemainingUpdates: cfg.numRemainingUpdates, debugUnlocked: cfg.debugUnlocked, signerKeyHash: cfg.signerKeyHash,
+    boot: cfg.bootBlob ?? cfg.boot,
+    seamldrVersion: cfg.seamldrVersion,
+    numRemainingUpdates: cfg.numRemainingUpdates,
+    debugUnlocked: cfg.debugUnlocked,
+    signerKeyHash: cfg.signerKeyHash,
   });
   const h: Host = {
-    platform, mem, seam, sched: createSched(), rev, bugs,
+    platform,
+    mem,
+    seam,
+    sched: createSched(),
+    rev,
+    bugs,
     tdx: {
       state: clearedModuleState(),
       lpInitialized: platform.cpus.map(() => false),

@@ -15,7 +15,9 @@ export function cpuOffline(s: ModelState, cpu: number): number {
  * works only if the new module got as far as SYSINIT_DONE (spec §3.6).
  */
 export function cpuOnline(s: ModelState, cpu: number): Choices<number | 'nonzero'> {
-  const up = (t: ModelState) => { t.online[cpu] = true; };
+  const up = (t: ModelState) => {
+    t.online[cpu] = true;
+  };
   if (s.online[cpu]) return only(0, 'already online');
   if (s.module.status === 'ready' || s.module.lpInitWorks) return only(0, 'the module brings the CPU up', up);
   return only('nonzero', 'no module can bring the CPU up');
@@ -32,5 +34,5 @@ export function readVersion(s: ModelState): Choices<Version | number> {
  */
 export function readSeamldr(s: ModelState, attr: 'version' | 'num_remaining_updates'): Choices<Version | number> {
   if (s.params.vmcsErratumGuard && s.host.erratum) return only(ENOENT, 'hidden behind the erratum guard');
-  return attr === 'version' ? only(s.host.seamldrVersion, 'P-SEAMLDR\'s version') : only(s.slots, 'the update slots left');
+  return attr === 'version' ? only(s.host.seamldrVersion, "P-SEAMLDR's version") : only(s.slots, 'the update slots left');
 }

@@ -17,7 +17,10 @@ export type ModuleState =
 export type TdPhase = 'created' | 'keyed' | 'building' | 'finalized';
 
 /** A guest page: the data KVM was handed (a fill value), and the guest's stores since (offset -> byte). */
-export interface PageVal { readonly fill: number; readonly stores: ReadonlyMap<number, number> }
+export interface PageVal {
+  readonly fill: number;
+  readonly stores: ReadonlyMap<number, number>;
+}
 
 /** What has been measured into a TD's MRTD, newest first; null is the initial measurement. */
 export type MeasureLog =
@@ -102,12 +105,16 @@ export function clone(s: ModelState): ModelState {
 /** Type invariant: what every reachable state satisfies, whatever the implementation does. */
 export function typeOk(s: ModelState): boolean {
   const tds = [...s.tds.values()];
-  return s.online.length === s.host.nrCpus
-    && s.online[0] === true
-    && Number.isInteger(s.slots) && s.slots >= 0 && s.slots <= s.host.numRemainingUpdates
-    && (s.module.status === 'ready' || tds.every((td) => !td.alive))
-    && (s.upload.busy || (s.upload.pending === null && s.upload.ended === null))
-    && (!s.upload.busy || s.upload.error === '')
-    && tds.every((td) => td.phase === 'building' || td.phase === 'finalized' || (td.mrtd === null && td.pages.size === 0))
-    && tds.every((td) => !td.buildBroken || td.phase === 'building');
+  return (
+    s.online.length === s.host.nrCpus &&
+    s.online[0] === true &&
+    Number.isInteger(s.slots) &&
+    s.slots >= 0 &&
+    s.slots <= s.host.numRemainingUpdates &&
+    (s.module.status === 'ready' || tds.every((td) => !td.alive)) &&
+    (s.upload.busy || (s.upload.pending === null && s.upload.ended === null)) &&
+    (!s.upload.busy || s.upload.error === '') &&
+    tds.every((td) => td.phase === 'building' || td.phase === 'finalized' || (td.mrtd === null && td.pages.size === 0)) &&
+    tds.every((td) => !td.buildBroken || td.phase === 'building')
+  );
 }

@@ -2,7 +2,11 @@
 // allows, or fails and KVM gives up on the TD (KVM_BUG_ON). Guard, update, unchanged.
 import type { ModelState, ModelTd, PageVal, TdPhase } from './state.ts';
 
-export interface GuestWrite { readonly gpa: number; readonly offset: number; readonly value: number }
+export interface GuestWrite {
+  readonly gpa: number;
+  readonly offset: number;
+  readonly value: number;
+}
 
 /** Guard shared by the build SEAMCALLs: the module runs, the TD is alive and in `phase`. */
 function usable(s: ModelState, td: ModelTd | undefined, phase: TdPhase): td is ModelTd {
@@ -17,9 +21,8 @@ function fail(td: ModelTd | undefined): false {
 /** TDH.MNG.CREATE: a new TD, launched on the running module's TCB. */
 export function tdCreate(s: ModelState, id: number): boolean {
   const ready = s.module.status === 'ready';
-  const launch = s.module.status === 'ready'
-    ? { version: s.module.spec.version, seamsvn: s.seamsvn }
-    : { version: { major: 0, minor: 0, update: 0 }, seamsvn: 0 };
+  const launch =
+    s.module.status === 'ready' ? { version: s.module.spec.version, seamsvn: s.seamsvn } : { version: { major: 0, minor: 0, update: 0 }, seamsvn: 0 };
   s.tds.set(id, { phase: 'created', alive: ready, created: ready, buildBroken: false, pages: new Map(), mrtd: null, launch });
   return ready;
 }

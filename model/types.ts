@@ -2,7 +2,11 @@
 // contract cares, the faults the environment may inject into one update, and the kernel
 // revision's policies the contract depends on.
 
-export interface Version { readonly major: number; readonly minor: number; readonly update: number }
+export interface Version {
+  readonly major: number;
+  readonly minor: number;
+  readonly update: number;
+}
 
 /** A TDX module as its sigstruct and build describe it. */
 export interface ModuleSpec {
@@ -68,4 +72,10 @@ export interface ContractParams {
 /** An errno as the contract states it: exactly this value, or any non-zero one. */
 export type Errno = number | 'nonzero';
 
-export const ENXIO = -6, ENOENT = -2, EBUSY = -16, ENODEV = -19, EINVAL = -22, ENOSPC = -28, ECANCELED = -125;
+export const ENXIO = -6,
+  ENOENT = -2,
+  EBUSY = -16,
+  ENODEV = -19,
+  EINVAL = -22,
+  ENOSPC = -28,
+  ECANCELED = -125;

@@ -8,7 +8,10 @@ import { EBUSY, ECANCELED, EINVAL, ENODEV, ENOSPC, type Errno, type FaultPlan, t
 
 export type Outcome = 'applied' | 'refused' | 'lost';
 
-export interface UpdateResult { readonly outcome: Outcome; readonly errno: Errno }
+export interface UpdateResult {
+  readonly outcome: Outcome;
+  readonly errno: Errno;
+}
 
 /** fw_load: `loading` 1, `data`, `loading` 0 (fw_upload_start). */
 export function fwLoad(s: ModelState, image: ModelImage, fault: FaultPlan | null): 'started' | 'empty' | 'ignored' {
@@ -37,7 +40,10 @@ export function cancel(s: ModelState): number {
   return 0;
 }
 
-interface Reason { readonly errno: Errno; readonly because: string }
+interface Reason {
+  readonly errno: Errno;
+  readonly because: string;
+}
 
 // A TD KVM gave up on is still mid-build in the module until it is torn down.
 const building = (s: ModelState) => [...s.tds.values()].some((td) => td.phase === 'building');
@@ -47,7 +53,8 @@ const refusesHandoff = (m: ModuleSpec, hv: number) => hv < m.minUpdateHv || hv >
 
 /** Why nothing may change: conditions the kernel or the running module see before shutdown. */
 function refusals(s: ModelState, image: ModelImage, fault: FaultPlan | null): Reason[] {
-  const p = s.params, r: Reason[] = [];
+  const p = s.params,
+    r: Reason[] = [];
   if (s.upload.cancelledAtWrite) r.push({ errno: ECANCELED, because: 'cancelled before the update started' });
   if (p.slotsPrecheck && s.slots === 0) r.push({ errno: ENOSPC, because: 'no update slots left (v2 precheck)' });
   if (image.defect === 'header') r.push({ errno: EINVAL, because: 'the kernel rejects the image' });
@@ -63,14 +70,16 @@ function refusals(s: ModelState, image: ModelImage, fault: FaultPlan | null): Re
 
 /** What makes an update that got past shutdown fail: the new module never runs (spec §4.1 rows 5-8). */
 function losses(s: ModelState, image: ModelImage, fault: FaultPlan | null): string[] {
-  const m = image.module, r: string[] = [];
+  const m = image.module,
+    r: string[] = [];
   if (s.online.includes(false)) r.push('a CPU is offline: not every LP takes part');
-  if (fault !== null && fault.kind !== 'no_entropy' && !(fault.kind === 'leaf' && fault.leaf === 'SHUTDOWN')) r.push(`${fault.kind === 'leaf' ? fault.leaf : 'SEAMLDR.INSTALL'} fails`);
+  if (fault !== null && fault.kind !== 'no_entropy' && !(fault.kind === 'leaf' && fault.leaf === 'SHUTDOWN'))
+    r.push(`${fault.kind === 'leaf' ? fault.leaf : 'SEAMLDR.INSTALL'} fails`);
   if (fault?.kind === 'no_entropy' && !(s.params.entropyRetry && fault.count === 1)) r.push('P-SEAMLDR has no entropy');
   if (image.defect === 'signature' || image.defect === 'hash') r.push(`P-SEAMLDR rejects the image (${image.defect})`);
   if (m.debug && !s.host.debugUnlocked) r.push('a debug module on a production platform');
   if (m.seamsvn < s.seamsvn) r.push(`SEAMSVN ${m.seamsvn} is lower than ${s.seamsvn}`);
-  if (!m.cpuids.includes(s.host.cpuFms & ~0xf)) r.push('the CPU is not in the module\'s CPUID table');
+  if (!m.cpuids.includes(s.host.cpuFms & ~0xf)) r.push("the CPU is not in the module's CPUID table");
   if (s.slots === 0) r.push('no update slots left');
   if (s.handoffHv < m.minUpdateHv || s.handoffHv > m.moduleHv) r.push(`the new module cannot import handoff version ${s.handoffHv}`);
   if (s.module.status === 'ready' && !takesOver(m, s.module.spec)) r.push('the new module cannot take TDs over from the running one (not TD-preserving)');
@@ -79,7 +88,8 @@ function losses(s: ModelState, image: ModelImage, fault: FaultPlan | null): stri
 
 /** Intel's TD-preserving rule on versions (spec §3.5): same major.minor, and not older than the new module's minimum. */
 function takesOver(m: ModuleSpec, old: ModuleSpec): boolean {
-  const a = old.version, min = m.minTdPreserving;
+  const a = old.version,
+    min = m.minTdPreserving;
   return a.major === m.version.major && a.minor === m.version.minor && a.update >= min.update;
 }
 
@@ -137,7 +147,11 @@ export function update(s: ModelState): Choices<UpdateResult> {
   const { image, fault } = s.upload.pending!;
   const refused = refusals(s, image, fault);
   if (refused.length) {
-    return refused.map((r) => ({ result: { outcome: 'refused' as const, errno: r.errno }, because: r.because, next: (t: ModelState, a: unknown) => ended(t, false, a) }));
+    return refused.map((r) => ({
+      result: { outcome: 'refused' as const, errno: r.errno },
+      because: r.because,
+      next: (t: ModelState, a: unknown) => ended(t, false, a),
+    }));
   }
   const lossy = losses(s, image, fault);
   if (lossy.length) return lost(s, lossy.join('; '));
@@ -152,15 +166,20 @@ export function fwDone(s: ModelState): string {
   const { applied: ok, errno } = s.upload.ended!;
   const err = errno === ECANCELED ? 'user-abort' : errno === EBUSY && s.params.deviceBusyError ? 'device-busy' : 'firmware-invalid';
   s.upload = {
-    busy: false, error: ok ? '' : `transferring:${err}`, remainingSize: ok ? 0 : image.size,
-    cancelRequested: false, cancelledAtWrite: false, pending: null, ended: null,
+    busy: false,
+    error: ok ? '' : `transferring:${err}`,
+    remainingSize: ok ? 0 : image.size,
+    cancelRequested: false,
+    cancelledAtWrite: false,
+    pending: null,
+    ended: null,
   };
   return s.upload.error;
 }
 
 /** `cat error`: -EBUSY while in flight. */
 export function readError(s: ModelState): Choices<string | number> {
-  return s.upload.busy ? only(EBUSY, 'an upload is in flight') : only(s.upload.error, 'the last upload\'s error');
+  return s.upload.busy ? only(EBUSY, 'an upload is in flight') : only(s.upload.error, "the last upload's error");
 }
 
 /** `cat status` (spec §4.2): idle, or where the upload in flight may be. */

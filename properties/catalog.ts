@@ -11,14 +11,27 @@ export interface Property {
 }
 
 const ALL = {
-  upload: 4, cancel: 1, read_error: 1, read_status: 1, read_version: 1, read_seamldr: 1, cpu_offline: 1, cpu_online: 2,
-  td_create: 2, td_add_page: 3, td_finalize: 2, td_run: 2, td_teardown: 1, tool_update: 1,
+  upload: 4,
+  cancel: 1,
+  read_error: 1,
+  read_status: 1,
+  read_version: 1,
+  read_seamldr: 1,
+  cpu_offline: 1,
+  cpu_online: 2,
+  td_create: 2,
+  td_add_page: 3,
+  td_finalize: 2,
+  td_run: 2,
+  td_teardown: 1,
+  tool_update: 1,
 } as const;
 
 export const PROPERTIES: readonly Property[] = [
   {
     id: 'update-contract',
-    claim: 'every update attempt ends applied, refused (nothing changed) or lost (only after a post-shutdown failure), as the model predicts, under any mix of commands',
+    claim:
+      'every update attempt ends applied, refused (nothing changed) or lost (only after a post-shutdown failure), as the model predicts, under any mix of commands',
     source: 'DESIGN.md update contract; spec §4.1, §7 I-7',
     gen: { cpus: [1, 8], maxCommands: 30, maxSchedule: 40, weights: ALL, faultRate: 0.3, corruptRate: 0.3 },
   },
@@ -27,7 +40,11 @@ export const PROPERTIES: readonly Property[] = [
     claim: 'a successful update keeps every TD: memory, measurement, launch-time TCB; a TD mid-build restarts its measurement',
     source: 'spec §6, §7 I-19, §3.7',
     gen: {
-      cpus: [1, 4], maxCommands: 30, maxSchedule: 40, faultRate: 0.1, corruptRate: 0.1,
+      cpus: [1, 4],
+      maxCommands: 30,
+      maxSchedule: 40,
+      faultRate: 0.1,
+      corruptRate: 0.1,
       weights: { upload: 3, tool_update: 1, td_create: 3, td_add_page: 4, td_finalize: 2, td_run: 3, td_teardown: 1, read_version: 1 },
     },
   },
@@ -36,7 +53,11 @@ export const PROPERTIES: readonly Property[] = [
     claim: 'a firmware failure before shutdown changes nothing; after shutdown it loses the module, never anything in between',
     source: 'spec §4.1 rows 3-8, §7 I-4, I-7, I-8',
     gen: {
-      cpus: [1, 8], maxCommands: 12, maxSchedule: 40, faultRate: 0.8, corruptRate: 0.3,
+      cpus: [1, 8],
+      maxCommands: 12,
+      maxSchedule: 40,
+      faultRate: 0.8,
+      corruptRate: 0.3,
       weights: { upload: 5, tool_update: 1, td_create: 1, td_add_page: 1, td_finalize: 1, read_version: 1, read_error: 1, read_status: 1, cpu_online: 1 },
     },
   },
@@ -45,7 +66,11 @@ export const PROPERTIES: readonly Property[] = [
     claim: 'the kernel forwards only well-formed images and never reads past one; P-SEAMLDR rejects bad signatures and hashes',
     source: 'spec §3.2, §3.3, §7 I-15, I-16',
     gen: {
-      cpus: [1, 4], maxCommands: 12, maxSchedule: 20, faultRate: 0, corruptRate: 0.8,
+      cpus: [1, 4],
+      maxCommands: 12,
+      maxSchedule: 20,
+      faultRate: 0,
+      corruptRate: 0.8,
       weights: { upload: 6, tool_update: 1, read_error: 1, read_version: 1, td_create: 1 },
     },
   },
@@ -54,8 +79,26 @@ export const PROPERTIES: readonly Property[] = [
     claim: 'uploads, cancels, sysfs reads, CPU hotplug and TD activity interleave with an update at any step without breaking exclusivity or the ack protocol',
     source: 'spec §3.6, §3.7, §7 I-1 to I-6, I-23',
     gen: {
-      cpus: [2, 8], maxCommands: 24, maxSchedule: 120, faultRate: 0.3, corruptRate: 0.1,
-      weights: { upload: 4, tool_update: 1, cancel: 2, read_error: 2, read_status: 2, read_version: 1, read_seamldr: 2, cpu_offline: 2, cpu_online: 2, td_create: 1, td_add_page: 2, td_finalize: 1, td_run: 1 },
+      cpus: [2, 8],
+      maxCommands: 24,
+      maxSchedule: 120,
+      faultRate: 0.3,
+      corruptRate: 0.1,
+      weights: {
+        upload: 4,
+        tool_update: 1,
+        cancel: 2,
+        read_error: 2,
+        read_status: 2,
+        read_version: 1,
+        read_seamldr: 2,
+        cpu_offline: 2,
+        cpu_online: 2,
+        td_create: 1,
+        td_add_page: 2,
+        td_finalize: 1,
+        td_run: 1,
+      },
     },
   },
 ];

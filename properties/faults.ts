@@ -1,8 +1,6 @@
 // Injected firmware faults: the model's FaultPlan as the firmware's one-shot InjectedFaults.
 // The status each fault returns is one the real leaf can return (spec §3.3, §3.4).
-import {
-  SEAMLDR_EUNSPECERR, TDH, TDX_INCOMPATIBLE_SEAM_CAPABILITIES, TDX_SYS_BUSY, TDX_SYS_INVALID_HANDOFF,
-} from '../impl/firmware/abi.ts';
+import { SEAMLDR_EUNSPECERR, TDH, TDX_INCOMPATIBLE_SEAM_CAPABILITIES, TDX_SYS_BUSY, TDX_SYS_INVALID_HANDOFF } from '../impl/firmware/abi.ts';
 import type { InjectedFaults } from '../impl/firmware/types.ts';
 import type { FaultPlan } from '../model/types.ts';
 
@@ -21,8 +19,11 @@ export function injectedFaults(f: FaultPlan | null, nrCpus: number): InjectedFau
   if (f === null) return { ...NO_FAULTS };
   switch (f.kind) {
     // Only LP.INIT runs on every CPU; the others strike wherever they run (see generators.ts).
-    case 'leaf': return { ...NO_FAULTS, leafFail: { ...LEAF[f.leaf], cpu: f.cpu === null || f.leaf !== 'LP_INIT' ? null : f.cpu % nrCpus } };
-    case 'install': return { ...NO_FAULTS, installFail: { cpu: f.cpu % nrCpus, status: SEAMLDR_EUNSPECERR } };
-    case 'no_entropy': return { ...NO_FAULTS, noEntropy: f.count };
+    case 'leaf':
+      return { ...NO_FAULTS, leafFail: { ...LEAF[f.leaf], cpu: f.cpu === null || f.leaf !== 'LP_INIT' ? null : f.cpu % nrCpus } };
+    case 'install':
+      return { ...NO_FAULTS, installFail: { cpu: f.cpu % nrCpus, status: SEAMLDR_EUNSPECERR } };
+    case 'no_entropy':
+      return { ...NO_FAULTS, noEntropy: f.count };
   }
 }

@@ -30,20 +30,32 @@ export interface GenConfig {
 function hostData(cfg: GenConfig): fc.Arbitrary<HostData> {
   const cpus = typeof cfg.cpus === 'number' ? fc.constant(cfg.cpus) : fc.integer({ min: cfg.cpus[0], max: cfg.cpus[1] });
   const hv = fc.oneof({ weight: 4, arbitrary: fc.constant([0, 0] as const) }, { weight: 1, arbitrary: fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 })) });
-  return fc.record({
-    nrCpus: cpus,
-    boot: fc.record({
-      release: cfg.compatModules
-        ? fc.oneof(fc.constantFrom(...RELEASES.map((r) => r.version)), fc.constantFrom(...RELEASES.filter((r) => r.features0 & (1n << 47n)).map((r) => r.version)))
-        : fc.constantFrom(...RELEASES.map((r) => r.version)),
-      hv,
-      noDowngrade: fc.boolean(),
-    }).map(({ release, hv: [a, b], noDowngrade }) => ({ release, moduleHv: Math.max(a, b), minUpdateHv: Math.min(a, b), noDowngrade: noDowngrade && a === b })),
-    slots: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.constant(1) }),
-    debugUnlocked: fc.boolean(),
-    erratum: withRate(fc.constant(true), 0.05).map((e) => e ?? false),
-    platform,
-  }).map(({ platform: p, ...h }) => ({ ...h, ...resolvePlatform(h.boot.release, p) }));
+  return fc
+    .record({
+      nrCpus: cpus,
+      boot: fc
+        .record({
+          release: cfg.compatModules
+            ? fc.oneof(
+                fc.constantFrom(...RELEASES.map((r) => r.version)),
+                fc.constantFrom(...RELEASES.filter((r) => r.features0 & (1n << 47n)).map((r) => r.version)),
+              )
+            : fc.constantFrom(...RELEASES.map((r) => r.version)),
+          hv,
+          noDowngrade: fc.boolean(),
+        })
+        .map(({ release, hv: [a, b], noDowngrade }) => ({
+          release,
+          moduleHv: Math.max(a, b),
+          minUpdateHv: Math.min(a, b),
+          noDowngrade: noDowngrade && a === b,
+        })),
+      slots: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.constant(1) }),
+      debugUnlocked: fc.boolean(),
+      erratum: withRate(fc.constant(true), 0.05).map((e) => e ?? false),
+      platform,
+    })
+    .map(({ platform: p, ...h }) => ({ ...h, ...resolvePlatform(h.boot.release, p) }));
 }
 
 /** P-SEAMLDR versions of the real loaders (spec §3.5, mapping_file.json), and a CPU in no module's table. */
@@ -65,20 +77,23 @@ function resolvePlatform(boot: string, p: { loader: number; cpu: { entry: number
 }
 
 function command(cfg: GenConfig): fc.Arbitrary<Command> {
-  const weighted = COMMAND_KINDS
-    .filter((k) => (cfg.weights[k] ?? 0) > 0)
-    .map((k) => ({ weight: cfg.weights[k]!, arbitrary: COMMANDS[k].arbitrary(cfg) as fc.Arbitrary<Command> }));
+  const weighted = COMMAND_KINDS.filter((k) => (cfg.weights[k] ?? 0) > 0).map((k) => ({
+    weight: cfg.weights[k]!,
+    arbitrary: COMMANDS[k].arbitrary(cfg) as fc.Arbitrary<Command>,
+  }));
   return fc.oneof(...weighted);
 }
 
 export function scenario(cfg: GenConfig): fc.Arbitrary<Scenario> {
-  return fc.record({
-    host: hostData(cfg),
-    commands: fc.array(command(cfg), { minLength: 1, maxLength: cfg.maxCommands, size: 'max' }),
-    schedule: fc.array(fc.nat({ max: 15 }), { maxLength: cfg.maxSchedule, size: 'max' }),
-  }).map(({ host, commands, schedule }) => ({
-    host,
-    commands: commands.map((c) => (c.kind === 'upload' ? { ...c, image: { ...c.image, release: resolveRelease(c.image.release, host.boot.release) } } : c)),
-    schedule,
-  }));
+  return fc
+    .record({
+      host: hostData(cfg),
+      commands: fc.array(command(cfg), { minLength: 1, maxLength: cfg.maxCommands, size: 'max' }),
+      schedule: fc.array(fc.nat({ max: 15 }), { maxLength: cfg.maxSchedule, size: 'max' }),
+    })
+    .map(({ host, commands, schedule }) => ({
+      host,
+      commands: commands.map((c) => (c.kind === 'upload' ? { ...c, image: { ...c.image, release: resolveRelease(c.image.release, host.boot.release) } } : c)),
+      schedule,
+    }));
 }

@@ -21,7 +21,8 @@ function moduleRuns(h: Host): boolean {
  */
 function noLossGoal(id: string, condition: string, source: string, holds: (h: Host) => boolean): Goal {
   return {
-    id, source,
+    id,
+    source,
     claim: `no TD is lost unless the firmware itself fails, even when ${condition}`,
     create(checks) {
       let upload: Upload | null = null;
@@ -48,10 +49,18 @@ function sound(u: Upload, format: 'v1' | 'v2'): boolean {
 // Each goal blames one condition: the other must not hold at the same time.
 const allOnline = (h: Host) => h.platform.cpus.every((c) => c.online);
 const noSlots = (h: Host) => h.seam.pseamldr.numRemainingUpdates === 0;
-const NO_LOSS_OFFLINE = noLossGoal('no-td-loss-with-offline-cpu', 'a CPU is offline', 'spec §3.6, §8 B27 [T-v4 #104-#111]',
-  (h) => !allOnline(h) && !noSlots(h));
-const NO_LOSS_SLOTS = noLossGoal('no-td-loss-without-slots', 'no update slots are left', 'spec §3.3, §8 B28 [LX-abi; T-v4 #106/#111]',
-  (h) => noSlots(h) && allOnline(h));
+const NO_LOSS_OFFLINE = noLossGoal(
+  'no-td-loss-with-offline-cpu',
+  'a CPU is offline',
+  'spec §3.6, §8 B27 [T-v4 #104-#111]',
+  (h) => !allOnline(h) && !noSlots(h),
+);
+const NO_LOSS_SLOTS = noLossGoal(
+  'no-td-loss-without-slots',
+  'no update slots are left',
+  'spec §3.3, §8 B28 [LX-abi; T-v4 #106/#111]',
+  (h) => noSlots(h) && allOnline(h),
+);
 
 const BUILD_INTACT: Goal = {
   id: 'td-build-measurement-intact',
@@ -76,7 +85,8 @@ const ERROR_TELLS_FATAL: Goal = {
     return (h, events) => {
       for (const e of events) {
         if (e.kind !== 'lin' || e.op.name !== 'fw_done' || e.result === '') continue;
-        const err = String(e.result), fatal = !moduleRuns(h);
+        const err = String(e.result),
+          fatal = !moduleRuns(h);
         (fatal ? seen.fatal : seen.harmless).add(err);
         if ((fatal ? seen.harmless : seen.fatal).has(err)) return `a fatal and a harmless failure both read "${err}"`;
       }

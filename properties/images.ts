@@ -61,12 +61,19 @@ export function trustOf(h: Host): TrustAnchor {
  * min_module_version_for_td_preserving (impl/firmware/registry.ts canImportHandoff).
  */
 export function registerRealRelease(
-  version: string, seamhash: string, numHandoffPages: number,
+  version: string,
+  seamhash: string,
+  numHandoffPages: number,
   r: Pick<Release, 'features0' | 'minModuleVersionForTdPreserving'> = release(version),
 ): void {
   registerBuild(seamhash, {
-    version: parseVersion(version), moduleHv: 0, minUpdateHv: 0, noDowngrade: false, numHandoffPages,
-    features0: r.features0, handoffDataVersion: handoffDataVersionOf(parseVersion(r.minModuleVersionForTdPreserving)),
+    version: parseVersion(version),
+    moduleHv: 0,
+    minUpdateHv: 0,
+    noDowngrade: false,
+    numHandoffPages,
+    features0: r.features0,
+    handoffDataVersion: handoffDataVersionOf(parseVersion(r.minModuleVersionForTdPreserving)),
   });
 }
 
@@ -91,7 +98,8 @@ function realBlob(version: string): Uint8Array {
  * trusting Intel's key: `base` with the boot module, CPU and trust anchor replaced.
  */
 export function realHostConfig(base: HostConfig, version: string): HostConfig {
-  const b = realBlob(version), id = realIdentity(version);
+  const b = realBlob(version),
+    id = realIdentity(version);
   return { ...base, boot: id, cpuFms: id.cpuids[0]! | 1, bootBlob: { module: moduleOf(b), sigstruct: sigstructOf(b) }, signerKeyHash: TRUST_ANCHORS.intel };
 }
 
@@ -114,7 +122,9 @@ export function withRealBlobs(scenarios: fc.Arbitrary<Scenario>, releases: reado
     ...s,
     commands: s.commands.map((c, i) => {
       const v = c.kind === 'upload' && picks[i % Math.max(1, picks.length)] ? loadedReleaseFor(c.image, releases) : undefined;
-      return c.kind === 'upload' && v ? { ...c, image: { ...c.image, release: v, real: true, svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false } } : c;
+      return c.kind === 'upload' && v
+        ? { ...c, image: { ...c.image, release: v, real: true, svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false } }
+        : c;
     }),
   }));
 }
@@ -151,8 +161,14 @@ function realIdentity(version: string): ModuleIdentity {
   const build = lookupBuild(toHex(sig.seamhash));
   if (!build) throw new Error(`the blob of release ${version} has no registered build`);
   return {
-    version: build.version, seamsvn: sig.seamsvn, moduleHv: build.moduleHv, minUpdateHv: build.minUpdateHv,
-    noDowngrade: build.noDowngrade, debug: sig.debug, cpuids: sig.cpuidTable, features0: build.features0,
+    version: build.version,
+    seamsvn: sig.seamsvn,
+    moduleHv: build.moduleHv,
+    minUpdateHv: build.minUpdateHv,
+    noDowngrade: build.noDowngrade,
+    debug: sig.debug,
+    cpuids: sig.cpuidTable,
+    features0: build.features0,
     nrPages: moduleOf(b).length / PAGE_SIZE,
   };
 }
@@ -178,8 +194,13 @@ export function identityOf(ref: Omit<ImageRef, 'corruption'>): ModuleIdentity {
 export function moduleSpecOf(id: ModuleIdentity): ModuleSpec {
   const v = `${id.version.major}.${id.version.minor}.${String(id.version.update).padStart(2, '0')}`;
   return {
-    version: id.version, seamsvn: id.seamsvn, moduleHv: id.moduleHv, minUpdateHv: id.minUpdateHv,
-    noDowngrade: id.noDowngrade, debug: id.debug, cpuids: id.cpuids.map((c) => c & ~0xf),
+    version: id.version,
+    seamsvn: id.seamsvn,
+    moduleHv: id.moduleHv,
+    minUpdateHv: id.minUpdateHv,
+    noDowngrade: id.noDowngrade,
+    debug: id.debug,
+    cpuids: id.cpuids.map((c) => c & ~0xf),
     updateCompat: (id.features0 & TDX_FEATURES0_UPDATE_COMPAT) !== 0n,
     // Intel's mapping_file.json, read here for the model (the firmware reads it as handoff data versions).
     minTdPreserving: parseVersion(release(v).minModuleVersionForTdPreserving),
@@ -253,6 +274,8 @@ export function describeImage(ref: ImageRef): string {
 }
 
 function corruptionString(c: ImageCorruption): string {
-  const args = Object.entries(c).filter(([k]) => k !== 'kind').map(([k, v]) => `${k} ${v}`);
+  const args = Object.entries(c)
+    .filter(([k]) => k !== 'kind')
+    .map(([k, v]) => `${k} ${v}`);
   return args.length ? `${c.kind}(${args.join(', ')})` : c.kind;
 }

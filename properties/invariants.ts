@@ -22,7 +22,12 @@ export interface Invariant {
 }
 
 /** Per-run bookkeeping of the update window: from update_begin to update_end. */
-interface Window { cpus: number[]; lead: number; acks: Map<UpdateState, { n: number; failed: boolean }>; work: Map<string, number> }
+interface Window {
+  cpus: number[];
+  lead: number;
+  acks: Map<UpdateState, { n: number; failed: boolean }>;
+  work: Map<string, number>;
+}
 
 function windowTracker(): { w: Window | null; see(e: TraceEvent): void } {
   const t = {
@@ -45,11 +50,11 @@ function moduleReady(h: Host): boolean {
   return h.seam.module !== null && h.seam.seamReady && h.seam.module.sysState === 'SYS_READY';
 }
 
-const sameVersion = (a: { major: number; minor: number; update: number }, b: typeof a) =>
-  a.major === b.major && a.minor === b.minor && a.update === b.update;
+const sameVersion = (a: { major: number; minor: number; update: number }, b: typeof a) => a.major === b.major && a.minor === b.minor && a.update === b.update;
 
 const I1: Invariant = {
-  id: 'I-1', claim: 'from SHUTDOWN until every CPU left the state machine, no other SEAMCALL or sysfs/KVM operation runs, and no `version` read is half done',
+  id: 'I-1',
+  claim: 'from SHUTDOWN until every CPU left the state machine, no other SEAMCALL or sysfs/KVM operation runs, and no `version` read is half done',
   source: 'stop_machine; seamldr_lock_module_update() in version_show; spec §7 I-1 [LX-seamldr; LX-host; T-v10 p14]; bug B23',
   create() {
     // The window opens with the first step of the state machine: stop_machine itself waits for
@@ -59,11 +64,12 @@ const I1: Invariant = {
     const reading = new Set<string>();
     return (_h, events) => {
       for (const e of events) {
-        if (e.kind === 'version_read') (e.phase === 'begin' ? reading.add(e.task) : reading.delete(e.task));
+        if (e.kind === 'version_read') e.phase === 'begin' ? reading.add(e.task) : reading.delete(e.task);
         if (e.kind === 'update_end') open = false;
         const starts = !open && ((e.kind === 'seamcall' && e.task.startsWith('stopper/')) || e.kind === 'ack');
         if (starts) open = true;
-        if (starts && reading.size) return `${[...reading][0]} was between the fields of a version read when the update started: they can come from two modules`;
+        if (starts && reading.size)
+          return `${[...reading][0]} was between the fields of a version read when the update started: they can come from two modules`;
         if (!open) continue;
         if (e.kind === 'seamcall' && !e.task.startsWith('stopper/')) return `${e.task} made a SEAMCALL on cpu ${e.cpu} during the update`;
         if (e.kind === 'lin') return `${e.task} completed ${e.op.name} during the update`;
@@ -75,7 +81,8 @@ const I1: Invariant = {
 };
 
 const I2: Invariant = {
-  id: 'I-2', claim: 'every online CPU runs the state machine and the online set does not change during the update',
+  id: 'I-2',
+  claim: 'every online CPU runs the state machine and the online set does not change during the update',
   source: 'cpus_read_lock + stop_machine on cpu_online_mask; spec §7 I-2 [LX-seamldr; T-v7 p09]',
   create() {
     const t = windowTracker();
@@ -83,7 +90,10 @@ const I2: Invariant = {
       for (const e of events) {
         t.see(e);
         if (e.kind === 'update_begin') {
-          const online = h.platform.cpus.filter((c) => c.online).map((c) => c.id).join(',');
+          const online = h.platform.cpus
+            .filter((c) => c.online)
+            .map((c) => c.id)
+            .join(',');
           if (e.cpus.join(',') !== online) return `stop_machine on cpus ${e.cpus} but online are ${online}`;
         }
         if (t.w && e.kind === 'hotplug' && e.ret === 0) return `cpu ${e.cpu} went ${e.online ? 'online' : 'offline'} during the update`;
@@ -94,7 +104,8 @@ const I2: Invariant = {
 };
 
 const I3: Invariant = {
-  id: 'I-3', claim: 'step k+1 work starts only after every CPU acked step k; SHUTDOWN and RUN_UPDATE once on the lead, INSTALL and INIT once per CPU',
+  id: 'I-3',
+  claim: 'step k+1 work starts only after every CPU acked step k; SHUTDOWN and RUN_UPDATE once on the lead, INSTALL and INIT once per CPU',
   source: 'do_seamldr_install_module / ack_state; spec §7 I-3 [LX-seamldr]',
   create() {
     const t = windowTracker();
@@ -119,7 +130,8 @@ const I3: Invariant = {
 };
 
 const I4: Invariant = {
-  id: 'I-4', claim: 'after a CPU fails step k no CPU does step k+1, and the update returns non-zero',
+  id: 'I-4',
+  claim: 'after a CPU fails step k no CPU does step k+1, and the update returns non-zero',
   source: 'num_failed in the loop condition; spec §7 I-4 [LX-seamldr; T-v7 #64/#81]',
   create() {
     const t = windowTracker();
@@ -142,7 +154,8 @@ const I4: Invariant = {
 };
 
 const I5: Invariant = {
-  id: 'I-5', claim: 'the state advances past step k only when all CPUs acked k and none failed',
+  id: 'I-5',
+  claim: 'the state advances past step k only when all CPUs acked k and none failed',
   source: 'ack_state under update_ctrl.lock; spec §7 I-5, bug B2 [T-v2 #74-75]',
   create() {
     const t = windowTracker();
@@ -160,7 +173,9 @@ const I5: Invariant = {
 };
 
 const I7: Invariant = {
-  id: 'I-7', claim: 'an update returns 0 with the new module running, or fails with the old module untouched, or fails with the module unusable (version -ENXIO); nothing in between',
+  id: 'I-7',
+  claim:
+    'an update returns 0 with the new module running, or fails with the old module untouched, or fails with the module unusable (version -ENXIO); nothing in between',
   source: 'spec §7 I-7 [LX-tdx]; DESIGN.md update contract',
   create() {
     let before: { module: TdxModule | null; lp: string } | null = null;
@@ -185,7 +200,8 @@ const I7: Invariant = {
 };
 
 const I8: Invariant = {
-  id: 'I-8', claim: 'tdx_module_state and the LP flags are cleared exactly when TDH.SYS.SHUTDOWN succeeded',
+  id: 'I-8',
+  claim: 'tdx_module_state and the LP flags are cleared exactly when TDH.SYS.SHUTDOWN succeeded',
   source: 'tdx_module_shutdown; spec §7 I-8 [LX-tdx; T-v6/v7 p12]',
   create(checks) {
     let before = '';
@@ -197,7 +213,8 @@ const I8: Invariant = {
         const s = h.tdx.state;
         const cleared = !s.initialized && !s.sysinitDone;
         const flags = h.platform.cpus.filter((c) => (checks.lpResetAllCpus || c.online) && h.tdx.lpInitialized[c.id]);
-        if (e.ret === 0 && (!cleared || flags.length)) return `shutdown succeeded but ${cleared ? `cpu ${flags[0]!.id} is still marked LP-initialized` : 'the module state was not cleared'}`;
+        if (e.ret === 0 && (!cleared || flags.length))
+          return `shutdown succeeded but ${cleared ? `cpu ${flags[0]!.id} is still marked LP-initialized` : 'the module state was not cleared'}`;
         if (e.ret !== 0 && kernelState(h) !== before) return 'shutdown failed but the kernel changed its module state or LP flags';
       }
       return null;
@@ -206,7 +223,8 @@ const I8: Invariant = {
 };
 
 const I9: Invariant = {
-  id: 'I-9', claim: 'initialized iff the module the kernel talks to is SYS_READY and reachable (outside an update)',
+  id: 'I-9',
+  claim: 'initialized iff the module the kernel talks to is SYS_READY and reachable (outside an update)',
   source: 'spec §7 I-9 [LX-tdx]',
   create() {
     const t = windowTracker();
@@ -221,21 +239,24 @@ const I9: Invariant = {
 };
 
 const I10: Invariant = {
-  id: 'I-10', claim: 'while initialized and no update runs, the version the kernel reports is the running module\'s',
+  id: 'I-10',
+  claim: "while initialized and no update runs, the version the kernel reports is the running module's",
   source: 'spec §7 I-10 [LX-host; T-v7 Sashiko]',
   create() {
     const t = windowTracker();
     return (h, events) => {
       for (const e of events) t.see(e);
       if (t.w || !h.tdx.state.initialized || !h.seam.module) return null;
-      const v = h.tdx.sysinfo.version, m = h.seam.module.identity.version;
+      const v = h.tdx.sysinfo.version,
+        m = h.seam.module.identity.version;
       return sameVersion(v, m) ? null : `version reads ${v.major}.${v.minor}.${v.update} but ${m.major}.${m.minor}.${m.update} runs`;
     };
   },
 };
 
 const I13: Invariant = {
-  id: 'I-13', claim: 'at most one CPU is inside P-SEAMLDR at any time: no P-SEAMLDR call is turned away because another LP is inside',
+  id: 'I-13',
+  claim: 'at most one CPU is inside P-SEAMLDR at any time: no P-SEAMLDR call is turned away because another LP is inside',
   source: 'seamldr_lock around every P-SEAMLDR call; spec §7 I-13 [LX-seamldr; T-v3 #107]; bug B21',
   create: () => (h) => {
     const n = h.seam.pseamldr.rejectedEntries;
@@ -244,7 +265,8 @@ const I13: Invariant = {
 };
 
 const I15: Invariant = {
-  id: 'I-15', claim: 'the kernel never reads past the image and forwards only images that pass every v1 blob check',
+  id: 'I-15',
+  claim: 'the kernel never reads past the image and forwards only images that pass every v1 blob check',
   source: 'spec §7 I-15, §3.2 v2 checks [T-v2 p11]; bug B13',
   create: (checks) => (h, events) => {
     for (const e of events) {
@@ -266,7 +288,8 @@ function imageOf(h: Host, buf: { pas: number[]; len: number }): Uint8Array {
 }
 
 const I16: Invariant = {
-  id: 'I-16', claim: 'SEAMLDR_PARAMS: version 0, scenario UPDATE, the sigstruct page and the module pages in order, nothing past the list',
+  id: 'I-16',
+  claim: 'SEAMLDR_PARAMS: version 0, scenario UPDATE, the sigstruct page and the module pages in order, nothing past the list',
   source: 'init_seamldr_params / populate_pa_list; spec §7 I-16 [LX-seamldr]',
   create: (checks) => (h, events) => {
     for (const e of events) {
@@ -298,7 +321,8 @@ function pageCounts(h: Host, buf: { pas: number[]; len: number }, format: 'v1' |
 
 /** I-6 (termination) is checked by the runner: a run that stops making progress fails it. */
 export const TERMINATION = {
-  id: 'I-6', claim: 'for every interleaving the update loop ends on every CPU, whether it succeeds or fails',
+  id: 'I-6',
+  claim: 'for every interleaving the update loop ends on every CPU, whether it succeeds or fails',
   source: 'spec §7 I-6 [LX-seamldr]; bug B4',
 } as const;
 
@@ -312,7 +336,8 @@ export const TERMINATION = {
  * TDH.SYS.LP.INIT or reports CPU_INIT success.
  */
 const I25: Invariant = {
-  id: 'I-25', claim: 'in one update TDH.SYS.INIT runs once, and if it failed no CPU goes on to TDH.SYS.LP.INIT or reports success for CPU_INIT',
+  id: 'I-25',
+  claim: 'in one update TDH.SYS.INIT runs once, and if it failed no CPU goes on to TDH.SYS.LP.INIT or reports success for CPU_INIT',
   source: 'try_init_module_global(), sysinit_lock and the cached sysinit_ret; spec §2.5 step 3 [LX-tdx]',
   create() {
     let init: { n: number; failed: boolean; retrying: boolean } | null = null;

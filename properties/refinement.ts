@@ -71,13 +71,20 @@ function tdView(h: Host, tdr: Tdr): TdView {
   const launch = h.seam.seamdb[tdr.launchSeamdbIndex];
   return {
     // A context the module refuses to continue has no meaningful measurement.
-    phase, buildBroken: String(stale && refuses), mrtd: stale && refuses ? '-' : hex(stale ? MRTD_INIT : tdr.mrtd),
+    phase,
+    buildBroken: String(stale && refuses),
+    mrtd: stale && refuses ? '-' : hex(stale ? MRTD_INIT : tdr.mrtd),
     launch: launch ? `${versionText(launch.version)}/${launch.seamsvn}` : '?',
   };
 }
 
 function modelTdView(td: ModelTd): TdView {
-  return { phase: td.phase, buildBroken: String(td.buildBroken), mrtd: td.buildBroken ? '-' : hex(mrtdOf(td.mrtd)), launch: `${versionText(td.launch.version)}/${td.launch.seamsvn}` };
+  return {
+    phase: td.phase,
+    buildBroken: String(td.buildBroken),
+    mrtd: td.buildBroken ? '-' : hex(mrtdOf(td.mrtd)),
+    launch: `${versionText(td.launch.version)}/${td.launch.seamsvn}`,
+  };
 }
 
 function implTdAlive(h: Host, id: number): boolean {
@@ -86,7 +93,11 @@ function implTdAlive(h: Host, id: number): boolean {
   return h.tdx.state.initialized && h.seam.seamReady && mod?.sysState === 'SYS_READY' && mod.tds.has(td.tdrPa) && !td.bugged;
 }
 
-export interface Difference { readonly field: string; readonly impl: string; readonly model: string }
+export interface Difference {
+  readonly field: string;
+  readonly impl: string;
+  readonly model: string;
+}
 
 /** TD memory: the page list, and the contents where they differ. */
 function comparePages(h: Host, tdr: Tdr, mtd: ModelTd, cmp: (f: string, i: unknown, m: unknown) => void, id: number): void {
@@ -123,7 +134,8 @@ export function refinementDiff(h: Host, m: ModelState, checks: RevisionRecord['c
     cmp(`td #${id} alive`, alive, mtd.alive);
     if (!alive || !mtd.alive) continue;
     const tdr = h.seam.module!.tds.get(h.kvm.tds.get(id)!.tdrPa)!;
-    const iv = tdView(h, tdr), mv = modelTdView(mtd);
+    const iv = tdView(h, tdr),
+      mv = modelTdView(mtd);
     for (const k of Object.keys(mv) as (keyof TdView)[]) cmp(`td #${id} ${k}`, iv[k], mv[k]);
     comparePages(h, tdr, mtd, cmp, id);
   }

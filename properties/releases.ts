@@ -97,9 +97,30 @@ export const RELEASES: readonly Release[] = [
   // issues during TD preserving updates" [RN]. SVNs from the notes (1.5.24: 0x01/0x0D; 2.0.14:
   // 0x03/0x07; 1.5.25 assumed equal to 1.5.24); TDX_FEATURES0 is the previous release's plus
   // bit 47, UPDATE_COMPAT (derived: spec §3.4, §5.2).
-  { version: '1.5.24', minModuleVersionForTdPreserving: '1.5.01', minSeamldrVersions: ['1.5.00', '2.0.00'], features0: 0x226f3f0fbfn | UPDATE_COMPAT, seamsvn: 0x10d, cpuids: CPUIDS_15 },
-  { version: '1.5.25', minModuleVersionForTdPreserving: '1.5.01', minSeamldrVersions: ['1.5.00', '2.0.00'], features0: 0x226f3f0fbfn | UPDATE_COMPAT, seamsvn: 0x10d, cpuids: CPUIDS_15 },
-  { version: '2.0.14', minModuleVersionForTdPreserving: '2.0.04', minSeamldrVersions: ['2.0.00'], features0: 0x32a71f0fbfn | UPDATE_COMPAT, seamsvn: 0x307, cpuids: CPUIDS_20 },
+  {
+    version: '1.5.24',
+    minModuleVersionForTdPreserving: '1.5.01',
+    minSeamldrVersions: ['1.5.00', '2.0.00'],
+    features0: 0x226f3f0fbfn | UPDATE_COMPAT,
+    seamsvn: 0x10d,
+    cpuids: CPUIDS_15,
+  },
+  {
+    version: '1.5.25',
+    minModuleVersionForTdPreserving: '1.5.01',
+    minSeamldrVersions: ['1.5.00', '2.0.00'],
+    features0: 0x226f3f0fbfn | UPDATE_COMPAT,
+    seamsvn: 0x10d,
+    cpuids: CPUIDS_15,
+  },
+  {
+    version: '2.0.14',
+    minModuleVersionForTdPreserving: '2.0.04',
+    minSeamldrVersions: ['2.0.00'],
+    features0: 0x32a71f0fbfn | UPDATE_COMPAT,
+    seamsvn: 0x307,
+    cpuids: CPUIDS_20,
+  },
 ];
 
 /** The releases Intel's mapping_file.json lists (the rest come from release notes). */

@@ -38,8 +38,12 @@ function bootIdentity(h: HostData): ModuleIdentity {
 
 export function hostConfig(h: HostData): HostConfig {
   return {
-    nrCpus: h.nrCpus, cpuFms: h.cpu ?? PLATFORM_FMS[family(h)], boot: bootIdentity(h),
-    seamldrVersion: parseVersion(h.seamldr ?? family(h) + '.00'), numRemainingUpdates: h.slots, debugUnlocked: h.debugUnlocked,
+    nrCpus: h.nrCpus,
+    cpuFms: h.cpu ?? PLATFORM_FMS[family(h)],
+    boot: bootIdentity(h),
+    seamldrVersion: parseVersion(h.seamldr ?? family(h) + '.00'),
+    numRemainingUpdates: h.slots,
+    debugUnlocked: h.debugUnlocked,
     erratum: h.erratum ?? false,
   };
 }

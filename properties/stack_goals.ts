@@ -45,7 +45,11 @@ function toolReport(e: TraceEvent): ToolReport | null {
 }
 
 /** What a goal learns about the upload in flight, from its `fw_write` to its `update`. */
-interface InFlight { tool: boolean; faulted: boolean; quiet: boolean }
+interface InFlight {
+  tool: boolean;
+  faulted: boolean;
+  quiet: boolean;
+}
 
 /** Follows the trace and calls `judge` at the `update` point of every upload the tool started. */
 function onToolUpdate(judge: (h: Host, ret: number, u: InFlight) => string | null): Goal['create'] {
@@ -76,7 +80,8 @@ const POLICY_KEEPS_TDS: Goal = {
   claim: 'an update the policy chose never loses a TD (unless the firmware itself fails)',
   source: 'spec §3.5 (the selection rules), §3.6, §4.1',
   create: onToolUpdate((h, ret, u) =>
-    ret !== 0 && !u.faulted && !moduleRuns(h) ? `the update the policy chose lost the module (${ret}) with no firmware fault` : null),
+    ret !== 0 && !u.faulted && !moduleRuns(h) ? `the update the policy chose lost the module (${ret}) with no firmware fault` : null,
+  ),
 };
 
 const POLICY_PICKS_ACCEPTED: Goal = {
@@ -84,7 +89,10 @@ const POLICY_PICKS_ACCEPTED: Goal = {
   claim: 'the platform accepts the module the policy picks: on a quiet host (every CPU online, slots left, no TD being built, no cancel) its update is applied',
   source: 'spec §3.5, §3.3, §3.4, §2.7',
   create: onToolUpdate((h, ret, u) =>
-    ret !== 0 && !u.faulted && u.quiet ? `the platform refused the module the policy picked (${ret}) on a quiet host${moduleRuns(h) ? '' : ', and lost the module'}` : null),
+    ret !== 0 && !u.faulted && u.quiet
+      ? `the platform refused the module the policy picked (${ret}) on a quiet host${moduleRuns(h) ? '' : ', and lost the module'}`
+      : null,
+  ),
 };
 
 /**
@@ -95,12 +103,13 @@ const POLICY_PICKS_ACCEPTED: Goal = {
  */
 const TOOL_FINDS_INTERFACE: Goal = {
   id: 'tool-finds-interface',
-  claim: 'an operator\'s tool written for the v2 interface finds the update interface the kernel exposes',
+  claim: "an operator's tool written for the v2 interface finds the update interface the kernel exposes",
   source: 'spec §2.7 (fw node and P-SEAMLDR attributes per revision), §2.2',
   create: () => (h, events) => {
     for (const e of events) {
       const r = toolReport(e);
-      if (r?.layout === 'v2' && r.outcome === 'no-interface' && h.tdxHost.fw !== null) return `${r.message}; the kernel exposes /sys/class/firmware/${h.tdxHost.fw.name}`;
+      if (r?.layout === 'v2' && r.outcome === 'no-interface' && h.tdxHost.fw !== null)
+        return `${r.message}; the kernel exposes /sys/class/firmware/${h.tdxHost.fw.name}`;
     }
     return null;
   },

@@ -121,10 +121,10 @@ export const SEAMLDR_SCENARIO_LOAD = 0;
 
 // SEAMLDR_PARAMS byte offsets (spec §5.1).
 export const SEAMLDR_PARAMS_OFF = {
-  VERSION: 0,            // u32, must be 0
-  SCENARIO: 4,           // u32, SEAMLDR_SCENARIO_*
-  SIGSTRUCT_PA: 8,       // u64
-  RESERVED: 16,          // u8[104]
+  VERSION: 0, // u32, must be 0
+  SCENARIO: 4, // u32, SEAMLDR_SCENARIO_*
+  SIGSTRUCT_PA: 8, // u64
+  RESERVED: 16, // u8[104]
   RESERVED_SIZE: 104,
   NUM_MODULE_PAGES: 120, // u64
   MODULE_PAGES_PA_LIST: 128, // u64[496]
@@ -133,18 +133,18 @@ export const SEAMLDR_PARAMS_OFF = {
 // SEAMLDR_INFO byte offsets (merged asm/seamldr.h, spec §5.1): 256 bytes, 256-byte aligned.
 export const SEAMLDR_INFO_SIZE = 256;
 export const SEAMLDR_INFO_OFF = {
-  VERSION: 0,            // u32, structure version
-  ATTRIBUTES: 4,         // u32
-  VENDOR_ID: 8,          // u32
-  BUILD_DATE: 12,        // u32
-  BUILD_NUM: 16,         // u16
-  MINOR: 18,             // u16
-  MAJOR: 20,             // u16
-  UPDATE: 22,            // u16
-  ACM_X2APICID: 24,      // u32
+  VERSION: 0, // u32, structure version
+  ATTRIBUTES: 4, // u32
+  VENDOR_ID: 8, // u32
+  BUILD_DATE: 12, // u32
+  BUILD_NUM: 16, // u16
+  MINOR: 18, // u16
+  MAJOR: 20, // u16
+  UPDATE: 22, // u16
+  ACM_X2APICID: 24, // u32
   NUM_REMAINING_UPDATES: 28, // u32
-  SEAM_INFO: 32,         // u8[128]
-  SEAM_READY: 160,       // u8
-  SEAM_DEBUG: 161,       // u8
-  P_SEAM_READY: 162,     // u8
+  SEAM_INFO: 32, // u8[128]
+  SEAM_READY: 160, // u8
+  SEAM_DEBUG: 161, // u8
+  P_SEAM_READY: 162, // u8
 } as const;

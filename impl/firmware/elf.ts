@@ -4,15 +4,15 @@
 
 export const ELF64 = {
   HEADER_SIZE: 64,
-  OFF_CLASS: 4,      // u8, 2 = ELFCLASS64
-  OFF_DATA: 5,       // u8, 1 = little-endian
-  OFF_VERSION: 6,    // u8, 1
-  OFF_TYPE: 16,      // u16, 3 = ET_DYN
-  OFF_MACHINE: 18,   // u16, 62 = EM_X86_64
+  OFF_CLASS: 4, // u8, 2 = ELFCLASS64
+  OFF_DATA: 5, // u8, 1 = little-endian
+  OFF_VERSION: 6, // u8, 1
+  OFF_TYPE: 16, // u16, 3 = ET_DYN
+  OFF_MACHINE: 18, // u16, 62 = EM_X86_64
   OFF_E_VERSION: 20, // u32, 1
-  OFF_ENTRY: 24,     // u64
-  OFF_PHOFF: 32,     // u64
-  OFF_EHSIZE: 52,    // u16
+  OFF_ENTRY: 24, // u64
+  OFF_PHOFF: 32, // u64
+  OFF_EHSIZE: 52, // u16
   OFF_PHENTSIZE: 54, // u16
   ET_DYN: 3,
   EM_X86_64: 62,
@@ -40,7 +40,11 @@ export function writeElf64Header(b: Uint8Array, entry: number): void {
   v.setUint16(ELF64.OFF_PHENTSIZE, PHDR_SIZE, true);
 }
 
-export interface Elf64Header { type: number; machine: number; entry: bigint }
+export interface Elf64Header {
+  type: number;
+  machine: number;
+  entry: bigint;
+}
 
 /** The header's type, machine and entry, or null when b does not start with a 64-bit little-endian ELF header. */
 export function readElf64Header(b: Uint8Array): Elf64Header | null {

@@ -13,18 +13,18 @@ import { INTEL_TEST_KEY_PEM, ROGUE_KEY_PEM } from './test_key.ts';
 export const BLOB_V1 = {
   VERSION: 0x100,
   SIGNATURE: 'TDX-BLOB',
-  OFF_VERSION: 0,          // u16
-  OFF_CHECKSUM: 2,         // u16
+  OFF_VERSION: 0, // u16
+  OFF_CHECKSUM: 2, // u16
   OFF_OFFSET_OF_MODULE: 4, // u32
-  OFF_SIGNATURE: 8,        // u8[8]
-  OFF_LENGTH: 16,          // u32, total blob size
-  OFF_RESERVED0: 20,       // u32
-  OFF_RESERVED1: 24,       // u64[509]
+  OFF_SIGNATURE: 8, // u8[8]
+  OFF_LENGTH: 16, // u32, total blob size
+  OFF_RESERVED0: 20, // u32
+  OFF_RESERVED1: 24, // u64[509]
   RESERVED_BYTES: 4 + 509 * 8, // reserved0 and reserved1, contiguous
   HEADER_SIZE: 4096,
-  OFF_SIGSTRUCT: 4096,     // 2 KiB sigstruct
+  OFF_SIGSTRUCT: 4096, // 2 KiB sigstruct
   OFF_RESERVED2: 4096 + SIGSTRUCT_SIZE, // 2 KiB nobody checks
-  SIG_REGION: 4096,        // sigstruct + reserved2: exactly one page in every shipped blob
+  SIG_REGION: 4096, // sigstruct + reserved2: exactly one page in every shipped blob
   OFF_MODULE: 8192,
 } as const;
 
@@ -33,15 +33,26 @@ const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLengt
 function identityKey(id: ModuleIdentity): string {
   const v = id.version;
   return [
-    `${v.major}.${v.minor}.${v.update}`, id.seamsvn, id.moduleHv, id.minUpdateHv, id.noDowngrade,
-    id.debug, id.cpuids.join(','), id.features0.toString(16), id.nrPages,
+    `${v.major}.${v.minor}.${v.update}`,
+    id.seamsvn,
+    id.moduleHv,
+    id.minUpdateHv,
+    id.noDowngrade,
+    id.debug,
+    id.cpuids.join(','),
+    id.features0.toString(16),
+    id.nrPages,
   ].join('|');
 }
 
 // Bounded caches: insertion order makes eviction deterministic. Bounded by bytes, since a
 // real-size module is 0.6 MiB and a small one 8 KiB (npm run bench shows the hit rates).
 const MAX_MEMO_BYTES = 64 << 20;
-interface Memo<V> { map: Map<string, V>; bytes: number; size: (v: V) => number }
+interface Memo<V> {
+  map: Map<string, V>;
+  bytes: number;
+  size: (v: V) => number;
+}
 function memo<V>(size: (v: V) => number): Memo<V> {
   return { map: new Map(), bytes: 0, size };
 }
@@ -88,17 +99,32 @@ function bcd(n: number): number {
 /** The sigstruct fields a build of id writes (values shaped like real sigstructs), signing fields aside. */
 export function sigstructFieldsOf(id: ModuleIdentity): SigstructFields {
   const seamhash = built(id).seamhash;
-  const v = id.version, v2 = v.major >= 2;
+  const v = id.version,
+    v2 = v.major >= 2;
   const gdtIdt = id.nrPages >= 2 ? Math.floor((id.nrPages * 9) / 10) * PAGE_SIZE : 0;
   const entry = entryOf(id.nrPages);
   return {
     date: ((bcd(2024 + (v.update >= 10 ? 1 : 0)) << 16) | (bcd(1 + (v.update % 12)) << 8) | bcd(1 + (id.seamsvn % 28))) >>> 0,
-    debug: id.debug, seamhash, seamsvn: id.seamsvn, attributes: 0n, ripOffset: entry,
-    numStackPages: 1, numTlsPages: 1, numKeyholePages: 127, numGlobalDataPages: v2 ? 33 : 21,
-    maxTdmrs: 0, maxRsvdPerTdmr: 0, pamtEntrySize4k: 0, pamtEntrySize2m: 0, pamtEntrySize1g: 0,
-    moduleHv: id.moduleHv, minUpdateHv: id.minUpdateHv, noDowngrade: id.noDowngrade,
+    debug: id.debug,
+    seamhash,
+    seamsvn: id.seamsvn,
+    attributes: 0n,
+    ripOffset: entry,
+    numStackPages: 1,
+    numTlsPages: 1,
+    numKeyholePages: 127,
+    numGlobalDataPages: v2 ? 33 : 21,
+    maxTdmrs: 0,
+    maxRsvdPerTdmr: 0,
+    pamtEntrySize4k: 0,
+    pamtEntrySize2m: 0,
+    pamtEntrySize1g: 0,
+    moduleHv: id.moduleHv,
+    minUpdateHv: id.minUpdateHv,
+    noDowngrade: id.noDowngrade,
     numHandoffPages: numHandoffPagesOf(v),
-    gdtIdtOffset: gdtIdt, faultWrapperOffset: gdtIdt ? entry + FAULT_WRAPPER_PAST_ENTRY : 0,
+    gdtIdtOffset: gdtIdt,
+    faultWrapperOffset: gdtIdt ? entry + FAULT_WRAPPER_PAST_ENTRY : 0,
     // The 2.0 layout carries the version; the build number is made up (real ones: 0x312..0x372).
     moduleVersion: v2 ? { ...v, build: 0x300 + 8 * v.update, extra: 0 } : { major: 0, minor: 0, update: 0, build: 0, extra: 0 },
     cpuidTable: [...id.cpuids],
@@ -112,14 +138,21 @@ export function numHandoffPagesOf(v: Version): number {
 
 function registerSynthetic(id: ModuleIdentity, seamhash: Uint8Array): void {
   registerBuild(toHex(seamhash), {
-    version: id.version, moduleHv: id.moduleHv, minUpdateHv: id.minUpdateHv, noDowngrade: id.noDowngrade,
-    numHandoffPages: numHandoffPagesOf(id.version), features0: id.features0,
+    version: id.version,
+    moduleHv: id.moduleHv,
+    minUpdateHv: id.minUpdateHv,
+    noDowngrade: id.noDowngrade,
+    numHandoffPages: numHandoffPagesOf(id.version),
+    features0: id.features0,
     // As the identity says (the release's, from Intel's mapping); else one layout per major.minor.
     handoffDataVersion: id.handoffDataVersion ?? handoffDataVersionOf({ ...id.version, update: 0 }),
   });
 }
 
-interface Built { image: Uint8Array; seamhash: Uint8Array }
+interface Built {
+  image: Uint8Array;
+  seamhash: Uint8Array;
+}
 const images = memo<Built>((b) => b.image.length);
 
 // The image, hashed once per identity; its build is (re)registered on every use.

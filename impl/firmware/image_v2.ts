@@ -3,21 +3,19 @@
 // Mirrors: the layout seamldr.c parses since v9 (spec §3.2 "Merged format"), and the v1->v2
 // conversion of spec §3.2 (s = 1: the 2 KiB sigstruct plus 2 KiB of zeros is one page).
 import { PAGE_SIZE, SEAMLDR_MAX_NR_MODULE_PAGES } from './abi.ts';
-import {
-  BLOB_V1, buildBlobV1, checksum16, concat, mod, moduleOf, repeatTo, sigstructOf, type ImageCorruption,
-} from './image.ts';
+import { BLOB_V1, buildBlobV1, checksum16, concat, mod, moduleOf, repeatTo, sigstructOf, type ImageCorruption } from './image.ts';
 import { signSigstruct } from './sigstruct.ts';
 import { ROGUE_KEY_PEM } from './test_key.ts';
 import type { ModuleIdentity } from './types.ts';
 
 export const IMAGE_V2 = {
   VERSION: 0x200,
-  OFF_VERSION: 0,            // u16
-  OFF_CHECKSUM: 2,           // u16, not verified by the kernel (removed in v4)
-  OFF_SIGNATURE: 4,          // u8[8] "TDX-BLOB"
+  OFF_VERSION: 0, // u16
+  OFF_CHECKSUM: 2, // u16, not verified by the kernel (removed in v4)
+  OFF_SIGNATURE: 4, // u8[8] "TDX-BLOB"
   OFF_SIGSTRUCT_NR_PAGES: 12, // u32, s <= 1
-  OFF_MODULE_NR_PAGES: 16,   // u32, m <= 496
-  OFF_RESERVED: 20,          // u8[4076], all zero
+  OFF_MODULE_NR_PAGES: 16, // u32, m <= 496
+  OFF_RESERVED: 20, // u8[4076], all zero
   HEADER_SIZE: 4096,
 } as const;
 
@@ -68,21 +66,39 @@ function moduleOfV2(img: Uint8Array): Uint8Array {
 export function corruptImageV2(img: Uint8Array, c: ImageCorruption): Uint8Array {
   const b = img.slice();
   const v = view(b);
-  const sig = sigOf(img), module = moduleOfV2(img), m = module.length / PAGE_SIZE;
+  const sig = sigOf(img),
+    module = moduleOfV2(img),
+    m = module.length / PAGE_SIZE;
   switch (c.kind) {
-    case 'truncate': return b.slice(0, Math.max(0, Math.min(c.length, b.length)));
-    case 'short_blob': return b.slice(0, Math.max(IMAGE_V2.OFF_RESERVED, Math.min(c.length, IMAGE_V2.HEADER_SIZE - 1)));
-    case 'bad_checksum': v.setUint16(IMAGE_V2.OFF_CHECKSUM, v.getUint16(IMAGE_V2.OFF_CHECKSUM, true) ^ 1, true); return b; // harmless in v2
-    case 'bad_magic': b[IMAGE_V2.OFF_SIGNATURE] = 'X'.charCodeAt(0); return b;
-    case 'bad_version': v.setUint16(IMAGE_V2.OFF_VERSION, BLOB_V1.VERSION + 1, true); return b;
-    case 'bad_length': v.setUint32(IMAGE_V2.OFF_MODULE_NR_PAGES, m + 1, true); return b; // sizes do not add up
-    case 'reserved_nonzero': b[IMAGE_V2.OFF_RESERVED + mod(c.index, IMAGE_V2.HEADER_SIZE - IMAGE_V2.OFF_RESERVED)] = 0xa5; return b;
+    case 'truncate':
+      return b.slice(0, Math.max(0, Math.min(c.length, b.length)));
+    case 'short_blob':
+      return b.slice(0, Math.max(IMAGE_V2.OFF_RESERVED, Math.min(c.length, IMAGE_V2.HEADER_SIZE - 1)));
+    case 'bad_checksum':
+      v.setUint16(IMAGE_V2.OFF_CHECKSUM, v.getUint16(IMAGE_V2.OFF_CHECKSUM, true) ^ 1, true);
+      return b; // harmless in v2
+    case 'bad_magic':
+      b[IMAGE_V2.OFF_SIGNATURE] = 'X'.charCodeAt(0);
+      return b;
+    case 'bad_version':
+      v.setUint16(IMAGE_V2.OFF_VERSION, BLOB_V1.VERSION + 1, true);
+      return b;
+    case 'bad_length':
+      v.setUint32(IMAGE_V2.OFF_MODULE_NR_PAGES, m + 1, true);
+      return b; // sizes do not add up
+    case 'reserved_nonzero':
+      b[IMAGE_V2.OFF_RESERVED + mod(c.index, IMAGE_V2.HEADER_SIZE - IMAGE_V2.OFF_RESERVED)] = 0xa5;
+      return b;
     // s = 0 passes the kernel (P-SEAMLDR then has no sigstruct); s >= 2 fails "s <= 1".
-    case 'sig_size': return assembleV2(repeatTo(sig, Math.max(0, c.pages) * PAGE_SIZE), Math.max(0, c.pages), module, m);
-    case 'module_unaligned': return concat(b, new Uint8Array(1024));
-    case 'module_too_big': return assembleV2(sig, 1, repeatTo(module, (SEAMLDR_MAX_NR_MODULE_PAGES + 1) * PAGE_SIZE), SEAMLDR_MAX_NR_MODULE_PAGES + 1);
+    case 'sig_size':
+      return assembleV2(repeatTo(sig, Math.max(0, c.pages) * PAGE_SIZE), Math.max(0, c.pages), module, m);
+    case 'module_unaligned':
+      return concat(b, new Uint8Array(1024));
+    case 'module_too_big':
+      return assembleV2(sig, 1, repeatTo(module, (SEAMLDR_MAX_NR_MODULE_PAGES + 1) * PAGE_SIZE), SEAMLDR_MAX_NR_MODULE_PAGES + 1);
     // m = 0 passes the kernel; P-SEAMLDR rejects an install of no pages (after shutdown).
-    case 'no_module_pages': return assembleV2(sig, 1, new Uint8Array(0), 0);
+    case 'no_module_pages':
+      return assembleV2(sig, 1, new Uint8Array(0), 0);
     case 'page_count_overflow': {
       // B14: m = 2^20 + k makes m * 4096 wrap in u32 to k * 4096, so the size equation holds
       // for a k-page module; only the bound m <= 496 rejects it.
@@ -91,8 +107,12 @@ export function corruptImageV2(img: Uint8Array, c: ImageCorruption): Uint8Array 
       view(small).setUint32(IMAGE_V2.OFF_MODULE_NR_PAGES, 0x100000 + k, true);
       return small;
     }
-    case 'sigstruct_bitflip': b[IMAGE_V2.HEADER_SIZE + mod(c.byte, PAGE_SIZE)] ^= 1 << mod(c.bit, 8); return b;
-    case 'module_bitflip': b[IMAGE_V2.HEADER_SIZE + sig.length + mod(c.byte, module.length)] ^= 1 << mod(c.bit, 8); return b;
+    case 'sigstruct_bitflip':
+      b[IMAGE_V2.HEADER_SIZE + mod(c.byte, PAGE_SIZE)] ^= 1 << mod(c.bit, 8);
+      return b;
+    case 'module_bitflip':
+      b[IMAGE_V2.HEADER_SIZE + sig.length + mod(c.byte, module.length)] ^= 1 << mod(c.bit, 8);
+      return b;
     case 'rogue_key': {
       const s = sig.slice();
       const st = s.subarray(0, 2048);

@@ -4,18 +4,28 @@
 // spec §2.5 and §3.3 with what the update-capable P-SEAMLDR adds: num_remaining_updates, SEAMDB
 // entries and a handoff region that survives the install (spec §10 item 2).
 import {
-  P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, PAGE_SIZE, SEAMLDR_EBADCALL, SEAMLDR_EBADHASH,
-  SEAMLDR_EBADPARAM, SEAMLDR_ENOENTROPY, SEAMLDR_EUNSPECERR,
-  SEAMLDR_INFO_OFF, SEAMLDR_INFO_SIZE, SEAMLDR_MAX_NR_MODULE_PAGES, SEAMLDR_PARAMS_OFF,
-  SEAMLDR_SCENARIO_LOAD, SEAMLDR_SCENARIO_UPDATE, SEAMLDR_SUCCESS, type SeamcallResult,
+  P_SEAMLDR_INFO,
+  P_SEAMLDR_INSTALL,
+  PAGE_SIZE,
+  SEAMLDR_EBADCALL,
+  SEAMLDR_EBADHASH,
+  SEAMLDR_EBADPARAM,
+  SEAMLDR_ENOENTROPY,
+  SEAMLDR_EUNSPECERR,
+  SEAMLDR_INFO_OFF,
+  SEAMLDR_INFO_SIZE,
+  SEAMLDR_MAX_NR_MODULE_PAGES,
+  SEAMLDR_PARAMS_OFF,
+  SEAMLDR_SCENARIO_LOAD,
+  SEAMLDR_SCENARIO_UPDATE,
+  SEAMLDR_SUCCESS,
+  type SeamcallResult,
 } from './abi.ts';
 import type { ModuleIdentity, Version } from './types.ts';
 import type { Seam, SeamcallArgs } from './seam.ts';
 import { createTdxModule } from './tdx_module.ts';
 import { lookupBuild } from './registry.ts';
-import {
-  manifestChecks, parseSigstruct, sha384, SIGSTRUCT_SIZE, SIGSTRUCT_VENDOR_INTEL, toHex, type Sigstruct,
-} from './sigstruct.ts';
+import { manifestChecks, parseSigstruct, sha384, SIGSTRUCT_SIZE, SIGSTRUCT_VENDOR_INTEL, toHex, type Sigstruct } from './sigstruct.ts';
 
 /**
  * Which SEAMLDR.INSTALL fails, and how, once num_remaining_updates is 0 is undocumented
@@ -52,7 +62,12 @@ export function createPseamldr(version: Version, numRemainingUpdates: number, de
   return { version, numRemainingUpdates, debugUnlocked, currentSeamSvn: 0, session: null, intelKeyHash, insideCpu: null, rejectedEntries: 0 };
 }
 
-export interface SeamldrInfo { version: Version; numRemainingUpdates: number; seamReady: boolean; seamDebug: boolean }
+export interface SeamldrInfo {
+  version: Version;
+  numRemainingUpdates: number;
+  seamReady: boolean;
+  seamDebug: boolean;
+}
 
 /** SEAMLDR.INFO's output fields. The calling LP does not matter; it is kept for the SEAMCALL shape. */
 export function seamldrInfo(seam: Seam, _cpu: number): { status: bigint; info: SeamldrInfo } {
@@ -71,9 +86,12 @@ export function seamldrInfo(seam: Seam, _cpu: number): { status: bigint; info: S
 /** P-SEAMLDR's dispatcher: SEAMCALL with leaf bit 63 set. */
 export function pseamldrCall(seam: Seam, cpu: number, leaf: bigint, args: SeamcallArgs): SeamcallResult {
   switch (leaf) {
-    case P_SEAMLDR_INFO: return seamldrInfoCall(seam, cpu, args.rcx ?? 0n);
-    case P_SEAMLDR_INSTALL: return seamldrInstall(seam, cpu, args.rcx ?? 0n);
-    default: return { status: SEAMLDR_EBADPARAM };
+    case P_SEAMLDR_INFO:
+      return seamldrInfoCall(seam, cpu, args.rcx ?? 0n);
+    case P_SEAMLDR_INSTALL:
+      return seamldrInstall(seam, cpu, args.rcx ?? 0n);
+    default:
+      return { status: SEAMLDR_EBADPARAM };
   }
 }
 
@@ -131,7 +149,10 @@ function readParams(page: Uint8Array): SeamldrParams {
 }
 
 /** The outcome of the last LP's work; rdx = 1 once the SEAM range was touched. */
-interface InstallOutcome { status: bigint; unrecoverable: boolean }
+interface InstallOutcome {
+  status: bigint;
+  unrecoverable: boolean;
+}
 const recoverable = (status: bigint): InstallOutcome => ({ status, unrecoverable: false });
 
 /**
@@ -266,9 +287,16 @@ export function installModule(seam: Seam, image: Uint8Array, sig: Sigstruct): vo
     features0: build?.features0 ?? 0n,
     nrPages: image.length / PAGE_SIZE,
   };
-  seam.module = createTdxModule(identity, {
-    moduleHv: sig.moduleHv, minUpdateHv: sig.minUpdateHv, noDowngrade: sig.noDowngrade, numHandoffPages: sig.numHandoffPages,
-  }, build);
+  seam.module = createTdxModule(
+    identity,
+    {
+      moduleHv: sig.moduleHv,
+      minUpdateHv: sig.minUpdateHv,
+      noDowngrade: sig.noDowngrade,
+      numHandoffPages: sig.numHandoffPages,
+    },
+    build,
+  );
   const index = seam.seamdb.length;
   seam.seamdb.push({ index, nonce: seamdbNonce(index, sig.seamhash), version, seamsvn: sig.seamsvn, mrseam: toHex(sig.seamhash) });
   seam.seamReady = true;

@@ -12,9 +12,19 @@ import { tdxModuleCall, type TdxModule } from './tdx_module.ts';
 import { moduleImage, moduleSigstruct } from './image.ts';
 import { parseSigstruct, TEST_KEY_HASH } from './sigstruct.ts';
 
-export interface GuestWrite { gpa: number; offset: number; value: number }   // a guest store, page index + byte offset + byte
+export interface GuestWrite {
+  gpa: number;
+  offset: number;
+  value: number;
+} // a guest store, page index + byte offset + byte
 
-export interface SeamcallArgs { rcx?: bigint; rdx?: bigint; r8?: bigint; r9?: bigint; writes?: GuestWrite[] }
+export interface SeamcallArgs {
+  rcx?: bigint;
+  rdx?: bigint;
+  r8?: bigint;
+  r9?: bigint;
+  writes?: GuestWrite[];
+}
 
 export interface Seam {
   readonly platform: Platform;

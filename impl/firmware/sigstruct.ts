@@ -11,51 +11,51 @@ export const SIGSTRUCT_SIZE = 2048;
 
 // Byte offsets, all little-endian.
 export const SIGSTRUCT = {
-  HEADER_TYPE: 0,        // u32 = 6 (generic FW)
-  HEADER_LENGTH: 4,      // u32 = 0xE1 dwords
-  HEADER_VERSION: 8,     // u32 = 1.0
-  MODULE_TYPE: 12,       // u32, bit 31 = debug-signed, bits 30:0 reserved
-  MODULE_VENDOR: 16,     // u32 = 0x8086
-  DATE: 20,              // u32, BCD yyyymmdd
-  SIZE: 24,              // u32 = 0x200 dwords
-  KEY_SIZE: 28,          // u32 = 0x60 dwords
-  MODULUS_SIZE: 32,      // u32 = 0x60 dwords
-  EXPONENT_SIZE: 36,     // u32 = 1 dword
-  RESERVED0: 40,         // u8[88]
-  MODULUS: 128,          // u8[384], little-endian
-  EXPONENT: 512,         // u32 = 0x10001
-  SIGNATURE: 516,        // u8[384], little-endian
-  SEAMHASH: 900,         // u8[48], SHA-384 of the module image
-  SEAMSVN: 948,          // u16: minor (low byte), major (high byte)
-  ATTRIBUTES: 950,       // u64 = 0
-  RIP_OFFSET: 958,       // u32 = the module ELF's e_entry
-  NUM_STACK_PAGES: 962,  // u8
-  NUM_TLS_PAGES: 963,    // u8
+  HEADER_TYPE: 0, // u32 = 6 (generic FW)
+  HEADER_LENGTH: 4, // u32 = 0xE1 dwords
+  HEADER_VERSION: 8, // u32 = 1.0
+  MODULE_TYPE: 12, // u32, bit 31 = debug-signed, bits 30:0 reserved
+  MODULE_VENDOR: 16, // u32 = 0x8086
+  DATE: 20, // u32, BCD yyyymmdd
+  SIZE: 24, // u32 = 0x200 dwords
+  KEY_SIZE: 28, // u32 = 0x60 dwords
+  MODULUS_SIZE: 32, // u32 = 0x60 dwords
+  EXPONENT_SIZE: 36, // u32 = 1 dword
+  RESERVED0: 40, // u8[88]
+  MODULUS: 128, // u8[384], little-endian
+  EXPONENT: 512, // u32 = 0x10001
+  SIGNATURE: 516, // u8[384], little-endian
+  SEAMHASH: 900, // u8[48], SHA-384 of the module image
+  SEAMSVN: 948, // u16: minor (low byte), major (high byte)
+  ATTRIBUTES: 950, // u64 = 0
+  RIP_OFFSET: 958, // u32 = the module ELF's e_entry
+  NUM_STACK_PAGES: 962, // u8
+  NUM_TLS_PAGES: 963, // u8
   NUM_KEYHOLE_PAGES: 964, // u16
   NUM_GLOBAL_DATA_PAGES: 966, // u16
-  MAX_TDMRS: 968,        // u16
+  MAX_TDMRS: 968, // u16
   MAX_RSVD_PER_TDMR: 970, // u16
   PAMT_ENTRY_SIZE_4K: 972, // u16
   PAMT_ENTRY_SIZE_2M: 974, // u16
   PAMT_ENTRY_SIZE_1G: 976, // u16
-  RESERVED1: 978,        // u8[6]
-  MODULE_HV: 984,        // u16
-  MIN_UPDATE_HV: 986,    // u16
-  NO_DOWNGRADE: 988,     // u8
-  RESERVED2: 989,        // u8
+  RESERVED1: 978, // u8[6]
+  MODULE_HV: 984, // u16
+  MIN_UPDATE_HV: 986, // u16
+  NO_DOWNGRADE: 988, // u8
+  RESERVED2: 989, // u8
   NUM_HANDOFF_PAGES: 990, // u16
-  GDT_IDT_OFFSET: 992,   // u32
+  GDT_IDT_OFFSET: 992, // u32
   FAULT_WRAPPER_OFFSET: 996, // u32
   // The 2.0 layout's module version (reserved3 in the 1.5 loader source): the four 2.0
   // sigstructs carry it, the 1.5 ones are zero here.
-  MODULE_UPDATE: 1000,   // u16
-  MODULE_MINOR: 1002,    // u8
-  MODULE_MAJOR: 1003,    // u8
-  MODULE_BUILD: 1004,    // u16
-  MODULE_EXTRA: 1006,    // u16, meaning unpublished (8 in 2.0.04, 0 elsewhere), not checked
-  RESERVED3: 1008,       // u8[16]
+  MODULE_UPDATE: 1000, // u16
+  MODULE_MINOR: 1002, // u8
+  MODULE_MAJOR: 1003, // u8
+  MODULE_BUILD: 1004, // u16
+  MODULE_EXTRA: 1006, // u16, meaning unpublished (8 in 2.0.04, 0 elsewhere), not checked
+  RESERVED3: 1008, // u8[16]
   CPUID_TABLE_SIZE: 1024, // u32, <= 255
-  CPUID_TABLE: 1028,     // u32[255]
+  CPUID_TABLE: 1028, // u32[255]
 } as const;
 
 const HEADER_TYPE_GENERIC_FW = 6;
@@ -71,7 +71,10 @@ const MODULE_TYPE_DEBUG = 0x80000000;
 const RSA_BYTES = 384;
 // Reserved ranges [offset, length] as the real layout defines them.
 const RESERVED_RANGES: readonly (readonly [number, number])[] = [
-  [SIGSTRUCT.RESERVED0, 88], [SIGSTRUCT.RESERVED1, 6], [SIGSTRUCT.RESERVED2, 1], [SIGSTRUCT.RESERVED3, 16],
+  [SIGSTRUCT.RESERVED0, 88],
+  [SIGSTRUCT.RESERVED1, 6],
+  [SIGSTRUCT.RESERVED2, 1],
+  [SIGSTRUCT.RESERVED3, 16],
 ];
 
 /** The module version the 2.0 layout carries at 1000..1007 (all zero in the 1.5 layout). */
@@ -153,7 +156,8 @@ function firstNonZero(b: Uint8Array, ranges: readonly (readonly [number, number]
 
 export function parseSigstruct(b: Uint8Array): Sigstruct {
   const v = view(b);
-  const u32 = (off: number) => v.getUint32(off, true), u16 = (off: number) => v.getUint16(off, true);
+  const u32 = (off: number) => v.getUint32(off, true),
+    u16 = (off: number) => v.getUint16(off, true);
   const moduleType = u32(SIGSTRUCT.MODULE_TYPE);
   const cpuidTableSize = u32(SIGSTRUCT.CPUID_TABLE_SIZE);
   const cpuidTable: number[] = [];
@@ -161,10 +165,17 @@ export function parseSigstruct(b: Uint8Array): Sigstruct {
     cpuidTable.push(u32(SIGSTRUCT.CPUID_TABLE + 4 * i));
   }
   return {
-    headerType: u32(SIGSTRUCT.HEADER_TYPE), headerLength: u32(SIGSTRUCT.HEADER_LENGTH),
-    headerVersion: u32(SIGSTRUCT.HEADER_VERSION), moduleType, debug: (moduleType & MODULE_TYPE_DEBUG) !== 0,
-    vendor: u32(SIGSTRUCT.MODULE_VENDOR), date: u32(SIGSTRUCT.DATE), size: u32(SIGSTRUCT.SIZE),
-    keySize: u32(SIGSTRUCT.KEY_SIZE), modulusSize: u32(SIGSTRUCT.MODULUS_SIZE), exponentSize: u32(SIGSTRUCT.EXPONENT_SIZE),
+    headerType: u32(SIGSTRUCT.HEADER_TYPE),
+    headerLength: u32(SIGSTRUCT.HEADER_LENGTH),
+    headerVersion: u32(SIGSTRUCT.HEADER_VERSION),
+    moduleType,
+    debug: (moduleType & MODULE_TYPE_DEBUG) !== 0,
+    vendor: u32(SIGSTRUCT.MODULE_VENDOR),
+    date: u32(SIGSTRUCT.DATE),
+    size: u32(SIGSTRUCT.SIZE),
+    keySize: u32(SIGSTRUCT.KEY_SIZE),
+    modulusSize: u32(SIGSTRUCT.MODULUS_SIZE),
+    exponentSize: u32(SIGSTRUCT.EXPONENT_SIZE),
     modulus: b.slice(SIGSTRUCT.MODULUS, SIGSTRUCT.MODULUS + RSA_BYTES),
     exponent: u32(SIGSTRUCT.EXPONENT),
     signature: b.slice(SIGSTRUCT.SIGNATURE, SIGSTRUCT.SIGNATURE + RSA_BYTES),
@@ -172,18 +183,27 @@ export function parseSigstruct(b: Uint8Array): Sigstruct {
     seamsvn: u16(SIGSTRUCT.SEAMSVN),
     attributes: v.getBigUint64(SIGSTRUCT.ATTRIBUTES, true),
     ripOffset: u32(SIGSTRUCT.RIP_OFFSET),
-    numStackPages: b[SIGSTRUCT.NUM_STACK_PAGES]!, numTlsPages: b[SIGSTRUCT.NUM_TLS_PAGES]!,
-    numKeyholePages: u16(SIGSTRUCT.NUM_KEYHOLE_PAGES), numGlobalDataPages: u16(SIGSTRUCT.NUM_GLOBAL_DATA_PAGES),
-    maxTdmrs: u16(SIGSTRUCT.MAX_TDMRS), maxRsvdPerTdmr: u16(SIGSTRUCT.MAX_RSVD_PER_TDMR),
-    pamtEntrySize4k: u16(SIGSTRUCT.PAMT_ENTRY_SIZE_4K), pamtEntrySize2m: u16(SIGSTRUCT.PAMT_ENTRY_SIZE_2M),
+    numStackPages: b[SIGSTRUCT.NUM_STACK_PAGES]!,
+    numTlsPages: b[SIGSTRUCT.NUM_TLS_PAGES]!,
+    numKeyholePages: u16(SIGSTRUCT.NUM_KEYHOLE_PAGES),
+    numGlobalDataPages: u16(SIGSTRUCT.NUM_GLOBAL_DATA_PAGES),
+    maxTdmrs: u16(SIGSTRUCT.MAX_TDMRS),
+    maxRsvdPerTdmr: u16(SIGSTRUCT.MAX_RSVD_PER_TDMR),
+    pamtEntrySize4k: u16(SIGSTRUCT.PAMT_ENTRY_SIZE_4K),
+    pamtEntrySize2m: u16(SIGSTRUCT.PAMT_ENTRY_SIZE_2M),
     pamtEntrySize1g: u16(SIGSTRUCT.PAMT_ENTRY_SIZE_1G),
-    moduleHv: u16(SIGSTRUCT.MODULE_HV), minUpdateHv: u16(SIGSTRUCT.MIN_UPDATE_HV),
+    moduleHv: u16(SIGSTRUCT.MODULE_HV),
+    minUpdateHv: u16(SIGSTRUCT.MIN_UPDATE_HV),
     noDowngrade: b[SIGSTRUCT.NO_DOWNGRADE] !== 0,
     numHandoffPages: u16(SIGSTRUCT.NUM_HANDOFF_PAGES),
-    gdtIdtOffset: u32(SIGSTRUCT.GDT_IDT_OFFSET), faultWrapperOffset: u32(SIGSTRUCT.FAULT_WRAPPER_OFFSET),
+    gdtIdtOffset: u32(SIGSTRUCT.GDT_IDT_OFFSET),
+    faultWrapperOffset: u32(SIGSTRUCT.FAULT_WRAPPER_OFFSET),
     moduleVersion: {
-      major: b[SIGSTRUCT.MODULE_MAJOR]!, minor: b[SIGSTRUCT.MODULE_MINOR]!,
-      update: u16(SIGSTRUCT.MODULE_UPDATE), build: u16(SIGSTRUCT.MODULE_BUILD), extra: u16(SIGSTRUCT.MODULE_EXTRA),
+      major: b[SIGSTRUCT.MODULE_MAJOR]!,
+      minor: b[SIGSTRUCT.MODULE_MINOR]!,
+      update: u16(SIGSTRUCT.MODULE_UPDATE),
+      build: u16(SIGSTRUCT.MODULE_BUILD),
+      extra: u16(SIGSTRUCT.MODULE_EXTRA),
     },
     cpuidTableSize,
     cpuidTable,
@@ -208,10 +228,16 @@ export interface ManifestContext {
 }
 
 /** One P-SEAMLDR check: its name, whether it passed, the value it read, and its failure status. */
-export interface ManifestCheck { name: string; ok: boolean; value: string; status: bigint }
+export interface ManifestCheck {
+  name: string;
+  ok: boolean;
+  value: string;
+  status: bigint;
+}
 
 const hex = (x: number | bigint) => '0x' + x.toString(16);
-const svnMajor = (svn: number) => svn >> 8, svnMinor = (svn: number) => svn & 0xff;
+const svnMajor = (svn: number) => svn >> 8,
+  svnMinor = (svn: number) => svn & 0xff;
 // Stepping (bits 3:0) is ignored when the table is compared with a CPU.
 const fm = (x: number) => (x & ~0xf) >>> 0;
 
@@ -240,8 +266,11 @@ function fieldChecks(s: Sigstruct, layout: ManifestContext['layout']): [string, 
     ['exponent', s.exponent === SIGSTRUCT_RSA_EXPONENT, hex(s.exponent)],
     ['min_update_hv <= module_hv', s.minUpdateHv <= s.moduleHv, `${s.minUpdateHv} <= ${s.moduleHv}`],
     ['gdt_idt_offset 4 KiB aligned', s.gdtIdtOffset % PAGE_SIZE === 0, hex(s.gdtIdtOffset)],
-    ['gdt_idt_offset and fault_wrapper_offset paired', (s.gdtIdtOffset === 0) === (s.faultWrapperOffset === 0),
-      `${hex(s.gdtIdtOffset)}, ${hex(s.faultWrapperOffset)}`],
+    [
+      'gdt_idt_offset and fault_wrapper_offset paired',
+      (s.gdtIdtOffset === 0) === (s.faultWrapperOffset === 0),
+      `${hex(s.gdtIdtOffset)}, ${hex(s.faultWrapperOffset)}`,
+    ],
   ];
 }
 
@@ -252,10 +281,18 @@ function svnChecks(s: Sigstruct, ctx: ManifestContext): ManifestCheck[] {
   const svn = `${svnMajor(s.seamsvn)}/${svnMinor(s.seamsvn)}`;
   return [
     { name: 'major SVN not 0', ok: svnMajor(s.seamsvn) !== 0, value: svn, status: SEAMLDR_EUNSUPPORTED },
-    { name: 'update keeps the major SVN', ok: run === null || svnMajor(s.seamsvn) === svnMajor(run),
-      value: run === null ? 'load' : `${svn} over ${svnMajor(run)}/${svnMinor(run)}`, status: SEAMLDR_EUNSUPPORTED },
-    { name: 'update does not lower the minor SVN', ok: run === null || svnMajor(s.seamsvn) !== svnMajor(run) || svnMinor(s.seamsvn) >= svnMinor(run),
-      value: run === null ? 'load' : `${svnMinor(s.seamsvn)} >= ${svnMinor(run)}`, status: SEAMLDR_EBADSIG },
+    {
+      name: 'update keeps the major SVN',
+      ok: run === null || svnMajor(s.seamsvn) === svnMajor(run),
+      value: run === null ? 'load' : `${svn} over ${svnMajor(run)}/${svnMinor(run)}`,
+      status: SEAMLDR_EUNSUPPORTED,
+    },
+    {
+      name: 'update does not lower the minor SVN',
+      ok: run === null || svnMajor(s.seamsvn) !== svnMajor(run) || svnMinor(s.seamsvn) >= svnMinor(run),
+      value: run === null ? 'load' : `${svnMinor(s.seamsvn)} >= ${svnMinor(run)}`,
+      status: SEAMLDR_EBADSIG,
+    },
   ];
 }
 
@@ -263,7 +300,12 @@ function cpuidChecks(s: Sigstruct, ctx: ManifestContext): ManifestCheck[] {
   const table = s.cpuidTable.map(hex).join(' ') || 'empty';
   const covers = ctx.cpuFms === null || s.cpuidTableSize === 0 || ctx.cpuFms.every((c) => s.cpuidTable.some((t) => fm(t) === fm(c)));
   return [
-    { name: 'CPUID table covers every socket', ok: covers, value: ctx.cpuFms === null ? `${table} (no platform)` : `${table} vs ${ctx.cpuFms.map(hex).join(' ')}`, status: SEAMLDR_EUNSUPCPU },
+    {
+      name: 'CPUID table covers every socket',
+      ok: covers,
+      value: ctx.cpuFms === null ? `${table} (no platform)` : `${table} vs ${ctx.cpuFms.map(hex).join(' ')}`,
+      status: SEAMLDR_EUNSUPCPU,
+    },
     { name: 'production module has a CPUID table', ok: s.debug || s.cpuidTableSize > 0, value: `${s.cpuidTableSize} entries`, status: SEAMLDR_EBADSIG },
   ];
 }
@@ -277,8 +319,12 @@ export function manifestChecks(s: Sigstruct, sigBytes: Uint8Array, ctx: Manifest
     { name: 'signer key hash', ok: keyHash === ctx.trustedKeyHash, value: keyHash.slice(0, 16) + '…', status: SEAMLDR_EBADSIG },
     { name: 'debug module on a debug-unlocked platform', ok: !s.debug || ctx.debugUnlocked, value: s.debug ? 'debug' : 'production', status: SEAMLDR_EBADSIG },
     ...svnChecks(s, ctx),
-    { name: 'gdt_idt_offset and fault_wrapper_offset inside the module', ok: inModule(s.gdtIdtOffset) && inModule(s.faultWrapperOffset),
-      value: `${hex(s.gdtIdtOffset)}, ${hex(s.faultWrapperOffset)} < ${hex(ctx.moduleBytes)}`, status: SEAMLDR_EBADSIG },
+    {
+      name: 'gdt_idt_offset and fault_wrapper_offset inside the module',
+      ok: inModule(s.gdtIdtOffset) && inModule(s.faultWrapperOffset),
+      value: `${hex(s.gdtIdtOffset)}, ${hex(s.faultWrapperOffset)} < ${hex(ctx.moduleBytes)}`,
+      status: SEAMLDR_EBADSIG,
+    },
     ...cpuidChecks(s, ctx),
     { name: 'RSA signature', ok: sigstructSignatureValid(sigBytes), value: 'RSA-3072 PKCS#1 v1.5 SHA-384', status: SEAMLDR_EBADSIG },
   ];
@@ -339,9 +385,7 @@ export function signSigstruct(b: Uint8Array, keyPem: string): void {
   view(b).setUint32(SIGSTRUCT.EXPONENT, SIGSTRUCT_RSA_EXPONENT, true);
   const msg = signedBytes(b);
   const memoKey = keyHash(keyPem) + toHex(sha384(msg));
-  const sig =
-    signatures.get(memoKey) ??
-    memoSet(signatures, memoKey, reversed(new Uint8Array(sign('sha384', msg, privateKey(keyPem)))));
+  const sig = signatures.get(memoKey) ?? memoSet(signatures, memoKey, reversed(new Uint8Array(sign('sha384', msg, privateKey(keyPem)))));
   b.set(sig, SIGSTRUCT.SIGNATURE);
 }
 
@@ -365,9 +409,24 @@ export function sigstructSignatureValid(b: Uint8Array): boolean {
 }
 
 /** Every field a build writes, as buildSigstruct takes them (the signing fields aside). */
-export type SigstructFields = Omit<Sigstruct,
-  'headerType' | 'headerLength' | 'headerVersion' | 'moduleType' | 'vendor' | 'size' | 'keySize' | 'modulusSize'
-  | 'exponentSize' | 'modulus' | 'exponent' | 'signature' | 'cpuidTableSize' | 'firstReservedNonZero' | 'firstVersionFieldNonZero'>;
+export type SigstructFields = Omit<
+  Sigstruct,
+  | 'headerType'
+  | 'headerLength'
+  | 'headerVersion'
+  | 'moduleType'
+  | 'vendor'
+  | 'size'
+  | 'keySize'
+  | 'modulusSize'
+  | 'exponentSize'
+  | 'modulus'
+  | 'exponent'
+  | 'signature'
+  | 'cpuidTableSize'
+  | 'firstReservedNonZero'
+  | 'firstVersionFieldNonZero'
+>;
 
 function writeBody(v: DataView, f: SigstructFields): void {
   v.setUint32(SIGSTRUCT.DATE, f.date, true);
@@ -378,12 +437,18 @@ function writeBody(v: DataView, f: SigstructFields): void {
   v.setUint8(SIGSTRUCT.NUM_STACK_PAGES, f.numStackPages);
   v.setUint8(SIGSTRUCT.NUM_TLS_PAGES, f.numTlsPages);
   const u16s: [number, number][] = [
-    [SIGSTRUCT.NUM_KEYHOLE_PAGES, f.numKeyholePages], [SIGSTRUCT.NUM_GLOBAL_DATA_PAGES, f.numGlobalDataPages],
-    [SIGSTRUCT.MAX_TDMRS, f.maxTdmrs], [SIGSTRUCT.MAX_RSVD_PER_TDMR, f.maxRsvdPerTdmr],
-    [SIGSTRUCT.PAMT_ENTRY_SIZE_4K, f.pamtEntrySize4k], [SIGSTRUCT.PAMT_ENTRY_SIZE_2M, f.pamtEntrySize2m],
-    [SIGSTRUCT.PAMT_ENTRY_SIZE_1G, f.pamtEntrySize1g], [SIGSTRUCT.MODULE_HV, f.moduleHv],
-    [SIGSTRUCT.MIN_UPDATE_HV, f.minUpdateHv], [SIGSTRUCT.NUM_HANDOFF_PAGES, f.numHandoffPages],
-    [SIGSTRUCT.MODULE_UPDATE, f.moduleVersion.update], [SIGSTRUCT.MODULE_BUILD, f.moduleVersion.build],
+    [SIGSTRUCT.NUM_KEYHOLE_PAGES, f.numKeyholePages],
+    [SIGSTRUCT.NUM_GLOBAL_DATA_PAGES, f.numGlobalDataPages],
+    [SIGSTRUCT.MAX_TDMRS, f.maxTdmrs],
+    [SIGSTRUCT.MAX_RSVD_PER_TDMR, f.maxRsvdPerTdmr],
+    [SIGSTRUCT.PAMT_ENTRY_SIZE_4K, f.pamtEntrySize4k],
+    [SIGSTRUCT.PAMT_ENTRY_SIZE_2M, f.pamtEntrySize2m],
+    [SIGSTRUCT.PAMT_ENTRY_SIZE_1G, f.pamtEntrySize1g],
+    [SIGSTRUCT.MODULE_HV, f.moduleHv],
+    [SIGSTRUCT.MIN_UPDATE_HV, f.minUpdateHv],
+    [SIGSTRUCT.NUM_HANDOFF_PAGES, f.numHandoffPages],
+    [SIGSTRUCT.MODULE_UPDATE, f.moduleVersion.update],
+    [SIGSTRUCT.MODULE_BUILD, f.moduleVersion.build],
     [SIGSTRUCT.MODULE_EXTRA, f.moduleVersion.extra],
   ];
   for (const [off, x] of u16s) v.setUint16(off, x, true);

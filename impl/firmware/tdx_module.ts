@@ -6,15 +6,44 @@
 // tdh_mem_page_add,tdh_mr_extend,tdh_mr_finalize,tdh_vp_enter,tdh_mng_key_freeid}.c and
 // src/common/crypto/sha384.c, reduced to what spec §2.5, §3.4, §3.7, §5.2, §5.3 and §6 describe.
 import {
-  AVOID_COMPAT_SENSITIVE, TDX_FEATURES0_UPDATE_COMPAT, TDX_INCOMPATIBLE_MRTD_CONTEXT, TDX_UPDATE_COMPAT_SENSITIVE,
-  MD_MAJOR_VERSION, MD_MIN_UPDATE_HV, MD_MINOR_VERSION, MD_MODULE_HV, MD_NO_DOWNGRADE,
-  MD_TDX_FEATURES0, MD_UPDATE_VERSION, OPERAND_ID_R8, OPERAND_ID_R9, OPERAND_ID_RAX,
-  OPERAND_ID_RCX, OPERAND_ID_RDX, PAGE_SIZE, TDH, TDH_SYS_CONFIG, TDH_SYS_KEY_CONFIG,
-  TDX_OPERAND_INVALID, TDX_OPERAND_PAGE_METADATA_INCORRECT, TDX_SUCCESS, TDX_SYS_CONFIG_NOT_PENDING,
-  TDX_SYS_INCOMPATIBLE_SIGSTRUCT, TDX_SYS_INIT_NOT_PENDING, TDX_SYS_INVALID_HANDOFF,
-  TDX_SYS_KEY_CONFIG_NOT_PENDING, TDX_SYS_LP_INIT_DONE, TDX_SYS_LP_INIT_NOT_DONE,
-  TDX_SYS_LP_INIT_NOT_PENDING, TDX_SYS_NOT_READY, TDX_SYS_SHUTDOWN, TDX_SYS_STATE_INCORRECT,
-  TDX_TD_FINALIZED, TDX_TD_NOT_FINALIZED, TDX_TD_NOT_INITIALIZED, type SeamcallResult,
+  AVOID_COMPAT_SENSITIVE,
+  TDX_FEATURES0_UPDATE_COMPAT,
+  TDX_INCOMPATIBLE_MRTD_CONTEXT,
+  TDX_UPDATE_COMPAT_SENSITIVE,
+  MD_MAJOR_VERSION,
+  MD_MIN_UPDATE_HV,
+  MD_MINOR_VERSION,
+  MD_MODULE_HV,
+  MD_NO_DOWNGRADE,
+  MD_TDX_FEATURES0,
+  MD_UPDATE_VERSION,
+  OPERAND_ID_R8,
+  OPERAND_ID_R9,
+  OPERAND_ID_RAX,
+  OPERAND_ID_RCX,
+  OPERAND_ID_RDX,
+  PAGE_SIZE,
+  TDH,
+  TDH_SYS_CONFIG,
+  TDH_SYS_KEY_CONFIG,
+  TDX_OPERAND_INVALID,
+  TDX_OPERAND_PAGE_METADATA_INCORRECT,
+  TDX_SUCCESS,
+  TDX_SYS_CONFIG_NOT_PENDING,
+  TDX_SYS_INCOMPATIBLE_SIGSTRUCT,
+  TDX_SYS_INIT_NOT_PENDING,
+  TDX_SYS_INVALID_HANDOFF,
+  TDX_SYS_KEY_CONFIG_NOT_PENDING,
+  TDX_SYS_LP_INIT_DONE,
+  TDX_SYS_LP_INIT_NOT_DONE,
+  TDX_SYS_LP_INIT_NOT_PENDING,
+  TDX_SYS_NOT_READY,
+  TDX_SYS_SHUTDOWN,
+  TDX_SYS_STATE_INCORRECT,
+  TDX_TD_FINALIZED,
+  TDX_TD_NOT_FINALIZED,
+  TDX_TD_NOT_INITIALIZED,
+  type SeamcallResult,
 } from './abi.ts';
 import type { ModuleIdentity, Tdr } from './types.ts';
 import { canImportHandoff, type ModuleBuild } from './registry.ts';
@@ -52,15 +81,28 @@ export interface TdxModule {
 
 export function createTdxModule(identity: ModuleIdentity, sigstructHv: SigstructHv, build: ModuleBuild | null = null): TdxModule {
   return {
-    identity, build, sigstructHv, sysState: 'SYSINIT_PENDING', lpInit: new Set(),
-    seamdbIndex: -1, nonce: 0n, tds: new Map(), nextHkid: 1,
+    identity,
+    build,
+    sigstructHv,
+    sysState: 'SYSINIT_PENDING',
+    lpInit: new Set(),
+    seamdbIndex: -1,
+    nonce: 0n,
+    tds: new Map(),
+    nextHkid: 1,
   };
 }
 
 // Leaves the dispatcher admits before SYS_READY (spec §2.5; RDALL and LP.SHUTDOWN are not
 // emulated).
 const NOT_READY_LEAVES: ReadonlySet<bigint> = new Set([
-  TDH.SYS_INFO, TDH.SYS_RD, TDH.SYS_INIT, TDH.SYS_LP_INIT, TDH_SYS_CONFIG, TDH_SYS_KEY_CONFIG, TDH.SYS_UPDATE,
+  TDH.SYS_INFO,
+  TDH.SYS_RD,
+  TDH.SYS_INIT,
+  TDH.SYS_LP_INIT,
+  TDH_SYS_CONFIG,
+  TDH_SYS_KEY_CONFIG,
+  TDH.SYS_UPDATE,
 ]);
 
 const MRTD_SIZE = 48;
@@ -82,23 +124,40 @@ export function tdxModuleCall(seam: Seam, mod: TdxModule, cpu: number, leaf: big
   }
   switch (leaf) {
     // TDSYSINFO_STRUCT is not emulated: the kernel reads metadata through TDH.SYS.RD.
-    case TDH.SYS_INFO: return ok();
-    case TDH.SYS_INIT: return tdhSysInit(seam, mod);
-    case TDH.SYS_LP_INIT: return tdhSysLpInit(mod, cpu);
-    case TDH_SYS_CONFIG: return tdhSysConfig(seam, mod);
-    case TDH_SYS_KEY_CONFIG: return tdhSysKeyConfig(mod);
-    case TDH.SYS_RD: return tdhSysRd(mod, args.rdx ?? 0n);
-    case TDH.SYS_SHUTDOWN: return tdhSysShutdown(seam, mod, args.rcx ?? 0n);
-    case TDH.SYS_UPDATE: return tdhSysUpdate(seam, mod);
-    case TDH.MNG_CREATE: return tdhMngCreate(mod, num(args.rcx), num(args.rdx));
-    case TDH.MNG_KEY_CONFIG: return tdhMngKeyConfig(mod, num(args.rcx));
-    case TDH.MNG_INIT: return tdhMngInit(mod, num(args.rcx));
-    case TDH.MEM_PAGE_ADD: return tdhMemPageAdd(seam, mod, num(args.rcx), num(args.rdx), num(args.r8), num(args.r9));
-    case TDH.MR_EXTEND: return tdhMrExtend(seam, mod, num(args.rcx), num(args.rdx));
-    case TDH.MR_FINALIZE: return tdhMrFinalize(mod, num(args.rcx));
-    case TDH.VP_ENTER: return tdhVpEnter(seam, mod, num(args.rcx), args.writes ?? []);
-    case TDH.MNG_KEY_FREEID: return tdhMngKeyFreeid(mod, num(args.rcx));
-    default: return operandInvalid(OPERAND_ID_RAX);
+    case TDH.SYS_INFO:
+      return ok();
+    case TDH.SYS_INIT:
+      return tdhSysInit(seam, mod);
+    case TDH.SYS_LP_INIT:
+      return tdhSysLpInit(mod, cpu);
+    case TDH_SYS_CONFIG:
+      return tdhSysConfig(seam, mod);
+    case TDH_SYS_KEY_CONFIG:
+      return tdhSysKeyConfig(mod);
+    case TDH.SYS_RD:
+      return tdhSysRd(mod, args.rdx ?? 0n);
+    case TDH.SYS_SHUTDOWN:
+      return tdhSysShutdown(seam, mod, args.rcx ?? 0n);
+    case TDH.SYS_UPDATE:
+      return tdhSysUpdate(seam, mod);
+    case TDH.MNG_CREATE:
+      return tdhMngCreate(mod, num(args.rcx), num(args.rdx));
+    case TDH.MNG_KEY_CONFIG:
+      return tdhMngKeyConfig(mod, num(args.rcx));
+    case TDH.MNG_INIT:
+      return tdhMngInit(mod, num(args.rcx));
+    case TDH.MEM_PAGE_ADD:
+      return tdhMemPageAdd(seam, mod, num(args.rcx), num(args.rdx), num(args.r8), num(args.r9));
+    case TDH.MR_EXTEND:
+      return tdhMrExtend(seam, mod, num(args.rcx), num(args.rdx));
+    case TDH.MR_FINALIZE:
+      return tdhMrFinalize(mod, num(args.rcx));
+    case TDH.VP_ENTER:
+      return tdhVpEnter(seam, mod, num(args.rcx), args.writes ?? []);
+    case TDH.MNG_KEY_FREEID:
+      return tdhMngKeyFreeid(mod, num(args.rcx));
+    default:
+      return operandInvalid(OPERAND_ID_RAX);
   }
 }
 
@@ -117,8 +176,9 @@ function allLpsInitialized(seam: Seam, mod: TdxModule): boolean {
 function buildTimeDefsMatch(mod: TdxModule): boolean {
   const b = mod.build;
   const s = mod.sigstructHv;
-  return b !== null && s.moduleHv === b.moduleHv && s.minUpdateHv === b.minUpdateHv && s.noDowngrade === b.noDowngrade &&
-    s.numHandoffPages === b.numHandoffPages;
+  return (
+    b !== null && s.moduleHv === b.moduleHv && s.minUpdateHv === b.minUpdateHv && s.noDowngrade === b.noDowngrade && s.numHandoffPages === b.numHandoffPages
+  );
 }
 
 function tdhSysInit(seam: Seam, mod: TdxModule): SeamcallResult {
@@ -157,14 +217,22 @@ function tdhSysKeyConfig(mod: TdxModule): SeamcallResult {
 function tdhSysRd(mod: TdxModule, fieldId: bigint): SeamcallResult {
   const id = mod.identity;
   switch (fieldId) {
-    case MD_MAJOR_VERSION: return ok(BigInt(id.version.major));
-    case MD_MINOR_VERSION: return ok(BigInt(id.version.minor));
-    case MD_UPDATE_VERSION: return ok(BigInt(id.version.update));
-    case MD_MODULE_HV: return ok(BigInt(id.moduleHv));
-    case MD_MIN_UPDATE_HV: return ok(BigInt(id.minUpdateHv));
-    case MD_NO_DOWNGRADE: return ok(id.noDowngrade ? 1n : 0n);
-    case MD_TDX_FEATURES0: return ok(id.features0);
-    default: return operandInvalid(OPERAND_ID_RDX);
+    case MD_MAJOR_VERSION:
+      return ok(BigInt(id.version.major));
+    case MD_MINOR_VERSION:
+      return ok(BigInt(id.version.minor));
+    case MD_UPDATE_VERSION:
+      return ok(BigInt(id.version.update));
+    case MD_MODULE_HV:
+      return ok(BigInt(id.moduleHv));
+    case MD_MIN_UPDATE_HV:
+      return ok(BigInt(id.minUpdateHv));
+    case MD_NO_DOWNGRADE:
+      return ok(id.noDowngrade ? 1n : 0n);
+    case MD_TDX_FEATURES0:
+      return ok(id.features0);
+    default:
+      return operandInvalid(OPERAND_ID_RDX);
   }
 }
 
@@ -210,9 +278,16 @@ function tdhMngCreate(mod: TdxModule, tdrPa: number, hkid: number): SeamcallResu
   // The PAMT already marks the page as a TDR.
   if (mod.tds.has(tdrPa)) return fail(TDX_OPERAND_PAGE_METADATA_INCORRECT | OPERAND_ID_RCX);
   mod.tds.set(tdrPa, {
-    tdrPa, hkid, keyConfigured: false, initialized: false, finalized: false,
-    mrtd: new Uint8Array(MRTD_SIZE), mrtdSeamdbIndex: mod.seamdbIndex,
-    launchSeamdbIndex: mod.seamdbIndex, launchNonce: mod.nonce, handoffVersion: mod.identity.moduleHv,
+    tdrPa,
+    hkid,
+    keyConfigured: false,
+    initialized: false,
+    finalized: false,
+    mrtd: new Uint8Array(MRTD_SIZE),
+    mrtdSeamdbIndex: mod.seamdbIndex,
+    launchSeamdbIndex: mod.seamdbIndex,
+    launchNonce: mod.nonce,
+    handoffVersion: mod.identity.moduleHv,
     pages: new Map(),
   });
   mod.nextHkid = Math.max(mod.nextHkid, hkid + 1);
@@ -340,7 +415,9 @@ function tdhVpEnter(seam: Seam, mod: TdxModule, tdrPa: number, writes: GuestWrit
     if (page === undefined || !inPage) return fail(TDX_OPERAND_INVALID);
     pages.push(page);
   }
-  writes.forEach((w, i) => { pages[i][w.offset] = w.value; });
+  writes.forEach((w, i) => {
+    pages[i][w.offset] = w.value;
+  });
   return ok();
 }
 

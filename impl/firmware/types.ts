@@ -2,19 +2,23 @@
 // control structures and the handoff data. The SEAM range itself (Seam), P-SEAMLDR's state and the
 // TDX module instance are declared next to their behaviour in seam.ts, pseamldr.ts, tdx_module.ts.
 
-export interface Version { major: number; minor: number; update: number }
+export interface Version {
+  major: number;
+  minor: number;
+  update: number;
+}
 
 /** What a synthetic TDX module binary is, as its build and its sigstruct describe it. */
 export interface ModuleIdentity {
   version: Version;
-  seamsvn: number;          // sigstruct u16 at 948 (spec §3.2)
-  moduleHv: number;         // build-time TDX_MODULE_HV (spec §3.5)
-  minUpdateHv: number;      // build-time TDX_MIN_UPDATE_HV
-  noDowngrade: boolean;     // build-time TDX_NO_DOWNGRADE
-  debug: boolean;           // sigstruct module_type bit 31
-  cpuids: number[];         // sigstruct CPUID table: CPUID(1).EAX & ~0xF values
-  features0: bigint;        // TDX_FEATURES0
-  nrPages: number;          // module pages (1..496)
+  seamsvn: number; // sigstruct u16 at 948 (spec §3.2)
+  moduleHv: number; // build-time TDX_MODULE_HV (spec §3.5)
+  minUpdateHv: number; // build-time TDX_MIN_UPDATE_HV
+  noDowngrade: boolean; // build-time TDX_NO_DOWNGRADE
+  debug: boolean; // sigstruct module_type bit 31
+  cpuids: number[]; // sigstruct CPUID table: CPUID(1).EAX & ~0xF values
+  features0: bigint; // TDX_FEATURES0
+  nrPages: number; // module pages (1..496)
   /** The layout of the handoff data the build writes (registry.ts canImportHandoff); one per major.minor when absent. */
   handoffDataVersion?: number;
 }
@@ -32,14 +36,20 @@ export interface InjectedFaults {
   leafFail: { leaf: bigint; cpu: number | null; status: bigint } | null;
 }
 
-export interface SeamdbEntry { index: number; nonce: bigint; version: Version; seamsvn: number; mrseam: string }
+export interface SeamdbEntry {
+  index: number;
+  nonce: bigint;
+  version: Version;
+  seamsvn: number;
+  mrseam: string;
+}
 
 export interface Tdr {
   readonly tdrPa: number;
   hkid: number;
   keyConfigured: boolean;
-  initialized: boolean;     // TDH.MNG.INIT done
-  finalized: boolean;       // TDH.MR.FINALIZE done
+  initialized: boolean; // TDH.MNG.INIT done
+  finalized: boolean; // TDH.MR.FINALIZE done
   /** SHA-384 chaining context of the measurement, and the module instance it belongs to. */
   mrtd: Uint8Array;
   mrtdSeamdbIndex: number;

@@ -11,8 +11,16 @@ export const EOPNOTSUPP = 95;
 export const ECANCELED = 125;
 
 const NAMES: Record<number, string> = {
-  [ENOENT]: 'ENOENT', [EIO]: 'EIO', [ENXIO]: 'ENXIO', [ENOMEM]: 'ENOMEM', [EBUSY]: 'EBUSY', [ENODEV]: 'ENODEV',
-  [EINVAL]: 'EINVAL', [ENOSPC]: 'ENOSPC', [EOPNOTSUPP]: 'EOPNOTSUPP', [ECANCELED]: 'ECANCELED',
+  [ENOENT]: 'ENOENT',
+  [EIO]: 'EIO',
+  [ENXIO]: 'ENXIO',
+  [ENOMEM]: 'ENOMEM',
+  [EBUSY]: 'EBUSY',
+  [ENODEV]: 'ENODEV',
+  [EINVAL]: 'EINVAL',
+  [ENOSPC]: 'ENOSPC',
+  [EOPNOTSUPP]: 'EOPNOTSUPP',
+  [ECANCELED]: 'ECANCELED',
 };
 
 export function errnoName(ret: number): string {

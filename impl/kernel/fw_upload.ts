@@ -8,8 +8,16 @@ import type { ImageBuf } from './seamldr.ts';
 import type { Host } from '../host.ts';
 
 export type FwProgress = 'idle' | 'receiving' | 'preparing' | 'transferring' | 'programming';
-export type FwUploadErr = 'none' | 'hw-error' | 'timeout' | 'user-abort' | 'device-busy'
-  | 'invalid-file-size' | 'read-write-error' | 'flash-wearout' | 'firmware-invalid';
+export type FwUploadErr =
+  | 'none'
+  | 'hw-error'
+  | 'timeout'
+  | 'user-abort'
+  | 'device-busy'
+  | 'invalid-file-size'
+  | 'read-write-error'
+  | 'flash-wearout'
+  | 'firmware-invalid';
 
 export interface FwUploadOps {
   prepare(h: Host, img: ImageBuf): FwUploadErr;

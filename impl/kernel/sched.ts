@@ -8,10 +8,7 @@
 
 /** What a task yields: a preemption point, optionally a condition it waits for, or a
  *  linearization point (the operation took effect; `op` names it, `result` is what it returned). */
-export type Yield =
-  | { kind: 'step'; label?: string }
-  | { kind: 'wait'; until: () => boolean; label: string }
-  | { kind: 'lin'; op: LinOp; result: unknown };
+export type Yield = { kind: 'step'; label?: string } | { kind: 'wait'; until: () => boolean; label: string } | { kind: 'lin'; op: LinOp; result: unknown };
 
 /**
  * The operations the emulated kernel reports as they take effect, with the inputs they were
@@ -88,11 +85,17 @@ export function* stopMachine(s: Sched, cpus: number[], fn: (cpu: number) => Gene
   s.stopMachine = 'waiting';
   s.stopCaller = s.current;
   const stoppers = cpus.map((cpu) =>
-    spawn(s, `stopper/${cpu}`, cpu, (function* () {
-      const r = yield* fn(cpu);
-      if (r !== 0) ret = r;
-      return r;
-    })(), true),
+    spawn(
+      s,
+      `stopper/${cpu}`,
+      cpu,
+      (function* () {
+        const r = yield* fn(cpu);
+        if (r !== 0) ret = r;
+        return r;
+      })(),
+      true,
+    ),
   );
   yield { kind: 'wait', until: () => stoppers.every((t) => t.done), label: 'stop_machine' };
   return ret;
@@ -133,7 +136,9 @@ export function stepTask(s: Sched, t: Task): Yield | null {
  * A raw spinlock (DEFINE_RAW_SPINLOCK): the CPU holding it, or null. A CPU that finds it held
  * waits (it would spin with IRQs off; here it is not scheduled until the lock is free).
  */
-export interface RawSpinlock { owner: number | null }
+export interface RawSpinlock {
+  owner: number | null;
+}
 
 export function* rawSpinLock(l: RawSpinlock, cpu: number, label: string): Generator<Yield, void, void> {
   while (l.owner !== null) yield { kind: 'wait', until: () => l.owner === null, label };

@@ -6,7 +6,12 @@
 // (initSeamldrParamsV1), the no-entropy retry (seamldrInstallV2), and v2's
 // seamldr_install_module with its prechecks and its refresh after stop_machine.
 import {
-  P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, PAGE_SIZE, SEAMLDR_ENOENTROPY, SEAMLDR_INFO_OFF, SEAMLDR_MAX_NR_MODULE_PAGES,
+  P_SEAMLDR_INFO,
+  P_SEAMLDR_INSTALL,
+  PAGE_SIZE,
+  SEAMLDR_ENOENTROPY,
+  SEAMLDR_INFO_OFF,
+  SEAMLDR_MAX_NR_MODULE_PAGES,
   SEAMLDR_SCENARIO_UPDATE,
 } from '../firmware/abi.ts';
 import { seamldrInfo, type SeamldrInfo } from '../firmware/pseamldr.ts';
@@ -15,9 +20,7 @@ import { EBUSY, EINVAL, EIO, ENOSPC } from './errno.ts';
 import { seamldrCall, statusToErrno } from './seamcall.ts';
 import { runsMergedCode } from './revision.ts';
 import { rawSpinLock, rawSpinUnlock, stopMachine, type RawSpinlock, type Yield } from './sched.ts';
-import {
-  tdxCpuEnable, tdxModuleRunUpdate, tdxModuleRunUpdateV2, tdxModuleShutdown, tdxModuleShutdownV2, tdxRefreshAfterUpdate,
-} from './tdx.ts';
+import { tdxCpuEnable, tdxModuleRunUpdate, tdxModuleRunUpdateV2, tdxModuleShutdown, tdxModuleShutdownV2, tdxRefreshAfterUpdate } from './tdx.ts';
 import type { Host } from '../host.ts';
 
 /** The image as the kernel holds it: vmalloc'd pages plus the length userspace wrote. */
@@ -63,17 +66,22 @@ function* seamldrInstallV2(h: Host, cpu: number, paramsPa: number): Generator<Yi
 }
 
 /** tdx_blob v1 header (spec §3.2; Intel blob_structure.txt). */
-const BLOB_VERSION = 0, BLOB_OFFSET_OF_MODULE = 4, BLOB_SIGNATURE = 8,
-  BLOB_LENGTH = 16, BLOB_RESERVED0 = 20, BLOB_HEADER_SIZE = 4096;
+const BLOB_VERSION = 0,
+  BLOB_OFFSET_OF_MODULE = 4,
+  BLOB_SIGNATURE = 8,
+  BLOB_LENGTH = 16,
+  BLOB_RESERVED0 = 20,
+  BLOB_HEADER_SIZE = 4096;
 const TDX_BLOB_SIGNATURE = 'TDX-BLOB';
 
 /** Read n bytes of the image; a read past `len` is recorded (I-15) and yields garbage (0xff). */
 function imageBytes(h: Host, img: ImageBuf, off: number, n: number): Uint8Array {
   if (off + n > img.len) h.trace.push({ kind: 'oob_read', offset: off, len: img.len });
   const out = new Uint8Array(n).fill(0xff);
-  for (let i = off; i < Math.min(off + n, img.len);) {
+  for (let i = off; i < Math.min(off + n, img.len); ) {
     const page = h.mem.page(img.pas[Math.floor(i / PAGE_SIZE)]!)!;
-    const from = i % PAGE_SIZE, take = Math.min(PAGE_SIZE - from, Math.min(off + n, img.len) - i);
+    const from = i % PAGE_SIZE,
+      take = Math.min(PAGE_SIZE - from, Math.min(off + n, img.len) - i);
     out.set(page.subarray(from, from + take), i - off);
     i += take;
   }
@@ -92,7 +100,12 @@ function blobChecksum(h: Host, img: ImageBuf): number {
   return sum;
 }
 
-export interface BlobLayout { sigPage: number; nrSigPages: number; modulePage: number; nrModulePages: number }
+export interface BlobLayout {
+  sigPage: number;
+  nrSigPages: number;
+  modulePage: number;
+  nrModulePages: number;
+}
 
 /**
  * The checks of v2's blob parser (v2 p11), in its order: version, checksum, length,
@@ -116,8 +129,13 @@ export function parseBlobV1(h: Host, img: ImageBuf): { ret: number; layout: Blob
 }
 
 /** tdx_image v2 header (spec §3.2 merged format). */
-const IMG_VERSION = 0, IMG_SIGNATURE = 4, IMG_SIG_PAGES = 12, IMG_MODULE_PAGES = 16, IMG_RESERVED = 20;
-const SEAMLDR_MAX_NR_SIG_PAGES = 1, TDX_IMAGE_HEADER_SIZE = BLOB_HEADER_SIZE;
+const IMG_VERSION = 0,
+  IMG_SIGNATURE = 4,
+  IMG_SIG_PAGES = 12,
+  IMG_MODULE_PAGES = 16,
+  IMG_RESERVED = 20;
+const SEAMLDR_MAX_NR_SIG_PAGES = 1,
+  TDX_IMAGE_HEADER_SIZE = BLOB_HEADER_SIZE;
 
 /**
  * The checks of merged init_seamldr_params(), in its order: the size equation in u32
@@ -126,7 +144,8 @@ const SEAMLDR_MAX_NR_SIG_PAGES = 1, TDX_IMAGE_HEADER_SIZE = BLOB_HEADER_SIZE;
  */
 export function parseImageV2(h: Host, img: ImageBuf): { ret: number; layout: BlobLayout | null } {
   const bad = { ret: -EINVAL, layout: null };
-  const s = imageLe(h, img, IMG_SIG_PAGES, 4), m = imageLe(h, img, IMG_MODULE_PAGES, 4);
+  const s = imageLe(h, img, IMG_SIG_PAGES, 4),
+    m = imageLe(h, img, IMG_MODULE_PAGES, 4);
   // sigstruct_len and module_len are u32: 2^20 + k pages wrap to k pages (bug B14's setting).
   const total = (BLOB_HEADER_SIZE + ((s * PAGE_SIZE) >>> 0) + ((m * PAGE_SIZE) >>> 0)) >>> 0;
   if (total !== img.len) return bad;
@@ -181,7 +200,12 @@ export function initSeamldrParamsV1(h: Host, paramsPa: number, img: ImageBuf): n
 /** enum module_update_state (merged) / TDP_* (v2). */
 export const UPDATE_STATES = ['START', 'SHUTDOWN', 'CPU_INSTALL', 'CPU_INIT', 'RUN_UPDATE', 'DONE'] as const;
 export type UpdateState = (typeof UPDATE_STATES)[number];
-const START = 0, SHUTDOWN = 1, CPU_INSTALL = 2, CPU_INIT = 3, RUN_UPDATE = 4, DONE = 5;
+const START = 0,
+  SHUTDOWN = 1,
+  CPU_INSTALL = 2,
+  CPU_INIT = 3,
+  RUN_UPDATE = 4,
+  DONE = 5;
 
 /**
  * update_ctrl: the control block every CPU shares; the counts change under its lock. The real

@@ -5,8 +5,17 @@
 // tdx_module_run_update. v2's versions of the last two (spec §2.7) stand beside them, and
 // the revision record chooses (impl/README.md).
 import {
-  MD_MAJOR_VERSION, MD_MINOR_VERSION, MD_MODULE_HV, MD_TDX_FEATURES0, MD_UPDATE_VERSION,
-  TDH, TDH_SYS_CONFIG, TDH_SYS_KEY_CONFIG, AVOID_COMPAT_SENSITIVE, TDX_STATUS_MASK, TDX_UPDATE_COMPAT_SENSITIVE,
+  MD_MAJOR_VERSION,
+  MD_MINOR_VERSION,
+  MD_MODULE_HV,
+  MD_TDX_FEATURES0,
+  MD_UPDATE_VERSION,
+  TDH,
+  TDH_SYS_CONFIG,
+  TDH_SYS_KEY_CONFIG,
+  AVOID_COMPAT_SENSITIVE,
+  TDX_STATUS_MASK,
+  TDX_UPDATE_COMPAT_SENSITIVE,
 } from '../firmware/abi.ts';
 import type { Version } from '../firmware/types.ts';
 import { EBUSY, ENODEV } from './errno.ts';
@@ -93,7 +102,11 @@ function readSysMetadataField(h: Host, cpu: number, field: bigint): { ret: numbe
  * (tdx_global_metadata.c).
  */
 export function getTdxSysInfoVersion(h: Host, cpu: number, out: Version): number {
-  const fields = [['minor', MD_MINOR_VERSION], ['major', MD_MAJOR_VERSION], ['update', MD_UPDATE_VERSION]] as const;
+  const fields = [
+    ['minor', MD_MINOR_VERSION],
+    ['major', MD_MAJOR_VERSION],
+    ['update', MD_UPDATE_VERSION],
+  ] as const;
   for (const [name, id] of fields) {
     const r = readSysMetadataField(h, cpu, id);
     if (r.ret) return r.ret;

@@ -109,10 +109,13 @@ export function* versionShowTask(h: Host): Generator<Yield, string | number, voi
  * bug by locking out updates around the whole read, check included (B23 puts v2's back).
  */
 function* versionShowTaskV2(h: Host): Generator<Yield, string | number, void> {
-  return yield* lockedOut(h, (function* () {
-    const sysinfo = tdxGetSysinfo(h);
-    return sysinfo === null ? -ENXIO : yield* versionFields(h, sysinfo);
-  })());
+  return yield* lockedOut(
+    h,
+    (function* () {
+      const sysinfo = tdxGetSysinfo(h);
+      return sysinfo === null ? -ENXIO : yield* versionFields(h, sysinfo);
+    })(),
+  );
 }
 
 /** seamldr_lock_module_update() ... unlock around body; B23 (and a revision without it) skip it. */

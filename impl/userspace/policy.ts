@@ -7,7 +7,11 @@
 // impl/ reads no files: the mapping entries and the sigstruct facts come in as parameters
 // (properties/releases.ts and harness/select.ts load them).
 
-export interface TdxVersion { readonly major: number; readonly minor: number; readonly update: number }
+export interface TdxVersion {
+  readonly major: number;
+  readonly minor: number;
+  readonly update: number;
+}
 
 /** One release of mapping_file.json. */
 export interface MappingEntry {
@@ -102,15 +106,19 @@ function cpuReason(f: ModuleFacts | undefined, cpu: number): string | null {
  * min_module_version_for_td_preserving (its update field, as spec §3.5 states the rule).
  */
 function tdPreservingReason(e: MappingEntry, cur: TdxVersion): string | null {
-  const m = mustParse(e.version), min = mustParse(e.minModuleVersionForTdPreserving);
-  if (family(m) !== family(cur)) return `not TD-preserving: only a ${family(cur)}.x release can replace the running ${formatTdxVersion(cur)} (z-stream updates only)`;
+  const m = mustParse(e.version),
+    min = mustParse(e.minModuleVersionForTdPreserving);
+  if (family(m) !== family(cur))
+    return `not TD-preserving: only a ${family(cur)}.x release can replace the running ${formatTdxVersion(cur)} (z-stream updates only)`;
   if (m.update < cur.update) return `not TD-preserving: older than the running ${formatTdxVersion(cur)} (a downgrade)`;
   if (min.update > cur.update) return `not TD-preserving: this release needs a running ${e.minModuleVersionForTdPreserving} or newer`;
   return null;
 }
 
 function judge(e: MappingEntry, f: ModuleFacts | undefined, p: PlatformFacts, cur: TdxVersion, seamldr: TdxVersion): Candidate {
-  const s = seamldrReason(e, seamldr), c = cpuReason(f, p.cpu), t = tdPreservingReason(e, cur);
+  const s = seamldrReason(e, seamldr),
+    c = cpuReason(f, p.cpu),
+    t = tdPreservingReason(e, cur);
   const debug = f?.debug ?? false;
   // Rule 3: a debug module only when the operator allows it.
   const d = debug && !p.allowDebug ? 'a debug module: allowed only with --allow-debug' : null;
@@ -124,7 +132,8 @@ function judge(e: MappingEntry, f: ModuleFacts | undefined, p: PlatformFacts, cu
  * Throws on a malformed version (the callers validate their input first).
  */
 export function selectModule(p: PlatformFacts, mapping: readonly MappingEntry[], facts: readonly ModuleFacts[]): Selection {
-  const cur = mustParse(p.current), seamldr = mustParse(p.seamldr);
+  const cur = mustParse(p.current),
+    seamldr = mustParse(p.seamldr);
   const byVersion = new Map(facts.map((f) => [f.version, f]));
   const candidates = mapping.map((e) => judge(e, byVersion.get(e.version), p, cur, seamldr));
   let choice: Candidate | null = null;

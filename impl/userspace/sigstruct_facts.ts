@@ -29,7 +29,8 @@ export function sigstructFacts(version: string, blob: Uint8Array): ModuleFacts |
   if (blob.length < BLOB_SIGSTRUCT_OFFSET + SIGSTRUCT_SIZE) return `${blob.length} bytes, too short for a blob with a sigstruct at ${BLOB_SIGSTRUCT_OFFSET}`;
   const dv = new DataView(blob.buffer, blob.byteOffset + BLOB_SIGSTRUCT_OFFSET, SIGSTRUCT_SIZE);
   const u32 = (off: number) => dv.getUint32(off, true);
-  if (u32(HEADER_TYPE) !== SEAM_SIGSTRUCT_HEADER_TYPE || u32(MODULE_VENDOR) !== INTEL_VENDOR) return 'no SEAM sigstruct at offset 4096 (header type or vendor wrong)';
+  if (u32(HEADER_TYPE) !== SEAM_SIGSTRUCT_HEADER_TYPE || u32(MODULE_VENDOR) !== INTEL_VENDOR)
+    return 'no SEAM sigstruct at offset 4096 (header type or vendor wrong)';
   const n = u32(CPUID_TABLE_SIZE);
   if (n > MAX_CPUID_TABLE) return `cpuid_table_size ${n} overruns the sigstruct (at most ${MAX_CPUID_TABLE})`;
   const cpuids = Array.from({ length: n }, (_, i) => u32(CPUID_TABLE + 4 * i));

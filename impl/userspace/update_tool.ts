@@ -26,12 +26,18 @@ export interface ToolPaths {
 
 /** A tool written for the v2 series (2025-09-30) [T-v2 p06-p08]. */
 export const V2_PATHS: ToolPaths = {
-  layout: 'v2', version: `${TDX_HOST_DIR}/version`, seamldrVersion: `${TDX_HOST_DIR}/seamldr/version`, fwNode: `${FIRMWARE_DIR}/seamldr_upload`,
+  layout: 'v2',
+  version: `${TDX_HOST_DIR}/version`,
+  seamldrVersion: `${TDX_HOST_DIR}/seamldr/version`,
+  fwNode: `${FIRMWARE_DIR}/seamldr_upload`,
 };
 
 /** A tool written for the merged driver (v8 flattened the attributes; v4 renamed the node). */
 export const MERGED_PATHS: ToolPaths = {
-  layout: 'merged', version: `${TDX_HOST_DIR}/version`, seamldrVersion: `${TDX_HOST_DIR}/seamldr_version`, fwNode: `${FIRMWARE_DIR}/tdx_module`,
+  layout: 'merged',
+  version: `${TDX_HOST_DIR}/version`,
+  seamldrVersion: `${TDX_HOST_DIR}/seamldr_version`,
+  fwNode: `${FIRMWARE_DIR}/tdx_module`,
 };
 
 export interface ToolOptions {
@@ -112,9 +118,25 @@ function pick(s: Selection, opts: ToolOptions): { version: string } | { refused:
 }
 
 /** `tool [--version V] [--allow-debug]` on the host: see the header. */
-export function* updateTool(h: Host, opts: ToolOptions, mapping: readonly MappingEntry[], modules: readonly ModuleFacts[], io: ToolIo): Generator<Yield, ToolReport, void> {
+export function* updateTool(
+  h: Host,
+  opts: ToolOptions,
+  mapping: readonly MappingEntry[],
+  modules: readonly ModuleFacts[],
+  io: ToolIo,
+): Generator<Yield, ToolReport, void> {
   const paths = io.paths ?? V2_PATHS;
-  const r: Known = { layout: paths.layout, running: null, seamldr: null, cpu: h.platform.cpuFms, selection: null, chosen: null, load: null, error: null, after: null };
+  const r: Known = {
+    layout: paths.layout,
+    running: null,
+    seamldr: null,
+    cpu: h.platform.cpuFms,
+    selection: null,
+    chosen: null,
+    load: null,
+    error: null,
+    after: null,
+  };
   const missing = [paths.version, paths.seamldrVersion, `${paths.fwNode}/loading`].find((p) => !sysfsExists(h, p));
   if (missing !== undefined) return report(r, 'no-interface', `no ${missing}: this kernel does not expose the update interface the tool was written for`);
   const running = yield* read(h, io, paths.version);
@@ -136,7 +158,8 @@ function* upload(h: Host, io: ToolIo, paths: ToolPaths, r: Known & { chosen: str
   if (y) yield y;
   yield { kind: 'step', label: `tool: load ${r.chosen}` };
   if (load !== 'started') return report({ ...r, load }, 'busy', `the upload of ${r.chosen} did not start (${load})`);
-  if (!(yield* pollIdle(h, io, `${paths.fwNode}/status`))) return report({ ...r, load }, 'timeout', `${paths.fwNode}/status did not go idle after ${MAX_STATUS_POLLS} reads`);
+  if (!(yield* pollIdle(h, io, `${paths.fwNode}/status`)))
+    return report({ ...r, load }, 'timeout', `${paths.fwNode}/status did not go idle after ${MAX_STATUS_POLLS} reads`);
   const error = yield* read(h, io, `${paths.fwNode}/error`);
   const after = yield* read(h, io, paths.version);
   return judgeUpload({ ...r, load, error, after });
@@ -160,5 +183,9 @@ function* pollIdle(h: Host, io: ToolIo, path: string): Generator<Yield, boolean,
 function judgeUpload(r: Known & { chosen: string }): ToolReport {
   if (r.after === -ENXIO) return report(r, 'lost', `the update to ${r.chosen} failed (${r.error}) and version reads -ENXIO: the module and its TDs are lost`);
   if (r.error === '' && r.after === r.chosen) return report(r, 'applied', `${r.running} -> ${r.chosen} applied`);
-  return report(r, 'failed', `the update to ${r.chosen} failed (${r.error === '' ? 'no error' : r.error}); ${r.running === r.after ? `${r.after} still runs` : `version reads ${r.after}`}`);
+  return report(
+    r,
+    'failed',
+    `the update to ${r.chosen} failed (${r.error === '' ? 'no error' : r.error}); ${r.running === r.after ? `${r.after} still runs` : `version reads ${r.after}`}`,
+  );
 }

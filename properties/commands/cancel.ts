@@ -4,13 +4,18 @@ import { fwCancel } from '../../impl/kernel/fw_upload.ts';
 import { cancel } from '../../model/update.ts';
 import { exactly, type CommandSpec } from './spec.ts';
 
-export interface Cancel { readonly kind: 'cancel' }
+export interface Cancel {
+  readonly kind: 'cancel';
+}
 
 export const CANCEL: CommandSpec<Cancel> = {
   kind: 'cancel',
   needsFw: true,
   arbitrary: () => fc.constant({ kind: 'cancel' as const }),
   describe: () => 'cancel()',
-  issue: ({ h }) => (function* () { return fwCancel(h, h.tdxHost.fw!, '1'); })(),
+  issue: ({ h }) =>
+    (function* () {
+      return fwCancel(h, h.tdxHost.fw!, '1');
+    })(),
   response: { read: false, model: (m) => exactly(cancel(m)) },
 };

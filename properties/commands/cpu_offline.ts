@@ -4,7 +4,10 @@ import { cpuDown } from '../../impl/kernel/hotplug.ts';
 import { cpuOffline } from '../../model/host.ts';
 import { cpuOf, exactly, type CommandSpec } from './spec.ts';
 
-export interface CpuOffline { readonly kind: 'cpu_offline'; readonly cpu: number }
+export interface CpuOffline {
+  readonly kind: 'cpu_offline';
+  readonly cpu: number;
+}
 
 export const CPU_OFFLINE: CommandSpec<CpuOffline> = {
   kind: 'cpu_offline',

@@ -4,7 +4,10 @@ import { cpuUp } from '../../impl/kernel/hotplug.ts';
 import { cpuOnline } from '../../model/host.ts';
 import { cpuOf, type CommandSpec } from './spec.ts';
 
-export interface CpuOnline { readonly kind: 'cpu_online'; readonly cpu: number }
+export interface CpuOnline {
+  readonly kind: 'cpu_online';
+  readonly cpu: number;
+}
 
 /** A result the contract states as "fails": any non-zero one. */
 const nonzero = (allowed: unknown, actual: unknown) => (allowed === 'nonzero' ? actual !== 0 : allowed === actual);

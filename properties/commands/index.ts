@@ -18,8 +18,20 @@ import { TOOL_UPDATE, type ToolUpdate } from './tool_update.ts';
 import { UPLOAD, type Upload } from './upload.ts';
 
 export type Command =
-  | Upload | Cancel | ReadError | ReadStatus | ReadVersion | ReadSeamldr | CpuOffline | CpuOnline
-  | TdCreate | TdAddPage | TdFinalize | TdRun | TdTeardown | ToolUpdate;
+  | Upload
+  | Cancel
+  | ReadError
+  | ReadStatus
+  | ReadVersion
+  | ReadSeamldr
+  | CpuOffline
+  | CpuOnline
+  | TdCreate
+  | TdAddPage
+  | TdFinalize
+  | TdRun
+  | TdTeardown
+  | ToolUpdate;
 
 export type CommandKind = Command['kind'];
 

@@ -4,13 +4,18 @@ import fc from 'fast-check';
 import { readStatus } from '../../model/update.ts';
 import { same, type CommandSpec } from './spec.ts';
 
-export interface ReadStatus { readonly kind: 'read_status' }
+export interface ReadStatus {
+  readonly kind: 'read_status';
+}
 
 export const READ_STATUS: CommandSpec<ReadStatus> = {
   kind: 'read_status',
   needsFw: true,
   arbitrary: () => fc.constant({ kind: 'read_status' as const }),
   describe: () => 'read(status)',
-  issue: ({ h }) => (function* () { return h.tdxHost.fw!.progress; })(),
+  issue: ({ h }) =>
+    (function* () {
+      return h.tdxHost.fw!.progress;
+    })(),
   response: { read: true, model: (m) => ({ choices: readStatus(m), matches: same }) },
 };

@@ -5,7 +5,9 @@ import { readVersion } from '../../model/host.ts';
 import type { CommandSpec } from './spec.ts';
 import { sysfsMatches } from './sysfs.ts';
 
-export interface ReadVersion { readonly kind: 'read_version' }
+export interface ReadVersion {
+  readonly kind: 'read_version';
+}
 
 export const READ_VERSION: CommandSpec<ReadVersion> = {
   kind: 'read_version',

@@ -58,7 +58,7 @@ export interface CommandSpec<C extends { readonly kind: string }> {
 export const same = (allowed: unknown, actual: unknown): boolean => allowed === actual;
 
 /** A deterministic model action: one allowed result. */
-export function exactly(result: unknown, because = 'the model\'s result'): Check {
+export function exactly(result: unknown, because = "the model's result"): Check {
   return { choices: [{ result, because }], matches: same };
 }
 

@@ -6,7 +6,12 @@ import { tdExtend, tdPageAdd } from '../../model/td.ts';
 import { cpuOf, exactly, type CommandSpec } from './spec.ts';
 import { fillOf, pageContent, pages, pickTd } from './td.ts';
 
-export interface TdAddPage { readonly kind: 'td_add_page'; readonly td: number; readonly fill: number; readonly cpu: number }
+export interface TdAddPage {
+  readonly kind: 'td_add_page';
+  readonly td: number;
+  readonly fill: number;
+  readonly cpu: number;
+}
 
 export const TD_ADD_PAGE: CommandSpec<TdAddPage> = {
   kind: 'td_add_page',

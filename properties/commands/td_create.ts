@@ -4,7 +4,10 @@ import { kvmTdInitVm } from '../../impl/kvm/tdx.ts';
 import { tdCreate, tdInit, tdKeyConfig } from '../../model/td.ts';
 import { cpuOf, exactly, type CommandSpec } from './spec.ts';
 
-export interface TdCreate { readonly kind: 'td_create'; readonly cpu: number }
+export interface TdCreate {
+  readonly kind: 'td_create';
+  readonly cpu: number;
+}
 
 export const TD_CREATE: CommandSpec<TdCreate> = {
   kind: 'td_create',

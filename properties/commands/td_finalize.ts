@@ -5,7 +5,11 @@ import { tdFinalize } from '../../model/td.ts';
 import { cpuOf, exactly, type CommandSpec } from './spec.ts';
 import { pickTd } from './td.ts';
 
-export interface TdFinalize { readonly kind: 'td_finalize'; readonly td: number; readonly cpu: number }
+export interface TdFinalize {
+  readonly kind: 'td_finalize';
+  readonly td: number;
+  readonly cpu: number;
+}
 
 export const TD_FINALIZE: CommandSpec<TdFinalize> = {
   kind: 'td_finalize',

@@ -5,14 +5,24 @@ import { tdRun } from '../../model/td.ts';
 import { cpuOf, exactly, type CommandSpec } from './spec.ts';
 import { pages, pickTd } from './td.ts';
 
-export interface GuestStore { readonly page: number; readonly offset: number; readonly value: number }
-export interface TdRun { readonly kind: 'td_run'; readonly td: number; readonly stores: readonly GuestStore[]; readonly cpu: number }
+export interface GuestStore {
+  readonly page: number;
+  readonly offset: number;
+  readonly value: number;
+}
+export interface TdRun {
+  readonly kind: 'td_run';
+  readonly td: number;
+  readonly stores: readonly GuestStore[];
+  readonly cpu: number;
+}
 
 const store: fc.Arbitrary<GuestStore> = fc.record({ page: fc.nat({ max: 7 }), offset: fc.nat({ max: 4095 }), value: fc.nat({ max: 255 }) });
 
 export const TD_RUN: CommandSpec<TdRun> = {
   kind: 'td_run',
-  arbitrary: () => fc.record({ kind: fc.constant('td_run' as const), td: fc.nat({ max: 7 }), stores: fc.array(store, { maxLength: 3 }), cpu: fc.nat({ max: 255 }) }),
+  arbitrary: () =>
+    fc.record({ kind: fc.constant('td_run' as const), td: fc.nat({ max: 7 }), stores: fc.array(store, { maxLength: 3 }), cpu: fc.nat({ max: 255 }) }),
   describe: (c) => `td_run(td #${c.td}, ${c.stores.length} stores, cpu ${c.cpu})`,
   issue(env, c) {
     const t = pickTd(env, c.td);

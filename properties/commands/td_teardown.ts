@@ -5,7 +5,11 @@ import { tdTeardown } from '../../model/td.ts';
 import { cpuOf, exactly, type CommandSpec } from './spec.ts';
 import { pickTd } from './td.ts';
 
-export interface TdTeardown { readonly kind: 'td_teardown'; readonly td: number; readonly cpu: number }
+export interface TdTeardown {
+  readonly kind: 'td_teardown';
+  readonly td: number;
+  readonly cpu: number;
+}
 
 export const TD_TEARDOWN: CommandSpec<TdTeardown> = {
   kind: 'td_teardown',

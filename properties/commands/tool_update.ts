@@ -25,8 +25,14 @@ export interface ToolUpdate {
 function toolImage(env: IssueEnv, version: string): ImageRef {
   const b = env.model.host.boot;
   return {
-    release: version, format: env.revision.checks.imageFormat, svnDelta: 0,
-    moduleHv: b.moduleHv, minUpdateHv: b.minUpdateHv, noDowngrade: b.noDowngrade, debug: false, corruption: null,
+    release: version,
+    format: env.revision.checks.imageFormat,
+    svnDelta: 0,
+    moduleHv: b.moduleHv,
+    minUpdateHv: b.minUpdateHv,
+    noDowngrade: b.noDowngrade,
+    debug: false,
+    corruption: null,
   };
 }
 
@@ -34,14 +40,22 @@ const text = (v: { major: number; minor: number; update: number }) => `${v.major
 
 /** The reports the model allows at the tool's return: outcomes that need no upload, and those that agree with the model. */
 function allowedReports(m: ModelState): { outcome: ToolReport['outcome']; version?: string; because: string }[] {
-  const quiet = (['no-interface', 'unreadable', 'refused', 'busy', 'timeout'] as const).map((outcome) => ({ outcome, because: 'the tool decided not to or could not upload' }));
+  const quiet = (['no-interface', 'unreadable', 'refused', 'busy', 'timeout'] as const).map((outcome) => ({
+    outcome,
+    because: 'the tool decided not to or could not upload',
+  }));
   if (m.module.status === 'lost') return [...quiet, { outcome: 'lost', because: 'the model lost the module' }];
   const running = text(m.module.spec.version);
-  return [...quiet, { outcome: 'applied', version: running, because: `the model runs ${running}` }, { outcome: 'failed', version: running, because: `the update failed; ${running} still runs` }];
+  return [
+    ...quiet,
+    { outcome: 'applied', version: running, because: `the model runs ${running}` },
+    { outcome: 'failed', version: running, because: `the update failed; ${running} still runs` },
+  ];
 }
 
 function reportMatches(allowed: unknown, actual: unknown): boolean {
-  const a = allowed as { outcome: string; version?: string }, r = actual as ToolReport;
+  const a = allowed as { outcome: string; version?: string },
+    r = actual as ToolReport;
   if (a.outcome !== r.outcome) return false;
   if (a.outcome === 'applied') return r.chosen === a.version && r.after === a.version;
   return a.outcome !== 'failed' || r.after === a.version;
@@ -49,13 +63,18 @@ function reportMatches(allowed: unknown, actual: unknown): boolean {
 
 export const TOOL_UPDATE: CommandSpec<ToolUpdate> = {
   kind: 'tool_update',
-  arbitrary: () => fc.record({
-    kind: fc.constant('tool_update' as const),
-    version: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(...RELEASES.map((r) => r.version)) }),
-    allowDebug: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(true) }),
-    layout: fc.oneof(fc.constant(undefined), fc.constant('merged' as const)),
-  }, { requiredKeys: ['kind'] }),
-  describe: (c) => `tool_update(${[c.version ?? 'default choice', c.allowDebug ? 'allow debug' : '', c.layout === 'merged' ? 'merged layout' : 'v2 layout'].filter(Boolean).join(', ')})`,
+  arbitrary: () =>
+    fc.record(
+      {
+        kind: fc.constant('tool_update' as const),
+        version: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(...RELEASES.map((r) => r.version)) }),
+        allowDebug: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(true) }),
+        layout: fc.oneof(fc.constant(undefined), fc.constant('merged' as const)),
+      },
+      { requiredKeys: ['kind'] },
+    ),
+  describe: (c) =>
+    `tool_update(${[c.version ?? 'default choice', c.allowDebug ? 'allow debug' : '', c.layout === 'merged' ? 'merged layout' : 'v2 layout'].filter(Boolean).join(', ')})`,
   issue(env, c) {
     const io = {
       paths: c.layout === 'merged' ? MERGED_PATHS : V2_PATHS,

@@ -12,7 +12,11 @@ import { describeImage, imageBytes, modelImage, type ImageRef } from '../images.
 import { RELEASES } from '../releases.ts';
 import { exactly, type CommandSpec } from './spec.ts';
 
-export interface Upload { readonly kind: 'upload'; readonly image: ImageRef; readonly fault: FaultPlan | null }
+export interface Upload {
+  readonly kind: 'upload';
+  readonly image: ImageRef;
+  readonly fault: FaultPlan | null;
+}
 
 /** `arb` with probability `rate`, else null; null is what it shrinks to. */
 export function withRate<T>(arb: fc.Arbitrary<T>, rate: number): fc.Arbitrary<T | null> {
@@ -22,7 +26,9 @@ export function withRate<T>(arb: fc.Arbitrary<T>, rate: number): fc.Arbitrary<T 
 
 const corruption: fc.Arbitrary<ImageCorruption> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), length: fc.oneof(fc.nat({ max: 64 }), fc.nat({ max: 4095 }), fc.nat({ max: 16383 })) }),
-  fc.constantFrom(...(['bad_checksum', 'bad_magic', 'bad_version', 'bad_length', 'module_unaligned', 'module_too_big', 'rogue_key'] as const).map((kind) => ({ kind }))),
+  fc.constantFrom(
+    ...(['bad_checksum', 'bad_magic', 'bad_version', 'bad_length', 'module_unaligned', 'module_too_big', 'rogue_key'] as const).map((kind) => ({ kind })),
+  ),
   fc.record({ kind: fc.constant('reserved_nonzero' as const), index: fc.nat({ max: 4075 }) }),
   fc.record({ kind: fc.constant('short_blob' as const), length: fc.nat({ max: 4095 }) }),
   fc.record({ kind: fc.constant('sig_size' as const), pages: fc.constantFrom(0, 2, 3) }),
@@ -46,16 +52,22 @@ export function resolveRelease(pick: string, boot: string): string {
 }
 
 function imageRef(cfg: GenConfig): fc.Arbitrary<ImageRef> {
-  const native = cfg.imageFormat ?? 'v1', other = native === 'v1' ? 'v2' : 'v1';
-  return fc.record({
-    format: fc.oneof({ weight: 12, arbitrary: fc.constant(native) }, { weight: 1, arbitrary: fc.constant(other) }),
-    release: fc.oneof({ weight: 6, arbitrary: fc.nat({ max: 10 }).map((k) => `@same:${k}`) }, { weight: 1, arbitrary: fc.nat({ max: 10 }).map((k) => `@any:${k}`) }),
-    svnDelta: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(-1, 1) }),
-    hv: fc.oneof({ weight: 4, arbitrary: fc.constant([0, 0] as const) }, { weight: 1, arbitrary: fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 })) }),
-    noDowngrade: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-    debug: fc.oneof({ weight: 8, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-    corruption: withRate(corruption, cfg.corruptRate),
-  }).map(({ hv: [a, b], ...r }) => ({ ...r, moduleHv: Math.max(a, b), minUpdateHv: Math.min(a, b), noDowngrade: r.noDowngrade && a === b }));
+  const native = cfg.imageFormat ?? 'v1',
+    other = native === 'v1' ? 'v2' : 'v1';
+  return fc
+    .record({
+      format: fc.oneof({ weight: 12, arbitrary: fc.constant(native) }, { weight: 1, arbitrary: fc.constant(other) }),
+      release: fc.oneof(
+        { weight: 6, arbitrary: fc.nat({ max: 10 }).map((k) => `@same:${k}`) },
+        { weight: 1, arbitrary: fc.nat({ max: 10 }).map((k) => `@any:${k}`) },
+      ),
+      svnDelta: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(-1, 1) }),
+      hv: fc.oneof({ weight: 4, arbitrary: fc.constant([0, 0] as const) }, { weight: 1, arbitrary: fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 })) }),
+      noDowngrade: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+      debug: fc.oneof({ weight: 8, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+      corruption: withRate(corruption, cfg.corruptRate),
+    })
+    .map(({ hv: [a, b], ...r }) => ({ ...r, moduleHv: Math.max(a, b), minUpdateHv: Math.min(a, b), noDowngrade: r.noDowngrade && a === b }));
 }
 
 const cpuIndex = fc.nat({ max: 255 });
@@ -73,9 +85,12 @@ const LEAF_NAME = { SHUTDOWN: 'TDH.SYS.SHUTDOWN', SYS_INIT: 'TDH.SYS.INIT', LP_I
 
 export function faultString(f: FaultPlan): string {
   switch (f.kind) {
-    case 'leaf': return `${LEAF_NAME[f.leaf]} fails${f.cpu === null ? '' : ` on cpu ${f.cpu}`}`;
-    case 'install': return `SEAMLDR.INSTALL fails on cpu ${f.cpu}`;
-    case 'no_entropy': return `no entropy x${f.count}`;
+    case 'leaf':
+      return `${LEAF_NAME[f.leaf]} fails${f.cpu === null ? '' : ` on cpu ${f.cpu}`}`;
+    case 'install':
+      return `SEAMLDR.INSTALL fails on cpu ${f.cpu}`;
+    case 'no_entropy':
+      return `no entropy x${f.count}`;
   }
 }
 
@@ -91,7 +106,8 @@ export const UPLOAD: CommandSpec<Upload> = {
   arbitrary: (cfg) => fc.record({ kind: fc.constant('upload' as const), image: imageRef(cfg), fault: withRate(faultPlan, cfg.faultRate) }),
   describe: (c) => `upload(${describeImage(c.image)}${c.fault ? `; fault: ${faultString(c.fault)}` : ''})`,
   issue(env, c) {
-    const { h } = env, fw = h.tdxHost.fw!;
+    const { h } = env,
+      fw = h.tdxHost.fw!;
     return (function* () {
       const r = fwLoad(h, fw, imageBytes(c.image));
       if (r === 'started') {

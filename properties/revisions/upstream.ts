@@ -9,8 +9,14 @@ export const UPSTREAM: RevisionRecord = {
   source: 'torvalds/linux arch/x86/virt/vmx/tdx/seamldr.c @ b2128290, drivers/virt/coco/tdx-host/tdx-host.c @ 637315cb',
   kernel: KERNEL,
   contract: {
-    cpuOnlinePrecheck: false, slotsPrecheck: false, entropyRetry: false, currentHandoffHv: true,
-    avoidCompat: false, deviceBusyError: false, cancelSupport: false, vmcsErratumGuard: true,
+    cpuOnlinePrecheck: false,
+    slotsPrecheck: false,
+    entropyRetry: false,
+    currentHandoffHv: true,
+    avoidCompat: false,
+    deviceBusyError: false,
+    cancelSupport: false,
+    vmcsErratumGuard: true,
   },
   checks: { imageFormat: 'v2', lpResetAllCpus: true, handoffFromModule: true, compatModules: false },
   verdicts: {

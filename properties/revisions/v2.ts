@@ -10,8 +10,14 @@ export const V2: RevisionRecord = {
   source: '[PATCH v2 00/21] Runtime TDX Module update support, 20251001025442.427697-1-chao.gao@intel.com',
   kernel: KERNEL,
   contract: {
-    cpuOnlinePrecheck: true, slotsPrecheck: true, entropyRetry: true, currentHandoffHv: true,
-    avoidCompat: false, deviceBusyError: false, cancelSupport: true, vmcsErratumGuard: false,
+    cpuOnlinePrecheck: true,
+    slotsPrecheck: true,
+    entropyRetry: true,
+    currentHandoffHv: true,
+    avoidCompat: false,
+    deviceBusyError: false,
+    cancelSupport: true,
+    vmcsErratumGuard: false,
   },
   checks: { imageFormat: 'v1', lpResetAllCpus: false, handoffFromModule: false, compatModules: false },
   verdicts: {

@@ -28,11 +28,24 @@ describe('regression corpus (test/corpus)', () => {
   });
 
   /** What the v2 kernel shows: these, and any bug whose catalog record names the v2 kernel as its home. */
-  const SHIPPED = new Set(['B2', 'B5', 'B9', 'B13', 'B20', 'v2-p19', 'B21',
-    ...SEEDED_BUGS.filter((b) => (b as { kernel?: string }).kernel === 'v2').map((b) => b.catalogId)]);
+  const SHIPPED = new Set([
+    'B2',
+    'B5',
+    'B9',
+    'B13',
+    'B20',
+    'v2-p19',
+    'B21',
+    ...SEEDED_BUGS.filter((b) => (b as { kernel?: string }).kernel === 'v2').map((b) => b.catalogId),
+  ]);
 
   test('holds a counterexample of every seeded bug the v2 kernel shows (record one with npm run verify -- --fault ID)', () => {
-    const bugs = new Set(files.map((f) => readEntry(f)).filter((e) => e.kernel === 'v2').map((e) => e.bug));
+    const bugs = new Set(
+      files
+        .map((f) => readEntry(f))
+        .filter((e) => e.kernel === 'v2')
+        .map((e) => e.bug),
+    );
     const missing = [...SHIPPED].filter((id) => !bugs.has(SEEDED_BUGS.find((b) => b.catalogId === id)!.name as never));
     expect(missing).toEqual([]);
   });

@@ -23,7 +23,8 @@ describe('npm run verify', () => {
   it('--list names every property, invariant, seeded fault and kernel revision', () => {
     const r = verify('--list');
     expect(r.code).toBe(0);
-    for (const s of ['update-contract', 'concurrency', 'I-5', 'I-25', 'linearizability', 'B2', 'ack-before-fail', 'refinement', 'v2']) expect(r.out).toContain(s);
+    for (const s of ['update-contract', 'concurrency', 'I-5', 'I-25', 'linearizability', 'B2', 'ack-before-fail', 'refinement', 'v2'])
+      expect(r.out).toContain(s);
   });
 
   it.each(['--help', '-h'])('%s prints the options and exits 0', (flag) => {

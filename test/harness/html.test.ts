@@ -32,10 +32,22 @@ function report(): { file: string; html: string; violation: string; steps: numbe
   const run = runScenario(scenario, { revision: V2, bugs: new Set(['seamldr-info-unlocked']), record: true, observe });
   expect(run.violation).not.toBeNull();
   const entry = makeEntry('concurrency', V2, 'seamldr-info-unlocked', run.violation!, scenario);
-  const html = counterexampleHtml({ name: 'concurrency-test', entry, run, states, file: 'test/corpus/x.json', replay: 'npm run verify -- --replay test/corpus/x.json' });
+  const html = counterexampleHtml({
+    name: 'concurrency-test',
+    entry,
+    run,
+    states,
+    file: 'test/corpus/x.json',
+    replay: 'npm run verify -- --replay test/corpus/x.json',
+  });
   const file = join(mkdtempSync(join(tmpdir(), 'html-')), 'concurrency-test.html');
   writeFileSync(file, html);
-  return { file, html, violation: run.violation!.id, steps: run.records.filter((r) => r.events.some((e) => e.kind !== 'lin') && !r.command).map((r) => r.step) };
+  return {
+    file,
+    html,
+    violation: run.violation!.id,
+    steps: run.records.filter((r) => r.events.some((e) => e.kind !== 'lin') && !r.command).map((r) => r.step),
+  };
 }
 
 describe('HTML counterexample report', () => {
@@ -46,22 +58,40 @@ describe('HTML counterexample report', () => {
     expect(html).toContain('npm run verify -- --replay test/corpus/x.json');
   });
 
-  it.skipIf(!browser)(`renders in headless Chromium with one lane per CPU and every step${browser ? '' : ' (skipped: no chromium on this machine; .ci/run installs it)'}`, () => {
-    const { file, violation, steps } = report();
-    const profile = mkdtempSync(join(tmpdir(), 'chromium-'));
-    const r = spawnSync(browser!, [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--virtual-time-budget=2000', '--dump-dom', `file://${file}`,
-    ], { encoding: 'utf8', timeout: 60_000 });
-    expect(r.status, r.stderr).toBe(0);
-    const dom = r.stdout;
-    expect(dom).toMatch(/<body[^>]*data-ready="1"/); // the inline script ran to its end
-    expect(dom.match(/<th class="lane" data-cpu="\d+">/g)).toHaveLength(2);
-    for (const s of steps) expect(dom).toContain(`id="step-${s}"`);
-    expect(dom).toMatch(/<td class="lane" data-cpu="1"><div class="ev[^"]*">… in P-SEAMLDR/);
-    expect(dom).toMatch(/<td class="lane" data-cpu="0"><div class="ev[^"]*">SEAMLDR\.INFO -&gt; VMFAILINVALID/);
-    expect(dom).toMatch(/<tr class="step violation selected"/);
-    expect(dom).toContain(`✗ ${violation}`);
-    expect(dom).toMatch(/<div id="state-panel"><strong>state after step \d+<\/strong>/);
-  }, 90_000);
+  it.skipIf(!browser)(
+    `renders in headless Chromium with one lane per CPU and every step${browser ? '' : ' (skipped: no chromium on this machine; .ci/run installs it)'}`,
+    () => {
+      const { file, violation, steps } = report();
+      const profile = mkdtempSync(join(tmpdir(), 'chromium-'));
+      const r = spawnSync(
+        browser!,
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          `--user-data-dir=${profile}`,
+          '--virtual-time-budget=2000',
+          '--dump-dom',
+          `file://${file}`,
+        ],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const dom = r.stdout;
+      expect(dom).toMatch(/<body[^>]*data-ready="1"/); // the inline script ran to its end
+      expect(dom.match(/<th class="lane" data-cpu="\d+">/g)).toHaveLength(2);
+      for (const s of steps) expect(dom).toContain(`id="step-${s}"`);
+      expect(dom).toMatch(/<td class="lane" data-cpu="1"><div class="ev[^"]*">… in P-SEAMLDR/);
+      expect(dom).toMatch(/<td class="lane" data-cpu="0"><div class="ev[^"]*">SEAMLDR\.INFO -&gt; VMFAILINVALID/);
+      expect(dom).toMatch(/<tr class="step violation selected"/);
+      expect(dom).toContain(`✗ ${violation}`);
+      expect(dom).toMatch(/<div id="state-panel"><strong>state after step \d+<\/strong>/);
+    },
+    90_000,
+  );
 });

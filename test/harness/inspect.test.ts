@@ -20,22 +20,41 @@ function file(name: string, bytes: Uint8Array | string): string {
 }
 
 const CORRUPTIONS: ImageCorruption[] = [
-  { kind: 'truncate', length: 100 }, { kind: 'bad_checksum' }, { kind: 'bad_magic' }, { kind: 'bad_version' }, { kind: 'bad_length' },
-  { kind: 'reserved_nonzero', index: 7 }, { kind: 'sig_size', pages: 2 }, { kind: 'module_unaligned' }, { kind: 'module_too_big' },
-  { kind: 'no_module_pages' }, { kind: 'page_count_overflow', extra: 1 }, { kind: 'sigstruct_bitflip', byte: 950, bit: 0 },
-  { kind: 'module_bitflip', byte: 10, bit: 3 }, { kind: 'rogue_key' },
+  { kind: 'truncate', length: 100 },
+  { kind: 'bad_checksum' },
+  { kind: 'bad_magic' },
+  { kind: 'bad_version' },
+  { kind: 'bad_length' },
+  { kind: 'reserved_nonzero', index: 7 },
+  { kind: 'sig_size', pages: 2 },
+  { kind: 'module_unaligned' },
+  { kind: 'module_too_big' },
+  { kind: 'no_module_pages' },
+  { kind: 'page_count_overflow', extra: 1 },
+  { kind: 'sigstruct_bitflip', byte: 950, bit: 0 },
+  { kind: 'module_bitflip', byte: 10, bit: 3 },
+  { kind: 'rogue_key' },
 ];
 
 describe('inspectBytes', () => {
-  it.each([['v1', V2], ['v2', UPSTREAM]] as const)('accepts a well-formed %s image on its kernel when trusting the test key', (format, kernel) => {
+  it.each([
+    ['v1', V2],
+    ['v2', UPSTREAM],
+  ] as const)('accepts a well-formed %s image on its kernel when trusting the test key', (format, kernel) => {
     const r = inspectBytes('x', imageBytes({ ...REF, format }), kernel, 'test');
     expect(r).toMatchObject({ format, release: null, kernel: { accepted: true, errno: 0 }, pseamldr: { accepted: true, status: 'SUCCESS' } });
     expect([...r.kernel.checks, ...r.pseamldr.checks].every((c) => c.ok)).toBe(true);
   });
-  it.each([['v1', V2], ['v2', UPSTREAM]] as const)('its %s kernel checks fail exactly when the kernel parser rejects', (format, kernel) => {
+  it.each([
+    ['v1', V2],
+    ['v2', UPSTREAM],
+  ] as const)('its %s kernel checks fail exactly when the kernel parser rejects', (format, kernel) => {
     for (const c of CORRUPTIONS) {
       const r = inspectBytes('x', imageBytes({ ...REF, format, corruption: c }), kernel, 'test');
-      expect(r.kernel.checks.every((k) => k.ok), c.kind).toBe(r.kernel.accepted);
+      expect(
+        r.kernel.checks.every((k) => k.ok),
+        c.kind,
+      ).toBe(r.kernel.accepted);
     }
   });
   it('names the check P-SEAMLDR fails first, with its status', () => {
@@ -60,8 +79,13 @@ describe('inspectBytes', () => {
 
 describe('main (in process)', () => {
   const run = (...argv: string[]) => {
-    const out: string[] = [], err: string[] = [];
-    const code = main(argv, (s) => out.push(s), (s) => err.push(s));
+    const out: string[] = [],
+      err: string[] = [];
+    const code = main(
+      argv,
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
     return { code, out: out.join('\n'), err };
   };
   it('exits 0 when both accept, 1 when one rejects', () => {

@@ -10,21 +10,43 @@ import type { HostData, Scenario } from '../../properties/scenario.ts';
 import { compareKeys, minimize, normalize, scenarioKey } from '../../harness/minimize.ts';
 import { runScenario } from '../../harness/run.ts';
 
-const host = (over: Partial<HostData> = {}): HostData =>
-  ({ nrCpus: 1, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1, debugUnlocked: false, ...over });
-const image = (over: Partial<ImageRef> = {}): ImageRef =>
-  ({ release: '1.5.01', svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false, corruption: null, ...over });
-const upload = (over: Partial<ImageRef> = {}, fault: Extract<Command, { kind: 'upload' }>['fault'] = null): Command => ({ kind: 'upload', image: image(over), fault });
+const host = (over: Partial<HostData> = {}): HostData => ({
+  nrCpus: 1,
+  boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false },
+  slots: 1,
+  debugUnlocked: false,
+  ...over,
+});
+const image = (over: Partial<ImageRef> = {}): ImageRef => ({
+  release: '1.5.01',
+  svnDelta: 0,
+  moduleHv: 0,
+  minUpdateHv: 0,
+  noDowngrade: false,
+  debug: false,
+  corruption: null,
+  ...over,
+});
+const upload = (over: Partial<ImageRef> = {}, fault: Extract<Command, { kind: 'upload' }>['fault'] = null): Command => ({
+  kind: 'upload',
+  image: image(over),
+  fault,
+});
 
 /** Fails with the bug on and `id`, passes with it off: what verify keeps for a seeded bug. */
 function showsBug(bug: BugName, id: string) {
-  return (s: Scenario) => runScenario(s, { revision: V2, bugs: new Set([bug]) }).violation?.id === id && runScenario(s, { revision: V2, bugs: NO_BUGS }).violation === null;
+  return (s: Scenario) =>
+    runScenario(s, { revision: V2, bugs: new Set([bug]) }).violation?.id === id && runScenario(s, { revision: V2, bugs: NO_BUGS }).violation === null;
 }
 
 describe('minimize', () => {
   const fails = showsBug('ack-before-fail', 'I-5');
   const starts: Scenario[] = [
-    { host: host({ nrCpus: 1, slots: 3 }), commands: [{ kind: 'read_version' }, upload({}, { kind: 'install', cpu: 4 }), { kind: 'cancel' }], schedule: [3, 0, 2, 1, 0] },
+    {
+      host: host({ nrCpus: 1, slots: 3 }),
+      commands: [{ kind: 'read_version' }, upload({}, { kind: 'install', cpu: 4 }), { kind: 'cancel' }],
+      schedule: [3, 0, 2, 1, 0],
+    },
     { host: host({ nrCpus: 2, slots: 2 }), commands: [upload({ debug: true })], schedule: [1, 1] },
     { host: host({ boot: { release: '1.5.01', moduleHv: 1, minUpdateHv: 0, noDowngrade: false } }), commands: [upload()], schedule: [] },
     { host: host({ nrCpus: 3 }), commands: [upload({ corruption: { kind: 'rogue_key' } }), { kind: 'read_error' }], schedule: [0, 0, 0] },
@@ -44,7 +66,8 @@ describe('minimize', () => {
   });
 
   it('is deterministic and never ends above where it started', () => {
-    const a = minimize(starts[0]!, fails, { revision: V2 }), b = minimize(starts[0]!, fails, { revision: V2 });
+    const a = minimize(starts[0]!, fails, { revision: V2 }),
+      b = minimize(starts[0]!, fails, { revision: V2 });
     expect(b).toEqual(a);
     expect(compareKeys(scenarioKey(a.scenario), scenarioKey(normalize(starts[0]!)))).toBeLessThan(0);
   });
@@ -62,14 +85,18 @@ describe('minimize', () => {
   it('normalize only rewrites defaults: same run, and it is idempotent', () => {
     const s: Scenario = {
       host: { ...host({ nrCpus: 2 }), erratum: false },
-      commands: [{ kind: 'read_seamldr', attr: 'version' }, { kind: 'upload', image: { ...image(), format: 'v1' }, fault: null }],
+      commands: [
+        { kind: 'read_seamldr', attr: 'version' },
+        { kind: 'upload', image: { ...image(), format: 'v1' }, fault: null },
+      ],
       schedule: [1, 0],
     };
     const n = normalize(s);
     expect(n.host).not.toHaveProperty('erratum');
     expect(n.commands[0]).toEqual({ kind: 'read_seamldr', attr: 'version', cpu: 0 });
     expect(normalize(n)).toEqual(n);
-    const a = runScenario(s, { revision: V2, bugs: NO_BUGS }), b = runScenario(n, { revision: V2, bugs: NO_BUGS });
+    const a = runScenario(s, { revision: V2, bugs: NO_BUGS }),
+      b = runScenario(n, { revision: V2, bugs: NO_BUGS });
     expect([b.steps, b.violation]).toEqual([a.steps, a.violation]);
   });
 

@@ -12,8 +12,16 @@ const NO_STACK = /at .*\.(ts|js):\d+/;
 const EXAMPLE = ['--current', '1.5.06', '--seamldr', '1.5.00', '--cpu', '0x806f8'];
 
 function select(...argv: string[]) {
-  let out = '', err = '';
-  const code = main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+  let out = '',
+    err = '';
+  const code = main(argv, {
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+  });
   return { code, out, err };
 }
 
@@ -84,7 +92,16 @@ describe('npm run select (in-process)', () => {
     const lines = r.out.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     cases.forEach((c, i) => {
-      const single = select('--current', c.current, '--seamldr', c.seamldr, '--cpu', String(c.cpu), ...(c.allowDebug ? ['--allow-debug'] : []), '--json').out.trimEnd();
+      const single = select(
+        '--current',
+        c.current,
+        '--seamldr',
+        c.seamldr,
+        '--cpu',
+        String(c.cpu),
+        ...(c.allowDebug ? ['--allow-debug'] : []),
+        '--json',
+      ).out.trimEnd();
       expect(lines[i]).toBe(single);
     });
     expect(JSON.parse(lines[1]!).choice).toBe('2.0.02');
@@ -92,7 +109,9 @@ describe('npm run select (in-process)', () => {
 
   it('--mapping reads another mapping file', () => {
     const d = tmp();
-    const mapping = { tdx_module_releases: [{ version: '1.5.09', min_module_version_for_td_preserving: '1.5.08', min_seamldr_versions: ['1.5.00'], tdx_feature0: '0x1' }] };
+    const mapping = {
+      tdx_module_releases: [{ version: '1.5.09', min_module_version_for_td_preserving: '1.5.08', min_seamldr_versions: ['1.5.00'], tdx_feature0: '0x1' }],
+    };
     const j = JSON.parse(select(...EXAMPLE, '--json', '--mapping', file(d, 'm.json', JSON.stringify(mapping))).out);
     expect(j.candidates.map((c: { version: string }) => c.version)).toEqual(['1.5.09']);
     expect(j.choice).toBeNull();
@@ -125,15 +144,44 @@ describe('npm run select: bad input is exit 2 with one line', () => {
     [[...EXAMPLE, '--mapping', d], /--mapping .*: not a regular file/],
     [[...EXAMPLE, '--mapping', file(d, 'notjson.json', '{"tdx_module_releases": [')], /--mapping .*notjson\.json: not JSON/],
     [[...EXAMPLE, '--mapping', file(d, 'empty.json', '{}')], /no tdx_module_releases list/],
-    [[...EXAMPLE, '--mapping', file(d, 'badver.json', JSON.stringify({ tdx_module_releases: [{ version: '1.5', min_module_version_for_td_preserving: '1.5.01', min_seamldr_versions: ['1.5.00'], tdx_feature0: '0x1' }] }))], /tdx_module_releases\[0\]\.version is not a version/],
-    [[...EXAMPLE, '--mapping', file(d, 'badldr.json', JSON.stringify({ tdx_module_releases: [{ version: '1.5.06', min_module_version_for_td_preserving: '1.5.01', min_seamldr_versions: ['x'], tdx_feature0: '0x1' }] }))], /min_seamldr_versions\[0\] is not a version/],
+    [
+      [
+        ...EXAMPLE,
+        '--mapping',
+        file(
+          d,
+          'badver.json',
+          JSON.stringify({
+            tdx_module_releases: [{ version: '1.5', min_module_version_for_td_preserving: '1.5.01', min_seamldr_versions: ['1.5.00'], tdx_feature0: '0x1' }],
+          }),
+        ),
+      ],
+      /tdx_module_releases\[0\]\.version is not a version/,
+    ],
+    [
+      [
+        ...EXAMPLE,
+        '--mapping',
+        file(
+          d,
+          'badldr.json',
+          JSON.stringify({
+            tdx_module_releases: [{ version: '1.5.06', min_module_version_for_td_preserving: '1.5.01', min_seamldr_versions: ['x'], tdx_feature0: '0x1' }],
+          }),
+        ),
+      ],
+      /min_seamldr_versions\[0\] is not a version/,
+    ],
     [[...EXAMPLE, '--blobs', join(d, 'nowhere')], /--blobs .*: no joined_files directory/],
     [[...EXAMPLE, '--blobs', blobDir({ '1.5.06': new Uint8Array(100) })], /tdx_module_1\.5\.06\.blob: 100 bytes, too short/],
     [[...EXAMPLE, '--blobs', blobDir({ '1.5.06': new Uint8Array(8192) })], /no SEAM sigstruct/],
     [['--batch', join(d, 'missing.jsonl')], /--batch .*: no such file/],
     [['--batch', file(d, 'b1.jsonl', `${goodCase}\n{"current": "1.5.06"`)], /--batch .*b1\.jsonl:2: not JSON/],
     [['--batch', file(d, 'b2.jsonl', `${goodCase}\n[1]`)], /b2\.jsonl:2: not a JSON object/],
-    [['--batch', file(d, 'b3.jsonl', JSON.stringify({ current: '1.5.06', seamldr: '1.5.00', cpu: 1, allow_debug: true }))], /b3\.jsonl:1: unknown field 'allow_debug'/],
+    [
+      ['--batch', file(d, 'b3.jsonl', JSON.stringify({ current: '1.5.06', seamldr: '1.5.00', cpu: 1, allow_debug: true }))],
+      /b3\.jsonl:1: unknown field 'allow_debug'/,
+    ],
     [['--batch', file(d, 'b4.jsonl', JSON.stringify({ current: '1.5.06', seamldr: '1.5.00', cpu: -1 }))], /b4\.jsonl:1: cpu must be/],
     [['--batch', file(d, 'b5.jsonl', JSON.stringify({ current: '1.5.06', seamldr: 150, cpu: 1 }))], /b5\.jsonl:1: seamldr must be a version/],
     [['--batch', file(d, 'b6.jsonl', JSON.stringify({ current: '1.5.06', seamldr: '1.5.00', cpu: 1, allowDebug: 'yes' }))], /allowDebug must be true or false/],
@@ -175,9 +223,12 @@ describe('npm run select (child process)', () => {
 const BINARIES = process.env['TDX_MODULE_BINARIES'];
 
 describe('npm run select --blobs on the published blobs', () => {
-  it.skipIf(!BINARIES)(`agrees with the facts properties/releases.ts holds${BINARIES ? '' : ' (skipped: set TDX_MODULE_BINARIES to a checkout of intel/tdx-module-binaries)'}`, () => {
-    for (const argv of [EXAMPLE, ['--current', '2.0.02', '--seamldr', '2.0.00', '--cpu', '0xa06e1']]) {
-      expect(select(...argv, '--json', '--blobs', BINARIES!).out).toBe(select(...argv, '--json').out);
-    }
-  });
+  it.skipIf(!BINARIES)(
+    `agrees with the facts properties/releases.ts holds${BINARIES ? '' : ' (skipped: set TDX_MODULE_BINARIES to a checkout of intel/tdx-module-binaries)'}`,
+    () => {
+      for (const argv of [EXAMPLE, ['--current', '2.0.02', '--seamldr', '2.0.00', '--cpu', '0xa06e1']]) {
+        expect(select(...argv, '--json', '--blobs', BINARIES!).out).toBe(select(...argv, '--json').out);
+      }
+    },
+  );
 });

@@ -76,7 +76,8 @@ describe('checkProperty', () => {
   });
 
   it('two seeds that find the same bug end in the same canonical counterexample', async () => {
-    const a = await firstCounterexample('ack-before-fail', 1), b = await firstCounterexample('ack-before-fail', 2);
+    const a = await firstCounterexample('ack-before-fail', 1),
+      b = await firstCounterexample('ack-before-fail', 2);
     expect(JSON.stringify(a?.scenario)).toBe(JSON.stringify(b?.scenario));
   });
 
@@ -88,7 +89,16 @@ describe('checkProperty', () => {
 
   it('a stop while shrinking keeps the counterexample found so far', async () => {
     const signal = { stopped: false };
-    const r = await checkProperty(contract, { seed: 1, budget: BUDGETS.quick, revision: V2, bugs: new Set(['ack-before-fail'] as const), signal, onRun: (_r, _c, failed) => { if (failed) signal.stopped = true; } });
+    const r = await checkProperty(contract, {
+      seed: 1,
+      budget: BUDGETS.quick,
+      revision: V2,
+      bugs: new Set(['ack-before-fail'] as const),
+      signal,
+      onRun: (_r, _c, failed) => {
+        if (failed) signal.stopped = true;
+      },
+    });
     expect(r.status).toBe('fails');
     expect(r.counterexample?.run.violation?.id).toBe('I-5');
   });

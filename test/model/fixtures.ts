@@ -8,8 +8,14 @@ import { fwLoad, fwPrepare, fwWrite, update, type UpdateResult } from '../../mod
 
 /** The v2 kernel's policies (spec §2.7 left column). */
 export const V2_PARAMS: ContractParams = {
-  cpuOnlinePrecheck: true, slotsPrecheck: true, entropyRetry: true, currentHandoffHv: true,
-  avoidCompat: false, deviceBusyError: false, cancelSupport: true, vmcsErratumGuard: false,
+  cpuOnlinePrecheck: true,
+  slotsPrecheck: true,
+  entropyRetry: true,
+  currentHandoffHv: true,
+  avoidCompat: false,
+  deviceBusyError: false,
+  cancelSupport: true,
+  vmcsErratumGuard: false,
 };
 /** v2 without its prechecks and retry (what v5 dropped), everything else as v2. */
 export const NO_PRECHECKS: ContractParams = { ...V2_PARAMS, cpuOnlinePrecheck: false, slotsPrecheck: false, entropyRetry: false };
@@ -17,15 +23,29 @@ export const NO_PRECHECKS: ContractParams = { ...V2_PARAMS, cpuOnlinePrecheck: f
 export const COMPAT_PARAMS: ContractParams = { ...V2_PARAMS, avoidCompat: true, deviceBusyError: true };
 /** The merged kernel (spec §2.7 right column). */
 export const UPSTREAM_PARAMS: ContractParams = {
-  cpuOnlinePrecheck: false, slotsPrecheck: false, entropyRetry: false, currentHandoffHv: true,
-  avoidCompat: false, deviceBusyError: false, cancelSupport: false, vmcsErratumGuard: true,
+  cpuOnlinePrecheck: false,
+  slotsPrecheck: false,
+  entropyRetry: false,
+  currentHandoffHv: true,
+  avoidCompat: false,
+  deviceBusyError: false,
+  cancelSupport: false,
+  vmcsErratumGuard: true,
 };
 
 /** A 1.5.x module; Sapphire Rapids (0x806f0) is in its CPUID table. */
 export function spec(update: number, over: Partial<ModuleSpec> = {}): ModuleSpec {
   return {
-    version: { major: 1, minor: 5, update }, seamsvn: 0x100 + update, moduleHv: 0, minUpdateHv: 0,
-    noDowngrade: false, debug: false, cpuids: [0x806f0, 0xc06f0], updateCompat: false, minTdPreserving: { major: 1, minor: 5, update: 1 }, ...over,
+    version: { major: 1, minor: 5, update },
+    seamsvn: 0x100 + update,
+    moduleHv: 0,
+    minUpdateHv: 0,
+    noDowngrade: false,
+    debug: false,
+    cpuids: [0x806f0, 0xc06f0],
+    updateCompat: false,
+    minTdPreserving: { major: 1, minor: 5, update: 1 },
+    ...over,
   };
 }
 
@@ -34,8 +54,14 @@ export const NEXT = spec(8);
 
 export function hostSpec(over: Partial<HostSpec> = {}): HostSpec {
   return {
-    nrCpus: 4, cpuFms: 0x806f8, boot: BOOT, seamldrVersion: { major: 1, minor: 5, update: 0 },
-    numRemainingUpdates: 2, debugUnlocked: false, erratum: false, ...over,
+    nrCpus: 4,
+    cpuFms: 0x806f8,
+    boot: BOOT,
+    seamldrVersion: { major: 1, minor: 5, update: 0 },
+    numRemainingUpdates: 2,
+    debugUnlocked: false,
+    erratum: false,
+    ...over,
   };
 }
 
@@ -52,13 +78,26 @@ export function img(module: ModuleSpec = NEXT, defect: Defect = 'none', size = 1
  * finalized with one page, #5 dead (a SEAMCALL for it failed).
  */
 export function withTds(s: ModelState): ModelState {
-  const ok = (b: boolean) => { if (!b) throw new Error('fixture: a TD step failed'); };
+  const ok = (b: boolean) => {
+    if (!b) throw new Error('fixture: a TD step failed');
+  };
   ok(tdCreate(s, 1));
-  ok(tdCreate(s, 2)); ok(tdKeyConfig(s, 2));
-  ok(tdCreate(s, 3)); ok(tdKeyConfig(s, 3)); ok(tdInit(s, 3));
-  ok(tdPageAdd(s, 3, 0, 1)); ok(tdExtend(s, 3, 0)); ok(tdPageAdd(s, 3, 1, 2));
-  ok(tdCreate(s, 4)); ok(tdKeyConfig(s, 4)); ok(tdInit(s, 4)); ok(tdPageAdd(s, 4, 0, 3)); ok(tdExtend(s, 4, 0)); ok(tdFinalize(s, 4));
-  ok(tdCreate(s, 5)); ok(!tdFinalize(s, 5));
+  ok(tdCreate(s, 2));
+  ok(tdKeyConfig(s, 2));
+  ok(tdCreate(s, 3));
+  ok(tdKeyConfig(s, 3));
+  ok(tdInit(s, 3));
+  ok(tdPageAdd(s, 3, 0, 1));
+  ok(tdExtend(s, 3, 0));
+  ok(tdPageAdd(s, 3, 1, 2));
+  ok(tdCreate(s, 4));
+  ok(tdKeyConfig(s, 4));
+  ok(tdInit(s, 4));
+  ok(tdPageAdd(s, 4, 0, 3));
+  ok(tdExtend(s, 4, 0));
+  ok(tdFinalize(s, 4));
+  ok(tdCreate(s, 5));
+  ok(!tdFinalize(s, 5));
   return s;
 }
 

@@ -44,7 +44,7 @@ describe('cpuOnline', () => {
 });
 
 describe('readVersion', () => {
-  it('the running module\'s version; after an applied update the new one; -ENXIO once the module is lost', () => {
+  it("the running module's version; after an applied update the new one; -ENXIO once the module is lost", () => {
     const s = state();
     expect(results(readVersion(s))).toEqual([spec(6).version]);
     end(s);

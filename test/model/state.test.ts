@@ -26,15 +26,61 @@ describe('init', () => {
 
 describe('typeOk', () => {
   const broken: readonly (readonly [string, (s: ModelState) => void])[] = [
-    ['the boot CPU offline', (s) => { s.online[0] = false; }],
-    ['negative slots', (s) => { s.slots = -1; }],
-    ['a live TD on a lost module', (s) => { s.module = { status: 'lost', lpInitWorks: false }; }],
-    ['an idle upload node with a pending image', (s) => { s.upload.pending = { image: img(), fault: null }; }],
-    ['an idle upload node with an ended update', (s) => { s.upload.ended = { applied: true, errno: 0 }; }],
-    ['a measurement in a TD that was never initialized', (s) => { s.tds.get(2)!.mrtd = { op: 'page_add', gpa: 0, prev: null }; }],
-    ['more slots than P-SEAMLDR had', (s) => { s.slots = s.host.numRemainingUpdates + 1; }],
-    ['a broken build outside the build phase', (s) => { s.tds.get(4)!.buildBroken = true; }],
-    ['an error readable while an upload is in flight', (s) => { s.upload.busy = true; s.upload.error = 'transferring:firmware-invalid'; }],
+    [
+      'the boot CPU offline',
+      (s) => {
+        s.online[0] = false;
+      },
+    ],
+    [
+      'negative slots',
+      (s) => {
+        s.slots = -1;
+      },
+    ],
+    [
+      'a live TD on a lost module',
+      (s) => {
+        s.module = { status: 'lost', lpInitWorks: false };
+      },
+    ],
+    [
+      'an idle upload node with a pending image',
+      (s) => {
+        s.upload.pending = { image: img(), fault: null };
+      },
+    ],
+    [
+      'an idle upload node with an ended update',
+      (s) => {
+        s.upload.ended = { applied: true, errno: 0 };
+      },
+    ],
+    [
+      'a measurement in a TD that was never initialized',
+      (s) => {
+        s.tds.get(2)!.mrtd = { op: 'page_add', gpa: 0, prev: null };
+      },
+    ],
+    [
+      'more slots than P-SEAMLDR had',
+      (s) => {
+        s.slots = s.host.numRemainingUpdates + 1;
+      },
+    ],
+    [
+      'a broken build outside the build phase',
+      (s) => {
+        s.tds.get(4)!.buildBroken = true;
+      },
+    ],
+    [
+      'an error readable while an upload is in flight',
+      (s) => {
+        s.upload.busy = true;
+        s.upload.error = 'transferring:firmware-invalid';
+      },
+    ],
   ];
   it.each(broken)('fails on %s', (_name, breakIt) => {
     const s = withTds(state());
@@ -53,15 +99,31 @@ describe('typeOk', () => {
 // ---- reachable states ----
 
 const IMAGES: readonly ModelImage[] = [
-  img(NEXT), img(spec(9)), img(NEXT, 'header'), img(NEXT, 'signature'), img(NEXT, 'hash'),
-  img(spec(8, { debug: true })), img(spec(8, { seamsvn: 1 })), img(spec(8, { cpuids: [0xa06d0] })),
-  img(spec(8, { moduleHv: 1, minUpdateHv: 1 })), img(spec(8, { moduleHv: 2, noDowngrade: true })), img(NEXT, 'none', 0),
-  img(spec(8, { updateCompat: true })), img(spec(9, { updateCompat: true })),
+  img(NEXT),
+  img(spec(9)),
+  img(NEXT, 'header'),
+  img(NEXT, 'signature'),
+  img(NEXT, 'hash'),
+  img(spec(8, { debug: true })),
+  img(spec(8, { seamsvn: 1 })),
+  img(spec(8, { cpuids: [0xa06d0] })),
+  img(spec(8, { moduleHv: 1, minUpdateHv: 1 })),
+  img(spec(8, { moduleHv: 2, noDowngrade: true })),
+  img(NEXT, 'none', 0),
+  img(spec(8, { updateCompat: true })),
+  img(spec(9, { updateCompat: true })),
 ];
 const FAULTS: readonly (FaultPlan | null)[] = [
-  null, null, null, { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null }, { kind: 'leaf', leaf: 'SYS_INIT', cpu: null },
-  { kind: 'leaf', leaf: 'LP_INIT', cpu: 1 }, { kind: 'leaf', leaf: 'UPDATE', cpu: null }, { kind: 'install', cpu: 0 },
-  { kind: 'no_entropy', count: 1 }, { kind: 'no_entropy', count: 2 },
+  null,
+  null,
+  null,
+  { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null },
+  { kind: 'leaf', leaf: 'SYS_INIT', cpu: null },
+  { kind: 'leaf', leaf: 'LP_INIT', cpu: 1 },
+  { kind: 'leaf', leaf: 'UPDATE', cpu: null },
+  { kind: 'install', cpu: 0 },
+  { kind: 'no_entropy', count: 1 },
+  { kind: 'no_entropy', count: 2 },
 ];
 
 type Act =
@@ -73,13 +135,17 @@ type Act =
   | { k: 'advance'; pick: number }
   | { k: 'cancel' | 'read' };
 
-const td = fc.nat({ max: 3 }), gpa = fc.nat({ max: 2 });
+const td = fc.nat({ max: 3 }),
+  gpa = fc.nat({ max: 2 });
 const act: fc.Arbitrary<Act> = fc.oneof(
   fc.record({ k: fc.constantFrom('offline' as const, 'online' as const), cpu: fc.nat({ max: 3 }) }),
   fc.record({ k: fc.constantFrom('create' as const, 'key' as const, 'init' as const, 'finalize' as const, 'teardown' as const), td }),
   fc.record({ k: fc.constantFrom('add' as const, 'extend' as const), td, gpa }),
   fc.record({ k: fc.constant('run' as const), td, gpa, offset: fc.nat({ max: 4095 }), value: fc.nat({ max: 255 }) }),
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('load' as const), image: fc.nat({ max: IMAGES.length - 1 }), fault: fc.nat({ max: FAULTS.length - 1 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ k: fc.constant('load' as const), image: fc.nat({ max: IMAGES.length - 1 }), fault: fc.nat({ max: FAULTS.length - 1 }) }),
+  },
   { weight: 8, arbitrary: fc.record({ k: fc.constant('advance' as const), pick: fc.nat({ max: 3 }) }) },
   fc.constant({ k: 'cancel' as const }),
   fc.constant({ k: 'read' as const }),
@@ -94,28 +160,64 @@ const walk = fc.record({
   acts: fc.array(act, { maxLength: 60, size: 'max' }),
 });
 
-interface Walk { params: ContractParams; updateCompat: boolean; nrCpus: number; slots: number; debugUnlocked: boolean; acts: Act[] }
+interface Walk {
+  params: ContractParams;
+  updateCompat: boolean;
+  nrCpus: number;
+  slots: number;
+  debugUnlocked: boolean;
+  acts: Act[];
+}
 
 /** Runs one walk, checking after every action; throws on the first breach; notes what it saw. */
 function runWalk(w: Walk, seen: Set<string>): void {
-  const s = init(w.params, hostSpec({ nrCpus: w.nrCpus, numRemainingUpdates: w.slots, debugUnlocked: w.debugUnlocked, boot: spec(6, { updateCompat: w.updateCompat }) }));
+  const s = init(
+    w.params,
+    hostSpec({ nrCpus: w.nrCpus, numRemainingUpdates: w.slots, debugUnlocked: w.debugUnlocked, boot: spec(6, { updateCompat: w.updateCompat }) }),
+  );
   let stage = 0; // 0 idle, 1 loaded, 2 prepared, 3 written, 4 updated
   let nextTd = 0;
   for (const a of w.acts) {
     const slotsBefore = s.slots;
     switch (a.k) {
-      case 'offline': cpuOffline(s, a.cpu % w.nrCpus); break;
-      case 'online': { const c = cpuOnline(s, a.cpu % w.nrCpus)[0]!; c.next?.(s, c.result); break; }
-      case 'create': tdCreate(s, nextTd++); break;
-      case 'key': tdKeyConfig(s, a.td); break;
-      case 'init': tdInit(s, a.td); break;
-      case 'finalize': tdFinalize(s, a.td); break;
-      case 'teardown': tdTeardown(s, a.td); break;
-      case 'add': tdPageAdd(s, a.td, a.gpa, a.gpa + 1); break;
-      case 'extend': tdExtend(s, a.td, a.gpa); break;
-      case 'run': tdRun(s, a.td, [{ gpa: a.gpa, offset: a.offset, value: a.value }]); break;
-      case 'cancel': expect(cancel(s)).toBe(s.upload.busy ? 0 : -19); break;
-      case 'read': expect(readError(s).map((x) => x.result)).toEqual([s.upload.busy ? -16 : s.upload.error]); break;
+      case 'offline':
+        cpuOffline(s, a.cpu % w.nrCpus);
+        break;
+      case 'online': {
+        const c = cpuOnline(s, a.cpu % w.nrCpus)[0]!;
+        c.next?.(s, c.result);
+        break;
+      }
+      case 'create':
+        tdCreate(s, nextTd++);
+        break;
+      case 'key':
+        tdKeyConfig(s, a.td);
+        break;
+      case 'init':
+        tdInit(s, a.td);
+        break;
+      case 'finalize':
+        tdFinalize(s, a.td);
+        break;
+      case 'teardown':
+        tdTeardown(s, a.td);
+        break;
+      case 'add':
+        tdPageAdd(s, a.td, a.gpa, a.gpa + 1);
+        break;
+      case 'extend':
+        tdExtend(s, a.td, a.gpa);
+        break;
+      case 'run':
+        tdRun(s, a.td, [{ gpa: a.gpa, offset: a.offset, value: a.value }]);
+        break;
+      case 'cancel':
+        expect(cancel(s)).toBe(s.upload.busy ? 0 : -19);
+        break;
+      case 'read':
+        expect(readError(s).map((x) => x.result)).toEqual([s.upload.busy ? -16 : s.upload.error]);
+        break;
       case 'load': {
         const r = fwLoad(s, IMAGES[a.image]!, FAULTS[a.fault]!);
         if (r === 'started') stage = 1;
@@ -162,9 +264,23 @@ function runWalk(w: Walk, seen: Set<string>): void {
 describe('reachable states', () => {
   it('typeOk and the update contract hold after every action of 400 seeded random walks, which reach every outcome', () => {
     const seen = new Set<string>();
-    fc.assert(fc.property(walk, (w) => { runWalk(w, seen); }), { seed: 20261126, numRuns: 400 });
-    for (const outcome of ['applied 0', 'refused -16', 'refused -22', 'refused -28', 'refused -125', 'refused nonzero', 'lost, lpInitWorks false', 'lost, lpInitWorks true']) {
-      expect([...seen].sort().join(" / "), outcome).toContain(outcome);
+    fc.assert(
+      fc.property(walk, (w) => {
+        runWalk(w, seen);
+      }),
+      { seed: 20261126, numRuns: 400 },
+    );
+    for (const outcome of [
+      'applied 0',
+      'refused -16',
+      'refused -22',
+      'refused -28',
+      'refused -125',
+      'refused nonzero',
+      'lost, lpInitWorks false',
+      'lost, lpInitWorks true',
+    ]) {
+      expect([...seen].sort().join(' / '), outcome).toContain(outcome);
     }
   });
 });

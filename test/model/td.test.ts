@@ -49,7 +49,14 @@ describe('phase guards', () => {
   });
   it('calls for a TD that does not exist fail and create nothing', () => {
     const s = state();
-    expect([tdKeyConfig(s, 9), tdInit(s, 9), tdPageAdd(s, 9, 0, 1), tdExtend(s, 9, 0), tdFinalize(s, 9), tdRun(s, 9, [])]).toEqual([false, false, false, false, false, false]);
+    expect([tdKeyConfig(s, 9), tdInit(s, 9), tdPageAdd(s, 9, 0, 1), tdExtend(s, 9, 0), tdFinalize(s, 9), tdRun(s, 9, [])]).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(s.tds.size).toBe(0);
   });
 });
@@ -59,7 +66,12 @@ describe('TD build', () => {
     const s = state();
     expect(tdCreate(s, 1)).toBe(true);
     expect(s.tds.get(1)).toEqual({
-      phase: 'created', alive: true, created: true, buildBroken: false, pages: new Map(), mrtd: null,
+      phase: 'created',
+      alive: true,
+      created: true,
+      buildBroken: false,
+      pages: new Map(),
+      mrtd: null,
       launch: { version: { major: 1, minor: 5, update: 6 }, seamsvn: 0x106 },
     });
   });
@@ -102,13 +114,23 @@ describe('a build context the running module refuses (buildBroken)', () => {
 describe('TD run', () => {
   it('the guest stores into its own pages', () => {
     const s = tdIn('finalized');
-    expect(tdRun(s, 1, [{ gpa: 0, offset: 10, value: 0xab }, { gpa: 0, offset: 4095, value: 1 }])).toBe(true);
+    expect(
+      tdRun(s, 1, [
+        { gpa: 0, offset: 10, value: 0xab },
+        { gpa: 0, offset: 4095, value: 1 },
+      ]),
+    ).toBe(true);
     const p = s.tds.get(1)!.pages.get(0)!;
     expect([p.fill, p.stores.get(10), p.stores.get(4095)]).toEqual([1, 0xab, 1]);
   });
   it('a store outside its pages fails the entry, writes nothing, and kills the TD', () => {
     const s = tdIn('finalized');
-    expect(tdRun(s, 1, [{ gpa: 0, offset: 10, value: 0xab }, { gpa: 3, offset: 0, value: 1 }])).toBe(false);
+    expect(
+      tdRun(s, 1, [
+        { gpa: 0, offset: 10, value: 0xab },
+        { gpa: 3, offset: 0, value: 1 },
+      ]),
+    ).toBe(false);
     expect(s.tds.get(1)!.pages.get(0)).toEqual({ fill: 1, stores: new Map() });
     expect(s.tds.get(1)!.alive).toBe(false);
   });

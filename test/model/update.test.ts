@@ -25,18 +25,52 @@ function loseModule(s: ModelState): void {
   fwDone(s);
 }
 
-interface Refusal { name: string; errno: Errno; image?: ModelImage; fault?: FaultPlan; setup?: (s: ModelState) => void; host?: object; params?: ContractParams; error?: string }
+interface Refusal {
+  name: string;
+  errno: Errno;
+  image?: ModelImage;
+  fault?: FaultPlan;
+  setup?: (s: ModelState) => void;
+  host?: object;
+  params?: ContractParams;
+  error?: string;
+}
 
 const REFUSALS: Refusal[] = [
   { name: 'no update slots left (v2 precheck)', errno: ENOSPC, host: { numRemainingUpdates: 0 } },
   { name: 'the kernel rejects the image header', errno: EINVAL, image: img(NEXT, 'header') },
-  { name: 'a CPU is offline (v2 precheck)', errno: EBUSY, setup: (s) => { cpuOffline(s, 2); } },
+  {
+    name: 'a CPU is offline (v2 precheck)',
+    errno: EBUSY,
+    setup: (s) => {
+      cpuOffline(s, 2);
+    },
+  },
   { name: 'the module was already lost', errno: 'nonzero', setup: loseModule },
-  { name: 'the running module refuses the handoff version (above module_hv)', errno: 'nonzero', setup: (s) => { s.handoffHv = 1; } },
-  { name: 'a no-downgrade module refuses a handoff version below its module_hv', errno: 'nonzero', host: { boot: spec(6, { moduleHv: 2, minUpdateHv: 1, noDowngrade: true }) }, setup: (s) => { s.handoffHv = 1; } },
+  {
+    name: 'the running module refuses the handoff version (above module_hv)',
+    errno: 'nonzero',
+    setup: (s) => {
+      s.handoffHv = 1;
+    },
+  },
+  {
+    name: 'a no-downgrade module refuses a handoff version below its module_hv',
+    errno: 'nonzero',
+    host: { boot: spec(6, { moduleHv: 2, minUpdateHv: 1, noDowngrade: true }) },
+    setup: (s) => {
+      s.handoffHv = 1;
+    },
+  },
   { name: 'TDH.SYS.SHUTDOWN fails (e.g. TDX_SYS_BUSY)', errno: 'nonzero', fault: { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null } },
   { name: 'v3-v10: a module without UPDATE_COMPAT reads AVOID_COMPAT_SENSITIVE as a handoff version', errno: 'nonzero', params: COMPAT_PARAMS },
-  { name: 'v3-v10: a TD is being built on a module with UPDATE_COMPAT', errno: EBUSY, params: COMPAT_PARAMS, host: { boot: spec(6, { updateCompat: true }) }, error: 'transferring:device-busy' },
+  {
+    name: 'v3-v10: a TD is being built on a module with UPDATE_COMPAT',
+    errno: EBUSY,
+    params: COMPAT_PARAMS,
+    host: { boot: spec(6, { updateCompat: true }) },
+    error: 'transferring:device-busy',
+  },
 ];
 
 describe('refused: a documented errno and nothing changed', () => {
@@ -59,7 +93,11 @@ describe('refused: a documented errno and nothing changed', () => {
   it('two refusal reasons at once: either errno is allowed, since the spec orders neither', () => {
     const s = state({ numRemainingUpdates: 0 });
     cpuOffline(s, 1);
-    expect(errnos(s, img(NEXT, 'header'))).toEqual([['refused', ENOSPC], ['refused', EINVAL], ['refused', EBUSY]]);
+    expect(errnos(s, img(NEXT, 'header'))).toEqual([
+      ['refused', ENOSPC],
+      ['refused', EINVAL],
+      ['refused', EBUSY],
+    ]);
   });
 
   it('a refusal is never lost, even when a loss condition holds too (the kernel checks before shutdown)', () => {
@@ -94,12 +132,18 @@ describe('refused: a documented errno and nothing changed', () => {
 });
 
 const LOSSES: { name: string; image?: ModelImage; fault?: FaultPlan; host?: object; params?: ContractParams; setup?: (s: ModelState) => void }[] = [
-  { name: 'a CPU is offline and the kernel does not check (merged, B27)', params: NO_PRECHECKS, setup: (s) => { cpuOffline(s, 3); } },
+  {
+    name: 'a CPU is offline and the kernel does not check (merged, B27)',
+    params: NO_PRECHECKS,
+    setup: (s) => {
+      cpuOffline(s, 3);
+    },
+  },
   { name: 'SEAMLDR.INSTALL fails on one CPU', fault: { kind: 'install', cpu: 2 } },
   { name: 'P-SEAMLDR rejects the sigstruct', image: img(NEXT, 'signature') },
   { name: 'a debug module on a production platform', image: img(spec(8, { debug: true })) },
   { name: 'a SEAMSVN downgrade', image: img(spec(8, { seamsvn: BOOT.seamsvn - 1 })) },
-  { name: 'the CPU is not in the module\'s CPUID table', image: img(spec(8, { cpuids: [0xa06d0] })) },
+  { name: "the CPU is not in the module's CPUID table", image: img(spec(8, { cpuids: [0xa06d0] })) },
   { name: 'no entropy twice, with the v2 retry', fault: { kind: 'no_entropy', count: 2 } },
   { name: 'no entropy once, without a retry', fault: { kind: 'no_entropy', count: 1 }, params: UPSTREAM_PARAMS },
   { name: 'no update slots and no precheck (merged, B28)', host: { numRemainingUpdates: 0 }, params: NO_PRECHECKS },
@@ -137,7 +181,9 @@ describe('lost: only after shutdown; every TD dead, version -ENXIO', () => {
   it('a CPU comes back after a loss only where the new module got to SYSINIT_DONE', () => {
     for (const lpInitWorks of [false, true]) {
       const s = state();
-      take(s, attempt(s, img(), { kind: 'leaf', leaf: 'UPDATE', cpu: null }), -5, (a) => a.because.includes(lpInitWorks ? 'initialized, never' : 'never initialized'));
+      take(s, attempt(s, img(), { kind: 'leaf', leaf: 'UPDATE', cpu: null }), -5, (a) =>
+        a.because.includes(lpInitWorks ? 'initialized, never' : 'never initialized'),
+      );
       expect(s.slots).toBe(1);
       cpuOffline(s, 1);
       const up = cpuOnline(s, 1);
@@ -185,7 +231,8 @@ describe('the fw_upload node', () => {
     const s = state();
     expect(fwLoad(s, img(), null)).toBe('started');
     expect(fwLoad(s, img(), null)).toBe('ignored');
-    fwPrepare(s); fwWrite(s);
+    fwPrepare(s);
+    fwWrite(s);
     take(s, update(s), -22, () => true);
     fwDone(s);
     expect(fwLoad(s, img(NEXT, 'none', 0), null)).toBe('empty');
@@ -205,7 +252,10 @@ describe('the fw_upload node', () => {
   });
 
   it('-EBUSY reads device-busy only where the revision says so (v8-v10)', () => {
-    for (const [params, err] of [[COMPAT_PARAMS, 'transferring:device-busy'], [NO_PRECHECKS, 'transferring:firmware-invalid']] as const) {
+    for (const [params, err] of [
+      [COMPAT_PARAMS, 'transferring:device-busy'],
+      [NO_PRECHECKS, 'transferring:firmware-invalid'],
+    ] as const) {
       const s = state({}, params);
       load(s);
       s.upload.ended = { applied: false, errno: EBUSY };

@@ -14,30 +14,59 @@ const TARGET = 80;
 const GATED = ['impl/kernel', 'impl/firmware'];
 
 type Status = 'Killed' | 'Survived' | 'NoCoverage' | 'Timeout' | 'CompileError' | 'RuntimeError' | 'Ignored' | 'Pending';
-interface Pos { line: number; column: number }
+interface Pos {
+  line: number;
+  column: number;
+}
 interface Mutant {
-  id: string; mutatorName: string; replacement?: string; status: Status; static?: boolean;
+  id: string;
+  mutatorName: string;
+  replacement?: string;
+  status: Status;
+  static?: boolean;
   location: { start: Pos; end: Pos };
 }
-interface Report { files: Record<string, { source: string; mutants: Mutant[] }> }
+interface Report {
+  files: Record<string, { source: string; mutants: Mutant[] }>;
+}
 
-interface Tally { killed: number; timeout: number; survived: number; noCoverage: number; errors: number; ignored: number }
+interface Tally {
+  killed: number;
+  timeout: number;
+  survived: number;
+  noCoverage: number;
+  errors: number;
+  ignored: number;
+}
 const empty = (): Tally => ({ killed: 0, timeout: 0, survived: 0, noCoverage: 0, errors: 0, ignored: 0 });
 
 function add(t: Tally, m: Mutant): void {
   switch (m.status) {
-    case 'Killed': t.killed++; break;
-    case 'Timeout': t.timeout++; break;
-    case 'Survived': t.survived++; break;
-    case 'NoCoverage': t.noCoverage++; break;
-    case 'CompileError': case 'RuntimeError': t.errors++; break;
-    default: t.ignored++;
+    case 'Killed':
+      t.killed++;
+      break;
+    case 'Timeout':
+      t.timeout++;
+      break;
+    case 'Survived':
+      t.survived++;
+      break;
+    case 'NoCoverage':
+      t.noCoverage++;
+      break;
+    case 'CompileError':
+    case 'RuntimeError':
+      t.errors++;
+      break;
+    default:
+      t.ignored++;
   }
 }
 
 /** Stryker's definitions: score = detected / valid; covered = detected / (detected + survived). */
 function score(t: Tally): { total: number; score: number; covered: number } {
-  const detected = t.killed + t.timeout, valid = detected + t.survived + t.noCoverage;
+  const detected = t.killed + t.timeout,
+    valid = detected + t.survived + t.noCoverage;
   return { total: valid, score: valid ? (100 * detected) / valid : 100, covered: detected + t.survived ? (100 * detected) / (detected + t.survived) : 100 };
 }
 
@@ -52,9 +81,10 @@ const HEAD = '| | score % | covered % | killed | timeout | survived | no cov | e
 function original(source: string, m: Mutant): string {
   const lines = source.split('\n');
   const { start, end } = m.location;
-  const text = start.line === end.line
-    ? lines[start.line - 1]!.slice(start.column - 1, end.column - 1)
-    : [lines[start.line - 1]!.slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1]!.slice(0, end.column - 1)].join(' ');
+  const text =
+    start.line === end.line
+      ? lines[start.line - 1]!.slice(start.column - 1, end.column - 1)
+      : [lines[start.line - 1]!.slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1]!.slice(0, end.column - 1)].join(' ');
   return short(text);
 }
 function short(s: string | undefined): string {
@@ -71,11 +101,18 @@ try {
 }
 
 const files = Object.keys(report.files).sort();
-const perFile = new Map<string, Tally>(), perFolder = new Map<string, Tally>(), all = empty();
+const perFile = new Map<string, Tally>(),
+  perFolder = new Map<string, Tally>(),
+  all = empty();
 for (const f of files) {
   const folder = f.split('/').slice(0, 2).join('/');
-  const t = empty(), ft = perFolder.get(folder) ?? empty();
-  for (const m of report.files[f]!.mutants) { add(t, m); add(ft, m); add(all, m); }
+  const t = empty(),
+    ft = perFolder.get(folder) ?? empty();
+  for (const m of report.files[f]!.mutants) {
+    add(t, m);
+    add(ft, m);
+    add(all, m);
+  }
   perFile.set(f, t);
   perFolder.set(folder, ft);
 }
@@ -93,12 +130,15 @@ out.push('');
 out.push('## Surviving and uncovered mutants', '');
 for (const f of files) {
   const { source, mutants } = report.files[f]!;
-  const left = mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+  const left = mutants
+    .filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
     .sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column);
   if (!left.length) continue;
   out.push(`### ${f} (${left.length})`, '', '| line | status | mutator | original | replacement |', '|---:|---|---|---|---|');
   for (const m of left) {
-    out.push(`| ${m.location.start.line}:${m.location.start.column} | ${m.status === 'NoCoverage' ? 'no coverage' : 'survived'}${m.static ? ' (static)' : ''} | ${m.mutatorName} | \`${original(source, m)}\` | \`${short(m.replacement)}\` |`);
+    out.push(
+      `| ${m.location.start.line}:${m.location.start.column} | ${m.status === 'NoCoverage' ? 'no coverage' : 'survived'}${m.static ? ' (static)' : ''} | ${m.mutatorName} | \`${original(source, m)}\` | \`${short(m.replacement)}\` |`,
+    );
   }
   out.push('');
 }

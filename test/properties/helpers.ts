@@ -126,7 +126,13 @@ export function drive(data: HostData, commands: readonly Command[], check: Check
   let pending: FaultPlan | null = null;
   let nextTd = 1;
   const env: IssueEnv = {
-    h, model: m, revision, setPendingFault: (f) => { pending = f; }, newTdId: () => nextTd++,
+    h,
+    model: m,
+    revision,
+    setPendingFault: (f) => {
+      pending = f;
+    },
+    newTdId: () => nextTd++,
     act: (_op, c, actual) => follow(c, m, actual),
   };
   const lastRun = new Map<Task, number>();
@@ -139,8 +145,7 @@ export function drive(data: HostData, commands: readonly Command[], check: Check
     const body = h.tdxHost.fw || !spec.needsFw ? spec.issue(env, c) : null;
     const task = body ? spawn(h.sched, `cmd:${c.kind}`, spec.cpu?.(c, h.platform.cpus.length) ?? 0, collect(body, out)) : null;
     for (;;) {
-      const ready = h.sched.tasks.filter((t) => runnable(h.sched, t))
-        .sort((a, b) => (lastRun.get(a) ?? -1) - (lastRun.get(b) ?? -1) || a.id - b.id);
+      const ready = h.sched.tasks.filter((t) => runnable(h.sched, t)).sort((a, b) => (lastRun.get(a) ?? -1) - (lastRun.get(b) ?? -1) || a.id - b.id);
       if (ready.length === 0) break;
       if (++steps > MAX_STEPS) throw new Error('drive: the scenario does not terminate');
       const t = ready[0]!;

@@ -9,7 +9,16 @@ import { lookupBuild } from '../../impl/firmware/registry.ts';
 import { keyHash } from '../../impl/firmware/sigstruct.ts';
 import { INTEL_TEST_KEY_PEM } from '../../impl/firmware/test_key.ts';
 import {
-  identityOf, imageBytes, modelImage, REAL_SIGSTRUCTS, TRUST_ANCHORS, trustOf, useRealBlobs, usesRealSize, withRealBlobs, type ImageRef,
+  identityOf,
+  imageBytes,
+  modelImage,
+  REAL_SIGSTRUCTS,
+  TRUST_ANCHORS,
+  trustOf,
+  useRealBlobs,
+  usesRealSize,
+  withRealBlobs,
+  type ImageRef,
 } from '../../properties/images.ts';
 import { RELEASES } from '../../properties/releases.ts';
 import type { Command } from '../../properties/commands/index.ts';
@@ -27,7 +36,7 @@ describe('real releases', () => {
     }
     expect(lookupBuild(REAL_SIGSTRUCTS.releases.find((r) => r.release === '2.0.05')!.seamhash)!.handoffDataVersion).toBe(0x020004);
   });
-  it('the trust anchors are Intel\'s key hash and the project\'s test key; a host says which it trusts', () => {
+  it("the trust anchors are Intel's key hash and the project's test key; a host says which it trusts", () => {
     expect(TRUST_ANCHORS).toEqual({ intel: REAL_SIGSTRUCTS.signerKeySha384, test: keyHash(INTEL_TEST_KEY_PEM) });
     expect(trustOf(boot())).toBe('test');
   });
@@ -54,7 +63,7 @@ describe('modelImage and the trust anchor', () => {
 });
 
 describe('real module sizes', () => {
-  it('about 1 in 10 identities is built at its release\'s real size (100-150 pages)', () => {
+  it("about 1 in 10 identities is built at its release's real size (100-150 pages)", () => {
     const refs = RELEASES.flatMap((r) => [-1, 0, 1].flatMap((svnDelta) => [0, 1, 2].map((moduleHv) => ({ ...REF, release: r.version, svnDelta, moduleHv }))));
     const real = refs.filter((r) => usesRealSize(r));
     expect(real.length / refs.length).toBeGreaterThan(0.04);
@@ -70,10 +79,15 @@ describe('withRealBlobs', () => {
   const upload = (image: ImageRef): Command => ({ kind: 'upload', image, fault: null });
   const scenarios = fc.constant<Scenario>({
     host: HOST,
-    commands: [upload(REF), upload({ ...REF, release: '1.5.08', svnDelta: 1, corruption: { kind: 'bad_magic' } }), { kind: 'read_version' }, upload({ ...REF, release: '2.0.02' })],
+    commands: [
+      upload(REF),
+      upload({ ...REF, release: '1.5.08', svnDelta: 1, corruption: { kind: 'bad_magic' } }),
+      { kind: 'read_version' },
+      upload({ ...REF, release: '2.0.02' }),
+    ],
     schedule: [],
   });
-  it('turns about `share` of the uploads into Intel\'s blob of the nearest loaded release of their line', () => {
+  it("turns about `share` of the uploads into Intel's blob of the nearest loaded release of their line", () => {
     const drawn = fc.sample(withRealBlobs(scenarios, ['2.0.05', '2.0.08'], 0.5), { numRuns: 200, seed: 3 }).flatMap((s) => s.commands);
     const images = drawn.flatMap((c) => (c.kind === 'upload' ? [c.image] : []));
     const real = images.filter((r) => r.real);
@@ -84,6 +98,11 @@ describe('withRealBlobs', () => {
     expect(drawn.filter((c) => c.kind === 'read_version')).toHaveLength(200);
   });
   it('changes nothing when no blobs are loaded', () => {
-    expect(fc.sample(withRealBlobs(scenarios, [], 1), { numRuns: 20, seed: 3 }).flatMap((s) => s.commands).every((c) => c.kind !== 'upload' || !c.image.real)).toBe(true);
+    expect(
+      fc
+        .sample(withRealBlobs(scenarios, [], 1), { numRuns: 20, seed: 3 })
+        .flatMap((s) => s.commands)
+        .every((c) => c.kind !== 'upload' || !c.image.real),
+    ).toBe(true);
   });
 });

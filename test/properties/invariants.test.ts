@@ -21,10 +21,20 @@ import { recordWith } from '../revision_fixture.ts';
 import { boot, checkOf, drive, feed, HOST, hostData, image, protocolTrace, stageImage, upload } from './helpers.ts';
 
 /** One broken/healthy pair: `run(false)` is the healthy variant, `run(true)` the broken one. */
-interface Pair { readonly name: string; readonly expect: RegExp; readonly run: (broken: boolean) => string | null }
+interface Pair {
+  readonly name: string;
+  readonly expect: RegExp;
+  readonly run: (broken: boolean) => string | null;
+}
 /** A state or trace that is fine and must stay so (no broken twin). */
-interface Fine { readonly name: string; readonly run: () => string | null }
-interface Case { readonly pairs: readonly Pair[]; readonly fine?: readonly Fine[] }
+interface Fine {
+  readonly name: string;
+  readonly run: () => string | null;
+}
+interface Case {
+  readonly pairs: readonly Pair[];
+  readonly fine?: readonly Fine[];
+}
 
 const CPUS = [0, 1, 2, 3];
 
@@ -118,17 +128,29 @@ const CASES: Record<string, Case> = {
         // stop_machine waits for preempt-disabled sections (a SEAMLDR.INFO under seamldr_lock)
         // before any CPU runs the state machine; spec §7 I-1 starts at the first SHUTDOWN.
         name: 'a P-SEAMLDR query that finishes after update_begin but before the first step',
-        run: () => feed(checkOf('I-1'), boot(), insertAt(protocolTrace(CPUS), 1,
-          { kind: 'seamcall', cpu: 1, task: 'cmd2:read_seamldr', leaf: P_SEAMLDR_INFO, rcx: 0n, status: 0n },
-          { kind: 'response', task: 'cmd2:read_seamldr', command: { kind: 'read_seamldr' }, result: '1.5.00' })),
+        run: () =>
+          feed(
+            checkOf('I-1'),
+            boot(),
+            insertAt(
+              protocolTrace(CPUS),
+              1,
+              { kind: 'seamcall', cpu: 1, task: 'cmd2:read_seamldr', leaf: P_SEAMLDR_INFO, rcx: 0n, status: 0n },
+              { kind: 'response', task: 'cmd2:read_seamldr', command: { kind: 'read_seamldr' }, result: '1.5.00' },
+            ),
+          ),
       },
       {
         name: 'the same in a real run (the counterexample I-1 used to report)',
-        run: () => runScenario({
-          host: hostData({ nrCpus: 2, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1 }),
-          commands: [upload(image('1.5.01')), { kind: 'read_seamldr', attr: 'version', cpu: 1 }],
-          schedule: [0, 0, 0, 0, 0, 0, 0, 1],
-        }, { revision: recordWith(V2), bugs: NO_BUGS }).violation?.message ?? null,
+        run: () =>
+          runScenario(
+            {
+              host: hostData({ nrCpus: 2, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1 }),
+              commands: [upload(image('1.5.01')), { kind: 'read_seamldr', attr: 'version', cpu: 1 }],
+              schedule: [0, 0, 0, 0, 0, 0, 0, 1],
+            },
+            { revision: recordWith(V2), bugs: NO_BUGS },
+          ).violation?.message ?? null,
       },
     ],
   },
@@ -197,7 +219,12 @@ const CASES: Record<string, Case> = {
         },
       },
     ],
-    fine: [{ name: 'a four-CPU update that fails in CPU_INIT', run: () => feed(checkOf('I-3'), boot(), protocolTrace(CPUS, { state: 'CPU_INIT', cpu: 2, ret: -5 })) }],
+    fine: [
+      {
+        name: 'a four-CPU update that fails in CPU_INIT',
+        run: () => feed(checkOf('I-3'), boot(), protocolTrace(CPUS, { state: 'CPU_INIT', cpu: 2, ret: -5 })),
+      },
+    ],
   },
   'I-4': {
     pairs: [
@@ -235,7 +262,11 @@ const CASES: Record<string, Case> = {
         run: (broken) => {
           const ev = protocolTrace([0, 1, 2]);
           const st = indexOf(ev, (e) => e.kind === 'state' && e.state === 'CPU_INSTALL');
-          const moved = insertAt(ev.filter((_, i) => i !== st), indexOf(ev, isAck(2, 'SHUTDOWN')), ev[st]!);
+          const moved = insertAt(
+            ev.filter((_, i) => i !== st),
+            indexOf(ev, isAck(2, 'SHUTDOWN')),
+            ev[st]!,
+          );
           return feed(checkOf('I-5'), boot(), broken ? moved : ev);
         },
       },
@@ -255,7 +286,8 @@ const CASES: Record<string, Case> = {
         name: 'the update returns 0 but the module is unreachable',
         expect: /returned 0 but the new module is not running/,
         run: (broken) => {
-          const h = boot(), c = checkOf('I-7');
+          const h = boot(),
+            c = checkOf('I-7');
           c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
           if (broken) h.seam.seamReady = false;
           return c(h, [{ kind: 'update_end', ret: 0, state: 'DONE' }]);
@@ -265,7 +297,8 @@ const CASES: Record<string, Case> = {
         name: 'the update returns 0 but version shows another module',
         expect: /returned 0 but version shows another module/,
         run: (broken) => {
-          const h = boot(), c = checkOf('I-7');
+          const h = boot(),
+            c = checkOf('I-7');
           c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
           if (broken) h.tdx.sysinfo.version = { ...h.tdx.sysinfo.version, update: 99 };
           return c(h, [{ kind: 'update_end', ret: 0, state: 'DONE' }]);
@@ -275,7 +308,8 @@ const CASES: Record<string, Case> = {
         name: 'the update fails, the kernel still says initialized, but another module instance runs',
         expect: /not the old module running untouched/,
         run: (broken) => {
-          const h = boot(), c = checkOf('I-7');
+          const h = boot(),
+            c = checkOf('I-7');
           c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
           if (broken) h.seam.module = { ...h.seam.module!, lpInit: new Set(h.seam.module!.lpInit), tds: new Map() };
           return c(h, [{ kind: 'update_end', ret: -5, state: 'SHUTDOWN' }]);
@@ -285,23 +319,27 @@ const CASES: Record<string, Case> = {
         name: 'the update fails, the kernel still says initialized, but an LP flag changed',
         expect: /not the old module running untouched/,
         run: (broken) => {
-          const h = boot(), c = checkOf('I-7');
+          const h = boot(),
+            c = checkOf('I-7');
           c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
           if (broken) h.tdx.lpInitialized[2] = false;
           return c(h, [{ kind: 'update_end', ret: -5, state: 'SHUTDOWN' }]);
         },
       },
     ],
-    fine: [{
-      name: 'a failed update that leaves the kernel uninitialized (lost) is one of the allowed outcomes',
-      run: () => {
-        const h = boot(), c = checkOf('I-7');
-        c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
-        h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0 };
-        h.seam.seamReady = false;
-        return c(h, [{ kind: 'update_end', ret: -19, state: 'CPU_INIT' }]);
+    fine: [
+      {
+        name: 'a failed update that leaves the kernel uninitialized (lost) is one of the allowed outcomes',
+        run: () => {
+          const h = boot(),
+            c = checkOf('I-7');
+          c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
+          h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0 };
+          h.seam.seamReady = false;
+          return c(h, [{ kind: 'update_end', ret: -19, state: 'CPU_INIT' }]);
+        },
       },
-    }],
+    ],
   },
   'I-8': {
     pairs: [
@@ -309,7 +347,8 @@ const CASES: Record<string, Case> = {
         name: 'SHUTDOWN succeeded but the module state was not cleared',
         expect: /shutdown succeeded but the module state was not cleared/,
         run: (broken) => {
-          const h = boot(), c = checkOf('I-8');
+          const h = boot(),
+            c = checkOf('I-8');
           c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
           h.tdx.state = { initialized: broken, sysinitDone: false, sysinitRet: 0 };
           h.tdx.lpInitialized.fill(false);
@@ -320,7 +359,8 @@ const CASES: Record<string, Case> = {
         name: 'SHUTDOWN succeeded but a CPU is still marked LP-initialized',
         expect: /shutdown succeeded but cpu 2 is still marked LP-initialized/,
         run: (broken) => {
-          const h = boot(), c = checkOf('I-8');
+          const h = boot(),
+            c = checkOf('I-8');
           c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
           h.tdx.state = { initialized: false, sysinitDone: false, sysinitRet: 0 };
           h.tdx.lpInitialized.fill(false);
@@ -332,7 +372,8 @@ const CASES: Record<string, Case> = {
         name: 'SHUTDOWN failed but the kernel cleared its module state',
         expect: /shutdown failed/,
         run: (broken) => {
-          const h = boot(), c = checkOf('I-8');
+          const h = boot(),
+            c = checkOf('I-8');
           c(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
           if (broken) h.tdx.state.initialized = false;
           return c(h, [{ kind: 'update_work', cpu: 0, state: 'SHUTDOWN', ret: -5 }]);
@@ -370,34 +411,40 @@ const CASES: Record<string, Case> = {
         },
       },
     ],
-    fine: [{
-      name: 'not initialized and no module (a lost update)',
-      run: () => {
-        const h = boot();
-        h.tdx.state.initialized = false;
-        h.seam.module = null;
-        return checkOf('I-9')(h, []);
+    fine: [
+      {
+        name: 'not initialized and no module (a lost update)',
+        run: () => {
+          const h = boot();
+          h.tdx.state.initialized = false;
+          h.seam.module = null;
+          return checkOf('I-9')(h, []);
+        },
       },
-    }],
+    ],
   },
   'I-10': {
-    pairs: [{
-      name: 'the kernel reports a version other than the running module\'s',
-      expect: /version reads 1\.5\.99 but 1\.5\.6 runs/,
-      run: (broken) => {
-        const h = boot();
-        if (broken) h.tdx.sysinfo.version = { major: 1, minor: 5, update: 99 };
-        return checkOf('I-10')(h, []);
+    pairs: [
+      {
+        name: "the kernel reports a version other than the running module's",
+        expect: /version reads 1\.5\.99 but 1\.5\.6 runs/,
+        run: (broken) => {
+          const h = boot();
+          if (broken) h.tdx.sysinfo.version = { major: 1, minor: 5, update: 99 };
+          return checkOf('I-10')(h, []);
+        },
       },
-    }],
-    fine: [{
-      name: 'a mismatch inside the update window (the refresh has not happened yet)',
-      run: () => {
-        const h = boot();
-        h.tdx.sysinfo.version = { major: 1, minor: 5, update: 99 };
-        return checkOf('I-10')(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
+    ],
+    fine: [
+      {
+        name: 'a mismatch inside the update window (the refresh has not happened yet)',
+        run: () => {
+          const h = boot();
+          h.tdx.sysinfo.version = { major: 1, minor: 5, update: 99 };
+          return checkOf('I-10')(h, [{ kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }]);
+        },
       },
-    }],
+    ],
   },
   'I-13': {
     pairs: [
@@ -413,9 +460,17 @@ const CASES: Record<string, Case> = {
       {
         name: 'B21: two SEAMLDR.INFO readers on two CPUs collide (seeded bug seamldr-info-unlocked)',
         expect: /P-SEAMLDR call\(s\) got VMfailInvalid/,
-        run: (broken) => violationOver('I-13', HOST, [
-          { kind: 'read_seamldr', attr: 'version', cpu: 1 }, { kind: 'read_seamldr', attr: 'num_remaining_updates', cpu: 2 },
-        ], V2, broken ? new Set<BugName>(['seamldr-info-unlocked']) : NO_BUGS),
+        run: (broken) =>
+          violationOver(
+            'I-13',
+            HOST,
+            [
+              { kind: 'read_seamldr', attr: 'version', cpu: 1 },
+              { kind: 'read_seamldr', attr: 'num_remaining_updates', cpu: 2 },
+            ],
+            V2,
+            broken ? new Set<BugName>(['seamldr-info-unlocked']) : NO_BUGS,
+          ),
       },
     ],
   },
@@ -492,46 +547,65 @@ const CASES: Record<string, Case> = {
       {
         name: 'a CPU issues TDH.SYS.LP.INIT after TDH.SYS.INIT failed',
         expect: /cpu 1 issued TDH.SYS.LP.INIT although TDH.SYS.INIT failed/,
-        run: (broken) => feed(checkOf('I-25'), boot(), [
-          { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }, sc(TDH.SYS_INIT, 0, broken ? TDX_SYS_BUSY : 0n), sc(TDH.SYS_LP_INIT, 1, 0n),
-        ]),
+        run: (broken) =>
+          feed(checkOf('I-25'), boot(), [
+            { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 },
+            sc(TDH.SYS_INIT, 0, broken ? TDX_SYS_BUSY : 0n),
+            sc(TDH.SYS_LP_INIT, 1, 0n),
+          ]),
       },
       {
         name: 'a CPU reports CPU_INIT success after TDH.SYS.INIT failed (a stale cached result)',
         expect: /cpu 2 reports CPU_INIT success although TDH.SYS.INIT failed/,
-        run: (broken) => feed(checkOf('I-25'), boot(), [
-          { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }, sc(TDH.SYS_INIT, 0, TDX_SYS_BUSY),
-          { kind: 'update_work', cpu: 0, state: 'CPU_INIT', ret: -5 }, { kind: 'update_work', cpu: 2, state: 'CPU_INIT', ret: broken ? 0 : -5 },
-        ]),
+        run: (broken) =>
+          feed(checkOf('I-25'), boot(), [
+            { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 },
+            sc(TDH.SYS_INIT, 0, TDX_SYS_BUSY),
+            { kind: 'update_work', cpu: 0, state: 'CPU_INIT', ret: -5 },
+            { kind: 'update_work', cpu: 2, state: 'CPU_INIT', ret: broken ? 0 : -5 },
+          ]),
       },
       {
         name: 'two CPUs both issue TDH.SYS.INIT (the result was not cached under sysinit_lock)',
         expect: /TDH.SYS.INIT ran 2 times in one update \(the last on cpu 3\)/,
-        run: (broken) => feed(checkOf('I-25'), boot(), [
-          { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }, sc(TDH.SYS_INIT, 0, 0n), ...(broken ? [sc(TDH.SYS_INIT, 3, 0n)] : []),
-        ]),
+        run: (broken) =>
+          feed(checkOf('I-25'), boot(), [
+            { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 },
+            sc(TDH.SYS_INIT, 0, 0n),
+            ...(broken ? [sc(TDH.SYS_INIT, 3, 0n)] : []),
+          ]),
       },
     ],
     fine: [
       {
         name: 'a no-entropy retry of TDH.SYS.INIT in the SEAMCALL wrapper is the same call',
-        run: () => feed(checkOf('I-25'), boot(), [
-          { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 }, sc(TDH.SYS_INIT, 0, TDX_RND_NO_ENTROPY), sc(TDH.SYS_INIT, 0, 0n), sc(TDH.SYS_LP_INIT, 0, 0n),
-        ]),
+        run: () =>
+          feed(checkOf('I-25'), boot(), [
+            { kind: 'update_begin', cpus: CPUS, lead: 0, paramsPa: 0 },
+            sc(TDH.SYS_INIT, 0, TDX_RND_NO_ENTROPY),
+            sc(TDH.SYS_INIT, 0, 0n),
+            sc(TDH.SYS_LP_INIT, 0, 0n),
+          ]),
       },
       {
         name: 'a real update whose TDH.SYS.INIT fails on 4 CPUs: every CPU gets the cached failure',
-        run: () => runScenario({ host: { ...HOST, nrCpus: 4 }, commands: [upload(image('1.5.08'), { kind: 'leaf', leaf: 'SYS_INIT', cpu: null })], schedule: [] }, { revision: recordWith(V2), bugs: NO_BUGS }).violation?.message ?? null,
+        run: () =>
+          runScenario(
+            { host: { ...HOST, nrCpus: 4 }, commands: [upload(image('1.5.08'), { kind: 'leaf', leaf: 'SYS_INIT', cpu: null })], schedule: [] },
+            { revision: recordWith(V2), bugs: NO_BUGS },
+          ).violation?.message ?? null,
       },
     ],
   },
   [TERMINATION.id]: {
-    pairs: [{
-      name: 'B4: the participant count is taken before cpus_read_lock and a CPU goes offline in between',
-      expect: /livelock|deadlock/,
-      run: (broken) => terminationMessage(NO_PRECHECK, broken ? B4 : NO_BUGS),
-    }],
-    fine: [{ name: 'with the seed\'s CPU-online precheck the same race is refused, not hung', run: () => terminationMessage(V2, B4) }],
+    pairs: [
+      {
+        name: 'B4: the participant count is taken before cpus_read_lock and a CPU goes offline in between',
+        expect: /livelock|deadlock/,
+        run: (broken) => terminationMessage(NO_PRECHECK, broken ? B4 : NO_BUGS),
+      },
+    ],
+    fine: [{ name: "with the seed's CPU-online precheck the same race is refused, not hung", run: () => terminationMessage(V2, B4) }],
   },
 };
 
@@ -555,37 +629,57 @@ const HEALTHY_RUNS: { name: string; host: HostData; commands: Command[]; rev?: R
     name: 'TD builds around a successful update, then TD activity and reads',
     host: HOST,
     commands: [
-      { kind: 'td_create', cpu: 1 }, { kind: 'td_add_page', td: 0, fill: 3, cpu: 2 }, { kind: 'td_finalize', td: 0, cpu: 0 },
-      { kind: 'td_create', cpu: 3 }, { kind: 'td_add_page', td: 1, fill: 4, cpu: 1 },
-      upload(image('1.5.08')), { kind: 'read_version' }, { kind: 'read_error' },
+      { kind: 'td_create', cpu: 1 },
+      { kind: 'td_add_page', td: 0, fill: 3, cpu: 2 },
+      { kind: 'td_finalize', td: 0, cpu: 0 },
+      { kind: 'td_create', cpu: 3 },
+      { kind: 'td_add_page', td: 1, fill: 4, cpu: 1 },
+      upload(image('1.5.08')),
+      { kind: 'read_version' },
+      { kind: 'read_error' },
       { kind: 'td_run', td: 0, stores: [{ page: 0, offset: 5, value: 7 }], cpu: 3 },
-      { kind: 'td_add_page', td: 1, fill: 5, cpu: 2 }, { kind: 'td_finalize', td: 1, cpu: 0 },
-      { kind: 'read_seamldr', attr: 'num_remaining_updates' }, { kind: 'td_teardown', td: 0, cpu: 1 },
+      { kind: 'td_add_page', td: 1, fill: 5, cpu: 2 },
+      { kind: 'td_finalize', td: 1, cpu: 0 },
+      { kind: 'read_seamldr', attr: 'num_remaining_updates' },
+      { kind: 'td_teardown', td: 0, cpu: 1 },
     ],
   },
   {
     name: 'refusals: a bad header, a failing SHUTDOWN, an offline CPU, an idle cancel',
     host: HOST,
     commands: [
-      { kind: 'cancel' }, upload(image('1.5.08', { corruption: { kind: 'bad_checksum' } })), { kind: 'read_error' },
-      upload(image('1.5.08'), { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null }), { kind: 'read_version' },
-      { kind: 'cpu_offline', cpu: 2 }, upload(image('1.5.08')), { kind: 'cpu_online', cpu: 2 },
+      { kind: 'cancel' },
+      upload(image('1.5.08', { corruption: { kind: 'bad_checksum' } })),
+      { kind: 'read_error' },
+      upload(image('1.5.08'), { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null }),
+      { kind: 'read_version' },
+      { kind: 'cpu_offline', cpu: 2 },
+      upload(image('1.5.08')),
+      { kind: 'cpu_online', cpu: 2 },
     ],
   },
   {
     name: 'lost at RUN_UPDATE, then hotplug and a retry',
     host: HOST,
     commands: [
-      { kind: 'td_create', cpu: 1 }, upload(image('1.5.08'), { kind: 'leaf', leaf: 'UPDATE', cpu: null }), { kind: 'read_version' },
-      { kind: 'cpu_offline', cpu: 2 }, { kind: 'cpu_online', cpu: 2 }, upload(image('1.5.09')), { kind: 'td_run', td: 0, stores: [], cpu: 0 },
+      { kind: 'td_create', cpu: 1 },
+      upload(image('1.5.08'), { kind: 'leaf', leaf: 'UPDATE', cpu: null }),
+      { kind: 'read_version' },
+      { kind: 'cpu_offline', cpu: 2 },
+      { kind: 'cpu_online', cpu: 2 },
+      upload(image('1.5.09')),
+      { kind: 'td_run', td: 0, stores: [], cpu: 0 },
     ],
   },
   {
     name: 'lost at CPU_INSTALL (bad hash), then hotplug, reads and a retry',
     host: hostData({ nrCpus: 3 }),
     commands: [
-      upload(image('1.5.08', { corruption: { kind: 'module_bitflip', byte: 5, bit: 1 } })), { kind: 'cpu_offline', cpu: 2 },
-      { kind: 'cpu_online', cpu: 2 }, { kind: 'read_seamldr', attr: 'version' }, upload(image('1.5.09')),
+      upload(image('1.5.08', { corruption: { kind: 'module_bitflip', byte: 5, bit: 1 } })),
+      { kind: 'cpu_offline', cpu: 2 },
+      { kind: 'cpu_online', cpu: 2 },
+      { kind: 'read_seamldr', attr: 'version' },
+      upload(image('1.5.09')),
     ],
   },
   {
@@ -598,9 +692,15 @@ const HEALTHY_RUNS: { name: string; host: HostData; commands: Command[]; rev?: R
     host: hostData({ nrCpus: 3 }),
     rev: UPSTREAM,
     commands: [
-      { kind: 'td_create', cpu: 1 }, { kind: 'td_add_page', td: 0, fill: 3, cpu: 2 }, upload(image('1.5.08', { format: 'v2', moduleHv: 1 })),
-      { kind: 'read_seamldr', attr: 'version', cpu: 2 }, upload(image('1.5.09', { format: 'v2', moduleHv: 1, minUpdateHv: 1 })),
-      { kind: 'cpu_offline', cpu: 2 }, upload(image('1.5.13', { format: 'v2', moduleHv: 1 })), { kind: 'read_version' }, upload(image('1.5.16', { format: 'v2' })),
+      { kind: 'td_create', cpu: 1 },
+      { kind: 'td_add_page', td: 0, fill: 3, cpu: 2 },
+      upload(image('1.5.08', { format: 'v2', moduleHv: 1 })),
+      { kind: 'read_seamldr', attr: 'version', cpu: 2 },
+      upload(image('1.5.09', { format: 'v2', moduleHv: 1, minUpdateHv: 1 })),
+      { kind: 'cpu_offline', cpu: 2 },
+      upload(image('1.5.13', { format: 'v2', moduleHv: 1 })),
+      { kind: 'read_version' },
+      upload(image('1.5.16', { format: 'v2' })),
     ],
   },
   {
@@ -608,14 +708,23 @@ const HEALTHY_RUNS: { name: string; host: HostData; commands: Command[]; rev?: R
     host: hostData({ boot: { release: '1.5.24', moduleHv: 0, minUpdateHv: 0, noDowngrade: false } }),
     rev: COMPAT,
     commands: [
-      { kind: 'td_create', cpu: 1 }, { kind: 'td_add_page', td: 0, fill: 3, cpu: 2 }, upload(image('1.5.25')), { kind: 'read_error' },
-      { kind: 'td_finalize', td: 0, cpu: 0 }, upload(image('1.5.25')), { kind: 'read_version' },
+      { kind: 'td_create', cpu: 1 },
+      { kind: 'td_add_page', td: 0, fill: 3, cpu: 2 },
+      upload(image('1.5.25')),
+      { kind: 'read_error' },
+      { kind: 'td_finalize', td: 0, cpu: 0 },
+      upload(image('1.5.25')),
+      { kind: 'read_version' },
     ],
   },
   {
     name: '2.0 family with handoff versions and no_downgrade',
     host: hostData({ nrCpus: 2, boot: { release: '2.0.04', moduleHv: 1, minUpdateHv: 1, noDowngrade: true } }),
-    commands: [upload(image('2.0.05', { moduleHv: 2, minUpdateHv: 1 })), upload(image('2.0.08', { moduleHv: 2, minUpdateHv: 2, noDowngrade: true })), { kind: 'read_version' }],
+    commands: [
+      upload(image('2.0.05', { moduleHv: 2, minUpdateHv: 1 })),
+      upload(image('2.0.08', { moduleHv: 2, minUpdateHv: 2, noDowngrade: true })),
+      { kind: 'read_version' },
+    ],
   },
 ];
 
@@ -645,4 +754,3 @@ describe('coverage of this file', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 });
-

@@ -18,7 +18,10 @@ import { boot, HOST, hostData, image, upload } from './helpers.ts';
 const BOOTS: readonly (readonly [string, HostData])[] = [
   ['4 CPUs, 1.5.06, 2 slots', HOST],
   ['1 CPU, 1.5.01, 1 slot', hostData({ nrCpus: 1, boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1 })],
-  ['8 CPUs, 2.0.08, handoff 1..2, debug unlocked', hostData({ nrCpus: 8, boot: { release: '2.0.08', moduleHv: 2, minUpdateHv: 1, noDowngrade: false }, slots: 3, debugUnlocked: true })],
+  [
+    '8 CPUs, 2.0.08, handoff 1..2, debug unlocked',
+    hostData({ nrCpus: 8, boot: { release: '2.0.08', moduleHv: 2, minUpdateHv: 1, noDowngrade: false }, slots: 3, debugUnlocked: true }),
+  ],
   ['2 CPUs, 1.5.16, no_downgrade at hv 2', hostData({ nrCpus: 2, boot: { release: '1.5.16', moduleHv: 2, minUpdateHv: 2, noDowngrade: true } })],
   ['no update slots (the seed driver exposes no fw node)', hostData({ slots: 0 })],
 ];
@@ -38,8 +41,10 @@ function after(commands: Command[], data: HostData = HOST): { h: Host; m: ModelS
 }
 
 const TD_BUILD: Command[] = [
-  { kind: 'td_create', cpu: 1 }, { kind: 'td_add_page', td: 0, fill: 1, cpu: 2 },
-  { kind: 'td_add_page', td: 0, fill: 2, cpu: 3 }, { kind: 'td_finalize', td: 0, cpu: 0 },
+  { kind: 'td_create', cpu: 1 },
+  { kind: 'td_add_page', td: 0, fill: 1, cpu: 2 },
+  { kind: 'td_add_page', td: 0, fill: 2, cpu: 3 },
+  { kind: 'td_finalize', td: 0, cpu: 0 },
 ];
 
 describe('refinementDiff right after boot', () => {
@@ -160,7 +165,14 @@ describe('refinementDiff after real runs', () => {
     expect(refinementDiff(h, m)).toEqual([]);
   });
   it('is empty after a merged-kernel update (v2 image, handoff version read fresh)', () => {
-    const r = runScenario({ host: HOST, commands: [...TD_BUILD, upload(image('1.5.08', { format: 'v2', moduleHv: 1 })), upload(image('1.5.09', { format: 'v2', moduleHv: 1, minUpdateHv: 1 }))], schedule: [] }, { revision: UPSTREAM, bugs: NO_BUGS });
+    const r = runScenario(
+      {
+        host: HOST,
+        commands: [...TD_BUILD, upload(image('1.5.08', { format: 'v2', moduleHv: 1 })), upload(image('1.5.09', { format: 'v2', moduleHv: 1, minUpdateHv: 1 }))],
+        schedule: [],
+      },
+      { revision: UPSTREAM, bugs: NO_BUGS },
+    );
     expect(r.violation).toBeNull();
     expect(r.model.module).toMatchObject({ status: 'ready', spec: { version: { update: 9 } } });
     expect(refinementDiff(r.host, r.model, UPSTREAM)).toEqual([]);
@@ -214,7 +226,22 @@ describe('the command bridge compares results as the contract states them', () =
     expect([matches(c, -19), matches(c, -5), matches(c, 0)]).toEqual([true, true, false]);
   });
   it('every linearization point the emulator reports has a model action', () => {
-    const names = ['fw_prepare', 'fw_write', 'update', 'fw_done', 'cpu_offline', 'cpu_online', 'td_create', 'td_key_config', 'td_init', 'td_page_add', 'td_extend', 'td_finalize', 'td_run', 'td_teardown'];
+    const names = [
+      'fw_prepare',
+      'fw_write',
+      'update',
+      'fw_done',
+      'cpu_offline',
+      'cpu_online',
+      'td_create',
+      'td_key_config',
+      'td_init',
+      'td_page_add',
+      'td_extend',
+      'td_finalize',
+      'td_run',
+      'td_teardown',
+    ];
     expect(Object.keys(LIN_ACTIONS).sort()).toEqual(names.sort());
   });
 });

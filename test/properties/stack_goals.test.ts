@@ -15,7 +15,9 @@ import { V2 as V2_RECORD } from '../../properties/revisions/index.ts';
 import { boot, imageRef, runBody } from '../impl/kernel/helpers.ts';
 
 const goal = (id: string): Goal => STACK_GOALS.find((g) => g.id === id)!;
-const KEEPS_TDS = goal('policy-update-keeps-tds'), FINDS = goal('tool-finds-interface'), ACCEPTED = goal('policy-picks-accepted');
+const KEEPS_TDS = goal('policy-update-keeps-tds'),
+  FINDS = goal('tool-finds-interface'),
+  ACCEPTED = goal('policy-picks-accepted');
 
 /** A command's response in the trace, as harness/run.ts records it. */
 const response = (task: string, kind: string, result: unknown): TraceEvent => ({ kind: 'response', task, command: { kind }, result });
@@ -71,7 +73,7 @@ const report = (h: Host): ToolReport => {
 };
 
 describe('the stack goals on tool-driven hosts', () => {
-  it('v2 kernel, quiet host: the tool applies the policy\'s choice and every goal holds', () => {
+  it("v2 kernel, quiet host: the tool applies the policy's choice and every goal holds", () => {
     const h = host(V2);
     expect(drive(h, `cmd1:${TOOL_COMMAND}`, toolCommand(h))).toEqual(new Map());
     expect(report(h).outcome).toBe('applied');
@@ -107,7 +109,9 @@ describe('the stack goals on tool-driven hosts', () => {
     const h = host(UPSTREAM);
     const found = drive(h, `cmd1:${TOOL_COMMAND}`, toolCommand(h));
     expect([...found.keys()]).toEqual([FINDS.id]);
-    expect(found.get(FINDS.id)).toBe('no /sys/devices/faux/tdx_host/seamldr/version: this kernel does not expose the update interface the tool was written for; the kernel exposes /sys/class/firmware/tdx_module');
+    expect(found.get(FINDS.id)).toBe(
+      'no /sys/devices/faux/tdx_host/seamldr/version: this kernel does not expose the update interface the tool was written for; the kernel exposes /sys/class/firmware/tdx_module',
+    );
   });
 
   it('a tool written for the merged layout on the v2 kernel is not what the goal judges', () => {
@@ -131,7 +135,7 @@ describe('the stack goals on tool-driven hosts', () => {
     expect(report(h).outcome).toBe('failed');
   });
 
-  it('uploads that are not the tool\'s are not the policy\'s: a raw upload that loses the module breaks no stack goal', () => {
+  it("uploads that are not the tool's are not the policy's: a raw upload that loses the module breaks no stack goal", () => {
     const h = host(UPSTREAM, { offline: 3 });
     expect(drive(h, 'cmd1:upload', toolCommand(h, MERGED_PATHS, true))).toEqual(new Map());
     expect(report(h).outcome).toBe('lost');
@@ -156,10 +160,11 @@ describe('the stack goals on hand-built traces', () => {
     expect(run(KEEPS_TDS, h, [[rawStart('cmd2:upload')], ...steps.slice(1)])).toBeNull();
   });
 
-  it('an update is the tool\'s unless a hand-written upload announced it, whatever the tool yields', () => {
+  it("an update is the tool's unless a hand-written upload announced it, whatever the tool yields", () => {
     const h = host(V2);
     h.tdx.state.initialized = false;
-    const write = [lin('fw_upload_worker', 'fw_write', false)], lost = [lin('fw_upload_worker', 'update', -5)];
+    const write = [lin('fw_upload_worker', 'fw_write', false)],
+      lost = [lin('fw_upload_worker', 'update', -5)];
     expect(run(KEEPS_TDS, h, [write, lost])).toMatch(/lost the module \(-5\)/);
     expect(run(KEEPS_TDS, h, [[rawStart('cmd1:upload')], write, lost])).toBeNull();
     expect(run(KEEPS_TDS, h, [[rawStart('cmd1:upload')], write, lost, write, lost])).toMatch(/lost the module \(-5\)/);
@@ -174,7 +179,7 @@ describe('the stack goals on hand-built traces', () => {
     expect(run(ACCEPTED, h, steps(false))).toBeNull();
   });
 
-  it('tool-finds-interface: a v2 tool\'s no-interface report while the kernel has a fw node', () => {
+  it("tool-finds-interface: a v2 tool's no-interface report while the kernel has a fw node", () => {
     const h = host(V2);
     const r = (outcome: string, layout = 'v2') => [[response(tool, TOOL_COMMAND, { outcome, layout, message: 'no /x' })]];
     expect(run(FINDS, h, r('no-interface'))).toBe('no /x; the kernel exposes /sys/class/firmware/seamldr_upload');

@@ -44,8 +44,14 @@ function settle(h: Host): void {
 }
 
 function realHost(version: string): Host {
-  const base = { nrCpus: 2, cpuFms: 0, boot: identityOf({ release: version, real: true, svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false }),
-    seamldrVersion: parseVersion(`${line(version)}.00`), numRemainingUpdates: 1, debugUnlocked: false };
+  const base = {
+    nrCpus: 2,
+    cpuFms: 0,
+    boot: identityOf({ release: version, real: true, svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false }),
+    seamldrVersion: parseVersion(`${line(version)}.00`),
+    numRemainingUpdates: 1,
+    debugUnlocked: false,
+  };
   return bootHost(realHostConfig(base, version), V2, NO_BUGS);
 }
 
@@ -60,7 +66,7 @@ function tdxCapable(mapping: readonly MappingRelease[], from: string, to: string
   return line(from) === line(to) && cmp(from, m.minModuleVersionForTdPreserving) >= 0;
 }
 
-describe.skipIf(!DIR)('Intel\'s module blobs (TDX_MODULE_BINARIES)', () => {
+describe.skipIf(!DIR)("Intel's module blobs (TDX_MODULE_BINARIES)", () => {
   const loaded: LoadedBlobs = DIR ? loadBlobs(DIR) : { dir: '', blobs: [], mapping: [] };
   const blob = (v: string) => loaded.blobs.find((b) => b.release === v)!;
 
@@ -80,9 +86,9 @@ describe.skipIf(!DIR)('Intel\'s module blobs (TDX_MODULE_BINARIES)', () => {
     expect(h.seam.module!.sysState).toBe('SYS_READY');
   });
 
-  const pairs = REAL_SIGSTRUCTS.releases.flatMap((a) => REAL_SIGSTRUCTS.releases
-    .filter((b) => line(a.release) === line(b.release) && cmp(a.release, b.release) < 0)
-    .map((b) => [a.release, b.release] as const));
+  const pairs = REAL_SIGSTRUCTS.releases.flatMap((a) =>
+    REAL_SIGSTRUCTS.releases.filter((b) => line(a.release) === line(b.release) && cmp(a.release, b.release) < 0).map((b) => [a.release, b.release] as const),
+  );
 
   it.each(pairs)('%s -> %s keeps every TD exactly when mapping_file.json marks it TD-preserving-capable', (from, to) => {
     const h = realHost(from);
@@ -109,17 +115,32 @@ describe.skipIf(!DIR)('Intel\'s module blobs (TDX_MODULE_BINARIES)', () => {
 
 if (!DIR) it.skip(SKIPPED, () => {});
 
-describe.skipIf(!DIR)('npm run inspect on Intel\'s blobs', () => {
+describe.skipIf(!DIR)("npm run inspect on Intel's blobs", () => {
   const loaded: LoadedBlobs = DIR ? loadBlobs(DIR) : { dir: '', blobs: [], mapping: [] };
-  it.each(loaded.blobs.map((b) => [b.release, b.file] as const))('%s: accepted trusting Intel (exit 0), rejected trusting the test key at the key check (exit 1)', (v, file) => {
-    const out: string[] = [];
-    expect(main([file, '--trust', 'intel', '--json'], (s) => out.push(s), () => {})).toBe(0);
-    expect(JSON.parse(out[0]!)).toMatchObject({ format: 'v1', release: v, kernel: { accepted: true }, pseamldr: { accepted: true, status: 'SUCCESS' } });
-    const r = inspectFile(file, V2, 'test');
-    expect(r.pseamldr.status).toBe('EBADSIG');
-    expect(r.pseamldr.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['signer key hash']);
-    expect(main([file, '--trust', 'test'], () => {}, () => {})).toBe(1);
-  });
+  it.each(loaded.blobs.map((b) => [b.release, b.file] as const))(
+    '%s: accepted trusting Intel (exit 0), rejected trusting the test key at the key check (exit 1)',
+    (v, file) => {
+      const out: string[] = [];
+      expect(
+        main(
+          [file, '--trust', 'intel', '--json'],
+          (s) => out.push(s),
+          () => {},
+        ),
+      ).toBe(0);
+      expect(JSON.parse(out[0]!)).toMatchObject({ format: 'v1', release: v, kernel: { accepted: true }, pseamldr: { accepted: true, status: 'SUCCESS' } });
+      const r = inspectFile(file, V2, 'test');
+      expect(r.pseamldr.status).toBe('EBADSIG');
+      expect(r.pseamldr.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['signer key hash']);
+      expect(
+        main(
+          [file, '--trust', 'test'],
+          () => {},
+          () => {},
+        ),
+      ).toBe(1);
+    },
+  );
 });
 
 describe.skipIf(!DIR)('real blobs in generated scenarios', () => {
@@ -136,7 +157,10 @@ describe.skipIf(!DIR)('real blobs in generated scenarios', () => {
         if (c.kind !== 'upload' || i % 2) return c;
         const line = releases.filter((v) => v.slice(0, 3) === c.image.release.slice(0, 3));
         realUploads++;
-        return { ...c, image: { ...c.image, real: true, release: line[i % line.length]!, svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false } };
+        return {
+          ...c,
+          image: { ...c.image, real: true, release: line[i % line.length]!, svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false },
+        };
       });
       const r = runScenario({ ...s, commands }, { revision: V2_RECORD, bugs: NO_BUGS });
       expect(r.violation, JSON.stringify(r.violation)).toBeNull();

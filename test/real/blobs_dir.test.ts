@@ -10,7 +10,9 @@ import { buildBlobV1, corruptBlobV1 } from '../../impl/firmware/image.ts';
 import { identityOf, imageBytes } from '../../properties/images.ts';
 
 const REF = { release: '1.5.08', svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false };
-const MAPPING = JSON.stringify({ tdx_module_releases: [{ version: '1.5.08', min_module_version_for_td_preserving: '1.5.01', min_seamldr_versions: ['1.5.00'], tdx_feature0: '0x22E1F0FBF' }] });
+const MAPPING = JSON.stringify({
+  tdx_module_releases: [{ version: '1.5.08', min_module_version_for_td_preserving: '1.5.01', min_seamldr_versions: ['1.5.00'], tdx_feature0: '0x22E1F0FBF' }],
+});
 
 function checkout(files: Record<string, Uint8Array | string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'blobs-'));
@@ -48,15 +50,34 @@ describe('loadBlobs', () => {
     ['a mapping_file.json that is not JSON', () => checkout({ 'mapping_file.json': '{', 'joined_files/1.5/x': '' }), /mapping_file\.json: not JSON/],
     ['no joined_files', () => checkout({ 'mapping_file.json': MAPPING }), /joined_files: no such directory$/],
     ['no blobs', () => checkout({ 'mapping_file.json': MAPPING, 'joined_files/1.5/README': 'x' }), /joined_files: no \*\/tdx_module_\*\.blob files$/],
-    ['a file that is not a TDX blob', () => checkout({ 'mapping_file.json': MAPPING, 'joined_files/1.5/tdx_module_1.5.08.blob': 'hello' }),
-      /tdx_module_1\.5\.08\.blob: not a TDX module blob: 5 bytes, too short for a TDX blob$/],
-    ['a blob whose module does not match its SEAMHASH', () => checkout({ 'mapping_file.json': MAPPING,
-      'joined_files/1.5/tdx_module_1.5.08.blob': corruptBlobV1(buildBlobV1(identityOf(REF)), { kind: 'module_bitflip', byte: 9, bit: 1 }) }),
-    /tdx_module_1\.5\.08\.blob: not a TDX module blob: SEAMHASH does not match the module$/],
-    ['a blob with a bad checksum', () => checkout({ 'mapping_file.json': MAPPING,
-      'joined_files/1.5/tdx_module_1.5.08.blob': corruptBlobV1(buildBlobV1(identityOf(REF)), { kind: 'bad_checksum' }) }), /checksum does not sum to 0$/],
-    ['a release mapping_file.json does not list', () => checkout({ 'mapping_file.json': MAPPING, 'joined_files/1.5/tdx_module_1.5.09.blob': buildBlobV1(identityOf(REF)) }),
-      /tdx_module_1\.5\.09\.blob: release 1\.5\.09 is not in mapping_file\.json$/],
+    [
+      'a file that is not a TDX blob',
+      () => checkout({ 'mapping_file.json': MAPPING, 'joined_files/1.5/tdx_module_1.5.08.blob': 'hello' }),
+      /tdx_module_1\.5\.08\.blob: not a TDX module blob: 5 bytes, too short for a TDX blob$/,
+    ],
+    [
+      'a blob whose module does not match its SEAMHASH',
+      () =>
+        checkout({
+          'mapping_file.json': MAPPING,
+          'joined_files/1.5/tdx_module_1.5.08.blob': corruptBlobV1(buildBlobV1(identityOf(REF)), { kind: 'module_bitflip', byte: 9, bit: 1 }),
+        }),
+      /tdx_module_1\.5\.08\.blob: not a TDX module blob: SEAMHASH does not match the module$/,
+    ],
+    [
+      'a blob with a bad checksum',
+      () =>
+        checkout({
+          'mapping_file.json': MAPPING,
+          'joined_files/1.5/tdx_module_1.5.08.blob': corruptBlobV1(buildBlobV1(identityOf(REF)), { kind: 'bad_checksum' }),
+        }),
+      /checksum does not sum to 0$/,
+    ],
+    [
+      'a release mapping_file.json does not list',
+      () => checkout({ 'mapping_file.json': MAPPING, 'joined_files/1.5/tdx_module_1.5.09.blob': buildBlobV1(identityOf(REF)) }),
+      /tdx_module_1\.5\.09\.blob: release 1\.5\.09 is not in mapping_file\.json$/,
+    ],
   ] as const)('refuses %s with one line naming the file', (_name, make, message) => {
     const m = problem(make());
     expect(m).toMatch(message);

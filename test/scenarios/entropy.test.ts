@@ -3,9 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { P_SEAMLDR_INSTALL, SEAMLDR_ENOENTROPY } from '../../impl/firmware/abi.ts';
 import { V2 } from '../../impl/kernel/revision.ts';
-import {
-  callsOf, finalizedTd, hostData, lastUpdate, linResults, readVersion, run, scenario, tdRun, upload, imageRef, work,
-} from '../impl/kernel/helpers.ts';
+import { callsOf, finalizedTd, hostData, lastUpdate, linResults, readVersion, run, scenario, tdRun, upload, imageRef, work } from '../impl/kernel/helpers.ts';
 
 const noEntropy = (count: number) => upload(imageRef(), { kind: 'no_entropy', count });
 
@@ -24,7 +22,11 @@ describe('entropy retry', () => {
     expect(linResults(two.host, 'read_version')).toEqual([-6]);
     expect(linResults(two.host, 'td_run')).toEqual([false]);
     // CPU 1 was last: ENOENTROPY, then its retry joins a fresh session alone and "succeeds".
-    expect(callsOf(lastUpdate(two.host.trace), P_SEAMLDR_INSTALL).map((e) => [e.cpu, e.status])).toEqual([[0, 0n], [1, SEAMLDR_ENOENTROPY], [1, 0n]]);
+    expect(callsOf(lastUpdate(two.host.trace), P_SEAMLDR_INSTALL).map((e) => [e.cpu, e.status])).toEqual([
+      [0, 0n],
+      [1, SEAMLDR_ENOENTROPY],
+      [1, 0n],
+    ]);
     // TDH.SYS.INIT finds no module; every CPU in CPU_INIT gets that cached -ENODEV.
     expect(work(lastUpdate(two.host.trace)).filter((w) => w.startsWith('CPU_INIT'))).toEqual(['CPU_INIT@0=-19', 'CPU_INIT@1=-19']);
   });

@@ -1,14 +1,12 @@
 // CPU hotplug around updates (spec §3.6, I-2, I-26 seed policy), end to end.
 import { describe, expect, it } from 'vitest';
-import {
-  events, finalizedTd, hostData, imageRef, linResults, offline, online, readVersion, run, scenario, tdRun, upload,
-} from '../impl/kernel/helpers.ts';
+import { events, finalizedTd, hostData, imageRef, linResults, offline, online, readVersion, run, scenario, tdRun, upload } from '../impl/kernel/helpers.ts';
 
 describe('hotplug and updates', () => {
   it('an offline CPU refuses the update; once it is back the update goes through', () => {
-    const r = run(scenario(hostData(4), [
-      ...finalizedTd(), offline(2), upload(), online(2), upload(), readVersion, offline(2), online(2), tdRun(0, undefined, 2),
-    ]));
+    const r = run(
+      scenario(hostData(4), [...finalizedTd(), offline(2), upload(), online(2), upload(), readVersion, offline(2), online(2), tdRun(0, undefined, 2)]),
+    );
     expect(r.violation).toBeNull();
     expect(linResults(r.host, 'update')).toEqual([-16, 0]);
     expect(linResults(r.host, 'cpu_offline')).toEqual([0, 0]);

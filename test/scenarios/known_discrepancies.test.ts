@@ -17,7 +17,9 @@ describe('known discrepancies', () => {
   // so a plan naming another CPU never struck while model/update.ts predicted a failure. Now the
   // CPU counts only for LP.INIT; these pin that down.
   it.each([
-    ['SHUTDOWN', 1, -5, '1.5.06'], ['UPDATE', 1, -5, -6], ['SYS_INIT', 1, -5, -6],
+    ['SHUTDOWN', 1, -5, '1.5.06'],
+    ['UPDATE', 1, -5, -6],
+    ['SYS_INIT', 1, -5, -6],
   ] as const)('a %s fault naming CPU %i strikes where the leaf runs', (leaf, cpu, errno, version) => {
     const r = run(scenario(hostData(2), [upload(imageRef(), { kind: 'leaf', leaf, cpu }), readVersion]));
     expect(r.violation).toBeNull();
@@ -50,9 +52,14 @@ describe('the merged version_show checks tdx_get_sysinfo() before the lock-out (
     expect(t.preempt).toBe(0); // after the first step the reader has checked but not locked
   });
 
-  it('a read that began before a failed update may print the lost module\'s version: the contract accepts it', () => {
+  it("a read that began before a failed update may print the lost module's version: the contract accepts it", () => {
     // The read's first step (the check) before stop_machine, its fields after the failure.
-    const at = (k: number) => scenario(hostData(1), [upload(imageRef('1.5.08', { format: 'v2' }), { kind: 'leaf', leaf: 'SYS_INIT', cpu: null }), readVersion], [...Array<number>(k).fill(0), 1, 0, 1]);
+    const at = (k: number) =>
+      scenario(
+        hostData(1),
+        [upload(imageRef('1.5.08', { format: 'v2' }), { kind: 'leaf', leaf: 'SYS_INIT', cpu: null }), readVersion],
+        [...Array<number>(k).fill(0), 1, 0, 1],
+      );
     const runs = Array.from({ length: 14 }, (_, k) => run(at(k), { rev: UPSTREAM }));
     expect(runs.every((r) => r.violation === null)).toBe(true);
     expect(runs.map((r) => linResults(r.host, 'read_version')[0])).toContain('1.5.06');

@@ -3,10 +3,33 @@
 // transferring:firmware-invalid as for a harmless refusal (B30). Also what happens afterwards:
 // retries (B31) and CPU onlining (spec §3.6).
 import { describe, expect, it } from 'vitest';
-import { P_SEAMLDR_INSTALL, SEAMLDR_EBADHASH, SEAMLDR_EBADSIG, TDH, TDX_SYS_INVALID_HANDOFF, TDX_SYS_NOT_READY, TDX_SEAMCALL_VMFAILINVALID } from '../../impl/firmware/abi.ts';
 import {
-  callsOf, corrupt, finalizedTd, hostData, imageRef, lastUpdate, linResults, offline, online, readError,
-  readSeamldr, readVersion, run, scenario, tdCreate, tdRun, upload,
+  P_SEAMLDR_INSTALL,
+  SEAMLDR_EBADHASH,
+  SEAMLDR_EBADSIG,
+  TDH,
+  TDX_SYS_INVALID_HANDOFF,
+  TDX_SYS_NOT_READY,
+  TDX_SEAMCALL_VMFAILINVALID,
+} from '../../impl/firmware/abi.ts';
+import {
+  callsOf,
+  corrupt,
+  finalizedTd,
+  hostData,
+  imageRef,
+  lastUpdate,
+  linResults,
+  offline,
+  online,
+  readError,
+  readSeamldr,
+  readVersion,
+  run,
+  scenario,
+  tdCreate,
+  tdRun,
+  upload,
 } from '../impl/kernel/helpers.ts';
 import type { Command } from '../../properties/commands/index.ts';
 import type { HostData } from '../../properties/scenario.ts';
@@ -27,7 +50,10 @@ function lost(up: Command, host: HostData = hostData(4), after: Command[] = []) 
 }
 
 /** The status the last LP got from SEAMLDR.INSTALL in the (last) update. */
-const installStatus = (r: ReturnType<typeof lost>) => callsOf(lastUpdate(r.host.trace), P_SEAMLDR_INSTALL).map((e) => e.status).find((s) => s !== 0n);
+const installStatus = (r: ReturnType<typeof lost>) =>
+  callsOf(lastUpdate(r.host.trace), P_SEAMLDR_INSTALL)
+    .map((e) => e.status)
+    .find((s) => s !== 0n);
 
 describe('lost updates', () => {
   it('a bad module hash after shutdown loses TDs and version reads -ENXIO', () => {
@@ -58,7 +84,7 @@ describe('lost updates', () => {
     expect(linResults(r.host, 'read_version')).toEqual(['1.5.08']);
   });
 
-  it('a module of another line (2.0.08 over 1.5, with a 1.5 P-SEAMLDR) is refused after shutdown (EBADSIG: its version fields sit in the 1.5 layout\'s reserved3)', () => {
+  it("a module of another line (2.0.08 over 1.5, with a 1.5 P-SEAMLDR) is refused after shutdown (EBADSIG: its version fields sit in the 1.5 layout's reserved3)", () => {
     expect(installStatus(lost(upload(imageRef('2.0.08'))))).toBe(SEAMLDR_EBADSIG);
   });
 
@@ -82,7 +108,7 @@ describe('lost updates', () => {
   });
 
   describe('retry after a destructive failure (B31)', () => {
-    it('after a failure at RUN_UPDATE, a retry\'s TDH.SYS.SHUTDOWN gets SYS_NOT_READY and changes nothing', () => {
+    it("after a failure at RUN_UPDATE, a retry's TDH.SYS.SHUTDOWN gets SYS_NOT_READY and changes nothing", () => {
       const r = lost(upload(imageRef(), { kind: 'leaf', leaf: 'UPDATE', cpu: null }), hostData(2), [upload(imageRef('1.5.09')), readVersion]);
       expect(linResults(r.host, 'update')).toEqual([-5, -5]);
       expect(callsOf(lastUpdate(r.host.trace), TDH.SYS_SHUTDOWN).map((e) => e.status)).toEqual([TDX_SYS_NOT_READY]);
@@ -90,7 +116,7 @@ describe('lost updates', () => {
       expect(r.host.seam.seamdb).toHaveLength(2);
     });
 
-    it('after a failure at INSTALL, a retry\'s TDH.SYS.SHUTDOWN finds no module (-ENODEV)', () => {
+    it("after a failure at INSTALL, a retry's TDH.SYS.SHUTDOWN finds no module (-ENODEV)", () => {
       const r = lost(upload(corrupt({ kind: 'module_bitflip', byte: 1, bit: 1 })), hostData(2), [upload(imageRef('1.5.09')), readVersion]);
       expect(linResults(r.host, 'update')).toEqual([-5, -19]);
       expect(callsOf(lastUpdate(r.host.trace), TDH.SYS_SHUTDOWN).map((e) => e.status)).toEqual([TDX_SEAMCALL_VMFAILINVALID]);

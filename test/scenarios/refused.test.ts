@@ -4,8 +4,21 @@ import { describe, expect, it } from 'vitest';
 import type { ImageCorruption } from '../../impl/firmware/image.ts';
 import { P_SEAMLDR_INSTALL, TDH } from '../../impl/firmware/abi.ts';
 import {
-  callsOf, corrupt, events, finalizedTd, hostData, imageRef, linResults, offline, readError, readSeamldr,
-  readVersion, run, scenario, tdRun, upload,
+  callsOf,
+  corrupt,
+  events,
+  finalizedTd,
+  hostData,
+  imageRef,
+  linResults,
+  offline,
+  readError,
+  readSeamldr,
+  readVersion,
+  run,
+  scenario,
+  tdRun,
+  upload,
 } from '../impl/kernel/helpers.ts';
 import type { Command } from '../../properties/commands/index.ts';
 import type { HostData } from '../../properties/scenario.ts';
@@ -13,7 +26,9 @@ import { imageBytes } from '../../properties/images.ts';
 
 /** Runs `before`, the refused upload, then reads everything userspace can see. */
 function refused(up: Command, o: { before?: Command[]; host?: HostData } = {}) {
-  const r = run(scenario(o.host ?? hostData(4), [...finalizedTd(), ...(o.before ?? []), up, readError, readVersion, readSeamldr('num_remaining_updates'), tdRun()]));
+  const r = run(
+    scenario(o.host ?? hostData(4), [...finalizedTd(), ...(o.before ?? []), up, readError, readVersion, readSeamldr('num_remaining_updates'), tdRun()]),
+  );
   expect(r.violation).toBeNull();
   const h = r.host;
   expect(linResults(h, 'read_error')).toEqual(['transferring:firmware-invalid']);
@@ -28,10 +43,18 @@ function refused(up: Command, o: { before?: Command[]; host?: HostData } = {}) {
 
 describe('refused updates', () => {
   const header: ImageCorruption[] = [
-    { kind: 'truncate', length: 1 }, { kind: 'truncate', length: 4095 }, { kind: 'truncate', length: 12000 },
-    { kind: 'bad_checksum' }, { kind: 'bad_magic' }, { kind: 'bad_version' }, { kind: 'bad_length' },
-    { kind: 'reserved_nonzero', index: 77 }, { kind: 'sig_size', pages: 0 }, { kind: 'sig_size', pages: 2 },
-    { kind: 'module_unaligned' }, { kind: 'module_too_big' },
+    { kind: 'truncate', length: 1 },
+    { kind: 'truncate', length: 4095 },
+    { kind: 'truncate', length: 12000 },
+    { kind: 'bad_checksum' },
+    { kind: 'bad_magic' },
+    { kind: 'bad_version' },
+    { kind: 'bad_length' },
+    { kind: 'reserved_nonzero', index: 77 },
+    { kind: 'sig_size', pages: 0 },
+    { kind: 'sig_size', pages: 2 },
+    { kind: 'module_unaligned' },
+    { kind: 'module_too_big' },
   ];
 
   it.each(header.map((c) => [JSON.stringify(c), c] as const))('a corrupt image is refused before shutdown: %s', (_, c) => {
@@ -62,9 +85,16 @@ describe('refused updates', () => {
   });
 
   it('no update slots left refuses with -ENOSPC before the image is looked at (seed, v2 p10)', () => {
-    const r = run(scenario(hostData(2, { slots: 1 }), [
-      ...finalizedTd(), upload(), upload(corrupt({ kind: 'bad_magic' }, '1.5.09')), upload(imageRef('1.5.09')), readVersion, tdRun(),
-    ]));
+    const r = run(
+      scenario(hostData(2, { slots: 1 }), [
+        ...finalizedTd(),
+        upload(),
+        upload(corrupt({ kind: 'bad_magic' }, '1.5.09')),
+        upload(imageRef('1.5.09')),
+        readVersion,
+        tdRun(),
+      ]),
+    );
     expect(r.violation).toBeNull();
     expect(linResults(r.host, 'update')).toEqual([0, -28, -28]);
     expect(linResults(r.host, 'read_version')).toEqual(['1.5.08']);

@@ -9,8 +9,24 @@ import { V2, type Revision } from '../../impl/kernel/revision.ts';
 import type { Command } from '../../properties/commands/index.ts';
 import type { HostData } from '../../properties/scenario.ts';
 import {
-  acks, boot, cancel, callsOf, corrupt, events, hostData, imageRef, install, linResults, offline, prefer, run, runTasks,
-  scenario, states, upload, type Picker,
+  acks,
+  boot,
+  cancel,
+  callsOf,
+  corrupt,
+  events,
+  hostData,
+  imageRef,
+  install,
+  linResults,
+  offline,
+  prefer,
+  run,
+  runTasks,
+  scenario,
+  states,
+  upload,
+  type Picker,
 } from '../impl/kernel/helpers.ts';
 
 /** CPU 0 acts last in SHUTDOWN: choice 1 never picks the least recently run stopper (stopper/0). */
@@ -31,29 +47,58 @@ interface BugCase {
 
 const CASES: BugCase[] = [
   {
-    bug: 'ack-before-fail', catalogId: 'B2', host: hostData(2), commands: [shutdownFails], schedule: LEAD_LAST,
-    violation: 'I-5', message: /^state moved to CPU_INSTALL although a CPU failed SHUTDOWN$/,
+    bug: 'ack-before-fail',
+    catalogId: 'B2',
+    host: hostData(2),
+    commands: [shutdownFails],
+    schedule: LEAD_LAST,
+    violation: 'I-5',
+    message: /^state moved to CPU_INSTALL although a CPU failed SHUTDOWN$/,
   },
   {
-    bug: 'no-early-abort', catalogId: 'B5', host: hostData(1), commands: [shutdownFails], schedule: [],
-    violation: 'I-5', message: /^state moved to CPU_INSTALL although a CPU failed SHUTDOWN$/,
+    bug: 'no-early-abort',
+    catalogId: 'B5',
+    host: hostData(1),
+    commands: [shutdownFails],
+    schedule: [],
+    violation: 'I-5',
+    message: /^state moved to CPU_INSTALL although a CPU failed SHUTDOWN$/,
   },
   {
-    bug: 'stale-handoff-hv', catalogId: 'B9', host: hostData(1), commands: [upload(imageRef('1.5.08', { moduleHv: 1 }))], schedule: [],
-    violation: 'refinement', message: /handoff hv/,
+    bug: 'stale-handoff-hv',
+    catalogId: 'B9',
+    host: hostData(1),
+    commands: [upload(imageRef('1.5.08', { moduleHv: 1 }))],
+    schedule: [],
+    violation: 'refinement',
+    message: /handoff hv/,
   },
   {
-    bug: 'header-before-size', catalogId: 'B13', host: hostData(1), commands: [upload(corrupt({ kind: 'truncate', length: 1 }))], schedule: [],
-    violation: 'I-15', message: /^the kernel read image byte 0 of a 1-byte image$/,
+    bug: 'header-before-size',
+    catalogId: 'B13',
+    host: hostData(1),
+    commands: [upload(corrupt({ kind: 'truncate', length: 1 }))],
+    schedule: [],
+    violation: 'I-15',
+    message: /^the kernel read image byte 0 of a 1-byte image$/,
   },
   {
-    bug: 'sticky-cancel', catalogId: 'B20', host: hostData(1), commands: [cancel, upload()], schedule: [],
-    violation: 'result', message: /^fw_prepare returned "user-abort"; the contract allows "none"/,
+    bug: 'sticky-cancel',
+    catalogId: 'B20',
+    host: hostData(1),
+    commands: [cancel, upload()],
+    schedule: [],
+    violation: 'result',
+    message: /^fw_prepare returned "user-abort"; the contract allows "none"/,
   },
   {
-    bug: 'run-update-int-truncation', catalogId: 'v2-p19', host: hostData(1),
-    commands: [upload(imageRef(), { kind: 'leaf', leaf: 'UPDATE', cpu: null })], schedule: [],
-    violation: 'I-9', message: /^initialized but the module is SYSINIT_DONE$/,
+    bug: 'run-update-int-truncation',
+    catalogId: 'v2-p19',
+    host: hostData(1),
+    commands: [upload(imageRef(), { kind: 'leaf', leaf: 'UPDATE', cpu: null })],
+    schedule: [],
+    violation: 'I-9',
+    message: /^initialized but the module is SYSINIT_DONE$/,
   },
 ];
 
@@ -103,7 +148,10 @@ describe('seeded bugs: minimal scenarios', () => {
         return phase ? prefer(phase)(tasks, step) : tasks[0]!;
       };
       install(h, imageBytes(imageRef()), { faults: { leafFail: { leaf: TDH.SYS_SHUTDOWN, cpu: null, status: TDX_SYS_BUSY } }, pick: leadFirst });
-      expect(acks(h.trace, 'SHUTDOWN')).toEqual([{ cpu: 0, ret: -5 }, { cpu: 1, ret: 0 }]);
+      expect(acks(h.trace, 'SHUTDOWN')).toEqual([
+        { cpu: 0, ret: -5 },
+        { cpu: 1, ret: 0 },
+      ]);
       expect(states(h.trace)[0]).toBe('CPU_INSTALL'); // I-5: past a failed SHUTDOWN
     });
 

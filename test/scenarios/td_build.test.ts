@@ -6,7 +6,18 @@ import { COMPAT } from '../../impl/kernel/revision.ts';
 import { mrtdExtend as measureExtend, mrtdPageAdd as measurePageAdd } from '../../impl/firmware/tdx_module.ts';
 import { pageContent } from '../../properties/commands/index.ts';
 import {
-  hostData, imageRef, linResults, readError, readVersion, run, scenario, tdAddPage, tdCreate, tdFinalize, tdRun, upload,
+  hostData,
+  imageRef,
+  linResults,
+  readError,
+  readVersion,
+  run,
+  scenario,
+  tdAddPage,
+  tdCreate,
+  tdFinalize,
+  tdRun,
+  upload,
 } from '../impl/kernel/helpers.ts';
 
 const MRTD_INIT = new Uint8Array(48);
@@ -38,7 +49,9 @@ describe('update during a TD build', () => {
   });
 
   it('compat kernel (v3-v10 AVOID_COMPAT_SENSITIVE): the update is refused as device-busy and works after the build', () => {
-    const r = run(scenario(newer, [...build, upload(imageRef('1.5.25')), readError, readVersion, ...rest, upload(imageRef('1.5.25')), readVersion]), { rev: COMPAT });
+    const r = run(scenario(newer, [...build, upload(imageRef('1.5.25')), readError, readVersion, ...rest, upload(imageRef('1.5.25')), readVersion]), {
+      rev: COMPAT,
+    });
     expect(r.violation).toBeNull();
     expect(linResults(r.host, 'update')).toEqual([-16, 0]);
     expect(linResults(r.host, 'read_error')).toEqual(['transferring:device-busy']);

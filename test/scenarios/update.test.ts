@@ -2,20 +2,39 @@
 // the model and the emulated host agree at every step, and the outcome is visible to userspace.
 import { describe, expect, it } from 'vitest';
 import {
-  events, finalizedTd, hostData, imageRef, lastUpdate, linResults, readError, readSeamldr, readVersion, run,
-  scenario, tdAddPage, tdCreate, tdFinalize, tdRun, tdTeardown, upload,
+  events,
+  finalizedTd,
+  hostData,
+  imageRef,
+  lastUpdate,
+  linResults,
+  readError,
+  readSeamldr,
+  readVersion,
+  run,
+  scenario,
+  tdAddPage,
+  tdCreate,
+  tdFinalize,
+  tdRun,
+  tdTeardown,
+  upload,
 } from '../impl/kernel/helpers.ts';
 import { pageContent } from '../../properties/commands/index.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 describe('applied updates', () => {
-  it('update preserves a running TD\'s memory, HKID and launch TCB', () => {
-    const r = run(scenario(hostData(4), [
-      ...finalizedTd(0, 9), tdRun(0, [{ page: 0, offset: 100, value: 1 }]),
-      upload(), readVersion,
-      tdRun(0, [{ page: 0, offset: 101, value: 2 }]),
-    ]));
+  it("update preserves a running TD's memory, HKID and launch TCB", () => {
+    const r = run(
+      scenario(hostData(4), [
+        ...finalizedTd(0, 9),
+        tdRun(0, [{ page: 0, offset: 100, value: 1 }]),
+        upload(),
+        readVersion,
+        tdRun(0, [{ page: 0, offset: 101, value: 2 }]),
+      ]),
+    );
     expect(r.violation).toBeNull();
     expect(linResults(r.host, 'read_version')).toEqual(['1.5.08']);
     expect(linResults(r.host, 'td_run')).toEqual([true, true]);
@@ -39,9 +58,9 @@ describe('applied updates', () => {
   });
 
   it('two updates in a row, each with its own SEAMDB entry, until the slots run out (-ENOSPC)', () => {
-    const r = run(scenario(hostData(2, { slots: 2 }), [
-      upload(imageRef('1.5.08')), upload(imageRef('1.5.09')), upload(imageRef('1.5.13')), readVersion, readError,
-    ]));
+    const r = run(
+      scenario(hostData(2, { slots: 2 }), [upload(imageRef('1.5.08')), upload(imageRef('1.5.09')), upload(imageRef('1.5.13')), readVersion, readError]),
+    );
     expect(r.violation).toBeNull();
     expect(linResults(r.host, 'update')).toEqual([0, 0, -28]);
     expect(linResults(r.host, 'read_version')).toEqual(['1.5.09']);
@@ -64,19 +83,36 @@ describe('applied updates', () => {
     expect(linResults(r.host, 'read_seamldr')).toEqual(['2.0.00']);
   });
 
-  it('a new module with a higher handoff version imports the old one\'s handoff', () => {
+  it("a new module with a higher handoff version imports the old one's handoff", () => {
     const host = hostData(2, { boot: { release: '1.5.06', moduleHv: 1, minUpdateHv: 1, noDowngrade: true } });
-    const r = run(scenario(host, [...finalizedTd(), upload(imageRef('1.5.08', { moduleHv: 2, minUpdateHv: 1 })), tdRun(), upload(imageRef('1.5.09', { moduleHv: 2, minUpdateHv: 2 })), tdRun()]));
+    const r = run(
+      scenario(host, [
+        ...finalizedTd(),
+        upload(imageRef('1.5.08', { moduleHv: 2, minUpdateHv: 1 })),
+        tdRun(),
+        upload(imageRef('1.5.09', { moduleHv: 2, minUpdateHv: 2 })),
+        tdRun(),
+      ]),
+    );
     expect(r.violation).toBeNull();
     expect(linResults(r.host, 'update')).toEqual([0, 0]);
     expect(linResults(r.host, 'td_run')).toEqual([true, true]);
   });
 
   it('TDs created, built and torn down around an update keep working', () => {
-    const r = run(scenario(hostData(3), [
-      ...finalizedTd(0, 1), tdCreate(2), tdAddPage(1, 2), upload(), tdAddPage(1, 3), tdFinalize(1),
-      tdRun(1, [{ page: 1, offset: 0, value: 9 }]), tdTeardown(0), tdRun(0),
-    ]));
+    const r = run(
+      scenario(hostData(3), [
+        ...finalizedTd(0, 1),
+        tdCreate(2),
+        tdAddPage(1, 2),
+        upload(),
+        tdAddPage(1, 3),
+        tdFinalize(1),
+        tdRun(1, [{ page: 1, offset: 0, value: 9 }]),
+        tdTeardown(0),
+        tdRun(0),
+      ]),
+    );
     expect(r.violation).toBeNull();
     expect(linResults(r.host, 'td_teardown')).toEqual([true]);
     expect(linResults(r.host, 'td_run')).toEqual([true, true]);

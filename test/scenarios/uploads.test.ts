@@ -1,11 +1,10 @@
 // End-to-end scenarios about the fw_upload interface (spec §2.1, §4.2, I-23, I-24): what
 // userspace sees when it uploads twice, uploads nothing, or cancels, with the model agreeing.
 import { describe, expect, it } from 'vitest';
-import {
-  cancel, corrupt, events, hostData, imageRef, linResults, readError, readVersion, run, scenario, upload,
-} from '../impl/kernel/helpers.ts';
+import { cancel, corrupt, events, hostData, imageRef, linResults, readError, readVersion, run, scenario, upload } from '../impl/kernel/helpers.ts';
 
-const kindsOf = (r: ReturnType<typeof run>): string[] => r.host.trace.map((e) => (e.kind === 'lin' ? e.op.name : e.kind === 'response' ? e.command.kind : e.kind));
+const kindsOf = (r: ReturnType<typeof run>): string[] =>
+  r.host.trace.map((e) => (e.kind === 'lin' ? e.op.name : e.kind === 'response' ? e.command.kind : e.kind));
 
 describe('uploads', () => {
   it('a second upload during an update is ignored; the first one completes', () => {

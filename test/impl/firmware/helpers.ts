@@ -4,8 +4,15 @@
 import { PhysMem } from '../../../impl/platform/memory.ts';
 import { createPlatform } from '../../../impl/platform/cpu.ts';
 import {
-  P_SEAMLDR_INSTALL, PAGE_SIZE, SEAMLDR_PARAMS_OFF, SEAMLDR_SCENARIO_UPDATE, TDH, TDH_SYS_CONFIG,
-  TDH_SYS_KEY_CONFIG, TDX_SUCCESS, type SeamcallResult,
+  P_SEAMLDR_INSTALL,
+  PAGE_SIZE,
+  SEAMLDR_PARAMS_OFF,
+  SEAMLDR_SCENARIO_UPDATE,
+  TDH,
+  TDH_SYS_CONFIG,
+  TDH_SYS_KEY_CONFIG,
+  TDX_SUCCESS,
+  type SeamcallResult,
 } from '../../../impl/firmware/abi.ts';
 import { BLOB_V1 } from '../../../impl/firmware/image.ts';
 import { createSeam, seamcall, type Seam, type SeamConfig } from '../../../impl/firmware/seam.ts';
@@ -33,7 +40,10 @@ export const NEXT = identity(9);
 
 export function bootSeam(nrCpus = 4, over: Partial<SeamConfig> = {}, cpuFms = CPU_FMS): Seam {
   return createSeam(createPlatform(nrCpus, cpuFms), new PhysMem(), {
-    boot: BOOT, seamldrVersion: { major: 1, minor: 5, update: 0 }, numRemainingUpdates: 2, debugUnlocked: false,
+    boot: BOOT,
+    seamldrVersion: { major: 1, minor: 5, update: 0 },
+    numRemainingUpdates: 2,
+    debugUnlocked: false,
     ...over,
   });
 }

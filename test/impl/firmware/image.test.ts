@@ -1,9 +1,7 @@
 // Tests for impl/firmware/image.ts: blob v1 layout, checksum, and that each corruption changes
 // exactly what it says and nothing else.
 import { describe, expect, it } from 'vitest';
-import {
-  BLOB_V1, buildBlobV1, checksum16, corruptBlobV1, fixChecksumV1, moduleImage, moduleSigstruct,
-} from '../../../impl/firmware/image.ts';
+import { BLOB_V1, buildBlobV1, checksum16, corruptBlobV1, fixChecksumV1, moduleImage, moduleSigstruct } from '../../../impl/firmware/image.ts';
 import { PAGE_SIZE, SEAMLDR_MAX_NR_MODULE_PAGES } from '../../../impl/firmware/abi.ts';
 import { keyHash, parseSigstruct, sha384, SIGSTRUCT_SIZE, sigstructSignatureValid, toHex } from '../../../impl/firmware/sigstruct.ts';
 import { INTEL_TEST_KEY_PEM, ROGUE_KEY_PEM } from '../../../impl/firmware/test_key.ts';
@@ -47,8 +45,13 @@ describe('moduleImage', () => {
     expect(a.length).toBe(5 * PAGE_SIZE);
     expect(toHex(moduleImage(id))).toBe(toHex(a));
     expect(lookupBuild(toHex(sha384(a)))).toEqual({
-      version: { major: 1, minor: 5, update: 13 }, moduleHv: 7, minUpdateHv: 3, noDowngrade: true, features0: 0x40002n,
-      numHandoffPages: 13, handoffDataVersion: 0x010500,
+      version: { major: 1, minor: 5, update: 13 },
+      moduleHv: 7,
+      minUpdateHv: 3,
+      noDowngrade: true,
+      features0: 0x40002n,
+      numHandoffPages: 13,
+      handoffDataVersion: 0x010500,
     });
   });
   it.each([1, 2, 5, 146])('a %i-page module is an ELF64 whose entry is the sigstruct rip_offset, offsets inside it', (nrPages) => {
@@ -181,7 +184,12 @@ describe('corruptBlobV1', () => {
   });
 
   it('sigstruct_bitflip flips one bit of the signature page', () => {
-    for (const [byte, bit] of [[0, 0], [948, 3], [2047, 7], [3000, 1]]) {
+    for (const [byte, bit] of [
+      [0, 0],
+      [948, 3],
+      [2047, 7],
+      [3000, 1],
+    ]) {
       const c = corruptBlobV1(blob, { kind: 'sigstruct_bitflip', byte, bit });
       const changed = diff(blob, c).filter((i) => i !== 2 && i !== 3);
       expect(changed).toEqual([4096 + byte]);
@@ -213,7 +221,12 @@ describe('corruptBlobV1: the kinds that change the size', () => {
   const modulePages = (blob.length - BLOB_V1.OFF_MODULE) / PAGE_SIZE;
 
   it('short_blob is a self-consistent prefix shorter than the header: even length, length field and checksum fixed', () => {
-    for (const [length, want] of [[0, BLOB_V1.OFF_RESERVED0], [101, 100], [4095, 4094], [9000, 4094]]) {
+    for (const [length, want] of [
+      [0, BLOB_V1.OFF_RESERVED0],
+      [101, 100],
+      [4095, 4094],
+      [9000, 4094],
+    ]) {
       const c = corruptBlobV1(blob, { kind: 'short_blob', length });
       expect(c.length).toBe(want);
       expect(hdr(c).length).toBe(want);
@@ -238,7 +251,9 @@ describe('corruptBlobV1: the kinds that change the size', () => {
       expect(c.length - hdr(c).offset).toBe(pages * PAGE_SIZE);
       expect(hdr(c).length).toBe(c.length);
       expect(checksum16(c)).toBe(0);
-      expect(toHex(c.subarray(BLOB_V1.OFF_MODULE + modulePages * PAGE_SIZE, BLOB_V1.OFF_MODULE + 2 * modulePages * PAGE_SIZE))).toBe(toHex(blob.subarray(BLOB_V1.OFF_MODULE)));
+      expect(toHex(c.subarray(BLOB_V1.OFF_MODULE + modulePages * PAGE_SIZE, BLOB_V1.OFF_MODULE + 2 * modulePages * PAGE_SIZE))).toBe(
+        toHex(blob.subarray(BLOB_V1.OFF_MODULE)),
+      );
     }
   });
 });

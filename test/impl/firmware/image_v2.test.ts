@@ -62,7 +62,11 @@ describe('corruptImageV2', () => {
   });
 
   it('short_blob is a prefix shorter than the header that still holds the page counts', () => {
-    for (const [length, want] of [[0, IMAGE_V2.OFF_RESERVED], [100, 100], [5000, IMAGE_V2.HEADER_SIZE - 1]]) {
+    for (const [length, want] of [
+      [0, IMAGE_V2.OFF_RESERVED],
+      [100, 100],
+      [5000, IMAGE_V2.HEADER_SIZE - 1],
+    ]) {
       const c = corruptImageV2(img, { kind: 'short_blob', length });
       expect(c.length).toBe(want);
       expect(toHex(c)).toBe(toHex(img.subarray(0, want)));
@@ -124,7 +128,11 @@ describe('corruptImageV2', () => {
     expect(c.length).toBe(IMAGE_V2.HEADER_SIZE + PAGE_SIZE);
     // Header and sigstruct page as before, apart from the page count and the checksum field.
     const changed = diff(img.subarray(0, c.length), c);
-    expect(changed.every((i) => (i >= IMAGE_V2.OFF_MODULE_NR_PAGES && i < IMAGE_V2.OFF_MODULE_NR_PAGES + 4) || i === IMAGE_V2.OFF_CHECKSUM || i === IMAGE_V2.OFF_CHECKSUM + 1)).toBe(true);
+    expect(
+      changed.every(
+        (i) => (i >= IMAGE_V2.OFF_MODULE_NR_PAGES && i < IMAGE_V2.OFF_MODULE_NR_PAGES + 4) || i === IMAGE_V2.OFF_CHECKSUM || i === IMAGE_V2.OFF_CHECKSUM + 1,
+      ),
+    ).toBe(true);
   });
 
   it('page_count_overflow (B14): m = 2^20 + k wraps to a k-page module in u32 arithmetic', () => {
@@ -141,7 +149,11 @@ describe('corruptImageV2', () => {
   });
 
   it('sigstruct_bitflip flips one bit of the sigstruct page, index modulo a page', () => {
-    for (const [byte, bit] of [[0, 0], [948, 3], [4096 + 7, 9]]) {
+    for (const [byte, bit] of [
+      [0, 0],
+      [948, 3],
+      [4096 + 7, 9],
+    ]) {
       const c = corruptImageV2(img, { kind: 'sigstruct_bitflip', byte, bit });
       const at = IMAGE_V2.HEADER_SIZE + (byte % PAGE_SIZE);
       expect(diff(img, c)).toEqual([at]);

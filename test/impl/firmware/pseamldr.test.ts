@@ -2,10 +2,25 @@
 // its recoverability, what a successful install changes, and SEAMLDR.INFO.
 import { describe, expect, it } from 'vitest';
 import {
-  P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, SEAMLDR_EBADHASH, SEAMLDR_EBADPARAM,
-  SEAMLDR_EBADSIG, SEAMLDR_ENOENTROPY, SEAMLDR_ENOMEM, SEAMLDR_EUNSUPCPU, SEAMLDR_EUNSUPPORTED, SEAMLDR_INFO_OFF, PAGE_SIZE,
-  SEAMLDR_PARAMS_OFF, SEAMLDR_SCENARIO_LOAD, SEAMLDR_SUCCESS, TDH, TDX_SEAMCALL_VMFAILINVALID,
-  TDX_SUCCESS, TDX_SYS_SHUTDOWN,
+  P_SEAMLDR_INFO,
+  P_SEAMLDR_INSTALL,
+  SEAMLDR_EBADCALL,
+  SEAMLDR_EBADHASH,
+  SEAMLDR_EBADPARAM,
+  SEAMLDR_EBADSIG,
+  SEAMLDR_ENOENTROPY,
+  SEAMLDR_ENOMEM,
+  SEAMLDR_EUNSUPCPU,
+  SEAMLDR_EUNSUPPORTED,
+  SEAMLDR_INFO_OFF,
+  PAGE_SIZE,
+  SEAMLDR_PARAMS_OFF,
+  SEAMLDR_SCENARIO_LOAD,
+  SEAMLDR_SUCCESS,
+  TDH,
+  TDX_SEAMCALL_VMFAILINVALID,
+  TDX_SUCCESS,
+  TDX_SYS_SHUTDOWN,
 } from '../../../impl/firmware/abi.ts';
 import { BLOB_V1, buildBlobV1, corruptBlobV1, fixChecksumV1, sigstructFieldsOf } from '../../../impl/firmware/image.ts';
 import { buildSigstruct, keyHash, signSigstruct, type SigstructFields } from '../../../impl/firmware/sigstruct.ts';
@@ -225,7 +240,9 @@ describe('SEAMLDR.INFO', () => {
     expect(seamcall(seam, 1, P_SEAMLDR_INFO, { rcx: BigInt(pa + 256) }).status).toBe(SEAMLDR_SUCCESS);
     const page = seam.mem.page(pa)!;
     const v = new DataView(page.buffer, 256);
-    expect([v.getUint16(SEAMLDR_INFO_OFF.MAJOR, true), v.getUint16(SEAMLDR_INFO_OFF.MINOR, true), v.getUint16(SEAMLDR_INFO_OFF.UPDATE, true)]).toEqual([2, 0, 3]);
+    expect([v.getUint16(SEAMLDR_INFO_OFF.MAJOR, true), v.getUint16(SEAMLDR_INFO_OFF.MINOR, true), v.getUint16(SEAMLDR_INFO_OFF.UPDATE, true)]).toEqual([
+      2, 0, 3,
+    ]);
     expect(v.getUint32(SEAMLDR_INFO_OFF.NUM_REMAINING_UPDATES, true)).toBe(7);
     expect(v.getUint8(SEAMLDR_INFO_OFF.SEAM_READY)).toBe(1);
     expect(page.subarray(0, 256).every((x) => x === 0)).toBe(true);
@@ -261,7 +278,7 @@ function edited(over: Partial<SigstructFields>, id = NEXT): Uint8Array {
   return blob;
 }
 
-describe('verify_manifest in the real loader\'s order (data/README.md)', () => {
+describe("verify_manifest in the real loader's order (data/README.md)", () => {
   it.each([
     ['min_update_hv above module_hv', { minUpdateHv: 2, moduleHv: 1 }, SEAMLDR_EBADSIG],
     ['gdt_idt_offset not 4 KiB aligned', { gdtIdtOffset: 0x1010 }, SEAMLDR_EBADSIG],

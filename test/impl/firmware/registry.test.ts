@@ -5,8 +5,13 @@ import { canImportHandoff, handoffDataVersionOf, lookupBuild, registerBuild, typ
 const build = (v: string): ModuleBuild => {
   const [major, minor, update] = v.split('.').map(Number) as [number, number, number];
   return {
-    version: { major, minor, update }, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, numHandoffPages: 24,
-    features0: 0n, handoffDataVersion: handoffDataVersionOf({ major, minor, update }),
+    version: { major, minor, update },
+    moduleHv: 0,
+    minUpdateHv: 0,
+    noDowngrade: false,
+    numHandoffPages: 24,
+    features0: 0n,
+    handoffDataVersion: handoffDataVersionOf({ major, minor, update }),
   };
 };
 

@@ -1,8 +1,6 @@
 // Tests for impl/firmware/seam.ts: the BIOS-loaded starting state and SEAMCALL routing.
 import { describe, expect, it } from 'vitest';
-import {
-  P_SEAMLDR_INSTALL, SEAMLDR_EBADPARAM, TDH, TDX_SEAMCALL_VMFAILINVALID, TDX_SUCCESS,
-} from '../../../impl/firmware/abi.ts';
+import { P_SEAMLDR_INSTALL, SEAMLDR_EBADPARAM, TDH, TDX_SEAMCALL_VMFAILINVALID, TDX_SUCCESS } from '../../../impl/firmware/abi.ts';
 import { seamcall } from '../../../impl/firmware/seam.ts';
 import { moduleImage } from '../../../impl/firmware/image.ts';
 import { sha384, toHex } from '../../../impl/firmware/sigstruct.ts';
@@ -13,7 +11,13 @@ describe('createSeam', () => {
     const seam = bootSeam(3, { numRemainingUpdates: 5 });
     expect(seam.seamReady).toBe(true);
     expect(seam.module!.sysState).toBe('SYSINIT_PENDING');
-    expect(seam.module!.identity).toMatchObject({ version: BOOT.version, seamsvn: BOOT.seamsvn, moduleHv: BOOT.moduleHv, features0: BOOT.features0, nrPages: BOOT.nrPages });
+    expect(seam.module!.identity).toMatchObject({
+      version: BOOT.version,
+      seamsvn: BOOT.seamsvn,
+      moduleHv: BOOT.moduleHv,
+      features0: BOOT.features0,
+      nrPages: BOOT.nrPages,
+    });
     expect(seam.module!.sigstructHv).toEqual({ moduleHv: BOOT.moduleHv, minUpdateHv: BOOT.minUpdateHv, noDowngrade: BOOT.noDowngrade, numHandoffPages: 13 });
     expect(seam.seamdb).toHaveLength(1);
     expect(seam.seamdb[0]).toMatchObject({ index: 0, version: BOOT.version, seamsvn: BOOT.seamsvn, mrseam: toHex(sha384(moduleImage(BOOT))) });

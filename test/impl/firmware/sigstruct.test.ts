@@ -3,8 +3,17 @@
 import { describe, expect, it } from 'vitest';
 import { createPrivateKey } from 'node:crypto';
 import {
-  buildSigstruct, TEST_KEY_HASH, keyHash, parseSigstruct, sha384, SIGSTRUCT, SIGSTRUCT_SIZE,
-  sigstructFieldsValid, sigstructSignatureValid, signSigstruct, toHex,
+  buildSigstruct,
+  TEST_KEY_HASH,
+  keyHash,
+  parseSigstruct,
+  sha384,
+  SIGSTRUCT,
+  SIGSTRUCT_SIZE,
+  sigstructFieldsValid,
+  sigstructSignatureValid,
+  signSigstruct,
+  toHex,
 } from '../../../impl/firmware/sigstruct.ts';
 import { moduleImage, sigstructFieldsOf } from '../../../impl/firmware/image.ts';
 import { INTEL_TEST_KEY_PEM, ROGUE_KEY_PEM } from '../../../impl/firmware/test_key.ts';
@@ -42,9 +51,18 @@ describe('buildSigstruct / parseSigstruct', () => {
   it('round-trips the identity and the image hash', () => {
     const s = parseSigstruct(good());
     expect(s).toMatchObject({
-      headerType: 6, vendor: 0x8086, exponent: 0x10001, seamsvn: 0x107, debug: false,
-      moduleHv: 4, minUpdateHv: 2, noDowngrade: true, cpuidTableSize: 3, cpuidTable: [0x806f0, 0xc06f0, 0xa06f0],
-      attributes: 0n, firstReservedNonZero: -1,
+      headerType: 6,
+      vendor: 0x8086,
+      exponent: 0x10001,
+      seamsvn: 0x107,
+      debug: false,
+      moduleHv: 4,
+      minUpdateHv: 2,
+      noDowngrade: true,
+      cpuidTableSize: 3,
+      cpuidTable: [0x806f0, 0xc06f0, 0xa06f0],
+      attributes: 0n,
+      firstReservedNonZero: -1,
     });
     expect(toHex(s.seamhash)).toBe(toHex(sha384(IMG)));
     expect(toHex(sha384(s.modulus))).toBe(TEST_KEY_HASH);

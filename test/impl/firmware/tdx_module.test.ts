@@ -4,13 +4,37 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  MD_MAJOR_VERSION, MD_MIN_UPDATE_HV, MD_MINOR_VERSION, MD_MODULE_HV, MD_NO_DOWNGRADE,
-  MD_TDX_FEATURES0, MD_UPDATE_VERSION, OPERAND_ID_R8, OPERAND_ID_R9, OPERAND_ID_RCX, OPERAND_ID_RDX,
-  TDH, TDH_SYS_CONFIG, TDH_SYS_KEY_CONFIG, TDX_OPERAND_INVALID, TDX_OPERAND_PAGE_METADATA_INCORRECT,
-  TDX_SUCCESS, TDX_SYS_BUSY, TDX_SYS_CONFIG_NOT_PENDING, TDX_SYS_INCOMPATIBLE_SIGSTRUCT,
-  TDX_SYS_INIT_NOT_PENDING, TDX_SYS_INVALID_HANDOFF, TDX_SYS_KEY_CONFIG_NOT_PENDING,
-  TDX_SYS_LP_INIT_DONE, TDX_SYS_LP_INIT_NOT_DONE, TDX_SYS_LP_INIT_NOT_PENDING, TDX_SYS_NOT_READY,
-  TDX_SYS_SHUTDOWN, TDX_SYS_STATE_INCORRECT, TDX_TD_FINALIZED, TDX_TD_NOT_FINALIZED,
+  MD_MAJOR_VERSION,
+  MD_MIN_UPDATE_HV,
+  MD_MINOR_VERSION,
+  MD_MODULE_HV,
+  MD_NO_DOWNGRADE,
+  MD_TDX_FEATURES0,
+  MD_UPDATE_VERSION,
+  OPERAND_ID_R8,
+  OPERAND_ID_R9,
+  OPERAND_ID_RCX,
+  OPERAND_ID_RDX,
+  TDH,
+  TDH_SYS_CONFIG,
+  TDH_SYS_KEY_CONFIG,
+  TDX_OPERAND_INVALID,
+  TDX_OPERAND_PAGE_METADATA_INCORRECT,
+  TDX_SUCCESS,
+  TDX_SYS_BUSY,
+  TDX_SYS_CONFIG_NOT_PENDING,
+  TDX_SYS_INCOMPATIBLE_SIGSTRUCT,
+  TDX_SYS_INIT_NOT_PENDING,
+  TDX_SYS_INVALID_HANDOFF,
+  TDX_SYS_KEY_CONFIG_NOT_PENDING,
+  TDX_SYS_LP_INIT_DONE,
+  TDX_SYS_LP_INIT_NOT_DONE,
+  TDX_SYS_LP_INIT_NOT_PENDING,
+  TDX_SYS_NOT_READY,
+  TDX_SYS_SHUTDOWN,
+  TDX_SYS_STATE_INCORRECT,
+  TDX_TD_FINALIZED,
+  TDX_TD_NOT_FINALIZED,
   TDX_TD_NOT_INITIALIZED,
 } from '../../../impl/firmware/abi.ts';
 import { BLOB_V1, buildBlobV1, fixChecksumV1, moduleImage, moduleSigstruct, sigstructFieldsOf } from '../../../impl/firmware/image.ts';
@@ -18,9 +42,7 @@ import { buildSigstruct, parseSigstruct } from '../../../impl/firmware/sigstruct
 import { installModule } from '../../../impl/firmware/pseamldr.ts';
 import { lookupBuild, registerBuild } from '../../../impl/firmware/registry.ts';
 import { seamcall, type Seam } from '../../../impl/firmware/seam.ts';
-import {
-  BOOT, bootSeam, bringUp, expectOk, identity, initModule, installAll, NEXT, stageBlob, update,
-} from './helpers.ts';
+import { BOOT, bootSeam, bringUp, expectOk, identity, initModule, installAll, NEXT, stageBlob, update } from './helpers.ts';
 
 const st = (seam: Seam, cpu: number, leaf: bigint, args = {}) => seamcall(seam, cpu, leaf, args).status;
 
@@ -71,8 +93,9 @@ describe('system state machine (cold boot)', () => {
     const id = identity(24, { moduleHv: 6, minUpdateHv: 2, noDowngrade: true, features0: 0x800000040002n });
     const seam = ready(2, id);
     const rd = (f: bigint) => seamcall(seam, 1, TDH.SYS_RD, { rdx: f });
-    expect([MD_MAJOR_VERSION, MD_MINOR_VERSION, MD_UPDATE_VERSION, MD_MODULE_HV, MD_MIN_UPDATE_HV, MD_NO_DOWNGRADE, MD_TDX_FEATURES0].map((f) => rd(f)))
-      .toEqual([1n, 5n, 24n, 6n, 2n, 1n, 0x800000040002n].map((out) => ({ status: TDX_SUCCESS, out })));
+    expect(
+      [MD_MAJOR_VERSION, MD_MINOR_VERSION, MD_UPDATE_VERSION, MD_MODULE_HV, MD_MIN_UPDATE_HV, MD_NO_DOWNGRADE, MD_TDX_FEATURES0].map((f) => rd(f)),
+    ).toEqual([1n, 5n, 24n, 6n, 2n, 1n, 0x800000040002n].map((out) => ({ status: TDX_SUCCESS, out })));
     expect(rd(0x8900000100000003n)).toEqual({ status: TDX_OPERAND_INVALID | OPERAND_ID_RDX });
   });
 
@@ -102,8 +125,14 @@ describe('injected leaf failures', () => {
 describe('TDH.SYS.SHUTDOWN', () => {
   const hvId = (noDowngrade: boolean) => identity(8, { moduleHv: 3, minUpdateHv: 1, noDowngrade });
   it.each([
-    [false, 0n, false], [false, 1n, true], [false, 2n, true], [false, 3n, true], [false, 4n, false],
-    [false, (1n << 16n) | 3n, false], [true, 2n, false], [true, 3n, true],
+    [false, 0n, false],
+    [false, 1n, true],
+    [false, 2n, true],
+    [false, 3n, true],
+    [false, 4n, false],
+    [false, (1n << 16n) | 3n, false],
+    [true, 2n, false],
+    [true, 3n, true],
   ])('no_downgrade=%s hv=%s ok=%s', (noDowngrade, hv, okay) => {
     const seam = ready(2, hvId(noDowngrade));
     const r = st(seam, 0, TDH.SYS_SHUTDOWN, { rcx: hv });
@@ -181,7 +210,10 @@ describe('TDH.SYS.UPDATE', () => {
 
 // ---- TDs ----
 
-interface Td { tdr: number; pages: number[] }
+interface Td {
+  tdr: number;
+  pages: number[];
+}
 
 /** MNG.CREATE + KEY.CONFIG + MNG.INIT. */
 function createTd(seam: Seam, hkid = 5): Td {
@@ -202,7 +234,11 @@ function addPage(seam: Seam, td: Td, gpa: number, fill: number): void {
 }
 
 // The measurement spelled out independently of the implementation.
-const u64 = (x: number) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(x)); return b; };
+const u64 = (x: number) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(x));
+  return b;
+};
 const ext = (ctx: Buffer, ...rec: Buffer[]) => createHash('sha384').update(ctx).update(Buffer.concat(rec)).digest();
 const pageAddRec = (gpa: number) => [Buffer.from('MEM.PAGE.ADD'), u64(gpa * 4096)];
 const extendRec = (gpa: number, fill: number) => [Buffer.from('MR.EXTEND'), u64(gpa * 4096), Buffer.alloc(4096, fill)];
@@ -217,8 +253,14 @@ describe('TD leaves', () => {
     const seam = ready();
     const td = createTd(seam, 9);
     expect(tdr(seam, td)).toMatchObject({
-      hkid: 9, keyConfigured: true, initialized: true, finalized: false, launchSeamdbIndex: 0,
-      launchNonce: seam.seamdb[0].nonce, handoffVersion: 1, mrtdSeamdbIndex: 0,
+      hkid: 9,
+      keyConfigured: true,
+      initialized: true,
+      finalized: false,
+      launchSeamdbIndex: 0,
+      launchNonce: seam.seamdb[0].nonce,
+      handoffVersion: 1,
+      mrtdSeamdbIndex: 0,
     });
     expect(hex(tdr(seam, td).mrtd)).toBe('00'.repeat(48));
     expect(seam.module!.nextHkid).toBe(10);
@@ -230,7 +272,12 @@ describe('TD leaves', () => {
     addPage(seam, td, 0, 0x11);
     addPage(seam, td, 7, 0x22);
     expectOk(seamcall(seam, 0, TDH.MR_FINALIZE, { rcx: BigInt(td.tdr) }));
-    expect(hex(tdr(seam, td).mrtd)).toBe(measure([[0, 0x11], [7, 0x22]]).toString('hex'));
+    expect(hex(tdr(seam, td).mrtd)).toBe(
+      measure([
+        [0, 0x11],
+        [7, 0x22],
+      ]).toString('hex'),
+    );
     expect(seam.mem.page(td.pages[1])!.every((x) => x === 0x22)).toBe(true);
   });
 
@@ -268,7 +315,10 @@ describe('TD leaves', () => {
     expectOk(seamcall(seam, 0, TDH.MR_FINALIZE, { rcx: BigInt(td.tdr) }));
     expectOk(seamcall(seam, 1, TDH.VP_ENTER, { rcx: BigInt(td.tdr), writes: [{ gpa: 3, offset: 10, value: 0xab }] }));
     expect(seam.mem.page(td.pages[0])![10]).toBe(0xab);
-    const bad = [{ gpa: 3, offset: 11, value: 1 }, { gpa: 4, offset: 0, value: 1 }];
+    const bad = [
+      { gpa: 3, offset: 11, value: 1 },
+      { gpa: 4, offset: 0, value: 1 },
+    ];
     expect(st(seam, 1, TDH.VP_ENTER, { rcx: BigInt(td.tdr), writes: bad })).toBe(TDX_OPERAND_INVALID);
     expect(st(seam, 1, TDH.VP_ENTER, { rcx: BigInt(td.tdr), writes: [{ gpa: 3, offset: 4096, value: 1 }] })).toBe(TDX_OPERAND_INVALID);
     expect(seam.mem.page(td.pages[0])![11]).toBe(0);
@@ -318,7 +368,12 @@ describe('TDs across an update', () => {
     const got = hex(tdr(seam, td).mrtd);
     expect(tdr(seam, td).mrtdSeamdbIndex).toBe(1);
     expect(got).toBe(measure([[1, 0x22]]).toString('hex'));
-    expect(got).not.toBe(measure([[0, 0x11], [1, 0x22]]).toString('hex'));
+    expect(got).not.toBe(
+      measure([
+        [0, 0x11],
+        [1, 0x22],
+      ]).toString('hex'),
+    );
   });
 
   it('FINALIZE alone on a new instance resets the context to zeros', () => {
@@ -356,7 +411,10 @@ describe('TD leaves: operands that name no TD', () => {
     addPage(seam, td, 3, 0x5a);
     expectOk(seamcall(seam, 0, TDH.MR_FINALIZE, { rcx: BigInt(td.tdr) }));
     for (const offset of [-1, 0.5]) {
-      const writes = [{ gpa: 3, offset: 0, value: 0x11 }, { gpa: 3, offset, value: 0x22 }];
+      const writes = [
+        { gpa: 3, offset: 0, value: 0x11 },
+        { gpa: 3, offset, value: 0x22 },
+      ];
       expect(st(seam, 1, TDH.VP_ENTER, { rcx: BigInt(td.tdr), writes })).toBe(TDX_OPERAND_INVALID);
       expect(seam.mem.page(td.pages[0])![0]).toBe(0x5a);
     }
@@ -436,7 +494,8 @@ describe('module identity by SEAMHASH (registry.ts)', () => {
   });
   it('the version TDH.SYS.RD reports comes from the registry, not from the module bytes', () => {
     const seam = ready(2);
-    const image = moduleImage(BOOT), sig = parseSigstruct(moduleSigstruct(BOOT));
+    const image = moduleImage(BOOT),
+      sig = parseSigstruct(moduleSigstruct(BOOT));
     const hash = seam.seamdb[0]!.mrseam;
     registerBuild(hash, { ...lookupBuild(hash)!, version: { major: 1, minor: 5, update: 77 } });
     installModule(seam, image, sig);

@@ -4,7 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Host } from '../../../impl/host.ts';
 import {
-  createFwUpload, fwCancel, fwError, fwLoad, fwUploadMain, type FwProgress, type FwUpload, type FwUploadErr,
+  createFwUpload,
+  fwCancel,
+  fwError,
+  fwLoad,
+  fwUploadMain,
+  type FwProgress,
+  type FwUpload,
+  type FwUploadErr,
   type FwUploadOps,
 } from '../../../impl/kernel/fw_upload.ts';
 import { EBUSY, EINVAL, ENODEV } from '../../../impl/kernel/errno.ts';
@@ -12,21 +19,34 @@ import { spawn, type Yield } from '../../../impl/kernel/sched.ts';
 import { imageBytes } from '../../../properties/images.ts';
 import { boot, corrupt, imageRef, runTasks } from './helpers.ts';
 
-interface Calls { prepare: number; write: number; poll: number; cancel: number }
+interface Calls {
+  prepare: number;
+  write: number;
+  poll: number;
+  cancel: number;
+}
 
 /** Driver ops that return what they are told and count their calls. */
 function fakeOps(o: { prepare?: FwUploadErr; writes?: { err: FwUploadErr; written: number }[]; poll?: FwUploadErr } = {}): { ops: FwUploadOps; calls: Calls } {
   const calls: Calls = { prepare: 0, write: 0, poll: 0, cancel: 0 };
   const ops: FwUploadOps = {
-    prepare() { calls.prepare++; return o.prepare ?? 'none'; },
+    prepare() {
+      calls.prepare++;
+      return o.prepare ?? 'none';
+    },
     *write(_h, img): Generator<Yield, { err: FwUploadErr; written: number }, void> {
       yield { kind: 'step', label: 'writing' };
       const r = o.writes?.[calls.write];
       calls.write++;
       return r ?? { err: 'none', written: img.len };
     },
-    pollComplete() { calls.poll++; return o.poll ?? 'none'; },
-    cancel() { calls.cancel++; },
+    pollComplete() {
+      calls.poll++;
+      return o.poll ?? 'none';
+    },
+    cancel() {
+      calls.cancel++;
+    },
   };
   return { ops, calls };
 }
@@ -80,7 +100,13 @@ describe('fw_upload framework with test ops (spec §2.1)', () => {
 
   it('writes until remaining_size is 0, subtracting what each write took', () => {
     const h = boot(1);
-    const { ops, calls } = fakeOps({ writes: [{ err: 'none', written: 4096 }, { err: 'none', written: 4096 }, { err: 'none', written: 100 }] });
+    const { ops, calls } = fakeOps({
+      writes: [
+        { err: 'none', written: 4096 },
+        { err: 'none', written: 4096 },
+        { err: 'none', written: 100 },
+      ],
+    });
     const fw = createFwUpload('x', ops);
     fwLoad(h, fw, data(8292));
     drive(h, fw);
@@ -99,7 +125,12 @@ describe('fw_upload framework with test ops (spec §2.1)', () => {
 
   it('write fails: error "transferring:<err>", no programming, remaining_size is what was left', () => {
     const h = boot(1);
-    const { ops, calls } = fakeOps({ writes: [{ err: 'none', written: 4096 }, { err: 'hw-error', written: 0 }] });
+    const { ops, calls } = fakeOps({
+      writes: [
+        { err: 'none', written: 4096 },
+        { err: 'hw-error', written: 0 },
+      ],
+    });
     const fw = createFwUpload('x', ops);
     fwLoad(h, fw, data(8192));
     expect(drive(h, fw).statuses).toEqual(['receiving', 'preparing', 'transferring', 'idle']);

@@ -53,7 +53,10 @@ export function scenario(host: HostData, commands: Command[], schedule: number[]
   return { host, commands, schedule };
 }
 
-export interface RunOpts { rev?: Revision; bugs?: BugName[] }
+export interface RunOpts {
+  rev?: Revision;
+  bugs?: BugName[];
+}
 
 export function run(s: Scenario, o: RunOpts = {}): RunResult {
   return runScenario(s, { revision: recordWith(o.rev ?? V2), bugs: new Set(o.bugs ?? []) as Bugs });
@@ -61,8 +64,8 @@ export function run(s: Scenario, o: RunOpts = {}): RunResult {
 
 /** The results of every linearization point named `op`, in order. */
 export function linResults(h: Host, op: string): unknown[] {
-  const named = (e: TraceEvent) => (e.kind === 'lin' && e.op.name === op)
-    || (e.kind === 'response' && (e.command.kind === op || (op === 'fw_load' && e.command.kind === 'upload')));
+  const named = (e: TraceEvent) =>
+    (e.kind === 'lin' && e.op.name === op) || (e.kind === 'response' && (e.command.kind === op || (op === 'fw_load' && e.command.kind === 'upload')));
   return h.trace.flatMap((e) => (named(e) && (e.kind === 'lin' || e.kind === 'response') ? [e.result] : []));
 }
 
@@ -115,9 +118,14 @@ export function prefer(...order: string[]): Picker {
 /** Runs a generator as a task to completion and returns its result. */
 export function runBody<T>(h: Host, body: Generator<Yield, T, void>, o: { name?: string; cpu?: number; pick?: Picker } = {}): T {
   let result: { v: T } | null = null;
-  spawn(h.sched, o.name ?? 'test', o.cpu ?? 0, (function* (): Generator<Yield, void, void> {
-    result = { v: yield* body };
-  })());
+  spawn(
+    h.sched,
+    o.name ?? 'test',
+    o.cpu ?? 0,
+    (function* (): Generator<Yield, void, void> {
+      result = { v: yield* body };
+    })(),
+  );
   runTasks(h, o.pick);
   if (result === null) throw new Error('task did not finish');
   return (result as { v: T }).v;
@@ -160,11 +168,15 @@ export function work(trace: readonly TraceEvent[]): string[] {
 }
 
 export function workOf(trace: readonly TraceEvent[], state: UpdateState): { cpu: number; ret: number }[] {
-  return events(trace, 'update_work').filter((e) => e.state === state).map((e) => ({ cpu: e.cpu, ret: e.ret }));
+  return events(trace, 'update_work')
+    .filter((e) => e.state === state)
+    .map((e) => ({ cpu: e.cpu, ret: e.ret }));
 }
 
 export function acks(trace: readonly TraceEvent[], state: UpdateState): { cpu: number; ret: number }[] {
-  return events(trace, 'ack').filter((e) => e.state === state).map((e) => ({ cpu: e.cpu, ret: e.ret }));
+  return events(trace, 'ack')
+    .filter((e) => e.state === state)
+    .map((e) => ({ cpu: e.cpu, ret: e.ret }));
 }
 
 export function states(trace: readonly TraceEvent[]): UpdateState[] {
@@ -242,14 +254,23 @@ export function ackOrder(h: Host, state: UpdateState, order: number[]): Picker {
 }
 
 /** What one upload through the fw node did: the load result, the install's return, `error`. */
-export interface UploadResult { load: string; ret: number | null; error: string | number; remaining: number }
+export interface UploadResult {
+  load: string;
+  ret: number | null;
+  error: string | number;
+  remaining: number;
+}
 
 /**
  * `echo 1 > loading; cat image > data; echo 0 > loading`, then the fw_upload worker to its
  * end. `midway` runs after the worker's first `steps` steps (e.g. a cancel between prepare
  * and write), before the rest of the upload.
  */
-export function uploadVia(h: Host, bytes: Uint8Array, o: { faults?: Partial<InjectedFaults>; pick?: Picker; midway?: { steps: number; act: () => void } } = {}): UploadResult {
+export function uploadVia(
+  h: Host,
+  bytes: Uint8Array,
+  o: { faults?: Partial<InjectedFaults>; pick?: Picker; midway?: { steps: number; act: () => void } } = {},
+): UploadResult {
   const fw = h.tdxHost.fw!;
   const load = fwLoad(h, fw, bytes);
   if (load !== 'started') return { load, ret: null, error: fwError(fw), remaining: fw.remainingSize };

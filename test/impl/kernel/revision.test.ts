@@ -6,19 +6,41 @@ import { COMPAT, findRevision, REVISIONS, V2, UPSTREAM } from '../../../impl/ker
 describe('kernel revisions (spec §2.7)', () => {
   it('seed is the v2 column, its review bugs fixed (B23: the version lock-out)', () => {
     expect(V2).toMatchObject({
-      name: 'v2', cpuOnlinePrecheck: true, slotsPrecheck: true, imageFormat: 'v1', avoidCompat: false,
-      errorMap: 'v2', fwName: 'seamldr_upload', seamldrAttrs: { dir: 'seamldr/', mode: 0o444 }, cancelSupport: true,
-      handoffHvSource: 'boot-cache', lpResetScope: 'online', refreshScope: 'version+handoff',
-      seamldrEntropyRetry: true, versionLockout: true, vmcsErratumGuard: false,
+      name: 'v2',
+      cpuOnlinePrecheck: true,
+      slotsPrecheck: true,
+      imageFormat: 'v1',
+      avoidCompat: false,
+      errorMap: 'v2',
+      fwName: 'seamldr_upload',
+      seamldrAttrs: { dir: 'seamldr/', mode: 0o444 },
+      cancelSupport: true,
+      handoffHvSource: 'boot-cache',
+      lpResetScope: 'online',
+      refreshScope: 'version+handoff',
+      seamldrEntropyRetry: true,
+      versionLockout: true,
+      vmcsErratumGuard: false,
     });
   });
 
   it('upstream is the merged column', () => {
     expect(UPSTREAM).toMatchObject({
-      name: 'upstream', cpuOnlinePrecheck: false, slotsPrecheck: false, imageFormat: 'v2', avoidCompat: false,
-      errorMap: 'merged', fwName: 'tdx_module', seamldrAttrs: { dir: '', mode: 0o400 }, cancelSupport: false,
-      handoffHvSource: 'read-fresh', lpResetScope: 'possible', refreshScope: 'version',
-      seamldrEntropyRetry: false, versionLockout: true, vmcsErratumGuard: true,
+      name: 'upstream',
+      cpuOnlinePrecheck: false,
+      slotsPrecheck: false,
+      imageFormat: 'v2',
+      avoidCompat: false,
+      errorMap: 'merged',
+      fwName: 'tdx_module',
+      seamldrAttrs: { dir: '', mode: 0o400 },
+      cancelSupport: false,
+      handoffHvSource: 'read-fresh',
+      lpResetScope: 'possible',
+      refreshScope: 'version',
+      seamldrEntropyRetry: false,
+      versionLockout: true,
+      vmcsErratumGuard: true,
     });
   });
 

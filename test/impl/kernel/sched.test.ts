@@ -1,9 +1,7 @@
 // Tests for impl/kernel/sched.ts: who may run (stoppers, preempt-disabled sections, waits),
 // stop_machine's phases and its return value, preemptDisabled, and stepTask bookkeeping.
 import { describe, expect, it } from 'vitest';
-import {
-  createSched, preemptDisabled, runnable, spawn, stepTask, stopMachine, type Sched, type Yield,
-} from '../../../impl/kernel/sched.ts';
+import { createSched, preemptDisabled, runnable, spawn, stepTask, stopMachine, type Sched, type Yield } from '../../../impl/kernel/sched.ts';
 
 function* steps(n: number, log?: string[], name = ''): Generator<Yield, number, void> {
   for (let i = 0; i < n; i++) {
@@ -41,7 +39,14 @@ describe('spawn and stepTask', () => {
   it('`current` is the task being stepped, and only while it is', () => {
     const s = createSched();
     let seen: string | undefined;
-    const t = spawn(s, 'me', 0, (function* (): Generator<Yield, void, void> { seen = s.current?.name; })());
+    const t = spawn(
+      s,
+      'me',
+      0,
+      (function* (): Generator<Yield, void, void> {
+        seen = s.current?.name;
+      })(),
+    );
     stepTask(s, t);
     expect(seen).toBe('me');
     expect(s.current).toBeNull();
@@ -50,7 +55,14 @@ describe('spawn and stepTask', () => {
   it('a wait makes the task unrunnable until its condition holds', () => {
     const s = createSched();
     let go = false;
-    const t = spawn(s, 'w', 0, (function* (): Generator<Yield, void, void> { yield { kind: 'wait', until: () => go, label: 'x' }; })());
+    const t = spawn(
+      s,
+      'w',
+      0,
+      (function* (): Generator<Yield, void, void> {
+        yield { kind: 'wait', until: () => go, label: 'x' };
+      })(),
+    );
     stepTask(s, t);
     expect(runnable(s, t)).toBe(false);
     go = true;
@@ -64,13 +76,18 @@ describe('stop_machine', () => {
     const s = createSched();
     const log: string[] = [];
     let ret: number | null = null;
-    spawn(s, 'caller', 0, (function* (): Generator<Yield, void, void> {
-      ret = yield* stopMachine(s, [0, 1, 2], function* (cpu) {
-        yield* steps(2, log, `c${cpu}.`);
-        return cpu === 1 ? -5 : 0;
-      });
-      log.push('caller resumes');
-    })());
+    spawn(
+      s,
+      'caller',
+      0,
+      (function* (): Generator<Yield, void, void> {
+        ret = yield* stopMachine(s, [0, 1, 2], function* (cpu) {
+          yield* steps(2, log, `c${cpu}.`);
+          return cpu === 1 ? -5 : 0;
+        });
+        log.push('caller resumes');
+      })(),
+    );
     const other = spawn(s, 'other', 1, steps(3, log, 'o'));
     // The caller asks for stop_machine; from then on only stoppers run, then the caller.
     stepTask(s, s.tasks[0]!);
@@ -88,12 +105,17 @@ describe('stop_machine', () => {
   it('the last non-zero result wins (generic stop_machine)', () => {
     const s = createSched();
     let ret: number | null = null;
-    spawn(s, 'caller', 0, (function* (): Generator<Yield, void, void> {
-      ret = yield* stopMachine(s, [0, 1], function* (cpu) {
-        yield { kind: 'step' };
-        return cpu === 0 ? -19 : -5;
-      });
-    })());
+    spawn(
+      s,
+      'caller',
+      0,
+      (function* (): Generator<Yield, void, void> {
+        ret = yield* stopMachine(s, [0, 1], function* (cpu) {
+          yield { kind: 'step' };
+          return cpu === 0 ? -19 : -5;
+        });
+      })(),
+    );
     drain(s);
     expect(ret).toBe(-5);
   });
@@ -101,15 +123,28 @@ describe('stop_machine', () => {
   it('waits for preempt-disabled sections to end before stopping the CPUs', () => {
     const s = createSched();
     const log: string[] = [];
-    spawn(s, 'reader', 1, (function* (): Generator<Yield, void, void> {
-      yield* preemptDisabled(s, steps(2, log, 'r'));
-      log.push('reader enabled');
-      yield { kind: 'step' };
-    })());
+    spawn(
+      s,
+      'reader',
+      1,
+      (function* (): Generator<Yield, void, void> {
+        yield* preemptDisabled(s, steps(2, log, 'r'));
+        log.push('reader enabled');
+        yield { kind: 'step' };
+      })(),
+    );
     stepTask(s, s.tasks[0]!); // the reader is inside its section
-    spawn(s, 'caller', 0, (function* (): Generator<Yield, void, void> {
-      yield* stopMachine(s, [0, 1], function* () { log.push('stopper'); return 0; });
-    })());
+    spawn(
+      s,
+      'caller',
+      0,
+      (function* (): Generator<Yield, void, void> {
+        yield* stopMachine(s, [0, 1], function* () {
+          log.push('stopper');
+          return 0;
+        });
+      })(),
+    );
     const caller = s.tasks[1]!;
     stepTask(s, caller);
     expect(s.stopMachine).toBe('waiting');
@@ -120,10 +155,17 @@ describe('stop_machine', () => {
 
   it('after the stoppers finish, the caller runs before anybody else', () => {
     const s = createSched();
-    const caller = spawn(s, 'caller', 0, (function* (): Generator<Yield, void, void> {
-      yield* stopMachine(s, [0], function* () { return 0; });
-      yield { kind: 'step', label: 'after' };
-    })());
+    const caller = spawn(
+      s,
+      'caller',
+      0,
+      (function* (): Generator<Yield, void, void> {
+        yield* stopMachine(s, [0], function* () {
+          return 0;
+        });
+        yield { kind: 'step', label: 'after' };
+      })(),
+    );
     const other = spawn(s, 'other', 1, steps(1));
     stepTask(s, caller);
     stepTask(s, s.tasks.find((t) => t.stopper)!);
@@ -139,28 +181,46 @@ describe('preemptDisabled', () => {
   it('raises preempt_count for the section and restores it, also when the section throws', () => {
     const s = createSched();
     const counts: number[] = [];
-    const t = spawn(s, 't', 0, (function* (): Generator<Yield, void, void> {
-      const v = yield* preemptDisabled(s, (function* (): Generator<Yield, number, void> {
-        counts.push(s.current!.preempt);
-        yield { kind: 'step' };
-        return 7;
-      })());
-      counts.push(s.current!.preempt, v);
-      try {
-        yield* preemptDisabled(s, (function* (): Generator<Yield, void, void> { throw new Error('boom'); })());
-      } catch {
-        counts.push(s.current!.preempt);
-      }
-    })());
+    const t = spawn(
+      s,
+      't',
+      0,
+      (function* (): Generator<Yield, void, void> {
+        const v = yield* preemptDisabled(
+          s,
+          (function* (): Generator<Yield, number, void> {
+            counts.push(s.current!.preempt);
+            yield { kind: 'step' };
+            return 7;
+          })(),
+        );
+        counts.push(s.current!.preempt, v);
+        try {
+          yield* preemptDisabled(
+            s,
+            (function* (): Generator<Yield, void, void> {
+              throw new Error('boom');
+            })(),
+          );
+        } catch {
+          counts.push(s.current!.preempt);
+        }
+      })(),
+    );
     while (stepTask(s, t));
     expect(counts).toEqual([1, 0, 7, 0]);
   });
 
   it('a task with preemption disabled holds its CPU: other tasks there wait', () => {
     const s = createSched();
-    const holder = spawn(s, 'holder', 3, (function* (): Generator<Yield, void, void> {
-      yield* preemptDisabled(s, steps(1));
-    })());
+    const holder = spawn(
+      s,
+      'holder',
+      3,
+      (function* (): Generator<Yield, void, void> {
+        yield* preemptDisabled(s, steps(1));
+      })(),
+    );
     const sameCpu = spawn(s, 'same', 3, steps(1));
     const otherCpu = spawn(s, 'other', 2, steps(1));
     stepTask(s, holder);

@@ -3,8 +3,15 @@
 // seamldr_call's serialization of P-SEAMLDR (spec §1 item 6, I-13, bug B21).
 import { describe, expect, it } from 'vitest';
 import {
-  P_SEAMLDR_INFO, P_SEAMLDR_INSTALL, SEAMLDR_EBADCALL, TDH, TDX_OPERAND_INVALID, TDX_RND_NO_ENTROPY,
-  TDX_SEAMCALL_VMFAILINVALID, TDX_SYS_BUSY, type SeamcallResult,
+  P_SEAMLDR_INFO,
+  P_SEAMLDR_INSTALL,
+  SEAMLDR_EBADCALL,
+  TDH,
+  TDX_OPERAND_INVALID,
+  TDX_RND_NO_ENTROPY,
+  TDX_SEAMCALL_VMFAILINVALID,
+  TDX_SYS_BUSY,
+  type SeamcallResult,
 } from '../../../impl/firmware/abi.ts';
 import type { InjectedFaults } from '../../../impl/firmware/types.ts';
 import { EIO, ENODEV, errnoName } from '../../../impl/kernel/errno.ts';
@@ -83,10 +90,11 @@ describe('seamldr_call: P-SEAMLDR under seamldr_lock', () => {
   /** Two tasks on CPUs 0 and 1 each issue one P-SEAMLDR call; returns their results. */
   function twoCallers(h: ReturnType<typeof boot>, leaf: bigint): SeamcallResult[] {
     const out: SeamcallResult[] = [];
-    const body = (cpu: number) => (function* (): Generator<Yield, void, void> {
-      const pa = h.mem.allocPages(1)[0]!;
-      out[cpu] = yield* seamldrCall(h, cpu, leaf, { rcx: BigInt(pa) });
-    })();
+    const body = (cpu: number) =>
+      (function* (): Generator<Yield, void, void> {
+        const pa = h.mem.allocPages(1)[0]!;
+        out[cpu] = yield* seamldrCall(h, cpu, leaf, { rcx: BigInt(pa) });
+      })();
     const a = spawn(h.sched, 'a', 0, body(0));
     const b = spawn(h.sched, 'b', 1, body(1));
     expect(stepTask(h.sched, a)).toEqual({ kind: 'step', label: 'in P-SEAMLDR' }); // a is inside P-SEAMLDR
@@ -119,10 +127,15 @@ describe('seamldr_call: P-SEAMLDR under seamldr_lock', () => {
   it('the caller runs with preemption disabled while in P-SEAMLDR and not after', () => {
     const h = boot(1);
     const seen: number[] = [];
-    const t = spawn(h.sched, 't', 0, (function* (): Generator<Yield, void, void> {
-      const info = yield* seamldrGetInfo(h, 0);
-      seen.push(h.sched.current!.preempt, info!.numRemainingUpdates);
-    })());
+    const t = spawn(
+      h.sched,
+      't',
+      0,
+      (function* (): Generator<Yield, void, void> {
+        const info = yield* seamldrGetInfo(h, 0);
+        seen.push(h.sched.current!.preempt, info!.numRemainingUpdates);
+      })(),
+    );
     stepTask(h.sched, t);
     expect(t.preempt).toBe(1);
     expect(h.seamldrLock).toBe(t);

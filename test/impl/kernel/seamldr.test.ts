@@ -15,9 +15,32 @@ import { seamldrInstallModuleOf } from '../../../impl/kernel/seamldr.ts';
 import { identityOf, imageBytes } from '../../../properties/images.ts';
 import type { FaultPlan } from '../../../model/types.ts';
 import {
-  ackOrder, acks, barrierProblems, boot, bufOf, calls, callsOf, corrupt, events, finalizedTd, hostData,
-  imageRef, install, installRef, lastUpdate, lcgSchedule, linResults, range, readVersion, run, runTasks,
-  scenario, states, tdRun, upload, work,
+  ackOrder,
+  acks,
+  barrierProblems,
+  boot,
+  bufOf,
+  calls,
+  callsOf,
+  corrupt,
+  events,
+  finalizedTd,
+  hostData,
+  imageRef,
+  install,
+  installRef,
+  lastUpdate,
+  lcgSchedule,
+  linResults,
+  range,
+  readVersion,
+  run,
+  runTasks,
+  scenario,
+  states,
+  tdRun,
+  upload,
+  work,
 } from './helpers.ts';
 
 const VALID = imageBytes(imageRef('1.5.08'));
@@ -45,14 +68,26 @@ describe('parseBlobV1 (spec §3.2 v2 kernel checks)', () => {
   });
 
   const broken: [string, Uint8Array][] = [
-    ...[0, 1, 2, 100, 4095, 4096, 8192, VALID.length - 4096, VALID.length - 1].map((n): [string, Uint8Array] =>
-      [`truncated to ${n} bytes`, corruptBlobV1(VALID, { kind: 'truncate', length: n })]),
-    ...([
-      { kind: 'bad_checksum' }, { kind: 'bad_magic' }, { kind: 'bad_version' }, { kind: 'bad_length' },
-      { kind: 'reserved_nonzero', index: 0 }, { kind: 'reserved_nonzero', index: 3 }, { kind: 'reserved_nonzero', index: 4 },
-      { kind: 'reserved_nonzero', index: 4075 }, { kind: 'sig_size', pages: 0 }, { kind: 'sig_size', pages: 2 },
-      { kind: 'module_unaligned' }, { kind: 'module_too_big' },
-    ] as ImageCorruption[]).map((c): [string, Uint8Array] => [JSON.stringify(c), corruptBlobV1(VALID, c)]),
+    ...[0, 1, 2, 100, 4095, 4096, 8192, VALID.length - 4096, VALID.length - 1].map((n): [string, Uint8Array] => [
+      `truncated to ${n} bytes`,
+      corruptBlobV1(VALID, { kind: 'truncate', length: n }),
+    ]),
+    ...(
+      [
+        { kind: 'bad_checksum' },
+        { kind: 'bad_magic' },
+        { kind: 'bad_version' },
+        { kind: 'bad_length' },
+        { kind: 'reserved_nonzero', index: 0 },
+        { kind: 'reserved_nonzero', index: 3 },
+        { kind: 'reserved_nonzero', index: 4 },
+        { kind: 'reserved_nonzero', index: 4075 },
+        { kind: 'sig_size', pages: 0 },
+        { kind: 'sig_size', pages: 2 },
+        { kind: 'module_unaligned' },
+        { kind: 'module_too_big' },
+      ] as ImageCorruption[]
+    ).map((c): [string, Uint8Array] => [JSON.stringify(c), corruptBlobV1(VALID, c)]),
     ['an empty module (8 KiB blob, offset_of_module == length)', buildBlobV1({ ...identityOf(imageRef('1.5.08')), nrPages: 0 })],
   ];
 
@@ -189,14 +224,14 @@ describe('the update state machine: success (spec §2.4, I-3)', () => {
     expect(w.at(-1)).toEqual({ kind: 'update_end', ret: 0, state: 'DONE' });
     expect(states(w)).toEqual(['CPU_INSTALL', 'CPU_INIT', 'RUN_UPDATE', 'DONE']);
     // Round-robin: each step's work in CPU order, lead-only steps on CPU 0 alone.
-    expect(work(w)).toEqual([
-      'SHUTDOWN@0=0',
-      ...range(n).map((c) => `CPU_INSTALL@${c}=0`),
-      ...range(n).map((c) => `CPU_INIT@${c}=0`),
-      'RUN_UPDATE@0=0',
-    ]);
+    expect(work(w)).toEqual(['SHUTDOWN@0=0', ...range(n).map((c) => `CPU_INSTALL@${c}=0`), ...range(n).map((c) => `CPU_INIT@${c}=0`), 'RUN_UPDATE@0=0']);
     expect(barrierProblems(w, range(n))).toEqual([]);
-    for (const s of UPDATE_STATES.slice(1)) expect(acks(w, s).map((a) => a.cpu).sort()).toEqual(range(n));
+    for (const s of UPDATE_STATES.slice(1))
+      expect(
+        acks(w, s)
+          .map((a) => a.cpu)
+          .sort(),
+      ).toEqual(range(n));
     expect(calls(w)).toEqual([
       'TDH.SYS.SHUTDOWN@0=0x0',
       ...range(n).map((c) => `SEAMLDR.INSTALL@${c}=0x0`),
@@ -235,33 +270,67 @@ describe('the update state machine: success (spec §2.4, I-3)', () => {
 });
 
 /** One injected fault, what the trace must show, and whether TDs survive. */
-interface FaultCase { name: string; fault: FaultPlan; work: string[]; states: string[]; lost: boolean; installed: boolean }
+interface FaultCase {
+  name: string;
+  fault: FaultPlan;
+  work: string[];
+  states: string[];
+  lost: boolean;
+  installed: boolean;
+}
 
 function faultCases(n: number): FaultCase[] {
   const all = range(n);
   const installOk = all.map((c) => `CPU_INSTALL@${c}=0`);
   const initOk = all.map((c) => `CPU_INIT@${c}=0`);
   return [
-    { name: 'TDH.SYS.SHUTDOWN fails', fault: { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null }, work: ['SHUTDOWN@0=-5'], states: [], lost: false, installed: false },
+    {
+      name: 'TDH.SYS.SHUTDOWN fails',
+      fault: { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null },
+      work: ['SHUTDOWN@0=-5'],
+      states: [],
+      lost: false,
+      installed: false,
+    },
     // Every CPU read CPU_INSTALL before the failing one came back out of P-SEAMLDR (the calls are
     // serialized by seamldr_lock), so all of them still do step 2; none does step 3 (spec §2.4).
-    ...all.map((c): FaultCase => ({
-      name: `SEAMLDR.INSTALL fails on cpu ${c}`, fault: { kind: 'install', cpu: c },
-      work: ['SHUTDOWN@0=0', ...all.map((i) => `CPU_INSTALL@${i}=${i === c ? -5 : 0}`)], states: ['CPU_INSTALL'], lost: true, installed: false,
-    })),
+    ...all.map(
+      (c): FaultCase => ({
+        name: `SEAMLDR.INSTALL fails on cpu ${c}`,
+        fault: { kind: 'install', cpu: c },
+        work: ['SHUTDOWN@0=0', ...all.map((i) => `CPU_INSTALL@${i}=${i === c ? -5 : 0}`)],
+        states: ['CPU_INSTALL'],
+        lost: true,
+        installed: false,
+      }),
+    ),
     // CPU 0 steps out while it holds sysinit_lock after TDH.SYS.INIT, so every CPU has read
     // CPU_INIT by then and still does step 3: each gets the one cached result (spec §2.5 step 3).
     {
-      name: 'TDH.SYS.INIT fails', fault: { kind: 'leaf', leaf: 'SYS_INIT', cpu: null },
-      work: ['SHUTDOWN@0=0', ...installOk, ...all.map((i) => `CPU_INIT@${i}=-5`)], states: ['CPU_INSTALL', 'CPU_INIT'], lost: true, installed: true,
+      name: 'TDH.SYS.INIT fails',
+      fault: { kind: 'leaf', leaf: 'SYS_INIT', cpu: null },
+      work: ['SHUTDOWN@0=0', ...installOk, ...all.map((i) => `CPU_INIT@${i}=-5`)],
+      states: ['CPU_INSTALL', 'CPU_INIT'],
+      lost: true,
+      installed: true,
     },
-    ...all.map((c): FaultCase => ({
-      name: `TDH.SYS.LP.INIT fails on cpu ${c}`, fault: { kind: 'leaf', leaf: 'LP_INIT', cpu: c },
-      work: ['SHUTDOWN@0=0', ...installOk, ...all.map((i) => `CPU_INIT@${i}=${i === c ? -5 : 0}`)], states: ['CPU_INSTALL', 'CPU_INIT'], lost: true, installed: true,
-    })),
+    ...all.map(
+      (c): FaultCase => ({
+        name: `TDH.SYS.LP.INIT fails on cpu ${c}`,
+        fault: { kind: 'leaf', leaf: 'LP_INIT', cpu: c },
+        work: ['SHUTDOWN@0=0', ...installOk, ...all.map((i) => `CPU_INIT@${i}=${i === c ? -5 : 0}`)],
+        states: ['CPU_INSTALL', 'CPU_INIT'],
+        lost: true,
+        installed: true,
+      }),
+    ),
     {
-      name: 'TDH.SYS.UPDATE fails', fault: { kind: 'leaf', leaf: 'UPDATE', cpu: null },
-      work: ['SHUTDOWN@0=0', ...installOk, ...initOk, 'RUN_UPDATE@0=-5'], states: ['CPU_INSTALL', 'CPU_INIT', 'RUN_UPDATE'], lost: true, installed: true,
+      name: 'TDH.SYS.UPDATE fails',
+      fault: { kind: 'leaf', leaf: 'UPDATE', cpu: null },
+      work: ['SHUTDOWN@0=0', ...installOk, ...initOk, 'RUN_UPDATE@0=-5'],
+      states: ['CPU_INSTALL', 'CPU_INIT', 'RUN_UPDATE'],
+      lost: true,
+      installed: true,
     },
   ];
 }
@@ -311,7 +380,12 @@ describe('the update state machine: a failure at every step on every CPU (spec �
     const r = run(scenario(hostData(4), [upload(imageRef(), { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null })], LEAD_LAST));
     expect(r.violation).toBeNull();
     const w = lastUpdate(r.host.trace);
-    expect(acks(w, 'SHUTDOWN')).toEqual([{ cpu: 1, ret: 0 }, { cpu: 2, ret: 0 }, { cpu: 3, ret: 0 }, { cpu: 0, ret: -EIO }]);
+    expect(acks(w, 'SHUTDOWN')).toEqual([
+      { cpu: 1, ret: 0 },
+      { cpu: 2, ret: 0 },
+      { cpu: 3, ret: 0 },
+      { cpu: 0, ret: -EIO },
+    ]);
     expect(callsOf(w, P_SEAMLDR_INSTALL)).toEqual([]);
     expect(versionShow(r.host)).toBe('1.5.06');
   });
@@ -328,7 +402,10 @@ describe('the update state machine: a failure at every step on every CPU (spec �
 
   it('LP.INIT failing on the lead after every other CPU initialized: no RUN_UPDATE', () => {
     const h = boot(4);
-    const ret = installRef(h, imageRef(), { faults: { leafFail: { leaf: TDH.SYS_LP_INIT, cpu: 0, status: TDX_SYS_BUSY } }, pick: ackOrder(h, 'CPU_INIT', [1, 2, 3, 0]) });
+    const ret = installRef(h, imageRef(), {
+      faults: { leafFail: { leaf: TDH.SYS_LP_INIT, cpu: 0, status: TDX_SYS_BUSY } },
+      pick: ackOrder(h, 'CPU_INIT', [1, 2, 3, 0]),
+    });
     expect(ret).toBe(-EIO);
     const w = lastUpdate(h.trace);
     expect(work(w).slice(-4)).toEqual(['CPU_INIT@1=0', 'CPU_INIT@2=0', 'CPU_INIT@3=0', 'CPU_INIT@0=-5']);
@@ -359,7 +436,7 @@ describe('seeded bugs of seamldr.ts, driven directly', () => {
     expect(h.seam.seamReady).toBe(true);
   });
 
-  it('no-early-abort (B5): after a failed SHUTDOWN every CPU installs, and only RUN_UPDATE\'s failure is returned', () => {
+  it("no-early-abort (B5): after a failed SHUTDOWN every CPU installs, and only RUN_UPDATE's failure is returned", () => {
     const h = boot(2, { bugs: ['no-early-abort'] });
     // The lead keeps its RUN_UPDATE result through DONE (the switch's default case leaves ret).
     expect(install(h, VALID, { faults: shutdownFault })).toBe(-EIO);
@@ -430,9 +507,7 @@ describe('SEAMLDR.INSTALL no-entropy retry (seed, spec §2.7)', () => {
     const h = boot(2);
     expect(install(h, VALID, { faults: { noEntropy: 1 } })).toBe(-19);
     const w = lastUpdate(h.trace);
-    expect(calls(w).filter((c) => c.startsWith('SEAMLDR'))).toEqual([
-      'SEAMLDR.INSTALL@0=0x0', 'SEAMLDR.INSTALL@1=0x8000000000030001', 'SEAMLDR.INSTALL@1=0x0',
-    ]);
+    expect(calls(w).filter((c) => c.startsWith('SEAMLDR'))).toEqual(['SEAMLDR.INSTALL@0=0x0', 'SEAMLDR.INSTALL@1=0x8000000000030001', 'SEAMLDR.INSTALL@1=0x0']);
     expect(work(w).filter((x) => x.startsWith('CPU_INIT'))).toEqual(['CPU_INIT@0=-19', 'CPU_INIT@1=-19']);
     expect(h.seam.pseamldr.session?.called).toEqual(new Set([1]));
     expect(h.log).toContain('virt/tdx: module not loaded');
@@ -483,9 +558,16 @@ describe('parseImageV2 (merged tdx_image 0x200, spec §3.2) on the upstream revi
   });
 
   it.each([
-    { kind: 'truncate', length: 100 }, { kind: 'truncate', length: 4095 }, { kind: 'short_blob', length: 100 },
-    { kind: 'bad_magic' }, { kind: 'bad_version' }, { kind: 'bad_length' }, { kind: 'reserved_nonzero', index: 9 },
-    { kind: 'sig_size', pages: 2 }, { kind: 'module_unaligned' }, { kind: 'module_too_big' },
+    { kind: 'truncate', length: 100 },
+    { kind: 'truncate', length: 4095 },
+    { kind: 'short_blob', length: 100 },
+    { kind: 'bad_magic' },
+    { kind: 'bad_version' },
+    { kind: 'bad_length' },
+    { kind: 'reserved_nonzero', index: 9 },
+    { kind: 'sig_size', pages: 2 },
+    { kind: 'module_unaligned' },
+    { kind: 'module_too_big' },
     { kind: 'page_count_overflow', extra: 0 },
   ] as ImageCorruption[])('rejects %o with -EINVAL without reading past the image or stopping the machine', (c) => {
     const h = boot(1, { rev: UPSTREAM });
@@ -501,8 +583,14 @@ describe('parseImageV2 (merged tdx_image 0x200, spec §3.2) on the upstream revi
 
   it('passes s = 0 and m = 0 on to P-SEAMLDR (spec §3.2 "Not rejected by the kernel")', () => {
     const h = boot(1, { rev: UPSTREAM });
-    expect(parseImageV2(h, bufOf(h, v2({ kind: 'sig_size', pages: 0 })))).toEqual({ ret: 0, layout: { sigPage: 1, nrSigPages: 0, modulePage: 1, nrModulePages: 2 } });
-    expect(parseImageV2(h, bufOf(h, v2({ kind: 'no_module_pages' })))).toEqual({ ret: 0, layout: { sigPage: 1, nrSigPages: 1, modulePage: 2, nrModulePages: 0 } });
+    expect(parseImageV2(h, bufOf(h, v2({ kind: 'sig_size', pages: 0 })))).toEqual({
+      ret: 0,
+      layout: { sigPage: 1, nrSigPages: 0, modulePage: 1, nrModulePages: 2 },
+    });
+    expect(parseImageV2(h, bufOf(h, v2({ kind: 'no_module_pages' })))).toEqual({
+      ret: 0,
+      layout: { sigPage: 1, nrSigPages: 1, modulePage: 2, nrModulePages: 0 },
+    });
   });
 
   it('without a sigstruct page, SEAMLDR_PARAMS carries no sigstruct address', () => {
@@ -593,7 +681,11 @@ describe('the merged statement order, visible in the trace (spec §2.3, §2.5 st
     const upd = t.findIndex((e) => e.kind === 'seamcall' && e.leaf === TDH.SYS_UPDATE);
     const done = t.findIndex((e) => e.kind === 'state' && e.state === 'DONE');
     const reads = t.flatMap((e, i) => (e.kind === 'seamcall' && e.leaf === TDH.SYS_RD && i > upd ? [{ i, task: e.task, cpu: e.cpu }] : []));
-    expect(reads.map((r) => [r.task, r.cpu])).toEqual([['stopper/0', 0], ['stopper/0', 0], ['stopper/0', 0]]);
+    expect(reads.map((r) => [r.task, r.cpu])).toEqual([
+      ['stopper/0', 0],
+      ['stopper/0', 0],
+      ['stopper/0', 0],
+    ]);
     expect(reads.every((r) => r.i < done)).toBe(true);
     expect(upd).toBeGreaterThan(0);
     expect(h.tdx.sysinfo.version).toEqual({ major: 1, minor: 5, update: 8 });

@@ -22,7 +22,10 @@ const src = (path: string) => readFileSync(new URL(`../../../${path}`, import.me
 function fields(path: string, name: string): { name: string; type: string }[] {
   const body = new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n?\\}`).exec(src(path))?.[1];
   if (body === undefined) throw new Error(`no interface ${name} in ${path}`);
-  const decls = body.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*/g, '').split(/[;\n]/);
+  const decls = body
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/\/\/.*/g, '')
+    .split(/[;\n]/);
   return decls.flatMap((d) => {
     const m = /^\s*(?:readonly\s+)?(\w+)\??:\s*(.+?)\s*$/.exec(d);
     return m ? [{ name: m[1]!, type: m[2]! }] : [];
@@ -30,8 +33,11 @@ function fields(path: string, name: string): { name: string; type: string }[] {
 }
 
 const TYPES: Record<string, string> = {
-  Tdx: 'impl/kernel/tdx.ts', TdxModuleState: 'impl/kernel/tdx.ts', TdxSysinfo: 'impl/kernel/tdx.ts',
-  Version: 'impl/firmware/types.ts', TdxHost: 'impl/kernel/tdx_host.ts',
+  Tdx: 'impl/kernel/tdx.ts',
+  TdxModuleState: 'impl/kernel/tdx.ts',
+  TdxSysinfo: 'impl/kernel/tdx.ts',
+  Version: 'impl/firmware/types.ts',
+  TdxHost: 'impl/kernel/tdx_host.ts',
 };
 
 /** Leaf paths of a state type: nested state types are expanded, anything else is a leaf. */
@@ -95,8 +101,15 @@ describe('no kernel state without a reader (issue 14 part 3)', () => {
 
   it('the walk covers the fields the issue names (flags, LP flags, cached version and features, handoff)', () => {
     expect(leafPaths('Tdx')).toEqual([
-      'state.initialized', 'state.sysinitDone', 'state.sysinitRet', 'lpInitialized',
-      'sysinfo.version.major', 'sysinfo.version.minor', 'sysinfo.version.update', 'sysinfo.features0', 'sysinfo.moduleHv',
+      'state.initialized',
+      'state.sysinitDone',
+      'state.sysinitRet',
+      'lpInitialized',
+      'sysinfo.version.major',
+      'sysinfo.version.minor',
+      'sysinfo.version.update',
+      'sysinfo.features0',
+      'sysinfo.moduleHv',
     ]);
   });
 
@@ -113,6 +126,10 @@ describe('no kernel state without a reader (issue 14 part 3)', () => {
   it.each(fields('impl/kernel/seamldr.ts', 'UpdateCtrl').map((f) => f.name))('update_ctrl.%s is read in seamldr.ts', (name) => {
     // A read: `ctrl.NAME` not on the left of an assignment (`=`, `+=`, `++`).
     const read = new RegExp(`ctrl\\.${name}\\b(?!\\s*(?:[-+]?=(?!=)|\\+\\+|--))`);
-    expect(src('impl/kernel/seamldr.ts').split('\n').some((l) => read.test(l) && !l.trim().startsWith('//') && !l.trim().startsWith('*'))).toBe(true);
+    expect(
+      src('impl/kernel/seamldr.ts')
+        .split('\n')
+        .some((l) => read.test(l) && !l.trim().startsWith('//') && !l.trim().startsWith('*')),
+    ).toBe(true);
   });
 });

@@ -6,9 +6,7 @@ import { V2, UPSTREAM, type Revision } from '../../../impl/kernel/revision.ts';
 import { sysfsFiles } from '../../../impl/kernel/tdx_host.ts';
 import { bootHost } from '../../../impl/host.ts';
 import { hostConfig } from '../../../properties/scenario.ts';
-import {
-  cancel, hostData, imageRef, linResults, offline, range, readSeamldr, readVersion, run, scenario, tdAddPage, tdCreate, upload,
-} from './helpers.ts';
+import { cancel, hostData, imageRef, linResults, offline, range, readSeamldr, readVersion, run, scenario, tdAddPage, tdCreate, upload } from './helpers.ts';
 
 const flip = (over: Partial<Revision>): Revision => ({ ...V2, ...over });
 const lins = (r: ReturnType<typeof run>, op: string) => linResults(r.host, op);
@@ -16,7 +14,10 @@ const lins = (r: ReturnType<typeof run>, op: string) => linResults(r.host, op);
 describe('revision switches, each under both settings', () => {
   it('cpuOnlinePrecheck: an offline CPU refuses the update (-EBUSY), or the update runs and loses the module', () => {
     const s = scenario(hostData(2), [offline(1), upload()]);
-    for (const [rev, ret, initialized] of [[V2, -16, true], [flip({ cpuOnlinePrecheck: false }), -19, false]] as const) {
+    for (const [rev, ret, initialized] of [
+      [V2, -16, true],
+      [flip({ cpuOnlinePrecheck: false }), -19, false],
+    ] as const) {
       const r = run(s, { rev });
       expect(r.violation).toBeNull();
       expect(lins(r, 'update')).toEqual([ret]);
@@ -26,7 +27,10 @@ describe('revision switches, each under both settings', () => {
 
   it('slotsPrecheck: with no slots left the second update is refused (-ENOSPC), or loses the module', () => {
     const s = scenario(hostData(1, { slots: 1 }), [upload(), upload(imageRef('1.5.09'))]);
-    for (const [rev, ret] of [[V2, -28], [flip({ slotsPrecheck: false }), -5]] as const) {
+    for (const [rev, ret] of [
+      [V2, -28],
+      [flip({ slotsPrecheck: false }), -5],
+    ] as const) {
       const r = run(s, { rev });
       expect(r.violation).toBeNull();
       expect(lins(r, 'update')).toEqual([0, ret]);
@@ -35,7 +39,8 @@ describe('revision switches, each under both settings', () => {
 
   it('imageFormat: each kernel takes its own container and refuses the other with -EINVAL', () => {
     for (const rev of [V2, flip({ imageFormat: 'v2' })]) {
-      const own = rev.imageFormat, other = own === 'v1' ? 'v2' : 'v1';
+      const own = rev.imageFormat,
+        other = own === 'v1' ? 'v2' : 'v1';
       const r = run(scenario(hostData(1), [upload(imageRef('1.5.08', { format: other })), upload(imageRef('1.5.08', { format: own }))]), { rev });
       expect(r.violation).toBeNull();
       expect(lins(r, 'update')).toEqual([-22, 0]);
@@ -43,7 +48,11 @@ describe('revision switches, each under both settings', () => {
   });
 
   it('avoidCompat: an UPDATE_COMPAT module refuses the update during a TD build (device-busy), or it goes through', () => {
-    const s = scenario(hostData(1, { boot: { release: '1.5.24', moduleHv: 0, minUpdateHv: 0, noDowngrade: false } }), [tdCreate(0), tdAddPage(0, 1, 0), upload(imageRef('1.5.25'))]);
+    const s = scenario(hostData(1, { boot: { release: '1.5.24', moduleHv: 0, minUpdateHv: 0, noDowngrade: false } }), [
+      tdCreate(0),
+      tdAddPage(0, 1, 0),
+      upload(imageRef('1.5.25')),
+    ]);
     const on = run(s, { rev: flip({ avoidCompat: true, errorMap: 'compat' }) });
     const off = run(s, { rev: V2 });
     expect([on.violation, off.violation]).toEqual([null, null]);
@@ -76,7 +85,8 @@ describe('revision switches, each under both settings', () => {
   it('cancelSupport: a cancel after prepare stops the upload (user-abort), or is a no-op', () => {
     // Schedule: run the worker through prepare, then issue the cancel before write looks.
     const s = scenario(hostData(1), [upload(), cancel], [0, 0, 0, 0, 1]);
-    const on = run(s, { rev: V2 }), off = run(s, { rev: flip({ cancelSupport: false }) });
+    const on = run(s, { rev: V2 }),
+      off = run(s, { rev: flip({ cancelSupport: false }) });
     expect([on.violation, off.violation]).toEqual([null, null]);
     expect(lins(on, 'fw_done')).toEqual(['transferring:user-abort']);
     expect(lins(off, 'fw_done')).toEqual(['']);
@@ -122,7 +132,8 @@ describe('revision switches, each under both settings', () => {
 
   it('vmcsErratumGuard: on an erratum CPU the update interface is hidden, or exposed as in v2', () => {
     const s = scenario(hostData(1, { erratum: true }), [readSeamldr('version'), upload()]);
-    const guarded = run(s, { rev: flip({ vmcsErratumGuard: true }) }), open = run(s, { rev: V2 });
+    const guarded = run(s, { rev: flip({ vmcsErratumGuard: true }) }),
+      open = run(s, { rev: V2 });
     expect([guarded.violation, open.violation]).toEqual([null, null]);
     expect(lins(guarded, 'read_seamldr')).toEqual([-2]);
     expect(guarded.host.tdxHost.fw).toBeNull();
@@ -132,7 +143,8 @@ describe('revision switches, each under both settings', () => {
 
   it('versionLockout: a `version` read never straddles an update, or an update starts between its fields (B23, I-1)', () => {
     // cmd2, the read, starts after k scheduling steps of the upload, for every k.
-    const at = (k: number) => scenario(hostData(1), [upload(imageRef('1.5.08'), { kind: 'leaf', leaf: 'SYS_INIT', cpu: null }), readVersion], [...Array(k).fill(0), 1]);
+    const at = (k: number) =>
+      scenario(hostData(1), [upload(imageRef('1.5.08'), { kind: 'leaf', leaf: 'SYS_INIT', cpu: null }), readVersion], [...Array(k).fill(0), 1]);
     const open = flip({ versionLockout: false });
     const torn = range(12).filter((k) => run(at(k), { rev: open }).violation !== null);
     expect(range(12).filter((k) => run(at(k), { rev: V2 }).violation !== null)).toEqual([]);

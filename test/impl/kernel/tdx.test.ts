@@ -5,19 +5,46 @@
 // (B29), lp-reset-online-only (B7) and retry-skips-shutdown (B31).
 import { describe, expect, it } from 'vitest';
 import {
-  AVOID_COMPAT_SENSITIVE, TDH, TDX_INCOMPATIBLE_SEAM_CAPABILITIES, TDX_OPERAND_INVALID, OPERAND_ID_RCX,
-  TDX_SYS_BUSY, TDX_SYS_INVALID_HANDOFF, TDX_SYS_SHUTDOWN, TDX_SEAMCALL_VMFAILINVALID,
+  AVOID_COMPAT_SENSITIVE,
+  TDH,
+  TDX_INCOMPATIBLE_SEAM_CAPABILITIES,
+  TDX_OPERAND_INVALID,
+  OPERAND_ID_RCX,
+  TDX_SYS_BUSY,
+  TDX_SYS_INVALID_HANDOFF,
+  TDX_SYS_SHUTDOWN,
+  TDX_SEAMCALL_VMFAILINVALID,
 } from '../../../impl/firmware/abi.ts';
 import { EIO, ENODEV } from '../../../impl/kernel/errno.ts';
 import { COMPAT, V2, UPSTREAM } from '../../../impl/kernel/revision.ts';
 import {
-  clearedModuleState, getTdxSysInfoVersion, tdxCpuEnable, tdxGetSysinfo, tdxModuleRunUpdate, tdxModuleRunUpdateV2, tdxModuleShutdown,
-  tdxModuleShutdownV2, tdxRefreshAfterUpdate,
+  clearedModuleState,
+  getTdxSysInfoVersion,
+  tdxCpuEnable,
+  tdxGetSysinfo,
+  tdxModuleRunUpdate,
+  tdxModuleRunUpdateV2,
+  tdxModuleShutdown,
+  tdxModuleShutdownV2,
+  tdxRefreshAfterUpdate,
 } from '../../../impl/kernel/tdx.ts';
 import { versionShow } from '../../../impl/kernel/tdx_host.ts';
 import {
-  boot, calls, callsOf, hostData, imageRef, installRef, lastUpdate, linResults, readVersion as readVersionCmd,
-  run, runBody, runTasks, scenario, upload, work,
+  boot,
+  calls,
+  callsOf,
+  hostData,
+  imageRef,
+  installRef,
+  lastUpdate,
+  linResults,
+  readVersion as readVersionCmd,
+  run,
+  runBody,
+  runTasks,
+  scenario,
+  upload,
+  work,
 } from './helpers.ts';
 import { runnable, spawn, stepTask } from '../../../impl/kernel/sched.ts';
 import type { Host } from '../../../impl/host.ts';
@@ -30,8 +57,13 @@ describe('boot: tdx_enable', () => {
   it('initializes the BIOS-loaded module on every CPU and caches version, features and MODULE_HV', () => {
     const h = boot(3, { host: { boot: { release: '1.5.06', moduleHv: 3, minUpdateHv: 1, noDowngrade: false } } });
     expect(calls(h.trace).filter((c) => !c.startsWith('TDH.SYS.RD'))).toEqual([
-      'TDH.SYS.INIT@0=0x0', 'TDH.SYS.LP.INIT@0=0x0', 'TDH.SYS.LP.INIT@1=0x0', 'TDH.SYS.LP.INIT@2=0x0',
-      '45@0=0x0', '31@0=0x0', 'SEAMLDR.INFO@0=0x0',
+      'TDH.SYS.INIT@0=0x0',
+      'TDH.SYS.LP.INIT@0=0x0',
+      'TDH.SYS.LP.INIT@1=0x0',
+      'TDH.SYS.LP.INIT@2=0x0',
+      '45@0=0x0',
+      '31@0=0x0',
+      'SEAMLDR.INFO@0=0x0',
     ]);
     expect(h.tdx.state).toEqual({ initialized: true, sysinitDone: true, sysinitRet: 0 });
     expect(h.tdx.lpInitialized).toEqual([true, true, true]);
@@ -321,9 +353,16 @@ describe('races inside CPU_INIT: sysinit_lock and the cached result (issue 14 pa
     h.tdx.state = clearedModuleState();
     h.tdx.lpInitialized = [false, false];
     const rets: number[] = [];
-    const [a, b] = [0, 1].map((cpu) => spawn(h.sched, `cpu${cpu}`, cpu, (function* () {
-      rets[cpu] = yield* tdxCpuEnable(h, cpu);
-    })()));
+    const [a, b] = [0, 1].map((cpu) =>
+      spawn(
+        h.sched,
+        `cpu${cpu}`,
+        cpu,
+        (function* () {
+          rets[cpu] = yield* tdxCpuEnable(h, cpu);
+        })(),
+      ),
+    );
     expect(stepTask(h.sched, a!)).toEqual({ kind: 'step', label: 'TDH.SYS.INIT done, under sysinit_lock' });
     expect(h.sysinitLock.owner).toBe(0);
     expect(h.tdx.state.sysinitDone).toBe(false); // the result is not cached yet
@@ -332,7 +371,11 @@ describe('races inside CPU_INIT: sysinit_lock and the cached result (issue 14 pa
     runTasks(h);
     // The running module is SYS_READY, so TDH.SYS.INIT fails; both CPUs report that one result.
     expect(rets).toEqual([-EIO, -EIO]);
-    expect(callsOf(h.trace, TDH.SYS_INIT).slice(-1).map((e) => e.cpu)).toEqual([0]);
+    expect(
+      callsOf(h.trace, TDH.SYS_INIT)
+        .slice(-1)
+        .map((e) => e.cpu),
+    ).toEqual([0]);
     expect(callsOf(h.trace, TDH.SYS_INIT)).toHaveLength(2); // boot's and this one
     expect(h.sysinitLock.owner).toBeNull();
   });

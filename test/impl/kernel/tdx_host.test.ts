@@ -91,7 +91,10 @@ describe('seamldr/{version,num_remaining_updates} (v2 p06/p07)', () => {
     const n = h.trace.length;
     expect(attr(h, 3, 'version')).toBe('1.5.00');
     expect(attr(h, 2, 'num_remaining_updates')).toBe('2');
-    expect(callsOf(h.trace.slice(n), P_SEAMLDR_INFO).map((e) => [e.cpu, e.status])).toEqual([[3, 0n], [2, 0n]]);
+    expect(callsOf(h.trace.slice(n), P_SEAMLDR_INFO).map((e) => [e.cpu, e.status])).toEqual([
+      [3, 0n],
+      [2, 0n],
+    ]);
   });
 
   it('num_remaining_updates drops by one per applied update and not on a refused one', () => {
@@ -113,8 +116,28 @@ describe('seamldr/{version,num_remaining_updates} (v2 p06/p07)', () => {
 describe('fw ops: every failure is transferring:firmware-invalid (v2 mapping)', () => {
   it.each([
     ['-EINVAL (corrupt image)', () => boot(2), imageBytes(corrupt({ kind: 'bad_version' })), {}, -EINVAL],
-    ['-ENOSPC (no slots left)', () => { const h = boot(2); h.seam.pseamldr.numRemainingUpdates = 0; return h; }, GOOD, {}, -ENOSPC],
-    ['-EBUSY (a CPU offline)', () => { const h = boot(2); h.platform.cpus[1]!.online = false; return h; }, GOOD, {}, -EBUSY],
+    [
+      '-ENOSPC (no slots left)',
+      () => {
+        const h = boot(2);
+        h.seam.pseamldr.numRemainingUpdates = 0;
+        return h;
+      },
+      GOOD,
+      {},
+      -ENOSPC,
+    ],
+    [
+      '-EBUSY (a CPU offline)',
+      () => {
+        const h = boot(2);
+        h.platform.cpus[1]!.online = false;
+        return h;
+      },
+      GOOD,
+      {},
+      -EBUSY,
+    ],
     ['-EIO (TDH.SYS.SHUTDOWN fails)', () => boot(2), GOOD, { leafFail: { leaf: TDH.SYS_SHUTDOWN, cpu: null, status: TDX_SYS_BUSY } }, -EIO],
     ['-ENODEV (no entropy on 2 CPUs)', () => boot(2), GOOD, { noEntropy: 1 }, -ENODEV],
   ] as const)('%s', (_, mk, bytes, faults, errno) => {

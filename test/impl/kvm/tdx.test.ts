@@ -11,8 +11,23 @@ import { mrtdExtend as measureExtend, mrtdPageAdd as measurePageAdd } from '../.
 import { mrtdOf } from '../../../properties/refinement.ts';
 import { pageContent } from '../../../properties/commands/index.ts';
 import {
-  boot, callsOf, events, finalizedTd, hostData, imageRef, installRef, lastUpdate, linResults, run, runBody, scenario,
-  tdAddPage, tdCreate, tdFinalize, tdRun, upload,
+  boot,
+  callsOf,
+  events,
+  finalizedTd,
+  hostData,
+  imageRef,
+  installRef,
+  lastUpdate,
+  linResults,
+  run,
+  runBody,
+  scenario,
+  tdAddPage,
+  tdCreate,
+  tdFinalize,
+  tdRun,
+  upload,
 } from '../kernel/helpers.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -21,12 +36,16 @@ const MRTD_INIT = new Uint8Array(48);
 /** Runs a KVM ioctl as a task and returns its linearization points as [op, result]. */
 function ioctl(h: Host, body: Generator<Yield, void, void>, cpu = 1): [string, unknown][] {
   const lins: [string, unknown][] = [];
-  runBody(h, (function* () {
-    for (let r = body.next(); !r.done; r = body.next()) {
-      if (r.value.kind === 'lin') lins.push([r.value.op.name, r.value.result]);
-      yield r.value;
-    }
-  })(), { cpu, name: 'kvm' });
+  runBody(
+    h,
+    (function* () {
+      for (let r = body.next(); !r.done; r = body.next()) {
+        if (r.value.kind === 'lin') lins.push([r.value.op.name, r.value.result]);
+        yield r.value;
+      }
+    })(),
+    { cpu, name: 'kvm' },
+  );
   return lins;
 }
 
@@ -43,7 +62,11 @@ describe('TD build: the SEAMCALL sequence', () => {
   it('KVM_TDX_INIT_VM: TDH.MNG.CREATE(tdr, hkid), TDH.MNG.KEY.CONFIG, TDH.MNG.INIT on the calling CPU', () => {
     const h = boot(2);
     const n = h.trace.length;
-    expect(ioctl(h, kvmTdInitVm(h, 1, 7))).toEqual([['td_create', true], ['td_key_config', true], ['td_init', true]]);
+    expect(ioctl(h, kvmTdInitVm(h, 1, 7))).toEqual([
+      ['td_create', true],
+      ['td_key_config', true],
+      ['td_init', true],
+    ]);
     const td = h.kvm.tds.get(7)!;
     expect(td).toMatchObject({ id: 7, hkid: 16, bugged: false });
     expect(h.kvm.nextHkid).toBe(17);
@@ -53,12 +76,15 @@ describe('TD build: the SEAMCALL sequence', () => {
     expect(buildTd(h, 8).hkid).toBe(17);
   });
 
-  it('KVM_TDX_INIT_MEM_REGION: TDH.MEM.PAGE.ADD then TDH.MR.EXTEND; the page is the TD\'s, the source freed', () => {
+  it("KVM_TDX_INIT_MEM_REGION: TDH.MEM.PAGE.ADD then TDH.MR.EXTEND; the page is the TD's, the source freed", () => {
     const h = boot(2);
     const td = buildTd(h);
     const pages = h.mem.size;
     const n = h.trace.length;
-    expect(ioctl(h, kvmTdAddPage(h, 1, td, 0, pageContent(3)))).toEqual([['td_page_add', true], ['td_extend', true]]);
+    expect(ioctl(h, kvmTdAddPage(h, 1, td, 0, pageContent(3)))).toEqual([
+      ['td_page_add', true],
+      ['td_extend', true],
+    ]);
     expect(seamcallsSince(h, n)).toEqual(['2@1=ok', '16@1=ok']);
     expect(callsOf(h.trace.slice(n), TDH.MEM_PAGE_ADD)[0]!.rcx).toBe(0n); // gpa
     const tdr = h.seam.module!.tds.get(td.tdrPa)!;
@@ -122,13 +148,16 @@ describe('KVM_BUG_ON: after a failed SEAMCALL, no more SEAMCALLs for that TD', (
     expect(h.kvm.tds.get(1)!.bugged).toBe(true);
   });
 
-  it('a TD of other VMs is unaffected by one TD\'s KVM_BUG_ON', () => {
+  it("a TD of other VMs is unaffected by one TD's KVM_BUG_ON", () => {
     const h = boot(2);
     const a = buildTd(h, 1);
     const b = buildTd(h, 2);
     ioctl(h, kvmTdFinalize(h, 1, a)); // finalize with no pages is allowed
     expect(ioctl(h, kvmTdFinalize(h, 1, a))).toEqual([['td_finalize', false]]);
-    expect(ioctl(h, kvmTdAddPage(h, 1, b, 0, pageContent(4)))).toEqual([['td_page_add', true], ['td_extend', true]]);
+    expect(ioctl(h, kvmTdAddPage(h, 1, b, 0, pageContent(4)))).toEqual([
+      ['td_page_add', true],
+      ['td_extend', true],
+    ]);
     expect([a.bugged, b.bugged]).toEqual([true, false]);
   });
 

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { formatTdxVersion, parseTdxVersion, selectModule, type Candidate, type PlatformFacts } from '../../../impl/userspace/policy.ts';
 import { MAPPING_FILE_RELEASES, RELEASE_FACTS } from '../../../properties/releases.ts';
 
-const SPR = 0x806f8, GNR = 0xa06d1;
+const SPR = 0x806f8,
+  GNR = 0xa06d1;
 
 function select(current: string, seamldr: string, cpu: number, over: Partial<PlatformFacts> = {}, facts = RELEASE_FACTS) {
   return selectModule({ current, seamldr, cpu, allowDebug: false, ...over }, MAPPING_FILE_RELEASES, facts);
@@ -74,7 +75,13 @@ describe('rule 2: the CPU', () => {
   });
 
   it('a release without sigstruct facts is not loadable', () => {
-    const s = select('1.5.06', '1.5.00', SPR, {}, RELEASE_FACTS.filter((f) => f.version !== '1.5.16'));
+    const s = select(
+      '1.5.06',
+      '1.5.00',
+      SPR,
+      {},
+      RELEASE_FACTS.filter((f) => f.version !== '1.5.16'),
+    );
     expect(candidate(s, '1.5.16')).toMatchObject({ cpuOk: false, loadable: false });
     expect(s.choice).toBe('1.5.13');
   });
@@ -84,7 +91,8 @@ describe('rule 3: debug modules', () => {
   const debugFacts = RELEASE_FACTS.map((f) => (f.version === '1.5.16' ? { ...f, debug: true } : f));
 
   it('only when the operator allows them', () => {
-    const no = select('1.5.06', '1.5.00', SPR, {}, debugFacts), yes = select('1.5.06', '1.5.00', SPR, { allowDebug: true }, debugFacts);
+    const no = select('1.5.06', '1.5.00', SPR, {}, debugFacts),
+      yes = select('1.5.06', '1.5.00', SPR, { allowDebug: true }, debugFacts);
     expect(candidate(no, '1.5.16')).toMatchObject({ debug: true, loadable: false, reasons: ['a debug module: allowed only with --allow-debug'] });
     expect(no.choice).toBe('1.5.13');
     expect(candidate(yes, '1.5.16')).toMatchObject({ debug: true, loadable: true, reasons: [] });
@@ -145,40 +153,55 @@ describe('the default choice', () => {
 describe('the policy over generated platforms', () => {
   const versions = ['1.5.00', '1.5.01', '1.5.03', '1.5.06', '1.5.16', '1.5.24', '2.0.00', '2.0.02', '2.0.03', '2.0.04', '2.0.05', '2.0.08', '3.1.00'];
   const platform = fc.record({
-    current: fc.constantFrom(...versions), seamldr: fc.constantFrom('1.5.00', '1.5.02', '2.0.00', '2.0.03', '3.0.00'),
-    cpu: fc.oneof(fc.constantFrom(0x806f8, 0xc06f0, 0xa06f0, 0xa06d0, 0xa06e0, 0x906a3), fc.nat({ max: 0xffffffff })), allowDebug: fc.boolean(),
+    current: fc.constantFrom(...versions),
+    seamldr: fc.constantFrom('1.5.00', '1.5.02', '2.0.00', '2.0.03', '3.0.00'),
+    cpu: fc.oneof(fc.constantFrom(0x806f8, 0xc06f0, 0xa06f0, 0xa06d0, 0xa06e0, 0x906a3), fc.nat({ max: 0xffffffff })),
+    allowDebug: fc.boolean(),
   });
   /** Fixed, so a run is reproducible (the seed is printed with any failure). */
   const RUN = { seed: 20261130, numRuns: 500 };
-  const facts = fc.array(fc.boolean(), { minLength: RELEASE_FACTS.length, maxLength: RELEASE_FACTS.length })
+  const facts = fc
+    .array(fc.boolean(), { minLength: RELEASE_FACTS.length, maxLength: RELEASE_FACTS.length })
     .map((debug) => RELEASE_FACTS.map((f, i) => ({ ...f, debug: debug[i]! })));
 
   it('the choice is loadable, of the running family, and has the highest update of the loadable', () => {
-    fc.assert(fc.property(platform, facts, (p, f) => {
-      const s = selectModule(p, MAPPING_FILE_RELEASES, f);
-      const ok = s.candidates.filter((c) => c.loadable);
-      expect(s.choice === null).toBe(ok.length === 0);
-      if (s.choice === null) return;
-      expect(s.choice.slice(0, 4)).toBe(p.current.slice(0, 4));
-      expect(parseTdxVersion(s.choice)!.update).toBe(Math.max(...ok.map((c) => parseTdxVersion(c.version)!.update)));
-      expect(parseTdxVersion(s.choice)!.update).toBeGreaterThanOrEqual(parseTdxVersion(p.current)!.update);
-    }), RUN);
+    fc.assert(
+      fc.property(platform, facts, (p, f) => {
+        const s = selectModule(p, MAPPING_FILE_RELEASES, f);
+        const ok = s.candidates.filter((c) => c.loadable);
+        expect(s.choice === null).toBe(ok.length === 0);
+        if (s.choice === null) return;
+        expect(s.choice.slice(0, 4)).toBe(p.current.slice(0, 4));
+        expect(parseTdxVersion(s.choice)!.update).toBe(Math.max(...ok.map((c) => parseTdxVersion(c.version)!.update)));
+        expect(parseTdxVersion(s.choice)!.update).toBeGreaterThanOrEqual(parseTdxVersion(p.current)!.update);
+      }),
+      RUN,
+    );
   });
 
   it('a candidate is loadable exactly when every rule allows it, and says why not otherwise', () => {
-    fc.assert(fc.property(platform, facts, (p, f) => {
-      for (const c of selectModule(p, MAPPING_FILE_RELEASES, f).candidates) {
-        expect(c.loadable).toBe(c.seamldrOk && c.cpuOk && c.tdPreserving && (!c.debug || p.allowDebug));
-        expect(c.reasons.length === 0).toBe(c.loadable);
-      }
-    }), RUN);
+    fc.assert(
+      fc.property(platform, facts, (p, f) => {
+        for (const c of selectModule(p, MAPPING_FILE_RELEASES, f).candidates) {
+          expect(c.loadable).toBe(c.seamldrOk && c.cpuOk && c.tdPreserving && (!c.debug || p.allowDebug));
+          expect(c.reasons.length === 0).toBe(c.loadable);
+        }
+      }),
+      RUN,
+    );
   });
 
   it('the stepping never matters, and allowing debug modules never removes a candidate', () => {
-    fc.assert(fc.property(platform, facts, fc.integer({ min: 0, max: 15 }), (p, f, stepping) => {
-      const loadableOf = (q: PlatformFacts) => selectModule(q, MAPPING_FILE_RELEASES, f).candidates.filter((c) => c.loadable).map((c) => c.version);
-      expect(loadableOf({ ...p, cpu: ((p.cpu & ~0xf) | stepping) >>> 0 })).toEqual(loadableOf(p));
-      expect(loadableOf({ ...p, allowDebug: true })).toEqual(expect.arrayContaining(loadableOf(p)));
-    }), RUN);
+    fc.assert(
+      fc.property(platform, facts, fc.integer({ min: 0, max: 15 }), (p, f, stepping) => {
+        const loadableOf = (q: PlatformFacts) =>
+          selectModule(q, MAPPING_FILE_RELEASES, f)
+            .candidates.filter((c) => c.loadable)
+            .map((c) => c.version);
+        expect(loadableOf({ ...p, cpu: ((p.cpu & ~0xf) | stepping) >>> 0 })).toEqual(loadableOf(p));
+        expect(loadableOf({ ...p, allowDebug: true })).toEqual(expect.arrayContaining(loadableOf(p)));
+      }),
+      RUN,
+    );
   });
 });

@@ -39,11 +39,14 @@ describe('sigstructFacts', () => {
 const BINARIES = process.env['TDX_MODULE_BINARIES'];
 
 describe('the published blobs', () => {
-  it.skipIf(!BINARIES)(`agree with properties/releases.ts${BINARIES ? '' : ' (skipped: set TDX_MODULE_BINARIES to a checkout of intel/tdx-module-binaries)'}`, () => {
-    for (const r of MAPPING_FILE_RELEASES) {
-      const family = r.version.slice(0, 3);
-      const bytes = new Uint8Array(readFileSync(join(BINARIES!, 'joined_files', family, `tdx_module_${r.version}.blob`)));
-      expect(sigstructFacts(r.version, bytes)).toEqual(RELEASE_FACTS.find((f) => f.version === r.version));
-    }
-  });
+  it.skipIf(!BINARIES)(
+    `agree with properties/releases.ts${BINARIES ? '' : ' (skipped: set TDX_MODULE_BINARIES to a checkout of intel/tdx-module-binaries)'}`,
+    () => {
+      for (const r of MAPPING_FILE_RELEASES) {
+        const family = r.version.slice(0, 3);
+        const bytes = new Uint8Array(readFileSync(join(BINARIES!, 'joined_files', family, `tdx_module_${r.version}.blob`)));
+        expect(sigstructFacts(r.version, bytes)).toEqual(RELEASE_FACTS.find((f) => f.version === r.version));
+      }
+    },
+  );
 });

@@ -28,10 +28,19 @@ function tool(h: Host, opts: ToolOptions = {}, o: { io?: Partial<ToolIo>; pick?:
 const updates = (h: Host) => events(h.trace, 'update_begin').length;
 
 describe('the update tool on the v2 kernel', () => {
-  it('loads the policy\'s choice, polls until idle and reports it applied', () => {
+  it("loads the policy's choice, polls until idle and reports it applied", () => {
     const h = bootOn('1.5.06');
     const r = tool(h);
-    expect(r).toMatchObject({ outcome: 'applied', running: '1.5.06', seamldr: '1.5.00', cpu: 0x806f8, chosen: '1.5.16', load: 'started', error: '', after: '1.5.16' });
+    expect(r).toMatchObject({
+      outcome: 'applied',
+      running: '1.5.06',
+      seamldr: '1.5.00',
+      cpu: 0x806f8,
+      chosen: '1.5.16',
+      load: 'started',
+      error: '',
+      after: '1.5.16',
+    });
     expect(r.selection?.choice).toBe('1.5.16');
     expect(h.tdx.sysinfo.version).toEqual({ major: 1, minor: 5, update: 16 });
   });
@@ -74,7 +83,10 @@ describe('the update tool on the v2 kernel', () => {
     for (const running of MAPPING_FILE_RELEASES) {
       const s = tool(bootOn(running.version), { version: '0.0.00' }).selection!;
       for (const c of s.candidates.filter((x) => x.loadable)) {
-        expect(tool(bootOn(running.version), { version: c.version }), `${running.version} -> ${c.version}`).toMatchObject({ outcome: 'applied', after: c.version });
+        expect(tool(bootOn(running.version), { version: c.version }), `${running.version} -> ${c.version}`).toMatchObject({
+          outcome: 'applied',
+          after: c.version,
+        });
         n++;
       }
     }
@@ -109,13 +121,18 @@ describe('the update tool on the v2 kernel', () => {
       return e.kind === 'load' ? { kind: 'step', label: `tool_load ${String(e.result)}` } : null;
     };
     const yields: Yield[] = [];
-    spawn(h.sched, 'tool', 0, (function* () {
-      const body = updateTool(h, {}, MAPPING_FILE_RELEASES, RELEASE_FACTS, io(h, { observe }));
-      for (let y = body.next(); !y.done; y = body.next()) {
-        yields.push(y.value);
-        yield y.value;
-      }
-    })());
+    spawn(
+      h.sched,
+      'tool',
+      0,
+      (function* () {
+        const body = updateTool(h, {}, MAPPING_FILE_RELEASES, RELEASE_FACTS, io(h, { observe }));
+        for (let y = body.next(); !y.done; y = body.next()) {
+          yields.push(y.value);
+          yield y.value;
+        }
+      })(),
+    );
     runTasks(h);
     expect(seen[0]).toBe('tdx_host/version=1.5.06');
     expect(seen[1]).toBe('seamldr/version=1.5.00');
@@ -129,7 +146,7 @@ describe('the update tool on the v2 kernel', () => {
 });
 
 describe('the update tool and the sysfs layout', () => {
-  it('a tool written for v2 cannot find the merged kernel\'s interface (spec §2.7)', () => {
+  it("a tool written for v2 cannot find the merged kernel's interface (spec §2.7)", () => {
     const h = bootOn('1.5.06', { rev: UPSTREAM });
     const r = tool(h);
     expect(r).toMatchObject({ outcome: 'no-interface', running: null, load: null });
@@ -143,10 +160,15 @@ describe('the update tool and the sysfs layout', () => {
   });
 
   it('sysfs: the files each revision exposes', () => {
-    const v2 = bootOn('1.5.06'), up = bootOn('1.5.06', { rev: UPSTREAM });
+    const v2 = bootOn('1.5.06'),
+      up = bootOn('1.5.06', { rev: UPSTREAM });
     expect([V2_PATHS.seamldrVersion, `${V2_PATHS.fwNode}/status`].map((p) => sysfsExists(v2, p))).toEqual([true, true]);
     expect([MERGED_PATHS.seamldrVersion, `${MERGED_PATHS.fwNode}/status`].map((p) => sysfsExists(v2, p))).toEqual([false, false]);
-    expect([MERGED_PATHS.seamldrVersion, `${MERGED_PATHS.fwNode}/error`, `${MERGED_PATHS.fwNode}/nope`].map((p) => sysfsExists(up, p))).toEqual([true, true, false]);
+    expect([MERGED_PATHS.seamldrVersion, `${MERGED_PATHS.fwNode}/error`, `${MERGED_PATHS.fwNode}/nope`].map((p) => sysfsExists(up, p))).toEqual([
+      true,
+      true,
+      false,
+    ]);
     expect(runBody(v2, sysfsRead(v2, MERGED_PATHS.seamldrVersion))).toBe(-2);
     expect(runBody(up, sysfsRead(up, '/sys/devices/faux/tdx_host/num_remaining_updates'))).toBe('2');
   });
@@ -166,13 +188,18 @@ describe('the update tool alongside other uploads', () => {
   it(`gives up after ${MAX_STATUS_POLLS} reads of status when uploads never stop`, () => {
     const h = bootOn('1.5.06', { host: { slots: 100 } });
     const fw = h.tdxHost.fw!;
-    spawn(h.sched, 'uploader', 1, (function* (): Generator<Yield, void, void> {
-      yield { kind: 'wait', until: () => fw.progress !== 'idle', label: 'the tool started' };
-      for (let i = 0; i < 2 * MAX_STATUS_POLLS; i++) {
-        yield { kind: 'wait', until: () => fw.progress === 'idle' && fw.loading === 'idle', label: 'idle' };
-        if (fwLoad(h, fw, imageBytes(imageRef('1.5.16'))) === 'started') spawn(h.sched, 'fw_upload_worker', 0, fwUploadMain(h, fw));
-      }
-    })());
+    spawn(
+      h.sched,
+      'uploader',
+      1,
+      (function* (): Generator<Yield, void, void> {
+        yield { kind: 'wait', until: () => fw.progress !== 'idle', label: 'the tool started' };
+        for (let i = 0; i < 2 * MAX_STATUS_POLLS; i++) {
+          yield { kind: 'wait', until: () => fw.progress === 'idle' && fw.loading === 'idle', label: 'idle' };
+          if (fwLoad(h, fw, imageBytes(imageRef('1.5.16'))) === 'started') spawn(h.sched, 'fw_upload_worker', 0, fwUploadMain(h, fw));
+        }
+      })(),
+    );
     const r = tool(h, {}, { pick: prefer('uploader', 'tool') });
     expect(r).toMatchObject({ outcome: 'timeout', load: 'started', error: null });
     expect(r.message).toBe(`/sys/class/firmware/seamldr_upload/status did not go idle after ${MAX_STATUS_POLLS} reads`);
