@@ -68,9 +68,20 @@ export interface RunResult {
   readonly revision: RevisionRecord;
 }
 
-/** Livelock bound: steps without any trace event, result or finished task, per task that could run. */
+/**
+ * Livelock bound: steps without progress, per task that could run. Progress is what moves the
+ * run on (a result, a response, an update state, an update beginning or ending, hotplug, a
+ * finished task, a CPU's first work or ack of a state); SEAMCALLs and repeated acks are not, so
+ * a state machine that acks forever stalls.
+ */
 const STALL_STEPS_PER_TASK = 16;
 const STALL_STEPS_MIN = 200;
+const PROGRESS = new Set<TraceEvent['kind']>(['lin', 'response', 'state', 'update_begin', 'update_end', 'hotplug']);
+
+/** A bound on the steps of a whole scenario, from its size: an update costs about CPUs^2 steps. */
+function stepBound(s: Scenario): number {
+  return 10_000 + s.commands.length * (2_000 + 2 * s.host.nrCpus * s.host.nrCpus);
+}
 
 /** A command in flight: its task's return value is its response; a read collects what its window allows. */
 interface InFlight {
@@ -114,6 +125,8 @@ class Run {
   step = 0;
   seen: number;
   stall = 0;
+  /** The (CPU, state) works and acks of the update in flight, for progress. */
+  readonly worked = new Set<string>();
 
   constructor(
     readonly s: Scenario,
@@ -204,10 +217,21 @@ class Run {
     this.seen = this.h.trace.length;
     this.armFaults(events);
     if (this.o.record) this.records.push({ step: this.step, task: t.name, cpu: t.cpu, label: label(y), lin, events });
-    this.stall = events.length || y === null ? 0 : this.stall + 1;
+    this.stall = y === null || events.some((e) => this.progress(e)) ? 0 : this.stall + 1;
     const moved = lin !== undefined;
     const found = [...this.checkInvariants(events), v, moved && this.modelOk ? this.checkRefinement() : null];
     return found.filter((x): x is Violation => x !== null);
+  }
+
+  /** Whether an event moves the run on: a CPU's first work or ack of a state is progress, a repeat is not. */
+  progress(e: TraceEvent): boolean {
+    if (PROGRESS.has(e.kind)) {
+      if (e.kind === 'update_begin') this.worked.clear();
+      return true;
+    }
+    if (e.kind !== 'ack' && e.kind !== 'update_work') return false;
+    const key = `${e.kind} ${e.cpu} ${e.state}`;
+    return !this.worked.has(key) && this.worked.add(key) !== undefined;
   }
 
   /** A command finished: its response is a read checked over its window, or a linearization point. */
@@ -306,6 +330,15 @@ class Run {
       return this.h.sched.tasks.length === 0
         ? 'done'
         : [{ id: TERMINATION.id, message: `deadlock: ${this.h.sched.tasks.map((t) => t.name).join(', ')} can never run`, step: this.step }];
+    }
+    if (this.step > stepBound(this.s)) {
+      return [
+        {
+          id: TERMINATION.id,
+          message: `the scenario did not end within ${stepBound(this.s)} steps (its bound from ${this.s.commands.length} commands on ${this.s.host.nrCpus} CPUs)`,
+          step: this.step,
+        },
+      ];
     }
     if (this.stall > STALL_STEPS_MIN + STALL_STEPS_PER_TASK * this.h.sched.tasks.length) {
       return [{ id: TERMINATION.id, message: `livelock: ${this.stall} steps without progress in ${tasks.map((t) => t.name).join(', ')}`, step: this.step }];

@@ -237,6 +237,8 @@ function* ackState(h: Host, ctrl: UpdateCtrl, result: number, cpu: number): Gene
   if (!h.bugs.has('ack-before-fail')) ctrl.numFailed += result !== 0 ? 1 : 0;
   yield { kind: 'step', label: 'ack_state: failure counted' };
   ctrl.numAck++;
+  // Traced where the ack is counted, with the result it carries (I-3 to I-5 read it).
+  h.trace.push({ kind: 'ack', cpu, state: UPDATE_STATES[Math.min(ctrl.state, DONE)]!, ret: result });
   // num_online_cpus() is stable under cpus_read_lock; B4's count was taken before it.
   const participants = ctrl.nrParticipants ?? numOnlineCpus(h.platform);
   if (ctrl.numAck === participants && (ctrl.numFailed === 0 || h.bugs.has('no-early-abort'))) {
@@ -296,7 +298,6 @@ function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, paramsPa: number, cp
         default:
           break;
       }
-      h.trace.push({ kind: 'ack', cpu, state: UPDATE_STATES[Math.min(newstate, DONE)]!, ret });
       yield* ackOrAckBeforeFail(h, ctrl, ret, cpu);
     }
     yield { kind: 'step', label: 'cpu_relax' };

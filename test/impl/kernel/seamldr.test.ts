@@ -50,7 +50,7 @@ const isLabel = (y: Yield | null, label: string) => y !== null && y.kind !== 'li
  * recently run task, and stopper/0 stays least recently run until the choices run out (the
  * first choices, before stop_machine, only order the upload command and its worker).
  */
-const LEAD_LAST = Array<number>(8).fill(1);
+const LEAD_LAST = Array<number>(7).fill(1);
 const shutdownFault = { leafFail: { leaf: TDH.SYS_SHUTDOWN, cpu: null, status: TDX_SYS_BUSY } };
 
 describe('parseBlobV1 (spec §3.2 v2 kernel checks)', () => {
