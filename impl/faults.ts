@@ -189,6 +189,15 @@ export const SEEDED_BUGS = [
     source: 'slip in try_init_module_global(): sysinit_lock not taken around the check of sysinit_done and TDH.SYS.INIT',
     claim: 'two CPUs in CPU_INIT both find the module not yet initialized and both issue TDH.SYS.INIT',
   },
+  {
+    name: 'every-cpu-leads',
+    kernel: 'upstream',
+    minimalLength: 1,
+    catalogId: 'S5',
+    layer: 'impl/kernel/seamldr.ts',
+    source: 'slip in do_seamldr_install_module(): is_lead_cpu tested against the running CPU itself, so it is true everywhere',
+    claim: 'every CPU takes itself for the lead and does the lead-only steps, TDH.SYS.SHUTDOWN and TDH.SYS.UPDATE, too',
+  },
 ] as const satisfies readonly SeededBug[];
 
 export type BugName = (typeof SEEDED_BUGS)[number]['name'];
