@@ -75,6 +75,7 @@ const image = z.strictObject({
   noDowngrade: z.boolean(),
   debug: z.boolean(),
   corruption: z.discriminatedUnion('kind', CORRUPTIONS).nullable(),
+  real: z.boolean().optional(),
 });
 
 const cpu = u(LIMITS.cpus - 1);
@@ -111,7 +112,7 @@ const command = z.discriminatedUnion('kind', COMMANDS);
 
 const host = z.strictObject({
   nrCpus: intIn(1, LIMITS.cpus),
-  boot: z.strictObject({ release, moduleHv: u(0xffff), minUpdateHv: u(0xffff), noDowngrade: z.boolean() }),
+  boot: z.strictObject({ release, moduleHv: u(0xffff), minUpdateHv: u(0xffff), noDowngrade: z.boolean(), real: z.boolean().optional() }),
   slots: u(255),
   debugUnlocked: z.boolean(),
   erratum: z.boolean().optional(),

@@ -71,6 +71,17 @@ export interface Summary {
   readonly properties: readonly PropertySummary[];
   readonly counterexamples: readonly CounterexampleSummary[];
   readonly coverage: Readonly<Record<string, number>>;
+  /** With `--blobs DIR`: the blobs read, and the runs whose uploads used one and how they ended. */
+  readonly blobs?: BlobsSummary;
+}
+
+export interface BlobsSummary {
+  readonly dir: string;
+  readonly files: number;
+  readonly uploads: number;
+  readonly applied: number;
+  readonly refused: number;
+  readonly lost: number;
 }
 
 export function summaryBase(): Pick<Summary, 'tool' | 'version'> {

@@ -115,6 +115,8 @@ class Run {
   readonly fired: string[] = [];
   /** Linearization points a command's task reported through env.act during the current step. */
   acted: { v: Violation | null; lin: StepRecord['lin'] }[] = [];
+  /** The last upload command issued was of an Intel blob (summary.json `blobs`). */
+  realUpload = false;
   pendingFault: FaultPlan | null = null;
   first: Violation | null = null;
   /** False once the model could not follow the implementation: model checks stop there. */
@@ -185,6 +187,8 @@ class Run {
     this.labels.add(`command ${c.kind}`);
     if (c.kind === 'upload' && c.fault) this.labels.add(`fault ${c.fault.kind === 'leaf' ? c.fault.leaf : c.fault.kind}`);
     if (c.kind === 'upload' && c.image.corruption) this.labels.add(`image ${c.image.corruption.kind}`);
+    if (c.kind === 'upload' && c.image.real) this.labels.add('real upload');
+    this.realUpload = c.kind === 'upload' ? c.image.real === true : this.realUpload;
     if (c.kind === 'upload' && this.m.module.status === 'ready')
       this.labels.add(`upload the policy ${policyAllows(this.m, c.image.release) ? 'allows' : 'would refuse'}`);
     if (this.h.sched.tasks.some((t) => t.name === 'fw_upload_worker')) this.labels.add(`${c.kind} during an upload`);
@@ -287,6 +291,7 @@ class Run {
   labelUpdate(a: Allowed<unknown>): void {
     const { outcome } = a.result as { outcome: string };
     for (const why of a.because.split('; ')) this.labels.add(`update ${outcome}: ${why.replace(/\b[0-9]+\b/g, 'N')}`);
+    if (this.realUpload) this.labels.add(`real upload ${outcome}`);
     if (outcome === 'applied' && [...this.m.tds.values()].some((td) => td.alive)) this.labels.add('update applied with live TDs');
     if ([...this.m.tds.values()].some((td) => td.phase === 'building')) this.labels.add('update during a TD build');
   }

@@ -53,6 +53,8 @@ export interface CheckOptions {
   /** Overrides the budget's search time limit. */
   readonly timeLimitMs?: number;
   readonly signal?: StopSignal;
+  /** Releases whose Intel blobs are loaded (`--blobs DIR`): the generators use them too. */
+  readonly realReleases?: readonly string[];
   /** Called after every search run (not while shrinking), for the progress line. */
   readonly onRun?: (runs: number, commands: number, failed: boolean) => void;
 }
@@ -101,6 +103,7 @@ export function genConfig(p: Property, o: CheckOptions): GenConfig {
     maxCommands: Math.round(g.maxCommands * o.budget.lengthScale),
     imageFormat: o.revision.checks.imageFormat,
     compatModules: o.revision.checks.compatModules,
+    realReleases: o.realReleases,
   };
 }
 

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { COMMAND_KINDS, COMMANDS, type Command } from './commands/index.ts';
 import { resolveRelease, withRate } from './commands/upload.ts';
+import { withRealBlobs } from './images.ts';
 import { release, RELEASES } from './releases.ts';
 import type { HostData, Scenario } from './scenario.ts';
 
@@ -25,6 +26,8 @@ export interface GenConfig {
    * can update nothing else (every older module refuses the flag), so its runs need them.
    */
   readonly compatModules?: boolean;
+  /** Releases whose Intel blobs are loaded (`--blobs DIR`): some boots and uploads use them. */
+  readonly realReleases?: readonly string[];
 }
 
 function hostData(cfg: GenConfig): fc.Arbitrary<HostData> {
@@ -43,13 +46,14 @@ function hostData(cfg: GenConfig): fc.Arbitrary<HostData> {
             : fc.constantFrom(...RELEASES.map((r) => r.version)),
           hv,
           noDowngrade: fc.boolean(),
+          real: fc.boolean(),
         })
-        .map(({ release, hv: [a, b], noDowngrade }) => ({
-          release,
-          moduleHv: Math.max(a, b),
-          minUpdateHv: Math.min(a, b),
-          noDowngrade: noDowngrade && a === b,
-        })),
+        .map(({ release, hv: [a, b], noDowngrade, real }) =>
+          // An Intel blob boots with its real build: handoff versions 0 (every real sigstruct).
+          real && cfg.realReleases?.includes(release)
+            ? { release, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, real: true }
+            : { release, moduleHv: Math.max(a, b), minUpdateHv: Math.min(a, b), noDowngrade: noDowngrade && a === b },
+        ),
       slots: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.constant(1) }),
       debugUnlocked: fc.boolean(),
       erratum: withRate(fc.constant(true), 0.05).map((e) => e ?? false),
@@ -85,7 +89,7 @@ function command(cfg: GenConfig): fc.Arbitrary<Command> {
 }
 
 export function scenario(cfg: GenConfig): fc.Arbitrary<Scenario> {
-  return fc
+  const drawn = fc
     .record({
       host: hostData(cfg),
       commands: fc.array(command(cfg), { minLength: 1, maxLength: cfg.maxCommands, size: 'max' }),
@@ -96,4 +100,5 @@ export function scenario(cfg: GenConfig): fc.Arbitrary<Scenario> {
       commands: commands.map((c) => (c.kind === 'upload' ? { ...c, image: { ...c.image, release: resolveRelease(c.image.release, host.boot.release) } } : c)),
       schedule,
     }));
+  return withRealBlobs(drawn, cfg.realReleases ?? []);
 }

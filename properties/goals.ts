@@ -5,7 +5,7 @@
 import type { Host } from '../impl/host.ts';
 import { versionShow } from '../impl/kernel/tdx_host.ts';
 import type { Upload } from './commands/upload.ts';
-import { imageBytes, modelImage } from './images.ts';
+import { imageBytes, modelImage, trustOf, type TrustAnchor } from './images.ts';
 import type { Invariant } from './invariants.ts';
 
 export type Goal = Invariant;
@@ -33,7 +33,7 @@ function noLossGoal(id: string, condition: string, source: string, holds: (h: Ho
           if (e.kind !== 'lin') continue;
           if (e.op.name === 'fw_write') risky = moduleRuns(h) && holds(h);
           if (e.op.name !== 'update' || !upload || e.result === 0 || moduleRuns(h)) continue;
-          if (risky && sound(upload, checks.imageFormat) && upload.fault === null) return `the module was lost because ${condition}`;
+          if (risky && sound(upload, checks.imageFormat, trustOf(h)) && upload.fault === null) return `the module was lost because ${condition}`;
         }
         return null;
       };
@@ -42,8 +42,8 @@ function noLossGoal(id: string, condition: string, source: string, holds: (h: Ho
 }
 
 /** An image nothing is wrong with, for the kernel under test. */
-function sound(u: Upload, format: 'v1' | 'v2'): boolean {
-  return modelImage(u.image, imageBytes(u.image).length, format).defect === 'none';
+function sound(u: Upload, format: 'v1' | 'v2', trust: TrustAnchor): boolean {
+  return modelImage(u.image, imageBytes(u.image).length, format, trust).defect === 'none';
 }
 
 // Each goal blames one condition: the other must not hold at the same time.

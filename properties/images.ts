@@ -87,6 +87,11 @@ export function useRealBlobs(blobs: ReadonlyMap<string, Uint8Array>): void {
   for (const [version, bytes] of blobs) realBlobs.set(version, bytes);
 }
 
+/** Whether Intel's blob of the release is loaded. */
+export function hasRealBlob(version: string): boolean {
+  return realBlobs.has(version);
+}
+
 function realBlob(version: string): Uint8Array {
   const b = realBlobs.get(version);
   if (!b) throw new Error(`no real blob of release ${version} is loaded (--blobs DIR)`);

@@ -4,13 +4,20 @@ import type { ModuleIdentity } from '../impl/firmware/types.ts';
 import type { HostConfig } from '../impl/host.ts';
 import type { HostSpec } from '../model/state.ts';
 import type { Command } from './commands/index.ts';
-import { identityOf, moduleSpecOf } from './images.ts';
+import { identityOf, moduleSpecOf, realHostConfig } from './images.ts';
 import { parseVersion, PLATFORM_FMS } from './releases.ts';
 
 export interface HostData {
   readonly nrCpus: number;
   /** The boot module: a release of the platform's family, with its handoff versions. */
-  readonly boot: { readonly release: string; readonly moduleHv: number; readonly minUpdateHv: number; readonly noDowngrade: boolean };
+  readonly boot: {
+    readonly release: string;
+    readonly moduleHv: number;
+    readonly minUpdateHv: number;
+    readonly noDowngrade: boolean;
+    /** Intel's blob of the release (`--blobs DIR`), on a platform that trusts Intel's key. */
+    readonly real?: boolean;
+  };
   readonly slots: number;
   readonly debugUnlocked: boolean;
   /** X86_BUG_SEAMRET_INVD_VMCS on this platform. */
@@ -37,7 +44,7 @@ function bootIdentity(h: HostData): ModuleIdentity {
 }
 
 export function hostConfig(h: HostData): HostConfig {
-  return {
+  const c: HostConfig = {
     nrCpus: h.nrCpus,
     cpuFms: h.cpu ?? PLATFORM_FMS[family(h)],
     boot: bootIdentity(h),
@@ -46,6 +53,7 @@ export function hostConfig(h: HostData): HostConfig {
     debugUnlocked: h.debugUnlocked,
     erratum: h.erratum ?? false,
   };
+  return h.boot.real ? realHostConfig(c, h.boot.release) : c;
 }
 
 export function hostSpec(h: HostData): HostSpec {

@@ -38,6 +38,10 @@ export interface Cli {
   readonly allKernels: boolean;
   /** Flags given on the command line that change what a replay line must repeat. */
   readonly given: { readonly kernel: boolean; readonly fault: boolean };
+  /** `--blobs DIR`: a checkout of intel/tdx-module-binaries whose blobs the runs use. */
+  readonly blobs: string | null;
+  /** How many blobs `--blobs` loaded (set once they are read). */
+  readonly blobFiles?: number;
 }
 
 const OPTIONS = {
@@ -60,6 +64,7 @@ const OPTIONS = {
   list: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   faults: { type: 'string' },
+  blobs: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
@@ -82,6 +87,7 @@ export const HELP = `usage: npm run verify -- [options]
   --time-limit S      seconds per property's search, 0 to 86400 (overrides the budget's)
   --progress S        seconds between progress lines when not on a terminal (0: none)
   --faults all        every seeded bug on its own revision: how soon and how short it is caught
+  --blobs DIR         also use Intel's module blobs from DIR (a checkout of intel/tdx-module-binaries)
   --list              properties, invariants, seeded faults and kernel revisions
   -h, --help          this text
 limits, exit codes, signals, the corpus and the reports: README.md "Options and exit codes"`;
@@ -182,6 +188,7 @@ function checkModes(a: Values, positionals: readonly string[]): void {
     ]);
   if (a.merge)
     refuse(a, '--merge', 'adds up shard summaries as they were run', [
+      'blobs',
       'seed',
       'budget',
       'property',
@@ -194,7 +201,7 @@ function checkModes(a: Values, positionals: readonly string[]): void {
       'progress',
     ]);
   if (a.faults !== undefined)
-    refuse(a, '--faults all', 'runs every seeded bug on its own revision', ['property', 'cpus', 'fault', 'kernel', 'path', 'shard', 'replay']);
+    refuse(a, '--faults all', 'runs every seeded bug on its own revision', ['property', 'cpus', 'fault', 'kernel', 'path', 'shard', 'replay', 'blobs']);
   if (a.merge && positionals.length === 0) throw new UsageError('--merge needs the shard files, e.g. --merge reports/shards/*.json');
   if (a.corpus !== undefined && a['no-corpus']) throw new UsageError('--corpus and --no-corpus contradict each other');
   if (a.faults !== undefined) flag('faults', faultsAll, a.faults);
@@ -269,5 +276,6 @@ export function parse(argv: readonly string[]): Cli {
     faults: a.faults !== undefined,
     allKernels: a.kernel === 'all',
     given: { kernel: a.kernel !== undefined, fault: a.fault !== undefined },
+    blobs: a.blobs === undefined ? null : flag('blobs', directory, a.blobs),
   };
 }

@@ -3,7 +3,8 @@
 // runs in-process (test/cli/ fuzzes it); `start` is what harness/cli.mjs and harness/cli.ts call.
 import { CorpusError } from '../corpus.ts';
 import { InputError } from '../schema.ts';
-import { HELP, HelpRequest, parse, UsageError } from './args.ts';
+import { BlobsError, loadBlobs } from '../blobs.ts';
+import { HELP, HelpRequest, parse, UsageError, type Cli } from './args.ts';
 import { printList, runAllKernels, runFaults } from './faults.ts';
 import { runMerge } from './merge.ts';
 import { writeFailure } from './record.ts';
@@ -19,7 +20,7 @@ export interface Io {
 const processIo: Io = { out: (l) => console.log(l), err: (l) => console.error(l) };
 
 async function dispatch(argv: readonly string[], stop: Stop): Promise<number> {
-  const cli = parse(argv);
+  const cli = withBlobs(parse(argv));
   // Only the main run and --kernel all poll the stop; the other modes end at the first signal.
   const pollsStop = !cli.list && !cli.merge && !cli.faults && cli.replay === null;
   if (!pollsStop) {
@@ -37,10 +38,17 @@ async function dispatch(argv: readonly string[], stop: Stop): Promise<number> {
   return runVerify(cli, stop);
 }
 
+/** `--blobs DIR`: the blobs are read and registered before anything runs; the generators draw them. */
+function withBlobs(cli: Cli): Cli {
+  if (cli.blobs === null) return cli;
+  const loaded = loadBlobs(cli.blobs);
+  return { ...cli, options: { ...cli.options, realReleases: loaded.blobs.map((b) => b.release) }, blobFiles: loaded.blobs.length };
+}
+
 /** The one line a bad input or an unwritable directory gives, or null for a real failure. */
 function problemLine(e: unknown): string | null {
   if (e instanceof UsageError) return `verify: ${e.message} (npm run verify -- --help)`;
-  if (e instanceof InputError || e instanceof CorpusError) return `verify: ${e.message}`;
+  if (e instanceof InputError || e instanceof CorpusError || e instanceof BlobsError) return `verify: ${e.message}`;
   const w = writeFailure(e);
   return w ? `verify: ${w}` : null;
 }

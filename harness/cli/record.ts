@@ -94,7 +94,7 @@ export function record(
       writeReportAtomic(file, JSON.stringify(entry, null, 2) + '\n');
     }
   }
-  const replay = `npm run verify -- --replay ${file}`;
+  const replay = `npm run verify -- --replay ${file}${cli.blobs === null ? '' : ` --blobs ${cli.blobs}`}`;
   const replayPath = fc ? replayPathLine(cli, property, revision, entry, fc) : null;
   const html = join(cli.reports, 'counterexamples', `${name}.html`);
   writeReportAtomic(html, counterexampleHtml({ name, entry, run, states, file, replay, replayPath }));

@@ -7,12 +7,14 @@ import { summaryBase, writeSummary, type Summary } from '../reports.ts';
 import { runScenario } from '../run.ts';
 import { stateObserver } from '../state_view.ts';
 import type { Status } from '../verify.ts';
-import type { Cli } from './args.ts';
+import { UsageError, type Cli } from './args.ts';
 import { propertySummary, record, revisionTitle, writable, type Recorded } from './record.ts';
 
 /** `--replay FILE`: the entry's scenario on its kernel with its seeded bug, no generation. */
 export function runReplay(cli: Cli, file: string): number {
   const entry = readEntry(file);
+  if (cli.blobs === null && usesRealBlobs(entry))
+    throw new UsageError(`--replay ${file}: the entry uses Intel's module blobs; give --blobs DIR (a checkout of intel/tdx-module-binaries)`);
   writable('--reports', cli.reports);
   const revision = cli.given.kernel ? cli.options.revision : findRevision(entry.kernel)!;
   const bug = cli.given.fault ? cli.fault : entry.bug;
@@ -74,4 +76,9 @@ export function runReplay(cli: Cli, file: string): number {
   };
   writeSummary(cli.reports, summary, new Map(rec ? [[rec.summary.name, rec.text]] : []));
   return code;
+}
+
+/** An entry that boots or uploads Intel's blobs replays only with them loaded. */
+function usesRealBlobs(e: CorpusEntry): boolean {
+  return e.scenario.host.boot.real === true || e.scenario.commands.some((c) => c.kind === 'upload' && c.image.real === true);
 }

@@ -5,7 +5,7 @@ import { isatty } from 'node:tty';
 import { coverageReport } from '../coverage.ts';
 import { makeEntry } from '../corpus.ts';
 import { Progress } from '../progress.ts';
-import { worst, writeSummary, summaryBase, type PropertySummary, type Summary } from '../reports.ts';
+import { worst, writeSummary, summaryBase, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { plan, type Unit } from '../shard.ts';
 import { checkProperty, type PropertyResult, type Status } from '../verify.ts';
 import { UsageError, type Cli } from './args.ts';
@@ -152,8 +152,15 @@ export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
     properties: [...props, ...(stop.stopped ? notStarted(units, ran) : [])],
     counterexamples: recorded.map((x) => x.summary),
     coverage: Object.fromEntries(coverage),
+    ...(cli.blobs === null ? {} : { blobs: blobsSummary(cli.blobs, cli.blobFiles ?? 0, coverage) }),
   };
   const files = writeSummary(cli.reports, summary, new Map(recorded.map((x) => [x.summary.name, x.text])));
   console.log(`reports: ${files.join(', ')}${recorded.length ? `, ${recorded.map((x) => x.summary.html).join(', ')}` : ''}`);
   return code;
+}
+
+/** summary.json `blobs`: runs (the coverage table's unit) that uploaded an Intel blob, and how those updates ended. */
+function blobsSummary(dir: string, files: number, coverage: ReadonlyMap<string, number>): BlobsSummary {
+  const n = (label: string) => coverage.get(label) ?? 0;
+  return { dir, files, uploads: n('real upload'), applied: n('real upload applied'), refused: n('real upload refused'), lost: n('real upload lost') };
 }

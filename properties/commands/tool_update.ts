@@ -8,7 +8,7 @@ import type { ToolReport } from '../../impl/userspace/update_tool.ts';
 import { MERGED_PATHS, updateTool, V2_PATHS } from '../../impl/userspace/update_tool.ts';
 import type { ModelState } from '../../model/state.ts';
 import { fwLoad as modelFwLoad } from '../../model/update.ts';
-import { imageBytes, modelImage, type ImageRef } from '../images.ts';
+import { hasRealBlob, imageBytes, modelImage, trustOf, type ImageRef } from '../images.ts';
 import { MAPPING_FILE_RELEASES, RELEASE_FACTS, RELEASES } from '../releases.ts';
 import { exactly, type CommandSpec, type IssueEnv } from './spec.ts';
 
@@ -21,21 +21,25 @@ export interface ToolUpdate {
   readonly layout?: 'v2' | 'merged';
 }
 
-/** What the tool uploads for a release: the vendor's build, with the running module's handoff versions. */
+/**
+ * What the tool uploads for a release: Intel's blob where the platform trusts Intel and it is
+ * loaded (`--blobs`), else the vendor's build with the running module's handoff versions.
+ */
 function toolImage(env: IssueEnv, version: string): ImageRef {
   const b = env.model.host.boot;
+  const real = trustOf(env.h) === 'intel' && hasRealBlob(version);
   return {
     release: version,
     format: env.revision.checks.imageFormat,
     svnDelta: 0,
-    moduleHv: b.moduleHv,
-    minUpdateHv: b.minUpdateHv,
-    noDowngrade: b.noDowngrade,
+    moduleHv: real ? 0 : b.moduleHv,
+    minUpdateHv: real ? 0 : b.minUpdateHv,
+    noDowngrade: real ? false : b.noDowngrade,
     debug: false,
     corruption: null,
+    ...(real ? { real: true } : {}),
   };
 }
-
 const text = (v: { major: number; minor: number; update: number }) => `${v.major}.${v.minor}.${String(v.update).padStart(2, '0')}`;
 
 /** The reports the model allows at the tool's return: outcomes that need no upload, and those that agree with the model. */
@@ -83,7 +87,7 @@ export const TOOL_UPDATE: CommandSpec<ToolUpdate> = {
       observe: (e: Parameters<NonNullable<Parameters<typeof updateTool>[4]['observe']>>[0]) => {
         if (e.kind !== 'load') return null;
         if (e.result === 'started') env.setPendingFault(null); // the tool's upload carries no injected fault
-        const image = modelImage(toolImage(env, e.version), e.bytes.length, env.revision.checks.imageFormat);
+        const image = modelImage(toolImage(env, e.version), e.bytes.length, env.revision.checks.imageFormat, trustOf(env.h));
         env.act('tool_update: fw_load', exactly(modelFwLoad(env.model, image, null)), e.result);
         return null;
       },

@@ -8,7 +8,7 @@ import { spawn } from '../../impl/kernel/sched.ts';
 import type { FaultPlan } from '../../model/types.ts';
 import { fwDone, fwLoad as modelFwLoad, fwPrepare, fwWrite, update, type UpdateResult } from '../../model/update.ts';
 import type { GenConfig } from '../generators.ts';
-import { describeImage, imageBytes, modelImage, type ImageRef } from '../images.ts';
+import { describeImage, imageBytes, modelImage, trustOf, type ImageRef } from '../images.ts';
 import { RELEASES } from '../releases.ts';
 import { exactly, type CommandSpec } from './spec.ts';
 
@@ -120,7 +120,8 @@ export const UPLOAD: CommandSpec<Upload> = {
   },
   response: {
     read: false,
-    model: (m, c, env) => exactly(modelFwLoad(m, modelImage(c.image, imageBytes(c.image).length, env.revision.checks.imageFormat), c.fault)),
+    // The platform's trust anchor decides whether the image's signer is one P-SEAMLDR accepts.
+    model: (m, c, env) => exactly(modelFwLoad(m, modelImage(c.image, imageBytes(c.image).length, env.revision.checks.imageFormat, trustOf(env.h)), c.fault)),
   },
   lins: {
     fw_prepare: (m) => exactly(fwPrepare(m)),
