@@ -73,13 +73,27 @@ describe('revision switches, each under both settings', () => {
       { path: '/sys/devices/faux/tdx_host/seamldr/version', mode: 0o444 },
       { path: '/sys/devices/faux/tdx_host/seamldr/num_remaining_updates', mode: 0o444 },
       { path: '/sys/class/firmware/seamldr_upload/loading', mode: 0o644 },
+      { path: '/sys/class/firmware/seamldr_upload/status', mode: 0o444 },
+      { path: '/sys/class/firmware/seamldr_upload/error', mode: 0o444 },
     ]);
     expect(files(flip({ fwName: 'tdx_module', seamldrAttrs: UPSTREAM.seamldrAttrs }))).toEqual([
       { path: '/sys/devices/faux/tdx_host/version', mode: 0o444 },
       { path: '/sys/devices/faux/tdx_host/seamldr_version', mode: 0o400 },
       { path: '/sys/devices/faux/tdx_host/num_remaining_updates', mode: 0o400 },
       { path: '/sys/class/firmware/tdx_module/loading', mode: 0o644 },
+      { path: '/sys/class/firmware/tdx_module/status', mode: 0o444 },
+      { path: '/sys/class/firmware/tdx_module/error', mode: 0o444 },
     ]);
+  });
+
+  it.each([
+    ['fwName', { fwName: 'tdx_module' }],
+    ['seamldrAttrs', { seamldrAttrs: UPSTREAM.seamldrAttrs }],
+  ] as const)('%s: the operator\'s tool written for v2 finds the interface, or not', (_n, over) => {
+    const s = scenario(hostData(2), [{ kind: 'tool_update' }]);
+    const outcome = (rev: Revision) => (linResults(run(s, { rev }).host, 'tool_update')[0] as { outcome: string }).outcome;
+    expect(outcome(V2)).toBe('applied');
+    expect(outcome(flip(over))).toBe('no-interface');
   });
 
   it('cancelSupport: a cancel after prepare stops the upload (user-abort), or is a no-op', () => {
