@@ -56,6 +56,7 @@ type Key = readonly number[];
 const KIND_ORDER: readonly CommandKind[] = [
   'read_version',
   'read_error',
+  'read_status',
   'read_seamldr',
   'cancel',
   'cpu_offline',
@@ -66,6 +67,7 @@ const KIND_ORDER: readonly CommandKind[] = [
   'td_run',
   'td_teardown',
   'upload',
+  'tool_update',
 ];
 
 const CORRUPTION_KINDS: readonly string[] = [
@@ -184,7 +186,8 @@ function trimmed(schedule: readonly number[]): readonly number[] {
 
 function hostDetails(h: HostData): number[] {
   return [
-    h.slots,
+    // One update slot is the plain host (the generators' usual); none is a condition of its own (B28).
+    h.slots === 1 ? 0 : h.slots === 0 ? 1 : h.slots,
     h.debugUnlocked ? 1 : 0,
     h.erratum ? 1 : 0,
     h.seamldr === undefined ? 0 : 1,
@@ -312,6 +315,7 @@ function catalog(s: Scenario, revision?: RevisionRecord): Command[] {
   return [
     { kind: 'read_version' },
     { kind: 'read_error' },
+    { kind: 'read_status' },
     ...cpus.flatMap((cpu) => [
       { kind: 'read_seamldr' as const, attr: 'version' as const, cpu },
       { kind: 'read_seamldr' as const, attr: 'num_remaining_updates' as const, cpu },
@@ -328,6 +332,7 @@ function catalog(s: Scenario, revision?: RevisionRecord): Command[] {
     ]),
     ...images.map((image) => ({ kind: 'upload' as const, image, fault: null })),
     ...faults.map((fault) => ({ kind: 'upload' as const, image: plain, fault })),
+    { kind: 'tool_update' },
   ];
 }
 
@@ -456,7 +461,8 @@ function simplerHost(s: Scenario): Scenario[] {
   const h = s.host,
     out: Scenario[] = [];
   const withHost = (host: HostData) => out.push({ ...s, host });
-  for (const x of smaller(h.slots)) withHost({ ...h, slots: x });
+  if (h.slots !== 1) withHost({ ...h, slots: 1 });
+  for (const x of smaller(h.slots)) if (x !== 1) withHost({ ...h, slots: x });
   if (h.debugUnlocked) withHost({ ...h, debugUnlocked: false });
   if (h.erratum !== undefined) {
     const { erratum: _, ...rest } = h;
@@ -489,10 +495,16 @@ function simplerHost(s: Scenario): Scenario[] {
  */
 function hostAndCommand(s: Scenario, revision?: RevisionRecord): Scenario[] {
   const hosts = [...fewerCpus(s), ...simplerHost(s)];
-  return hosts.flatMap((h) => {
-    const cat = catalog(h, revision);
-    return h.commands.flatMap((c, i) => cat.filter((x) => x.kind === c.kind).map((x) => ({ ...h, commands: replace(h.commands, i, x) })));
-  });
+  // Fewer CPUs with a simpler host too: a bug that shows one way on one CPU and another on two
+  // (stale-curstate: a livelock alone, a repeated SHUTDOWN with a second CPU) ends the same.
+  const both = fewerCpus(s).flatMap(simplerHost);
+  return [
+    ...both,
+    ...hosts.flatMap((h) => {
+      const cat = catalog(h, revision);
+      return h.commands.flatMap((c, i) => cat.filter((x) => x.kind === c.kind).map((x) => ({ ...h, commands: replace(h.commands, i, x) })));
+    }),
+  ];
 }
 
 /**

@@ -89,7 +89,7 @@ describe('revision switches, each under both settings', () => {
   it.each([
     ['fwName', { fwName: 'tdx_module' }],
     ['seamldrAttrs', { seamldrAttrs: UPSTREAM.seamldrAttrs }],
-  ] as const)('%s: the operator\'s tool written for v2 finds the interface, or not', (_n, over) => {
+  ] as const)("%s: the operator's tool written for v2 finds the interface, or not", (_n, over) => {
     const s = scenario(hostData(2), [{ kind: 'tool_update' }]);
     const outcome = (rev: Revision) => (linResults(run(s, { rev }).host, 'tool_update')[0] as { outcome: string }).outcome;
     expect(outcome(V2)).toBe('applied');
