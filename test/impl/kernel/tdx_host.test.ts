@@ -225,19 +225,6 @@ describe('later revisions (spec §2.2 merged driver, §4.3 compat mapping)', () 
     expect(boot(2, { host: { erratum: true } }).tdxHost.fw).not.toBeNull();
   });
 
-  it('the seamldr attributes: seed seamldr/ 0444, upstream flat 0400', () => {
-    expect(sysfsFiles(boot(1)).slice(1)).toEqual([
-      { path: '/sys/devices/faux/tdx_host/seamldr/version', mode: 0o444 },
-      { path: '/sys/devices/faux/tdx_host/seamldr/num_remaining_updates', mode: 0o444 },
-      { path: '/sys/class/firmware/seamldr_upload/loading', mode: 0o644 },
-    ]);
-    expect(sysfsFiles(boot(1, { rev: UPSTREAM })).slice(1)).toEqual([
-      { path: '/sys/devices/faux/tdx_host/seamldr_version', mode: 0o400 },
-      { path: '/sys/devices/faux/tdx_host/num_remaining_updates', mode: 0o400 },
-      { path: '/sys/class/firmware/tdx_module/loading', mode: 0o644 },
-    ]);
-  });
-
   it('compat: TDH.SYS.SHUTDOWN refusing a compat-sensitive moment is -EBUSY, read as device-busy', () => {
     const h = boot(2, { rev: COMPAT, host: { boot: { release: '1.5.24', moduleHv: 0, minUpdateHv: 0, noDowngrade: false } } });
     const r = uploadVia(h, GOOD, { faults: { leafFail: { leaf: TDH.SYS_SHUTDOWN, cpu: null, status: TDX_UPDATE_COMPAT_SENSITIVE | 0x10000n } } });
