@@ -1,28 +1,13 @@
 // The coverage table: how many runs reached each case the properties talk about, and which
 // required cases no run reached (a property whose generator never reaches its case proves nothing).
+import { CORRUPTION_KINDS } from '../impl/firmware/image.ts';
 import { COMMAND_KINDS } from '../properties/commands/index.ts';
 
 /** Labels every default `verify` run must reach. */
 export const REQUIRED_LABELS: readonly string[] = [
   ...COMMAND_KINDS.map((k) => `command ${k}`),
   ...['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE', 'install', 'no_entropy'].map((f) => `fault ${f}`),
-  ...[
-    'truncate',
-    'short_blob',
-    'bad_checksum',
-    'bad_magic',
-    'bad_version',
-    'bad_length',
-    'reserved_nonzero',
-    'sig_size',
-    'module_unaligned',
-    'module_too_big',
-    'no_module_pages',
-    'page_count_overflow',
-    'sigstruct_bitflip',
-    'module_bitflip',
-    'rogue_key',
-  ].map((c) => `image ${c}`),
+  ...CORRUPTION_KINDS.map((c) => `image ${c}`),
   'update applied: the new module runs',
   'update applied with live TDs',
   'update during a TD build',

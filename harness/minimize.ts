@@ -17,6 +17,7 @@
 // accepted step makes the scenario strictly smaller in the order, so the pass ends; since it
 // takes the smallest failing neighbour, the same bug reached from different seeds ends in the
 // same scenario (measured by `npm run canonical`).
+import { CORRUPTION_KINDS } from '../impl/firmware/image.ts';
 import type { RevisionRecord } from '../properties/revisions/index.ts';
 import type { Command, CommandKind } from '../properties/commands/index.ts';
 import type { ImageRef } from '../properties/images.ts';
@@ -70,23 +71,6 @@ const KIND_ORDER: readonly CommandKind[] = [
   'tool_update',
 ];
 
-const CORRUPTION_KINDS: readonly string[] = [
-  'truncate',
-  'short_blob',
-  'bad_checksum',
-  'bad_magic',
-  'bad_version',
-  'bad_length',
-  'reserved_nonzero',
-  'sig_size',
-  'module_unaligned',
-  'module_too_big',
-  'no_module_pages',
-  'page_count_overflow',
-  'sigstruct_bitflip',
-  'module_bitflip',
-  'rogue_key',
-];
 const CORRUPTION_PARAMS = ['length', 'index', 'pages', 'extra', 'byte', 'bit'] as const;
 const LEAVES = ['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE'] as const;
 

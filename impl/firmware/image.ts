@@ -244,6 +244,25 @@ export type ImageCorruption =
   | { kind: 'module_bitflip'; byte: number; bit: number }
   | { kind: 'rogue_key' };
 
+/** Every corruption kind, in the order the coverage table and the minimizer list them. */
+export const CORRUPTION_KINDS = [
+  'truncate',
+  'short_blob',
+  'bad_checksum',
+  'bad_magic',
+  'bad_version',
+  'bad_length',
+  'reserved_nonzero',
+  'sig_size',
+  'module_unaligned',
+  'module_too_big',
+  'no_module_pages',
+  'page_count_overflow',
+  'sigstruct_bitflip',
+  'module_bitflip',
+  'rogue_key',
+] as const satisfies readonly ImageCorruption['kind'][];
+
 // A version that is neither v1 (0x100) nor v2 (0x200), so both kernel profiles reject it.
 const BAD_VERSION = 0x101;
 // Bytes appended by module_unaligned: not a multiple of 4 KiB.
