@@ -19,6 +19,7 @@ export function printList(): void {
   console.log('invariants (checked after every step of every property):');
   for (const i of [...INVARIANTS, TERMINATION]) console.log(`  ${i.id.padEnd(6)} ${i.claim}`);
   for (const id of MODEL_CHECKS) console.log(`  ${id}  ${checkClaim(id)}`);
+  console.log(`and the model's own type invariant after every model step (typeOk: ${checkClaim('typeOk')}; a model bug, never the implementation's)`);
   console.log('seeded faults (--fault NAME or ID; each runs on the kernel revision it lived in unless --kernel is given):');
   for (const b of SEEDED_BUGS)
     console.log(`  ${b.catalogId.padEnd(6)} ${b.name.padEnd(26)} ${((b as { kernel?: string }).kernel ?? 'v2').padEnd(9)} ${b.claim}`);
