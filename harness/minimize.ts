@@ -170,8 +170,7 @@ function trimmed(schedule: readonly number[]): readonly number[] {
 
 function hostDetails(h: HostData): number[] {
   return [
-    // One update slot is the plain host (the generators' usual); none is a condition of its own (B28).
-    h.slots === 1 ? 0 : h.slots === 0 ? 1 : h.slots,
+    h.slots,
     h.debugUnlocked ? 1 : 0,
     h.erratum ? 1 : 0,
     h.seamldr === undefined ? 0 : 1,
@@ -445,8 +444,7 @@ function simplerHost(s: Scenario): Scenario[] {
   const h = s.host,
     out: Scenario[] = [];
   const withHost = (host: HostData) => out.push({ ...s, host });
-  if (h.slots !== 1) withHost({ ...h, slots: 1 });
-  for (const x of smaller(h.slots)) if (x !== 1) withHost({ ...h, slots: x });
+  for (const x of smaller(h.slots)) withHost({ ...h, slots: x });
   if (h.debugUnlocked) withHost({ ...h, debugUnlocked: false });
   if (h.erratum !== undefined) {
     const { erratum: _, ...rest } = h;
@@ -479,9 +477,10 @@ function simplerHost(s: Scenario): Scenario[] {
  */
 function hostAndCommand(s: Scenario, revision?: RevisionRecord): Scenario[] {
   const hosts = [...fewerCpus(s), ...simplerHost(s)];
-  // Fewer CPUs with a simpler host too: a bug that shows one way on one CPU and another on two
-  // (stale-curstate: a livelock alone, a repeated SHUTDOWN with a second CPU) ends the same.
-  const both = fewerCpus(s).flatMap(simplerHost);
+  // Fewer CPUs with another host too, one update slot among them: a bug that shows one way on
+  // one CPU and another on two (stale-curstate: a livelock alone, a repeated SHUTDOWN with a
+  // second CPU and no slots) ends the same.
+  const both = fewerCpus(s).flatMap((x) => [{ ...x, host: { ...x.host, slots: 1 } }, ...simplerHost(x)]);
   return [
     ...both,
     ...hosts.flatMap((h) => {
