@@ -16,7 +16,8 @@ import { manifestChecks, parseSigstruct, sha384, SIGSTRUCT_SIZE, toHex, type Sig
 import { NO_BUGS } from '../impl/faults.ts';
 import { bootHost, type Host } from '../impl/host.ts';
 import { parseBlobV1, parseImageV2 } from '../impl/kernel/seamldr.ts';
-import { UPSTREAM, V2, type Revision } from '../impl/kernel/revision.ts';
+import { type Revision } from '../impl/kernel/revision.ts';
+import { UPSTREAM_KERNEL as UPSTREAM, V2_KERNEL as V2 } from '../properties/revisions/index.ts';
 import { REAL_SIGSTRUCTS, TRUST_ANCHORS, type TrustAnchor } from '../properties/images.ts';
 import { hostConfig } from '../properties/scenario.ts';
 

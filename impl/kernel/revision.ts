@@ -1,8 +1,7 @@
-// A kernel revision is a record of policy switches, not a fork of the code (spec §2.7).
-// seed: the v2 series (2025-09-30) this project was created from, its review bugs fixed.
-// compat: the v3-v10 answer to updates during a TD build (AVOID_COMPAT_SENSITIVE, -EBUSY ->
-//   device-busy) on the seed's checks, i.e. the design that was dropped before the merge.
-// upstream: what was merged (v10 plus Dave Hansen's rework, 2026-06).
+// The switches that choose what the emulated kernel does where its revisions differ (spec
+// §2.7): policies as values, structural differences as revision-specific functions chosen by
+// them. The values of each revision live in its record (properties/revisions/), which binds them
+// to the contract the model states for it.
 
 export interface Revision {
   readonly name: 'v2' | 'compat' | 'upstream';
@@ -44,53 +43,6 @@ export interface Revision {
   readonly vmcsErratumGuard: boolean;
 }
 
-export const V2: Revision = {
-  name: 'v2',
-  title: 'v2, 2025-09-30',
-  cpuOnlinePrecheck: true,
-  slotsPrecheck: true,
-  imageFormat: 'v1',
-  avoidCompat: false,
-  errorMap: 'v2',
-  fwName: 'seamldr_upload',
-  seamldrAttrs: { dir: 'seamldr/', mode: 0o444 },
-  cancelSupport: true,
-  handoffHvSource: 'boot-cache',
-  lpResetScope: 'online',
-  refreshScope: 'version+handoff',
-  seamldrEntropyRetry: true,
-  // v2 had no lock here (spec §2.7); the seed fixes its review bugs, and this is B23's fix.
-  versionLockout: true,
-  vmcsErratumGuard: false,
-};
-
-export const COMPAT: Revision = {
-  ...V2,
-  name: 'compat',
-  title: 'v2 + v3-v10 compat-sensitive handling',
-  avoidCompat: true,
-  errorMap: 'compat',
-};
-
-export const UPSTREAM: Revision = {
-  name: 'upstream',
-  title: 'merged, v10 + rework, 2026-06',
-  cpuOnlinePrecheck: false,
-  slotsPrecheck: false,
-  imageFormat: 'v2',
-  avoidCompat: false,
-  errorMap: 'merged',
-  fwName: 'tdx_module',
-  seamldrAttrs: { dir: '', mode: 0o400 },
-  cancelSupport: false,
-  handoffHvSource: 'read-fresh',
-  lpResetScope: 'possible',
-  refreshScope: 'version',
-  seamldrEntropyRetry: false,
-  versionLockout: true,
-  vmcsErratumGuard: true,
-};
-
 /**
  * Where the v2 series and the merged code differ in structure, not in one policy (spec §2.7:
  * seamldr_install_module, tdx_module_run_update, version_show), the revision whose refresh is
@@ -98,11 +50,4 @@ export const UPSTREAM: Revision = {
  */
 export function runsMergedCode(rev: Revision): boolean {
   return rev.refreshScope === 'version';
-}
-
-/** Every emulated kernel revision by name (`--kernel NAME`). */
-export const REVISIONS: readonly Revision[] = [V2, COMPAT, UPSTREAM];
-
-export function findRevision(name: string): Revision | undefined {
-  return REVISIONS.find((r) => r.name === name);
 }

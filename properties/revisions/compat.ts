@@ -1,6 +1,5 @@
 // v2 with the v3-v10 answer to updates during a TD build: TDH.SYS.SHUTDOWN with
 // AVOID_COMPAT_SENSITIVE, -EBUSY read as device-busy. The design dropped before the merge.
-import { COMPAT as KERNEL } from '../../impl/kernel/revision.ts';
 import type { RevisionRecord } from './record.ts';
 import { V2 } from './v2.ts';
 
@@ -9,7 +8,7 @@ export const COMPAT: RevisionRecord = {
   title: 'v2 + v3-v10 compat-sensitive handling',
   date: '2026-05-20',
   source: 'v2 plus "x86/virt/tdx: Avoid updates during update-sensitive operations" (v3-v10) [T-v10 p22]',
-  kernel: KERNEL,
+  kernel: { ...V2.kernel, name: 'compat', title: 'v2 + v3-v10 compat-sensitive handling', avoidCompat: true, errorMap: 'compat' },
   contract: { ...V2.contract, avoidCompat: true, deviceBusyError: true },
   checks: { ...V2.checks, compatModules: true },
   verdicts: {

@@ -12,3 +12,8 @@ export const REVISIONS: readonly RevisionRecord[] = [V2, COMPAT, UPSTREAM];
 export function findRevision(name: string): RevisionRecord | undefined {
   return REVISIONS.find((r) => r.name === name);
 }
+
+/** The emulator's switches of each revision, for the tests that drive the kernel directly. */
+export const V2_KERNEL = V2.kernel;
+export const COMPAT_KERNEL = COMPAT.kernel;
+export const UPSTREAM_KERNEL = UPSTREAM.kernel;

@@ -1,5 +1,4 @@
 // What was merged: v10 plus Dave Hansen's rework (2026-06), spec §2.7 right column.
-import { UPSTREAM as KERNEL } from '../../impl/kernel/revision.ts';
 import type { RevisionRecord } from './record.ts';
 
 export const UPSTREAM: RevisionRecord = {
@@ -7,7 +6,24 @@ export const UPSTREAM: RevisionRecord = {
   title: 'merged, v10 + rework, 2026-06',
   date: '2026-06-05',
   source: 'torvalds/linux arch/x86/virt/vmx/tdx/seamldr.c @ b2128290, drivers/virt/coco/tdx-host/tdx-host.c @ 637315cb',
-  kernel: KERNEL,
+  kernel: {
+    name: 'upstream',
+    title: 'merged, v10 + rework, 2026-06',
+    cpuOnlinePrecheck: false,
+    slotsPrecheck: false,
+    imageFormat: 'v2',
+    avoidCompat: false,
+    errorMap: 'merged',
+    fwName: 'tdx_module',
+    seamldrAttrs: { dir: '', mode: 0o400 },
+    cancelSupport: false,
+    handoffHvSource: 'read-fresh',
+    lpResetScope: 'possible',
+    refreshScope: 'version',
+    seamldrEntropyRetry: false,
+    versionLockout: true,
+    vmcsErratumGuard: true,
+  },
   contract: {
     cpuOnlinePrecheck: false,
     slotsPrecheck: false,

@@ -1,6 +1,5 @@
 // v2 of "Runtime TDX Module update support" (Chao Gao, 2025-09-30), the series this project
 // started from, with its review bugs fixed (the seeded faults put them back).
-import { V2 as KERNEL } from '../../impl/kernel/revision.ts';
 import type { RevisionRecord } from './record.ts';
 
 export const V2: RevisionRecord = {
@@ -8,7 +7,25 @@ export const V2: RevisionRecord = {
   title: 'v2, 2025-09-30',
   date: '2025-09-30',
   source: '[PATCH v2 00/21] Runtime TDX Module update support, 20251001025442.427697-1-chao.gao@intel.com',
-  kernel: KERNEL,
+  kernel: {
+    name: 'v2',
+    title: 'v2, 2025-09-30',
+    cpuOnlinePrecheck: true,
+    slotsPrecheck: true,
+    imageFormat: 'v1',
+    avoidCompat: false,
+    errorMap: 'v2',
+    fwName: 'seamldr_upload',
+    seamldrAttrs: { dir: 'seamldr/', mode: 0o444 },
+    cancelSupport: true,
+    handoffHvSource: 'boot-cache',
+    lpResetScope: 'online',
+    refreshScope: 'version+handoff',
+    seamldrEntropyRetry: true,
+    // v2 had no lock here (spec §2.7); the record fixes its review bugs, and this is B23's fix.
+    versionLockout: true,
+    vmcsErratumGuard: false,
+  },
   contract: {
     cpuOnlinePrecheck: true,
     slotsPrecheck: true,

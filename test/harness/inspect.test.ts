@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inspectBytes, inspectFile, main } from '../../harness/inspect.ts';
 import type { ImageCorruption } from '../../impl/firmware/image.ts';
-import { UPSTREAM, V2 } from '../../impl/kernel/revision.ts';
+import { UPSTREAM_KERNEL as UPSTREAM, V2_KERNEL as V2 } from '../../properties/revisions/index.ts';
 import { imageBytes, type ImageRef } from '../../properties/images.ts';
 
 const REF: ImageRef = { release: '1.5.08', svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false, corruption: null };

@@ -11,7 +11,8 @@ import { P_SEAMLDR_INFO, TDH, TDX_RND_NO_ENTROPY, TDX_SYS_BUSY } from '../../imp
 import { buildBlobV1, corruptBlobV1 } from '../../impl/firmware/image.ts';
 import { buildImageV2, corruptImageV2 } from '../../impl/firmware/image_v2.ts';
 import type { Host, TraceEvent } from '../../impl/host.ts';
-import { COMPAT, V2, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
+import { type Revision } from '../../impl/kernel/revision.ts';
+import { COMPAT_KERNEL as COMPAT, V2_KERNEL as V2, UPSTREAM_KERNEL as UPSTREAM } from '../../properties/revisions/index.ts';
 import { parseBlobV1, parseImageV2, populateSeamldrParams } from '../../impl/kernel/seamldr.ts';
 import type { Command } from '../../properties/commands/index.ts';
 import { identityOf } from '../../properties/images.ts';

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Host, TraceEvent } from '../../impl/host.ts';
 import { cpuDown } from '../../impl/kernel/hotplug.ts';
-import { COMPAT, UPSTREAM, V2, type Revision } from '../../impl/kernel/revision.ts';
+import { type Revision } from '../../impl/kernel/revision.ts';
+import { COMPAT_KERNEL as COMPAT, UPSTREAM_KERNEL as UPSTREAM, V2_KERNEL as V2 } from '../../properties/revisions/index.ts';
 import { runnable, spawn, stepTask, type Task, type Yield } from '../../impl/kernel/sched.ts';
 import { MERGED_PATHS, updateTool, type ToolPaths, type ToolReport } from '../../impl/userspace/update_tool.ts';
 import { injectedFaults } from '../../properties/faults.ts';

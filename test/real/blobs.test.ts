@@ -16,7 +16,7 @@ import { toHex } from '../../impl/firmware/sigstruct.ts';
 import { NO_BUGS } from '../../impl/faults.ts';
 import { bootHost, type Host } from '../../impl/host.ts';
 import { fwLoad, fwUploadMain } from '../../impl/kernel/fw_upload.ts';
-import { V2 } from '../../impl/kernel/revision.ts';
+import { V2_KERNEL as V2 } from '../../properties/revisions/index.ts';
 import { V2 as V2_RECORD } from '../../properties/revisions/index.ts';
 import { runnable, spawn, stepTask } from '../../impl/kernel/sched.ts';
 import { kvmTdInitVm } from '../../impl/kvm/tdx.ts';

@@ -2,7 +2,7 @@
 // opens a new P-SEAMLDR session that again needs every LP, so it helps only on one CPU.
 import { describe, expect, it } from 'vitest';
 import { P_SEAMLDR_INSTALL, SEAMLDR_ENOENTROPY } from '../../impl/firmware/abi.ts';
-import { V2 } from '../../impl/kernel/revision.ts';
+import { V2_KERNEL as V2 } from '../../properties/revisions/index.ts';
 import { callsOf, finalizedTd, hostData, lastUpdate, linResults, readVersion, run, scenario, tdRun, upload, imageRef, work } from '../impl/kernel/helpers.ts';
 
 const noEntropy = (count: number) => upload(imageRef(), { kind: 'no_entropy', count });

@@ -4,7 +4,7 @@
 // They are reported, not fixed here: impl/, model/ and properties/ belong to other work.
 import { describe, expect, it } from 'vitest';
 import { TDH, TDX_SYS_BUSY } from '../../impl/firmware/abi.ts';
-import { UPSTREAM } from '../../impl/kernel/revision.ts';
+import { UPSTREAM_KERNEL as UPSTREAM } from '../../properties/revisions/index.ts';
 import { spawn, stepTask } from '../../impl/kernel/sched.ts';
 import { tdxModuleShutdown } from '../../impl/kernel/tdx.ts';
 import { versionShowTask } from '../../impl/kernel/tdx_host.ts';

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { BugName } from '../../impl/faults.ts';
 import { P_SEAMLDR_INSTALL, TDH, TDX_SYS_BUSY } from '../../impl/firmware/abi.ts';
 import { imageBytes } from '../../properties/images.ts';
-import { V2, type Revision } from '../../impl/kernel/revision.ts';
+import { type Revision } from '../../impl/kernel/revision.ts';
+import { V2_KERNEL as V2 } from '../../properties/revisions/index.ts';
 import type { Command } from '../../properties/commands/index.ts';
 import type { HostData } from '../../properties/scenario.ts';
 import {

@@ -2,7 +2,7 @@
 // lists: old modules restart the measurement, newer modules without the flag refuse the rest
 // of the build (KVM_BUG_ON), and the compat kernel refuses the update itself (device-busy).
 import { describe, expect, it } from 'vitest';
-import { COMPAT } from '../../impl/kernel/revision.ts';
+import { COMPAT_KERNEL as COMPAT } from '../../properties/revisions/index.ts';
 import { mrtdExtend as measureExtend, mrtdPageAdd as measurePageAdd } from '../../impl/firmware/tdx_module.ts';
 import { pageContent } from '../../properties/commands/index.ts';
 import {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { TDH, TDX_SYS_BUSY, TDX_SYS_INVALID_HANDOFF, SEAMLDR_EUNSPECERR, P_SEAMLDR_INFO, P_SEAMLDR_INSTALL } from '../../../impl/firmware/abi.ts';
 import { buildBlobV1, corruptBlobV1, fixChecksumV1, type ImageCorruption } from '../../../impl/firmware/image.ts';
 import { EBUSY, EINVAL, EIO, ENOSPC } from '../../../impl/kernel/errno.ts';
-import { V2, UPSTREAM } from '../../../impl/kernel/revision.ts';
+import { V2_KERNEL as V2, UPSTREAM_KERNEL as UPSTREAM } from '../../../properties/revisions/index.ts';
 import { initSeamldrParams, parseBlobV1, parseImageV2, populateSeamldrParams, UPDATE_STATES } from '../../../impl/kernel/seamldr.ts';
 import { cpuDown } from '../../../impl/kernel/hotplug.ts';
 import { spawn, stepTask, type Yield } from '../../../impl/kernel/sched.ts';

@@ -2,7 +2,8 @@
 // scenario on V2 with only that switch flipped shows the behaviour it controls.
 import { describe, expect, it } from 'vitest';
 import { TDH } from '../../../impl/firmware/abi.ts';
-import { V2, UPSTREAM, type Revision } from '../../../impl/kernel/revision.ts';
+import { type Revision } from '../../../impl/kernel/revision.ts';
+import { V2_KERNEL as V2, UPSTREAM_KERNEL as UPSTREAM } from '../../../properties/revisions/index.ts';
 import { sysfsFiles } from '../../../impl/kernel/tdx_host.ts';
 import { bootHost } from '../../../impl/host.ts';
 import { hostConfig } from '../../../properties/scenario.ts';

@@ -16,7 +16,7 @@ import {
   TDX_SEAMCALL_VMFAILINVALID,
 } from '../../../impl/firmware/abi.ts';
 import { EIO, ENODEV } from '../../../impl/kernel/errno.ts';
-import { COMPAT, V2, UPSTREAM } from '../../../impl/kernel/revision.ts';
+import { COMPAT_KERNEL as COMPAT, V2_KERNEL as V2, UPSTREAM_KERNEL as UPSTREAM } from '../../../properties/revisions/index.ts';
 import {
   clearedModuleState,
   getTdxSysInfoVersion,

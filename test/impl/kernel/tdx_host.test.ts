@@ -7,7 +7,7 @@ import { NO_BUGS } from '../../../impl/faults.ts';
 import { AVOID_COMPAT_SENSITIVE, P_SEAMLDR_INFO, TDH, TDX_SYS_BUSY, TDX_UPDATE_COMPAT_SENSITIVE } from '../../../impl/firmware/abi.ts';
 import { fwCancel, fwError } from '../../../impl/kernel/fw_upload.ts';
 import { ECANCELED, EBUSY, EINVAL, EIO, ENODEV, ENOENT, ENOSPC, ENXIO, EOPNOTSUPP } from '../../../impl/kernel/errno.ts';
-import { COMPAT, V2, UPSTREAM } from '../../../impl/kernel/revision.ts';
+import { COMPAT_KERNEL as COMPAT, V2_KERNEL as V2, UPSTREAM_KERNEL as UPSTREAM } from '../../../properties/revisions/index.ts';
 import { formatVersion, seamldrAttrShow, sysfsFiles, tdxHostProbe, versionShow } from '../../../impl/kernel/tdx_host.ts';
 import { imageBytes } from '../../../properties/images.ts';
 import { hostConfig } from '../../../properties/scenario.ts';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { bootHost, type Host } from '../../../impl/host.ts';
 import { fwLoad, fwUploadMain } from '../../../impl/kernel/fw_upload.ts';
-import { UPSTREAM, V2 } from '../../../impl/kernel/revision.ts';
+import { UPSTREAM_KERNEL as UPSTREAM, V2_KERNEL as V2 } from '../../../properties/revisions/index.ts';
 import { spawn, type Yield } from '../../../impl/kernel/sched.ts';
 import { sysfsExists, sysfsRead } from '../../../impl/userspace/sysfs.ts';
 import { MAX_STATUS_POLLS, MERGED_PATHS, updateTool, V2_PATHS, type ToolEvent, type ToolIo, type ToolOptions } from '../../../impl/userspace/update_tool.ts';

@@ -1,7 +1,7 @@
-// Tests for impl/kernel/revision.ts: each revision's switches against the two columns of the
-// spec §2.7 table (seed = v2, upstream = merged) and the v3-v10 compat variant.
+// Tests for properties/revisions/: each record's emulator switches against the two columns of
+// the spec §2.7 table (v2, merged) and the v3-v10 compat variant; records found by name.
 import { describe, expect, it } from 'vitest';
-import { COMPAT, findRevision, REVISIONS, V2, UPSTREAM } from '../../../impl/kernel/revision.ts';
+import { COMPAT_KERNEL as COMPAT, findRevision, REVISIONS, UPSTREAM_KERNEL as UPSTREAM, V2_KERNEL as V2 } from '../../properties/revisions/index.ts';
 
 describe('kernel revisions (spec §2.7)', () => {
   it('seed is the v2 column, its review bugs fixed (B23: the version lock-out)', () => {
@@ -53,7 +53,7 @@ describe('kernel revisions (spec §2.7)', () => {
 
   it('revisions are found by name', () => {
     expect(REVISIONS.map((r) => r.name)).toEqual(['v2', 'compat', 'upstream']);
-    expect(findRevision('upstream')).toBe(UPSTREAM);
+    expect(findRevision('upstream')?.kernel).toBe(UPSTREAM);
     expect(findRevision('seed')).toBeUndefined();
   });
 });
