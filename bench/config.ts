@@ -25,6 +25,9 @@ export interface BenchConfig {
   readonly bugSeeds: readonly number[];
   /** fast-check runs per property while hunting a seeded bug. */
   readonly bugRunsPerProperty: number;
+  /** The concurrency faults hunted under each scheduler (section 6), and the seeds. */
+  readonly schedulerFaults: readonly string[];
+  readonly schedulerSeeds: readonly number[];
   /** The large memory scenario, and the verify arguments measured for time and memory. */
   readonly memory: { readonly cpus: number; readonly tds: number; readonly length: number; readonly updates: number; readonly verifyArgs: readonly string[] };
 }
@@ -44,6 +47,8 @@ export const FULL: BenchConfig = {
   minSampleMs: 40,
   bugSeeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
   bugRunsPerProperty: 100,
+  schedulerFaults: ['B4', 'B21', 'B23', 'B7'],
+  schedulerSeeds: Array.from({ length: 20 }, (_, i) => i + 1),
   memory: { cpus: 256, tds: 64, length: 1000, updates: 2, verifyArgs: [] },
 };
 
@@ -63,6 +68,8 @@ export const SMOKE: BenchConfig = {
   minSampleMs: 0,
   bugSeeds: [1],
   bugRunsPerProperty: 10,
+  schedulerFaults: ['B23'],
+  schedulerSeeds: [1],
   memory: { cpus: 16, tds: 8, length: 100, updates: 1, verifyArgs: ['--property', 'corrupt-images'] },
 };
 

@@ -17,6 +17,7 @@ import { memory } from './memory.ts';
 import { markdown } from './report.ts';
 import { SECTIONS, type BenchResult, type Section } from './results.ts';
 import { scaling, type Scaling } from './scaling.ts';
+import { schedulerComparison } from './schedulers.ts';
 import { whereTimeGoes } from './shares.ts';
 import { targets } from './targets.ts';
 import { throughput } from './throughput.ts';
@@ -104,6 +105,7 @@ async function measure(cli: Cli): Promise<BenchResult> {
   const diagnosis = sc ? await diagnose(cfg, sc) : null;
   const bugs = await section(cli, 'bugs', '4. bug-finding speed', () => bugFinding(cfg, log));
   const mem = await section(cli, 'memory', '5. memory', () => memory(cfg, log));
+  const schedulers = await section(cli, 'schedulers', '6. schedulers', () => schedulerComparison(cfg, log));
   const figures = {
     tool: 'tdx-update-verify bench',
     smoke: cfg.smoke,
@@ -120,6 +122,7 @@ async function measure(cli: Cli): Promise<BenchResult> {
     diagnosis,
     bugs,
     memory: mem,
+    schedulers,
   };
   return { ...figures, targets: targets(figures) };
 }

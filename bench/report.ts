@@ -6,6 +6,7 @@ import type { MemoryFigure } from './memory.ts';
 import { PHASES } from './profile.ts';
 import type { BenchResult, Target } from './results.ts';
 import type { Point, Scaling } from './scaling.ts';
+import type { SchedulerComparison, SchedulerHunt } from './schedulers.ts';
 import type { PhaseProfile } from './shares.ts';
 import type { Throughput } from './throughput.ts';
 
@@ -217,6 +218,30 @@ function memorySection(ms: readonly MemoryFigure[]): string[] {
   ];
 }
 
+function schedulerCells(h: SchedulerHunt): string[] {
+  return [`${h.found}/${h.seeds}`, n(h.medianRuns, 1), n(h.medianMs)];
+}
+
+function schedulerSection(c: SchedulerComparison): string[] {
+  return [
+    '## 6. Schedulers',
+    '',
+    `Each seeded concurrency fault on its own kernel revision, under \`--scheduler random\` and \`--scheduler pct\` (depth ${c.pctDepth}), ${c.rows[0]?.random.seeds ?? 0} seeds, at most ${c.runsPerProperty} runs per property in catalog order; only the search to the first failure is measured. Medians over every seed: a seed that found nothing counts all its runs. A failure counts only if the same scenario passes without the fault.`,
+    '',
+    ...table(
+      ['fault', 'kernel', 'random found', 'random runs', 'random ms', 'pct found', 'pct runs', 'pct ms', 'pct / random runs'],
+      c.rows.map((r) => [
+        `${r.catalogId} ${r.name}`,
+        r.kernel,
+        ...schedulerCells(r.random),
+        ...schedulerCells(r.pct),
+        n(r.pct.medianRuns / r.random.medianRuns, 2),
+      ]),
+    ),
+    '',
+  ];
+}
+
 export function markdown(r: BenchResult): string {
   return [
     ...header(r),
@@ -227,5 +252,6 @@ export function markdown(r: BenchResult): string {
     ...(r.diagnosis ? diagnosisSection(r.diagnosis) : []),
     ...(r.bugs ? bugSection(r.bugs, r.config.bugSeeds.length) : []),
     ...(r.memory ? memorySection(r.memory) : []),
+    ...(r.schedulers ? schedulerSection(r.schedulers) : []),
   ].join('\n');
 }

@@ -5,6 +5,7 @@ import type { Diagnosis } from './diagnose.ts';
 import type { Machine } from './machine.ts';
 import type { MemoryFigure } from './memory.ts';
 import type { Scaling } from './scaling.ts';
+import type { SchedulerComparison } from './schedulers.ts';
 import type { PhaseProfile } from './shares.ts';
 import type { Throughput } from './throughput.ts';
 
@@ -37,9 +38,10 @@ export interface BenchResult {
   readonly diagnosis: Diagnosis | null;
   readonly bugs: readonly BugFinding[] | null;
   readonly memory: readonly MemoryFigure[] | null;
+  readonly schedulers: SchedulerComparison | null;
   readonly targets: readonly Target[];
 }
 
 /** The sections a run can be limited to (`--only`). */
-export const SECTIONS = ['throughput', 'profile', 'scaling', 'bugs', 'memory'] as const;
+export const SECTIONS = ['throughput', 'profile', 'scaling', 'bugs', 'memory', 'schedulers'] as const;
 export type Section = (typeof SECTIONS)[number];
