@@ -25,8 +25,9 @@ export interface BenchConfig {
   readonly bugSeeds: readonly number[];
   /** fast-check runs per property while hunting a seeded bug. */
   readonly bugRunsPerProperty: number;
-  /** The concurrency faults hunted under each scheduler (section 6), and the seeds. */
+  /** The concurrency faults hunted under each scheduler (section 6), the PCT depths, and the seeds. */
   readonly schedulerFaults: readonly string[];
+  readonly pctDepths: readonly number[];
   readonly schedulerSeeds: readonly number[];
   /** The large memory scenario, and the verify arguments measured for time and memory. */
   readonly memory: { readonly cpus: number; readonly tds: number; readonly length: number; readonly updates: number; readonly verifyArgs: readonly string[] };
@@ -48,6 +49,7 @@ export const FULL: BenchConfig = {
   bugSeeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
   bugRunsPerProperty: 100,
   schedulerFaults: ['B4', 'B21', 'B23', 'B7'],
+  pctDepths: [3, 8],
   schedulerSeeds: Array.from({ length: 20 }, (_, i) => i + 1),
   memory: { cpus: 256, tds: 64, length: 1000, updates: 2, verifyArgs: [] },
 };
@@ -69,6 +71,7 @@ export const SMOKE: BenchConfig = {
   bugSeeds: [1],
   bugRunsPerProperty: 10,
   schedulerFaults: ['B23'],
+  pctDepths: [3],
   schedulerSeeds: [1],
   memory: { cpus: 16, tds: 8, length: 100, updates: 1, verifyArgs: ['--property', 'corrupt-images'] },
 };

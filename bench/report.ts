@@ -226,17 +226,19 @@ function schedulerSection(c: SchedulerComparison): string[] {
   return [
     '## 6. Schedulers',
     '',
-    `Each seeded concurrency fault on its own kernel revision, under \`--scheduler random\` and \`--scheduler pct\` (depth ${c.pctDepth}), ${c.rows[0]?.random.seeds ?? 0} seeds, at most ${c.runsPerProperty} runs per property in catalog order; only the search to the first failure is measured. Medians over every seed: a seed that found nothing counts all its runs. A failure counts only if the same scenario passes without the fault.`,
+    `Each seeded concurrency fault on its own kernel revision, under \`--scheduler random\` and \`--scheduler pct --pct-depth D\`, ${c.rows[0]?.random.seeds ?? 0} seeds, at most ${c.runsPerProperty} runs per property in catalog order; only the search to the first failure is measured. Medians over every seed: a seed that found nothing counts all its runs. A failure counts only if the same scenario passes without the fault.`,
     '',
     ...table(
-      ['fault', 'kernel', 'random found', 'random runs', 'random ms', 'pct found', 'pct runs', 'pct ms', 'pct / random runs'],
-      c.rows.map((r) => [
-        `${r.catalogId} ${r.name}`,
-        r.kernel,
-        ...schedulerCells(r.random),
-        ...schedulerCells(r.pct),
-        n(r.pct.medianRuns / r.random.medianRuns, 2),
-      ]),
+      ['fault', 'kernel', 'scheduler', 'found', 'median runs', 'median ms', 'runs / random runs'],
+      c.rows.flatMap((r) =>
+        [r.random, ...r.pct].map((h) => [
+          `${r.catalogId} ${r.name}`,
+          r.kernel,
+          h.depth === null ? h.scheduler : `${h.scheduler}, depth ${h.depth}`,
+          ...schedulerCells(h),
+          n(h.medianRuns / r.random.medianRuns, 2),
+        ]),
+      ),
     ),
     '',
   ];

@@ -19,6 +19,8 @@ import { checkOptions } from './workload.ts';
 /** One fault hunted under one scheduler over every seed. */
 export interface SchedulerHunt {
   readonly scheduler: SchedulerName;
+  /** PCT's depth (null for random). */
+  readonly depth: number | null;
   readonly found: number;
   readonly seeds: number;
   /** Medians over every seed; a seed that found nothing counts its runs (the cap) and time. */
@@ -33,11 +35,11 @@ export interface SchedulerRow {
   readonly name: string;
   readonly kernel: string;
   readonly random: SchedulerHunt;
-  readonly pct: SchedulerHunt;
+  /** One per depth of the configuration's pctDepths. */
+  readonly pct: readonly SchedulerHunt[];
 }
 
 export interface SchedulerComparison {
-  readonly pctDepth: number;
   readonly runsPerProperty: number;
   readonly rows: readonly SchedulerRow[];
 }
@@ -56,16 +58,17 @@ function hunt(o: CheckOptions): { runs: number; found: boolean } {
   return { runs, found: false };
 }
 
-function huntAll(bug: BugName, scheduler: SchedulerName, cfg: BenchConfig): SchedulerHunt {
+function huntAll(bug: BugName, scheduler: SchedulerName, depth: number | null, cfg: BenchConfig): SchedulerHunt {
   const kernel = findRevision((findBug(bug) as { kernel?: string } | undefined)?.kernel ?? V2.name) ?? V2;
   const out = cfg.schedulerSeeds.map((seed) => {
-    const o: CheckOptions = { ...checkOptions(seed, cfg.bugRunsPerProperty), revision: kernel, bugs: new Set([bug]), scheduler, pctDepth: PCT_DEPTH };
+    const o: CheckOptions = { ...checkOptions(seed, cfg.bugRunsPerProperty), revision: kernel, bugs: new Set([bug]), scheduler, pctDepth: depth ?? PCT_DEPTH };
     const t0 = performance.now();
     const r = hunt(o);
     return { ...r, ms: performance.now() - t0 };
   });
   return {
     scheduler,
+    depth,
     found: out.filter((x) => x.found).length,
     seeds: out.length,
     medianRuns: median(out.map((x) => x.runs)),
@@ -77,11 +80,11 @@ function huntAll(bug: BugName, scheduler: SchedulerName, cfg: BenchConfig): Sche
 export function schedulerComparison(cfg: BenchConfig, log: (s: string) => void): SchedulerComparison {
   const rows = cfg.schedulerFaults.map((id): SchedulerRow => {
     const b = findBug(id)!;
-    const [random, pct] = (['random', 'pct'] as const).map((s) => huntAll(b.name as BugName, s, cfg)) as [SchedulerHunt, SchedulerHunt];
-    log(
-      `  ${id} ${b.name}: random ${random.found}/${random.seeds}, median ${random.medianRuns} runs; pct ${pct.found}/${pct.seeds}, median ${pct.medianRuns} runs`,
-    );
+    const random = huntAll(b.name as BugName, 'random', null, cfg);
+    const pct = cfg.pctDepths.map((d) => huntAll(b.name as BugName, 'pct', d, cfg));
+    const show = (h: SchedulerHunt) => `${h.scheduler}${h.depth ? ` ${h.depth}` : ''} ${h.found}/${h.seeds}, median ${h.medianRuns} runs`;
+    log(`  ${id} ${b.name}: ${[random, ...pct].map(show).join('; ')}`);
     return { catalogId: id, name: b.name, kernel: (b as { kernel?: string }).kernel ?? V2.name, random, pct };
   });
-  return { pctDepth: PCT_DEPTH, runsPerProperty: cfg.bugRunsPerProperty, rows };
+  return { runsPerProperty: cfg.bugRunsPerProperty, rows };
 }

@@ -179,7 +179,7 @@ class Run {
   pick(tasks: readonly Task[], canIssue: boolean): number {
     const options = tasks.length + (canIssue ? 1 : 0);
     if (options <= 1) return 0;
-    if (this.pct) return this.pct.pick([...tasks.map((t) => t.id), ...(canIssue ? [0] : [])], this.step, this.stall === 0);
+    if (this.pct) return this.pct.pick([...tasks.map((t) => t.id), ...(canIssue ? [-1 - this.cmd] : [])], this.step, this.stall === 0);
     const c = this.choice < this.s.schedule.length ? this.s.schedule[this.choice++]! : 0;
     return c % options;
   }

@@ -65,7 +65,7 @@ export class PctScheduler {
 
   priority(entity: number): number {
     const p = this.pct.priorities;
-    return this.lowered.get(entity) ?? (p.length ? p[entity % p.length]! : 0);
+    return this.lowered.get(entity) ?? (p.length ? p[((entity % p.length) + p.length) % p.length]! : 0);
   }
 
   /** The index (into `entities`, in the runner's order, which breaks ties) of the one to run at `step`. */

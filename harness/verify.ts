@@ -114,8 +114,12 @@ export function genConfig(p: Property, o: CheckOptions): GenConfig {
   };
 }
 
-/** PCT's change points fall among a scenario's first steps: 9 in 10 default scenarios end within 300. */
-const PCT_STEPS = 300;
+/**
+ * PCT's change points fall among a scenario's first steps (PCT's k): the median default
+ * scenario ends within about 100 (50 to 110 by property). Over 300, most change points missed
+ * the short windows the concurrency faults need (bench section 6: B21 took 4 times the runs).
+ */
+const PCT_STEPS = 100;
 export const PCT_DEPTH = 3;
 
 /** The property's scenarios, with PCT's data drawn beside them when the scheduler is pct (its choices are unused). */
