@@ -18,6 +18,7 @@ import { markdown } from './report.ts';
 import { SECTIONS, type BenchResult, type Section } from './results.ts';
 import { scaling, type Scaling } from './scaling.ts';
 import { schedulerComparison } from './schedulers.ts';
+import { stateGrowth } from './states.ts';
 import { whereTimeGoes } from './shares.ts';
 import { targets } from './targets.ts';
 import { throughput } from './throughput.ts';
@@ -106,6 +107,8 @@ async function measure(cli: Cli): Promise<BenchResult> {
   const bugs = await section(cli, 'bugs', '4. bug-finding speed', () => bugFinding(cfg, log));
   const mem = await section(cli, 'memory', '5. memory', () => memory(cfg, log));
   const schedulers = await section(cli, 'schedulers', '6. schedulers', () => schedulerComparison(cfg, log));
+  const svg = `${cli.reports}/${cfg.smoke ? 'distinct-states-smoke' : 'distinct-states'}.svg`;
+  const states = await section(cli, 'states', '7. distinct states', () => stateGrowth(cfg, svg, log));
   const figures = {
     tool: 'tdx-update-verify bench',
     smoke: cfg.smoke,
@@ -123,6 +126,7 @@ async function measure(cli: Cli): Promise<BenchResult> {
     bugs,
     memory: mem,
     schedulers,
+    states,
   };
   return { ...figures, targets: targets(figures) };
 }

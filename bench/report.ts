@@ -8,6 +8,7 @@ import type { BenchResult, Target } from './results.ts';
 import type { Point, Scaling } from './scaling.ts';
 import type { SchedulerComparison, SchedulerHunt } from './schedulers.ts';
 import type { PhaseProfile } from './shares.ts';
+import type { StateGrowth } from './states.ts';
 import type { Throughput } from './throughput.ts';
 
 const pct = (x: number, d = 1): string => `${(x * 100).toFixed(d)}%`;
@@ -244,6 +245,21 @@ function schedulerSection(c: SchedulerComparison): string[] {
   ];
 }
 
+function statesSection(gs: readonly StateGrowth[], smoke: boolean): string[] {
+  const half = (g: StateGrowth) => g.growth[Math.floor(g.growth.length / 2) - 1];
+  return [
+    '## 7. Distinct model states',
+    '',
+    `The default workload (every property, the quick budget's runs, verify's seed) under each scheduler: the distinct abstract model states (model/state.ts, hashed after every linearization point) and (state, action) pairs its runs reached. Growth against runs: \`${smoke ? 'distinct-states-smoke' : 'distinct-states'}.svg\` beside this file.`,
+    '',
+    ...table(
+      ['scheduler', 'runs', 'distinct states', 'distinct pairs', 'states after half the runs'],
+      gs.map((g) => [g.scheduler, n(g.runs), n(g.states), n(g.pairs), n(half(g)?.states ?? 0)]),
+    ),
+    '',
+  ];
+}
+
 export function markdown(r: BenchResult): string {
   return [
     ...header(r),
@@ -255,5 +271,6 @@ export function markdown(r: BenchResult): string {
     ...(r.bugs ? bugSection(r.bugs, r.config.bugSeeds.length) : []),
     ...(r.memory ? memorySection(r.memory) : []),
     ...(r.schedulers ? schedulerSection(r.schedulers) : []),
+    ...(r.states ? statesSection(r.states, r.smoke) : []),
   ].join('\n');
 }

@@ -6,6 +6,7 @@ import type { Machine } from './machine.ts';
 import type { MemoryFigure } from './memory.ts';
 import type { Scaling } from './scaling.ts';
 import type { SchedulerComparison } from './schedulers.ts';
+import type { StateGrowth } from './states.ts';
 import type { PhaseProfile } from './shares.ts';
 import type { Throughput } from './throughput.ts';
 
@@ -39,9 +40,11 @@ export interface BenchResult {
   readonly bugs: readonly BugFinding[] | null;
   readonly memory: readonly MemoryFigure[] | null;
   readonly schedulers: SchedulerComparison | null;
+  /** Distinct model states per scheduler on the default workload (the curve: reports/distinct-states.svg). */
+  readonly states: readonly StateGrowth[] | null;
   readonly targets: readonly Target[];
 }
 
 /** The sections a run can be limited to (`--only`). */
-export const SECTIONS = ['throughput', 'profile', 'scaling', 'bugs', 'memory', 'schedulers'] as const;
+export const SECTIONS = ['throughput', 'profile', 'scaling', 'bugs', 'memory', 'schedulers', 'states'] as const;
 export type Section = (typeof SECTIONS)[number];
