@@ -88,4 +88,6 @@ export const GOALS = {
   verifyMs: 120_000,
   /** Peak heap, under. */
   heapMiB: 512,
+  /** PCT's median runs to a concurrency fault over random's, at most (issue 13). */
+  pctRunsRatio: 0.25,
 } as const;
