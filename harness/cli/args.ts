@@ -211,7 +211,18 @@ function checkModes(a: Values, positionals: readonly string[]): void {
       'pct-depth',
     ]);
   if (a.faults !== undefined)
-    refuse(a, '--faults all', 'runs every seeded bug on its own revision', ['property', 'cpus', 'fault', 'kernel', 'path', 'shard', 'replay', 'blobs']);
+    refuse(a, '--faults all', 'runs every seeded bug on its own revision', [
+      'property',
+      'cpus',
+      'fault',
+      'kernel',
+      'path',
+      'shard',
+      'replay',
+      'blobs',
+      'scheduler',
+      'pct-depth',
+    ]);
   if (a.merge && positionals.length === 0) throw new UsageError('--merge needs the shard files, e.g. --merge reports/shards/*.json');
   if (a.corpus !== undefined && a['no-corpus']) throw new UsageError('--corpus and --no-corpus contradict each other');
   if (a.faults !== undefined) flag('faults', faultsAll, a.faults);

@@ -97,6 +97,7 @@ describe('--scheduler pct', () => {
     [['--scheduler', 'dfs'], /^verify: --scheduler must be random or pct, not "dfs" \(/],
     [['--pct-depth', '3'], /^verify: --pct-depth needs --scheduler pct \(/],
     [['--scheduler', 'pct', '--pct-depth', '0'], /^verify: --pct-depth must be a whole number from 1 to 10, not "0" \(/],
+    [['--faults', 'all', '--scheduler', 'pct'], /^verify: --faults all runs every seeded bug on its own revision; --scheduler does not apply/],
   ])('%j is refused with one line and exit 2', (args, line) => {
     const r = spawnSync(process.execPath, ['harness/cli.mjs', ...args], { encoding: 'utf8', cwd: ROOT });
     expect(r.status).toBe(2);
