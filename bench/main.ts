@@ -1,5 +1,6 @@
 // `npm run bench`: measures the harness (throughput against bare fast-check, where time goes,
-// scaling with CPUs/TDs/length, bug-finding speed, memory) in one process run, judges the
+// scaling with CPUs/TDs/length, bug-finding speed, memory, the schedulers against the
+// concurrency faults, distinct model states and their growth as an SVG) in one process run, judges the
 // issue's targets, writes reports/bench.json and reports/bench.md and prints the Markdown
 // (or, with --json, the JSON). `--smoke`: one repetition, small sizes, written to
 // bench-smoke.{json,md} so CI can check that the benchmark runs. Progress goes to stderr.
