@@ -26,9 +26,15 @@ function canonical(v: unknown): string {
     .join(',')}}`;
 }
 
-/** A short name for an abstract model state: equal states, equal names. */
-export function stateKey(m: ModelState): string {
-  return createHash('sha1').update(canonical(m)).digest('base64').slice(0, 16);
+/** The part of a model state no action changes (the contract's parameters, the host), written once per run. */
+export function fixedPart(m: ModelState): string {
+  return canonical({ params: m.params, host: m.host });
+}
+
+/** A short name for an abstract model state: equal states, equal names. `fixed`: fixedPart(m), if known. */
+export function stateKey(m: ModelState, fixed = fixedPart(m)): string {
+  const { params: _p, host: _h, ...changing } = m;
+  return createHash('sha1').update(fixed).update(canonical(changing)).digest('base64').slice(0, 16);
 }
 
 /** What one run reached: its model states and the (state, action) pairs it took. */

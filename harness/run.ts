@@ -20,7 +20,7 @@ import { refinementDiff, type Difference } from '../properties/refinement.ts';
 import type { RevisionRecord } from '../properties/revisions/record.ts';
 import { MAPPING_FILE_RELEASES, RELEASE_FACTS } from '../properties/releases.ts';
 import { hostConfig, hostSpec } from '../properties/scenario.ts';
-import { stateKey, type Reached } from './explore.ts';
+import { fixedPart, stateKey, type Reached } from './explore.ts';
 import { PctScheduler, type ScheduledScenario } from './schedulers.ts';
 import { showResult } from './show.ts';
 
@@ -138,6 +138,7 @@ class Run {
   readonly pct: PctScheduler | null;
   /** The model state now, by its key; every state reached, every (state, action) pair taken. */
   stateNow: string;
+  readonly fixed: string;
   readonly reached = { states: new Set<string>(), pairs: new Set<string>() };
 
   constructor(
@@ -149,7 +150,8 @@ class Run {
     this.m = init(o.revision.contract, hostSpec(s.host));
     this.seen = this.h.trace.length;
     this.pct = s.pct ? new PctScheduler(s.pct) : null;
-    this.stateNow = stateKey(this.m);
+    this.fixed = fixedPart(this.m);
+    this.stateNow = stateKey(this.m, this.fixed);
     this.reached.states.add(this.stateNow);
   }
 
@@ -308,7 +310,7 @@ class Run {
   /** The model moved by `action`: note the state it reached and the pair it took. */
   reach(action: string): void {
     const from = this.stateNow;
-    this.stateNow = stateKey(this.m);
+    this.stateNow = stateKey(this.m, this.fixed);
     this.reached.states.add(this.stateNow);
     this.reached.pairs.add(`${from} ${action}`);
   }
