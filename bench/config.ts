@@ -25,6 +25,10 @@ export interface BenchConfig {
   readonly bugSeeds: readonly number[];
   /** fast-check runs per property while hunting a seeded bug. */
   readonly bugRunsPerProperty: number;
+  /** The concurrency faults hunted under each scheduler (section 6), the PCT depths, and the seeds. */
+  readonly schedulerFaults: readonly string[];
+  readonly pctDepths: readonly number[];
+  readonly schedulerSeeds: readonly number[];
   /** The large memory scenario, and the verify arguments measured for time and memory. */
   readonly memory: { readonly cpus: number; readonly tds: number; readonly length: number; readonly updates: number; readonly verifyArgs: readonly string[] };
 }
@@ -44,6 +48,9 @@ export const FULL: BenchConfig = {
   minSampleMs: 40,
   bugSeeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
   bugRunsPerProperty: 100,
+  schedulerFaults: ['B4', 'B21', 'B23', 'B7'],
+  pctDepths: [3, 8],
+  schedulerSeeds: Array.from({ length: 20 }, (_, i) => i + 1),
   memory: { cpus: 256, tds: 64, length: 1000, updates: 2, verifyArgs: [] },
 };
 
@@ -63,6 +70,9 @@ export const SMOKE: BenchConfig = {
   minSampleMs: 0,
   bugSeeds: [1],
   bugRunsPerProperty: 10,
+  schedulerFaults: ['B23'],
+  pctDepths: [3],
+  schedulerSeeds: [1],
   memory: { cpus: 16, tds: 8, length: 100, updates: 1, verifyArgs: ['--property', 'corrupt-images'] },
 };
 
@@ -78,4 +88,6 @@ export const GOALS = {
   verifyMs: 120_000,
   /** Peak heap, under. */
   heapMiB: 512,
+  /** PCT's median runs to a concurrency fault over random's, at most (issue 13). */
+  pctRunsRatio: 0.25,
 } as const;

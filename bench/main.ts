@@ -1,5 +1,6 @@
 // `npm run bench`: measures the harness (throughput against bare fast-check, where time goes,
-// scaling with CPUs/TDs/length, bug-finding speed, memory) in one process run, judges the
+// scaling with CPUs/TDs/length, bug-finding speed, memory, the schedulers against the
+// concurrency faults, distinct model states and their growth as an SVG) in one process run, judges the
 // issue's targets, writes reports/bench.json and reports/bench.md and prints the Markdown
 // (or, with --json, the JSON). `--smoke`: one repetition, small sizes, written to
 // bench-smoke.{json,md} so CI can check that the benchmark runs. Progress goes to stderr.
@@ -17,6 +18,8 @@ import { memory } from './memory.ts';
 import { markdown } from './report.ts';
 import { SECTIONS, type BenchResult, type Section } from './results.ts';
 import { scaling, type Scaling } from './scaling.ts';
+import { schedulerComparison } from './schedulers.ts';
+import { stateGrowth } from './states.ts';
 import { whereTimeGoes } from './shares.ts';
 import { targets } from './targets.ts';
 import { throughput } from './throughput.ts';
@@ -104,6 +107,9 @@ async function measure(cli: Cli): Promise<BenchResult> {
   const diagnosis = sc ? await diagnose(cfg, sc) : null;
   const bugs = await section(cli, 'bugs', '4. bug-finding speed', () => bugFinding(cfg, log));
   const mem = await section(cli, 'memory', '5. memory', () => memory(cfg, log));
+  const schedulers = await section(cli, 'schedulers', '6. schedulers', () => schedulerComparison(cfg, log));
+  const svg = `${cli.reports}/${cfg.smoke ? 'distinct-states-smoke' : 'distinct-states'}.svg`;
+  const states = await section(cli, 'states', '7. distinct states', () => stateGrowth(cfg, svg, log));
   const figures = {
     tool: 'tdx-update-verify bench',
     smoke: cfg.smoke,
@@ -120,6 +126,8 @@ async function measure(cli: Cli): Promise<BenchResult> {
     diagnosis,
     bugs,
     memory: mem,
+    schedulers,
+    states,
   };
   return { ...figures, targets: targets(figures) };
 }

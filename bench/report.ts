@@ -6,7 +6,9 @@ import type { MemoryFigure } from './memory.ts';
 import { PHASES } from './profile.ts';
 import type { BenchResult, Target } from './results.ts';
 import type { Point, Scaling } from './scaling.ts';
+import type { SchedulerComparison, SchedulerHunt } from './schedulers.ts';
 import type { PhaseProfile } from './shares.ts';
+import type { StateGrowth } from './states.ts';
 import type { Throughput } from './throughput.ts';
 
 const pct = (x: number, d = 1): string => `${(x * 100).toFixed(d)}%`;
@@ -217,6 +219,47 @@ function memorySection(ms: readonly MemoryFigure[]): string[] {
   ];
 }
 
+function schedulerCells(h: SchedulerHunt): string[] {
+  return [`${h.found}/${h.seeds}`, n(h.medianRuns, 1), n(h.medianMs)];
+}
+
+function schedulerSection(c: SchedulerComparison): string[] {
+  return [
+    '## 6. Schedulers',
+    '',
+    `Each seeded concurrency fault on its own kernel revision, under \`--scheduler random\` and \`--scheduler pct --pct-depth D\`, ${c.rows[0]?.random.seeds ?? 0} seeds, at most ${c.runsPerProperty} runs per property in catalog order; only the search to the first failure is measured. Medians over every seed: a seed that found nothing counts all its runs. A failure counts only if the same scenario passes without the fault.`,
+    '',
+    ...table(
+      ['fault', 'kernel', 'scheduler', 'found', 'median runs', 'median ms', 'runs / random runs'],
+      c.rows.flatMap((r) =>
+        [r.random, ...r.pct].map((h) => [
+          `${r.catalogId} ${r.name}`,
+          r.kernel,
+          h.depth === null ? h.scheduler : `${h.scheduler}, depth ${h.depth}`,
+          ...schedulerCells(h),
+          n(h.medianRuns / r.random.medianRuns, 2),
+        ]),
+      ),
+    ),
+    '',
+  ];
+}
+
+function statesSection(gs: readonly StateGrowth[], smoke: boolean): string[] {
+  const half = (g: StateGrowth) => g.growth[Math.floor(g.growth.length / 2) - 1];
+  return [
+    '## 7. Distinct model states',
+    '',
+    `The default workload (every property, the quick budget's runs, verify's seed) under each scheduler: the distinct abstract model states (model/state.ts, hashed after every linearization point) and (state, action) pairs its runs reached. Growth against runs: \`${smoke ? 'distinct-states-smoke' : 'distinct-states'}.svg\` beside this file.`,
+    '',
+    ...table(
+      ['scheduler', 'runs', 'distinct states', 'distinct pairs', 'states after half the runs'],
+      gs.map((g) => [g.scheduler, n(g.runs), n(g.states), n(g.pairs), n(half(g)?.states ?? 0)]),
+    ),
+    '',
+  ];
+}
+
 export function markdown(r: BenchResult): string {
   return [
     ...header(r),
@@ -227,5 +270,7 @@ export function markdown(r: BenchResult): string {
     ...(r.diagnosis ? diagnosisSection(r.diagnosis) : []),
     ...(r.bugs ? bugSection(r.bugs, r.config.bugSeeds.length) : []),
     ...(r.memory ? memorySection(r.memory) : []),
+    ...(r.schedulers ? schedulerSection(r.schedulers) : []),
+    ...(r.states ? statesSection(r.states, r.smoke) : []),
   ].join('\n');
 }

@@ -5,6 +5,8 @@ import type { Diagnosis } from './diagnose.ts';
 import type { Machine } from './machine.ts';
 import type { MemoryFigure } from './memory.ts';
 import type { Scaling } from './scaling.ts';
+import type { SchedulerComparison } from './schedulers.ts';
+import type { StateGrowth } from './states.ts';
 import type { PhaseProfile } from './shares.ts';
 import type { Throughput } from './throughput.ts';
 
@@ -37,9 +39,12 @@ export interface BenchResult {
   readonly diagnosis: Diagnosis | null;
   readonly bugs: readonly BugFinding[] | null;
   readonly memory: readonly MemoryFigure[] | null;
+  readonly schedulers: SchedulerComparison | null;
+  /** Distinct model states per scheduler on the default workload (the curve: reports/distinct-states.svg). */
+  readonly states: readonly StateGrowth[] | null;
   readonly targets: readonly Target[];
 }
 
 /** The sections a run can be limited to (`--only`). */
-export const SECTIONS = ['throughput', 'profile', 'scaling', 'bugs', 'memory'] as const;
+export const SECTIONS = ['throughput', 'profile', 'scaling', 'bugs', 'memory', 'schedulers', 'states'] as const;
 export type Section = (typeof SECTIONS)[number];

@@ -209,6 +209,27 @@ function heapTarget(f: Figures): Target {
   };
 }
 
+/** Issue 13: PCT (its default depth) finds each concurrency fault in a quarter of random's median runs. */
+function pctTarget(f: Figures): Target {
+  const goal = `PCT's median runs to each seeded concurrency fault <= ${GOALS.pctRunsRatio} of random's`;
+  const s = f.schedulers;
+  if (!s) return notMeasured('pct', goal);
+  const ratios = s.rows.map((r) => ({ id: r.catalogId, ratio: r.pct[0]!.medianRuns / r.random.medianRuns }));
+  const measured = ratios.map((x) => `${x.id} ${num(x.ratio, 2)}`).join(', ');
+  const missed = ratios.filter((x) => !(x.ratio <= GOALS.pctRunsRatio));
+  if (!missed.length) return { id: 'pct', goal, measured, status: 'met', responsible: [], fix: [] };
+  return {
+    id: 'pct',
+    goal,
+    measured,
+    status: 'missed',
+    responsible: [
+      "random is not uniform per step: its choice 0 is round-robin, which preempts at every yield, the fine interleaving these faults need; PCT's few change points must land inside a window of a few steps",
+    ],
+    fix: ['a deeper PCT (section 6 shows depth 8), or change points counted in decisions rather than steps'],
+  };
+}
+
 export function targets(f: Figures): Target[] {
-  return [throughputTarget(f), singleCpuTarget(f), updateTarget(f), verifyTimeTarget(f), heapTarget(f)];
+  return [throughputTarget(f), singleCpuTarget(f), updateTarget(f), verifyTimeTarget(f), heapTarget(f), pctTarget(f)];
 }

@@ -125,6 +125,7 @@ export const scenarioSchema = z
     host,
     commands: z.array(command).max(LIMITS.commands, `more than ${LIMITS.commands} commands (the limit per scenario)`),
     schedule: z.array(u(U31)).max(LIMITS.schedule, `more than ${LIMITS.schedule} choices (the limit per schedule)`),
+    pct: z.strictObject({ priorities: z.array(u(U31)).max(64), changePoints: z.array(u(U31)).max(64) }).optional(), // harness/schedulers.ts
   })
   // an update costs about CPUs^2 steps (README "Benchmark"): many commands on many CPUs is hours
   .refine((s) => s.commands.length * s.host.nrCpus <= LIMITS.cpuCommands, {

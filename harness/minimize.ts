@@ -534,7 +534,7 @@ export function normalize(s: Scenario): Scenario {
     const { format: _, ...image } = c.image;
     return { ...c, image };
   });
-  return { host: erratum ? { ...host, erratum } : host, commands, schedule: [...s.schedule] };
+  return { ...s, host: erratum ? { ...host, erratum } : host, commands, schedule: [...s.schedule] }; // keeps a PCT run's data
 }
 
 /**

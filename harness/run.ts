@@ -7,7 +7,7 @@
 // scenario, same run.
 import { bootHost, type Host, type TraceEvent } from '../impl/host.ts';
 import type { Bugs } from '../impl/faults.ts';
-import { runnable, spawn, stepTask, type Task, type TaskBody, type Yield } from '../impl/kernel/sched.ts';
+import { runnableTasks, spawn, stepTask, type Task, type TaskBody, type Yield } from '../impl/kernel/sched.ts';
 import { selectModule } from '../impl/userspace/policy.ts';
 import type { Allowed } from '../model/allowed.ts';
 import { clone, init, typeOk, type ModelState } from '../model/state.ts';
@@ -19,7 +19,9 @@ import { INVARIANTS, TERMINATION, type Invariant } from '../properties/invariant
 import { refinementDiff, type Difference } from '../properties/refinement.ts';
 import type { RevisionRecord } from '../properties/revisions/record.ts';
 import { MAPPING_FILE_RELEASES, RELEASE_FACTS } from '../properties/releases.ts';
-import { hostConfig, hostSpec, type Scenario } from '../properties/scenario.ts';
+import { hostConfig, hostSpec } from '../properties/scenario.ts';
+import { fixedPart, stateKey, type Reached } from './explore.ts';
+import { PctScheduler, type ScheduledScenario } from './schedulers.ts';
 import { showResult } from './show.ts';
 
 export interface RunOptions {
@@ -65,6 +67,8 @@ export interface RunResult {
   readonly model: ModelState;
   /** What this run reached, for the coverage table: commands, outcomes, overlaps. */
   readonly labels: ReadonlySet<string>;
+  /** The abstract model states this run reached and the (state, action) pairs it took (explore.ts). */
+  readonly reached: Reached;
   readonly revision: RevisionRecord;
 }
 
@@ -79,7 +83,7 @@ const STALL_STEPS_MIN = 200;
 const PROGRESS = new Set<TraceEvent['kind']>(['lin', 'response', 'state', 'update_begin', 'update_end', 'hotplug']);
 
 /** A bound on the steps of a whole scenario, from its size: an update costs about CPUs^2 steps. */
-function stepBound(s: Scenario): number {
+function stepBound(s: ScheduledScenario): number {
   return 10_000 + s.commands.length * (2_000 + 2 * s.host.nrCpus * s.host.nrCpus);
 }
 
@@ -108,7 +112,8 @@ class Run {
   readonly h: Host;
   readonly m: ModelState;
   readonly checks: { id: string; check: ReturnType<Invariant['create']> }[];
-  readonly lastRun = new Map<Task, number>();
+  /** Tasks that have run, least recently run first (a Map keeps insertion order; a task that runs moves to the end). */
+  readonly ran = new Map<Task, true>();
   readonly inFlight = new Map<Task, InFlight>();
   readonly records: StepRecord[] = [];
   readonly labels = new Set<string>();
@@ -129,15 +134,25 @@ class Run {
   stall = 0;
   /** The (CPU, state) works and acks of the update in flight, for progress. */
   readonly worked = new Set<string>();
+  /** Set when the scenario carries PCT's data: it, not `schedule`, picks the next task. */
+  readonly pct: PctScheduler | null;
+  /** The model state now, by its key; every state reached, every (state, action) pair taken. */
+  stateNow: string;
+  readonly fixed: string;
+  readonly reached = { states: new Set<string>(), pairs: new Set<string>() };
 
   constructor(
-    readonly s: Scenario,
+    readonly s: ScheduledScenario,
     readonly o: RunOptions,
   ) {
     this.checks = [...INVARIANTS, ...(o.goals ?? [])].map((inv) => ({ id: inv.id, check: inv.create(o.revision.checks) }));
     this.h = bootHost(hostConfig(s.host), o.revision.kernel, o.bugs);
     this.m = init(o.revision.contract, hostSpec(s.host));
     this.seen = this.h.trace.length;
+    this.pct = s.pct ? new PctScheduler(s.pct) : null;
+    this.fixed = fixedPart(this.m);
+    this.stateNow = stateKey(this.m, this.fixed);
+    this.reached.states.add(this.stateNow);
   }
 
   env(): IssueEnv {
@@ -157,14 +172,26 @@ class Run {
     };
   }
 
-  /** Runnable tasks, least recently run first: choice 0 is round-robin, so runs are fair by default. */
+  /**
+   * Runnable tasks, least recently run first (those never run first of all, by id): choice 0 is
+   * round-robin, so runs are fair by default. In time linear in the tasks: no sort per step.
+   */
   candidates(): Task[] {
-    const at = (t: Task) => this.lastRun.get(t) ?? -1;
-    return this.h.sched.tasks.filter((t) => runnable(this.h.sched, t)).sort((a, b) => at(a) - at(b) || a.id - b.id);
+    const ready = runnableTasks(this.h.sched);
+    const isReady = new Set(ready);
+    const before: Task[] = [];
+    for (const t of this.ran.keys()) {
+      if (t.done) this.ran.delete(t);
+      else if (isReady.has(t)) before.push(t);
+    }
+    return [...ready.filter((t) => !this.ran.has(t)), ...before];
   }
 
-  pick(options: number): number {
+  /** Which option runs: a task (by index in `tasks`), or issuing the next command (index tasks.length). */
+  pick(tasks: readonly Task[], canIssue: boolean): number {
+    const options = tasks.length + (canIssue ? 1 : 0);
     if (options <= 1) return 0;
+    if (this.pct) return this.pct.pick([...tasks.map((t) => t.id), ...(canIssue ? [-1 - this.cmd] : [])], this.step, this.stall === 0);
     const c = this.choice < this.s.schedule.length ? this.s.schedule[this.choice++]! : 0;
     return c % options;
   }
@@ -202,7 +229,8 @@ class Run {
   }
 
   stepOne(t: Task): Violation[] {
-    this.lastRun.set(t, this.step);
+    this.ran.delete(t);
+    this.ran.set(t, true);
     const y = stepTask(this.h.sched, t);
     let lin: StepRecord['lin'];
     let v: Violation | null = null;
@@ -271,11 +299,20 @@ class Run {
     }
     const chosen = matching.length === 1 ? matching[0]! : this.pinned(matching, actual);
     chosen.next?.(this.m, actual);
+    this.reach(`${op} ${showResult(chosen.result)}`);
     if (op === 'update') this.labelUpdate(chosen);
     const lin = { op, result: showResult(actual), predicted: `${showResult(chosen.result)}: ${chosen.because}`, ok: true };
     if (!typeOk(this.m)) return { v: this.model({ id: 'typeOk', message: `the model left its type invariant after ${op}`, step: this.step }), lin };
     for (const f of this.inFlight.values()) this.widen(f);
     return { v: null, lin };
+  }
+
+  /** The model moved by `action`: note the state it reached and the pair it took. */
+  reach(action: string): void {
+    const from = this.stateNow;
+    this.stateNow = stateKey(this.m, this.fixed);
+    this.reached.states.add(this.stateNow);
+    this.reached.pairs.add(`${from} ${action}`);
   }
 
   /** Several results match: the successor abstract(impl) agrees with (the first, when none does). */
@@ -348,7 +385,7 @@ class Run {
     if (this.stall > STALL_STEPS_MIN + STALL_STEPS_PER_TASK * this.h.sched.tasks.length) {
       return [{ id: TERMINATION.id, message: `livelock: ${this.stall} steps without progress in ${tasks.map((t) => t.name).join(', ')}`, step: this.step }];
     }
-    const k = this.pick(options);
+    const k = this.pick(tasks, canIssue);
     let found: Violation[] = [];
     if (k === tasks.length) this.issueNext();
     else found = this.stepOne(tasks[k]!);
@@ -380,7 +417,7 @@ function label(y: Yield | null): string | undefined {
   return y.kind === 'lin' ? undefined : y.label;
 }
 
-export function runScenario(s: Scenario, o: RunOptions): RunResult {
+export function runScenario(s: ScheduledScenario, o: RunOptions): RunResult {
   const r = new Run(s, o);
   for (let ended = false; !ended; ) {
     try {
@@ -400,6 +437,7 @@ export function runScenario(s: Scenario, o: RunOptions): RunResult {
     host: r.h,
     model: r.m,
     labels: r.labels,
+    reached: r.reached,
     revision: o.revision,
   };
 }

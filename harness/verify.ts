@@ -15,8 +15,10 @@ import type { Property } from '../properties/catalog.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { inSchemaOrder } from './corpus.ts';
+import { DistinctStates } from './explore.ts';
 import { minimize } from './minimize.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
+import { pctData, type ScheduledScenario, type SchedulerName } from './schedulers.ts';
 import { stateObserver, type StepState } from './state_view.ts';
 
 export interface Budget {
@@ -55,12 +57,15 @@ export interface CheckOptions {
   readonly signal?: StopSignal;
   /** Releases whose Intel blobs are loaded (`--blobs DIR`): the generators use them too. */
   readonly realReleases?: readonly string[];
+  /** Who picks the next task: uniform choices (default) or PCT with `pctDepth` (default 3). */
+  readonly scheduler?: SchedulerName;
+  readonly pctDepth?: number;
   /** Called after every search run (not while shrinking), for the progress line. */
   readonly onRun?: (runs: number, commands: number, failed: boolean) => void;
 }
 
 export interface Counterexample {
-  readonly scenario: Scenario;
+  readonly scenario: ScheduledScenario;
   /** fast-check's replay coordinates, for `--seed N --path P`. */
   readonly seed: number;
   readonly path: string;
@@ -87,6 +92,8 @@ export interface PropertyResult {
   readonly ms: number;
   /** Per coverage label, the number of runs that reached it. */
   readonly coverage: ReadonlyMap<string, number>;
+  /** The distinct abstract model states and (state, action) pairs the search runs reached. */
+  readonly distinct: DistinctStates;
   readonly counterexample: Counterexample | null;
   /** Runs and commands until the first failure was seen (before shrinking). */
   readonly firstFailure: { readonly runs: number; readonly commands: number } | null;
@@ -107,6 +114,21 @@ export function genConfig(p: Property, o: CheckOptions): GenConfig {
   };
 }
 
+/**
+ * PCT's change points fall among a scenario's first steps (PCT's k): the median default
+ * scenario ends within about 100 (50 to 110 by property). Over 300, most change points missed
+ * the short windows the concurrency faults need (bench section 6: B21 took 4 times the runs).
+ */
+const PCT_STEPS = 100;
+export const PCT_DEPTH = 3;
+
+/** The property's scenarios, with PCT's data drawn beside them when the scheduler is pct (its choices are unused). */
+export function scenarios(p: Property, o: CheckOptions): fc.Arbitrary<ScheduledScenario> {
+  const s = scenario(genConfig(p, o));
+  if (o.scheduler !== 'pct') return s;
+  return fc.tuple(s, pctData(o.pctDepth ?? PCT_DEPTH, PCT_STEPS)).map(([x, pct]): ScheduledScenario => ({ ...x, schedule: [], pct }));
+}
+
 /** A plugin that interrupts fast-check (search or shrink) once the stop signal is set. */
 function stopPlugin(signal: StopSignal | undefined): fc.Plugin<[Scenario]> {
   return () => ({
@@ -123,7 +145,7 @@ const only = (bugs: Bugs): BugName | null => (bugs.size === 1 ? [...bugs][0]! : 
  * scenario fails without the bug too, it is a real counterexample and keeps its check.
  */
 export function canonicalize(
-  shrunk: Scenario,
+  shrunk: ScheduledScenario,
   o: Pick<CheckOptions, 'revision' | 'bugs' | 'signal' | 'cpus'>,
 ): Omit<Counterexample, 'seed' | 'path' | 'shrinks'> | null {
   const withBug: RunOptions = { revision: o.revision, bugs: o.bugs },
@@ -147,6 +169,7 @@ export function canonicalize(
 
 export async function checkProperty(p: Property, o: CheckOptions, path?: string): Promise<PropertyResult> {
   const coverage = new Map<string, number>();
+  const distinct = new DistinctStates();
   const requested = o.numRuns ?? o.budget.numRuns;
   let runs = 0,
     commands = 0,
@@ -154,7 +177,7 @@ export async function checkProperty(p: Property, o: CheckOptions, path?: string)
     searching = true;
   let lastYield = performance.now();
   const started = performance.now();
-  const prop = fc.asyncProperty(scenario(genConfig(p, o)), async (s) => {
+  const prop = fc.asyncProperty(scenarios(p, o), async (s) => {
     if (performance.now() - lastYield > YIELD_MS) {
       await new Promise((r) => setImmediate(r));
       lastYield = performance.now();
@@ -164,6 +187,7 @@ export async function checkProperty(p: Property, o: CheckOptions, path?: string)
       runs++;
       commands += r.commandsIssued;
       for (const l of r.labels) coverage.set(l, (coverage.get(l) ?? 0) + 1);
+      distinct.add(r.reached);
       if (r.violation && !firstFailure) firstFailure = { runs, commands };
       o.onRun?.(runs, commands, r.violation !== null);
     }
@@ -187,5 +211,5 @@ export async function checkProperty(p: Property, o: CheckOptions, path?: string)
   const counterexample = c && found ? { ...c, seed: found.seed, path: found.counterexamplePath ?? '', shrinks: found.numShrinks } : null;
   const ms = Math.round(performance.now() - started);
   const status: Status = counterexample ? 'fails' : o.signal?.stopped ? 'interrupted' : runs < requested && search.interrupted ? 'exhausted' : 'holds';
-  return { id: p.id, status, runs, requested, commands, ms, coverage, counterexample, firstFailure };
+  return { id: p.id, status, runs, requested, commands, ms, coverage, distinct, counterexample, firstFailure };
 }

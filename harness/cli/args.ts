@@ -11,7 +11,8 @@ import { findProperty, PROPERTIES, type Property } from '../../properties/catalo
 import { DEFAULT_CORPUS_DIR } from '../corpus.ts';
 import { LIMITS, show } from '../schema.ts';
 import { parseShard, type ShardSpec } from '../shard.ts';
-import { BUDGETS, type CheckOptions } from '../verify.ts';
+import { SCHEDULERS } from '../schedulers.ts';
+import { BUDGETS, PCT_DEPTH, type CheckOptions } from '../verify.ts';
 
 export const DEFAULT_SEED = 42;
 
@@ -65,6 +66,8 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   faults: { type: 'string' },
   blobs: { type: 'string' },
+  scheduler: { type: 'string' },
+  'pct-depth': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
@@ -86,6 +89,8 @@ export const HELP = `usage: npm run verify -- [options]
   --require-runs      exit 3 when the time budget runs out before the requested runs
   --time-limit S      seconds per property's search, 0 to 86400 (overrides the budget's)
   --progress S        seconds between progress lines when not on a terminal (0: none)
+  --scheduler NAME    who picks the next task: random (uniform choices, default) or pct
+  --pct-depth D       with --scheduler pct: the bug depth PCT aims at, 1 to 10 (default ${PCT_DEPTH})
   --faults all        every seeded bug on its own revision: how soon and how short it is caught
   --blobs DIR         also use Intel's module blobs from DIR (a checkout of intel/tdx-module-binaries)
   --list              properties, invariants, seeded faults and kernel revisions
@@ -146,6 +151,7 @@ const shardSpec = z
   .string()
   .refine((v) => parseShard(v) !== null, 'must be I/N with 1 <= I <= N <= 1024')
   .transform((v) => parseShard(v)!);
+const scheduler = z.enum(SCHEDULERS, `must be ${SCHEDULERS.join(' or ')}`);
 const faultsAll = z.literal('all', "takes 'all' (every seeded bug)");
 const fcPath = z.string().regex(/^\d{1,9}(:\d{1,9}){0,9999}$/, "must be fast-check's path: whole numbers joined by ':' (from its replay line)");
 
@@ -185,6 +191,8 @@ function checkModes(a: Values, positionals: readonly string[]): void {
       'time-limit',
       'require-runs',
       'progress',
+      'scheduler',
+      'pct-depth',
     ]);
   if (a.merge)
     refuse(a, '--merge', 'adds up shard summaries as they were run', [
@@ -199,12 +207,26 @@ function checkModes(a: Values, positionals: readonly string[]): void {
       'shard',
       'time-limit',
       'progress',
+      'scheduler',
+      'pct-depth',
     ]);
   if (a.faults !== undefined)
-    refuse(a, '--faults all', 'runs every seeded bug on its own revision', ['property', 'cpus', 'fault', 'kernel', 'path', 'shard', 'replay', 'blobs']);
+    refuse(a, '--faults all', 'runs every seeded bug on its own revision', [
+      'property',
+      'cpus',
+      'fault',
+      'kernel',
+      'path',
+      'shard',
+      'replay',
+      'blobs',
+      'scheduler',
+      'pct-depth',
+    ]);
   if (a.merge && positionals.length === 0) throw new UsageError('--merge needs the shard files, e.g. --merge reports/shards/*.json');
   if (a.corpus !== undefined && a['no-corpus']) throw new UsageError('--corpus and --no-corpus contradict each other');
   if (a.faults !== undefined) flag('faults', faultsAll, a.faults);
+  if (a['pct-depth'] !== undefined && a.scheduler !== 'pct') throw new UsageError('--pct-depth needs --scheduler pct');
 }
 
 function bugOf(a: Values): ReturnType<typeof findBug> | null {
@@ -261,6 +283,8 @@ export function parse(argv: readonly string[]): Cli {
       bugs: bug ? new Set([bug.name as BugName]) : NO_BUGS,
       cpus: a.cpus === undefined ? undefined : flag('cpus', whole(1, LIMITS.cpus), a.cpus),
       timeLimitMs: a['time-limit'] === undefined ? undefined : flag('time-limit', seconds, a['time-limit']) * 1000,
+      scheduler: a.scheduler === undefined ? 'random' : flag('scheduler', scheduler, a.scheduler),
+      pctDepth: a['pct-depth'] === undefined ? PCT_DEPTH : flag('pct-depth', whole(1, 10), a['pct-depth']),
     },
     properties,
     fault: (bug?.name as BugName | undefined) ?? null,

@@ -55,6 +55,7 @@ function replayPathLine(cli: Cli, property: string, revision: RevisionRecord, en
     `--kernel ${revision.name}`,
     ...(o.cpus ? [`--cpus ${o.cpus}`] : []),
     ...(o.budget.name !== 'quick' ? [`--budget ${o.budget.name}`] : []),
+    ...(o.scheduler === 'pct' ? [`--scheduler pct --pct-depth ${o.pctDepth}`] : []), // the same generator draws the same run
   ];
   return `npm run verify -- ${flags.join(' ')}`;
 }

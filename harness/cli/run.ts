@@ -4,6 +4,7 @@
 import { isatty } from 'node:tty';
 import { coverageReport } from '../coverage.ts';
 import { makeEntry } from '../corpus.ts';
+import { DistinctStates, distinctReport, sampled, type Exploration } from '../explore.ts';
 import { Progress } from '../progress.ts';
 import { worst, writeSummary, summaryBase, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { plan, type Unit } from '../shard.ts';
@@ -130,13 +131,18 @@ export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
   const coverage = mergeCoverage(ran.map((x) => x.r.coverage));
   const runs = ran.reduce((n, x) => n + x.r.runs, 0);
   // With a seeded fault the run stops at its counterexample: coverage of one run says nothing (it is in summary.json).
-  if (!(cli.fault && ran.some((x) => x.r.counterexample))) console.log(coverageReport(coverage, runs).join('\n'));
+  const distinct = new DistinctStates();
+  for (const x of ran) distinct.add(x.r.distinct);
+  if (!(cli.fault && ran.some((x) => x.r.counterexample))) console.log([...coverageReport(coverage, runs), ...distinctReport(distinct, runs)].join('\n'));
   const { recorded, props } = recordAll(cli, ran);
   const statuses: Status[] = ran.map((x) => x.r.status);
   const status = stop.stopped && !recorded.length ? 'interrupted' : worst(statuses);
   epilogue(cli, ran, recorded, stop);
   const code = exitCode(status, cli.requireRuns, stop);
-  const summary: Summary = {
+  const scheduler = o.scheduler ?? 'random';
+  const exploration = sampled(scheduler, scheduler === 'pct' ? (o.pctDepth ?? null) : null, runs, distinct, o.cpus ?? null);
+  // A shard leaves it out: distinct counts do not add up across shards (the same state counts once).
+  const summary: Summary & { exploration?: Exploration } = {
     ...summaryBase(),
     kernel: o.revision.name,
     budget: o.budget.name,
@@ -152,6 +158,7 @@ export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
     properties: [...props, ...(stop.stopped ? notStarted(units, ran) : [])],
     counterexamples: recorded.map((x) => x.summary),
     coverage: Object.fromEntries(coverage),
+    ...(cli.shard ? {} : { exploration }),
     ...(cli.blobs === null ? {} : { blobs: blobsSummary(cli.blobs, cli.blobFiles ?? 0, coverage) }),
   };
   const files = writeSummary(cli.reports, summary, new Map(recorded.map((x) => [x.summary.name, x.text])));

@@ -61,9 +61,25 @@ export function spawn(s: Sched, name: string, cpu: number, body: TaskBody, stopp
 }
 
 export function runnable(s: Sched, t: Task): boolean {
+  return runnableWith(s, t, heldCpus(s));
+}
+
+/** Every runnable task, in spawn order: the CPUs held are found once, not once per task. */
+export function runnableTasks(s: Sched): Task[] {
+  const held = heldCpus(s);
+  return s.tasks.filter((t) => runnableWith(s, t, held));
+}
+
+/** A task with preemption disabled holds its CPU: nothing else runs there until it is done. */
+function heldCpus(s: Sched): Set<number> {
+  const held = new Set<number>();
+  for (const t of s.tasks) if (t.preempt > 0 && !t.done) held.add(t.cpu);
+  return held;
+}
+
+function runnableWith(s: Sched, t: Task, held: ReadonlySet<number>): boolean {
   if (t.done || (t.waitUntil !== null && !t.waitUntil())) return false;
-  // A task with preemption disabled holds its CPU: nothing else runs there until it is done.
-  if (t.preempt === 0 && s.tasks.some((o) => o !== t && o.cpu === t.cpu && o.preempt > 0 && !o.done)) return false;
+  if (t.preempt === 0 && held.has(t.cpu)) return false;
   if (s.stopMachine === 'running') return t.stopper;
   if (s.stopMachine === 'returning') return t === s.stopCaller;
   if (s.stopMachine === 'waiting') return t.preempt > 0;

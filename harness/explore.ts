@@ -1,0 +1,95 @@
+// Distinct-state coverage (issue 13, part 4): how much of the model's state space the runs
+// reached, independent of how many runs there were. After every linearization point the
+// model state (model/state.ts ModelState) is written one canonical way and hashed; a run
+// reports the states it reached and the (state, action) pairs it took, and the harness
+// counts the distinct ones over all runs. Two runs that reach the same abstract state count
+// it once, so the count grows only while the search finds something new.
+import { createHash } from 'node:crypto';
+import type { ModelState } from '../model/state.ts';
+
+/** One value written one way: object keys sorted, Maps and Sets as sorted entries, bigints as text. */
+function canonical(v: unknown): string {
+  if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? `${v}n` : (JSON.stringify(v) ?? 'undefined');
+  if (v instanceof Map)
+    return `M[${[...v]
+      .map(([k, x]) => `${canonical(k)}:${canonical(x)}`)
+      .sort()
+      .join(',')}]`;
+  if (v instanceof Set) return `S[${[...v].map(canonical).sort().join(',')}]`;
+  if (ArrayBuffer.isView(v)) return `B${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}`;
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => `${k}:${canonical(o[k])}`)
+    .join(',')}}`;
+}
+
+/** The part of a model state no action changes (the contract's parameters, the host), written once per run. */
+export function fixedPart(m: ModelState): string {
+  return canonical({ params: m.params, host: m.host });
+}
+
+/** A short name for an abstract model state: equal states, equal names. `fixed`: fixedPart(m), if known. */
+export function stateKey(m: ModelState, fixed = fixedPart(m)): string {
+  const { params: _p, host: _h, ...changing } = m;
+  return createHash('sha1').update(fixed).update(canonical(changing)).digest('base64').slice(0, 16);
+}
+
+/** What one run reached: its model states and the (state, action) pairs it took. */
+export interface Reached {
+  readonly states: ReadonlySet<string>;
+  readonly pairs: ReadonlySet<string>;
+}
+
+/** The distinct states and pairs over many runs, and how they grew (one point per run). */
+export class DistinctStates {
+  readonly states = new Set<string>();
+  readonly pairs = new Set<string>();
+  runs = 0;
+  /** After each run added: the runs so far, distinct states, distinct pairs (how the count grows). */
+  readonly growth: { runs: number; states: number; pairs: number }[] = [];
+
+  add(r: Reached): void {
+    for (const s of r.states) this.states.add(s);
+    for (const p of r.pairs) this.pairs.add(p);
+    this.runs++;
+    this.growth.push({ runs: this.runs, states: this.states.size, pairs: this.pairs.size });
+  }
+}
+
+/** The coverage table's last lines: distinct abstract states and (state, action) pairs. */
+export function distinctReport(d: Pick<DistinctStates, 'states' | 'pairs'>, runs: number): string[] {
+  return [`distinct model states: ${d.states.size}, distinct (state, action) pairs: ${d.pairs.size}, over ${runs} runs`];
+}
+
+/** summary.json `exploration`: what was searched and how much of the model it reached. */
+export interface Exploration {
+  readonly scheduler: string;
+  readonly pctDepth: number | null;
+  readonly scenarios: number;
+  readonly executions: number;
+  /** Executions skipped as reorderings of independent steps (exhaustive only; 0 otherwise). */
+  readonly pruned: number;
+  readonly distinctStates: number;
+  readonly distinctPairs: number;
+  /** True only when every schedule within the bound was run: a sample never is. */
+  readonly complete: boolean;
+  readonly bound: { readonly cpus: number | null; readonly commands: number | null; readonly preemptions: number | null };
+}
+
+/** The exploration of a sampling run (random or pct): every run one scenario and one execution. */
+export function sampled(scheduler: string, pctDepth: number | null, runs: number, d: DistinctStates, cpus: number | null): Exploration {
+  return {
+    scheduler,
+    pctDepth,
+    scenarios: runs,
+    executions: runs,
+    pruned: 0,
+    distinctStates: d.states.size,
+    distinctPairs: d.pairs.size,
+    complete: false,
+    bound: { cpus, commands: null, preemptions: null },
+  };
+}

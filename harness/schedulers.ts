@@ -1,0 +1,90 @@
+// Which runnable task steps next (issue 13, part 3). Two schedulers, both data in the scenario,
+// so a run under either records, replays and shrinks the same way:
+//
+//   random: `schedule` holds one choice per decision among the runnable tasks (least recently
+//           run first), drawn uniformly by fast-check; choice 0 is round-robin.
+//   pct:    `pct` holds PCT's random priorities and d-1 priority change points (Burckhardt et
+//           al., "A Randomized Scheduler with Probabilistic Guarantees of Finding Bugs",
+//           ASPLOS 2010): the runnable task of highest priority runs; at change point i the
+//           task about to run drops to priority i, below every initial one. A bug of depth d
+//           (d ordering constraints) is then found with probability at least 1/(n k^(d-1)) per
+//           run, for n tasks and k steps, where uniform choices find it far less often.
+//
+// Issuing the next command is one more option (entity 0); a task is the entity of its id.
+import fc from 'fast-check';
+import type { Scenario } from '../properties/scenario.ts';
+
+export const SCHEDULERS = ['random', 'pct'] as const;
+export type SchedulerName = (typeof SCHEDULERS)[number];
+
+/** PCT's data: an initial priority per entity (by id, wrapping), and the steps where priorities change. */
+export interface Pct {
+  readonly priorities: readonly number[];
+  readonly changePoints: readonly number[];
+}
+
+/** A scenario whose interleaving is PCT's when `pct` is present, the `schedule`'s otherwise. */
+export type ScheduledScenario = Scenario & { readonly pct?: Pct };
+
+/** Entities with priorities of their own: the issuer and tasks up to id 31 (more wrap around). */
+const PCT_ENTITIES = 32;
+const PCT_PRIORITY_MAX = 1 << 20;
+
+/**
+ * PCT's data for depth d: distinct-in-practice priorities (they shrink to equal ones, which is
+ * round-robin) and d-1 change points among the first `steps` steps (they shrink to the start).
+ */
+export function pctData(depth: number, steps: number): fc.Arbitrary<Pct> {
+  return fc.record({
+    priorities: fc.array(fc.nat({ max: PCT_PRIORITY_MAX }), { minLength: PCT_ENTITIES, maxLength: PCT_ENTITIES }),
+    changePoints: fc.array(fc.nat({ max: steps }), { minLength: depth - 1, maxLength: depth - 1 }),
+  });
+}
+
+/**
+ * After this many steps without progress (tasks spin: the stop_machine cpu_relax loop), the
+ * task about to run drops below every other, as a yield does under PCT in practice: strict
+ * priorities would let spinners starve the task they wait for, and the runner would call that
+ * a livelock (I-6) that no fair kernel scheduler shows. Demoted tasks queue up in the order
+ * they were demoted, so every task gets to run while the others spin.
+ */
+const SPIN_LIMIT = 8;
+
+/** One run's PCT state: priorities as they stand after the change points and demotions so far. */
+export class PctScheduler {
+  private readonly lowered = new Map<number, number>();
+  private readonly changePoints: readonly number[];
+  private nextChange = 0;
+  private quiet = 0;
+  private lowest: number;
+
+  constructor(readonly pct: Pct) {
+    this.changePoints = [...pct.changePoints].sort((a, b) => a - b);
+    this.lowest = -this.changePoints.length - 1;
+  }
+
+  priority(entity: number): number {
+    const p = this.pct.priorities;
+    return this.lowered.get(entity) ?? (p.length ? p[((entity % p.length) + p.length) % p.length]! : 0);
+  }
+
+  /** The index (into `entities`, in the runner's order, which breaks ties) of the one to run at `step`. */
+  pick(entities: readonly number[], step: number, progressed: boolean): number {
+    for (; this.nextChange < this.changePoints.length && this.changePoints[this.nextChange]! <= step; this.nextChange++)
+      this.lowered.set(entities[this.top(entities)]!, this.nextChange - this.changePoints.length);
+    let k = this.top(entities);
+    this.quiet = progressed ? 0 : this.quiet + 1;
+    if (this.quiet >= SPIN_LIMIT) {
+      this.lowered.set(entities[k]!, --this.lowest);
+      this.quiet = 0;
+      k = this.top(entities);
+    }
+    return k;
+  }
+
+  private top(entities: readonly number[]): number {
+    let best = 0;
+    for (let i = 1; i < entities.length; i++) if (this.priority(entities[i]!) > this.priority(entities[best]!)) best = i;
+    return best;
+  }
+}

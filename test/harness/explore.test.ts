@@ -1,0 +1,77 @@
+// Distinct-state coverage (issue 13): a model state has one key however it was built, runs
+// report the states they reached and the (state, action) pairs they took, and the count over
+// runs is of distinct ones.
+import { describe, expect, it } from 'vitest';
+import { DistinctStates, stateKey } from '../../harness/explore.ts';
+import { runScenario } from '../../harness/run.ts';
+import { NO_BUGS } from '../../impl/faults.ts';
+import { clone, init, type ModelState } from '../../model/state.ts';
+import { V2 } from '../../properties/revisions/index.ts';
+import { hostSpec } from '../../properties/scenario.ts';
+import { corrupt, hostData, readVersion, scenario, upload } from '../impl/kernel/helpers.ts';
+
+const fresh = (): ModelState => init(V2.contract, hostSpec(hostData(2)));
+const td = (phase: 'created' | 'finalized') => ({
+  phase,
+  alive: true,
+  created: true,
+  buildBroken: false,
+  pages: new Map(),
+  mrtd: null,
+  launch: { version: { major: 1, minor: 5, update: 8 }, seamsvn: 0 },
+});
+const reached = (commands: Parameters<typeof scenario>[1]) => runScenario(scenario(hostData(2), commands), { revision: V2, bugs: NO_BUGS }).reached;
+
+describe('stateKey', () => {
+  it('is the same for equal states, whatever order their maps were filled in', () => {
+    const a = fresh(),
+      b = fresh();
+    a.tds.set(1, td('created')).set(2, td('finalized'));
+    b.tds.set(2, td('finalized')).set(1, td('created'));
+    expect(stateKey(a)).toBe(stateKey(b));
+    expect(stateKey(clone(a))).toBe(stateKey(a));
+  });
+
+  it('differs when anything the model holds differs', () => {
+    const a = fresh();
+    for (const change of [(s: ModelState) => s.slots--, (s: ModelState) => (s.online[1] = false), (s: ModelState) => (s.upload.busy = true)]) {
+      const b = clone(a);
+      change(b);
+      expect(stateKey(b)).not.toBe(stateKey(a));
+    }
+  });
+});
+
+describe('what a run reached', () => {
+  it('no command: the initial state only, no pair', () => {
+    const r = reached([]);
+    expect(r.states.size).toBe(1);
+    expect(r.pairs.size).toBe(0);
+  });
+
+  it('an upload that applies: new states and a pair per state change, named by the action', () => {
+    const r = reached([upload(), readVersion]);
+    expect(r.states.size).toBeGreaterThan(2);
+    expect([...r.pairs].some((p) => / update applied/.test(p))).toBe(true);
+  });
+
+  it('a refused upload reaches other pairs than an applied one', () => {
+    const ok = reached([upload()]),
+      bad = reached([upload(corrupt({ kind: 'bad_magic' }))]);
+    expect([...bad.pairs].filter((p) => ok.pairs.has(p)).length).toBeLessThan(bad.pairs.size);
+  });
+});
+
+describe('DistinctStates', () => {
+  it('counts each state and pair once over runs, and how the count grew', () => {
+    const d = new DistinctStates();
+    const r = reached([upload()]);
+    d.add(r);
+    d.add(r);
+    d.add(reached([]));
+    expect(d.states.size).toBe(r.states.size);
+    expect(d.pairs.size).toBe(r.pairs.size);
+    expect(d.growth.map((g) => g.runs)).toEqual([1, 2, 3]);
+    expect(d.growth.map((g) => g.states)).toEqual([r.states.size, r.states.size, r.states.size]);
+  });
+});
