@@ -1,15 +1,21 @@
 // The coverage table: how many runs reached each case the properties talk about, and which
 // required cases no run reached (a property whose generator never reaches its case proves nothing).
 import { CORRUPTION_KINDS } from '../impl/firmware/image.ts';
+import { FAULT_LEAVES } from '../model/types.ts';
 import { COMMAND_KINDS } from '../properties/commands/index.ts';
 
 /** Labels every default `verify` run must reach. */
 export const REQUIRED_LABELS: readonly string[] = [
   ...COMMAND_KINDS.map((k) => `command ${k}`),
-  ...['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE', 'install', 'no_entropy'].map((f) => `fault ${f}`),
+  ...[...FAULT_LEAVES, 'install', 'no_entropy'].map((f) => `fault ${f}`),
   ...CORRUPTION_KINDS.map((c) => `image ${c}`),
   'update applied: the new module runs',
   'update applied with live TDs',
+  // Chained updates (issue 14 part 5): the model names them in its reasons (model/update.ts chained).
+  'update applied: the second update applied in this run',
+  'update applied: the third or later update applied in this run',
+  'update applied: a chained update to a module whose features differ',
+  'update applied: a chained update right after a TD build began on the previous module',
   'update during a TD build',
   'cancel during an upload',
   'cpu_offline during an upload',

@@ -23,9 +23,20 @@ export function cpuOnline(s: ModelState, cpu: number): Choices<number | 'nonzero
   return only('nonzero', 'no module can bring the CPU up');
 }
 
-/** `version`: the running module's version, or -ENXIO once the module is lost (§4.2, B30). */
+/**
+ * `version`: the running module's version, or -ENXIO once the module is lost (§4.2, B30). After
+ * a failed re-read (spec §8 B12, accepted merged behaviour) each field may still be the old one.
+ */
 export function readVersion(s: ModelState): Choices<Version | number> {
-  return s.module.status === 'ready' ? only(s.module.spec.version, 'the running module') : only(ENXIO, 'the module is lost');
+  if (s.module.status !== 'ready') return only(ENXIO, 'the module is lost');
+  const { spec, staleVersion } = s.module;
+  if (staleVersion === undefined) return only(spec.version, 'the running module');
+  const pick = (k: keyof Version) => [...new Set([spec.version[k], staleVersion[k]])];
+  return pick('major').flatMap((major) =>
+    pick('minor').flatMap((minor) =>
+      pick('update').map((update) => ({ result: { major, minor, update }, because: 'the running module, or fields of the old one: the re-read failed' })),
+    ),
+  );
 }
 
 /**

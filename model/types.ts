@@ -43,9 +43,18 @@ export interface ModelImage {
   readonly defect: Defect;
 }
 
+/**
+ * The TDX module calls an update makes that a fault can fail: the leaves, and the two TDH.SYS.RD
+ * reads of the update path (spec §2.5): MODULE_HV, which the merged kernel reads before
+ * TDH.SYS.SHUTDOWN and v2 re-reads after the update, and the version re-read after TDH.SYS.UPDATE
+ * (its last field, `update`: spec §8 B12).
+ */
+export const FAULT_LEAVES = ['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE', 'RD_MODULE_HV', 'RD_VERSION'] as const;
+export type FaultLeaf = (typeof FAULT_LEAVES)[number];
+
 /** One injected firmware fault, armed for the duration of one update. */
 export type FaultPlan =
-  | { readonly kind: 'leaf'; readonly leaf: 'SHUTDOWN' | 'SYS_INIT' | 'LP_INIT' | 'UPDATE'; readonly cpu: number | null }
+  | { readonly kind: 'leaf'; readonly leaf: FaultLeaf; readonly cpu: number | null }
   | { readonly kind: 'install'; readonly cpu: number }
   | { readonly kind: 'no_entropy'; readonly count: number };
 
@@ -59,6 +68,11 @@ export interface ContractParams {
   readonly entropyRetry: boolean;
   /** After an update the kernel asks the new module for its own MODULE_HV (v2 refresh, merged RD). */
   readonly currentHandoffHv: boolean;
+  /**
+   * merged: MODULE_HV is read (TDH.SYS.RD) right before TDH.SYS.SHUTDOWN, and the update refused
+   * when the read fails (spec §2.5 step 1); v2: it is cached, and re-read after the update.
+   */
+  readonly handoffHvReadAtShutdown: boolean;
   /** v3-v10: shutdown refuses (-EBUSY) while a TD is being built, on modules that know how. */
   readonly avoidCompat: boolean;
   /** v8-v10: -EBUSY reads `device-busy`; otherwise every failure reads `firmware-invalid`. */

@@ -4,7 +4,7 @@
 // that holds is an allowed result, since the contract promises no order between them.
 import { only, type Allowed, type Choices } from './allowed.ts';
 import type { ModelState } from './state.ts';
-import { EBUSY, ECANCELED, EINVAL, ENODEV, ENOSPC, type Errno, type FaultPlan, type ModelImage, type ModuleSpec } from './types.ts';
+import { EBUSY, ECANCELED, EINVAL, ENODEV, ENOSPC, type Errno, type FaultLeaf, type FaultPlan, type ModelImage, type ModuleSpec } from './types.ts';
 
 export type Outcome = 'applied' | 'refused' | 'lost';
 
@@ -62,19 +62,24 @@ function refusals(s: ModelState, image: ModelImage, fault: FaultPlan | null): Re
   if (s.module.status === 'lost') return [...r, { errno: 'nonzero', because: 'the module was already lost: nothing can be shut down' }];
   const old = s.module.spec;
   if (fault?.kind === 'leaf' && fault.leaf === 'SHUTDOWN') r.push({ errno: 'nonzero', because: 'TDH.SYS.SHUTDOWN fails; the old module keeps running' });
+  // Merged: no shutdown without the handoff version (spec §2.5 step 1, §4.1 row 3).
+  if (p.handoffHvReadAtShutdown && fault?.kind === 'leaf' && fault.leaf === 'RD_MODULE_HV')
+    r.push({ errno: 'nonzero', because: 'TDH.SYS.RD of MODULE_HV fails; nothing is shut down' });
   if (refusesHandoff(old, s.handoffHv)) r.push({ errno: 'nonzero', because: `the running module refuses handoff version ${s.handoffHv}` });
   if (p.avoidCompat && !old.updateCompat) r.push({ errno: 'nonzero', because: 'the running module reads AVOID_COMPAT_SENSITIVE as a handoff version' });
   if (p.avoidCompat && old.updateCompat && building(s)) r.push({ errno: EBUSY, because: 'a TD is being built (AVOID_COMPAT_SENSITIVE)' });
   return r;
 }
 
+/** The leaves between shutdown and the new module's TDH.SYS.UPDATE: failing any loses the module. */
+const DESTRUCTIVE: ReadonlySet<FaultLeaf> = new Set(['SYS_INIT', 'LP_INIT', 'UPDATE']);
+
 /** What makes an update that got past shutdown fail: the new module never runs (spec §4.1 rows 5-8). */
 function losses(s: ModelState, image: ModelImage, fault: FaultPlan | null): string[] {
   const m = image.module,
     r: string[] = [];
   if (s.online.includes(false)) r.push('a CPU is offline: not every LP takes part');
-  if (fault !== null && fault.kind !== 'no_entropy' && !(fault.kind === 'leaf' && fault.leaf === 'SHUTDOWN'))
-    r.push(`${fault.kind === 'leaf' ? fault.leaf : 'SEAMLDR.INSTALL'} fails`);
+  if (fault?.kind === 'install' || (fault?.kind === 'leaf' && DESTRUCTIVE.has(fault.leaf))) r.push(`${fault.kind === 'leaf' ? fault.leaf : 'SEAMLDR.INSTALL'} fails`);
   if (fault?.kind === 'no_entropy' && !(s.params.entropyRetry && fault.count === 1)) r.push('P-SEAMLDR has no entropy');
   if (image.defect === 'signature' || image.defect === 'hash') r.push(`P-SEAMLDR rejects the image (${image.defect})`);
   if (m.debug && !s.host.debugUnlocked) r.push('a debug module on a production platform');
@@ -119,27 +124,54 @@ function lost(s: ModelState, because: string): Allowed<UpdateResult>[] {
   ];
 }
 
+/** Why this applied update is one of a chain (the coverage table shows each; issue 14 part 5). */
+function chained(s: ModelState, m: ModuleSpec): string[] {
+  if (s.module.status !== 'ready') return [];
+  const old = s.module.spec,
+    n = s.host.numRemainingUpdates - s.slots + 1; // only an applied update uses a slot and keeps a module
+  if (n < 2) return [];
+  const r = [n === 2 ? 'the second update applied in this run' : 'the third or later update applied in this run'];
+  if (old.updateCompat !== m.updateCompat) r.push('a chained update to a module whose features differ');
+  const sameTcb = (v: ModuleSpec['version']) => v.major === old.version.major && v.minor === old.version.minor && v.update === old.version.update;
+  if ([...s.tds.values()].some((td) => td.phase === 'building' && sameTcb(td.launch.version))) r.push('a chained update right after a TD build began on the previous module');
+  return r;
+}
+
+/**
+ * What a failed TDH.SYS.RD after TDH.SYS.UPDATE leaves stale (spec §8 B12, §4.1 row 9: the
+ * update stands, only warned about): the version the kernel reports, and where the kernel
+ * caches MODULE_HV instead of reading it at shutdown (v2), the handoff version it will ask for.
+ */
+function staleAfterRead(s: ModelState, fault: FaultPlan | null): { version: boolean; hv: boolean } {
+  const leaf = fault?.kind === 'leaf' ? fault.leaf : null;
+  const read = leaf === 'RD_VERSION' || leaf === 'RD_MODULE_HV';
+  return { version: leaf === 'RD_VERSION', hv: read && s.params.currentHandoffHv && !s.params.handoffHvReadAtShutdown };
+}
+
 /**
  * Applied: the new module runs, one slot is used, TDs carry over. A TD mid-build loses its
  * measurement context: an old module restarts it, one with UPDATE_COMPAT refuses to go on (§3.7).
  */
-function applied(m: ModuleSpec): Allowed<UpdateResult> {
-  return {
-    result: { outcome: 'applied', errno: 0 },
-    because: 'the new module runs',
-    next: (s, actual) => {
-      s.module = { status: 'ready', spec: m };
-      s.slots--;
-      s.seamsvn = m.seamsvn;
-      if (s.params.currentHandoffHv) s.handoffHv = m.moduleHv;
-      for (const td of s.tds.values()) {
-        if (td.phase !== 'building') continue;
-        if (m.updateCompat) td.buildBroken = true;
-        else td.mrtd = null;
-      }
-      ended(s, true, actual);
-    },
+function applied(s: ModelState, m: ModuleSpec, fault: FaultPlan | null): Allowed<UpdateResult>[] {
+  const stale = staleAfterRead(s, fault),
+    oldVersion = s.module.status === 'ready' ? s.module.spec.version : undefined;
+  const because = ['the new module runs', ...chained(s, m)].join('; ');
+  const next = (keepHv: boolean) => (t: ModelState, actual: unknown) => {
+    t.module = stale.version && oldVersion ? { status: 'ready', spec: m, staleVersion: oldVersion } : { status: 'ready', spec: m };
+    t.slots--;
+    t.seamsvn = m.seamsvn;
+    if (t.params.currentHandoffHv && !keepHv) t.handoffHv = m.moduleHv;
+    for (const td of t.tds.values()) {
+      if (td.phase !== 'building') continue;
+      if (m.updateCompat) td.buildBroken = true;
+      else td.mrtd = null;
+    }
+    ended(t, true, actual);
   };
+  const result: UpdateResult = { outcome: 'applied', errno: 0 };
+  const fresh = { result, because, next: next(false) };
+  if (!stale.hv) return [fresh];
+  return [fresh, { result, because: `${because}; the kernel keeps the old handoff version: its re-read failed`, next: next(true) }];
 }
 
 /** update: what the driver's write op (seamldr_install_module) may return, and what follows. */
@@ -156,8 +188,8 @@ export function update(s: ModelState): Choices<UpdateResult> {
   const lossy = losses(s, image, fault);
   if (lossy.length) return lost(s, lossy.join('; '));
   // v2 retries SEAMLDR.INSTALL once on no entropy: the retry may or may not succeed.
-  if (fault?.kind === 'no_entropy') return [applied(image.module), ...lost(s, 'P-SEAMLDR had no entropy, and the retry failed too')];
-  return [applied(image.module)];
+  if (fault?.kind === 'no_entropy') return [...applied(s, image.module, fault), ...lost(s, 'P-SEAMLDR had no entropy, and the retry failed too')];
+  return applied(s, image.module, fault);
 }
 
 /** fw_done: the worker goes idle; `error` tells success from failure, not harmless from fatal (§4.2). */

@@ -1,19 +1,32 @@
 // Injected firmware faults: the model's FaultPlan as the firmware's one-shot InjectedFaults.
 // The status each fault returns is one the real leaf can return (spec §3.3, §3.4).
-import { SEAMLDR_EUNSPECERR, TDH, TDX_INCOMPATIBLE_SEAM_CAPABILITIES, TDX_SYS_BUSY, TDX_SYS_INVALID_HANDOFF } from '../impl/firmware/abi.ts';
+import {
+  MD_MODULE_HV,
+  MD_UPDATE_VERSION,
+  SEAMLDR_EUNSPECERR,
+  TDH,
+  TDX_INCOMPATIBLE_SEAM_CAPABILITIES,
+  TDX_SYS_BUSY,
+  TDX_SYS_INVALID_HANDOFF,
+  TDX_SYS_LP_INIT_NOT_DONE,
+} from '../impl/firmware/abi.ts';
 import type { InjectedFaults } from '../impl/firmware/types.ts';
-import type { FaultPlan } from '../model/types.ts';
+import type { FaultLeaf, FaultPlan } from '../model/types.ts';
 
 export const NO_FAULTS: InjectedFaults = { installFail: null, noEntropy: 0, leafFail: null };
 
-const LEAF = {
+const LEAF: Record<FaultLeaf, { leaf: bigint; status: bigint; field?: bigint }> = {
   // Another LP is busy in SEAM: the module reverts to SYS_READY (spec §2.5).
   SHUTDOWN: { leaf: TDH.SYS_SHUTDOWN, status: TDX_SYS_BUSY },
   SYS_INIT: { leaf: TDH.SYS_INIT, status: TDX_INCOMPATIBLE_SEAM_CAPABILITIES },
   LP_INIT: { leaf: TDH.SYS_LP_INIT, status: TDX_SYS_BUSY },
   // Low 32 bits are 0: what v2's int truncation read as success [T-v2 p19].
   UPDATE: { leaf: TDH.SYS_UPDATE, status: TDX_SYS_INVALID_HANDOFF },
-} as const;
+  // TDH.SYS.RD's one listed failure (spec §3.4 "RD and INFO"), on one field: MODULE_HV (merged:
+  // before shutdown; v2: re-read after the update), or the version's last field re-read after it.
+  RD_MODULE_HV: { leaf: TDH.SYS_RD, status: TDX_SYS_LP_INIT_NOT_DONE, field: MD_MODULE_HV },
+  RD_VERSION: { leaf: TDH.SYS_RD, status: TDX_SYS_LP_INIT_NOT_DONE, field: MD_UPDATE_VERSION },
+};
 
 export function injectedFaults(f: FaultPlan | null, nrCpus: number): InjectedFaults {
   if (f === null) return { ...NO_FAULTS };

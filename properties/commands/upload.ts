@@ -73,15 +73,26 @@ function imageRef(cfg: GenConfig): fc.Arbitrary<ImageRef> {
 const cpuIndex = fc.nat({ max: 255 });
 
 const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
-  // SHUTDOWN and UPDATE run on the lead CPU only and SYS.INIT on whichever CPU gets there first,
+  // SHUTDOWN, UPDATE and the reads run on the lead CPU only and SYS.INIT on whichever CPU gets there first,
   // so only LP.INIT faults name a CPU.
-  fc.record({ kind: fc.constant('leaf' as const), leaf: fc.constantFrom('SHUTDOWN' as const, 'SYS_INIT' as const, 'UPDATE' as const), cpu: fc.constant(null) }),
+  fc.record({
+    kind: fc.constant('leaf' as const),
+    leaf: fc.constantFrom('SHUTDOWN' as const, 'SYS_INIT' as const, 'UPDATE' as const, 'RD_MODULE_HV' as const, 'RD_VERSION' as const),
+    cpu: fc.constant(null),
+  }),
   fc.record({ kind: fc.constant('leaf' as const), leaf: fc.constant('LP_INIT' as const), cpu: withRate(cpuIndex, 0.5) }),
   fc.record({ kind: fc.constant('install' as const), cpu: cpuIndex }),
   fc.record({ kind: fc.constant('no_entropy' as const), count: fc.integer({ min: 1, max: 2 }) }),
 );
 
-const LEAF_NAME = { SHUTDOWN: 'TDH.SYS.SHUTDOWN', SYS_INIT: 'TDH.SYS.INIT', LP_INIT: 'TDH.SYS.LP.INIT', UPDATE: 'TDH.SYS.UPDATE' } as const;
+const LEAF_NAME = {
+  SHUTDOWN: 'TDH.SYS.SHUTDOWN',
+  SYS_INIT: 'TDH.SYS.INIT',
+  LP_INIT: 'TDH.SYS.LP.INIT',
+  UPDATE: 'TDH.SYS.UPDATE',
+  RD_MODULE_HV: 'TDH.SYS.RD(MODULE_HV)',
+  RD_VERSION: 'TDH.SYS.RD(UPDATE_VERSION)',
+} as const;
 
 export function faultString(f: FaultPlan): string {
   switch (f.kind) {
