@@ -11,11 +11,6 @@ export const REQUIRED_LABELS: readonly string[] = [
   ...CORRUPTION_KINDS.map((c) => `image ${c}`),
   'update applied: the new module runs',
   'update applied with live TDs',
-  // Chained updates (issue 14 part 5): the model names them in its reasons (model/update.ts chained).
-  'update applied: the second update applied in this run',
-  'update applied: the third or later update applied in this run',
-  'update applied: a chained update to a module whose features differ',
-  'update applied: a chained update right after a TD build began on the previous module',
   'update during a TD build',
   'cancel during an upload',
   'cpu_offline during an upload',
@@ -27,6 +22,32 @@ export const REQUIRED_LABELS: readonly string[] = [
   'upload the policy allows',
   'upload the policy would refuse',
 ];
+
+/**
+ * Chained updates (issue 14 part 5), which the model names in its reasons (model/update.ts
+ * chainContext): required of the ci budget, per revision. On compat every update from a module
+ * without UPDATE_COMPAT is refused and every newer release of a family with it has it, so no
+ * applied chain changes features; and an update during a TD build is refused with -EBUSY (the
+ * B29 fix), so that case is reached as a refusal there.
+ */
+export const CHAIN_LABELS: Readonly<Record<string, readonly string[]>> = {
+  v2: chain('applied'),
+  upstream: chain('applied'),
+  compat: [
+    'update applied: after one applied update',
+    'update applied: after two or more applied updates',
+    'update refused: right after a TD build began on a module an update installed',
+  ],
+};
+
+function chain(outcome: string): string[] {
+  return [
+    'after one applied update',
+    'after two or more applied updates',
+    'to a module whose features differ, after an applied update',
+    'right after a TD build began on a module an update installed',
+  ].map((c) => `update ${outcome}: ${c}`);
+}
 
 export function coverageReport(coverage: ReadonlyMap<string, number>, runs: number): string[] {
   const out = ['coverage (runs that reached each case, of ' + runs + '):'];

@@ -3,7 +3,7 @@
 // The conditions below are stated as sets, not as a sequence of checks: every refusal reason
 // that holds is an allowed result, since the contract promises no order between them.
 import { only, type Allowed, type Choices } from './allowed.ts';
-import type { ModelState } from './state.ts';
+import type { ModelState, ModelTd } from './state.ts';
 import { EBUSY, ECANCELED, EINVAL, ENODEV, ENOSPC, type Errno, type FaultLeaf, type FaultPlan, type ModelImage, type ModuleSpec } from './types.ts';
 
 export type Outcome = 'applied' | 'refused' | 'lost';
@@ -124,16 +124,21 @@ function lost(s: ModelState, because: string): Allowed<UpdateResult>[] {
   ];
 }
 
-/** Why this applied update is one of a chain (the coverage table shows each; issue 14 part 5). */
-function chained(s: ModelState, m: ModuleSpec): string[] {
+/**
+ * Where this attempt stands in a chain of updates, added to the reasons of its result so that the
+ * coverage table shows chains (issue 14 part 5). Only an applied update uses a slot and keeps a
+ * module, so while one runs the slots used are the updates applied.
+ */
+function chainContext(s: ModelState, m: ModuleSpec): string[] {
   if (s.module.status !== 'ready') return [];
   const old = s.module.spec,
-    n = s.host.numRemainingUpdates - s.slots + 1; // only an applied update uses a slot and keeps a module
-  if (n < 2) return [];
-  const r = [n === 2 ? 'the second update applied in this run' : 'the third or later update applied in this run'];
-  if (old.updateCompat !== m.updateCompat) r.push('a chained update to a module whose features differ');
-  const sameTcb = (v: ModuleSpec['version']) => v.major === old.version.major && v.minor === old.version.minor && v.update === old.version.update;
-  if ([...s.tds.values()].some((td) => td.phase === 'building' && sameTcb(td.launch.version))) r.push('a chained update right after a TD build began on the previous module');
+    done = s.host.numRemainingUpdates - s.slots;
+  if (done < 1) return [];
+  const r = [done === 1 ? 'after one applied update' : 'after two or more applied updates'];
+  if (old.updateCompat !== m.updateCompat) r.push('to a module whose features differ, after an applied update');
+  const v = old.version,
+    onOld = (td: ModelTd) => td.launch.version.major === v.major && td.launch.version.minor === v.minor && td.launch.version.update === v.update;
+  if ([...s.tds.values()].some((td) => td.phase === 'building' && onOld(td))) r.push('right after a TD build began on a module an update installed');
   return r;
 }
 
@@ -155,7 +160,7 @@ function staleAfterRead(s: ModelState, fault: FaultPlan | null): { version: bool
 function applied(s: ModelState, m: ModuleSpec, fault: FaultPlan | null): Allowed<UpdateResult>[] {
   const stale = staleAfterRead(s, fault),
     oldVersion = s.module.status === 'ready' ? s.module.spec.version : undefined;
-  const because = ['the new module runs', ...chained(s, m)].join('; ');
+  const because = ['the new module runs', ...chainContext(s, m)].join('; ');
   const next = (keepHv: boolean) => (t: ModelState, actual: unknown) => {
     t.module = stale.version && oldVersion ? { status: 'ready', spec: m, staleVersion: oldVersion } : { status: 'ready', spec: m };
     t.slots--;
@@ -181,7 +186,7 @@ export function update(s: ModelState): Choices<UpdateResult> {
   if (refused.length) {
     return refused.map((r) => ({
       result: { outcome: 'refused' as const, errno: r.errno },
-      because: r.because,
+      because: [r.because, ...chainContext(s, image.module)].join('; '),
       next: (t: ModelState, a: unknown) => ended(t, false, a),
     }));
   }
