@@ -79,7 +79,8 @@ function losses(s: ModelState, image: ModelImage, fault: FaultPlan | null): stri
   const m = image.module,
     r: string[] = [];
   if (s.online.includes(false)) r.push('a CPU is offline: not every LP takes part');
-  if (fault?.kind === 'install' || (fault?.kind === 'leaf' && DESTRUCTIVE.has(fault.leaf))) r.push(`${fault.kind === 'leaf' ? fault.leaf : 'SEAMLDR.INSTALL'} fails`);
+  if (fault?.kind === 'install' || (fault?.kind === 'leaf' && DESTRUCTIVE.has(fault.leaf)))
+    r.push(`${fault.kind === 'leaf' ? fault.leaf : 'SEAMLDR.INSTALL'} fails`);
   if (fault?.kind === 'no_entropy' && !(s.params.entropyRetry && fault.count === 1)) r.push('P-SEAMLDR has no entropy');
   if (image.defect === 'signature' || image.defect === 'hash') r.push(`P-SEAMLDR rejects the image (${image.defect})`);
   if (m.debug && !s.host.debugUnlocked) r.push('a debug module on a production platform');

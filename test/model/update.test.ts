@@ -63,6 +63,12 @@ const REFUSALS: Refusal[] = [
     },
   },
   { name: 'TDH.SYS.SHUTDOWN fails (e.g. TDX_SYS_BUSY)', errno: 'nonzero', fault: { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null } },
+  {
+    name: 'merged: TDH.SYS.RD of MODULE_HV fails, so nothing is shut down (spec §2.5 step 1)',
+    errno: 'nonzero',
+    fault: { kind: 'leaf', leaf: 'RD_MODULE_HV', cpu: null },
+    params: UPSTREAM_PARAMS,
+  },
   { name: 'v3-v10: a module without UPDATE_COMPAT reads AVOID_COMPAT_SENSITIVE as a handoff version', errno: 'nonzero', params: COMPAT_PARAMS },
   {
     name: 'v3-v10: a TD is being built on a module with UPDATE_COMPAT',
@@ -223,6 +229,74 @@ describe('applied: the new module, one slot used, TDs carried over', () => {
 
   it('one no-entropy failure with the v2 retry: applied or lost, the firmware decides', () => {
     expect(errnos(state(), img(), { kind: 'no_entropy', count: 1 }).map(([o]) => o)).toEqual(['applied', 'lost', 'lost', 'lost']);
+  });
+});
+
+describe('a failed TDH.SYS.RD after TDH.SYS.UPDATE: applied, and what it would refresh may be stale (B12)', () => {
+  const rd = (leaf: 'RD_VERSION' | 'RD_MODULE_HV'): FaultPlan => ({ kind: 'leaf', leaf, cpu: null });
+  const hvImage = img(spec(8, { moduleHv: 1 }));
+
+  it('never refuses nor loses on the v2 kernel, and never loses on the merged one', () => {
+    for (const leaf of ['RD_VERSION', 'RD_MODULE_HV'] as const) {
+      expect(errnos(state(), img(), rd(leaf)).every(([o]) => o === 'applied')).toBe(true);
+    }
+    expect(errnos(state({}, UPSTREAM_PARAMS), img(), rd('RD_VERSION'))).toEqual([['applied', 0]]);
+  });
+
+  it('the version re-read: `version` may show the old module field by field, until an update re-reads it', () => {
+    const s = state();
+    take(s, attempt(s, img(spec(8)), rd('RD_VERSION')), 0);
+    expect(readVersion(s).map((a) => a.result)).toEqual([NEXT.version, BOOT.version]);
+    fwDone(s);
+    take(s, attempt(s, img(spec(9))), 0);
+    expect(readVersion(s).map((a) => a.result)).toEqual([spec(9).version]);
+    const other = state({ boot: spec(6, { version: { major: 1, minor: 4, update: 6 } }) });
+    other.module = { status: 'ready', spec: NEXT, staleVersion: { major: 1, minor: 4, update: 6 } };
+    expect(readVersion(other)).toHaveLength(4);
+  });
+
+  it('v2 caches MODULE_HV: after a failed re-read the kernel may ask for the old one; merged reads it at shutdown', () => {
+    for (const leaf of ['RD_VERSION', 'RD_MODULE_HV'] as const) {
+      const choices = attempt(state(), hvImage, rd(leaf));
+      const hvs = choices.map((a) => {
+        const t = state();
+        load(t, hvImage, rd(leaf));
+        a.next?.(t, 0);
+        return t.handoffHv;
+      });
+      expect(hvs).toEqual([1, 0]);
+    }
+    const m = state({}, UPSTREAM_PARAMS);
+    take(m, attempt(m, hvImage, rd('RD_VERSION')), 0);
+    expect(m.handoffHv).toBe(1);
+  });
+});
+
+describe('chained updates name where they stand (the coverage table)', () => {
+  const labels = (a: { because: string }) => a.because.split('; ');
+
+  it('the first update is no chain; the second and third say so, and a change of features', () => {
+    const s = state({ numRemainingUpdates: 3 });
+    expect(labels(take(s, attempt(s, img(spec(7))), 0))).toEqual(['the new module runs']);
+    fwDone(s);
+    expect(labels(take(s, attempt(s, img(spec(8, { updateCompat: true }))), 0))).toEqual([
+      'the new module runs',
+      'after one applied update',
+      'to a module whose features differ, after an applied update',
+    ]);
+    fwDone(s);
+    expect(labels(take(s, attempt(s, img(spec(9, { updateCompat: true }))), 0))).toEqual(['the new module runs', 'after two or more applied updates']);
+  });
+
+  it('a TD build begun on the module an update installed, refused on compat', () => {
+    const s = state({ numRemainingUpdates: 3, boot: spec(6, { updateCompat: true }) }, COMPAT_PARAMS);
+    take(s, attempt(s, img(spec(7, { updateCompat: true }))), 0);
+    fwDone(s);
+    tdCreate(s, 1);
+    s.tds.get(1)!.phase = 'building';
+    const refused = attempt(s, img(spec(8, { updateCompat: true })));
+    expect(refused.map((a) => a.result)).toEqual([{ outcome: 'refused', errno: EBUSY }]);
+    expect(labels(refused[0]!)).toContain('right after a TD build began on a module an update installed');
   });
 });
 
