@@ -40,3 +40,18 @@ export function injectedFaults(f: FaultPlan | null, nrCpus: number): InjectedFau
       return { ...NO_FAULTS, noEntropy: f.count };
   }
 }
+
+/**
+ * The fault vocabulary, for `--list` and the coverage table (`fault NAME`): each injected fault,
+ * the call it fails, and what the contract allows then (model/update.ts).
+ */
+export const INJECTED_FAULTS: readonly { readonly name: string; readonly call: string; readonly outcome: string }[] = [
+  { name: 'SHUTDOWN', call: 'TDH.SYS.SHUTDOWN (lead CPU)', outcome: 'refused, nothing changed' },
+  { name: 'RD_MODULE_HV', call: 'TDH.SYS.RD of MODULE_HV', outcome: 'merged: refused before shutdown; v2: applied, the cached handoff version may stay old' },
+  { name: 'install', call: 'SEAMLDR.INSTALL on one CPU', outcome: 'lost' },
+  { name: 'no_entropy', call: 'SEAMLDR.INSTALL, P-SEAMLDR without entropy', outcome: 'lost (v2: one failure retried: applied or lost)' },
+  { name: 'SYS_INIT', call: 'TDH.SYS.INIT (first CPU in CPU_INIT)', outcome: 'lost' },
+  { name: 'LP_INIT', call: 'TDH.SYS.LP.INIT on one CPU or any', outcome: 'lost' },
+  { name: 'UPDATE', call: 'TDH.SYS.UPDATE (lead CPU)', outcome: 'lost' },
+  { name: 'RD_VERSION', call: 'TDH.SYS.RD of the version after TDH.SYS.UPDATE', outcome: 'applied; `version` may show the old module (B12)' },
+];
