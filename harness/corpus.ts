@@ -63,6 +63,7 @@ const CORRUPTIONS = [
 
 const faultPlan = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('leaf'), leaf: z.enum(FAULT_LEAVES), cpu: u(LIMITS.cpus - 1).nullable() }),
+  z.strictObject({ kind: z.literal('seamldr_info'), cpu: u(LIMITS.cpus - 1) }),
   z.strictObject({ kind: z.literal('install'), cpu: u(LIMITS.cpus - 1) }),
   z.strictObject({ kind: z.literal('no_entropy'), count: u(255) }),
 ]);

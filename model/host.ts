@@ -1,7 +1,7 @@
 // CPU hotplug and the sysfs reads of tdx-host, as the contract sees them.
 import { only, type Choices } from './allowed.ts';
 import type { ModelState } from './state.ts';
-import { EBUSY, ENOENT, ENXIO, type Version } from './types.ts';
+import { EBUSY, EIO, ENOENT, ENXIO, type Version } from './types.ts';
 
 /** Offlining a CPU: the boot CPU cannot go; any other simply goes offline. */
 export function cpuOffline(s: ModelState, cpu: number): number {
@@ -45,5 +45,16 @@ export function readVersion(s: ModelState): Choices<Version | number> {
  */
 export function readSeamldr(s: ModelState, attr: 'version' | 'num_remaining_updates'): Choices<Version | number> {
   if (s.params.vmcsErratumGuard && s.host.erratum) return only(ENOENT, 'hidden behind the erratum guard');
-  return attr === 'version' ? only(s.host.seamldrVersion, "P-SEAMLDR's version") : only(s.slots, 'the update slots left');
+  const read =
+    attr === 'version' ? only<Version | number>(s.host.seamldrVersion, "P-SEAMLDR's version") : only<Version | number>(s.slots, 'the update slots left');
+  // A failed SEAMLDR.INFO propagates as the read's errno (spec §2.2); the fault fires once.
+  // The contract does not follow the reader's CPU: while a failure is armed, any read may get it.
+  const failed = {
+    result: EIO,
+    because: 'an injected SEAMLDR.INFO failure',
+    next: (t: ModelState) => {
+      t.infoFault = null;
+    },
+  };
+  return s.infoFault === null ? read : [...read, failed];
 }

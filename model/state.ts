@@ -84,6 +84,8 @@ export interface ModelState {
   seamsvn: number;
   tds: Map<number, ModelTd>;
   upload: UploadState;
+  /** The CPU an injected SEAMLDR.INFO failure is armed on, until a call fails with it (else null). */
+  infoFault: number | null;
 }
 
 export function init(params: ContractParams, host: HostSpec): ModelState {
@@ -97,6 +99,7 @@ export function init(params: ContractParams, host: HostSpec): ModelState {
     seamsvn: host.boot.seamsvn,
     tds: new Map(),
     upload: { busy: false, error: '', remainingSize: 0, cancelRequested: false, cancelledAtWrite: false, pending: null, ended: null },
+    infoFault: null,
   };
 }
 

@@ -56,6 +56,12 @@ export type FaultLeaf = (typeof FAULT_LEAVES)[number];
 export type FaultPlan =
   | { readonly kind: 'leaf'; readonly leaf: FaultLeaf; readonly cpu: number | null }
   | { readonly kind: 'install'; readonly cpu: number }
+  /**
+   * SEAMLDR.INFO fails once on this CPU: armed when the upload starts, it strikes the first
+   * SEAMLDR.INFO issued there (v2's slots precheck, in the fw_upload worker on CPU 0, or a
+   * P-SEAMLDR sysfs read) until the update begins.
+   */
+  | { readonly kind: 'seamldr_info'; readonly cpu: number }
   | { readonly kind: 'no_entropy'; readonly count: number };
 
 /** The kernel revision's policies the contract depends on (spec §2.7), read from its record. */
@@ -87,6 +93,7 @@ export interface ContractParams {
 export type Errno = number | 'nonzero';
 
 export const ENXIO = -6,
+  EIO = -5,
   ENOENT = -2,
   EBUSY = -16,
   ENODEV = -19,

@@ -4,7 +4,7 @@
 // that holds is an allowed result, since the contract promises no order between them.
 import { only, type Allowed, type Choices } from './allowed.ts';
 import type { ModelState, ModelTd } from './state.ts';
-import { EBUSY, ECANCELED, EINVAL, ENODEV, ENOSPC, type Errno, type FaultLeaf, type FaultPlan, type ModelImage, type ModuleSpec } from './types.ts';
+import { EBUSY, ECANCELED, EINVAL, EIO, ENODEV, ENOSPC, type Errno, type FaultLeaf, type FaultPlan, type ModelImage, type ModuleSpec } from './types.ts';
 
 export type Outcome = 'applied' | 'refused' | 'lost';
 
@@ -18,6 +18,7 @@ export function fwLoad(s: ModelState, image: ModelImage, fault: FaultPlan | null
   if (s.upload.busy) return 'ignored'; // a second upload in flight is silently ignored
   if (image.size === 0) return 'empty'; // nothing starts; the previous error stays readable
   s.upload = { busy: true, error: '', remainingSize: image.size, cancelRequested: false, cancelledAtWrite: false, pending: { image, fault }, ended: null };
+  if (fault?.kind === 'seamldr_info') s.infoFault = fault.cpu % s.host.nrCpus;
   return 'started';
 }
 
@@ -180,8 +181,37 @@ function applied(s: ModelState, m: ModuleSpec, fault: FaultPlan | null): Allowed
   return [fresh, { result, because: `${because}; the kernel keeps the old handoff version: its re-read failed`, next: next(true) }];
 }
 
+/**
+ * An armed SEAMLDR.INFO failure (spec §2.2, v2 p10). v2's slots precheck issues SEAMLDR.INFO
+ * first, in the worker on CPU 0, and fails with -EIO when it fails; a P-SEAMLDR read on that CPU
+ * may have taken the failure first, so the update may also go on as without it. An update that
+ * got to shutdown or beyond disarms it (the fault lives until the update begins).
+ */
+function withInfoFault(s: ModelState, results: Choices<UpdateResult>): Choices<UpdateResult> {
+  if (s.infoFault === null) return results;
+  const disarm = (r: Allowed<UpdateResult>): Allowed<UpdateResult> => ({
+    ...r,
+    next: (t, a) => {
+      r.next?.(t, a);
+      t.infoFault = null;
+    },
+  });
+  const past = results.map((r) => (r.result.outcome === 'refused' ? r : disarm(r)));
+  if (s.infoFault !== 0 || !s.params.slotsPrecheck) return past;
+  const failed = {
+    result: { outcome: 'refused' as const, errno: EIO },
+    because: 'SEAMLDR.INFO fails in the v2 precheck',
+    next: (t: ModelState, a: unknown) => ended(t, false, a),
+  };
+  return [disarm(failed), ...past];
+}
+
 /** update: what the driver's write op (seamldr_install_module) may return, and what follows. */
 export function update(s: ModelState): Choices<UpdateResult> {
+  return withInfoFault(s, updateResults(s));
+}
+
+function updateResults(s: ModelState): Choices<UpdateResult> {
   const { image, fault } = s.upload.pending!;
   const refused = refusals(s, image, fault);
   if (refused.length) {

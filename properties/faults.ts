@@ -38,7 +38,18 @@ export function injectedFaults(f: FaultPlan | null, nrCpus: number): InjectedFau
       return { ...NO_FAULTS, installFail: { cpu: f.cpu % nrCpus, status: SEAMLDR_EUNSPECERR } };
     case 'no_entropy':
       return { ...NO_FAULTS, noEntropy: f.count };
+    // Armed when the upload starts (infoFaultAtUploadStart): the update's beginning disarms it.
+    case 'seamldr_info':
+      return { ...NO_FAULTS };
   }
+}
+
+/**
+ * A SEAMLDR.INFO failure is armed when the upload starts, not when its update begins: v2's
+ * precheck issues SEAMLDR.INFO before stop_machine. Any other plan arms nothing then.
+ */
+export function infoFaultAtUploadStart(f: FaultPlan | null, nrCpus: number): InjectedFaults['infoFail'] {
+  return f?.kind === 'seamldr_info' ? { cpu: f.cpu % nrCpus, status: SEAMLDR_EUNSPECERR } : null;
 }
 
 /**
@@ -48,6 +59,7 @@ export function injectedFaults(f: FaultPlan | null, nrCpus: number): InjectedFau
 export const INJECTED_FAULTS: readonly { readonly name: string; readonly call: string; readonly outcome: string }[] = [
   { name: 'SHUTDOWN', call: 'TDH.SYS.SHUTDOWN (lead CPU)', outcome: 'refused, nothing changed' },
   { name: 'RD_MODULE_HV', call: 'TDH.SYS.RD of MODULE_HV', outcome: 'merged: refused before shutdown; v2: applied, the cached handoff version may stay old' },
+  { name: 'seamldr_info', call: 'SEAMLDR.INFO on one CPU, from the upload on', outcome: 'v2 precheck: refused (-EIO); a P-SEAMLDR sysfs read: -EIO' },
   { name: 'install', call: 'SEAMLDR.INSTALL on one CPU', outcome: 'lost' },
   { name: 'no_entropy', call: 'SEAMLDR.INSTALL, P-SEAMLDR without entropy', outcome: 'lost (v2: one failure retried: applied or lost)' },
   { name: 'SYS_INIT', call: 'TDH.SYS.INIT (first CPU in CPU_INIT)', outcome: 'lost' },

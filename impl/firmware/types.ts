@@ -30,6 +30,8 @@ export type BootModule = ModuleIdentity | { readonly module: Uint8Array; readonl
 export interface InjectedFaults {
   /** SEAMLDR.INSTALL on this CPU returns this status instead of running. */
   installFail: { cpu: number; status: bigint } | null;
+  /** The next SEAMLDR.INFO on this CPU returns this status (nothing else changes). */
+  infoFail?: { cpu: number; status: bigint } | null;
   /** RDRAND failures P-SEAMLDR's last LP will see (each returns ENOENTROPY, recoverable). */
   noEntropy: number;
   /**

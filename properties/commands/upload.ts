@@ -10,6 +10,7 @@ import { fwDone, fwLoad as modelFwLoad, fwPrepare, fwWrite, update, type UpdateR
 import type { GenConfig } from '../generators.ts';
 import { describeImage, imageBytes, modelImage, trustOf, type ImageRef } from '../images.ts';
 import { RELEASES } from '../releases.ts';
+import { infoFaultAtUploadStart } from '../faults.ts';
 import { exactly, type CommandSpec } from './spec.ts';
 
 export interface Upload {
@@ -82,6 +83,8 @@ const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('leaf' as const), leaf: fc.constant('LP_INIT' as const), cpu: withRate(cpuIndex, 0.5) }),
   fc.record({ kind: fc.constant('install' as const), cpu: cpuIndex }),
+  // Mostly CPU 0, where the fw_upload worker issues v2's SEAMLDR.INFO precheck.
+  fc.record({ kind: fc.constant('seamldr_info' as const), cpu: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: cpuIndex }) }),
   fc.record({ kind: fc.constant('no_entropy' as const), count: fc.integer({ min: 1, max: 2 }) }),
 );
 
@@ -102,6 +105,8 @@ export function faultString(f: FaultPlan): string {
       return `SEAMLDR.INSTALL fails on cpu ${f.cpu}`;
     case 'no_entropy':
       return `no entropy x${f.count}`;
+    case 'seamldr_info':
+      return `SEAMLDR.INFO fails on cpu ${f.cpu}`;
   }
 }
 
@@ -123,6 +128,8 @@ export const UPLOAD: CommandSpec<Upload> = {
       const r = fwLoad(h, fw, imageBytes(c.image));
       if (r === 'started') {
         env.setPendingFault(c.fault);
+        const infoFail = infoFaultAtUploadStart(c.fault, h.platform.cpus.length);
+        if (infoFail) h.seam.faults = { ...h.seam.faults, infoFail };
         // The worker runs on system_long_wq; CPU 0 is always online.
         spawn(h.sched, 'fw_upload_worker', 0, fwUploadMain(h, fw));
       }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { cpuOffline, cpuOnline, readSeamldr, readVersion } from '../../model/host.ts';
 import { typeOk, type ModelState } from '../../model/state.ts';
 import { tdCreate, tdRun } from '../../model/td.ts';
-import { EBUSY, ECANCELED, EINVAL, ENODEV, ENOSPC, ENXIO, type ContractParams, type Errno, type FaultPlan, type ModelImage } from '../../model/types.ts';
+import { EBUSY, ECANCELED, EINVAL, EIO, ENODEV, ENOSPC, ENXIO, type ContractParams, type Errno, type FaultPlan, type ModelImage } from '../../model/types.ts';
 import { cancel, fwDone, fwLoad, fwPrepare, fwWrite, readError, readStatus, update } from '../../model/update.ts';
 import { attempt, BOOT, COMPAT_PARAMS, img, load, NEXT, NO_PRECHECKS, spec, state, take, UPSTREAM_PARAMS, withoutUpload, withTds } from './fixtures.ts';
 
@@ -269,6 +269,40 @@ describe('a failed TDH.SYS.RD after TDH.SYS.UPDATE: applied, and what it would r
     const m = state({}, UPSTREAM_PARAMS);
     take(m, attempt(m, hvImage, rd('RD_VERSION')), 0);
     expect(m.handoffHv).toBe(1);
+  });
+});
+
+describe('an injected SEAMLDR.INFO failure', () => {
+  const info = (cpu: number): FaultPlan => ({ kind: 'seamldr_info', cpu });
+
+  it('v2, armed on the worker CPU: the precheck may refuse with -EIO, or a read took it first', () => {
+    const s = state();
+    load(s, img(), info(4)); // CPU 4 of 4 is CPU 0
+    expect(s.infoFault).toBe(0);
+    expect(update(s).map((a) => a.result)).toEqual([
+      { outcome: 'refused', errno: EIO },
+      { outcome: 'applied', errno: 0 },
+    ]);
+    take(s, update(s), -5);
+    expect([s.infoFault, s.module.status === 'ready' && s.module.spec]).toEqual([null, BOOT]);
+  });
+
+  it('a P-SEAMLDR read may get -EIO while armed, once; the merged update never issues SEAMLDR.INFO', () => {
+    const s = state({}, UPSTREAM_PARAMS);
+    load(s, img(), info(0));
+    expect(update(s).map((a) => a.result)).toEqual([{ outcome: 'applied', errno: 0 }]);
+    const read = readSeamldr(s, 'version');
+    expect(read.map((a) => a.result)).toEqual([s.host.seamldrVersion, EIO]);
+    take(s, read, EIO, (a) => a.result === EIO);
+    expect(readSeamldr(s, 'version').map((a) => a.result)).toEqual([s.host.seamldrVersion]);
+  });
+
+  it('an update that got past shutdown disarms it', () => {
+    const s = state();
+    load(s, img(), info(1));
+    expect(update(s).map((a) => a.result)).toEqual([{ outcome: 'applied', errno: 0 }]);
+    take(s, update(s), 0);
+    expect(s.infoFault).toBeNull();
   });
 });
 

@@ -4,9 +4,10 @@
 // version (spec §8 B12, accepted) and v2 keeps its cached MODULE_HV; the runner checks every
 // result against the model, so a clean run means the contract allowed what happened.
 import { describe, expect, it } from 'vitest';
-import { TDH, TDX_SYS_LP_INIT_NOT_DONE } from '../../impl/firmware/abi.ts';
+import { P_SEAMLDR_INFO, SEAMLDR_EUNSPECERR, TDH, TDX_SYS_LP_INIT_NOT_DONE } from '../../impl/firmware/abi.ts';
 import { UPSTREAM } from '../../impl/kernel/revision.ts';
 import type { FaultLeaf } from '../../model/types.ts';
+import type { Command } from '../../properties/commands/index.ts';
 import { callsOf, finalizedTd, hostData, imageRef, linResults, readVersion, run, scenario, tdRun, upload } from '../impl/kernel/helpers.ts';
 
 // The new module's MODULE_HV is 1, the boot module's 0: a stale cached handoff version shows.
@@ -53,5 +54,34 @@ describe('a failed version re-read after TDH.SYS.UPDATE (B12)', () => {
     expect(r.violation).toBeNull();
     expect(linResults(r.host, 'update')).toEqual([0, 0]);
     expect(linResults(r.host, 'read_version')).toEqual(['1.5.08']);
+  });
+});
+
+describe('a failed SEAMLDR.INFO', () => {
+  const workerInfo = (r: ReturnType<typeof run>) => callsOf(r.host.trace, P_SEAMLDR_INFO).filter((e) => e.task === 'fw_upload_worker');
+  const info = (cpu: number, format: 'v1' | 'v2' = 'v1') => upload(imageRef('1.5.08', { format }), { kind: 'seamldr_info', cpu });
+
+  it('v2: the slots precheck fails the update with -EIO before anything happens', () => {
+    const r = run(scenario(hostData(2), [...finalizedTd(), info(0), readVersion, tdRun()]));
+    expect(r.violation).toBeNull();
+    expect(workerInfo(r).map((e) => [e.cpu, e.status])).toEqual([[0, SEAMLDR_EUNSPECERR]]);
+    expect(linResults(r.host, 'update')).toEqual([-5]);
+    expect(linResults(r.host, 'read_version')).toEqual(['1.5.06']);
+  });
+
+  it('a P-SEAMLDR read on the armed CPU gets -EIO once; the update, on another CPU, goes on', () => {
+    const slotsOn1: Command = { kind: 'read_seamldr', attr: 'num_remaining_updates', cpu: 1 };
+    // The schedule runs the first read before the worker's precheck.
+    const r = run(scenario(hostData(2), [info(1), slotsOn1, slotsOn1], [1]));
+    expect(r.violation).toBeNull();
+    expect(linResults(r.host, 'read_seamldr')).toEqual([-5, '1']);
+    expect(linResults(r.host, 'update')).toEqual([0]);
+  });
+
+  it('merged: the update issues no SEAMLDR.INFO, so it goes on', () => {
+    const r = run(scenario(hostData(2), [info(0, 'v2'), readVersion]), { rev: UPSTREAM });
+    expect(r.violation).toBeNull();
+    expect(workerInfo(r)).toEqual([]);
+    expect(linResults(r.host, 'update')).toEqual([0]);
   });
 });
