@@ -44,12 +44,12 @@ export interface ModelImage {
 }
 
 /**
- * The TDX module calls an update makes that a fault can fail: the leaves, and the two TDH.SYS.RD
- * reads of the update path (spec §2.5): MODULE_HV, which the merged kernel reads before
- * TDH.SYS.SHUTDOWN and v2 re-reads after the update, and the version re-read after TDH.SYS.UPDATE
- * (its last field, `update`: spec §8 B12).
+ * The TDX module calls an update makes that a fault can fail: the leaves, and each TDH.SYS.RD of
+ * the update path (spec §2.5): MODULE_HV, which the merged kernel reads before TDH.SYS.SHUTDOWN
+ * and v2 re-reads after the update, and the three version fields re-read after TDH.SYS.UPDATE
+ * (spec §8 B12).
  */
-export const FAULT_LEAVES = ['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE', 'RD_MODULE_HV', 'RD_VERSION'] as const;
+export const FAULT_LEAVES = ['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE', 'RD_MODULE_HV', 'RD_MINOR_VERSION', 'RD_MAJOR_VERSION', 'RD_UPDATE_VERSION'] as const;
 export type FaultLeaf = (typeof FAULT_LEAVES)[number];
 
 /** One injected firmware fault, armed for the duration of one update. */

@@ -151,8 +151,8 @@ function chainContext(s: ModelState, m: ModuleSpec): string[] {
  */
 function staleAfterRead(s: ModelState, fault: FaultPlan | null): { version: boolean; hv: boolean } {
   const leaf = fault?.kind === 'leaf' ? fault.leaf : null;
-  const read = leaf === 'RD_VERSION' || leaf === 'RD_MODULE_HV';
-  return { version: leaf === 'RD_VERSION', hv: read && s.params.currentHandoffHv && !s.params.handoffHvReadAtShutdown };
+  const read = leaf?.startsWith('RD_') ?? false;
+  return { version: read && leaf !== 'RD_MODULE_HV', hv: read && s.params.currentHandoffHv && !s.params.handoffHvReadAtShutdown };
 }
 
 /**

@@ -1,6 +1,8 @@
 // Injected firmware faults: the model's FaultPlan as the firmware's one-shot InjectedFaults.
 // The status each fault returns is one the real leaf can return (spec §3.3, §3.4).
 import {
+  MD_MAJOR_VERSION,
+  MD_MINOR_VERSION,
   MD_MODULE_HV,
   MD_UPDATE_VERSION,
   SEAMLDR_EUNSPECERR,
@@ -23,9 +25,11 @@ const LEAF: Record<FaultLeaf, { leaf: bigint; status: bigint; field?: bigint }> 
   // Low 32 bits are 0: what v2's int truncation read as success [T-v2 p19].
   UPDATE: { leaf: TDH.SYS_UPDATE, status: TDX_SYS_INVALID_HANDOFF },
   // TDH.SYS.RD's one listed failure (spec §3.4 "RD and INFO"), on one field: MODULE_HV (merged:
-  // before shutdown; v2: re-read after the update), or the version's last field re-read after it.
+  // before shutdown; v2: re-read after the update), or a version field re-read after it.
   RD_MODULE_HV: { leaf: TDH.SYS_RD, status: TDX_SYS_LP_INIT_NOT_DONE, field: MD_MODULE_HV },
-  RD_VERSION: { leaf: TDH.SYS_RD, status: TDX_SYS_LP_INIT_NOT_DONE, field: MD_UPDATE_VERSION },
+  RD_MINOR_VERSION: { leaf: TDH.SYS_RD, status: TDX_SYS_LP_INIT_NOT_DONE, field: MD_MINOR_VERSION },
+  RD_MAJOR_VERSION: { leaf: TDH.SYS_RD, status: TDX_SYS_LP_INIT_NOT_DONE, field: MD_MAJOR_VERSION },
+  RD_UPDATE_VERSION: { leaf: TDH.SYS_RD, status: TDX_SYS_LP_INIT_NOT_DONE, field: MD_UPDATE_VERSION },
 };
 
 export function injectedFaults(f: FaultPlan | null, nrCpus: number): InjectedFaults {
@@ -65,5 +69,9 @@ export const INJECTED_FAULTS: readonly { readonly name: string; readonly call: s
   { name: 'SYS_INIT', call: 'TDH.SYS.INIT (first CPU in CPU_INIT)', outcome: 'lost' },
   { name: 'LP_INIT', call: 'TDH.SYS.LP.INIT on one CPU or any', outcome: 'lost' },
   { name: 'UPDATE', call: 'TDH.SYS.UPDATE (lead CPU)', outcome: 'lost' },
-  { name: 'RD_VERSION', call: 'TDH.SYS.RD of the version after TDH.SYS.UPDATE', outcome: 'applied; `version` may show the old module (B12)' },
+  ...(['MINOR', 'MAJOR', 'UPDATE'] as const).map((f) => ({
+    name: `RD_${f}_VERSION`,
+    call: `TDH.SYS.RD of ${f}_VERSION after TDH.SYS.UPDATE`,
+    outcome: 'applied; `version` may show the old module, field by field (B12); v2 may keep the old handoff version',
+  })),
 ];

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type { ImageCorruption } from '../../impl/firmware/image.ts';
 import { fwLoad, fwUploadMain } from '../../impl/kernel/fw_upload.ts';
 import { spawn } from '../../impl/kernel/sched.ts';
-import type { FaultPlan } from '../../model/types.ts';
+import { FAULT_LEAVES, type FaultPlan } from '../../model/types.ts';
 import { fwDone, fwLoad as modelFwLoad, fwPrepare, fwWrite, update, type UpdateResult } from '../../model/update.ts';
 import type { GenConfig } from '../generators.ts';
 import { describeImage, imageBytes, modelImage, trustOf, type ImageRef } from '../images.ts';
@@ -78,7 +78,7 @@ const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
   // so only LP.INIT faults name a CPU.
   fc.record({
     kind: fc.constant('leaf' as const),
-    leaf: fc.constantFrom('SHUTDOWN' as const, 'SYS_INIT' as const, 'UPDATE' as const, 'RD_MODULE_HV' as const, 'RD_VERSION' as const),
+    leaf: fc.constantFrom(...FAULT_LEAVES.filter((l) => l !== 'LP_INIT')),
     cpu: fc.constant(null),
   }),
   fc.record({ kind: fc.constant('leaf' as const), leaf: fc.constant('LP_INIT' as const), cpu: withRate(cpuIndex, 0.5) }),
@@ -94,7 +94,9 @@ const LEAF_NAME = {
   LP_INIT: 'TDH.SYS.LP.INIT',
   UPDATE: 'TDH.SYS.UPDATE',
   RD_MODULE_HV: 'TDH.SYS.RD(MODULE_HV)',
-  RD_VERSION: 'TDH.SYS.RD(UPDATE_VERSION)',
+  RD_MINOR_VERSION: 'TDH.SYS.RD(MINOR_VERSION)',
+  RD_MAJOR_VERSION: 'TDH.SYS.RD(MAJOR_VERSION)',
+  RD_UPDATE_VERSION: 'TDH.SYS.RD(UPDATE_VERSION)',
 } as const;
 
 export function faultString(f: FaultPlan): string {

@@ -233,19 +233,19 @@ describe('applied: the new module, one slot used, TDs carried over', () => {
 });
 
 describe('a failed TDH.SYS.RD after TDH.SYS.UPDATE: applied, and what it would refresh may be stale (B12)', () => {
-  const rd = (leaf: 'RD_VERSION' | 'RD_MODULE_HV'): FaultPlan => ({ kind: 'leaf', leaf, cpu: null });
+  const rd = (leaf: 'RD_UPDATE_VERSION' | 'RD_MODULE_HV'): FaultPlan => ({ kind: 'leaf', leaf, cpu: null });
   const hvImage = img(spec(8, { moduleHv: 1 }));
 
   it('never refuses nor loses on the v2 kernel, and never loses on the merged one', () => {
-    for (const leaf of ['RD_VERSION', 'RD_MODULE_HV'] as const) {
+    for (const leaf of ['RD_UPDATE_VERSION', 'RD_MODULE_HV'] as const) {
       expect(errnos(state(), img(), rd(leaf)).every(([o]) => o === 'applied')).toBe(true);
     }
-    expect(errnos(state({}, UPSTREAM_PARAMS), img(), rd('RD_VERSION'))).toEqual([['applied', 0]]);
+    expect(errnos(state({}, UPSTREAM_PARAMS), img(), rd('RD_UPDATE_VERSION'))).toEqual([['applied', 0]]);
   });
 
   it('the version re-read: `version` may show the old module field by field, until an update re-reads it', () => {
     const s = state();
-    take(s, attempt(s, img(spec(8)), rd('RD_VERSION')), 0);
+    take(s, attempt(s, img(spec(8)), rd('RD_UPDATE_VERSION')), 0);
     expect(readVersion(s).map((a) => a.result)).toEqual([NEXT.version, BOOT.version]);
     fwDone(s);
     take(s, attempt(s, img(spec(9))), 0);
@@ -256,7 +256,7 @@ describe('a failed TDH.SYS.RD after TDH.SYS.UPDATE: applied, and what it would r
   });
 
   it('v2 caches MODULE_HV: after a failed re-read the kernel may ask for the old one; merged reads it at shutdown', () => {
-    for (const leaf of ['RD_VERSION', 'RD_MODULE_HV'] as const) {
+    for (const leaf of ['RD_UPDATE_VERSION', 'RD_MODULE_HV'] as const) {
       const choices = attempt(state(), hvImage, rd(leaf));
       const hvs = choices.map((a) => {
         const t = state();
@@ -267,7 +267,7 @@ describe('a failed TDH.SYS.RD after TDH.SYS.UPDATE: applied, and what it would r
       expect(hvs).toEqual([1, 0]);
     }
     const m = state({}, UPSTREAM_PARAMS);
-    take(m, attempt(m, hvImage, rd('RD_VERSION')), 0);
+    take(m, attempt(m, hvImage, rd('RD_UPDATE_VERSION')), 0);
     expect(m.handoffHv).toBe(1);
   });
 });

@@ -2,7 +2,7 @@
 // as the leaf (and TDH.SYS.RD field) it names, and is a required coverage label.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MD_MODULE_HV, MD_UPDATE_VERSION, TDH } from '../../impl/firmware/abi.ts';
+import { MD_MAJOR_VERSION, MD_MINOR_VERSION, MD_MODULE_HV, MD_UPDATE_VERSION, TDH } from '../../impl/firmware/abi.ts';
 import { REQUIRED_LABELS } from '../../harness/coverage.ts';
 import { FAULT_LEAVES, type FaultPlan } from '../../model/types.ts';
 import { UPLOAD } from '../../properties/commands/upload.ts';
@@ -23,7 +23,9 @@ describe('injected faults', () => {
   it('the reads fail TDH.SYS.RD of their own field only; the other leaves on any CPU but LP.INIT', () => {
     const leaf = (l: (typeof FAULT_LEAVES)[number], cpu: number | null = 5): FaultPlan => ({ kind: 'leaf', leaf: l, cpu });
     expect(injectedFaults(leaf('RD_MODULE_HV'), 4).leafFail).toMatchObject({ leaf: TDH.SYS_RD, field: MD_MODULE_HV, cpu: null });
-    expect(injectedFaults(leaf('RD_VERSION'), 4).leafFail).toMatchObject({ leaf: TDH.SYS_RD, field: MD_UPDATE_VERSION, cpu: null });
+    expect(injectedFaults(leaf('RD_UPDATE_VERSION'), 4).leafFail).toMatchObject({ leaf: TDH.SYS_RD, field: MD_UPDATE_VERSION, cpu: null });
+    expect(injectedFaults(leaf('RD_MINOR_VERSION'), 4).leafFail).toMatchObject({ leaf: TDH.SYS_RD, field: MD_MINOR_VERSION });
+    expect(injectedFaults(leaf('RD_MAJOR_VERSION'), 4).leafFail).toMatchObject({ leaf: TDH.SYS_RD, field: MD_MAJOR_VERSION });
     expect(injectedFaults(leaf('LP_INIT'), 4).leafFail).toMatchObject({ leaf: TDH.SYS_LP_INIT, cpu: 1 });
     expect(injectedFaults(leaf('SHUTDOWN'), 4).leafFail?.field).toBeUndefined();
   });

@@ -41,7 +41,7 @@ describe('a failed version re-read after TDH.SYS.UPDATE (B12)', () => {
     ['v2', undefined, 'v1'],
     ['upstream', UPSTREAM, 'v2'],
   ] as const)('%s: the update stands, the TDs run, and `version` may show the old module', (_name, rev, format) => {
-    const r = run(scenario(hostData(2), [...finalizedTd(), rdFault('RD_VERSION', format), readVersion, tdRun()]), { rev });
+    const r = run(scenario(hostData(2), [...finalizedTd(), rdFault('RD_UPDATE_VERSION', format), readVersion, tdRun()]), { rev });
     expect(r.violation).toBeNull();
     expect(failedReads(r)).toHaveLength(1);
     expect(linResults(r.host, 'update')).toEqual([0]);
@@ -49,8 +49,20 @@ describe('a failed version re-read after TDH.SYS.UPDATE (B12)', () => {
     expect(linResults(r.host, 'td_run')).toEqual([true]);
   });
 
+  it.each(['RD_MINOR_VERSION', 'RD_MAJOR_VERSION'] as const)('%s: any version field may fail; the run stays within the contract', (leaf) => {
+    for (const [rev, format] of [
+      [undefined, 'v1'],
+      [UPSTREAM, 'v2'],
+    ] as const) {
+      const r = run(scenario(hostData(2), [rdFault(leaf, format), readVersion]), { rev });
+      expect(r.violation).toBeNull();
+      expect(failedReads(r)).toHaveLength(1);
+      expect(linResults(r.host, 'read_version')).toEqual(['1.5.06']);
+    }
+  });
+
   it('the next update re-reads it: the version is current again', () => {
-    const r = run(scenario(hostData(2, { slots: 3 }), [rdFault('RD_VERSION'), upload(imageRef('1.5.08')), readVersion]));
+    const r = run(scenario(hostData(2, { slots: 3 }), [rdFault('RD_UPDATE_VERSION'), upload(imageRef('1.5.08')), readVersion]));
     expect(r.violation).toBeNull();
     expect(linResults(r.host, 'update')).toEqual([0, 0]);
     expect(linResults(r.host, 'read_version')).toEqual(['1.5.08']);
