@@ -61,6 +61,12 @@ describe('a failed version re-read after TDH.SYS.UPDATE (B12)', () => {
     }
   });
 
+  it("the operator's tool reports the version it reads, which may be the stale one", () => {
+    const r = run(scenario(hostData(1, { slots: 1 }), [rdFault('RD_MINOR_VERSION'), { kind: 'tool_update' }]));
+    expect(r.violation).toBeNull();
+    expect(linResults(r.host, 'tool_update')).toMatchObject([{ outcome: 'failed', running: '1.5.06', after: '1.5.06' }]);
+  });
+
   it('the next update re-reads it: the version is current again', () => {
     const r = run(scenario(hostData(2, { slots: 3 }), [rdFault('RD_UPDATE_VERSION'), upload(imageRef('1.5.08')), readVersion]));
     expect(r.violation).toBeNull();
