@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { FAULT_LEAVES } from '../model/types.ts';
 import { SEEDED_BUGS, type BugName } from '../impl/faults.ts';
 import { findRevision, REVISIONS, type RevisionRecord } from '../properties/revisions/index.ts';
 import { findProperty, PROPERTIES } from '../properties/catalog.ts';
@@ -61,7 +62,8 @@ const CORRUPTIONS = [
 ] as const;
 
 const faultPlan = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('leaf'), leaf: z.enum(['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE']), cpu: u(LIMITS.cpus - 1).nullable() }),
+  z.strictObject({ kind: z.literal('leaf'), leaf: z.enum(FAULT_LEAVES), cpu: u(LIMITS.cpus - 1).nullable() }),
+  z.strictObject({ kind: z.literal('seamldr_info'), cpu: u(LIMITS.cpus - 1) }),
   z.strictObject({ kind: z.literal('install'), cpu: u(LIMITS.cpus - 1) }),
   z.strictObject({ kind: z.literal('no_entropy'), count: u(255) }),
 ]);

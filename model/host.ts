@@ -1,7 +1,7 @@
 // CPU hotplug and the sysfs reads of tdx-host, as the contract sees them.
 import { only, type Choices } from './allowed.ts';
 import type { ModelState } from './state.ts';
-import { EBUSY, ENOENT, ENXIO, type Version } from './types.ts';
+import { EBUSY, EIO, ENOENT, ENXIO, type Version } from './types.ts';
 
 /** Offlining a CPU: the boot CPU cannot go; any other simply goes offline. */
 export function cpuOffline(s: ModelState, cpu: number): number {
@@ -23,9 +23,20 @@ export function cpuOnline(s: ModelState, cpu: number): Choices<number | 'nonzero
   return only('nonzero', 'no module can bring the CPU up');
 }
 
-/** `version`: the running module's version, or -ENXIO once the module is lost (§4.2, B30). */
+/**
+ * `version`: the running module's version, or -ENXIO once the module is lost (§4.2, B30). After
+ * a failed re-read (spec §8 B12, accepted merged behaviour) each field may still be the old one.
+ */
 export function readVersion(s: ModelState): Choices<Version | number> {
-  return s.module.status === 'ready' ? only(s.module.spec.version, 'the running module') : only(ENXIO, 'the module is lost');
+  if (s.module.status !== 'ready') return only(ENXIO, 'the module is lost');
+  const { spec, staleVersion } = s.module;
+  if (staleVersion === undefined) return only(spec.version, 'the running module');
+  const pick = (k: keyof Version) => [...new Set([spec.version[k], staleVersion[k]])];
+  return pick('major').flatMap((major) =>
+    pick('minor').flatMap((minor) =>
+      pick('update').map((update) => ({ result: { major, minor, update }, because: 'the running module, or fields of the old one: the re-read failed' })),
+    ),
+  );
 }
 
 /**
@@ -34,5 +45,16 @@ export function readVersion(s: ModelState): Choices<Version | number> {
  */
 export function readSeamldr(s: ModelState, attr: 'version' | 'num_remaining_updates'): Choices<Version | number> {
   if (s.params.vmcsErratumGuard && s.host.erratum) return only(ENOENT, 'hidden behind the erratum guard');
-  return attr === 'version' ? only(s.host.seamldrVersion, "P-SEAMLDR's version") : only(s.slots, 'the update slots left');
+  const read =
+    attr === 'version' ? only<Version | number>(s.host.seamldrVersion, "P-SEAMLDR's version") : only<Version | number>(s.slots, 'the update slots left');
+  // A failed SEAMLDR.INFO propagates as the read's errno (spec §2.2); the fault fires once.
+  // The contract does not follow the reader's CPU: while a failure is armed, any read may get it.
+  const failed = {
+    result: EIO,
+    because: 'an injected SEAMLDR.INFO failure',
+    next: (t: ModelState) => {
+      t.infoFault = null;
+    },
+  };
+  return s.infoFault === null ? read : [...read, failed];
 }

@@ -5,8 +5,12 @@
 import type { ContractParams, ModuleSpec, ModelImage, FaultPlan, Version } from './types.ts';
 
 export type ModuleState =
-  /** The module runs and the kernel knows it (`version` is readable). */
-  | { readonly status: 'ready'; readonly spec: ModuleSpec }
+  /**
+   * The module runs and the kernel knows it (`version` is readable). `staleVersion`: the
+   * version of the module it replaced, when re-reading the version after TDH.SYS.UPDATE failed;
+   * the kernel may then report it, field by field (spec §8 B12, §4.1 row 9).
+   */
+  | { readonly status: 'ready'; readonly spec: ModuleSpec; readonly staleVersion?: Version }
   /**
    * An update failed after the old module was shut down: no TD runs, `version` reads -ENXIO,
    * until reboot. `lpInitWorks`: the new module got as far as SYSINIT_DONE, so a CPU brought
@@ -80,6 +84,8 @@ export interface ModelState {
   seamsvn: number;
   tds: Map<number, ModelTd>;
   upload: UploadState;
+  /** The CPU an injected SEAMLDR.INFO failure is armed on, until a call fails with it (else null). */
+  infoFault: number | null;
 }
 
 export function init(params: ContractParams, host: HostSpec): ModelState {
@@ -93,6 +99,7 @@ export function init(params: ContractParams, host: HostSpec): ModelState {
     seamsvn: host.boot.seamsvn,
     tds: new Map(),
     upload: { busy: false, error: '', remainingSize: 0, cancelRequested: false, cancelledAtWrite: false, pending: null, ended: null },
+    infoFault: null,
   };
 }
 

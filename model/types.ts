@@ -43,10 +43,25 @@ export interface ModelImage {
   readonly defect: Defect;
 }
 
+/**
+ * The TDX module calls an update makes that a fault can fail: the leaves, and each TDH.SYS.RD of
+ * the update path (spec §2.5): MODULE_HV, which the merged kernel reads before TDH.SYS.SHUTDOWN
+ * and v2 re-reads after the update, and the three version fields re-read after TDH.SYS.UPDATE
+ * (spec §8 B12).
+ */
+export const FAULT_LEAVES = ['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE', 'RD_MODULE_HV', 'RD_MINOR_VERSION', 'RD_MAJOR_VERSION', 'RD_UPDATE_VERSION'] as const;
+export type FaultLeaf = (typeof FAULT_LEAVES)[number];
+
 /** One injected firmware fault, armed for the duration of one update. */
 export type FaultPlan =
-  | { readonly kind: 'leaf'; readonly leaf: 'SHUTDOWN' | 'SYS_INIT' | 'LP_INIT' | 'UPDATE'; readonly cpu: number | null }
+  | { readonly kind: 'leaf'; readonly leaf: FaultLeaf; readonly cpu: number | null }
   | { readonly kind: 'install'; readonly cpu: number }
+  /**
+   * SEAMLDR.INFO fails once on this CPU: armed when the upload starts, it strikes the first
+   * SEAMLDR.INFO issued there (v2's slots precheck, in the fw_upload worker on CPU 0, or a
+   * P-SEAMLDR sysfs read) until the update begins.
+   */
+  | { readonly kind: 'seamldr_info'; readonly cpu: number }
   | { readonly kind: 'no_entropy'; readonly count: number };
 
 /** The kernel revision's policies the contract depends on (spec §2.7), read from its record. */
@@ -59,6 +74,11 @@ export interface ContractParams {
   readonly entropyRetry: boolean;
   /** After an update the kernel asks the new module for its own MODULE_HV (v2 refresh, merged RD). */
   readonly currentHandoffHv: boolean;
+  /**
+   * merged: MODULE_HV is read (TDH.SYS.RD) right before TDH.SYS.SHUTDOWN, and the update refused
+   * when the read fails (spec §2.5 step 1); v2: it is cached, and re-read after the update.
+   */
+  readonly handoffHvReadAtShutdown: boolean;
   /** v3-v10: shutdown refuses (-EBUSY) while a TD is being built, on modules that know how. */
   readonly avoidCompat: boolean;
   /** v8-v10: -EBUSY reads `device-busy`; otherwise every failure reads `firmware-invalid`. */
@@ -73,6 +93,7 @@ export interface ContractParams {
 export type Errno = number | 'nonzero';
 
 export const ENXIO = -6,
+  EIO = -5,
   ENOENT = -2,
   EBUSY = -16,
   ENODEV = -19,

@@ -3,8 +3,8 @@
 // The conditions below are stated as sets, not as a sequence of checks: every refusal reason
 // that holds is an allowed result, since the contract promises no order between them.
 import { only, type Allowed, type Choices } from './allowed.ts';
-import type { ModelState } from './state.ts';
-import { EBUSY, ECANCELED, EINVAL, ENODEV, ENOSPC, type Errno, type FaultPlan, type ModelImage, type ModuleSpec } from './types.ts';
+import type { ModelState, ModelTd } from './state.ts';
+import { EBUSY, ECANCELED, EINVAL, EIO, ENODEV, ENOSPC, type Errno, type FaultLeaf, type FaultPlan, type ModelImage, type ModuleSpec } from './types.ts';
 
 export type Outcome = 'applied' | 'refused' | 'lost';
 
@@ -18,6 +18,7 @@ export function fwLoad(s: ModelState, image: ModelImage, fault: FaultPlan | null
   if (s.upload.busy) return 'ignored'; // a second upload in flight is silently ignored
   if (image.size === 0) return 'empty'; // nothing starts; the previous error stays readable
   s.upload = { busy: true, error: '', remainingSize: image.size, cancelRequested: false, cancelledAtWrite: false, pending: { image, fault }, ended: null };
+  if (fault?.kind === 'seamldr_info') s.infoFault = fault.cpu % s.host.nrCpus;
   return 'started';
 }
 
@@ -62,18 +63,24 @@ function refusals(s: ModelState, image: ModelImage, fault: FaultPlan | null): Re
   if (s.module.status === 'lost') return [...r, { errno: 'nonzero', because: 'the module was already lost: nothing can be shut down' }];
   const old = s.module.spec;
   if (fault?.kind === 'leaf' && fault.leaf === 'SHUTDOWN') r.push({ errno: 'nonzero', because: 'TDH.SYS.SHUTDOWN fails; the old module keeps running' });
+  // Merged: no shutdown without the handoff version (spec §2.5 step 1, §4.1 row 3).
+  if (p.handoffHvReadAtShutdown && fault?.kind === 'leaf' && fault.leaf === 'RD_MODULE_HV')
+    r.push({ errno: 'nonzero', because: 'TDH.SYS.RD of MODULE_HV fails; nothing is shut down' });
   if (refusesHandoff(old, s.handoffHv)) r.push({ errno: 'nonzero', because: `the running module refuses handoff version ${s.handoffHv}` });
   if (p.avoidCompat && !old.updateCompat) r.push({ errno: 'nonzero', because: 'the running module reads AVOID_COMPAT_SENSITIVE as a handoff version' });
   if (p.avoidCompat && old.updateCompat && building(s)) r.push({ errno: EBUSY, because: 'a TD is being built (AVOID_COMPAT_SENSITIVE)' });
   return r;
 }
 
+/** The leaves between shutdown and the new module's TDH.SYS.UPDATE: failing any loses the module. */
+const DESTRUCTIVE: ReadonlySet<FaultLeaf> = new Set(['SYS_INIT', 'LP_INIT', 'UPDATE']);
+
 /** What makes an update that got past shutdown fail: the new module never runs (spec §4.1 rows 5-8). */
 function losses(s: ModelState, image: ModelImage, fault: FaultPlan | null): string[] {
   const m = image.module,
     r: string[] = [];
   if (s.online.includes(false)) r.push('a CPU is offline: not every LP takes part');
-  if (fault !== null && fault.kind !== 'no_entropy' && !(fault.kind === 'leaf' && fault.leaf === 'SHUTDOWN'))
+  if (fault?.kind === 'install' || (fault?.kind === 'leaf' && DESTRUCTIVE.has(fault.leaf)))
     r.push(`${fault.kind === 'leaf' ? fault.leaf : 'SEAMLDR.INSTALL'} fails`);
   if (fault?.kind === 'no_entropy' && !(s.params.entropyRetry && fault.count === 1)) r.push('P-SEAMLDR has no entropy');
   if (image.defect === 'signature' || image.defect === 'hash') r.push(`P-SEAMLDR rejects the image (${image.defect})`);
@@ -120,44 +127,105 @@ function lost(s: ModelState, because: string): Allowed<UpdateResult>[] {
 }
 
 /**
+ * Where this attempt stands in a chain of updates, added to the reasons of its result so that the
+ * coverage table shows chains (issue 14 part 5). Only an applied update uses a slot and keeps a
+ * module, so while one runs the slots used are the updates applied.
+ */
+function chainContext(s: ModelState, m: ModuleSpec): string[] {
+  if (s.module.status !== 'ready') return [];
+  const old = s.module.spec,
+    done = s.host.numRemainingUpdates - s.slots;
+  if (done < 1) return [];
+  const r = [done === 1 ? 'after one applied update' : 'after two or more applied updates'];
+  if (old.updateCompat !== m.updateCompat) r.push('to a module whose features differ, after an applied update');
+  const v = old.version,
+    onOld = (td: ModelTd) => td.launch.version.major === v.major && td.launch.version.minor === v.minor && td.launch.version.update === v.update;
+  if ([...s.tds.values()].some((td) => td.phase === 'building' && onOld(td))) r.push('right after a TD build began on a module an update installed');
+  return r;
+}
+
+/**
+ * What a failed TDH.SYS.RD after TDH.SYS.UPDATE leaves stale (spec §8 B12, §4.1 row 9: the
+ * update stands, only warned about): the version the kernel reports, and where the kernel
+ * caches MODULE_HV instead of reading it at shutdown (v2), the handoff version it will ask for.
+ */
+function staleAfterRead(s: ModelState, fault: FaultPlan | null): { version: boolean; hv: boolean } {
+  const leaf = fault?.kind === 'leaf' ? fault.leaf : null;
+  const read = leaf?.startsWith('RD_') ?? false;
+  return { version: read && leaf !== 'RD_MODULE_HV', hv: read && s.params.currentHandoffHv && !s.params.handoffHvReadAtShutdown };
+}
+
+/**
  * Applied: the new module runs, one slot is used, TDs carry over. A TD mid-build loses its
  * measurement context: an old module restarts it, one with UPDATE_COMPAT refuses to go on (§3.7).
  */
-function applied(m: ModuleSpec): Allowed<UpdateResult> {
-  return {
-    result: { outcome: 'applied', errno: 0 },
-    because: 'the new module runs',
-    next: (s, actual) => {
-      s.module = { status: 'ready', spec: m };
-      s.slots--;
-      s.seamsvn = m.seamsvn;
-      if (s.params.currentHandoffHv) s.handoffHv = m.moduleHv;
-      for (const td of s.tds.values()) {
-        if (td.phase !== 'building') continue;
-        if (m.updateCompat) td.buildBroken = true;
-        else td.mrtd = null;
-      }
-      ended(s, true, actual);
-    },
+function applied(s: ModelState, m: ModuleSpec, fault: FaultPlan | null): Allowed<UpdateResult>[] {
+  const stale = staleAfterRead(s, fault),
+    oldVersion = s.module.status === 'ready' ? s.module.spec.version : undefined;
+  const because = ['the new module runs', ...chainContext(s, m)].join('; ');
+  const next = (keepHv: boolean) => (t: ModelState, actual: unknown) => {
+    t.module = stale.version && oldVersion ? { status: 'ready', spec: m, staleVersion: oldVersion } : { status: 'ready', spec: m };
+    t.slots--;
+    t.seamsvn = m.seamsvn;
+    if (t.params.currentHandoffHv && !keepHv) t.handoffHv = m.moduleHv;
+    for (const td of t.tds.values()) {
+      if (td.phase !== 'building') continue;
+      if (m.updateCompat) td.buildBroken = true;
+      else td.mrtd = null;
+    }
+    ended(t, true, actual);
   };
+  const result: UpdateResult = { outcome: 'applied', errno: 0 };
+  const fresh = { result, because, next: next(false) };
+  if (!stale.hv) return [fresh];
+  return [fresh, { result, because: `${because}; the kernel keeps the old handoff version: its re-read failed`, next: next(true) }];
+}
+
+/**
+ * An armed SEAMLDR.INFO failure (spec §2.2, v2 p10). v2's slots precheck issues SEAMLDR.INFO
+ * first, in the worker on CPU 0, and fails with -EIO when it fails; a P-SEAMLDR read on that CPU
+ * may have taken the failure first, so the update may also go on as without it. An update that
+ * got to shutdown or beyond disarms it (the fault lives until the update begins).
+ */
+function withInfoFault(s: ModelState, results: Choices<UpdateResult>): Choices<UpdateResult> {
+  if (s.infoFault === null) return results;
+  const disarm = (r: Allowed<UpdateResult>): Allowed<UpdateResult> => ({
+    ...r,
+    next: (t, a) => {
+      r.next?.(t, a);
+      t.infoFault = null;
+    },
+  });
+  const past = results.map((r) => (r.result.outcome === 'refused' ? r : disarm(r)));
+  if (s.infoFault !== 0 || !s.params.slotsPrecheck) return past;
+  const failed = {
+    result: { outcome: 'refused' as const, errno: EIO },
+    because: 'SEAMLDR.INFO fails in the v2 precheck',
+    next: (t: ModelState, a: unknown) => ended(t, false, a),
+  };
+  return [disarm(failed), ...past];
 }
 
 /** update: what the driver's write op (seamldr_install_module) may return, and what follows. */
 export function update(s: ModelState): Choices<UpdateResult> {
+  return withInfoFault(s, updateResults(s));
+}
+
+function updateResults(s: ModelState): Choices<UpdateResult> {
   const { image, fault } = s.upload.pending!;
   const refused = refusals(s, image, fault);
   if (refused.length) {
     return refused.map((r) => ({
       result: { outcome: 'refused' as const, errno: r.errno },
-      because: r.because,
+      because: [r.because, ...chainContext(s, image.module)].join('; '),
       next: (t: ModelState, a: unknown) => ended(t, false, a),
     }));
   }
   const lossy = losses(s, image, fault);
   if (lossy.length) return lost(s, lossy.join('; '));
   // v2 retries SEAMLDR.INSTALL once on no entropy: the retry may or may not succeed.
-  if (fault?.kind === 'no_entropy') return [applied(image.module), ...lost(s, 'P-SEAMLDR had no entropy, and the retry failed too')];
-  return [applied(image.module)];
+  if (fault?.kind === 'no_entropy') return [...applied(s, image.module, fault), ...lost(s, 'P-SEAMLDR had no entropy, and the retry failed too')];
+  return applied(s, image.module, fault);
 }
 
 /** fw_done: the worker goes idle; `error` tells success from failure, not harmless from fatal (§4.2). */

@@ -44,6 +44,24 @@ function windowTracker(): { w: Window | null; see(e: TraceEvent): void } {
   return t;
 }
 
+/**
+ * Whether a TDH.SYS.RD failed after the last successful TDH.SYS.UPDATE: the kernel then only
+ * warns, and the version it reports may be the old module's (spec §8 B12, accepted behaviour).
+ */
+function refreshTracker(): { stale: boolean; see(e: TraceEvent): void } {
+  let afterUpdate = false;
+  const t = {
+    stale: false,
+    see(e: TraceEvent) {
+      if (e.kind === 'update_begin') afterUpdate = false;
+      if (e.kind !== 'seamcall') return;
+      if (e.leaf === TDH.SYS_UPDATE && e.status === 0n) [afterUpdate, t.stale] = [true, false];
+      if (e.leaf === TDH.SYS_RD && e.status !== 0n && afterUpdate) t.stale = true;
+    },
+  };
+  return t;
+}
+
 const prev = (s: UpdateState): UpdateState => UPDATE_STATES[UPDATE_STATES.indexOf(s) - 1]!;
 
 function moduleReady(h: Host): boolean {
@@ -175,18 +193,21 @@ const I5: Invariant = {
 const I7: Invariant = {
   id: 'I-7',
   claim:
-    'an update returns 0 with the new module running, or fails with the old module untouched, or fails with the module unusable (version -ENXIO); nothing in between',
+    'an update returns 0 with the new module running, or fails with the old module untouched, or fails with the module unusable (version -ENXIO); nothing in between (a failed version re-read may leave the version stale, B12)',
   source: 'spec §7 I-7 [LX-tdx]; DESIGN.md update contract',
   create() {
     let before: { module: TdxModule | null; lp: string } | null = null;
+    const refresh = refreshTracker();
     return (h, events) => {
+      for (const e of events) refresh.see(e); // v2 re-reads after update_end, in the same step
       for (const e of events) {
         if (e.kind === 'update_begin') before = { module: h.seam.module, lp: h.tdx.lpInitialized.join() };
         if (e.kind !== 'update_end' || !before) continue;
         const ready = moduleReady(h);
         if (e.ret === 0) {
           if (!h.tdx.state.initialized || !ready) return 'the update returned 0 but the new module is not running';
-          if (!sameVersion(h.tdx.sysinfo.version, h.seam.module!.identity.version)) return 'the update returned 0 but version shows another module';
+          if (!refresh.stale && !sameVersion(h.tdx.sysinfo.version, h.seam.module!.identity.version))
+            return 'the update returned 0 but version shows another module, and no re-read of it failed';
         } else if (h.tdx.state.initialized) {
           const untouched = ready && h.seam.module === before.module && h.tdx.lpInitialized.join() === before.lp;
           if (!untouched) return 'the update failed, the kernel still calls the module initialized, but it is not the old module running untouched';
@@ -240,13 +261,17 @@ const I9: Invariant = {
 
 const I10: Invariant = {
   id: 'I-10',
-  claim: "while initialized and no update runs, the version the kernel reports is the running module's",
+  claim: "while initialized and no update runs, the version the kernel reports is the running module's, unless its re-read after the update failed (B12)",
   source: 'spec §7 I-10 [LX-host; T-v7 Sashiko]',
   create() {
-    const t = windowTracker();
+    const t = windowTracker(),
+      refresh = refreshTracker();
     return (h, events) => {
-      for (const e of events) t.see(e);
-      if (t.w || !h.tdx.state.initialized || !h.seam.module) return null;
+      for (const e of events) {
+        t.see(e);
+        refresh.see(e);
+      }
+      if (t.w || !h.tdx.state.initialized || !h.seam.module || refresh.stale) return null;
       const v = h.tdx.sysinfo.version,
         m = h.seam.module.identity.version;
       return sameVersion(v, m) ? null : `version reads ${v.major}.${v.minor}.${v.update} but ${m.major}.${m.minor}.${m.update} runs`;

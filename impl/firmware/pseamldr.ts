@@ -106,6 +106,12 @@ function seamldrInfoCall(seam: Seam, cpu: number, infoPa: bigint): SeamcallResul
   const pageOffset = Number(infoPa % BigInt(PAGE_SIZE));
   const page = pageAt(seam, infoPa - BigInt(pageOffset));
   if (page === undefined || pageOffset % SEAMLDR_INFO_SIZE !== 0) return { status: SEAMLDR_EBADPARAM };
+  // Injected fault: this call fails before P-SEAMLDR writes the buffer.
+  const f = seam.faults.infoFail;
+  if (f && f.cpu === cpu) {
+    seam.faults.infoFail = null;
+    return { status: f.status };
+  }
   const { status, info } = seamldrInfo(seam, cpu);
   const out = page.subarray(pageOffset, pageOffset + SEAMLDR_INFO_SIZE);
   out.fill(0);

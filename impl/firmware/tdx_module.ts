@@ -118,7 +118,7 @@ export function tdxModuleCall(seam: Seam, mod: TdxModule, cpu: number, leaf: big
   // An injected fault models a failure inside the leaf handler (lock contention, RDRAND), which
   // the dispatcher has already admitted; it has no other effect.
   const f = seam.faults.leafFail;
-  if (f !== null && f.leaf === leaf && (f.cpu === null || f.cpu === cpu)) {
+  if (f !== null && f.leaf === leaf && (f.cpu === null || f.cpu === cpu) && (f.field === undefined || f.field === args.rdx)) {
     seam.faults.leafFail = null;
     return fail(f.status);
   }

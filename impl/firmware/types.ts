@@ -30,10 +30,15 @@ export type BootModule = ModuleIdentity | { readonly module: Uint8Array; readonl
 export interface InjectedFaults {
   /** SEAMLDR.INSTALL on this CPU returns this status instead of running. */
   installFail: { cpu: number; status: bigint } | null;
+  /** The next SEAMLDR.INFO on this CPU returns this status (nothing else changes). */
+  infoFail?: { cpu: number; status: bigint } | null;
   /** RDRAND failures P-SEAMLDR's last LP will see (each returns ENOENTROPY, recoverable). */
   noEntropy: number;
-  /** The next call of this TDX module leaf (on any CPU, or the given one) returns the status. */
-  leafFail: { leaf: bigint; cpu: number | null; status: bigint } | null;
+  /**
+   * The next call of this TDX module leaf (on any CPU, or the given one) returns the status;
+   * for TDH.SYS.RD, with `field`, only the read of that metadata field (RDX) does.
+   */
+  leafFail: { leaf: bigint; cpu: number | null; status: bigint; field?: bigint } | null;
 }
 
 export interface SeamdbEntry {

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import type { ToolReport } from '../../impl/userspace/update_tool.ts';
 import { MERGED_PATHS, updateTool, V2_PATHS } from '../../impl/userspace/update_tool.ts';
+import { readVersion } from '../../model/host.ts';
 import type { ModelState } from '../../model/state.ts';
 import { fwLoad as modelFwLoad } from '../../model/update.ts';
 import { hasRealBlob, imageBytes, modelImage, trustOf, type ImageRef } from '../images.ts';
@@ -49,11 +50,14 @@ function allowedReports(m: ModelState): { outcome: ToolReport['outcome']; versio
     because: 'the tool decided not to or could not upload',
   }));
   if (m.module.status === 'lost') return [...quiet, { outcome: 'lost', because: 'the model lost the module' }];
-  const running = text(m.module.spec.version);
+  // The tool reports the version it reads: what `version` may show (stale after B12).
+  const shown = readVersion(m).flatMap((a) => (typeof a.result === 'number' ? [] : [text(a.result)]));
   return [
     ...quiet,
-    { outcome: 'applied', version: running, because: `the model runs ${running}` },
-    { outcome: 'failed', version: running, because: `the update failed; ${running} still runs` },
+    ...shown.flatMap((running) => [
+      { outcome: 'applied' as const, version: running, because: `version shows ${running}` },
+      { outcome: 'failed' as const, version: running, because: `the update failed; version shows ${running}` },
+    ]),
   ];
 }
 

@@ -5,11 +5,12 @@ import fc from 'fast-check';
 import type { ImageCorruption } from '../../impl/firmware/image.ts';
 import { fwLoad, fwUploadMain } from '../../impl/kernel/fw_upload.ts';
 import { spawn } from '../../impl/kernel/sched.ts';
-import type { FaultPlan } from '../../model/types.ts';
+import { FAULT_LEAVES, type FaultPlan } from '../../model/types.ts';
 import { fwDone, fwLoad as modelFwLoad, fwPrepare, fwWrite, update, type UpdateResult } from '../../model/update.ts';
 import type { GenConfig } from '../generators.ts';
 import { describeImage, imageBytes, modelImage, trustOf, type ImageRef } from '../images.ts';
 import { RELEASES } from '../releases.ts';
+import { infoFaultAtUploadStart } from '../faults.ts';
 import { exactly, type CommandSpec } from './spec.ts';
 
 export interface Upload {
@@ -73,15 +74,30 @@ function imageRef(cfg: GenConfig): fc.Arbitrary<ImageRef> {
 const cpuIndex = fc.nat({ max: 255 });
 
 const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
-  // SHUTDOWN and UPDATE run on the lead CPU only and SYS.INIT on whichever CPU gets there first,
+  // SHUTDOWN, UPDATE and the reads run on the lead CPU only and SYS.INIT on whichever CPU gets there first,
   // so only LP.INIT faults name a CPU.
-  fc.record({ kind: fc.constant('leaf' as const), leaf: fc.constantFrom('SHUTDOWN' as const, 'SYS_INIT' as const, 'UPDATE' as const), cpu: fc.constant(null) }),
+  fc.record({
+    kind: fc.constant('leaf' as const),
+    leaf: fc.constantFrom(...FAULT_LEAVES.filter((l) => l !== 'LP_INIT')),
+    cpu: fc.constant(null),
+  }),
   fc.record({ kind: fc.constant('leaf' as const), leaf: fc.constant('LP_INIT' as const), cpu: withRate(cpuIndex, 0.5) }),
   fc.record({ kind: fc.constant('install' as const), cpu: cpuIndex }),
+  // Mostly CPU 0, where the fw_upload worker issues v2's SEAMLDR.INFO precheck.
+  fc.record({ kind: fc.constant('seamldr_info' as const), cpu: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: cpuIndex }) }),
   fc.record({ kind: fc.constant('no_entropy' as const), count: fc.integer({ min: 1, max: 2 }) }),
 );
 
-const LEAF_NAME = { SHUTDOWN: 'TDH.SYS.SHUTDOWN', SYS_INIT: 'TDH.SYS.INIT', LP_INIT: 'TDH.SYS.LP.INIT', UPDATE: 'TDH.SYS.UPDATE' } as const;
+const LEAF_NAME = {
+  SHUTDOWN: 'TDH.SYS.SHUTDOWN',
+  SYS_INIT: 'TDH.SYS.INIT',
+  LP_INIT: 'TDH.SYS.LP.INIT',
+  UPDATE: 'TDH.SYS.UPDATE',
+  RD_MODULE_HV: 'TDH.SYS.RD(MODULE_HV)',
+  RD_MINOR_VERSION: 'TDH.SYS.RD(MINOR_VERSION)',
+  RD_MAJOR_VERSION: 'TDH.SYS.RD(MAJOR_VERSION)',
+  RD_UPDATE_VERSION: 'TDH.SYS.RD(UPDATE_VERSION)',
+} as const;
 
 export function faultString(f: FaultPlan): string {
   switch (f.kind) {
@@ -91,6 +107,8 @@ export function faultString(f: FaultPlan): string {
       return `SEAMLDR.INSTALL fails on cpu ${f.cpu}`;
     case 'no_entropy':
       return `no entropy x${f.count}`;
+    case 'seamldr_info':
+      return `SEAMLDR.INFO fails on cpu ${f.cpu}`;
   }
 }
 
@@ -112,6 +130,8 @@ export const UPLOAD: CommandSpec<Upload> = {
       const r = fwLoad(h, fw, imageBytes(c.image));
       if (r === 'started') {
         env.setPendingFault(c.fault);
+        const infoFail = infoFaultAtUploadStart(c.fault, h.platform.cpus.length);
+        if (infoFail) h.seam.faults = { ...h.seam.faults, infoFail };
         // The worker runs on system_long_wq; CPU 0 is always online.
         spawn(h.sched, 'fw_upload_worker', 0, fwUploadMain(h, fw));
       }

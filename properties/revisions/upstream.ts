@@ -29,6 +29,7 @@ export const UPSTREAM: RevisionRecord = {
     slotsPrecheck: false,
     entropyRetry: false,
     currentHandoffHv: true,
+    handoffHvReadAtShutdown: true,
     avoidCompat: false,
     deviceBusyError: false,
     cancelSupport: false,

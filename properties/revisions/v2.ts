@@ -31,6 +31,7 @@ export const V2: RevisionRecord = {
     slotsPrecheck: true,
     entropyRetry: true,
     currentHandoffHv: true,
+    handoffHvReadAtShutdown: false,
     avoidCompat: false,
     deviceBusyError: false,
     cancelSupport: true,

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { cpuOffline, cpuOnline, readSeamldr, readVersion } from '../../model/host.ts';
 import { typeOk, type ModelState } from '../../model/state.ts';
 import { tdCreate, tdRun } from '../../model/td.ts';
-import { EBUSY, ECANCELED, EINVAL, ENODEV, ENOSPC, ENXIO, type ContractParams, type Errno, type FaultPlan, type ModelImage } from '../../model/types.ts';
+import { EBUSY, ECANCELED, EINVAL, EIO, ENODEV, ENOSPC, ENXIO, type ContractParams, type Errno, type FaultPlan, type ModelImage } from '../../model/types.ts';
 import { cancel, fwDone, fwLoad, fwPrepare, fwWrite, readError, readStatus, update } from '../../model/update.ts';
 import { attempt, BOOT, COMPAT_PARAMS, img, load, NEXT, NO_PRECHECKS, spec, state, take, UPSTREAM_PARAMS, withoutUpload, withTds } from './fixtures.ts';
 
@@ -63,6 +63,12 @@ const REFUSALS: Refusal[] = [
     },
   },
   { name: 'TDH.SYS.SHUTDOWN fails (e.g. TDX_SYS_BUSY)', errno: 'nonzero', fault: { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null } },
+  {
+    name: 'merged: TDH.SYS.RD of MODULE_HV fails, so nothing is shut down (spec §2.5 step 1)',
+    errno: 'nonzero',
+    fault: { kind: 'leaf', leaf: 'RD_MODULE_HV', cpu: null },
+    params: UPSTREAM_PARAMS,
+  },
   { name: 'v3-v10: a module without UPDATE_COMPAT reads AVOID_COMPAT_SENSITIVE as a handoff version', errno: 'nonzero', params: COMPAT_PARAMS },
   {
     name: 'v3-v10: a TD is being built on a module with UPDATE_COMPAT',
@@ -223,6 +229,108 @@ describe('applied: the new module, one slot used, TDs carried over', () => {
 
   it('one no-entropy failure with the v2 retry: applied or lost, the firmware decides', () => {
     expect(errnos(state(), img(), { kind: 'no_entropy', count: 1 }).map(([o]) => o)).toEqual(['applied', 'lost', 'lost', 'lost']);
+  });
+});
+
+describe('a failed TDH.SYS.RD after TDH.SYS.UPDATE: applied, and what it would refresh may be stale (B12)', () => {
+  const rd = (leaf: 'RD_UPDATE_VERSION' | 'RD_MODULE_HV'): FaultPlan => ({ kind: 'leaf', leaf, cpu: null });
+  const hvImage = img(spec(8, { moduleHv: 1 }));
+
+  it('never refuses nor loses on the v2 kernel, and never loses on the merged one', () => {
+    for (const leaf of ['RD_UPDATE_VERSION', 'RD_MODULE_HV'] as const) {
+      expect(errnos(state(), img(), rd(leaf)).every(([o]) => o === 'applied')).toBe(true);
+    }
+    expect(errnos(state({}, UPSTREAM_PARAMS), img(), rd('RD_UPDATE_VERSION'))).toEqual([['applied', 0]]);
+  });
+
+  it('the version re-read: `version` may show the old module field by field, until an update re-reads it', () => {
+    const s = state();
+    take(s, attempt(s, img(spec(8)), rd('RD_UPDATE_VERSION')), 0);
+    expect(readVersion(s).map((a) => a.result)).toEqual([NEXT.version, BOOT.version]);
+    fwDone(s);
+    take(s, attempt(s, img(spec(9))), 0);
+    expect(readVersion(s).map((a) => a.result)).toEqual([spec(9).version]);
+    const other = state({ boot: spec(6, { version: { major: 1, minor: 4, update: 6 } }) });
+    other.module = { status: 'ready', spec: NEXT, staleVersion: { major: 1, minor: 4, update: 6 } };
+    expect(readVersion(other)).toHaveLength(4);
+  });
+
+  it('v2 caches MODULE_HV: after a failed re-read the kernel may ask for the old one; merged reads it at shutdown', () => {
+    for (const leaf of ['RD_UPDATE_VERSION', 'RD_MODULE_HV'] as const) {
+      const choices = attempt(state(), hvImage, rd(leaf));
+      const hvs = choices.map((a) => {
+        const t = state();
+        load(t, hvImage, rd(leaf));
+        a.next?.(t, 0);
+        return t.handoffHv;
+      });
+      expect(hvs).toEqual([1, 0]);
+    }
+    const m = state({}, UPSTREAM_PARAMS);
+    take(m, attempt(m, hvImage, rd('RD_UPDATE_VERSION')), 0);
+    expect(m.handoffHv).toBe(1);
+  });
+});
+
+describe('an injected SEAMLDR.INFO failure', () => {
+  const info = (cpu: number): FaultPlan => ({ kind: 'seamldr_info', cpu });
+
+  it('v2, armed on the worker CPU: the precheck may refuse with -EIO, or a read took it first', () => {
+    const s = state();
+    load(s, img(), info(4)); // CPU 4 of 4 is CPU 0
+    expect(s.infoFault).toBe(0);
+    expect(update(s).map((a) => a.result)).toEqual([
+      { outcome: 'refused', errno: EIO },
+      { outcome: 'applied', errno: 0 },
+    ]);
+    take(s, update(s), -5);
+    expect([s.infoFault, s.module.status === 'ready' && s.module.spec]).toEqual([null, BOOT]);
+  });
+
+  it('a P-SEAMLDR read may get -EIO while armed, once; the merged update never issues SEAMLDR.INFO', () => {
+    const s = state({}, UPSTREAM_PARAMS);
+    load(s, img(), info(0));
+    expect(update(s).map((a) => a.result)).toEqual([{ outcome: 'applied', errno: 0 }]);
+    const read = readSeamldr(s, 'version');
+    expect(read.map((a) => a.result)).toEqual([s.host.seamldrVersion, EIO]);
+    take(s, read, EIO, (a) => a.result === EIO);
+    expect(readSeamldr(s, 'version').map((a) => a.result)).toEqual([s.host.seamldrVersion]);
+  });
+
+  it('an update that got past shutdown disarms it', () => {
+    const s = state();
+    load(s, img(), info(1));
+    expect(update(s).map((a) => a.result)).toEqual([{ outcome: 'applied', errno: 0 }]);
+    take(s, update(s), 0);
+    expect(s.infoFault).toBeNull();
+  });
+});
+
+describe('chained updates name where they stand (the coverage table)', () => {
+  const labels = (a: { because: string }) => a.because.split('; ');
+
+  it('the first update is no chain; the second and third say so, and a change of features', () => {
+    const s = state({ numRemainingUpdates: 3 });
+    expect(labels(take(s, attempt(s, img(spec(7))), 0))).toEqual(['the new module runs']);
+    fwDone(s);
+    expect(labels(take(s, attempt(s, img(spec(8, { updateCompat: true }))), 0))).toEqual([
+      'the new module runs',
+      'after one applied update',
+      'to a module whose features differ, after an applied update',
+    ]);
+    fwDone(s);
+    expect(labels(take(s, attempt(s, img(spec(9, { updateCompat: true }))), 0))).toEqual(['the new module runs', 'after two or more applied updates']);
+  });
+
+  it('a TD build begun on the module an update installed, refused on compat', () => {
+    const s = state({ numRemainingUpdates: 3, boot: spec(6, { updateCompat: true }) }, COMPAT_PARAMS);
+    take(s, attempt(s, img(spec(7, { updateCompat: true }))), 0);
+    fwDone(s);
+    tdCreate(s, 1);
+    s.tds.get(1)!.phase = 'building';
+    const refused = attempt(s, img(spec(8, { updateCompat: true })));
+    expect(refused.map((a) => a.result)).toEqual([{ outcome: 'refused', errno: EBUSY }]);
+    expect(labels(refused[0]!)).toContain('right after a TD build began on a module an update installed');
   });
 });
 

@@ -120,6 +120,14 @@ describe('injected leaf failures', () => {
     expect(st(seam, 1, TDH.MNG_CREATE, { rcx: 0x5000n, rdx: 3n })).toBe(TDX_SYS_BUSY);
     expect(seam.module!.tds.size).toBe(0);
   });
+  it('on TDH.SYS.RD with a field, strike only the read of that field', () => {
+    const seam = ready();
+    seam.faults.leafFail = { leaf: TDH.SYS_RD, cpu: null, status: TDX_SYS_LP_INIT_NOT_DONE, field: MD_UPDATE_VERSION };
+    expect(st(seam, 0, TDH.SYS_RD, { rdx: MD_MODULE_HV })).toBe(TDX_SUCCESS);
+    expect(st(seam, 0, TDH.SYS_RD, { rdx: MD_MINOR_VERSION })).toBe(TDX_SUCCESS);
+    expect(st(seam, 0, TDH.SYS_RD, { rdx: MD_UPDATE_VERSION })).toBe(TDX_SYS_LP_INIT_NOT_DONE);
+    expect(seam.faults.leafFail).toBeNull();
+  });
 });
 
 describe('TDH.SYS.SHUTDOWN', () => {
