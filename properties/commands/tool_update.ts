@@ -24,10 +24,13 @@ export interface ToolUpdate {
 
 /**
  * What the tool uploads for a release: Intel's blob where the platform trusts Intel and it is
- * loaded (`--blobs`), else the vendor's build with the running module's handoff versions.
+ * loaded (`--blobs`), else the vendor's build with the running module's handoff versions (the
+ * vendor builds a line with one handoff scheme; after a hand-written upload of another build,
+ * the running module's are what the next build must accept).
  */
 function toolImage(env: IssueEnv, version: string): ImageRef {
-  const b = env.model.host.boot;
+  const m = env.model.module;
+  const b = m.status === 'ready' ? m.spec : env.model.host.boot;
   const real = trustOf(env.h) === 'intel' && hasRealBlob(version);
   return {
     release: version,

@@ -3,7 +3,8 @@
 // and an update right after a TD build began on the module the previous update installed. The
 // runner checks every step against the model; the labels are what the coverage table shows.
 import { describe, expect, it } from 'vitest';
-import { COMPAT, UPSTREAM, type Revision } from '../../impl/kernel/revision.ts';
+import { type Revision } from '../../impl/kernel/revision.ts';
+import { COMPAT_KERNEL as COMPAT, UPSTREAM_KERNEL as UPSTREAM } from '../../properties/revisions/index.ts';
 import type { Command } from '../../properties/commands/index.ts';
 import { finalizedTd, hostData, imageRef, linResults, readVersion, run, scenario, tdAddPage, tdCreate, tdRun, upload } from '../impl/kernel/helpers.ts';
 

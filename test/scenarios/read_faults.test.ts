@@ -5,7 +5,7 @@
 // result against the model, so a clean run means the contract allowed what happened.
 import { describe, expect, it } from 'vitest';
 import { P_SEAMLDR_INFO, SEAMLDR_EUNSPECERR, TDH, TDX_SYS_LP_INIT_NOT_DONE } from '../../impl/firmware/abi.ts';
-import { UPSTREAM } from '../../impl/kernel/revision.ts';
+import { UPSTREAM_KERNEL as UPSTREAM } from '../../properties/revisions/index.ts';
 import type { FaultLeaf } from '../../model/types.ts';
 import type { Command } from '../../properties/commands/index.ts';
 import { callsOf, finalizedTd, hostData, imageRef, linResults, readVersion, run, scenario, tdRun, upload } from '../impl/kernel/helpers.ts';
