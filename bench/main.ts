@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { writeReportAtomic } from '../harness/files.ts';
+import { argvError } from '../harness/schema.ts';
 import { V2 } from '../properties/revisions/index.ts';
 import { bugFinding } from './bugs.ts';
 import { FULL, GOALS, SMOKE, type BenchConfig } from './config.ts';
@@ -51,7 +52,7 @@ function parse(argv: string[]): Cli {
       },
     }).values;
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]!);
+    throw new UsageError(argvError(e));
   }
   if (v.help) throw new UsageError('');
   const only = (v.only ?? SECTIONS.join(',')).split(',').map((s) => {

@@ -16,6 +16,7 @@ import { findRevision, REVISIONS, type RevisionRecord } from '../properties/revi
 import { PROPERTIES } from '../properties/catalog.ts';
 import { contentHash } from './corpus.ts';
 import { writeReportAtomic } from './files.ts';
+import { argvError } from './schema.ts';
 import { BUDGETS, checkProperty } from './verify.ts';
 
 interface Sample {
@@ -85,7 +86,7 @@ async function main(): Promise<number> {
       },
     }).values;
   } catch (e) {
-    return usage((e as Error).message.split('\n')[0]!);
+    return usage(argvError(e));
   }
   if (a.worker) {
     await worker();

@@ -105,6 +105,14 @@ export function fieldName(path: readonly PropertyKey[]): string {
 }
 
 /** A value in a message: short, and never the whole of a big or deep one. */
+/** node's parseArgs error as one line: its first sentence, without the advice about '--'. */
+export function argvError(e: unknown): string {
+  return (e as Error).message
+    .split('\n')[0]!
+    .replace(/\. To specify a positional.*$/, '')
+    .replace(/^Unknown option/, 'unknown option');
+}
+
 export function show(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object' && v !== null) return 'an object';

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { parseTdxVersion, selectModule, type MappingEntry, type ModuleFacts, type PlatformFacts, type Selection } from '../impl/userspace/policy.ts';
 import { BLOB_SIGSTRUCT_OFFSET, SIGSTRUCT_SIZE, sigstructFacts } from '../impl/userspace/sigstruct_facts.ts';
 import { MAPPING, MAPPING_FILE, MappingError, parseMapping, RELEASE_FACTS } from '../properties/releases.ts';
+import { argvError } from './schema.ts';
 
 const USAGE = `usage: npm run select -- --current VERSION --seamldr VERSION --cpu CPUID [--mapping FILE] [--blobs DIR] [--allow-debug] [--json]
        npm run select -- --batch FILE [--mapping FILE] [--blobs DIR]`;
@@ -193,12 +194,7 @@ function parse(argv: string[]) {
       },
     }).values;
   } catch (e) {
-    throw new SelectError(
-      (e as Error).message
-        .split('\n')[0]!
-        .replace(/\. To specify a positional.*$/, '')
-        .replace(/^Unknown option/, 'unknown option'),
-    );
+    throw new SelectError(argvError(e));
   }
 }
 

@@ -9,7 +9,7 @@ import { findBug, NO_BUGS, type BugName } from '../../impl/faults.ts';
 import { findRevision, REVISIONS } from '../../properties/revisions/index.ts';
 import { findProperty, PROPERTIES, type Property } from '../../properties/catalog.ts';
 import { DEFAULT_CORPUS_DIR } from '../corpus.ts';
-import { LIMITS, show } from '../schema.ts';
+import { argvError, LIMITS, show } from '../schema.ts';
 import { parseShard, type ShardSpec } from '../shard.ts';
 import { SCHEDULERS } from '../schedulers.ts';
 import { BUDGETS, PCT_DEPTH, type CheckOptions } from '../verify.ts';
@@ -114,13 +114,7 @@ function split(argv: readonly string[]): { a: Values; positionals: string[] } {
     const { values, positionals } = parseArgs({ args: joinNegativeValues(argv), strict: true, allowPositionals: true, options: OPTIONS });
     return { a: values, positionals };
   } catch (e) {
-    // node's message goes on about positionals after '--'; the first sentence is what matters
-    throw new UsageError(
-      (e as Error).message
-        .split('\n')[0]!
-        .replace(/\. To specify a positional.*$/, '')
-        .replace(/^Unknown option/, 'unknown option'),
-    );
+    throw new UsageError(argvError(e));
   }
 }
 
