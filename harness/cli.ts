@@ -3,4 +3,4 @@
 // harness/cli.mjs. The options, exit codes and limits: README.md "Options and exit codes".
 import { start } from './cli/main.ts';
 
-await start(process.argv.slice(2), []);
+await start(process.argv.slice(2));

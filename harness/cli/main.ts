@@ -10,7 +10,7 @@ import { runMerge } from './merge.ts';
 import { writeFailure } from './record.ts';
 import { runReplay } from './replay.ts';
 import { runVerify } from './run.ts';
-import { armSignals, stopExit, type Stop, type StopName } from './stop.ts';
+import { armSignals, type Listen, listenProcess, stopExit, type Stop, type StopName } from './stop.ts';
 
 export interface Io {
   readonly out: (line: string) => void;
@@ -72,8 +72,8 @@ export async function runCli(argv: readonly string[], stop: Stop, io: Io = proce
 }
 
 /** The process's entry: signals armed first (replaying those caught before), then the run. */
-export async function start(argv: readonly string[], early: readonly StopName[]): Promise<void> {
-  const stop = armSignals(early, (l) => process.stderr.write(`\n${l}\n`));
+export async function start(argv: readonly string[], early: readonly StopName[] = [], listen: Listen = listenProcess): Promise<void> {
+  const stop = armSignals(early, listen, (l) => process.stderr.write(`\n${l}\n`));
   // `npm run verify | head`: a closed pipe ends the output, not the run (the reports still get written).
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE') throw e;

@@ -19,11 +19,20 @@ export function stopExit(by: StopName): number {
   return 128 + constants.signals[by];
 }
 
+/** Where the handler goes: harness/cli.mjs redirects the listeners it installed first. */
+export type Listen = (handler: (by: StopName) => void) => void;
+
+/** Listen on the process itself (an entry that caught nothing before). */
+export const listenProcess: Listen = (handler) => {
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+};
+
 /**
- * Install the handlers; signals that arrived before (caught by harness/cli.mjs while the
- * TypeScript loaded) are replayed in order.
+ * Install the handler; signals that arrived before (caught by harness/cli.mjs while the
+ * TypeScript loaded) are replayed in order first.
  */
-export function armSignals(early: readonly StopName[], err: (line: string) => void): Stop {
+export function armSignals(early: readonly StopName[], listen: Listen, err: (line: string) => void): Stop {
   const stop: Stop = { stopped: false, by: null, quitAtOnce: false };
   const handler = (by: StopName) => {
     if (stop.stopped || stop.quitAtOnce) process.exit(stopExit(stop.by ?? by));
@@ -32,8 +41,7 @@ export function armSignals(early: readonly StopName[], err: (line: string) => vo
     const again = by === 'SIGINT' ? 'Ctrl-C' : 'the signal';
     err(`verify: ${by}: stopping; finishing the current run, keeping any counterexample, writing the reports (${again} again quits at once)`);
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
   for (const by of early) handler(by);
+  listen(handler);
   return stop;
 }
