@@ -9,6 +9,7 @@ import type { Point, Scaling } from './scaling.ts';
 import type { SchedulerComparison, SchedulerHunt } from './schedulers.ts';
 import type { PhaseProfile } from './shares.ts';
 import type { StateGrowth } from './states.ts';
+import type { SpaceSize } from './exhaustive.ts';
 import type { Throughput } from './throughput.ts';
 
 const pct = (x: number, d = 1): string => `${(x * 100).toFixed(d)}%`;
@@ -260,6 +261,29 @@ function statesSection(gs: readonly StateGrowth[], smoke: boolean): string[] {
   ];
 }
 
+function exhaustiveSection(xs: readonly SpaceSize[]): string[] {
+  return [
+    '## 8. Exhaustive space',
+    '',
+    'One scenario whose commands race (an update, a sysfs read of P-SEAMLDR from the last CPU, a version read; the first 1 to 3 of them) on 2 and 3 CPUs, every schedule within K preemptions (departures from round-robin; harness/exhaustive.ts) run once. Pruned: executions partial-order reduction skipped (not built: 0).',
+    '',
+    ...table(
+      ['CPUs', 'commands', 'preemptions', 'executions', 'pruned', 'complete', 'time', 'ms per execution'],
+      xs.map((x) => [
+        n(x.cpus),
+        n(x.commands),
+        n(x.preemptions),
+        n(x.executions),
+        n(x.pruned),
+        x.complete ? 'yes' : 'no',
+        `${n(x.ms)} ms`,
+        n(x.ms / x.executions, 2),
+      ]),
+    ),
+    '',
+  ];
+}
+
 export function markdown(r: BenchResult): string {
   return [
     ...header(r),
@@ -272,5 +296,6 @@ export function markdown(r: BenchResult): string {
     ...(r.memory ? memorySection(r.memory) : []),
     ...(r.schedulers ? schedulerSection(r.schedulers) : []),
     ...(r.states ? statesSection(r.states, r.smoke) : []),
+    ...(r.exhaustive ? exhaustiveSection(r.exhaustive) : []),
   ].join('\n');
 }

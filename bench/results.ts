@@ -2,6 +2,7 @@
 import type { BugFinding } from './bugs.ts';
 import type { BenchConfig } from './config.ts';
 import type { Diagnosis } from './diagnose.ts';
+import type { SpaceSize } from './exhaustive.ts';
 import type { Machine } from './machine.ts';
 import type { MemoryFigure } from './memory.ts';
 import type { Scaling } from './scaling.ts';
@@ -42,9 +43,11 @@ export interface BenchResult {
   readonly schedulers: SchedulerComparison | null;
   /** Distinct model states per scheduler on the default workload (the curve: reports/distinct-states.svg). */
   readonly states: readonly StateGrowth[] | null;
+  /** The exhaustive scheduler's executions per bound (section 8). */
+  readonly exhaustive: readonly SpaceSize[] | null;
   readonly targets: readonly Target[];
 }
 
 /** The sections a run can be limited to (`--only`). */
-export const SECTIONS = ['throughput', 'profile', 'scaling', 'bugs', 'memory', 'schedulers', 'states'] as const;
+export const SECTIONS = ['throughput', 'profile', 'scaling', 'bugs', 'memory', 'schedulers', 'states', 'exhaustive'] as const;
 export type Section = (typeof SECTIONS)[number];

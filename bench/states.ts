@@ -37,7 +37,7 @@ function grow(scheduler: SchedulerName, cfg: BenchConfig): StateGrowth {
 const W = 640,
   H = 360,
   PAD = 48;
-const COLOURS: Record<SchedulerName, string> = { random: '#1f77b4', pct: '#d62728' };
+const COLOURS: Record<SchedulerName, string> = { random: '#1f77b4', pct: '#d62728', exhaustive: '#2ca02c' };
 
 /** Distinct states (solid) and pairs (dashed) against runs, one colour per scheduler. */
 export function growthSvg(gs: readonly StateGrowth[]): string {

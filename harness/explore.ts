@@ -93,3 +93,31 @@ export function sampled(scheduler: string, pctDepth: number | null, runs: number
     bound: { cpus, commands: null, preemptions: null },
   };
 }
+
+/** The exploration of an exhaustive run: every schedule within the bound of each scenario run. */
+export function exhaustive(
+  o: { preemptions?: number; exploreCommands?: number; cpus?: number },
+  results: readonly { runs: number; executions: number; complete: boolean }[],
+  d: DistinctStates,
+): Exploration {
+  return {
+    scheduler: 'exhaustive',
+    pctDepth: null,
+    scenarios: results.reduce((n, r) => n + r.runs, 0),
+    executions: results.reduce((n, r) => n + r.executions, 0),
+    pruned: 0,
+    distinctStates: d.states.size,
+    distinctPairs: d.pairs.size,
+    complete: o.exploreCommands !== undefined && results.length > 0 && results.every((r) => r.complete),
+    bound: { cpus: o.cpus ?? null, commands: o.exploreCommands ?? null, preemptions: o.preemptions ?? null },
+  };
+}
+
+/** What an exhaustive run may claim, in one line: a proof within the bound only when it was complete. */
+export function boundReport(e: Exploration): string {
+  const b = e.bound;
+  const schedules = `every schedule within ${b.preemptions} preemption${b.preemptions === 1 ? '' : 's'} (departures from round-robin)`;
+  if (e.complete)
+    return `proved within the bound: every scenario of 1 to ${b.commands} commands over the enumerated values (harness/exhaustive.ts DOMAIN), on ${b.cpus} CPUs, ${schedules}: ${e.scenarios} scenarios, ${e.executions} executions`;
+  return `${schedules} of each of ${e.scenarios} scenarios: ${e.executions} executions; not a proof (the scenarios ${b.commands === null ? 'were drawn, not enumerated' : 'were not all explored'})`;
+}

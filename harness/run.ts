@@ -69,6 +69,8 @@ export interface RunResult {
   readonly labels: ReadonlySet<string>;
   /** The abstract model states this run reached and the (state, action) pairs it took (explore.ts). */
   readonly reached: Reached;
+  /** The options at each decision that had more than one, in order (harness/exhaustive.ts branches on them). */
+  readonly decisions: readonly number[];
   readonly revision: RevisionRecord;
 }
 
@@ -140,6 +142,7 @@ class Run {
   stateNow: string;
   readonly fixed: string;
   readonly reached = { states: new Set<string>(), pairs: new Set<string>() };
+  readonly decisions: number[] = [];
 
   constructor(
     readonly s: ScheduledScenario,
@@ -191,6 +194,7 @@ class Run {
   pick(tasks: readonly Task[], canIssue: boolean): number {
     const options = tasks.length + (canIssue ? 1 : 0);
     if (options <= 1) return 0;
+    this.decisions.push(options);
     if (this.pct) return this.pct.pick([...tasks.map((t) => t.id), ...(canIssue ? [-1 - this.cmd] : [])], this.step, this.stall === 0);
     const c = this.choice < this.s.schedule.length ? this.s.schedule[this.choice++]! : 0;
     return c % options;
@@ -438,6 +442,7 @@ export function runScenario(s: ScheduledScenario, o: RunOptions): RunResult {
     model: r.m,
     labels: r.labels,
     reached: r.reached,
+    decisions: r.decisions,
     revision: o.revision,
   };
 }

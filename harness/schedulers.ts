@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import type { Scenario } from '../properties/scenario.ts';
 
-export const SCHEDULERS = ['random', 'pct'] as const;
+export const SCHEDULERS = ['random', 'pct', 'exhaustive'] as const;
 export type SchedulerName = (typeof SCHEDULERS)[number];
 
 /** PCT's data: an initial priority per entity (by id, wrapping), and the steps where priorities change. */

@@ -15,6 +15,7 @@ import type { Property } from '../properties/catalog.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { inSchemaOrder } from './corpus.ts';
+import { enumerateScenarios, exploreSchedules, type Bound } from './exhaustive.ts';
 import { DistinctStates } from './explore.ts';
 import { minimize } from './minimize.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
@@ -57,9 +58,12 @@ export interface CheckOptions {
   readonly signal?: StopSignal;
   /** Releases whose Intel blobs are loaded (`--blobs DIR`): the generators use them too. */
   readonly realReleases?: readonly string[];
-  /** Who picks the next task: uniform choices (default) or PCT with `pctDepth` (default 3). */
+  /** Who picks the next task: uniform choices (default), PCT with `pctDepth` (default 3), or every schedule within `preemptions`. */
   readonly scheduler?: SchedulerName;
   readonly pctDepth?: number;
+  readonly preemptions?: number;
+  /** With the exhaustive scheduler: enumerate scenarios of up to this many commands instead of drawing them. */
+  readonly exploreCommands?: number;
   /** Called after every search run (not while shrinking), for the progress line. */
   readonly onRun?: (runs: number, commands: number, failed: boolean) => void;
 }
@@ -97,17 +101,24 @@ export interface PropertyResult {
   readonly counterexample: Counterexample | null;
   /** Runs and commands until the first failure was seen (before shrinking). */
   readonly firstFailure: { readonly runs: number; readonly commands: number } | null;
+  /** Executions (schedules run; one per run unless exhaustive), and whether every bounded space explored was explored whole. */
+  readonly executions: number;
+  readonly complete: boolean;
 }
 
 /** How often (ms) the predicate yields to the event loop. */
 const YIELD_MS = 25;
 
+/** The exhaustive scheduler's drawn scenarios are short: every schedule of a long one is too many to run. */
+const EXHAUSTIVE_MAX_COMMANDS = 3;
+
 export function genConfig(p: Property, o: CheckOptions): GenConfig {
   const g = p.gen;
+  const maxCommands = Math.round(g.maxCommands * o.budget.lengthScale);
   return {
     ...g,
     cpus: o.cpus ?? g.cpus,
-    maxCommands: Math.round(g.maxCommands * o.budget.lengthScale),
+    maxCommands: o.scheduler === 'exhaustive' ? Math.min(maxCommands, EXHAUSTIVE_MAX_COMMANDS) : maxCommands,
     imageFormat: o.revision.checks.imageFormat,
     compatModules: o.revision.checks.compatModules,
     realReleases: o.realReleases,
@@ -122,9 +133,15 @@ export function genConfig(p: Property, o: CheckOptions): GenConfig {
 const PCT_STEPS = 100;
 export const PCT_DEPTH = 3;
 
+/** The exhaustive scheduler's default bound, and its cap on one scenario's executions. */
+export const PREEMPTIONS = 2;
+export const EXPLORE_COMMANDS = 2;
+const MAX_EXECUTIONS = 100_000;
+
 /** The property's scenarios, with PCT's data drawn beside them when the scheduler is pct (its choices are unused). */
 export function scenarios(p: Property, o: CheckOptions): fc.Arbitrary<ScheduledScenario> {
   const s = scenario(genConfig(p, o));
+  if (o.scheduler === 'exhaustive') return s.map((x) => ({ ...x, schedule: [] }));
   if (o.scheduler !== 'pct') return s;
   return fc.tuple(s, pctData(o.pctDepth ?? PCT_DEPTH, PCT_STEPS)).map(([x, pct]): ScheduledScenario => ({ ...x, schedule: [], pct }));
 }
@@ -167,14 +184,44 @@ export function canonicalize(
   return { scenario, run, states, minimize: { runs: m.runs, steps: m.steps, complete: m.complete }, bug };
 }
 
+/** What the search saw: coverage, distinct states, runs (scenarios), executions (schedules), the first failure. */
+class Tally {
+  readonly coverage = new Map<string, number>();
+  readonly distinct = new DistinctStates();
+  runs = 0;
+  commands = 0;
+  executions = 0;
+  complete = true;
+  firstFailure: PropertyResult['firstFailure'] = null;
+  /** The labels the current run's executions reached: the coverage table counts runs, not executions. */
+  private readonly labels = new Set<string>();
+
+  execution(r: RunResult): void {
+    this.executions++;
+    this.commands += r.commandsIssued;
+    for (const l of r.labels) this.labels.add(l);
+    this.distinct.add(r.reached);
+  }
+
+  run(failed: boolean, o: CheckOptions): void {
+    for (const l of this.labels) this.coverage.set(l, (this.coverage.get(l) ?? 0) + 1);
+    this.labels.clear();
+    this.runs++;
+    if (failed) this.firstFailure ??= { runs: this.runs, commands: this.commands };
+    o.onRun?.(this.runs, this.commands, failed);
+  }
+}
+
+const boundOf = (o: CheckOptions): Bound => ({ preemptions: o.preemptions ?? PREEMPTIONS, maxExecutions: MAX_EXECUTIONS });
+
 export async function checkProperty(p: Property, o: CheckOptions, path?: string): Promise<PropertyResult> {
-  const coverage = new Map<string, number>();
-  const distinct = new DistinctStates();
+  if (o.exploreCommands !== undefined) return exploreProperty(p, o, o.exploreCommands);
+  const t = new Tally();
   const requested = o.numRuns ?? o.budget.numRuns;
-  let runs = 0,
-    commands = 0,
-    firstFailure: PropertyResult['firstFailure'] = null,
-    searching = true;
+  const runOptions: RunOptions = { revision: o.revision, bugs: o.bugs };
+  /** Under the exhaustive scheduler, the failing schedule each failing scenario was found with. */
+  const failingOf = new WeakMap<object, ScheduledScenario>();
+  let searching = true;
   let lastYield = performance.now();
   const started = performance.now();
   const prop = fc.asyncProperty(scenarios(p, o), async (s) => {
@@ -182,16 +229,19 @@ export async function checkProperty(p: Property, o: CheckOptions, path?: string)
       await new Promise((r) => setImmediate(r));
       lastYield = performance.now();
     }
-    const r = runScenario(s, { revision: o.revision, bugs: o.bugs });
-    if (searching) {
-      runs++;
-      commands += r.commandsIssued;
-      for (const l of r.labels) coverage.set(l, (coverage.get(l) ?? 0) + 1);
-      distinct.add(r.reached);
-      if (r.violation && !firstFailure) firstFailure = { runs, commands };
-      o.onRun?.(runs, commands, r.violation !== null);
+    let failed: boolean;
+    if (o.scheduler === 'exhaustive') {
+      const e = exploreSchedules(s, runOptions, boundOf(o), searching ? (r) => t.execution(r) : undefined, () => o.signal?.stopped ?? false);
+      if (e.failing) failingOf.set(s, e.failing);
+      failed = e.failing !== null;
+      if (searching) t.complete &&= e.complete || failed;
+    } else {
+      const r = runScenario(s, runOptions);
+      failed = r.violation !== null;
+      if (searching) t.execution(r);
     }
-    return r.violation === null;
+    if (searching) t.run(failed, o);
+    return !failed;
   });
   const plugins = (ms: number) => [stopPlugin(o.signal), fc.interruptAfterTimeLimit(ms, { failOnInterrupt: false })];
   const search = await fc.check(prop, {
@@ -207,9 +257,67 @@ export async function checkProperty(p: Property, o: CheckOptions, path?: string)
     const shrunk = await fc.check(prop, { seed: o.seed, numRuns: requested, path: found.counterexamplePath!, plugins: plugins(o.budget.shrinkLimitMs) });
     if (shrunk.failed && shrunk.counterexample) found = shrunk;
   }
-  const c = found ? canonicalize(found.counterexample![0], o) : null;
+  const failing = found ? (failingOf.get(found.counterexample![0]) ?? found.counterexample![0]) : null;
+  const c = failing ? canonicalize(failing, o) : null;
   const counterexample = c && found ? { ...c, seed: found.seed, path: found.counterexamplePath ?? '', shrinks: found.numShrinks } : null;
-  const ms = Math.round(performance.now() - started);
-  const status: Status = counterexample ? 'fails' : o.signal?.stopped ? 'interrupted' : runs < requested && search.interrupted ? 'exhausted' : 'holds';
-  return { id: p.id, status, runs, requested, commands, ms, coverage, distinct, counterexample, firstFailure };
+  const status: Status = counterexample ? 'fails' : o.signal?.stopped ? 'interrupted' : t.runs < requested && search.interrupted ? 'exhausted' : 'holds';
+  return result(p, t, { status, requested, started, counterexample, complete: false });
+}
+
+function result(
+  p: Property,
+  t: Tally,
+  r: { status: Status; requested: number; started: number; counterexample: Counterexample | null; complete: boolean },
+): PropertyResult {
+  const { coverage, distinct, runs, commands, executions, firstFailure } = t;
+  const ms = Math.round(performance.now() - r.started);
+  return {
+    id: p.id,
+    status: r.status,
+    runs,
+    requested: r.requested,
+    commands,
+    ms,
+    coverage,
+    distinct,
+    counterexample: r.counterexample,
+    firstFailure,
+    executions,
+    complete: r.complete,
+  };
+}
+
+/**
+ * `--explore`: every scenario of up to `commands` commands over the property's command kinds
+ * (harness/exhaustive.ts enumerateScenarios), each with every schedule within the bound. The
+ * first failure is made canonical like any other; its seed and path are the enumeration's.
+ */
+async function exploreProperty(p: Property, o: CheckOptions, commands: number): Promise<PropertyResult> {
+  const t = new Tally();
+  const started = performance.now();
+  const runOptions: RunOptions = { revision: o.revision, bugs: o.bugs };
+  let lastYield = performance.now();
+  let failing: ScheduledScenario | null = null;
+  for (const s of enumerateScenarios(genConfig(p, o), o.seed, commands)) {
+    if (performance.now() - lastYield > YIELD_MS) {
+      await new Promise((r) => setImmediate(r));
+      lastYield = performance.now();
+    }
+    if (o.signal?.stopped) break;
+    const e = exploreSchedules(
+      s,
+      runOptions,
+      boundOf(o),
+      (r) => t.execution(r),
+      () => o.signal?.stopped ?? false,
+    );
+    t.complete &&= e.complete;
+    t.run(e.failing !== null, o);
+    failing = e.failing;
+    if (failing) break;
+  }
+  const c = failing ? canonicalize(failing, o) : null;
+  const counterexample = c ? { ...c, seed: o.seed, path: '', shrinks: 0 } : null;
+  const status: Status = counterexample ? 'fails' : o.signal?.stopped ? 'interrupted' : 'holds';
+  return result(p, t, { status, requested: t.runs, started, counterexample, complete: t.complete && status === 'holds' });
 }

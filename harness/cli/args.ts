@@ -12,7 +12,7 @@ import { DEFAULT_CORPUS_DIR } from '../corpus.ts';
 import { argvError, LIMITS, show } from '../schema.ts';
 import { parseShard, type ShardSpec } from '../shard.ts';
 import { SCHEDULERS } from '../schedulers.ts';
-import { BUDGETS, PCT_DEPTH, type CheckOptions } from '../verify.ts';
+import { BUDGETS, EXPLORE_COMMANDS, PCT_DEPTH, PREEMPTIONS, type CheckOptions } from '../verify.ts';
 
 export const DEFAULT_SEED = 42;
 
@@ -68,6 +68,9 @@ const OPTIONS = {
   blobs: { type: 'string' },
   scheduler: { type: 'string' },
   'pct-depth': { type: 'string' },
+  preemptions: { type: 'string' },
+  explore: { type: 'boolean' },
+  commands: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
@@ -89,8 +92,12 @@ export const HELP = `usage: npm run verify -- [options]
   --require-runs      exit 3 when the time budget runs out before the requested runs
   --time-limit S      seconds per property's search, 0 to 86400 (overrides the budget's)
   --progress S        seconds between progress lines when not on a terminal (0: none)
-  --scheduler NAME    who picks the next task: random (uniform choices, default) or pct
+  --scheduler NAME    who picks the next task: random (uniform choices, default), pct, or
+                      exhaustive (every schedule of each scenario within --preemptions)
   --pct-depth D       with --scheduler pct: the bug depth PCT aims at, 1 to 10 (default ${PCT_DEPTH})
+  --preemptions K     with --scheduler exhaustive: departures from round-robin, 0 to 4 (default ${PREEMPTIONS})
+  --explore           with --scheduler exhaustive and --cpus: enumerate the scenarios too
+  --commands L        with --explore: command sequences of 1 to L commands, L from 1 to 4 (default ${EXPLORE_COMMANDS})
   --faults all        every seeded bug on its own revision: how soon and how short it is caught
   --blobs DIR         also use Intel's module blobs from DIR (a checkout of intel/tdx-module-binaries)
   --list              properties, invariants, seeded faults and kernel revisions
@@ -187,6 +194,9 @@ function checkModes(a: Values, positionals: readonly string[]): void {
       'progress',
       'scheduler',
       'pct-depth',
+      'preemptions',
+      'explore',
+      'commands',
     ]);
   if (a.merge)
     refuse(a, '--merge', 'adds up shard summaries as they were run', [
@@ -203,6 +213,9 @@ function checkModes(a: Values, positionals: readonly string[]): void {
       'progress',
       'scheduler',
       'pct-depth',
+      'preemptions',
+      'explore',
+      'commands',
     ]);
   if (a.faults !== undefined)
     refuse(a, '--faults all', 'runs every seeded bug on its own revision', [
@@ -216,11 +229,20 @@ function checkModes(a: Values, positionals: readonly string[]): void {
       'blobs',
       'scheduler',
       'pct-depth',
+      'preemptions',
+      'explore',
+      'commands',
     ]);
   if (a.merge && positionals.length === 0) throw new UsageError('--merge needs the shard files, e.g. --merge reports/shards/*.json');
   if (a.corpus !== undefined && a['no-corpus']) throw new UsageError('--corpus and --no-corpus contradict each other');
   if (a.faults !== undefined) flag('faults', faultsAll, a.faults);
   if (a['pct-depth'] !== undefined && a.scheduler !== 'pct') throw new UsageError('--pct-depth needs --scheduler pct');
+  if (a.preemptions !== undefined && a.scheduler !== 'exhaustive') throw new UsageError('--preemptions needs --scheduler exhaustive');
+  if (a.explore && a.scheduler !== 'exhaustive') throw new UsageError('--explore needs --scheduler exhaustive');
+  if (a.explore && a.cpus === undefined) throw new UsageError('--explore needs --cpus N (the bound on CPUs)');
+  if (a.explore && (a.shard !== undefined || a.path !== undefined))
+    throw new UsageError('--explore enumerates every scenario; it cannot be combined with --shard or --path');
+  if (a.commands !== undefined && !a.explore) throw new UsageError('--commands needs --explore');
 }
 
 function bugOf(a: Values): ReturnType<typeof findBug> | null {
@@ -279,6 +301,8 @@ export function parse(argv: readonly string[]): Cli {
       timeLimitMs: a['time-limit'] === undefined ? undefined : flag('time-limit', seconds, a['time-limit']) * 1000,
       scheduler: a.scheduler === undefined ? 'random' : flag('scheduler', scheduler, a.scheduler),
       pctDepth: a['pct-depth'] === undefined ? PCT_DEPTH : flag('pct-depth', whole(1, 10), a['pct-depth']),
+      preemptions: a.preemptions === undefined ? PREEMPTIONS : flag('preemptions', whole(0, 4), a.preemptions),
+      exploreCommands: a.explore ? (a.commands === undefined ? EXPLORE_COMMANDS : flag('commands', whole(1, 4), a.commands)) : undefined,
     },
     properties,
     fault: (bug?.name as BugName | undefined) ?? null,

@@ -21,7 +21,7 @@ export function revisionTitle(revision: RevisionRecord): string {
 
 export const HEAD = `  ${'property'.padEnd(18)} ${'status'.padEnd(12)} ${'runs'.padStart(5)} ${'commands'.padStart(9)} ${'time'.padStart(8)}  counterexample`;
 
-export function row(r: { id: string; status: Status; runs: number; commands: number; ms: number; cx: string }): string {
+export function row(r: { id: string; status: Status | 'proved'; runs: number; commands: number; ms: number; cx: string }): string {
   const time = `${(r.ms / 1000).toFixed(1).padStart(7)}s`;
   return `  ${r.id.padEnd(18)} ${r.status.padEnd(12)} ${String(r.runs).padStart(5)} ${String(r.commands).padStart(9)} ${time}  ${r.cx}`;
 }
@@ -56,6 +56,7 @@ function replayPathLine(cli: Cli, property: string, revision: RevisionRecord, en
     ...(o.cpus ? [`--cpus ${o.cpus}`] : []),
     ...(o.budget.name !== 'quick' ? [`--budget ${o.budget.name}`] : []),
     ...(o.scheduler === 'pct' ? [`--scheduler pct --pct-depth ${o.pctDepth}`] : []), // the same generator draws the same run
+    ...(o.scheduler === 'exhaustive' ? [`--scheduler exhaustive --preemptions ${o.preemptions}`] : []),
   ];
   return `npm run verify -- ${flags.join(' ')}`;
 }
@@ -96,7 +97,8 @@ export function record(
     }
   }
   const replay = `npm run verify -- --replay ${file}${cli.blobs === null ? '' : ` --blobs ${cli.blobs}`}`;
-  const replayPath = fc ? replayPathLine(cli, property, revision, entry, fc) : null;
+  // --explore enumerates its scenarios: there is no fast-check run to replay (path '')
+  const replayPath = fc?.path ? replayPathLine(cli, property, revision, entry, fc) : null;
   const html = join(cli.reports, 'counterexamples', `${name}.html`);
   writeReportAtomic(html, counterexampleHtml({ name, entry, run, states, file, replay, replayPath }));
   const v = run.violation!;

@@ -4,11 +4,12 @@
 import { isatty } from 'node:tty';
 import { coverageReport } from '../coverage.ts';
 import { makeEntry } from '../corpus.ts';
-import { DistinctStates, distinctReport, sampled, type Exploration } from '../explore.ts';
+import { boundReport, DistinctStates, distinctReport, exhaustive, sampled, type Exploration } from '../explore.ts';
 import { Progress } from '../progress.ts';
 import { worst, writeSummary, summaryBase, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { plan, type Unit } from '../shard.ts';
-import { checkProperty, type PropertyResult, type Status } from '../verify.ts';
+import { scenarioCount } from '../exhaustive.ts';
+import { checkProperty, genConfig, type PropertyResult, type Status } from '../verify.ts';
 import { UsageError, type Cli } from './args.ts';
 import { checkCorpus, exitCode, HEAD, header, mergeCoverage, propertySummary, record, row, type Recorded } from './record.ts';
 import type { Stop } from './stop.ts';
@@ -34,11 +35,16 @@ async function check(cli: Cli, u: Unit, o: Parameters<typeof checkProperty>[1]):
   return r;
 }
 
+/** The runs a unit will make: its share, or with --explore the scenarios it enumerates. */
+function runsOf(o: Cli['options'], u: Unit): number {
+  return o.exploreCommands === undefined ? u.runs : scenarioCount(genConfig(u.property, o), u.seed, o.exploreCommands);
+}
+
 /** The search, property by property, until done or stopped; a row of the table for each. */
 async function search(cli: Cli, units: readonly Unit[], stop: Stop): Promise<Ran[]> {
   const o = cli.options;
   const progress = new Progress({
-    total: units.reduce((n, u) => n + u.runs, 0),
+    total: units.reduce((n, u) => n + runsOf(o, u), 0),
     tty: isatty(1),
     everyMs: cli.progressMs,
     write: (s) => process.stdout.write(s),
@@ -59,7 +65,10 @@ async function search(cli: Cli, units: readonly Unit[], stop: Stop): Promise<Ran
       ran.push({ r, seed: u.seed });
       progress.clear();
       const cx = r.counterexample;
-      console.log(row({ ...r, cx: cx ? `${plural(cx.scenario.commands.length, 'command')}, ${cx.run.violation!.id}` : '' }));
+      // a property proved within the bound says so, never just "holds"
+      console.log(
+        row({ ...r, status: r.complete ? 'proved' : r.status, cx: cx ? `${plural(cx.scenario.commands.length, 'command')}, ${cx.run.violation!.id}` : '' }),
+      );
       if (cx && cli.fault && !cli.shard) break; // the seeded fault is found: that is the answer
     }
   } finally {
@@ -140,7 +149,15 @@ export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
   epilogue(cli, ran, recorded, stop);
   const code = exitCode(status, cli.requireRuns, stop);
   const scheduler = o.scheduler ?? 'random';
-  const exploration = sampled(scheduler, scheduler === 'pct' ? (o.pctDepth ?? null) : null, runs, distinct, o.cpus ?? null);
+  const exploration =
+    scheduler === 'exhaustive'
+      ? exhaustive(
+          o,
+          ran.map((x) => x.r),
+          distinct,
+        )
+      : sampled(scheduler, scheduler === 'pct' ? (o.pctDepth ?? null) : null, runs, distinct, o.cpus ?? null);
+  if (scheduler === 'exhaustive' && status === 'holds') console.log(boundReport(exploration));
   // A shard leaves it out: distinct counts do not add up across shards (the same state counts once).
   const summary: Summary & { exploration?: Exploration } = {
     ...summaryBase(),

@@ -267,9 +267,10 @@ function worked(h: Host, cpu: number, state: number, ret: number): number {
 }
 
 /**
- * do_seamldr_install_module(): one CPU's loop, adopted from multi_cpu_stop(). Every iteration
- * ends in a step (the real loop relaxes only when nothing changed), so other CPUs run between
- * one CPU's ack and its next look at the state. CPU 0 leads: merged, "because it is always
+ * do_seamldr_install_module(): one CPU's loop, adopted from multi_cpu_stop(). An iteration that
+ * did a state's work ends in a step, so other CPUs run between one CPU's ack and its next look
+ * at the state; one that found nothing new waits until the state moves or a CPU fails, as the
+ * real loop spins in cpu_relax() until then. CPU 0 leads: merged, "because it is always
  * online"; v2-v7 took cpumask_first(cpu_online_mask), which is CPU 0 too, since CPU 0 cannot
  * be offlined (hotplug.ts).
  */
@@ -300,8 +301,14 @@ function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, paramsPa: number, cp
           break;
       }
       yield* ackOrAckBeforeFail(h, ctrl, ret, cpu);
+      yield { kind: 'step', label: 'cpu_relax' };
+    } else {
+      // Nothing changed: the real CPU spins in cpu_relax() until another CPU moves the state or
+      // fails. A wait on that is the same spin without the steps (each one a scheduling choice
+      // that changes nothing), so an update costs steps linear in the CPUs, not quadratic.
+      const seen = curstate;
+      yield { kind: 'wait', until: () => ctrl.state !== seen || ctrl.numFailed !== 0, label: 'cpu_relax' };
     }
-    yield { kind: 'step', label: 'cpu_relax' };
   } while (curstate !== DONE && (ctrl.numFailed === 0 || h.bugs.has('no-early-abort')));
   return ret;
 }

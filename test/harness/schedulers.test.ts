@@ -94,7 +94,7 @@ describe('--scheduler pct', () => {
   });
 
   it.each([
-    [['--scheduler', 'dfs'], /^verify: --scheduler must be random or pct, not "dfs" \(/],
+    [['--scheduler', 'dfs'], /^verify: --scheduler must be random or pct or exhaustive, not "dfs" \(/],
     [['--pct-depth', '3'], /^verify: --pct-depth needs --scheduler pct \(/],
     [['--scheduler', 'pct', '--pct-depth', '0'], /^verify: --pct-depth must be a whole number from 1 to 10, not "0" \(/],
     [['--faults', 'all', '--scheduler', 'pct'], /^verify: --faults all runs every seeded bug on its own revision; --scheduler does not apply/],

@@ -1,0 +1,144 @@
+// The exhaustive scheduler (issue 13): every schedule of a scenario within a bound on departures
+// from round-robin, each run once; the first failing schedule replays as a failure; `--explore`
+// enumerates scenarios too and only a complete search says "proved within the bound".
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DOMAIN, enumerateScenarios, exploreSchedules } from '../../harness/exhaustive.ts';
+import { runScenario, type RunResult } from '../../harness/run.ts';
+import { genConfig, BUDGETS } from '../../harness/verify.ts';
+import { NO_BUGS } from '../../impl/faults.ts';
+import type { Command } from '../../properties/commands/index.ts';
+import { findProperty } from '../../properties/catalog.ts';
+import { V2 } from '../../properties/revisions/index.ts';
+import { hostData, imageRef, readSeamldr, readVersion, scenario, upload } from '../impl/kernel/helpers.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const clean = { revision: V2, bugs: NO_BUGS };
+const B21 = { revision: V2, bugs: new Set(['seamldr-info-unlocked'] as const) };
+const readerOnCpu1: Command = { ...readSeamldr('version'), cpu: 1 } as Command;
+/** An update on CPU 0 and a sysfs read of P-SEAMLDR on CPU 1: B21's race. */
+const race = scenario(hostData(2, { boot: { release: '1.5.01', moduleHv: 0, minUpdateHv: 0, noDowngrade: false }, slots: 1 }), [
+  upload(imageRef('1.5.01')),
+  readerOnCpu1,
+]);
+
+describe('exploreSchedules', () => {
+  const s = scenario(hostData(2), [upload(), readVersion]);
+
+  it('with no preemptions runs round-robin alone; with one, each other option at each decision once', () => {
+    const base = runScenario(s, clean);
+    const zero = exploreSchedules(s, clean, { preemptions: 0, maxExecutions: 1e6 });
+    expect(zero).toEqual({ executions: 1, complete: true, failing: null });
+    const one = exploreSchedules(s, clean, { preemptions: 1, maxExecutions: 1e6 });
+    expect(one.complete).toBe(true);
+    expect(one.executions).toBe(1 + base.decisions.reduce((n, o) => n + o - 1, 0));
+  });
+
+  it('runs more schedules as the bound grows, every one a different run', () => {
+    const runs: RunResult[] = [];
+    const two = exploreSchedules(s, clean, { preemptions: 2, maxExecutions: 1e6 }, (r) => runs.push(r));
+    expect(two.executions).toBeGreaterThan(exploreSchedules(s, clean, { preemptions: 1, maxExecutions: 1e6 }).executions);
+    expect(runs).toHaveLength(two.executions);
+  });
+
+  it('stops at its cap and then does not claim completeness', () => {
+    expect(exploreSchedules(s, clean, { preemptions: 2, maxExecutions: 3 })).toEqual({ executions: 3, complete: false, failing: null });
+  });
+
+  it('finds B21 where round-robin does not, and the failing schedule replays as a failure', () => {
+    expect(runScenario(race, B21).violation).toBeNull();
+    const e = exploreSchedules(race, B21, { preemptions: 2, maxExecutions: 1e6 });
+    expect(e.failing).not.toBeNull();
+    expect(runScenario(e.failing!, B21).violation?.id).toBe('I-13');
+    expect(runScenario(e.failing!, clean).violation).toBeNull();
+    expect(exploreSchedules(race, clean, { preemptions: 2, maxExecutions: 1e6 })).toMatchObject({ complete: true, failing: null });
+  });
+});
+
+describe('enumerateScenarios', () => {
+  const cfg = genConfig(findProperty('concurrency')!, { seed: 1, budget: BUDGETS.quick, ...clean, cpus: 2, scheduler: 'exhaustive' });
+  const kinds = Object.values(cfg.weights).filter((w) => (w ?? 0) > 0).length;
+
+  it('every sequence of 1 to L commands over the domain, on one host, deterministically', () => {
+    const all = [...enumerateScenarios(cfg, 1, 2)];
+    const n = all.filter((s) => s.commands.length === 1).length;
+    expect(n).toBeLessThanOrEqual(kinds * DOMAIN);
+    expect(n).toBeGreaterThanOrEqual(kinds);
+    expect(all).toHaveLength(n + n * n);
+    expect(new Set(all.map((s) => JSON.stringify(s.commands))).size).toBe(all.length);
+    expect(new Set(all.map((s) => JSON.stringify(s.host))).size).toBe(1);
+    expect(all.every((s) => s.host.nrCpus === 2 && s.schedule.length === 0)).toBe(true);
+    expect(JSON.stringify([...enumerateScenarios(cfg, 1, 2)])).toBe(JSON.stringify(all));
+  });
+});
+
+describe('verify --scheduler exhaustive', () => {
+  const verify = (...args: string[]) => spawnSync(process.execPath, ['harness/cli.mjs', ...args], { encoding: 'utf8', cwd: ROOT });
+
+  it('--explore: a complete search says "proved within the bound" and summary.json says complete', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verify-exhaustive-'));
+    const r = verify(
+      '--property',
+      'concurrency',
+      '--scheduler',
+      'exhaustive',
+      '--explore',
+      '--cpus',
+      '2',
+      '--commands',
+      '1',
+      '--preemptions',
+      '1',
+      '--reports',
+      dir,
+      '--no-corpus',
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}concurrency +proved /m);
+    expect(r.stdout).toMatch(/^proved within the bound: every scenario of 1 to 1 commands .* on 2 CPUs, every schedule within 1 preemption /m);
+    const e = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).exploration;
+    expect(e).toMatchObject({ scheduler: 'exhaustive', complete: true, pruned: 0, bound: { cpus: 2, commands: 1, preemptions: 1 } });
+    expect(e.executions).toBeGreaterThan(e.scenarios);
+  });
+
+  it('on drawn scenarios it explores each one but claims no proof', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verify-exhaustive-'));
+    const r = verify(
+      '--property',
+      'concurrency',
+      '--scheduler',
+      'exhaustive',
+      '--cpus',
+      '2',
+      '--preemptions',
+      '1',
+      '--reports',
+      dir,
+      '--no-corpus',
+      '--progress',
+      '0',
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^every schedule within 1 preemption .* of each of 100 scenarios: \d+ executions; not a proof/m);
+    expect(r.stdout).not.toContain('proved');
+    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).exploration).toMatchObject({ scheduler: 'exhaustive', scenarios: 100, complete: false });
+  });
+
+  it.each([
+    [['--preemptions', '1'], /^verify: --preemptions needs --scheduler exhaustive \(/],
+    [['--scheduler', 'exhaustive', '--explore'], /^verify: --explore needs --cpus N/],
+    [['--commands', '2'], /^verify: --commands needs --explore \(/],
+    [['--scheduler', 'exhaustive', '--preemptions', '9'], /^verify: --preemptions must be a whole number from 0 to 4, not "9" \(/],
+    [
+      ['--scheduler', 'exhaustive', '--explore', '--cpus', '2', '--shard', '1/2'],
+      /^verify: --explore enumerates every scenario; it cannot be combined with --shard or --path/,
+    ],
+  ])('%j is refused with one line and exit 2', (args, line) => {
+    const r = verify(...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(line)]);
+  });
+});

@@ -1,0 +1,88 @@
+// `npm run corpus:migrate` (issue 13): an entry that still shows what it recorded is kept; one
+// whose schedule no longer does is re-derived (a schedule that shows the violation with its bug
+// and passes without it) and renamed by its new content; one no schedule reproduces is lost,
+// left as it was, and the command exits 1. Bad input: one line, exit 2, nothing rewritten.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { entryName, readEntry } from '../../harness/corpus.ts';
+import { runScenario } from '../../harness/run.ts';
+import { NO_BUGS } from '../../impl/faults.ts';
+import { findRevision } from '../../properties/revisions/index.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const B21 = 'concurrency-0c0e6234940b.json';
+
+function migrate(...args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'harness/migrate.ts', ...args], { encoding: 'utf8', cwd: ROOT });
+}
+
+/** A corpus of the B21 entry alone, edited by `edit`. */
+function corpusWith(edit: (e: Record<string, any>) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), 'migrate-'));
+  const e = JSON.parse(readFileSync(join(ROOT, 'test/corpus', B21), 'utf8'));
+  edit(e);
+  writeFileSync(join(dir, B21), JSON.stringify(e, null, 2) + '\n');
+  return dir;
+}
+
+describe('corpus:migrate', () => {
+  it('keeps every entry of the corpus as it is', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'migrate-'));
+    cpSync(join(ROOT, 'test/corpus'), dir, { recursive: true, filter: (f) => !f.endsWith('.ts') });
+    const r = migrate('--corpus', dir);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\d+ kept, 0 migrated, 0 lost, of \d+ entries in /m);
+  });
+
+  it('re-derives an entry whose schedule no longer shows its violation, under its new name', () => {
+    const dir = corpusWith((e) => {
+      e.scenario.schedule = []; // round-robin: the two P-SEAMLDR callers never overlap
+    });
+    const r = migrate('--corpus', dir);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^migrated {2}concurrency-0c0e6234940b\.json -> concurrency-[0-9a-f]{12}\.json \(found within 1 preemptions\)$/m);
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    const e = readEntry(join(dir, files[0]!));
+    expect(files[0]).toBe(`${entryName(e)}.json`);
+    const revision = findRevision(e.kernel)!;
+    expect(runScenario(e.scenario, { revision, bugs: new Set([e.bug!]) }).violation?.id).toBe('I-13');
+    expect(runScenario(e.scenario, { revision, bugs: NO_BUGS }).violation).toBeNull();
+  });
+
+  it('an entry nothing reproduces is lost: left in place, exit 1', () => {
+    const dir = corpusWith((e) => {
+      e.expect.violation = 'I-1';
+    });
+    const before = readFileSync(join(dir, B21), 'utf8');
+    const r = migrate('--corpus', dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^lost {6}concurrency-0c0e6234940b\.json: no schedule within 3 preemptions shows I-1 with seamldr-info-unlocked/m);
+    expect(r.stdout).toContain('0 kept, 0 migrated, 1 lost, of 1 entries');
+    expect(readFileSync(join(dir, B21), 'utf8')).toBe(before);
+  });
+
+  it.each([
+    [['--corpus', '/nonexistent/corpus'], /^corpus:migrate: no corpus directory \/nonexistent\/corpus$/],
+    [['--bogus'], /^corpus:migrate: unknown option '--bogus'/],
+  ])('%j: one line, exit 2', (args, line) => {
+    const r = migrate(...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(line)]);
+  });
+
+  it('a malformed entry: one line naming it, exit 2, and no entry rewritten', () => {
+    const dir = corpusWith((e) => {
+      e.scenario.schedule = [];
+    });
+    writeFileSync(join(dir, 'broken.json'), '{"format": 1');
+    const before = readFileSync(join(dir, B21), 'utf8');
+    const r = migrate('--corpus', dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^corpus:migrate: .*broken\.json/)]);
+    expect(readFileSync(join(dir, B21), 'utf8')).toBe(before);
+  });
+});
