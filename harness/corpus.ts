@@ -7,22 +7,27 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { FAULT_LEAVES } from '../model/types.ts';
-import { SEEDED_BUGS, type BugName } from '../impl/faults.ts';
+import { NO_BUGS, SEEDED_BUGS, type BugName } from '../impl/faults.ts';
 import { findRevision, REVISIONS, type RevisionRecord } from '../properties/revisions/index.ts';
 import { findProperty, PROPERTIES } from '../properties/catalog.ts';
 import { RELEASES } from '../properties/releases.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { writeReportAtomic } from './files.ts';
+import { named, runScenario } from './run.ts';
 import { z } from 'zod';
 import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited, show } from './schema.ts';
 import { TOOL, TOOL_VERSION } from './version.ts';
 
-/** The corpus file format this tool reads and writes; bump it when an entry's meaning changes. */
-export const CORPUS_FORMAT = 1;
+/**
+ * The corpus file format this tool reads and writes; bump it when an entry's meaning changes.
+ * 2: the schedule by name (`picks`). `npm run corpus:migrate` reads format 1 and rewrites it.
+ */
+export const CORPUS_FORMAT = 2;
+export const MIGRATABLE_FORMATS: readonly number[] = [1, CORPUS_FORMAT];
 export const DEFAULT_CORPUS_DIR = 'test/corpus';
 
 export interface CorpusEntry {
-  readonly format: typeof CORPUS_FORMAT;
+  readonly format: number;
   readonly tool: typeof TOOL;
   /** package.json version of the tool that wrote it (informational). */
   readonly version: string;
@@ -128,6 +133,10 @@ export const scenarioSchema = z
     commands: z.array(command).max(LIMITS.commands, `more than ${LIMITS.commands} commands (the limit per scenario)`),
     schedule: z.array(u(U31)).max(LIMITS.schedule, `more than ${LIMITS.schedule} choices (the limit per schedule)`),
     pct: z.strictObject({ priorities: z.array(u(U31)).max(64), changePoints: z.array(u(U31)).max(64) }).optional(), // harness/schedulers.ts
+    picks: z
+      .array(z.string().regex(/^[\w:/.-]{1,64}$/, 'expected a task name or issue'))
+      .max(LIMITS.schedule, `more than ${LIMITS.schedule} picks (the limit per schedule)`)
+      .optional(),
   })
   // an update costs about CPUs^2 steps (README "Benchmark"): many commands on many CPUs is hours
   .refine((s) => s.commands.length * s.host.nrCpus <= LIMITS.cpuCommands, {
@@ -140,7 +149,7 @@ const known = (what: string, ok: (v: string) => boolean, names: () => string) =>
   z.string().refine(ok, { error: (i) => `${show(i.input)} is not ${what} (known: ${names()}); the entry is out of date` });
 
 export const entrySchema = z.strictObject({
-  format: z.int().refine((v) => v === CORPUS_FORMAT, { error: (i) => `format ${String(i.input)} is out of date: this tool reads format ${CORPUS_FORMAT}` }),
+  format: z.int(),
   tool: z.literal(TOOL),
   version: z.string().regex(/^\d+\.\d+\.\d+/, 'expected a version like 1.2.3'),
   property: known(
@@ -164,19 +173,28 @@ export const entrySchema = z.strictObject({
 
 export class CorpusError extends InputError {}
 
-/** Parse one corpus file; throws CorpusError with one line naming the file and the field. */
-export function parseEntry(text: string, file: string): CorpusEntry {
+/**
+ * Parse one corpus file of one of `formats`; throws CorpusError with one line naming the file
+ * and the field.
+ */
+export function parseEntry(text: string, file: string, formats: readonly number[] = [CORPUS_FORMAT]): CorpusEntry {
+  let e: CorpusEntry;
   try {
-    return parseWith(entrySchema, parseJsonText(text, file), file) as CorpusEntry;
+    e = parseWith(entrySchema, parseJsonText(text, file), file) as CorpusEntry;
   } catch (e) {
     if (e instanceof InputError) throw new CorpusError(e.message);
     throw e;
   }
+  if (!formats.includes(e.format))
+    throw new CorpusError(
+      `${file}: format: format ${e.format} is out of date: this tool reads format ${CORPUS_FORMAT} (npm run corpus:migrate rewrites format 1)`,
+    );
+  return e;
 }
 
-export function readEntry(file: string): CorpusEntry {
+export function readEntry(file: string, formats: readonly number[] = [CORPUS_FORMAT]): CorpusEntry {
   try {
-    return parseEntry(readLimited(file, 'a corpus file'), file);
+    return parseEntry(readLimited(file, 'a corpus file'), file, formats);
   } catch (e) {
     if (e instanceof InputError && !(e instanceof CorpusError)) throw new CorpusError(e.message);
     throw e;
@@ -224,6 +242,10 @@ export function makeEntry(
   violation: { id: string; message: string },
   scenario: Scenario,
 ): CorpusEntry {
+  // The schedule by name, where that replays the same violation (two tasks of one name at a decision might not).
+  const bugs = bug ? new Set([bug]) : NO_BUGS;
+  const byName = named(scenario, runScenario(scenario, { revision, bugs }));
+  if (runScenario(byName, { revision, bugs }).violation?.id === violation.id) scenario = byName;
   return {
     format: CORPUS_FORMAT,
     tool: TOOL,

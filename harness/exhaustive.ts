@@ -57,7 +57,7 @@ export function exploreSchedules(
   stop: () => boolean = () => false,
   fails: Fails = (r) => r.violation !== null,
 ): Explored {
-  const { pct: _unused, ...plain } = s;
+  const { pct: _pct, picks: _picks, ...plain } = s; // the search's schedules, not the scenario's
   const stack: Pending[] = [{ schedule: [], used: 0 }];
   let executions = 0;
   while (stack.length > 0) {

@@ -178,7 +178,7 @@ ${i.replayPath ? `<p class="muted">fast-check's own coordinates: <code>${esc(i.r
 <dt>kernel</dt><dd>${esc(e.kernel)}</dd>
 <dt>seeded bug</dt><dd>${e.bug ? esc(e.bug) : 'none (the kernel as it is)'}</dd>
 <dt>host</dt><dd>${esc(hostLine(s))}</dd>
-<dt>schedule</dt><dd><code>[${s.schedule.join(', ')}]</code></dd>
+<dt>schedule</dt><dd><code>[${esc((s.picks ?? s.schedule).join(', '))}]</code></dd>
 <dt>corpus entry</dt><dd><code>${esc(i.file)}</code></dd>
 <dt>tool</dt><dd>${esc(e.tool)} ${esc(e.version)}</dd>
 </dl>

@@ -12,7 +12,18 @@ import { parseArgs } from 'node:util';
 import { NO_BUGS } from '../impl/faults.ts';
 import { findRevision, type RevisionRecord } from '../properties/revisions/index.ts';
 import type { Scenario } from '../properties/scenario.ts';
-import { corpusFiles, DEFAULT_CORPUS_DIR, entryName, formatEntry, makeEntry, parseEntry, readEntry, type CorpusEntry } from './corpus.ts';
+import {
+  CORPUS_FORMAT,
+  corpusFiles,
+  DEFAULT_CORPUS_DIR,
+  entryName,
+  formatEntry,
+  makeEntry,
+  MIGRATABLE_FORMATS,
+  parseEntry,
+  readEntry,
+  type CorpusEntry,
+} from './corpus.ts';
 import { exploreSchedules } from './exhaustive.ts';
 import { writeReportAtomic } from './files.ts';
 import { minimize } from './minimize.ts';
@@ -22,7 +33,7 @@ import { argvError, InputError } from './schema.ts';
 const MAX_PREEMPTIONS = 3;
 const MAX_EXECUTIONS = 200_000;
 
-type Outcome = { kind: 'kept' } | { kind: 'migrated'; file: string; preemptions: number } | { kind: 'lost'; why: string };
+type Outcome = { kind: 'kept' } | { kind: 'migrated'; file: string; how: string } | { kind: 'lost'; why: string };
 
 /** Whether `s` shows what `e` recorded: its violation with its bug on, and (with a bug) none with it off. */
 function shows(e: CorpusEntry, revision: RevisionRecord, s: Scenario): boolean {
@@ -31,11 +42,30 @@ function shows(e: CorpusEntry, revision: RevisionRecord, s: Scenario): boolean {
   return runScenario(s, { revision, bugs: NO_BUGS }).violation === null;
 }
 
+/**
+ * `s` (which shows what `e` recorded) written as a current-format entry, under its content's
+ * name even where the old file has it; the old file then goes.
+ */
+function rewrite(dir: string, file: string, e: CorpusEntry, revision: RevisionRecord, s: Scenario): string {
+  const bugs = e.bug ? new Set([e.bug]) : NO_BUGS;
+  const v = runScenario(s, { revision, bugs }).violation!;
+  const next = makeEntry(e.property, revision, e.bug, v, s);
+  const text = formatEntry(next);
+  const to = join(dir, `${entryName(next)}.json`);
+  parseEntry(text, to);
+  writeReportAtomic(to, text);
+  if (to !== file) unlinkSync(file);
+  return to;
+}
+
 /** One entry: kept, migrated (to `file`), or lost. */
 function migrateEntry(dir: string, file: string): Outcome {
-  const e = readEntry(file);
+  const e = readEntry(file, MIGRATABLE_FORMATS);
   const revision = findRevision(e.kernel)!;
-  if (shows(e, revision, e.scenario)) return { kind: 'kept' };
+  if (shows(e, revision, e.scenario)) {
+    if (e.format === CORPUS_FORMAT) return { kind: 'kept' };
+    return { kind: 'migrated', file: rewrite(dir, file, e, revision, e.scenario), how: `format ${e.format} -> ${CORPUS_FORMAT}, the schedule by name` };
+  }
   // A fixed real counterexample that fails again is a regression, not a schedule to re-derive.
   if (e.bug === null) return { kind: 'lost', why: `a real counterexample (${e.expect.violation}) that fails again` };
   const bugs = new Set([e.bug]);
@@ -51,15 +81,7 @@ function migrateEntry(dir: string, file: string): Outcome {
     ).failing;
     if (!found) continue;
     const m = minimize(found, fails, { revision, cpus: e.scenario.host.nrCpus });
-    const v = runScenario(m.scenario, { revision, bugs }).violation!;
-    // Written under its content's name even where the old file has it (the same scenario as first recorded).
-    const next = makeEntry(e.property, revision, e.bug, v, m.scenario);
-    const text = formatEntry(next);
-    const to = join(dir, `${entryName(next)}.json`);
-    parseEntry(text, to);
-    writeReportAtomic(to, text);
-    if (to !== file) unlinkSync(file);
-    return { kind: 'migrated', file: to, preemptions: k };
+    return { kind: 'migrated', file: rewrite(dir, file, e, revision, m.scenario), how: `a new schedule, found within ${k} preemptions` };
   }
   return { kind: 'lost', why: `no schedule within ${MAX_PREEMPTIONS} preemptions shows ${e.expect.violation} with ${e.bug} and passes without it` };
 }
@@ -78,13 +100,13 @@ function main(argv: string[]): number {
     return 2;
   }
   const files = corpusFiles(dir);
-  for (const f of files) readEntry(f); // every entry readable before any is rewritten
+  for (const f of files) readEntry(f, MIGRATABLE_FORMATS); // every entry readable before any is rewritten
   const n = { kept: 0, migrated: 0, lost: 0 };
   for (const f of files) {
     const o = migrateEntry(dir, f);
     n[o.kind]++;
     if (o.kind === 'kept') console.log(`kept      ${basename(f)}`);
-    if (o.kind === 'migrated') console.log(`migrated  ${basename(f)} -> ${basename(o.file)} (found within ${o.preemptions} preemptions)`);
+    if (o.kind === 'migrated') console.log(`migrated  ${basename(f)} -> ${basename(o.file)} (${o.how})`);
     if (o.kind === 'lost') console.log(`lost      ${basename(f)}: ${o.why}`);
   }
   console.log(`${n.kept} kept, ${n.migrated} migrated, ${n.lost} lost, of ${files.length} entries in ${dir}`);

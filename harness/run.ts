@@ -71,6 +71,9 @@ export interface RunResult {
   readonly reached: Reached;
   /** The options at each decision that had more than one, in order (harness/exhaustive.ts branches on them). */
   readonly decisions: readonly number[];
+  /** What each of those decisions picked: its index among the options, and its name (Scenario `picks`). */
+  readonly chosen: readonly number[];
+  readonly picks: readonly string[];
   readonly revision: RevisionRecord;
 }
 
@@ -83,6 +86,19 @@ export interface RunResult {
 const STALL_STEPS_PER_TASK = 16;
 const STALL_STEPS_MIN = 200;
 const PROGRESS = new Set<TraceEvent['kind']>(['lin', 'response', 'state', 'update_begin', 'update_end', 'hotplug']);
+
+/** The name of the option that issues the next command (Scenario `picks`). */
+export const ISSUE = 'issue';
+
+/**
+ * `s` with its schedule by name, as `r` (a run of it) took it: the picks up to the last that was
+ * not round-robin's. PCT's data and the indices go; the named form replays the same run.
+ */
+export function named(s: ScheduledScenario, r: RunResult): ScheduledScenario {
+  const { pct: _pct, ...rest } = s;
+  const last = r.chosen.findLastIndex((k) => k !== 0);
+  return { ...rest, schedule: [], picks: r.picks.slice(0, last + 1) };
+}
 
 /** A bound on the steps of a whole scenario, from its size: an update costs about CPUs^2 steps. */
 function stepBound(s: ScheduledScenario): number {
@@ -143,6 +159,8 @@ class Run {
   readonly fixed: string;
   readonly reached = { states: new Set<string>(), pairs: new Set<string>() };
   readonly decisions: number[] = [];
+  readonly chosen: number[] = [];
+  readonly picks: string[] = [];
 
   constructor(
     readonly s: ScheduledScenario,
@@ -194,7 +212,21 @@ class Run {
   pick(tasks: readonly Task[], canIssue: boolean): number {
     const options = tasks.length + (canIssue ? 1 : 0);
     if (options <= 1) return 0;
+    const k = this.choose(tasks, canIssue, options);
     this.decisions.push(options);
+    this.chosen.push(k);
+    this.picks.push(k === tasks.length ? ISSUE : tasks[k]!.name);
+    return k;
+  }
+
+  /** The option a decision takes: by name (picks), by PCT, or by index (schedule); round-robin past their end. */
+  choose(tasks: readonly Task[], canIssue: boolean, options: number): number {
+    if (this.s.picks) {
+      const name = this.s.picks[this.choice++];
+      // a name not among the options (the code under it changed) takes round-robin's
+      const k = name === ISSUE ? (canIssue ? tasks.length : -1) : tasks.findIndex((t) => t.name === name);
+      return Math.max(k, 0);
+    }
     if (this.pct) return this.pct.pick([...tasks.map((t) => t.id), ...(canIssue ? [-1 - this.cmd] : [])], this.step, this.stall === 0);
     const c = this.choice < this.s.schedule.length ? this.s.schedule[this.choice++]! : 0;
     return c % options;
@@ -443,6 +475,8 @@ export function runScenario(s: ScheduledScenario, o: RunOptions): RunResult {
     labels: r.labels,
     reached: r.reached,
     decisions: r.decisions,
+    chosen: r.chosen,
+    picks: r.picks,
     revision: o.revision,
   };
 }

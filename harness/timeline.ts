@@ -168,7 +168,7 @@ export function formatCounterexample(s: Scenario, run: RunResult, title: string)
   return [
     title,
     `  host: ${hostLine(s)}`,
-    `  schedule: [${s.schedule.join(', ')}]`,
+    s.picks ? `  picks: [${s.picks.join(', ')}]` : `  schedule: [${s.schedule.join(', ')}]`,
     '  commands:',
     ...script(s).map((l) => '  ' + l),
     '  timeline:',

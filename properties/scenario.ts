@@ -33,6 +33,12 @@ export interface Scenario {
   readonly commands: readonly Command[];
   /** Which runnable task steps next, at each point where more than one could (see harness/run.ts). */
   readonly schedule: readonly number[];
+  /**
+   * The same, by name: the task each decision picks (`cmd2:upload`, `stopper/1`) or `issue`
+   * (the next command). A corpus entry records this form, which survives a change in the order
+   * the runner lists its options; when present it is followed and `schedule` is not.
+   */
+  readonly picks?: readonly string[];
 }
 
 function family(h: HostData): '1.5' | '2.0' {

@@ -93,7 +93,7 @@ describe('npm run verify', () => {
     expect(readdirSync(corpus)).toHaveLength(1);
     const file = join(corpus, readdirSync(corpus)[0]!);
     expect(readdirSync(corpus)[0]).toMatch(/^update-contract-[0-9a-f]{12}\.json$/);
-    expect(json(file)).toMatchObject({ format: 1, kernel: 'v2', bug: 'ack-before-fail', expect: { violation: 'I-5' }, version: expect.any(String) });
+    expect(json(file)).toMatchObject({ format: 2, kernel: 'v2', bug: 'ack-before-fail', expect: { violation: 'I-5' }, version: expect.any(String) });
     const replay = r.out.match(/ {2}replay: npm run verify -- (.*)/)![1]!;
     expect(replay).toBe(`--replay ${file}`);
 
@@ -129,7 +129,7 @@ describe('npm run verify', () => {
     const corpus = tmp('bad');
     const good = join(corpus, 'update-contract-000000000000.json');
     const base = {
-      format: 1,
+      format: 2,
       tool: 'tdx-update-verify',
       version: '0.1.0',
       property: 'update-contract',

@@ -56,7 +56,7 @@ function problem(t: string): string {
 describe('corpus entries', () => {
   it('round-trip through the schema', () => {
     expect(parseEntry(text, 'x.json')).toEqual(JSON.parse(text));
-    expect(entry).toMatchObject({ format: 1, tool: 'tdx-update-verify', kernel: 'v2', bug: 'ack-before-fail', expect: { violation: 'I-5' } });
+    expect(entry).toMatchObject({ format: 2, tool: 'tdx-update-verify', kernel: 'v2', bug: 'ack-before-fail', expect: { violation: 'I-5' } });
     expect(entry.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 

@@ -13,7 +13,7 @@ import { NO_BUGS } from '../../impl/faults.ts';
 import { findRevision } from '../../properties/revisions/index.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
-const B21 = 'concurrency-0c0e6234940b.json';
+const B21 = 'concurrency-b85e7d6d8f8d.json';
 
 function migrate(...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'harness/migrate.ts', ...args], { encoding: 'utf8', cwd: ROOT });
@@ -39,11 +39,11 @@ describe('corpus:migrate', () => {
 
   it('re-derives an entry whose schedule no longer shows its violation, under its new name', () => {
     const dir = corpusWith((e) => {
-      e.scenario.schedule = []; // round-robin: the two P-SEAMLDR callers never overlap
+      e.scenario.picks = []; // round-robin: the two P-SEAMLDR callers never overlap
     });
     const r = migrate('--corpus', dir);
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^migrated {2}concurrency-0c0e6234940b\.json -> concurrency-[0-9a-f]{12}\.json \(found within 1 preemptions\)$/m);
+    expect(r.stdout).toMatch(/^migrated {2}concurrency-b85e7d6d8f8d\.json -> concurrency-[0-9a-f]{12}\.json \(a new schedule, found within 1 preemptions\)$/m);
     const files = readdirSync(dir);
     expect(files).toHaveLength(1);
     const e = readEntry(join(dir, files[0]!));
@@ -53,6 +53,21 @@ describe('corpus:migrate', () => {
     expect(runScenario(e.scenario, { revision, bugs: NO_BUGS }).violation).toBeNull();
   });
 
+  it('rewrites a format 1 entry (the schedule by index) with its schedule by name, under its new name', () => {
+    const dir = corpusWith((e) => {
+      e.format = 1;
+      delete e.scenario.picks;
+      e.scenario.schedule = [1]; // as recorded before format 2: the second option at the first decision
+    });
+    const replay = spawnSync(process.execPath, ['harness/cli.mjs', '--replay', join(dir, B21)], { encoding: 'utf8', cwd: ROOT });
+    expect(replay.status).toBe(2);
+    expect(replay.stderr).toMatch(/format: format 1 is out of date: this tool reads format 2 \(npm run corpus:migrate rewrites format 1\)/);
+    const r = migrate('--corpus', dir);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`migrated  ${B21} -> ${B21} (format 1 -> 2, the schedule by name)`);
+    expect(readFileSync(join(dir, B21), 'utf8')).toBe(readFileSync(join(ROOT, 'test/corpus', B21), 'utf8'));
+  });
+
   it('an entry nothing reproduces is lost: left in place, exit 1', () => {
     const dir = corpusWith((e) => {
       e.expect.violation = 'I-1';
@@ -60,7 +75,7 @@ describe('corpus:migrate', () => {
     const before = readFileSync(join(dir, B21), 'utf8');
     const r = migrate('--corpus', dir);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/^lost {6}concurrency-0c0e6234940b\.json: no schedule within 3 preemptions shows I-1 with seamldr-info-unlocked/m);
+    expect(r.stdout).toMatch(/^lost {6}concurrency-b85e7d6d8f8d\.json: no schedule within 3 preemptions shows I-1 with seamldr-info-unlocked/m);
     expect(r.stdout).toContain('0 kept, 0 migrated, 1 lost, of 1 entries');
     expect(readFileSync(join(dir, B21), 'utf8')).toBe(before);
   });
@@ -76,7 +91,7 @@ describe('corpus:migrate', () => {
 
   it('a malformed entry: one line naming it, exit 2, and no entry rewritten', () => {
     const dir = corpusWith((e) => {
-      e.scenario.schedule = [];
+      e.scenario.picks = [];
     });
     writeFileSync(join(dir, 'broken.json'), '{"format": 1');
     const before = readFileSync(join(dir, B21), 'utf8');
