@@ -86,6 +86,8 @@ export interface ModelState {
   upload: UploadState;
   /** The CPU an injected SEAMLDR.INFO failure is armed on, until a call fails with it (else null). */
   infoFault: number | null;
+  /** KVM forgot a TD mid-build whose TDH.MNG.KEY.FREEID failed: the module holds that build still. */
+  leakedBuild: boolean;
 }
 
 export function init(params: ContractParams, host: HostSpec): ModelState {
@@ -100,6 +102,7 @@ export function init(params: ContractParams, host: HostSpec): ModelState {
     tds: new Map(),
     upload: { busy: false, error: '', remainingSize: 0, cancelRequested: false, cancelledAtWrite: false, pending: null, ended: null },
     infoFault: null,
+    leakedBuild: false,
   };
 }
 

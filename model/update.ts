@@ -46,8 +46,9 @@ interface Reason {
   readonly because: string;
 }
 
-// A TD KVM gave up on is still mid-build in the module until it is torn down.
-const building = (s: ModelState) => [...s.tds.values()].some((td) => td.phase === 'building');
+// A TD KVM gave up on is still mid-build in the module until it is torn down, and one whose
+// teardown failed for good.
+const building = (s: ModelState) => s.leakedBuild || [...s.tds.values()].some((td) => td.phase === 'building');
 
 /** The old module refuses to hand off at version hv (spec §2.5 TDH.SYS.SHUTDOWN HV check). */
 const refusesHandoff = (m: ModuleSpec, hv: number) => hv < m.minUpdateHv || hv > m.moduleHv || (m.noDowngrade && hv !== m.moduleHv);
