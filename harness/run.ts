@@ -12,7 +12,7 @@ import { selectModule } from '../impl/userspace/policy.ts';
 import type { Allowed } from '../model/allowed.ts';
 import { clone, init, typeOk, type ModelState } from '../model/state.ts';
 import type { FaultPlan } from '../model/types.ts';
-import { commandSpec, describe, LIN_ACTIONS, type Command } from '../properties/commands/index.ts';
+import { commandSpec, describe, faultName, LIN_ACTIONS, type Command } from '../properties/commands/index.ts';
 import type { Check, CommandSpec, IssueEnv } from '../properties/commands/spec.ts';
 import { injectedFaults } from '../properties/faults.ts';
 import { INVARIANTS, TERMINATION, type Invariant } from '../properties/invariants.ts';
@@ -212,7 +212,7 @@ class Run {
 
   label(c: Command): void {
     this.labels.add(`command ${c.kind}`);
-    if (c.kind === 'upload' && c.fault) this.labels.add(`fault ${c.fault.kind === 'leaf' ? c.fault.leaf : c.fault.kind}`);
+    if (faultName(c)) this.labels.add(`fault ${faultName(c)}`);
     if (c.kind === 'upload' && c.image.corruption) this.labels.add(`image ${c.image.corruption.kind}`);
     if (c.kind === 'upload' && c.image.real) this.labels.add('real upload');
     this.realUpload = c.kind === 'upload' ? c.image.real === true : this.realUpload;

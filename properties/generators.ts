@@ -19,6 +19,8 @@ export interface GenConfig {
   /** Chance (0..1) that an upload carries an injected firmware fault, and that its image is corrupt. */
   readonly faultRate: number;
   readonly corruptRate: number;
+  /** Chance (0..1) that a TD command carries an injected fault on one of its leaves (default 0). */
+  readonly tdFaultRate?: number;
   /** The format the kernel under test accepts; images mostly come in it (default v1). */
   readonly imageFormat?: 'v1' | 'v2';
   /**
