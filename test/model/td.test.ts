@@ -151,6 +151,11 @@ describe('TD run', () => {
 });
 
 describe('the module', () => {
+  it('after a boot that failed to configure it, every TD is born dead', () => {
+    const s = state({ configFails: true });
+    expect(tdCreate(s, 1)).toBe(false);
+    expect(tdTeardown(s, 1)).toBe(false);
+  });
   it('once lost, every TD call fails and a new TD is born dead', () => {
     const s = tdIn('building');
     take(s, attempt(s, img(NEXT, 'hash')), -5);
