@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { FAULT_LEAVES, type TdFaultLeaf } from '../model/types.ts';
+import { BOOT_FAULT_LEAVES, FAULT_LEAVES, type TdFaultLeaf } from '../model/types.ts';
 import { SEEDED_BUGS, type BugName } from '../impl/faults.ts';
 import { findRevision, REVISIONS, type RevisionRecord } from '../properties/revisions/index.ts';
 import { findProperty, PROPERTIES } from '../properties/catalog.ts';
@@ -122,6 +122,7 @@ const host = z.strictObject({
   erratum: z.boolean().optional(),
   seamldr: z.enum(['1.5.00', '1.5.02', '2.0.00', '2.0.03']).optional(),
   cpu: u(0xffffffff).optional(),
+  bootFault: z.enum(BOOT_FAULT_LEAVES).nullable().optional(),
 });
 
 export const scenarioSchema = z

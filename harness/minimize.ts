@@ -180,6 +180,7 @@ function hostDetails(h: HostData): number[] {
     h.boot.noDowngrade ? 1 : 0,
     h.boot.moduleHv,
     h.boot.minUpdateHv,
+    h.bootFault ? 1 : 0,
   ];
 }
 
@@ -470,6 +471,10 @@ function simplerHost(s: Scenario): Scenario[] {
   }
   if (h.cpu !== undefined) {
     const { cpu: _, ...rest } = h;
+    withHost(rest);
+  }
+  if (h.bootFault) {
+    const { bootFault: _, ...rest } = h;
     withHost(rest);
   }
   for (const r of RELEASES.slice(0, releaseIndex(h.boot.release)))

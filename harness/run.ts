@@ -149,6 +149,7 @@ class Run {
     this.h = bootHost(hostConfig(s.host), o.revision.kernel, o.bugs);
     this.m = init(o.revision.contract, hostSpec(s.host));
     this.seen = this.h.trace.length;
+    if (s.host.bootFault) this.labels.add(`fault ${s.host.bootFault}`);
     this.pct = s.pct ? new PctScheduler(s.pct) : null;
     this.fixed = fixedPart(this.m);
     this.stateNow = stateKey(this.m, this.fixed);

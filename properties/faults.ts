@@ -16,11 +16,13 @@ import {
   TDX_SYS_BUSY,
   TDX_SYS_INVALID_HANDOFF,
   TDX_SYS_LP_INIT_NOT_DONE,
+  TDH_SYS_CONFIG,
+  TDH_SYS_KEY_CONFIG,
 } from '../impl/firmware/abi.ts';
 import type { InjectedFaults } from '../impl/firmware/types.ts';
 import type { Host } from '../impl/host.ts';
 import type { LinOp, TaskBody } from '../impl/kernel/sched.ts';
-import type { FaultLeaf, FaultPlan, TdFaultLeaf } from '../model/types.ts';
+import type { BootFaultLeaf, FaultLeaf, FaultPlan, TdFaultLeaf } from '../model/types.ts';
 
 export const NO_FAULTS: InjectedFaults = { installFail: null, noEntropy: 0, leafFail: null };
 
@@ -104,6 +106,19 @@ export function* withTdFault(h: Host, leaf: TdFaultLeaf, body: TaskBody): TaskBo
   }
 }
 
+/**
+ * The boot-time configuration leaves fail on the global lock every TDH.SYS leaf takes: another
+ * LP holds it (spec §5.3 TDX_SYS_BUSY, class 0x02; §2.5 for SHUTDOWN and UPDATE). The kernel
+ * does not retry it: tdx_enable() fails.
+ */
+const BOOT_LEAF: Record<BootFaultLeaf, { leaf: bigint; status: bigint }> = {
+  SYS_CONFIG: { leaf: TDH_SYS_CONFIG, status: TDX_SYS_BUSY },
+  SYS_KEY_CONFIG: { leaf: TDH_SYS_KEY_CONFIG, status: TDX_SYS_BUSY },
+};
+
+/** A host's boot fault as the firmware's (impl/host.ts HostConfig.bootFault). */
+export const bootFaultOf = (leaf: BootFaultLeaf): { leaf: bigint; status: bigint } => ({ ...BOOT_LEAF[leaf] });
+
 const KVM_BUG_ON = 'KVM_BUG_ON: that TD is dead, its pages, measurement and phase as they were; no other TD, nothing of the module or an update changes';
 
 /**
@@ -124,6 +139,12 @@ export const INJECTED_FAULTS: readonly { readonly name: string; readonly call: s
     call: `TDH.SYS.RD of ${f}_VERSION after TDH.SYS.UPDATE`,
     outcome: 'applied; `version` may show the old module, field by field (B12); v2 may keep the old handoff version',
   })),
+  {
+    name: 'SYS_CONFIG',
+    call: 'TDH.SYS.CONFIG at boot (init_tdx_module), busy',
+    outcome: 'TDX off until reboot: no tdx_host device, no TD; CPUs still come up',
+  },
+  { name: 'SYS_KEY_CONFIG', call: 'TDH.SYS.KEY.CONFIG at boot (config_global_keyid), busy', outcome: 'as SYS_CONFIG' },
   { name: 'MNG_CREATE', call: 'TDH.MNG.CREATE in td_create (KVM_TDX_INIT_VM), busy', outcome: 'no TD is created; nothing else changes' },
   { name: 'MNG_KEY_CONFIG', call: 'TDH.MNG.KEY.CONFIG in td_create, busy', outcome: KVM_BUG_ON },
   { name: 'MNG_INIT', call: 'TDH.MNG.INIT in td_create, busy', outcome: KVM_BUG_ON },

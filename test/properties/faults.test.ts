@@ -8,11 +8,11 @@ import type { TraceEvent } from '../../impl/host.ts';
 import { spawn, type Yield } from '../../impl/kernel/sched.ts';
 import { kvmTdAddPage, kvmTdInitVm } from '../../impl/kvm/tdx.ts';
 import { REQUIRED_LABELS } from '../../harness/coverage.ts';
-import { FAULT_LEAVES, TD_FAULT_LEAVES, type FaultPlan, type TdFaultLeaf } from '../../model/types.ts';
+import { BOOT_FAULT_LEAVES, FAULT_LEAVES, TD_FAULT_LEAVES, type FaultPlan, type TdFaultLeaf } from '../../model/types.ts';
 import { COMMANDS, faultName, pageContent, type Command } from '../../properties/commands/index.ts';
 import { UPLOAD } from '../../properties/commands/upload.ts';
 import { INJECTED_FAULTS, infoFaultAtUploadStart, injectedFaults, withTdFault } from '../../properties/faults.ts';
-import type { GenConfig } from '../../properties/generators.ts';
+import { scenario as scenarios, type GenConfig } from '../../properties/generators.ts';
 import { boot, finalizedTd, hostData, run, runTasks, scenario, tdAddPage, tdCreate, tdFinalize, tdRun, tdTeardown, upload } from '../impl/kernel/helpers.ts';
 
 const cfg = {
@@ -21,6 +21,7 @@ const cfg = {
   maxSchedule: 0,
   faultRate: 1,
   tdFaultRate: 1,
+  bootFaultRate: 0.5,
   corruptRate: 0,
   weights: { upload: 1 },
 } as unknown as GenConfig;
@@ -32,15 +33,17 @@ describe('injected faults', () => {
     const commands = [UPLOAD, ...TD_COMMANDS.map((k) => COMMANDS[k])].flatMap((spec) =>
       fc.sample(spec.arbitrary(cfg) as fc.Arbitrary<Command>, { numRuns: 2000, seed: 1 }),
     );
-    const drawn = new Set(commands.map(faultName));
+    const hosts = fc.sample(scenarios(cfg), { numRuns: 200, seed: 1 }).map((s) => s.host.bootFault ?? null);
+    const drawn = new Set([...commands.map(faultName), ...hosts].filter((f) => f !== null));
     const listed = INJECTED_FAULTS.map((f) => f.name);
     expect([...drawn].sort()).toEqual([...listed].sort());
-    expect([...FAULT_LEAVES, 'seamldr_info', 'install', 'no_entropy', ...TD_FAULT_LEAVES].sort()).toEqual([...listed].sort());
+    expect([...FAULT_LEAVES, 'seamldr_info', 'install', 'no_entropy', ...BOOT_FAULT_LEAVES, ...TD_FAULT_LEAVES].sort()).toEqual([...listed].sort());
     for (const n of listed) expect(REQUIRED_LABELS).toContain(`fault ${n}`);
   });
 
-  it('a property without a TD fault rate draws TD commands without faults', () => {
-    const none = { ...cfg, tdFaultRate: undefined } as GenConfig;
+  it('a property without a TD or boot fault rate draws none', () => {
+    const none = { ...cfg, tdFaultRate: undefined, bootFaultRate: undefined } as GenConfig;
+    expect(fc.sample(scenarios(none), { numRuns: 50, seed: 1 }).filter((s) => 'bootFault' in s.host)).toEqual([]);
     for (const k of TD_COMMANDS)
       expect(fc.sample(COMMANDS[k].arbitrary(none) as fc.Arbitrary<Command>, { numRuns: 50, seed: 1 }).map(faultName)).toEqual(Array(50).fill(null));
   });
@@ -146,5 +149,30 @@ describe('a TD command fault (withTdFault)', () => {
     [...(body as Iterable<Yield>)];
     const status = h.trace.flatMap((e) => (e.kind === 'seamcall' ? [e.status] : [])).at(-1)!;
     expect(status & 0xffffffff00000000n).toBe(TDX_OPERAND_BUSY);
+  });
+});
+
+describe('a boot fault (TDH.SYS.CONFIG or TDH.SYS.KEY.CONFIG fails in tdx_enable)', () => {
+  it.each(BOOT_FAULT_LEAVES)('%s: TDX stays off and every command gets what the model allows', (bootFault) => {
+    const commands: Command[] = [
+      { kind: 'read_version' },
+      { kind: 'read_seamldr', attr: 'version' },
+      { kind: 'cpu_offline', cpu: 1 },
+      { kind: 'cpu_online', cpu: 1 },
+      ...finalizedTd(0, 1),
+      tdRun(0),
+      tdTeardown(0),
+      upload(),
+      { kind: 'tool_update' },
+    ];
+    const r = run(scenario(hostData(2, { bootFault }), commands));
+    expect(r.violation).toBeNull();
+    expect(r.host.tdx.state.initialized).toBe(false);
+    expect(r.host.tdxHost.fw).toBeNull();
+    expect(
+      lins(r.host.trace)
+        .filter(([op]) => op.startsWith('td_'))
+        .every(([, result]) => result === false),
+    ).toBe(true);
   });
 });
