@@ -93,8 +93,12 @@ export interface ModelState {
   upload: UploadState;
   /** The CPU an injected SEAMLDR.INFO failure is armed on, until a call fails with it (else null). */
   infoFault: number | null;
-  /** KVM forgot a TD mid-build whose TDH.MNG.KEY.FREEID failed: the module holds that build still. */
-  leakedBuild: boolean;
+  /**
+   * TDs KVM forgot although their TDH.MNG.KEY.FREEID failed: the module still holds them (their
+   * HKIDs leak), a build among them stays in progress, and an ioctl already in flight on one
+   * (it holds the VM) still acts on it.
+   */
+  leaked: Map<number, ModelTd>;
 }
 
 export function init(params: ContractParams, host: HostSpec): ModelState {
@@ -109,14 +113,14 @@ export function init(params: ContractParams, host: HostSpec): ModelState {
     tds: new Map(),
     upload: { busy: false, error: '', remainingSize: 0, cancelRequested: false, cancelledAtWrite: false, pending: null, ended: null },
     infoFault: null,
-    leakedBuild: false,
+    leaked: new Map(),
   };
 }
 
 /** A copy to try a successor on; page values and logs are immutable, so they are shared. */
 export function clone(s: ModelState): ModelState {
-  const tds = new Map([...s.tds].map(([id, td]) => [id, { ...td, pages: new Map(td.pages) }]));
-  return { ...s, online: [...s.online], tds, upload: { ...s.upload } };
+  const copy = (m: Map<number, ModelTd>) => new Map([...m].map(([id, td]) => [id, { ...td, pages: new Map(td.pages) }]));
+  return { ...s, online: [...s.online], tds: copy(s.tds), leaked: copy(s.leaked), upload: { ...s.upload } };
 }
 
 /** Type invariant: what every reachable state satisfies, whatever the implementation does. */

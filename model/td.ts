@@ -11,6 +11,9 @@ export interface GuestWrite {
   readonly value: number;
 }
 
+/** The TD an ioctl acts on: KVM's, or one its teardown leaked while the ioctl held the VM. */
+const tdOf = (s: ModelState, id: number): ModelTd | undefined => s.tds.get(id) ?? s.leaked.get(id);
+
 /** Guard shared by the build SEAMCALLs: the module runs, the TD is alive and in `phase`. */
 function usable(s: ModelState, td: ModelTd | undefined, phase: TdPhase): td is ModelTd {
   return s.module.status === 'ready' && td !== undefined && td.alive && td.phase === phase && !td.buildBroken;
@@ -31,7 +34,7 @@ export function tdCreate(s: ModelState, id: number, injected = false): boolean {
 }
 
 export function tdKeyConfig(s: ModelState, id: number, injected = false): boolean {
-  const td = s.tds.get(id);
+  const td = tdOf(s, id);
   if (injected || !usable(s, td, 'created')) return fail(td);
   td.phase = 'keyed';
   return true;
@@ -39,7 +42,7 @@ export function tdKeyConfig(s: ModelState, id: number, injected = false): boolea
 
 /** TDH.MNG.INIT: the measurement starts. */
 export function tdInit(s: ModelState, id: number, injected = false): boolean {
-  const td = s.tds.get(id);
+  const td = tdOf(s, id);
   if (injected || !usable(s, td, 'keyed')) return fail(td);
   td.phase = 'building';
   td.mrtd = null;
@@ -53,7 +56,7 @@ export function tdInit(s: ModelState, id: number, injected = false): boolean {
  */
 export function tdPageAdd(s: ModelState, id: number, gpa: number, fill: number, injected = false): boolean {
   if (injected) return false;
-  const td = s.tds.get(id);
+  const td = tdOf(s, id);
   if (!usable(s, td, 'building') || td.pages.has(gpa)) return fail(td);
   td.pages.set(gpa, { fill, stores: new Map() });
   td.mrtd = { op: 'page_add', gpa, prev: td.mrtd };
@@ -62,7 +65,7 @@ export function tdPageAdd(s: ModelState, id: number, gpa: number, fill: number, 
 
 /** TDH.MR.EXTEND: the page's contents are measured. */
 export function tdExtend(s: ModelState, id: number, gpa: number, injected = false): boolean {
-  const td = s.tds.get(id);
+  const td = tdOf(s, id);
   const page = td?.pages.get(gpa);
   if (injected || !usable(s, td, 'building') || page === undefined) return fail(td);
   td.mrtd = { op: 'extend', gpa, fill: page.fill, prev: td.mrtd };
@@ -70,7 +73,7 @@ export function tdExtend(s: ModelState, id: number, gpa: number, injected = fals
 }
 
 export function tdFinalize(s: ModelState, id: number, injected = false): boolean {
-  const td = s.tds.get(id);
+  const td = tdOf(s, id);
   if (injected || !usable(s, td, 'building')) return fail(td);
   td.phase = 'finalized';
   return true;
@@ -82,7 +85,7 @@ function store(p: PageVal, offset: number, value: number): PageVal {
 
 /** TDH.VP.ENTER: the guest runs and stores to its own memory; a store outside it fails the entry. */
 export function tdRun(s: ModelState, id: number, writes: readonly GuestWrite[], injected = false): boolean {
-  const td = s.tds.get(id);
+  const td = tdOf(s, id);
   const outside = (w: GuestWrite) => !td!.pages.has(w.gpa) || !Number.isInteger(w.offset) || w.offset < 0 || w.offset >= 4096;
   if (injected || s.module.status !== 'ready' || !td?.alive || td.phase !== 'finalized' || writes.some(outside)) return fail(td);
   for (const w of writes) td.pages.set(w.gpa, store(td.pages.get(w.gpa)!, w.offset, w.value));
@@ -97,7 +100,7 @@ export function tdRun(s: ModelState, id: number, writes: readonly GuestWrite[], 
 export function tdTeardown(s: ModelState, id: number, injected = false): boolean {
   const td = s.tds.get(id);
   const held = s.module.status === 'ready' && td !== undefined && td.created;
-  if (held && injected && td.phase === 'building') s.leakedBuild = true;
+  if (held && injected) s.leaked.set(id, td);
   s.tds.delete(id);
   return held && !injected;
 }

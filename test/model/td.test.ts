@@ -216,11 +216,22 @@ describe('an injected failure of a TD leaf (busy)', () => {
     expect(tdPageAdd(s, 3, 2, 7)).toBe(true);
     expect(tdExtend(s, 3, 2)).toBe(true);
   });
-  it('TDH.MNG.KEY.FREEID: KVM forgets the TD all the same, and reports the failure', () => {
+  it('TDH.MNG.KEY.FREEID: KVM forgets the TD all the same and reports the failure; the module keeps it', () => {
     const s = withTds(state());
     expect(tdTeardown(s, 4, true)).toBe(false);
     expect(s.tds.has(4)).toBe(false);
-    expect(s.leakedBuild).toBe(false); // a finalized TD is no build in progress
+    expect(s.leaked.get(4)).toMatchObject({ phase: 'finalized', alive: true });
+  });
+  it('an ioctl in flight on a leaked TD (it holds the VM) still acts on it', () => {
+    const s = state();
+    tdCreate(s, 1);
+    expect(tdTeardown(s, 1, true)).toBe(false);
+    expect([tdKeyConfig(s, 1), tdInit(s, 1)]).toEqual([true, true]);
+    expect(s.leaked.get(1)!.phase).toBe('building');
+    const reclaimed = state();
+    tdCreate(reclaimed, 1);
+    expect(tdTeardown(reclaimed, 1)).toBe(true);
+    expect(tdKeyConfig(reclaimed, 1)).toBe(false);
   });
   it('TDH.MNG.KEY.FREEID of a TD mid-build: the module keeps the build, so AVOID_COMPAT_SENSITIVE refuses updates', () => {
     const compat = spec(24, { updateCompat: true });
@@ -228,7 +239,7 @@ describe('an injected failure of a TD leaf (busy)', () => {
     const leaked = withTds(state({ boot: compat }, COMPAT_PARAMS));
     const reclaimed = withTds(state({ boot: compat }, COMPAT_PARAMS));
     expect([tdTeardown(leaked, 3, true), tdTeardown(reclaimed, 3)]).toEqual([false, true]);
-    expect([leaked.leakedBuild, reclaimed.leakedBuild]).toEqual([true, false]);
+    expect([leaked.leaked.size, reclaimed.leaked.size]).toEqual([1, 0]);
     expect([refusedBusy(leaked), refusedBusy(reclaimed)]).toEqual([true, false]);
   });
   it('an injected failure changes nothing of the module or an update in flight', () => {
