@@ -237,6 +237,7 @@ class Run {
     let v: Violation | null = null;
     if (y?.kind === 'lin') {
       this.h.trace.push({ kind: 'lin', task: t.name, op: y.op, result: y.result });
+      if ('injected' in y.op.args) this.labels.add(`fault ${y.op.args.injected} struck`);
       if (this.modelOk) ({ v, lin } = this.linearize(y.op.name, (LIN_ACTIONS[y.op.name] as (m: ModelState, op: unknown) => Check)(this.m, y.op), y.result));
     }
     for (const a of this.acted.splice(0)) ({ v, lin } = { v: v ?? a.v, lin: a.lin });

@@ -45,6 +45,7 @@ export const PROPERTIES: readonly Property[] = [
       maxSchedule: 40,
       faultRate: 0.1,
       corruptRate: 0.1,
+      tdFaultRate: 0.05,
       weights: { upload: 3, tool_update: 1, td_create: 3, td_add_page: 4, td_finalize: 2, td_run: 3, td_teardown: 1, read_version: 1 },
     },
   },

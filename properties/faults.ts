@@ -102,7 +102,7 @@ export function* withTdFault(h: Host, leaf: TdFaultLeaf, body: TaskBody): TaskBo
     if (armed) h.seam.faults.leafFail = aside;
     armed &&= !struck;
     if (r.done) return r.value;
-    yield struck && r.value.kind === 'lin' ? { ...r.value, op: { ...r.value.op, args: { ...r.value.op.args, injected: true } } as LinOp } : r.value;
+    yield struck && r.value.kind === 'lin' ? { ...r.value, op: { ...r.value.op, args: { ...r.value.op.args, injected: leaf } } as LinOp } : r.value;
   }
 }
 

@@ -23,11 +23,11 @@ export type LinOp =
   | { name: 'td_run'; args: { td: number; writes: readonly { gpa: number; offset: number; value: number }[] } & Injected };
 
 /**
- * On a TD SEAMCALL: an injected firmware fault failed it. Never set by the emulated kernel; the
- * harness marks the call its fault struck (properties/faults.ts withTdFault).
+ * On a TD SEAMCALL: the name of the injected firmware fault that failed it. Never set by the
+ * emulated kernel; the harness marks the call its fault struck (properties/faults.ts withTdFault).
  */
 export interface Injected {
-  readonly injected?: true;
+  readonly injected?: string;
 }
 
 export type TaskBody = Generator<Yield, unknown, void>;

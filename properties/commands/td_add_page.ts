@@ -31,7 +31,7 @@ export const TD_ADD_PAGE: CommandSpec<TdAddPage> = {
     return armed(env, c.fault, t && kvmTdAddPage(env.h, cpuOf(c.cpu, env.h.platform.cpus.length), t.td, pages(env.model, t.id), pageContent(c.fill)));
   },
   lins: {
-    td_page_add: (m, op) => exactly(tdPageAdd(m, op.args.td, op.args.gpa, fillOf(op.args.content), op.args.injected)),
-    td_extend: (m, op) => exactly(tdExtend(m, op.args.td, op.args.gpa, op.args.injected)),
+    td_page_add: (m, op) => exactly(tdPageAdd(m, op.args.td, op.args.gpa, fillOf(op.args.content), op.args.injected !== undefined)),
+    td_extend: (m, op) => exactly(tdExtend(m, op.args.td, op.args.gpa, op.args.injected !== undefined)),
   },
 };

@@ -19,8 +19,8 @@ export const TD_CREATE: CommandSpec<TdCreate> = {
   describe: (c) => `td_create(cpu ${c.cpu}${faultText(c.fault)})`,
   issue: (env, c) => armed(env, c.fault, kvmTdInitVm(env.h, cpuOf(c.cpu, env.h.platform.cpus.length), env.newTdId())),
   lins: {
-    td_create: (m, op) => exactly(tdCreate(m, op.args.td, op.args.injected)),
-    td_key_config: (m, op) => exactly(tdKeyConfig(m, op.args.td, op.args.injected)),
-    td_init: (m, op) => exactly(tdInit(m, op.args.td, op.args.injected)),
+    td_create: (m, op) => exactly(tdCreate(m, op.args.td, op.args.injected !== undefined)),
+    td_key_config: (m, op) => exactly(tdKeyConfig(m, op.args.td, op.args.injected !== undefined)),
+    td_init: (m, op) => exactly(tdInit(m, op.args.td, op.args.injected !== undefined)),
   },
 };

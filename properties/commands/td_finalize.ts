@@ -22,5 +22,5 @@ export const TD_FINALIZE: CommandSpec<TdFinalize> = {
     const t = pickTd(env, c.td);
     return armed(env, c.fault, t && kvmTdFinalize(env.h, cpuOf(c.cpu, env.h.platform.cpus.length), t.td));
   },
-  lins: { td_finalize: (m, op) => exactly(tdFinalize(m, op.args.td, op.args.injected)) },
+  lins: { td_finalize: (m, op) => exactly(tdFinalize(m, op.args.td, op.args.injected !== undefined)) },
 };

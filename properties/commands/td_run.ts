@@ -39,5 +39,5 @@ export const TD_RUN: CommandSpec<TdRun> = {
     const writes = n === 0 ? [] : c.stores.map((s) => ({ gpa: s.page % n, offset: s.offset, value: s.value }));
     return armed(env, c.fault, kvmTdRun(env.h, cpuOf(c.cpu, env.h.platform.cpus.length), t.td, writes));
   },
-  lins: { td_run: (m, op) => exactly(tdRun(m, op.args.td, op.args.writes, op.args.injected)) },
+  lins: { td_run: (m, op) => exactly(tdRun(m, op.args.td, op.args.writes, op.args.injected !== undefined)) },
 };

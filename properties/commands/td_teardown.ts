@@ -22,5 +22,5 @@ export const TD_TEARDOWN: CommandSpec<TdTeardown> = {
     const t = pickTd(env, c.td);
     return armed(env, c.fault, t && kvmTdTeardown(env.h, cpuOf(c.cpu, env.h.platform.cpus.length), t.td));
   },
-  lins: { td_teardown: (m, op) => exactly(tdTeardown(m, op.args.td, op.args.injected)) },
+  lins: { td_teardown: (m, op) => exactly(tdTeardown(m, op.args.td, op.args.injected !== undefined)) },
 };
