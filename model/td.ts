@@ -95,12 +95,14 @@ export function tdRun(s: ModelState, id: number, writes: readonly GuestWrite[], 
 /**
  * Teardown: KVM forgets the TD; the module reclaims it if it holds it and still runs. When
  * TDH.MNG.KEY.FREEID fails instead, the module keeps the TD and its HKID leaks; one it holds
- * mid-build stays a build in progress for every later update (spec §3.7).
+ * mid-build stays a build in progress for every later update (spec §3.7). A second teardown
+ * already in flight on the same VM may still free it.
  */
 export function tdTeardown(s: ModelState, id: number, injected = false): boolean {
-  const td = s.tds.get(id);
+  const td = tdOf(s, id);
   const held = s.module.status === 'ready' && td !== undefined && td.created;
-  if (held && injected) s.leaked.set(id, td);
   s.tds.delete(id);
+  s.leaked.delete(id);
+  if (held && injected) s.leaked.set(id, td);
   return held && !injected;
 }

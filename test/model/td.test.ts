@@ -233,6 +233,12 @@ describe('an injected failure of a TD leaf (busy)', () => {
     expect(tdTeardown(reclaimed, 1)).toBe(true);
     expect(tdKeyConfig(reclaimed, 1)).toBe(false);
   });
+  it('a second teardown in flight on a leaked TD frees it', () => {
+    const s = state();
+    tdCreate(s, 1);
+    expect([tdTeardown(s, 1, true), tdTeardown(s, 1)]).toEqual([false, true]);
+    expect(s.leaked.size).toBe(0);
+  });
   it('TDH.MNG.KEY.FREEID of a TD mid-build: the module keeps the build, so AVOID_COMPAT_SENSITIVE refuses updates', () => {
     const compat = spec(24, { updateCompat: true });
     const refusedBusy = (s: ModelState) => attempt(s, img(spec(25, { updateCompat: true }))).some((a) => a.result.errno === EBUSY);
