@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { FAULT_LEAVES } from '../model/types.ts';
+import { BOOT_FAULT_LEAVES, FAULT_LEAVES, type TdFaultLeaf } from '../model/types.ts';
 import { NO_BUGS, SEEDED_BUGS, type BugName } from '../impl/faults.ts';
 import { findRevision, REVISIONS, type RevisionRecord } from '../properties/revisions/index.ts';
 import { findProperty, PROPERTIES } from '../properties/catalog.ts';
@@ -86,6 +86,8 @@ const image = z.strictObject({
 });
 
 const cpu = u(LIMITS.cpus - 1);
+/** A TD command's injected fault, on one of its own leaves. */
+const tdFault = <L extends TdFaultLeaf>(...leaves: [L, ...L[]]) => z.enum(leaves).nullable().optional();
 const td = u(LIMITS.pages);
 const store = z.strictObject({ page: u(LIMITS.pages - 1), offset: u(4095), value: u(255) });
 
@@ -102,11 +104,11 @@ const COMMANDS = [
   z.strictObject({ kind: z.literal('read_seamldr'), attr: z.enum(['version', 'num_remaining_updates']), cpu: cpu.optional() }),
   z.strictObject({ kind: z.literal('cpu_offline'), cpu }),
   z.strictObject({ kind: z.literal('cpu_online'), cpu }),
-  z.strictObject({ kind: z.literal('td_create'), cpu }),
-  z.strictObject({ kind: z.literal('td_add_page'), td, fill: u(255), cpu }),
-  z.strictObject({ kind: z.literal('td_finalize'), td, cpu }),
-  z.strictObject({ kind: z.literal('td_run'), td, stores: z.array(store).max(64), cpu }),
-  z.strictObject({ kind: z.literal('td_teardown'), td, cpu }),
+  z.strictObject({ kind: z.literal('td_create'), cpu, fault: tdFault('MNG_CREATE', 'MNG_KEY_CONFIG', 'MNG_INIT') }),
+  z.strictObject({ kind: z.literal('td_add_page'), td, fill: u(255), cpu, fault: tdFault('MEM_PAGE_ADD', 'MR_EXTEND') }),
+  z.strictObject({ kind: z.literal('td_finalize'), td, cpu, fault: tdFault('MR_FINALIZE') }),
+  z.strictObject({ kind: z.literal('td_run'), td, stores: z.array(store).max(64), cpu, fault: tdFault('VP_ENTER') }),
+  z.strictObject({ kind: z.literal('td_teardown'), td, cpu, fault: tdFault('MNG_KEY_FREEID') }),
   z.strictObject({
     kind: z.literal('tool_update'),
     version: release.optional(),
@@ -125,6 +127,7 @@ const host = z.strictObject({
   erratum: z.boolean().optional(),
   seamldr: z.enum(['1.5.00', '1.5.02', '2.0.00', '2.0.03']).optional(),
   cpu: u(0xffffffff).optional(),
+  bootFault: z.enum(BOOT_FAULT_LEAVES).nullable().optional(),
 });
 
 export const scenarioSchema = z

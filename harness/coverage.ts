@@ -1,13 +1,13 @@
 // The coverage table: how many runs reached each case the properties talk about, and which
 // required cases no run reached (a property whose generator never reaches its case proves nothing).
 import { CORRUPTION_KINDS } from '../impl/firmware/image.ts';
-import { FAULT_LEAVES } from '../model/types.ts';
+import { BOOT_FAULT_LEAVES, FAULT_LEAVES, TD_FAULT_LEAVES } from '../model/types.ts';
 import { COMMAND_KINDS } from '../properties/commands/index.ts';
 
 /** Labels every default `verify` run must reach. */
 export const REQUIRED_LABELS: readonly string[] = [
   ...COMMAND_KINDS.map((k) => `command ${k}`),
-  ...[...FAULT_LEAVES, 'seamldr_info', 'install', 'no_entropy'].map((f) => `fault ${f}`),
+  ...[...FAULT_LEAVES, 'seamldr_info', 'install', 'no_entropy', ...BOOT_FAULT_LEAVES, ...TD_FAULT_LEAVES].map((f) => `fault ${f}`),
   ...CORRUPTION_KINDS.map((c) => `image ${c}`),
   'update applied: the new module runs',
   'update applied with live TDs',

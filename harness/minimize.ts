@@ -142,15 +142,16 @@ function details(c: Command): number[] {
       return [c.attr === 'version' ? 0 : 1, c.cpu === undefined ? 0 : c.cpu + 1];
     case 'cpu_offline':
     case 'cpu_online':
-    case 'td_create':
       return [c.cpu];
+    case 'td_create':
+      return [c.fault ? 1 : 0, c.cpu];
     case 'td_add_page':
-      return [c.td, c.cpu, c.fill];
+      return [c.fault ? 1 : 0, c.td, c.cpu, c.fill];
     case 'td_finalize':
     case 'td_teardown':
-      return [c.td, c.cpu];
+      return [c.fault ? 1 : 0, c.td, c.cpu];
     case 'td_run':
-      return [c.stores.length, c.td, c.cpu, ...c.stores.flatMap((s) => [s.page, s.offset, s.value])];
+      return [c.fault ? 1 : 0, c.stores.length, c.td, c.cpu, ...c.stores.flatMap((s) => [s.page, s.offset, s.value])];
     default:
       return [];
   }
@@ -179,6 +180,7 @@ function hostDetails(h: HostData): number[] {
     h.boot.noDowngrade ? 1 : 0,
     h.boot.moduleHv,
     h.boot.minUpdateHv,
+    h.bootFault ? 1 : 0,
   ];
 }
 
@@ -393,6 +395,11 @@ function simplerFault(f: Fault, nrCpus: number): (Fault | null)[] {
   return out;
 }
 
+/** A TD command without its injected fault: a counterexample that needs none reads best without. */
+function withoutFault<C extends Command & { readonly fault?: unknown }>(c: C): C[] {
+  return c.fault ? [{ ...c, fault: null }] : [];
+}
+
 /** The values inside one command made smaller, one at a time. */
 function simplerCommand(c: Command, nrCpus: number, boot: string, revision?: RevisionRecord): Command[] {
   const cpus = (cpu: number) => [cpu % nrCpus, ...smaller(cpu)];
@@ -406,15 +413,22 @@ function simplerCommand(c: Command, nrCpus: number, boot: string, revision?: Rev
       return [...(c.attr !== 'version' ? [{ ...c, attr: 'version' as const }] : []), ...(c.cpu ? cpus(c.cpu).map((cpu) => ({ ...c, cpu })) : [])];
     case 'cpu_offline':
     case 'cpu_online':
-    case 'td_create':
       return cpus(c.cpu).map((cpu) => ({ ...c, cpu }));
+    case 'td_create':
+      return [...withoutFault(c), ...cpus(c.cpu).map((cpu) => ({ ...c, cpu }))];
     case 'td_add_page':
-      return [...smaller(c.td).map((td) => ({ ...c, td })), ...cpus(c.cpu).map((cpu) => ({ ...c, cpu })), ...smaller(c.fill).map((fill) => ({ ...c, fill }))];
+      return [
+        ...withoutFault(c),
+        ...smaller(c.td).map((td) => ({ ...c, td })),
+        ...cpus(c.cpu).map((cpu) => ({ ...c, cpu })),
+        ...smaller(c.fill).map((fill) => ({ ...c, fill })),
+      ];
     case 'td_finalize':
     case 'td_teardown':
-      return [...smaller(c.td).map((td) => ({ ...c, td })), ...cpus(c.cpu).map((cpu) => ({ ...c, cpu }))];
+      return [...withoutFault(c), ...smaller(c.td).map((td) => ({ ...c, td })), ...cpus(c.cpu).map((cpu) => ({ ...c, cpu }))];
     case 'td_run':
       return [
+        ...withoutFault(c),
         ...c.stores.map((_, i) => ({ ...c, stores: without(c.stores, i) })),
         ...smaller(c.td).map((td) => ({ ...c, td })),
         ...cpus(c.cpu).map((cpu) => ({ ...c, cpu })),
@@ -457,6 +471,10 @@ function simplerHost(s: Scenario): Scenario[] {
   }
   if (h.cpu !== undefined) {
     const { cpu: _, ...rest } = h;
+    withHost(rest);
+  }
+  if (h.bootFault) {
+    const { bootFault: _, ...rest } = h;
     withHost(rest);
   }
   for (const r of RELEASES.slice(0, releaseIndex(h.boot.release)))

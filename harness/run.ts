@@ -12,7 +12,7 @@ import { selectModule } from '../impl/userspace/policy.ts';
 import type { Allowed } from '../model/allowed.ts';
 import { clone, init, typeOk, type ModelState } from '../model/state.ts';
 import type { FaultPlan } from '../model/types.ts';
-import { commandSpec, describe, LIN_ACTIONS, type Command } from '../properties/commands/index.ts';
+import { commandSpec, describe, faultName, LIN_ACTIONS, type Command } from '../properties/commands/index.ts';
 import type { Check, CommandSpec, IssueEnv } from '../properties/commands/spec.ts';
 import { injectedFaults } from '../properties/faults.ts';
 import { INVARIANTS, TERMINATION, type Invariant } from '../properties/invariants.ts';
@@ -170,6 +170,7 @@ class Run {
     this.h = bootHost(hostConfig(s.host), o.revision.kernel, o.bugs);
     this.m = init(o.revision.contract, hostSpec(s.host));
     this.seen = this.h.trace.length;
+    if (s.host.bootFault) this.labels.add(`fault ${s.host.bootFault}`);
     this.pct = s.pct ? new PctScheduler(s.pct) : null;
     this.fixed = fixedPart(this.m);
     this.stateNow = stateKey(this.m, this.fixed);
@@ -248,7 +249,7 @@ class Run {
 
   label(c: Command): void {
     this.labels.add(`command ${c.kind}`);
-    if (c.kind === 'upload' && c.fault) this.labels.add(`fault ${c.fault.kind === 'leaf' ? c.fault.leaf : c.fault.kind}`);
+    if (faultName(c)) this.labels.add(`fault ${faultName(c)}`);
     if (c.kind === 'upload' && c.image.corruption) this.labels.add(`image ${c.image.corruption.kind}`);
     if (c.kind === 'upload' && c.image.real) this.labels.add('real upload');
     this.realUpload = c.kind === 'upload' ? c.image.real === true : this.realUpload;
@@ -272,6 +273,7 @@ class Run {
     let v: Violation | null = null;
     if (y?.kind === 'lin') {
       this.h.trace.push({ kind: 'lin', task: t.name, op: y.op, result: y.result });
+      if ('injected' in y.op.args) this.labels.add(`fault ${y.op.args.injected} struck`);
       if (this.modelOk) ({ v, lin } = this.linearize(y.op.name, (LIN_ACTIONS[y.op.name] as (m: ModelState, op: unknown) => Check)(this.m, y.op), y.result));
     }
     for (const a of this.acted.splice(0)) ({ v, lin } = { v: v ?? a.v, lin: a.lin });

@@ -198,6 +198,15 @@ export const SEEDED_BUGS = [
     source: 'slip in do_seamldr_install_module(): is_lead_cpu tested against the running CPU itself, so it is true everywhere',
     claim: 'every CPU takes itself for the lead and does the lead-only steps, TDH.SYS.SHUTDOWN and TDH.SYS.UPDATE, too',
   },
+  {
+    name: 'page-add-busy-bug-on',
+    kernel: 'upstream',
+    minimalLength: 2,
+    catalogId: 'S6',
+    layer: 'impl/kvm/tdx.ts',
+    source: 'slip in tdx_mem_page_add(): the tdx_operand_busy() check before KVM_BUG_ON left out (spec §3.7, [T-v7 #76])',
+    claim: 'a busy TDH.MEM.PAGE.ADD is taken for a fatal error: KVM_BUG_ON kills a TD whose build could have retried',
+  },
 ] as const satisfies readonly SeededBug[];
 
 export type BugName = (typeof SEEDED_BUGS)[number]['name'];

@@ -25,6 +25,8 @@ export interface HostConfig {
   bootBlob?: { module: Uint8Array; sigstruct: Uint8Array };
   /** P-SEAMLDR's trust anchor (SeamConfig.signerKeyHash); the project's test key when absent. */
   signerKeyHash?: string;
+  /** A firmware fault armed while the kernel brings the module up (one-shot, as InjectedFaults.leafFail). */
+  bootFault?: { leaf: bigint; status: bigint };
 }
 
 /** What happened, in order: what the invariants and the timeline read. */
@@ -93,8 +95,18 @@ export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
     trace: [],
     log: [],
   };
-  const ret = tdxEnable(h);
-  if (ret) throw new Error(`emulated boot failed: tdx_enable returned ${ret}`);
+  const ret = enableWith(h, cfg.bootFault ?? null);
+  if (ret.ret && !ret.struck) throw new Error(`emulated boot failed: tdx_enable returned ${ret.ret}`);
+  // With tdx_enable() failed, tdx_get_sysinfo() is NULL and the probe gives up (-ENODEV).
   tdxHostProbe(h);
   return h;
+}
+
+/** tdx_enable() with a boot fault armed; whether the fault struck (else a failure is the emulation's). */
+function enableWith(h: Host, fault: { leaf: bigint; status: bigint } | null): { ret: number; struck: boolean } {
+  h.seam.faults.leafFail = fault ? { ...fault, cpu: null } : null;
+  const ret = tdxEnable(h);
+  const struck = fault !== null && h.seam.faults.leafFail === null;
+  h.seam.faults.leafFail = null;
+  return { ret, struck };
 }

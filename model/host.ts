@@ -45,6 +45,8 @@ export function readVersion(s: ModelState): Choices<Version | number> {
  */
 export function readSeamldr(s: ModelState, attr: 'version' | 'num_remaining_updates'): Choices<Version | number> {
   if (s.params.vmcsErratumGuard && s.host.erratum) return only(ENOENT, 'hidden behind the erratum guard');
+  // tdx_host_init() gives up when tdx_get_sysinfo() is NULL: no device, no attributes.
+  if (s.host.configFails) return only(ENOENT, 'TDX did not initialize at boot: no tdx_host device');
   const read =
     attr === 'version' ? only<Version | number>(s.host.seamldrVersion, "P-SEAMLDR's version") : only<Version | number>(s.slots, 'the update slots left');
   // A failed SEAMLDR.INFO propagates as the read's errno (spec §2.2); the fault fires once.

@@ -12,9 +12,11 @@ export type ModuleState =
    */
   | { readonly status: 'ready'; readonly spec: ModuleSpec; readonly staleVersion?: Version }
   /**
-   * An update failed after the old module was shut down: no TD runs, `version` reads -ENXIO,
-   * until reboot. `lpInitWorks`: the new module got as far as SYSINIT_DONE, so a CPU brought
-   * online afterwards still passes TDH.SYS.LP.INIT (spec §3.6 "After a failed post-shutdown update").
+   * An update failed after the old module was shut down, or the boot never configured the module
+   * (HostSpec.configFails): no TD runs, `version` reads -ENXIO, until reboot. `lpInitWorks`: a CPU
+   * brought online afterwards still comes up: the new module got as far as SYSINIT_DONE, so it
+   * passes TDH.SYS.LP.INIT (spec §3.6 "After a failed post-shutdown update"), or, after a failed
+   * boot, every CPU passed it already and keeps its flag.
    */
   | { readonly status: 'lost'; readonly lpInitWorks: boolean };
 
@@ -69,6 +71,11 @@ export interface HostSpec {
   readonly numRemainingUpdates: number;
   readonly debugUnlocked: boolean;
   readonly erratum: boolean;
+  /**
+   * TDH.SYS.CONFIG or TDH.SYS.KEY.CONFIG failed at boot (injected): tdx_enable() failed, so TDX
+   * is off until reboot: the module is never initialized, and tdx_host is never probed.
+   */
+  readonly configFails?: boolean;
 }
 
 export interface ModelState {
@@ -86,6 +93,12 @@ export interface ModelState {
   upload: UploadState;
   /** The CPU an injected SEAMLDR.INFO failure is armed on, until a call fails with it (else null). */
   infoFault: number | null;
+  /**
+   * TDs KVM forgot although their TDH.MNG.KEY.FREEID failed: the module still holds them (their
+   * HKIDs leak), a build among them stays in progress, and an ioctl already in flight on one
+   * (it holds the VM) still acts on it.
+   */
+  leaked: Map<number, ModelTd>;
 }
 
 export function init(params: ContractParams, host: HostSpec): ModelState {
@@ -93,20 +106,21 @@ export function init(params: ContractParams, host: HostSpec): ModelState {
     params,
     host,
     online: Array.from({ length: host.nrCpus }, () => true),
-    module: { status: 'ready', spec: host.boot },
+    module: host.configFails ? { status: 'lost', lpInitWorks: true } : { status: 'ready', spec: host.boot },
     handoffHv: host.boot.moduleHv,
     slots: host.numRemainingUpdates,
     seamsvn: host.boot.seamsvn,
     tds: new Map(),
     upload: { busy: false, error: '', remainingSize: 0, cancelRequested: false, cancelledAtWrite: false, pending: null, ended: null },
     infoFault: null,
+    leaked: new Map(),
   };
 }
 
 /** A copy to try a successor on; page values and logs are immutable, so they are shared. */
 export function clone(s: ModelState): ModelState {
-  const tds = new Map([...s.tds].map(([id, td]) => [id, { ...td, pages: new Map(td.pages) }]));
-  return { ...s, online: [...s.online], tds, upload: { ...s.upload } };
+  const copy = (m: Map<number, ModelTd>) => new Map([...m].map(([id, td]) => [id, { ...td, pages: new Map(td.pages) }]));
+  return { ...s, online: [...s.online], tds: copy(s.tds), leaked: copy(s.leaked), upload: { ...s.upload } };
 }
 
 /** Type invariant: what every reachable state satisfies, whatever the implementation does. */

@@ -52,6 +52,24 @@ export interface ModelImage {
 export const FAULT_LEAVES = ['SHUTDOWN', 'SYS_INIT', 'LP_INIT', 'UPDATE', 'RD_MODULE_HV', 'RD_MINOR_VERSION', 'RD_MAJOR_VERSION', 'RD_UPDATE_VERSION'] as const;
 export type FaultLeaf = (typeof FAULT_LEAVES)[number];
 
+/**
+ * The TD leaves KVM issues (spec §3.7): TDH.MNG.CREATE, TDH.MNG.KEY.CONFIG and TDH.MNG.INIT for
+ * KVM_TDX_INIT_VM, TDH.MEM.PAGE.ADD and TDH.MR.EXTEND for each measured page, TDH.MR.FINALIZE,
+ * TDH.VP.ENTER, and TDH.MNG.KEY.FREEID when the VM is destroyed. A TD command may carry a fault on
+ * one of its own leaves: the first call of it that the command makes fails, busy (model/td.ts
+ * says what follows).
+ */
+export const TD_FAULT_LEAVES = ['MNG_CREATE', 'MNG_KEY_CONFIG', 'MNG_INIT', 'MEM_PAGE_ADD', 'MR_EXTEND', 'MR_FINALIZE', 'VP_ENTER', 'MNG_KEY_FREEID'] as const;
+export type TdFaultLeaf = (typeof TD_FAULT_LEAVES)[number];
+
+/**
+ * The leaves tdx_enable() issues at boot once every CPU passed TDH.SYS.LP.INIT (init_tdx_module:
+ * config_tdx_module, config_global_keyid; spec §7 SYSINIT_DONE → SYSCONFIG_DONE → SYS_READY). A
+ * host may boot with one of them failing: TDX is then off until reboot (HostSpec.configFails).
+ */
+export const BOOT_FAULT_LEAVES = ['SYS_CONFIG', 'SYS_KEY_CONFIG'] as const;
+export type BootFaultLeaf = (typeof BOOT_FAULT_LEAVES)[number];
+
 /** One injected firmware fault, armed for the duration of one update. */
 export type FaultPlan =
   | { readonly kind: 'leaf'; readonly leaf: FaultLeaf; readonly cpu: number | null }

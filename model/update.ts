@@ -46,8 +46,11 @@ interface Reason {
   readonly because: string;
 }
 
-// A TD KVM gave up on is still mid-build in the module until it is torn down.
-const building = (s: ModelState) => [...s.tds.values()].some((td) => td.phase === 'building');
+/** Every TD the module holds, or might: KVM's, and those whose teardown failed (leaked). */
+const held = (s: ModelState) => [...s.tds.values(), ...s.leaked.values()];
+
+// A TD KVM gave up on is still mid-build in the module until it is torn down, and a leaked one for good.
+const building = (s: ModelState) => held(s).some((td) => td.phase === 'building');
 
 /** The old module refuses to hand off at version hv (spec §2.5 TDH.SYS.SHUTDOWN HV check). */
 const refusesHandoff = (m: ModuleSpec, hv: number) => hv < m.minUpdateHv || hv > m.moduleHv || (m.noDowngrade && hv !== m.moduleHv);
@@ -112,7 +115,7 @@ function ended(s: ModelState, applied: boolean, actual: unknown): void {
 function lost(s: ModelState, because: string): Allowed<UpdateResult>[] {
   const lose = (slotUsed: boolean, lpInitWorks: boolean) => (t: ModelState, actual: unknown) => {
     t.module = { status: 'lost', lpInitWorks };
-    for (const td of t.tds.values()) td.alive = false;
+    for (const td of held(t)) td.alive = false;
     if (slotUsed) t.slots--;
     ended(t, false, actual);
   };
@@ -168,7 +171,7 @@ function applied(s: ModelState, m: ModuleSpec, fault: FaultPlan | null): Allowed
     t.slots--;
     t.seamsvn = m.seamsvn;
     if (t.params.currentHandoffHv && !keepHv) t.handoffHv = m.moduleHv;
-    for (const td of t.tds.values()) {
+    for (const td of held(t)) {
       if (td.phase !== 'building') continue;
       if (m.updateCompat) td.buildBroken = true;
       else td.mrtd = null;

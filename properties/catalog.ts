@@ -33,7 +33,7 @@ export const PROPERTIES: readonly Property[] = [
     claim:
       'every update attempt ends applied, refused (nothing changed) or lost (only after a post-shutdown failure), as the model predicts, under any mix of commands',
     source: 'DESIGN.md update contract; spec §4.1, §7 I-7',
-    gen: { cpus: [1, 8], maxCommands: 30, maxSchedule: 40, weights: ALL, faultRate: 0.3, corruptRate: 0.3 },
+    gen: { cpus: [1, 8], maxCommands: 30, maxSchedule: 40, weights: ALL, faultRate: 0.3, corruptRate: 0.3, tdFaultRate: 0.1 },
   },
   {
     id: 'td-preservation',
@@ -45,6 +45,7 @@ export const PROPERTIES: readonly Property[] = [
       maxSchedule: 40,
       faultRate: 0.1,
       corruptRate: 0.1,
+      tdFaultRate: 0.05,
       weights: { upload: 3, tool_update: 1, td_create: 3, td_add_page: 4, td_finalize: 2, td_run: 3, td_teardown: 1, read_version: 1 },
     },
   },
@@ -58,6 +59,8 @@ export const PROPERTIES: readonly Property[] = [
       maxSchedule: 40,
       faultRate: 0.8,
       corruptRate: 0.3,
+      tdFaultRate: 0.2,
+      bootFaultRate: 0.1,
       weights: { upload: 5, tool_update: 1, td_create: 1, td_add_page: 1, td_finalize: 1, read_version: 1, read_error: 1, read_status: 1, cpu_online: 1 },
     },
   },

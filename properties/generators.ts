@@ -7,6 +7,7 @@ import { resolveRelease, withRate } from './commands/upload.ts';
 import { withRealBlobs } from './images.ts';
 import { release, RELEASES } from './releases.ts';
 import type { HostData, Scenario } from './scenario.ts';
+import { BOOT_FAULT_LEAVES } from '../model/types.ts';
 
 /** How a property shapes its scenarios. */
 export interface GenConfig {
@@ -19,6 +20,10 @@ export interface GenConfig {
   /** Chance (0..1) that an upload carries an injected firmware fault, and that its image is corrupt. */
   readonly faultRate: number;
   readonly corruptRate: number;
+  /** Chance (0..1) that a TD command carries an injected fault on one of its leaves (default 0). */
+  readonly tdFaultRate?: number;
+  /** Chance (0..1) that the host boots with a configuration leaf failing (default 0). */
+  readonly bootFaultRate?: number;
   /** The format the kernel under test accepts; images mostly come in it (default v1). */
   readonly imageFormat?: 'v1' | 'v2';
   /**
@@ -58,8 +63,9 @@ function hostData(cfg: GenConfig): fc.Arbitrary<HostData> {
       debugUnlocked: fc.boolean(),
       erratum: withRate(fc.constant(true), 0.05).map((e) => e ?? false),
       platform,
+      bootFault: cfg.bootFaultRate ? withRate(fc.constantFrom(...BOOT_FAULT_LEAVES), cfg.bootFaultRate) : fc.constant(null),
     })
-    .map(({ platform: p, ...h }) => ({ ...h, ...resolvePlatform(h.boot.release, p) }));
+    .map(({ platform: p, bootFault, ...h }) => ({ ...h, ...resolvePlatform(h.boot.release, p), ...(bootFault ? { bootFault } : {}) }));
 }
 
 /** P-SEAMLDR versions of the real loaders (spec §3.5, mapping_file.json), and a CPU in no module's table. */

@@ -41,13 +41,17 @@ export function mrtdOf(log: MeasureLog | null): Uint8Array {
 
 const versionText = (v: { major: number; minor: number; update: number }) => `${v.major}.${v.minor}.${v.update}`;
 
-/** The kernel's view: initialized, and the module it talks to runs. */
+/**
+ * The kernel's view: initialized, and the module it talks to runs. Not initialized, whether a CPU
+ * brought online comes up (cpuUp): it kept its LP flag (after a failed boot), or the module is at
+ * SYSINIT_DONE and takes TDH.SYS.LP.INIT.
+ */
 function moduleView(h: Host): string {
   const mod = h.seam.module;
   if (!h.tdx.state.initialized) {
     const t = h.tdx.state;
-    const lpInitWorks = t.sysinitDone && t.sysinitRet === 0 && h.seam.seamReady && mod?.sysState === 'SYSINIT_DONE';
-    return `lost:lpInitWorks=${lpInitWorks}`;
+    const lpInit = t.sysinitDone && t.sysinitRet === 0 && h.seam.seamReady && mod?.sysState === 'SYSINIT_DONE';
+    return `lost:lpInitWorks=${lpInit || h.tdx.lpInitialized.every(Boolean)}`;
   }
   if (!mod) return 'ready:<no module>';
   const s = moduleSpecOf(mod.identity);

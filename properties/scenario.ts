@@ -3,7 +3,9 @@
 import type { ModuleIdentity } from '../impl/firmware/types.ts';
 import type { HostConfig } from '../impl/host.ts';
 import type { HostSpec } from '../model/state.ts';
+import type { BootFaultLeaf } from '../model/types.ts';
 import type { Command } from './commands/index.ts';
+import { bootFaultOf } from './faults.ts';
 import { identityOf, moduleSpecOf, realHostConfig } from './images.ts';
 import { parseVersion, PLATFORM_FMS } from './releases.ts';
 
@@ -26,6 +28,8 @@ export interface HostData {
   readonly seamldr?: string;
   /** CPUID(1).EAX of the platform's CPUs; the family's usual part when absent. */
   readonly cpu?: number;
+  /** A configuration leaf that fails at boot (injected): TDX never comes up. */
+  readonly bootFault?: BootFaultLeaf | null;
 }
 
 export interface Scenario {
@@ -58,11 +62,13 @@ export function hostConfig(h: HostData): HostConfig {
     numRemainingUpdates: h.slots,
     debugUnlocked: h.debugUnlocked,
     erratum: h.erratum ?? false,
+    ...(h.bootFault ? { bootFault: bootFaultOf(h.bootFault) } : {}),
   };
   return h.boot.real ? realHostConfig(c, h.boot.release) : c;
 }
 
 export function hostSpec(h: HostData): HostSpec {
   const c = hostConfig(h);
-  return { ...c, boot: moduleSpecOf(c.boot), erratum: h.erratum ?? false };
+  const { bootFault: _, ...rest } = c;
+  return { ...rest, boot: moduleSpecOf(c.boot), erratum: h.erratum ?? false, configFails: Boolean(h.bootFault) };
 }

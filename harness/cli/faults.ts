@@ -24,7 +24,7 @@ export function printList(): void {
   console.log('seeded faults (--fault NAME or ID; each runs on the kernel revision it lived in unless --kernel is given):');
   for (const b of SEEDED_BUGS)
     console.log(`  ${b.catalogId.padEnd(6)} ${b.name.padEnd(26)} ${((b as { kernel?: string }).kernel ?? 'v2').padEnd(9)} ${b.claim}`);
-  console.log('injected firmware faults (drawn on uploads; the coverage table shows each as `fault NAME`):');
+  console.log('injected firmware faults (drawn on uploads and TD commands; the coverage table shows each as `fault NAME`):');
   for (const f of INJECTED_FAULTS) console.log(`  ${f.name.padEnd(17)} ${f.call}: ${f.outcome}`);
   console.log('kernel revisions (--kernel NAME):');
   for (const r of REVISIONS) console.log(`  ${r.name.padEnd(10)} ${revisionTitle(r)}`);

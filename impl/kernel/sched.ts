@@ -17,10 +17,18 @@ export type Yield = { kind: 'step'; label?: string } | { kind: 'wait'; until: ()
 export type LinOp =
   | { name: 'fw_prepare' | 'fw_write' | 'update' | 'fw_done'; args: Record<never, never> }
   | { name: 'cpu_offline' | 'cpu_online'; args: { cpu: number } }
-  | { name: 'td_create' | 'td_key_config' | 'td_init' | 'td_finalize' | 'td_teardown'; args: { td: number } }
-  | { name: 'td_page_add'; args: { td: number; gpa: number; content: Uint8Array } }
-  | { name: 'td_extend'; args: { td: number; gpa: number } }
-  | { name: 'td_run'; args: { td: number; writes: readonly { gpa: number; offset: number; value: number }[] } };
+  | { name: 'td_create' | 'td_key_config' | 'td_init' | 'td_finalize' | 'td_teardown'; args: { td: number } & Injected }
+  | { name: 'td_page_add'; args: { td: number; gpa: number; content: Uint8Array } & Injected }
+  | { name: 'td_extend'; args: { td: number; gpa: number } & Injected }
+  | { name: 'td_run'; args: { td: number; writes: readonly { gpa: number; offset: number; value: number }[] } & Injected };
+
+/**
+ * On a TD SEAMCALL: the name of the injected firmware fault that failed it. Never set by the
+ * emulated kernel; the harness marks the call its fault struck (properties/faults.ts withTdFault).
+ */
+export interface Injected {
+  readonly injected?: string;
+}
 
 export type TaskBody = Generator<Yield, unknown, void>;
 

@@ -4,7 +4,7 @@
 // tdx_td_finalize, tdx_vcpu_run, tdx_mmu_release_hkid) at the level of SEAMCALLs issued.
 // An ioctl holds its VM (the fd's reference), so it acts on the TD it was called for even if
 // the VM is being destroyed concurrently.
-import { TDH } from '../firmware/abi.ts';
+import { TDH, TDX_OPERAND_BUSY, TDX_STATUS_MASK } from '../firmware/abi.ts';
 import type { GuestWrite, SeamcallArgs } from '../firmware/seam.ts';
 import { seamcall } from '../kernel/seamcall.ts';
 import type { LinOp, Yield } from '../kernel/sched.ts';
@@ -32,11 +32,19 @@ function onlineOr0(h: Host, cpu: number): number {
   return h.platform.cpus[cpu]!.online ? cpu : 0;
 }
 
-/** One SEAMCALL for a TD, as a step and a linearization point; a failure is KVM_BUG_ON. */
-function* tdSeamcall(h: Host, cpu: number, td: KvmTd, op: LinOp, leaf: bigint, args: SeamcallArgs): Generator<Yield, boolean, void> {
+/** A failure the caller may retry: every status but this one KVM treats as a bug. */
+type Retryable = (status: bigint) => boolean;
+
+const never: Retryable = () => false;
+
+/** tdx_operand_busy(): another SEAMCALL holds a lock the leaf needs (spec §5.3, class 0x02). */
+const operandBusy: Retryable = (status) => (status & TDX_STATUS_MASK) === TDX_OPERAND_BUSY;
+
+/** One SEAMCALL for a TD, as a step and a linearization point; a failure it cannot retry is KVM_BUG_ON. */
+function* tdSeamcall(h: Host, cpu: number, td: KvmTd, op: LinOp, leaf: bigint, args: SeamcallArgs, retryable = never): Generator<Yield, boolean, void> {
   // After KVM_BUG_ON, KVM issues no more SEAMCALLs for the TD.
   const status = td.bugged ? -1n : seamcall(h, onlineOr0(h, cpu), leaf, args).status;
-  if (status !== 0n) td.bugged = true;
+  if (status !== 0n && !retryable(status)) td.bugged = true;
   yield { kind: 'lin', op, result: status === 0n };
   return status === 0n;
 }
@@ -51,12 +59,17 @@ export function* kvmTdInitVm(h: Host, cpu: number, id: number): Generator<Yield,
   yield* tdSeamcall(h, cpu, td, { name: 'td_init', args: { td: id } }, TDH.MNG_INIT, { rcx: tdr });
 }
 
-/** KVM_TDX_INIT_MEM_REGION with MEASURE: TDH.MEM.PAGE.ADD then TDH.MR.EXTEND. */
+/**
+ * KVM_TDX_INIT_MEM_REGION with MEASURE: TDH.MEM.PAGE.ADD then TDH.MR.EXTEND. A busy PAGE.ADD is
+ * returned as -EBUSY for userspace to retry, not KVM_BUG_ON (tdx_mem_page_add; spec §3.7 [T-v7 #76]);
+ * seeded bug S6 drops that check.
+ */
 export function* kvmTdAddPage(h: Host, cpu: number, td: KvmTd, gpa: number, content: Uint8Array): Generator<Yield, void, void> {
   const [target, source] = h.mem.allocPages(2) as [number, number];
   h.mem.page(source)!.set(content);
   const args = { rcx: BigInt(gpa), rdx: BigInt(td.tdrPa), r8: BigInt(target), r9: BigInt(source) };
-  const added = yield* tdSeamcall(h, cpu, td, { name: 'td_page_add', args: { td: td.id, gpa, content } }, TDH.MEM_PAGE_ADD, args);
+  const retryable = h.bugs.has('page-add-busy-bug-on') ? never : operandBusy;
+  const added = yield* tdSeamcall(h, cpu, td, { name: 'td_page_add', args: { td: td.id, gpa, content } }, TDH.MEM_PAGE_ADD, args, retryable);
   h.mem.free(source);
   if (!added) return h.mem.free(target);
   yield* tdSeamcall(h, cpu, td, { name: 'td_extend', args: { td: td.id, gpa } }, TDH.MR_EXTEND, { rcx: BigInt(gpa), rdx: BigInt(td.tdrPa) });

@@ -65,6 +65,12 @@ export function isCommandKind(k: string): k is CommandKind {
   return Object.hasOwn(COMMANDS, k);
 }
 
+/** The injected fault a command carries, by its `--list` name (the coverage table's `fault NAME`). */
+export function faultName(c: Command): string | null {
+  if (c.kind === 'upload') return c.fault && (c.fault.kind === 'leaf' ? c.fault.leaf : c.fault.kind);
+  return ('fault' in c && c.fault) || null;
+}
+
 /** A command as a call, for counterexamples. */
 export function describe(c: Command): string {
   return commandSpec(c).describe(c);

@@ -1,7 +1,27 @@
-// What the TD commands share: which TD a command acts on, and the guest data KVM is handed.
+// What the TD commands share: which TD a command acts on, the guest data KVM is handed, and
+// the injected fault a command may carry on one of its leaves.
+import fc from 'fast-check';
+import type { TaskBody } from '../../impl/kernel/sched.ts';
 import type { KvmTd } from '../../impl/kvm/tdx.ts';
 import type { ModelState } from '../../model/state.ts';
+import type { TdFaultLeaf } from '../../model/types.ts';
+import { tdLeafName, withTdFault } from '../faults.ts';
+import type { GenConfig } from '../generators.ts';
 import type { IssueEnv } from './spec.ts';
+import { withRate } from './upload.ts';
+
+/** A fault on one of the command's own leaves, at the property's rate (none when it has none). */
+export function tdFault<L extends TdFaultLeaf>(cfg: GenConfig, leaves: readonly [L, ...L[]]): fc.Arbitrary<L | null> {
+  return cfg.tdFaultRate ? withRate(fc.constantFrom(...leaves), cfg.tdFaultRate) : fc.constant(null);
+}
+
+/** The command's task, with its fault armed when it carries one. */
+export function armed(env: IssueEnv, fault: TdFaultLeaf | null | undefined, body: TaskBody | null): TaskBody | null {
+  return body && fault ? withTdFault(env.h, fault, body) : body;
+}
+
+/** The fault as it reads after the call, in a counterexample. */
+export const faultText = (fault: TdFaultLeaf | null | undefined): string => (fault ? `; fault: ${tdLeafName(fault)} fails` : '');
 
 /** The n-th TD the model knows and its KVM handle, or null when there is none yet. */
 export function pickTd(env: IssueEnv, n: number): { id: number; td: KvmTd } | null {

@@ -2,22 +2,25 @@
 import fc from 'fast-check';
 import { kvmTdFinalize } from '../../impl/kvm/tdx.ts';
 import { tdFinalize } from '../../model/td.ts';
+import type { TdFaultLeaf } from '../../model/types.ts';
 import { cpuOf, exactly, type CommandSpec } from './spec.ts';
-import { pickTd } from './td.ts';
+import { armed, faultText, pickTd, tdFault } from './td.ts';
 
 export interface TdFinalize {
   readonly kind: 'td_finalize';
   readonly td: number;
   readonly cpu: number;
+  readonly fault?: Extract<TdFaultLeaf, 'MR_FINALIZE'> | null;
 }
 
 export const TD_FINALIZE: CommandSpec<TdFinalize> = {
   kind: 'td_finalize',
-  arbitrary: () => fc.record({ kind: fc.constant('td_finalize' as const), td: fc.nat({ max: 7 }), cpu: fc.nat({ max: 255 }) }),
-  describe: (c) => `td_finalize(td #${c.td}, cpu ${c.cpu})`,
+  arbitrary: (cfg) =>
+    fc.record({ kind: fc.constant('td_finalize' as const), td: fc.nat({ max: 7 }), cpu: fc.nat({ max: 255 }), fault: tdFault(cfg, ['MR_FINALIZE']) }),
+  describe: (c) => `td_finalize(td #${c.td}, cpu ${c.cpu}${faultText(c.fault)})`,
   issue(env, c) {
     const t = pickTd(env, c.td);
-    return t && kvmTdFinalize(env.h, cpuOf(c.cpu, env.h.platform.cpus.length), t.td);
+    return armed(env, c.fault, t && kvmTdFinalize(env.h, cpuOf(c.cpu, env.h.platform.cpus.length), t.td));
   },
-  lins: { td_finalize: (m, op) => exactly(tdFinalize(m, op.args.td)) },
+  lins: { td_finalize: (m, op) => exactly(tdFinalize(m, op.args.td, op.args.injected !== undefined)) },
 };

@@ -70,3 +70,21 @@ describe('readSeamldr', () => {
     expect(results(readSeamldr(state({ erratum: true }, V2_PARAMS), 'version'))).toEqual([{ major: 1, minor: 5, update: 0 }]);
   });
 });
+
+describe('a host whose boot failed to configure the module (configFails)', () => {
+  const off = () => state({ configFails: true });
+  it('starts with no module: version -ENXIO, no P-SEAMLDR attributes (no tdx_host device), no TD', () => {
+    const s = off();
+    expect(s.module).toEqual({ status: 'lost', lpInitWorks: true });
+    expect(results(readVersion(s))).toEqual([-6]);
+    expect(results(readSeamldr(s, 'version'))).toEqual([-2]);
+    expect(results(readSeamldr(s, 'num_remaining_updates'))).toEqual([-2]);
+  });
+  it('CPUs still go offline and come back: each passed TDH.SYS.LP.INIT at boot', () => {
+    const s = off();
+    expect(cpuOffline(s, 1)).toBe(0);
+    expect(results(cpuOnline(s, 1))).toEqual([0]);
+    take(s, cpuOnline(s, 1), 0);
+    expect(s.online[1]).toBe(true);
+  });
+});

@@ -1,9 +1,11 @@
 // Tests for model/td.ts: every TD SEAMCALL succeeds only with the module running, the TD alive
-// and in the phase the call needs; any failure is KVM_BUG_ON and the TD is dead for good.
+// and in the phase the call needs; any failure is KVM_BUG_ON and the TD is dead for good, but
+// for a busy TDH.MEM.PAGE.ADD; an injected failure touches nothing but what KVM does with its TD.
 import { describe, expect, it } from 'vitest';
 import type { ModelState, TdPhase } from '../../model/state.ts';
 import { tdCreate, tdExtend, tdFinalize, tdInit, tdKeyConfig, tdPageAdd, tdRun, tdTeardown } from '../../model/td.ts';
-import { attempt, img, NEXT, state, take } from './fixtures.ts';
+import { EBUSY } from '../../model/types.ts';
+import { attempt, COMPAT_PARAMS, img, NEXT, spec, state, take, withoutUpload, withTds } from './fixtures.ts';
 
 /** A fresh state with TD #1 in `phase`; building and finalized TDs own page 0 (measured). */
 function tdIn(phase: TdPhase): ModelState {
@@ -149,6 +151,11 @@ describe('TD run', () => {
 });
 
 describe('the module', () => {
+  it('after a boot that failed to configure it, every TD is born dead', () => {
+    const s = state({ configFails: true });
+    expect(tdCreate(s, 1)).toBe(false);
+    expect(tdTeardown(s, 1)).toBe(false);
+  });
   it('once lost, every TD call fails and a new TD is born dead', () => {
     const s = tdIn('building');
     take(s, attempt(s, img(NEXT, 'hash')), -5);
@@ -169,5 +176,92 @@ describe('the module', () => {
     take(lost, attempt(lost, img(NEXT, 'signature')), -5);
     expect(tdTeardown(lost, 1)).toBe(false);
     expect(lost.tds.size).toBe(0);
+  });
+});
+
+describe('an injected failure of a TD leaf (busy)', () => {
+  /** Each leaf KVM_BUG_ONs on failure, called on TD #3 in the phase that lets it succeed. */
+  const FATAL: Record<string, { phase: TdPhase; call: (s: ModelState) => boolean }> = {
+    'TDH.MNG.KEY.CONFIG': { phase: 'created', call: (s) => tdKeyConfig(s, 1, true) },
+    'TDH.MNG.INIT': { phase: 'keyed', call: (s) => tdInit(s, 2, true) },
+    'TDH.MR.EXTEND': { phase: 'building', call: (s) => tdExtend(s, 3, 1, true) },
+    'TDH.MR.FINALIZE': { phase: 'building', call: (s) => tdFinalize(s, 3, true) },
+    'TDH.VP.ENTER': { phase: 'finalized', call: (s) => tdRun(s, 4, [{ gpa: 0, offset: 0, value: 1 }], true) },
+  };
+  const idOf: Record<TdPhase, number> = { created: 1, keyed: 2, building: 3, finalized: 4 };
+
+  it.each(Object.entries(FATAL))('%s fails where it would succeed; that TD dies as it was, nothing else changes', (_name, op) => {
+    const s = withTds(state());
+    const before = withoutUpload(s);
+    expect(op.call(s)).toBe(false);
+    const id = idOf[op.phase];
+    expect(s.tds.get(id)!.alive).toBe(false);
+    s.tds.get(id)!.alive = true;
+    expect(withoutUpload(s)).toEqual(before);
+  });
+  it('TDH.MNG.CREATE: the TD is born dead and the module never holds it; nothing else changes', () => {
+    const s = withTds(state());
+    const before = withoutUpload(s);
+    expect(tdCreate(s, 6, true)).toBe(false);
+    expect(s.tds.get(6)).toMatchObject({ alive: false, created: false, phase: 'created' });
+    s.tds.delete(6);
+    expect(withoutUpload(s)).toEqual(before);
+    expect(tdTeardown(withTds(state()), 6)).toBe(false);
+  });
+  it('TDH.MEM.PAGE.ADD: -EBUSY; the TD keeps its pages and measurement, stays alive, and the retry succeeds', () => {
+    const s = withTds(state());
+    const before = withoutUpload(s);
+    expect(tdPageAdd(s, 3, 2, 7, true)).toBe(false);
+    expect(withoutUpload(s)).toEqual(before);
+    expect(tdPageAdd(s, 3, 2, 7)).toBe(true);
+    expect(tdExtend(s, 3, 2)).toBe(true);
+  });
+  it('TDH.MNG.KEY.FREEID: KVM forgets the TD all the same and reports the failure; the module keeps it', () => {
+    const s = withTds(state());
+    expect(tdTeardown(s, 4, true)).toBe(false);
+    expect(s.tds.has(4)).toBe(false);
+    expect(s.leaked.get(4)).toMatchObject({ phase: 'finalized', alive: true });
+  });
+  it('an ioctl in flight on a leaked TD (it holds the VM) still acts on it', () => {
+    const s = state();
+    tdCreate(s, 1);
+    expect(tdTeardown(s, 1, true)).toBe(false);
+    expect([tdKeyConfig(s, 1), tdInit(s, 1)]).toEqual([true, true]);
+    expect(s.leaked.get(1)!.phase).toBe('building');
+    const reclaimed = state();
+    tdCreate(reclaimed, 1);
+    expect(tdTeardown(reclaimed, 1)).toBe(true);
+    expect(tdKeyConfig(reclaimed, 1)).toBe(false);
+  });
+  it('a second teardown in flight on a leaked TD frees it', () => {
+    const s = state();
+    tdCreate(s, 1);
+    expect([tdTeardown(s, 1, true), tdTeardown(s, 1)]).toEqual([false, true]);
+    expect(s.leaked.size).toBe(0);
+  });
+  it('TDH.MNG.KEY.FREEID of a TD mid-build: the module keeps the build, so AVOID_COMPAT_SENSITIVE refuses updates', () => {
+    const compat = spec(24, { updateCompat: true });
+    const refusedBusy = (s: ModelState) => attempt(s, img(spec(25, { updateCompat: true }))).some((a) => a.result.errno === EBUSY);
+    const leaked = withTds(state({ boot: compat }, COMPAT_PARAMS));
+    const reclaimed = withTds(state({ boot: compat }, COMPAT_PARAMS));
+    expect([tdTeardown(leaked, 3, true), tdTeardown(reclaimed, 3)]).toEqual([false, true]);
+    expect([leaked.leaked.size, reclaimed.leaked.size]).toEqual([1, 0]);
+    expect([refusedBusy(leaked), refusedBusy(reclaimed)]).toEqual([true, false]);
+  });
+  it('an injected failure changes nothing of the module or an update in flight', () => {
+    const s = withTds(state());
+    attempt(s, img());
+    const before = structuredClone(s);
+    tdCreate(s, 6, true);
+    tdPageAdd(s, 3, 2, 7, true);
+    tdTeardown(s, 5, true);
+    expect([s.module, s.slots, s.seamsvn, s.handoffHv, s.upload, s.infoFault]).toEqual([
+      before.module,
+      before.slots,
+      before.seamsvn,
+      before.handoffHv,
+      before.upload,
+      before.infoFault,
+    ]);
   });
 });

@@ -70,8 +70,11 @@ describe('refinementDiff names the field of a hand-made divergence', () => {
     h.tdx.state.initialized = false;
     const d = refinementDiff(h, m);
     expect(d.map((x) => x.field)).toEqual(['module']);
-    expect(d[0]!.impl).toBe('lost:lpInitWorks=false');
+    // Every CPU kept its LP flag, so one brought online comes up; a shutdown clears them.
+    expect(d[0]!.impl).toBe('lost:lpInitWorks=true');
     expect(d[0]!.model).toMatch(/^ready:1\.5\.6 /);
+    h.tdx.lpInitialized.fill(false);
+    expect(refinementDiff(h, m)[0]!.impl).toBe('lost:lpInitWorks=false');
   });
   it('module lost in the model, ready in the implementation', () => {
     const { h, m } = booted();

@@ -1,5 +1,5 @@
 // Tests for impl/kernel/tdx.ts: tdx_cpu_enable and the cached TDH.SYS.INIT result, boot-time
-// tdx_enable, tdx_module_shutdown (handoff version source, which LP flags are reset, I-8, I-12),
+// tdx_enable (and a boot fault on its configuration leaves), tdx_module_shutdown (handoff version source, which LP flags are reset, I-8, I-12),
 // tdx_module_run_update (and the v2 int truncation), the post-update refresh (spec §2.5, §2.7),
 // and the seeded bugs stale-handoff-hv (B9), run-update-int-truncation (v2 p19), no-avoid-compat
 // (B29), lp-reset-online-only (B7) and retry-skips-shutdown (B31).
@@ -76,6 +76,21 @@ describe('boot: tdx_enable', () => {
     const h = boot(1);
     h.tdx.state.initialized = false;
     expect(tdxGetSysinfo(h)).toBeNull();
+  });
+
+  it.each([
+    ['SYS_CONFIG', ['45@0=0x8000020200000000'], 'SYSINIT_DONE'],
+    ['SYS_KEY_CONFIG', ['45@0=0x0', '31@0=0x8000020200000000'], 'SYSCONFIG_DONE'],
+  ] as const)('a boot fault on %s: tdx_enable fails, TDX stays off, tdx_host never probes, every CPU keeps its LP flag', (bootFault, config, sysState) => {
+    const h = boot(3, { host: { bootFault } });
+    expect(calls(h.trace).filter((c) => /^(45|31)@/.test(c))).toEqual(config);
+    expect(h.tdx.state).toEqual({ initialized: false, sysinitDone: true, sysinitRet: 0 });
+    expect(h.tdx.lpInitialized).toEqual([true, true, true]);
+    expect(tdxGetSysinfo(h)).toBeNull();
+    expect([h.tdxHost.fw, h.tdxHost.seamldrAttrsVisible]).toEqual([null, false]);
+    expect(h.seam.module!.sysState).toBe(sysState);
+    expect(h.seam.faults.leafFail).toBeNull();
+    expect(versionShow(h)).toBe(-6);
   });
 });
 

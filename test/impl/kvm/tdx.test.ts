@@ -1,9 +1,9 @@
 // Tests for impl/kvm/tdx.ts: the SEAMCALLs KVM issues to build, run and destroy a TD, KVM_BUG_ON
-// (after a failed SEAMCALL KVM leaves the TD alone), and TD activity across an update: a build
+// (after a failed SEAMCALL KVM leaves the TD alone; a busy TDH.MEM.PAGE.ADD is retryable), and TD activity across an update: a build
 // interrupted by an update restarts its measurement (spec §3.7, B29 "old modules"), a finalized
 // TD keeps its memory and MRTD (I-19), and the model agrees in both cases.
 import { describe, expect, it } from 'vitest';
-import { TDH, TDX_TD_FINALIZED, TDX_SEAMCALL_VMFAILINVALID } from '../../../impl/firmware/abi.ts';
+import { OPERAND_ID_RCX, TDH, TDX_OPERAND_BUSY, TDX_SEAMCALL_VMFAILINVALID, TDX_TD_FINALIZED } from '../../../impl/firmware/abi.ts';
 import type { Host } from '../../../impl/host.ts';
 import type { Yield } from '../../../impl/kernel/sched.ts';
 import { kvmTdAddPage, kvmTdFinalize, kvmTdInitVm, kvmTdRun, kvmTdTeardown, type KvmTd } from '../../../impl/kvm/tdx.ts';
@@ -170,6 +170,79 @@ describe('KVM_BUG_ON: after a failed SEAMCALL, no more SEAMCALLs for that TD', (
     expect(ioctl(h, kvmTdRun(h, 1, td, []))).toEqual([['td_run', false]]);
     expect(ioctl(h, kvmTdRun(h, 1, td, []))).toEqual([['td_run', false]]);
     expect(seamcallsSince(h, n)).toEqual([`0@1=0x${TDX_SEAMCALL_VMFAILINVALID.toString(16)}`]);
+  });
+});
+
+describe('a busy TD leaf (TDX_OPERAND_BUSY, spec §5.3)', () => {
+  const busy = (leaf: bigint) => ({ leaf, cpu: null, status: TDX_OPERAND_BUSY | OPERAND_ID_RCX });
+
+  it('TDH.MEM.PAGE.ADD busy is -EBUSY, not KVM_BUG_ON: no EXTEND, both pages freed, the TD unchanged, and the retry succeeds', () => {
+    const h = boot(2);
+    const td = buildTd(h);
+    const pages = h.mem.size;
+    h.seam.faults.leafFail = busy(TDH.MEM_PAGE_ADD);
+    const n = h.trace.length;
+    expect(ioctl(h, kvmTdAddPage(h, 1, td, 0, pageContent(3)))).toEqual([['td_page_add', false]]);
+    expect(seamcallsSince(h, n)).toEqual([`2@1=0x${(TDX_OPERAND_BUSY | OPERAND_ID_RCX).toString(16)}`]);
+    expect(td.bugged).toBe(false);
+    expect(h.mem.size).toBe(pages);
+    expect(h.seam.module!.tds.get(td.tdrPa)).toMatchObject({ pages: new Map(), mrtd: MRTD_INIT });
+    expect(ioctl(h, kvmTdAddPage(h, 1, td, 0, pageContent(3)))).toEqual([
+      ['td_page_add', true],
+      ['td_extend', true],
+    ]);
+  });
+
+  it('seeded bug S6: a busy TDH.MEM.PAGE.ADD is KVM_BUG_ON', () => {
+    const h = boot(2, { bugs: ['page-add-busy-bug-on'] });
+    const td = buildTd(h);
+    h.seam.faults.leafFail = busy(TDH.MEM_PAGE_ADD);
+    expect(ioctl(h, kvmTdAddPage(h, 1, td, 0, pageContent(3)))).toEqual([['td_page_add', false]]);
+    expect(td.bugged).toBe(true);
+  });
+
+  it.each([
+    ['TDH.MNG.KEY.CONFIG', TDH.MNG_KEY_CONFIG],
+    ['TDH.MNG.INIT', TDH.MNG_INIT],
+  ])('%s busy: KVM_BUG_ON, the build stops there', (_name, leaf) => {
+    const h = boot(2);
+    h.seam.faults.leafFail = busy(leaf);
+    const lins = ioctl(h, kvmTdInitVm(h, 1, 1));
+    expect(lins.at(-1)).toEqual([leaf === TDH.MNG_INIT ? 'td_init' : 'td_key_config', false]);
+    expect(h.kvm.tds.get(1)!.bugged).toBe(true);
+  });
+
+  it('TDH.MR.EXTEND, TDH.MR.FINALIZE and TDH.VP.ENTER busy: KVM_BUG_ON; no guest store lands; another TD goes on', () => {
+    const h = boot(2);
+    const [a, b, c] = [buildTd(h, 1), buildTd(h, 2), buildTd(h, 3)];
+    h.seam.faults.leafFail = busy(TDH.MR_EXTEND);
+    expect(ioctl(h, kvmTdAddPage(h, 1, a, 0, pageContent(3)))).toEqual([
+      ['td_page_add', true],
+      ['td_extend', false],
+    ]);
+    h.seam.faults.leafFail = busy(TDH.MR_FINALIZE);
+    expect(ioctl(h, kvmTdFinalize(h, 1, b))).toEqual([['td_finalize', false]]);
+    ioctl(h, kvmTdAddPage(h, 1, c, 0, pageContent(4)));
+    ioctl(h, kvmTdFinalize(h, 1, c));
+    const page = h.mem.page(h.seam.module!.tds.get(c.tdrPa)!.pages.get(0)!)!;
+    h.seam.faults.leafFail = busy(TDH.VP_ENTER);
+    expect(ioctl(h, kvmTdRun(h, 1, c, [{ gpa: 0, offset: 9, value: 0xab }]))).toEqual([['td_run', false]]);
+    expect(page[9]).toBe(pageContent(4)[9]);
+    expect([a.bugged, b.bugged, c.bugged]).toEqual([true, true, true]);
+    const d = buildTd(h, 4);
+    expect(ioctl(h, kvmTdAddPage(h, 1, d, 0, pageContent(5)))).toEqual([
+      ['td_page_add', true],
+      ['td_extend', true],
+    ]);
+  });
+
+  it('TDH.MNG.KEY.FREEID busy: KVM forgets the TD, the module keeps it (the HKID leaks)', () => {
+    const h = boot(2);
+    const td = buildTd(h);
+    h.seam.faults.leafFail = busy(TDH.MNG_KEY_FREEID);
+    expect(ioctl(h, kvmTdTeardown(h, 1, td))).toEqual([['td_teardown', false]]);
+    expect(h.kvm.tds.has(1)).toBe(false);
+    expect(h.seam.module!.tds.get(td.tdrPa)).toMatchObject({ initialized: true, finalized: false });
   });
 });
 
