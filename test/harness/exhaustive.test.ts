@@ -81,20 +81,9 @@ describe('verify --scheduler exhaustive', () => {
   it('--explore: a complete search says "proved within the bound" and summary.json says complete', () => {
     const dir = mkdtempSync(join(tmpdir(), 'verify-exhaustive-'));
     const r = verify(
-      '--property',
-      'concurrency',
-      '--scheduler',
-      'exhaustive',
-      '--explore',
-      '--cpus',
-      '2',
-      '--commands',
-      '1',
-      '--preemptions',
-      '1',
+      ...'--property concurrency --scheduler exhaustive --explore --cpus 2 --commands 1 --preemptions 1 --no-corpus'.split(' '),
       '--reports',
       dir,
-      '--no-corpus',
     );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ {2}concurrency +proved /m);
@@ -106,21 +95,7 @@ describe('verify --scheduler exhaustive', () => {
 
   it('on drawn scenarios it explores each one but claims no proof', () => {
     const dir = mkdtempSync(join(tmpdir(), 'verify-exhaustive-'));
-    const r = verify(
-      '--property',
-      'concurrency',
-      '--scheduler',
-      'exhaustive',
-      '--cpus',
-      '2',
-      '--preemptions',
-      '1',
-      '--reports',
-      dir,
-      '--no-corpus',
-      '--progress',
-      '0',
-    );
+    const r = verify(...'--property concurrency --scheduler exhaustive --cpus 2 --preemptions 1 --no-corpus --progress 0'.split(' '), '--reports', dir);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^every schedule within 1 preemption .* of each of 100 scenarios: \d+ executions; not a proof/m);
     expect(r.stdout).not.toContain('proved');
