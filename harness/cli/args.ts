@@ -176,6 +176,9 @@ function refuse(a: Values, mode: string, why: string, keys: readonly (keyof Valu
   if (extra) throw new UsageError(`${mode} ${why}; --${extra} does not apply`);
 }
 
+/** The flags that choose how schedules are searched: they mean nothing to --replay, --merge or --faults all. */
+const SCHEDULING = ['scheduler', 'pct-depth', 'preemptions', 'explore', 'commands'] as const;
+
 function checkModes(a: Values, positionals: readonly string[]): void {
   if (positionals.length && !a.merge) throw new UsageError(`unexpected argument ${show(positionals[0])} (only --merge takes file names)`);
   if (a.kernel === 'all') refuse(a, '--kernel all', 'runs every revision and the verdicts', ['replay', 'merge', 'faults', 'path', 'shard', 'fault']);
@@ -192,11 +195,7 @@ function checkModes(a: Values, positionals: readonly string[]): void {
       'time-limit',
       'require-runs',
       'progress',
-      'scheduler',
-      'pct-depth',
-      'preemptions',
-      'explore',
-      'commands',
+      ...SCHEDULING,
     ]);
   if (a.merge)
     refuse(a, '--merge', 'adds up shard summaries as they were run', [
@@ -211,11 +210,7 @@ function checkModes(a: Values, positionals: readonly string[]): void {
       'shard',
       'time-limit',
       'progress',
-      'scheduler',
-      'pct-depth',
-      'preemptions',
-      'explore',
-      'commands',
+      ...SCHEDULING,
     ]);
   if (a.faults !== undefined)
     refuse(a, '--faults all', 'runs every seeded bug on its own revision', [
@@ -227,11 +222,7 @@ function checkModes(a: Values, positionals: readonly string[]): void {
       'shard',
       'replay',
       'blobs',
-      'scheduler',
-      'pct-depth',
-      'preemptions',
-      'explore',
-      'commands',
+      ...SCHEDULING,
     ]);
   if (a.merge && positionals.length === 0) throw new UsageError('--merge needs the shard files, e.g. --merge reports/shards/*.json');
   if (a.corpus !== undefined && a['no-corpus']) throw new UsageError('--corpus and --no-corpus contradict each other');
