@@ -259,7 +259,7 @@ function plainImage(release: string, revision?: RevisionRecord): ImageRef {
   return native === 'v1' ? image : { ...image, format: native as ImageRef['format'] };
 }
 
-function zeroCorruption(kind: string): Corruption {
+function corruptionOf(kind: string, v: number): Corruption {
   const params: Record<string, readonly string[]> = {
     truncate: ['length'],
     short_blob: ['length'],
@@ -269,7 +269,7 @@ function zeroCorruption(kind: string): Corruption {
     sigstruct_bitflip: ['byte', 'bit'],
     module_bitflip: ['byte', 'bit'],
   };
-  return Object.fromEntries([['kind', kind], ...(params[kind] ?? []).map((p) => [p, 0])]) as Corruption;
+  return Object.fromEntries([['kind', kind], ...(params[kind] ?? []).map((p) => [p, v])]) as Corruption;
 }
 
 /** Canonical commands: what any command of a counterexample may be replaced by. */
@@ -287,7 +287,9 @@ function catalog(s: Scenario, revision?: RevisionRecord): Command[] {
   const other = nativeFormat(revision) === 'v1' ? 'v2' : 'v1';
   const images: ImageRef[] = [
     plain,
-    ...CORRUPTION_KINDS.map((k) => ({ ...plain, corruption: zeroCorruption(k) })),
+    // parameters 0 and 1 of every kind: an earlier kind that needs 1 (truncate to 1 byte) is
+    // reached from a later one at 0 (short_blob of 0 bytes), so both end at the same form
+    ...CORRUPTION_KINDS.flatMap((k) => [0, 1].map((v) => ({ ...plain, corruption: corruptionOf(k, v) }))),
     { ...plain, debug: true },
     { ...plain, svnDelta: -1 },
     { ...plain, svnDelta: 1 },
