@@ -5,7 +5,10 @@
 // runs, so a surviving mutant is a change of the kernel no property notices.
 // Everything else as in `npm run mutation` (stryker.config.mjs): static mutants ignored, the same
 // timeouts and concurrency. Deterministic for the same reasons.
-// Reports: reports/mutation-properties/{index.html,mutation.json,scores.md}.
+// Reports: reports/mutation-properties/{index.html,mutation.json,scores.md}. A full run takes
+// hours on 2 cores, and Stryker writes its report only at the end, so every tested mutant is
+// also written as it is tested (events/, Stryker's event recorder): `npx tsx
+// test/mutation/scores.ts --properties-only --partial` scores a run that was stopped early.
 // One file: `npx stryker run stryker.properties-only.config.mjs --mutate impl/kernel/seamldr.ts`.
 import base from './stryker.config.mjs';
 
@@ -18,4 +21,6 @@ export default {
   mutate: ['impl/kernel/**/*.ts'],
   htmlReporter: { fileName: `${DIR}/index.html` },
   jsonReporter: { fileName: `${DIR}/mutation.json` },
+  reporters: [...base.reporters, 'event-recorder'],
+  eventReporter: { baseDir: `${DIR}/events` },
 };
