@@ -4,7 +4,8 @@
 // property catalog at the quick budget with seed 42 on the seed kernel (test/mutation/).
 // Nothing in that selection draws a random seed, so two runs give the same report.
 // Reports: reports/mutation/{index.html,mutation.json}, and `scores.md` per file and folder
-// (written by test/mutation/scores.ts after the run).
+// (written by test/mutation/scores.ts after the run). `npm run mutation:properties` is the
+// properties-only variant (stryker.properties-only.config.mjs).
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',
