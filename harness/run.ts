@@ -407,9 +407,12 @@ class Run {
     const canIssue = this.cmd < this.s.commands.length && this.h.sched.stopMachine === null;
     const options = tasks.length + (canIssue ? 1 : 0);
     if (options === 0) {
-      return this.h.sched.tasks.length === 0
-        ? 'done'
-        : [{ id: TERMINATION.id, message: `deadlock: ${this.h.sched.tasks.map((t) => t.name).join(', ')} can never run`, step: this.step }];
+      if (this.h.sched.tasks.length > 0)
+        return [{ id: TERMINATION.id, message: `deadlock: ${this.h.sched.tasks.map((t) => t.name).join(', ')} can never run`, step: this.step }];
+      // Every task is gone: a command whose task ended without returning never answered userspace.
+      const unanswered = [...this.inFlight.values()].map((f) => `${f.n}. ${describe(f.c)}`);
+      if (unanswered.length) return [{ id: TERMINATION.id, message: `no response to ${unanswered.join(', ')}: its task ended without returning`, step: this.step }];
+      return 'done';
     }
     if (this.step > stepBound(this.s)) {
       return [

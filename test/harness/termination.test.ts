@@ -7,7 +7,7 @@ import { TDH } from '../../impl/firmware/abi.ts';
 import type { Host, TraceEvent } from '../../impl/host.ts';
 import { spawn } from '../../impl/kernel/sched.ts';
 import { V2 } from '../../properties/revisions/index.ts';
-import { hostData, readVersion, scenario } from '../impl/kernel/helpers.ts';
+import { hostData, readVersion, scenario, upload } from '../impl/kernel/helpers.ts';
 
 /** An observer that, once, starts a task emitting `event` at every step, forever. */
 function rogue(event: TraceEvent): (step: number, h: Host) => void {
@@ -29,7 +29,20 @@ function rogue(event: TraceEvent): (step: number, h: Host) => void {
   };
 }
 
+/** An observer that ends every command's task after its first step, as if it never returned. */
+function cutShort(_step: number, h: Host): void {
+  for (const t of h.sched.tasks.filter((x) => x.name.startsWith('cmd'))) t.done = true;
+  h.sched.tasks = h.sched.tasks.filter((x) => !x.done);
+}
+
 describe('the runner never hangs', () => {
+  it('a command whose task ends without returning is no response: reported as I-6, not a pass', () => {
+    const s = scenario(hostData(2), [upload(), readVersion]);
+    expect(runScenario(s, { revision: V2, bugs: NO_BUGS }).violation).toBeNull();
+    const r = runScenario(s, { revision: V2, bugs: NO_BUGS, observe: cutShort });
+    expect(r.violation).toMatchObject({ id: 'I-6', message: expect.stringMatching(/^no response to 1\. upload\(.*\): its task ended without returning$/) });
+  });
+
   it('SEAMCALLs again and again are no progress: a livelock, reported as I-6', () => {
     const rd: TraceEvent = { kind: 'seamcall', cpu: 1, task: 'rogue', leaf: TDH.SYS_RD, rcx: 0n, status: 0n };
     const r = runScenario(scenario(hostData(2), [readVersion]), { revision: V2, bugs: NO_BUGS, observe: rogue(rd) });
