@@ -411,7 +411,8 @@ class Run {
         return [{ id: TERMINATION.id, message: `deadlock: ${this.h.sched.tasks.map((t) => t.name).join(', ')} can never run`, step: this.step }];
       // Every task is gone: a command whose task ended without returning never answered userspace.
       const unanswered = [...this.inFlight.values()].map((f) => `${f.n}. ${describe(f.c)}`);
-      if (unanswered.length) return [{ id: TERMINATION.id, message: `no response to ${unanswered.join(', ')}: its task ended without returning`, step: this.step }];
+      if (unanswered.length)
+        return [{ id: TERMINATION.id, message: `no response to ${unanswered.join(', ')}: its task ended without returning`, step: this.step }];
       return 'done';
     }
     if (this.step > stepBound(this.s)) {

@@ -20,7 +20,14 @@ function migrate(...args: string[]) {
 }
 
 /** A corpus of the B21 entry alone, edited by `edit`. */
-function corpusWith(edit: (e: Record<string, any>) => void): string {
+/** The fields of an entry the tests edit. */
+interface Editable {
+  format: number;
+  expect: { violation: string };
+  scenario: { schedule: number[]; picks?: string[] };
+}
+
+function corpusWith(edit: (e: Editable) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'migrate-'));
   const e = JSON.parse(readFileSync(join(ROOT, 'test/corpus', B21), 'utf8'));
   edit(e);
