@@ -76,6 +76,8 @@ export interface Exploration {
   readonly distinctPairs: number;
   /** True only when every schedule within the bound was run: a sample never is. */
   readonly complete: boolean;
+  /** Exhaustive: scenarios whose schedules the cap on executions left unfinished. */
+  readonly capped: number;
   readonly bound: { readonly cpus: number | null; readonly commands: number | null; readonly preemptions: number | null };
 }
 
@@ -90,6 +92,7 @@ export function sampled(scheduler: string, pctDepth: number | null, runs: number
     distinctStates: d.states.size,
     distinctPairs: d.pairs.size,
     complete: false,
+    capped: 0,
     bound: { cpus, commands: null, preemptions: null },
   };
 }
@@ -97,7 +100,7 @@ export function sampled(scheduler: string, pctDepth: number | null, runs: number
 /** The exploration of an exhaustive run: every schedule within the bound of each scenario run. */
 export function exhaustive(
   o: { preemptions?: number; exploreCommands?: number; cpus?: number },
-  results: readonly { runs: number; executions: number; complete: boolean }[],
+  results: readonly { runs: number; executions: number; complete: boolean; capped: number }[],
   d: DistinctStates,
 ): Exploration {
   return {
@@ -109,6 +112,7 @@ export function exhaustive(
     distinctStates: d.states.size,
     distinctPairs: d.pairs.size,
     complete: o.exploreCommands !== undefined && results.length > 0 && results.every((r) => r.complete),
+    capped: results.reduce((n, r) => n + r.capped, 0),
     bound: { cpus: o.cpus ?? null, commands: o.exploreCommands ?? null, preemptions: o.preemptions ?? null },
   };
 }
@@ -119,5 +123,6 @@ export function boundReport(e: Exploration): string {
   const schedules = `every schedule within ${b.preemptions} preemption${b.preemptions === 1 ? '' : 's'} (departures from round-robin)`;
   if (e.complete)
     return `proved within the bound: every scenario of 1 to ${b.commands} commands over the enumerated values (harness/exhaustive.ts DOMAIN), on ${b.cpus} CPUs, ${schedules}: ${e.scenarios} scenarios, ${e.executions} executions`;
-  return `${schedules} of each of ${e.scenarios} scenarios: ${e.executions} executions; not a proof (the scenarios ${b.commands === null ? 'were drawn, not enumerated' : 'were not all explored'})`;
+  const capped = e.capped ? `, except ${e.capped} stopped at the cap on executions` : '';
+  return `${schedules} of each of ${e.scenarios} scenarios${capped}: ${e.executions} executions; not a proof (the scenarios ${b.commands === null ? 'were drawn, not enumerated' : 'were not all explored'})`;
 }

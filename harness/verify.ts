@@ -104,6 +104,8 @@ export interface PropertyResult {
   /** Executions (schedules run; one per run unless exhaustive), and whether every bounded space explored was explored whole. */
   readonly executions: number;
   readonly complete: boolean;
+  /** Exhaustive: scenarios whose schedules were not all run (the cap on executions ended them). */
+  readonly capped: number;
 }
 
 /** How often (ms) the predicate yields to the event loop. */
@@ -192,6 +194,7 @@ class Tally {
   commands = 0;
   executions = 0;
   complete = true;
+  capped = 0;
   firstFailure: PropertyResult['firstFailure'] = null;
   /** The labels the current run's executions reached: the coverage table counts runs, not executions. */
   private readonly labels = new Set<string>();
@@ -234,7 +237,7 @@ export async function checkProperty(p: Property, o: CheckOptions, path?: string)
       const e = exploreSchedules(s, runOptions, boundOf(o), searching ? (r) => t.execution(r) : undefined, () => o.signal?.stopped ?? false);
       if (e.failing) failingOf.set(s, e.failing);
       failed = e.failing !== null;
-      if (searching) t.complete &&= e.complete || failed;
+      if (searching && !e.complete && !failed && !o.signal?.stopped) t.capped++;
     } else {
       const r = runScenario(s, runOptions);
       failed = r.violation !== null;
@@ -269,7 +272,7 @@ function result(
   t: Tally,
   r: { status: Status; requested: number; started: number; counterexample: Counterexample | null; complete: boolean },
 ): PropertyResult {
-  const { coverage, distinct, runs, commands, executions, firstFailure } = t;
+  const { coverage, distinct, runs, commands, executions, firstFailure, capped } = t;
   const ms = Math.round(performance.now() - r.started);
   return {
     id: p.id,
@@ -284,6 +287,7 @@ function result(
     firstFailure,
     executions,
     complete: r.complete,
+    capped,
   };
 }
 
@@ -312,6 +316,7 @@ async function exploreProperty(p: Property, o: CheckOptions, commands: number): 
       () => o.signal?.stopped ?? false,
     );
     t.complete &&= e.complete;
+    if (!e.complete && !e.failing && !o.signal?.stopped) t.capped++;
     t.run(e.failing !== null, o);
     failing = e.failing;
     if (failing) break;

@@ -2,7 +2,7 @@
 // report the states they reached and the (state, action) pairs they took, and the count over
 // runs is of distinct ones.
 import { describe, expect, it } from 'vitest';
-import { DistinctStates, stateKey } from '../../harness/explore.ts';
+import { boundReport, DistinctStates, exhaustive, stateKey } from '../../harness/explore.ts';
 import { runScenario } from '../../harness/run.ts';
 import { NO_BUGS } from '../../impl/faults.ts';
 import { clone, init, type ModelState } from '../../model/state.ts';
@@ -73,5 +73,27 @@ describe('DistinctStates', () => {
     expect(d.pairs.size).toBe(r.pairs.size);
     expect(d.growth.map((g) => g.runs)).toEqual([1, 2, 3]);
     expect(d.growth.map((g) => g.states)).toEqual([r.states.size, r.states.size, r.states.size]);
+  });
+});
+
+describe('what an exhaustive run may claim', () => {
+  const run = (complete: boolean, capped: number) => ({ runs: 10, executions: 500, complete, capped });
+  const d = new DistinctStates();
+
+  it('a proof only when every enumerated scenario ran every schedule within the bound', () => {
+    const proved = exhaustive({ preemptions: 2, exploreCommands: 1, cpus: 2 }, [run(true, 0), run(true, 0)], d);
+    expect(proved).toMatchObject({ complete: true, scenarios: 20, executions: 1000, bound: { cpus: 2, commands: 1, preemptions: 2 } });
+    expect(boundReport(proved)).toMatch(/^proved within the bound: every scenario of 1 to 1 commands .* on 2 CPUs, every schedule within 2 preemptions/);
+    const short = exhaustive({ preemptions: 2, exploreCommands: 1, cpus: 2 }, [run(true, 0), run(false, 1)], d);
+    expect(short).toMatchObject({ complete: false, capped: 1 });
+    expect(boundReport(short)).toMatch(/, except 1 stopped at the cap on executions: 1000 executions; not a proof/);
+  });
+
+  it('never a proof on drawn scenarios', () => {
+    const drawn = exhaustive({ preemptions: 1, cpus: 2 }, [run(false, 0)], d);
+    expect(drawn.complete).toBe(false);
+    expect(boundReport(drawn)).toBe(
+      'every schedule within 1 preemption (departures from round-robin) of each of 10 scenarios: 500 executions; not a proof (the scenarios were drawn, not enumerated)',
+    );
   });
 });
