@@ -15,7 +15,7 @@ export interface Culprit {
 export const CULPRITS: readonly Culprit[] = [
   {
     id: 'blob-bytes',
-    match: /^(imageBytes|imageLe|blobChecksum) impl\/kernel\/seamldr\.ts$/,
+    match: /^(imageBytes|imageLe|blobChecksum) impl\/kernel\/seamldr\.ts$|^le16Sum impl\/kernel\/csum\.ts$/,
     where: 'impl/kernel/seamldr.ts parseBlobV1: imageBytes(), blobChecksum()',
     why: 'the kernel-side blob checks copy the whole image into a JS number[] one byte at a time (a PhysMem Map lookup per byte) and then sum that array, on every upload',
     fix: "sum the 16-bit words straight from each page's Uint8Array (a DataView or Uint16Array over the page) and read header fields with one page lookup each; no per-byte array",

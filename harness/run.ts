@@ -7,7 +7,7 @@
 // scenario, same run.
 import { bootHost, type Host, type TraceEvent } from '../impl/host.ts';
 import type { Bugs } from '../impl/faults.ts';
-import { runnableTasks, spawn, stepTask, type Task, type TaskBody, type Yield } from '../impl/kernel/sched.ts';
+import { runnableTasks, spawn, step, stepTask, type Task, type TaskBody, type Yield } from '../impl/kernel/sched.ts';
 import { selectModule } from '../impl/userspace/policy.ts';
 import type { Allowed } from '../model/allowed.ts';
 import { clone, init, typeOk, type ModelState } from '../model/state.ts';
@@ -85,6 +85,8 @@ export interface RunResult {
  */
 const STALL_STEPS_PER_TASK = 16;
 const STALL_STEPS_MIN = 200;
+/** What a task may yield (impl/kernel/sched.ts Yield): anything else is an emulator bug. */
+const YIELD_KINDS = new Set<unknown>(['step', 'wait', 'lin']);
 const PROGRESS = new Set<TraceEvent['kind']>(['lin', 'response', 'state', 'update_begin', 'update_end', 'hotplug']);
 
 /** The name of the option that issues the next command (Scenario `picks`). */
@@ -114,6 +116,8 @@ interface InFlight {
   readonly out: { value?: unknown; done?: boolean };
   readonly window: Map<string, Allowed<unknown>> | null;
   states: number;
+  /** Its task reported a linearization point of its own kind (spec.linearizes). */
+  linearized: boolean;
 }
 
 /**
@@ -123,7 +127,7 @@ interface InFlight {
 function* capture(body: TaskBody, out: { value?: unknown; done?: boolean }, respond: boolean): Generator<Yield, void, void> {
   out.value = yield* body;
   out.done = true;
-  if (respond) yield { kind: 'step', label: 'returns to userspace' };
+  if (respond) yield step('returns to userspace');
 }
 
 class Run {
@@ -242,7 +246,7 @@ class Run {
     if (!body) return;
     const out: { value?: unknown; done?: boolean } = {};
     const t = spawn(this.h.sched, `cmd${this.cmd}:${c.kind}`, spec.cpu?.(c, this.h.platform.cpus.length) ?? 0, capture(body, out, spec.response !== undefined));
-    const f: InFlight = { c, spec, n: this.cmd, invokedAt: this.step, out, window: spec.response?.read ? new Map() : null, states: 0 };
+    const f: InFlight = { c, spec, n: this.cmd, invokedAt: this.step, out, window: spec.response?.read ? new Map() : null, states: 0, linearized: false };
     this.inFlight.set(t, f);
     this.widen(f);
   }
@@ -269,15 +273,17 @@ class Run {
     this.ran.delete(t);
     this.ran.set(t, true);
     const y = stepTask(this.h.sched, t);
+    if (y !== null && !YIELD_KINDS.has(y.kind)) throw new Error(`${t.name} yielded ${JSON.stringify(y)}, not a step, wait or linearization point`);
     let lin: StepRecord['lin'];
     let v: Violation | null = null;
+    const f = this.inFlight.get(t);
     if (y?.kind === 'lin') {
+      if (f && y.op.name === f.c.kind) f.linearized = true;
       this.h.trace.push({ kind: 'lin', task: t.name, op: y.op, result: y.result });
       if ('injected' in y.op.args) this.labels.add(`fault ${y.op.args.injected} struck`);
       if (this.modelOk) ({ v, lin } = this.linearize(y.op.name, (LIN_ACTIONS[y.op.name] as (m: ModelState, op: unknown) => Check)(this.m, y.op), y.result));
     }
     for (const a of this.acted.splice(0)) ({ v, lin } = { v: v ?? a.v, lin: a.lin });
-    const f = this.inFlight.get(t);
     if (f?.out.done) {
       const r = this.respond(t, f);
       v ??= r.v;
@@ -309,6 +315,14 @@ class Run {
     this.inFlight.delete(t);
     const result = f.out.value;
     const r = f.spec.response;
+    if (!r && f.spec.linearizes && !f.linearized)
+      return {
+        v: this.model({
+          id: 'result',
+          message: `${f.n}. ${describe(f.c)} returned without taking effect or failing: no ${f.c.kind} linearization point`,
+          step: this.step,
+        }),
+      };
     if (!r) return { v: null };
     this.h.trace.push({ kind: 'response', task: t.name, command: f.c, result });
     if (!this.modelOk) return { v: null };

@@ -16,10 +16,11 @@ import {
 } from '../firmware/abi.ts';
 import { seamldrInfo, type SeamldrInfo } from '../firmware/pseamldr.ts';
 import { numOnlineCpus, onlineCpus } from '../platform/cpu.ts';
+import { le16Sum } from './csum.ts';
 import { EBUSY, EINVAL, EIO, ENOSPC } from './errno.ts';
 import { seamldrCall, statusToErrno } from './seamcall.ts';
 import { runsMergedCode } from './revision.ts';
-import { rawSpinLock, rawSpinUnlock, stopMachine, type RawSpinlock, type Yield } from './sched.ts';
+import { rawSpinLock, rawSpinUnlock, step, stopMachine, wait, type RawSpinlock, type Yield } from './sched.ts';
 import { tdxCpuEnable, tdxModuleRunUpdate, tdxModuleRunUpdateV2, tdxModuleShutdown, tdxModuleShutdownV2, tdxRefreshAfterUpdate } from './tdx.ts';
 import type { Host } from '../host.ts';
 
@@ -32,6 +33,7 @@ export interface ImageBuf {
 /** seamldr_get_info() at boot, when nothing else runs: SEAMLDR.INFO, or null if it failed. */
 export function seamldrGetInfoAtBoot(h: Host, cpu: number): SeamldrInfo | null {
   const r = seamldrInfo(h.seam, cpu);
+  // Stryker disable next-line all: the invariants' probe (h.trace), not kernel behaviour
   h.trace.push({ kind: 'seamcall', cpu, task: 'boot', leaf: P_SEAMLDR_INFO, rcx: 0n, status: r.status });
   return r.status === 0n ? r.info : null;
 }
@@ -76,6 +78,7 @@ const TDX_BLOB_SIGNATURE = 'TDX-BLOB';
 
 /** Read n bytes of the image; a read past `len` is recorded (I-15) and yields garbage (0xff). */
 function imageBytes(h: Host, img: ImageBuf, off: number, n: number): Uint8Array {
+  // Stryker disable next-line all: the invariants' probe (h.trace), not kernel behaviour
   if (off + n > img.len) h.trace.push({ kind: 'oob_read', offset: off, len: img.len });
   const out = new Uint8Array(n).fill(0xff);
   for (let i = off; i < Math.min(off + n, img.len); ) {
@@ -94,10 +97,7 @@ function imageLe(h: Host, img: ImageBuf, off: number, n: number): number {
 
 /** The 16-bit sum of all little-endian words, carry discarded; a valid blob sums to 0 [T-v3 #108]. */
 function blobChecksum(h: Host, img: ImageBuf): number {
-  const b = imageBytes(h, img, 0, img.len);
-  let sum = 0;
-  for (let i = 0; i < b.length; i += 2) sum = (sum + b[i]! + (i + 1 < b.length ? b[i + 1]! << 8 : 0)) & 0xffff;
-  return sum;
+  return le16Sum(imageBytes(h, img, 0, img.len));
 }
 
 export interface BlobLayout {
@@ -113,7 +113,9 @@ export interface BlobLayout {
  */
 export function parseBlobV1(h: Host, img: ImageBuf): { ret: number; layout: BlobLayout | null } {
   const bad = { ret: -EINVAL, layout: null };
-  if (img.len < BLOB_HEADER_SIZE && !h.bugs.has('header-before-size')) return bad;
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
+  const headerBeforeSize = h.bugs.has('header-before-size');
+  if (img.len < BLOB_HEADER_SIZE && !headerBeforeSize) return bad;
   if (imageLe(h, img, BLOB_VERSION, 2) !== 0x100) return bad;
   if (blobChecksum(h, img) !== 0) return bad;
   if (imageLe(h, img, BLOB_LENGTH, 4) !== img.len) return bad;
@@ -150,7 +152,9 @@ export function parseImageV2(h: Host, img: ImageBuf): { ret: number; layout: Blo
   const total = (BLOB_HEADER_SIZE + ((s * PAGE_SIZE) >>> 0) + ((m * PAGE_SIZE) >>> 0)) >>> 0;
   if (total !== img.len) return bad;
   if (imageLe(h, img, IMG_VERSION, 2) !== 0x200) return bad;
-  if (s > SEAMLDR_MAX_NR_SIG_PAGES || (m > SEAMLDR_MAX_NR_MODULE_PAGES && !h.bugs.has('page-count-overflow'))) return bad;
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
+  const pageCountOverflow = h.bugs.has('page-count-overflow');
+  if (s > SEAMLDR_MAX_NR_SIG_PAGES || (m > SEAMLDR_MAX_NR_MODULE_PAGES && !pageCountOverflow)) return bad;
   if (String.fromCharCode(...imageBytes(h, img, IMG_SIGNATURE, 8)) !== TDX_BLOB_SIGNATURE) return bad;
   if (imageBytes(h, img, IMG_RESERVED, BLOB_HEADER_SIZE - IMG_RESERVED).some((b) => b !== 0)) return bad;
   return { ret: 0, layout: { sigPage: 1, nrSigPages: s, modulePage: 1 + s, nrModulePages: m } };
@@ -164,6 +168,7 @@ export function parseImageV2(h: Host, img: ImageBuf): { ret: number; layout: Blo
 function populatePaList(h: Host, params: DataView, at: number, img: ImageBuf, first: number, nrPages: number): void {
   for (let i = 0; i < nrPages; i++) {
     if (at + 8 * i >= PAGE_SIZE) {
+      // Stryker disable next-line all: the invariants' probe (h.trace), not kernel behaviour
       h.trace.push({ kind: 'oob_write', index: i, of: nrPages });
       return;
     }
@@ -233,16 +238,21 @@ function setTargetState(ctrl: UpdateCtrl, newstate: number): void {
  * num_failed without the lock (READ_ONCE), so they can run between the two counts.
  */
 function* ackState(h: Host, ctrl: UpdateCtrl, result: number, cpu: number): Generator<Yield, void, void> {
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
+  const [ackBeforeFail, noEarlyAbort] = [h.bugs.has('ack-before-fail'), h.bugs.has('no-early-abort')];
   yield* rawSpinLock(ctrl.lock, cpu, 'update_ctrl.lock');
-  if (!h.bugs.has('ack-before-fail')) ctrl.numFailed += result !== 0 ? 1 : 0;
-  yield { kind: 'step', label: 'ack_state: failure counted' };
+  if (!ackBeforeFail) ctrl.numFailed += result !== 0 ? 1 : 0;
+  // Stryker disable next-line StringLiteral: the label only names the point in the timeline
+  yield step('ack_state: failure counted');
   ctrl.numAck++;
   // Traced where the ack is counted, with the result it carries (I-3 to I-5 read it).
+  // Stryker disable next-line all: the invariants' probe (h.trace), not kernel behaviour
   h.trace.push({ kind: 'ack', cpu, state: UPDATE_STATES[Math.min(ctrl.state, DONE)]!, ret: result });
   // num_online_cpus() is stable under cpus_read_lock; B4's count was taken before it.
   const participants = ctrl.nrParticipants ?? numOnlineCpus(h.platform);
-  if (ctrl.numAck === participants && (ctrl.numFailed === 0 || h.bugs.has('no-early-abort'))) {
+  if (ctrl.numAck === participants && (ctrl.numFailed === 0 || noEarlyAbort)) {
     setTargetState(ctrl, ctrl.state + 1);
+    // Stryker disable next-line all: the invariants' probe (h.trace), not kernel behaviour
     if (ctrl.state <= DONE) h.trace.push({ kind: 'state', state: UPDATE_STATES[ctrl.state]! });
   }
   rawSpinUnlock(ctrl.lock);
@@ -254,14 +264,17 @@ function initState(ctrl: UpdateCtrl): void {
   ctrl.numFailed = 0;
 }
 
+// Stryker disable all: a seeded fault's code, off in every property-only run (README "Mutation score")
 /** Seeded bug B4 (v6): init_state() also fixed the participant count, before cpus_read_lock. */
 function initStateV6(h: Host, ctrl: UpdateCtrl): void {
   initState(ctrl);
   ctrl.nrParticipants = numOnlineCpus(h.platform);
 }
+// Stryker restore all
 
 /** The work one CPU did for a state, recorded for the invariants and the timeline. */
 function worked(h: Host, cpu: number, state: number, ret: number): number {
+  // Stryker disable next-line all: the invariants' probe (h.trace), not kernel behaviour
   h.trace.push({ kind: 'update_work', cpu, state: UPDATE_STATES[state]!, ret });
   return ret;
 }
@@ -277,13 +290,15 @@ function worked(h: Host, cpu: number, state: number, ret: number): number {
 function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, paramsPa: number, cpu: number): Generator<Yield, number, void> {
   let curstate = START;
   // S5: a lead test that every CPU passes, so every CPU does the lead-only steps.
-  const isLeadCpu = cpu === 0 || h.bugs.has('every-cpu-leads');
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
+  const [everyCpuLeads, staleCurstate, noEarlyAbort] = [h.bugs.has('every-cpu-leads'), h.bugs.has('stale-curstate'), h.bugs.has('no-early-abort')];
+  const isLeadCpu = cpu === 0 || everyCpuLeads;
   let ret = 0;
   do {
     const newstate = ctrl.state;
     if (curstate !== newstate) {
       // S2 leaves this assignment out: the CPU then redoes the step on its next look.
-      if (!h.bugs.has('stale-curstate')) curstate = newstate;
+      if (!staleCurstate) curstate = newstate;
       switch (newstate) {
         case SHUTDOWN:
           if (isLeadCpu) ret = worked(h, cpu, newstate, h.rev.handoffHvSource === 'read-fresh' ? tdxModuleShutdown(h, cpu) : tdxModuleShutdownV2(h, cpu));
@@ -301,45 +316,57 @@ function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, paramsPa: number, cp
           break;
       }
       yield* ackOrAckBeforeFail(h, ctrl, ret, cpu);
-      yield { kind: 'step', label: 'cpu_relax' };
+      // Stryker disable next-line StringLiteral: the label only names the point in the timeline
+      yield step('cpu_relax');
     } else {
       // Nothing changed: the real CPU spins in cpu_relax() until another CPU moves the state or
       // fails. A wait on that is the same spin without the steps (each one a scheduling choice
       // that changes nothing), so an update costs steps linear in the CPUs, not quadratic.
       const seen = curstate;
-      yield { kind: 'wait', until: () => ctrl.state !== seen || ctrl.numFailed !== 0, label: 'cpu_relax' };
+      // Stryker disable next-line StringLiteral: the label only names the point in the timeline
+      yield wait(() => ctrl.state !== seen || ctrl.numFailed !== 0, 'cpu_relax');
     }
-  } while (curstate !== DONE && (ctrl.numFailed === 0 || h.bugs.has('no-early-abort')));
+  } while (curstate !== DONE && (ctrl.numFailed === 0 || noEarlyAbort));
   return ret;
 }
 
 /** ack_state(), or with B2 (v2) the ack counted before the failure is recorded. */
 function* ackOrAckBeforeFail(h: Host, ctrl: UpdateCtrl, ret: number, cpu: number): Generator<Yield, void, void> {
   yield* ackState(h, ctrl, ret, cpu);
+  // Stryker disable all: a seeded fault's code, off in every property-only run (README "Mutation score")
   if (h.bugs.has('ack-before-fail') && ret !== 0) {
-    yield { kind: 'step', label: 'ack before failure is recorded' };
+    // Stryker disable next-line StringLiteral: the label only names the point in the timeline
+    yield step('ack before failure is recorded');
     ctrl.numFailed++;
   }
+  // Stryker restore all
 }
 
 /** stop_machine_cpuslocked(do_seamldr_install_module, params, cpu_online_mask), traced. */
 function* stopMachineUpdate(h: Host, ctrl: UpdateCtrl, paramsPa: number): Generator<Yield, number, void> {
   // S1: a NULL cpumask runs the function on one CPU (CPU 0 here) instead of every online one.
-  const cpus = h.bugs.has('stop-machine-one-cpu') ? [0] : onlineCpus(h.platform);
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
+  const oneCpu = h.bugs.has('stop-machine-one-cpu');
+  const cpus = oneCpu ? [0] : onlineCpus(h.platform);
+  // Stryker disable next-line all: the invariants' probe (h.trace), not kernel behaviour
   h.trace.push({ kind: 'update_begin', cpus, lead: 0, paramsPa });
   const ret = yield* stopMachine(h.sched, cpus, (cpu) => doSeamldrInstallModule(h, ctrl, paramsPa, cpu));
+  // Stryker disable next-line all: the invariants' probe (h.trace), not kernel behaviour
   h.trace.push({ kind: 'update_end', ret, state: UPDATE_STATES[Math.min(ctrl.state, DONE)]! });
   return ret;
 }
 
 /** cpus_read_lock(); init_state(): or, with B4 (v6), init_state() first, outside the lock. */
 function* cpusReadLockInitState(h: Host, ctrl: UpdateCtrl): Generator<Yield, void, void> {
+  // Stryker disable all: a seeded fault's code, off in every property-only run (README "Mutation score")
   if (h.bugs.has('hotplug-before-lock')) {
     initStateV6(h, ctrl);
-    yield { kind: 'step', label: 'init_state before cpus_read_lock' };
+    // Stryker disable next-line StringLiteral: the label only names the point in the timeline
+    yield step('init_state before cpus_read_lock');
     h.platform.hotplugReaders++;
     return;
   }
+  // Stryker restore all
   h.platform.hotplugReaders++;
   initState(ctrl);
 }
@@ -371,11 +398,14 @@ const newCtrl = (): UpdateCtrl => ({ state: START, numAck: 0, numFailed: 0, nrPa
  */
 export function* seamldrInstallModule(h: Host, img: ImageBuf): Generator<Yield, number, void> {
   // init_seamldr_params() reads the header early (v10; B13 reads it before this check).
-  if (img.len < TDX_IMAGE_HEADER_SIZE && !h.bugs.has('header-before-size')) return -EINVAL;
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
+  const headerBeforeSize = h.bugs.has('header-before-size');
+  if (img.len < TDX_IMAGE_HEADER_SIZE && !headerBeforeSize) return -EINVAL;
   const paramsPa = h.mem.allocPages(1)[0]!; // kzalloc_obj(*params)
   let ret = initSeamldrParamsOf(h)(h, paramsPa, img);
   if (ret === 0) {
-    yield { kind: 'step', label: 'params ready' };
+    // Stryker disable next-line StringLiteral: the label only names the point in the timeline
+    yield step('params ready');
     const ctrl = newCtrl();
     yield* cpusReadLockInitState(h, ctrl);
     ret = yield* stopMachineUpdate(h, ctrl, paramsPa);
@@ -389,12 +419,16 @@ export function* seamldrInstallModule(h: Host, img: ImageBuf): Generator<Yield, 
 function* slotsPrecheck(h: Host): Generator<Yield, number, void> {
   const info = yield* seamldrGetInfo(h, h.sched.current!.cpu);
   if (info === null) return -EIO;
-  return h.rev.slotsPrecheck && !h.bugs.has('no-slots-check') && info.numRemainingUpdates === 0 ? -ENOSPC : 0;
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
+  const noSlotsCheck = h.bugs.has('no-slots-check');
+  return h.rev.slotsPrecheck && !noSlotsCheck && info.numRemainingUpdates === 0 ? -ENOSPC : 0;
 }
 
 /** v2 p09: every present CPU must take part; checked under cpus_read_lock so it stays true. */
 function cpusPrecheck(h: Host): number {
-  const check = h.rev.cpuOnlinePrecheck && !h.bugs.has('no-cpu-online-check');
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
+  const noCpuOnlineCheck = h.bugs.has('no-cpu-online-check');
+  const check = h.rev.cpuOnlinePrecheck && !noCpuOnlineCheck;
   return check && numOnlineCpus(h.platform) !== h.platform.cpus.length ? -EBUSY : 0;
 }
 
@@ -409,7 +443,8 @@ export function* seamldrInstallModuleV2(h: Host, img: ImageBuf): Generator<Yield
   const paramsPa = h.mem.allocPages(1)[0]!;
   let ret = initSeamldrParamsOf(h)(h, paramsPa, img);
   if (ret === 0) {
-    yield { kind: 'step', label: 'params ready' };
+    // Stryker disable next-line StringLiteral: the label only names the point in the timeline
+    yield step('params ready');
     const ctrl = newCtrl();
     yield* cpusReadLockInitState(h, ctrl);
     ret = cpusPrecheck(h) || (yield* stopMachineUpdate(h, ctrl, paramsPa));

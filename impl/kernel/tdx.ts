@@ -20,7 +20,7 @@ import {
 import type { Version } from '../firmware/types.ts';
 import { EBUSY, ENODEV } from './errno.ts';
 import { seamcall, seamcallPrerr, statusToErrno } from './seamcall.ts';
-import { rawSpinLock, rawSpinUnlock, type Yield } from './sched.ts';
+import { rawSpinLock, rawSpinUnlock, step, type Yield } from './sched.ts';
 import type { Host } from '../host.ts';
 
 /** struct tdx_module_state: what tdx_module_shutdown() clears (memset). */
@@ -53,6 +53,7 @@ export const clearedModuleState = (): TdxModuleState => ({ initialized: false, s
  * once: the first takes the lock, and the others wait until the result is cached.
  */
 function* tryInitModuleGlobal(h: Host, cpu: number): Generator<Yield, number, void> {
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
   const locked = !h.bugs.has('sysinit-unlocked');
   if (locked) yield* rawSpinLock(h.sysinitLock, cpu, 'sysinit_lock');
   let ret: number;
@@ -60,7 +61,8 @@ function* tryInitModuleGlobal(h: Host, cpu: number): Generator<Yield, number, vo
     ret = h.tdx.state.sysinitRet;
   } else {
     ret = seamcallPrerr(h, cpu, TDH.SYS_INIT, { rcx: 0n });
-    yield { kind: 'step', label: 'TDH.SYS.INIT done, under sysinit_lock' };
+    // Stryker disable next-line StringLiteral: the label only names the point in the timeline
+    yield step('TDH.SYS.INIT done, under sysinit_lock');
     // The first SEAMCALL also detects the module: -ENODEV means none is loaded.
     if (ret === -ENODEV) h.log.push('virt/tdx: module not loaded');
     h.tdx.state.sysinitDone = true;
@@ -150,7 +152,9 @@ export function tdxGetSysinfo(h: Host): TdxSysinfo | null {
  */
 function clearInitFlags(h: Host): void {
   h.tdx.state = clearedModuleState();
-  const scope = h.bugs.has('lp-reset-online-only') ? 'online' : h.rev.lpResetScope;
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
+  const onlineOnly = h.bugs.has('lp-reset-online-only');
+  const scope = onlineOnly ? 'online' : h.rev.lpResetScope;
   for (const c of h.platform.cpus) {
     if (scope === 'possible' || c.online) h.tdx.lpInitialized[c.id] = false;
   }
@@ -160,10 +164,12 @@ function clearInitFlags(h: Host): void {
 export function tdxModuleShutdown(h: Host, cpu: number): number {
   // Seeded bug B31: a module the kernel no longer calls initialized is taken as shut down
   // already, so a retry after a destructive failure goes on to SEAMLDR.INSTALL (spec §8 B31).
+  // Stryker disable all: a seeded fault's code, off in every property-only run (README "Mutation score")
   if (h.bugs.has('retry-skips-shutdown') && !h.tdx.state.initialized) {
     clearInitFlags(h);
     return 0;
   }
+  // Stryker restore all
   const handoff = getTdxSysInfoHandoff(h, cpu);
   if (handoff.ret) return handoff.ret;
   const ret = seamcallPrerr(h, cpu, TDH.SYS_SHUTDOWN, { rcx: BigInt(handoff.moduleHv) });
@@ -178,7 +184,9 @@ export function tdxModuleShutdown(h: Host, cpu: number): number {
  * build is in progress, "device-busy" to userspace [T-v3 p25; T-v10 p22].
  */
 export function tdxModuleShutdownV2(h: Host, cpu: number): number {
-  const avoid = h.rev.avoidCompat && !h.bugs.has('no-avoid-compat');
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
+  const noAvoidCompat = h.bugs.has('no-avoid-compat');
+  const avoid = h.rev.avoidCompat && !noAvoidCompat;
   const rcx = BigInt(h.tdx.sysinfo.moduleHv) | (avoid ? AVOID_COMPAT_SENSITIVE : 0n);
   const r = seamcall(h, cpu, TDH.SYS_SHUTDOWN, { rcx });
   if ((r.status & TDX_STATUS_MASK) === TDX_UPDATE_COMPAT_SENSITIVE && h.rev.avoidCompat) return -EBUSY;
@@ -195,6 +203,7 @@ export function tdxModuleShutdownV2(h: Host, cpu: number): number {
 export function tdxModuleRunUpdate(h: Host, cpu: number): number {
   const ret = seamcallPrerr(h, cpu, TDH.SYS_UPDATE);
   if (ret) return ret;
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
   const refresh = !h.bugs.has('no-version-refresh');
   if (refresh && getTdxSysInfoVersion(h, cpu, h.tdx.sysinfo.version)) h.log.push('WARN: get_tdx_sys_info_version() failed');
   h.tdx.state.initialized = true;
@@ -205,7 +214,9 @@ export function tdxModuleRunUpdate(h: Host, cpu: number): number {
 export function tdxModuleRunUpdateV2(h: Host, cpu: number): number {
   const r = seamcall(h, cpu, TDH.SYS_UPDATE);
   // v2 stored the u64 status in an int [T-v2 p19]: a status whose low half is 0 read as success.
-  const ret = h.bugs.has('run-update-int-truncation') ? statusToErrno(r.status & 0xffffffffn) : statusToErrno(r.status);
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
+  const truncate = h.bugs.has('run-update-int-truncation');
+  const ret = statusToErrno(truncate ? r.status & 0xffffffffn : r.status);
   if (ret) return ret;
   h.tdx.state.initialized = true;
   return 0;
@@ -222,6 +233,7 @@ export function tdxRefreshAfterUpdate(h: Host, cpu: number): void {
     return;
   }
   h.tdx.sysinfo.version = version;
+  // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
   if (h.bugs.has('stale-handoff-hv')) return;
   const hv = getTdxSysInfoHandoff(h, cpu);
   if (!hv.ret) h.tdx.sysinfo.moduleHv = hv.moduleHv;

@@ -9,7 +9,7 @@
 // `seamldr_version`), as Intel's selection tool is written for one.
 import { ENXIO } from '../kernel/errno.ts';
 import type { LoadResult } from '../kernel/fw_upload.ts';
-import type { Yield } from '../kernel/sched.ts';
+import { step, wait, type Yield } from '../kernel/sched.ts';
 import type { Host } from '../host.ts';
 import { selectModule, type MappingEntry, type ModuleFacts, type Selection } from './policy.ts';
 import { FIRMWARE_DIR, sysfsExists, sysfsLoad, sysfsRead, TDX_HOST_DIR } from './sysfs.ts';
@@ -103,7 +103,7 @@ function* read(h: Host, io: ToolIo, path: string): Generator<Yield, string | num
   const result = yield* sysfsRead(h, path);
   const y = io.observe?.({ kind: 'read', path, result });
   if (y) yield y;
-  yield { kind: 'step', label: `tool: read ${path.split('/').pop()}` };
+  yield step(`tool: read ${path.split('/').pop()}`);
   return result;
 }
 
@@ -156,7 +156,7 @@ function* upload(h: Host, io: ToolIo, paths: ToolPaths, r: Known & { chosen: str
   const load = sysfsLoad(h, paths.fwNode, bytes);
   const y = io.observe?.({ kind: 'load', version: r.chosen, bytes, result: load });
   if (y) yield y;
-  yield { kind: 'step', label: `tool: load ${r.chosen}` };
+  yield step(`tool: load ${r.chosen}`);
   if (load !== 'started') return report({ ...r, load }, 'busy', `the upload of ${r.chosen} did not start (${load})`);
   if (!(yield* pollIdle(h, io, `${paths.fwNode}/status`)))
     return report({ ...r, load }, 'timeout', `${paths.fwNode}/status did not go idle after ${MAX_STATUS_POLLS} reads`);
@@ -174,7 +174,7 @@ function* pollIdle(h: Host, io: ToolIo, path: string): Generator<Yield, boolean,
   for (let i = 0; i < MAX_STATUS_POLLS; i++) {
     const status = yield* read(h, io, path);
     if (status === 'idle') return true;
-    yield { kind: 'wait', until: () => h.tdxHost.fw?.progress !== status, label: 'tool: sleep until status changes' };
+    yield wait(() => h.tdxHost.fw?.progress !== status, 'tool: sleep until status changes');
   }
   return false;
 }

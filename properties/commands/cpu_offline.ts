@@ -15,4 +15,5 @@ export const CPU_OFFLINE: CommandSpec<CpuOffline> = {
   describe: (c) => `offline(cpu ${c.cpu})`,
   issue: ({ h }, c) => cpuDown(h, cpuOf(c.cpu, h.platform.cpus.length)),
   lins: { cpu_offline: (m, op) => exactly(cpuOffline(m, op.args.cpu)) },
+  linearizes: true,
 };

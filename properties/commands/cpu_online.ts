@@ -18,4 +18,5 @@ export const CPU_ONLINE: CommandSpec<CpuOnline> = {
   describe: (c) => `online(cpu ${c.cpu})`,
   issue: ({ h }, c) => cpuUp(h, cpuOf(c.cpu, h.platform.cpus.length)),
   lins: { cpu_online: (m, op) => ({ choices: cpuOnline(m, op.args.cpu), matches: nonzero }) },
+  linearizes: true,
 };

@@ -52,6 +52,8 @@ export interface CommandSpec<C extends { readonly kind: string }> {
   readonly response?: { readonly read: boolean; model(m: ModelState, c: C, env: IssueEnv): Check };
   /** Model actions for the linearization points the emulator reports while this command runs. */
   readonly lins?: Partial<LinActions>;
+  /** Its task always reports a linearization point of its own kind (hotplug: success or -EBUSY both take one). */
+  readonly linearizes?: true;
 }
 
 /** Results compared as plain values. */
