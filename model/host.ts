@@ -40,13 +40,25 @@ export function readVersion(s: ModelState): Choices<Version | number> {
 }
 
 /**
+ * Why the host has no update interface (no fw_upload node, no P-SEAMLDR attributes), or null
+ * when it has one. Decided at boot, when tdx_host probes, and kept until reboot (spec §2.1, §2.7).
+ */
+export function noUpdateInterface(s: ModelState): string | null {
+  // tdx_host_init() gives up when tdx_get_sysinfo() is NULL: no device, no attributes.
+  if (s.host.configFails) return 'TDX did not initialize at boot: no tdx_host device';
+  if (s.params.vmcsErratumGuard && s.host.erratum) return 'hidden behind the erratum guard';
+  // v2 p08: the probe fails with -EOPNOTSUPP when P-SEAMLDR has no update slot left at boot.
+  if (s.params.slotsPrecheck && s.host.numRemainingUpdates === 0) return 'v2 does not probe without update slots';
+  return null;
+}
+
+/**
  * The P-SEAMLDR attributes (`seamldr/version`, `num_remaining_updates`): P-SEAMLDR outlives a
  * lost module. The merged driver hides them on a CPU with the VMCS-clobbering erratum.
  */
 export function readSeamldr(s: ModelState, attr: 'version' | 'num_remaining_updates'): Choices<Version | number> {
-  if (s.params.vmcsErratumGuard && s.host.erratum) return only(ENOENT, 'hidden behind the erratum guard');
-  // tdx_host_init() gives up when tdx_get_sysinfo() is NULL: no device, no attributes.
-  if (s.host.configFails) return only(ENOENT, 'TDX did not initialize at boot: no tdx_host device');
+  const none = noUpdateInterface(s);
+  if (none) return only(ENOENT, none);
   const read =
     attr === 'version' ? only<Version | number>(s.host.seamldrVersion, "P-SEAMLDR's version") : only<Version | number>(s.slots, 'the update slots left');
   // A failed SEAMLDR.INFO propagates as the read's errno (spec §2.2); the fault fires once.

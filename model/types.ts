@@ -105,6 +105,12 @@ export interface ContractParams {
   readonly cancelSupport: boolean;
   /** merged: no update interface on a CPU with the VMCS-clobbering erratum. */
   readonly vmcsErratumGuard: boolean;
+  /**
+   * The sysfs ABI userspace finds (spec §2.7): v2's `seamldr_upload` node and `seamldr/version`,
+   * or the merged `tdx_module` node and `seamldr_version`. A tool written for the other does not
+   * find the update interface.
+   */
+  readonly sysfsAbi: 'v2' | 'merged';
 }
 
 /** An errno as the contract states it: exactly this value, or any non-zero one. */

@@ -6,6 +6,7 @@ import { mrtdExtend, mrtdPageAdd } from '../impl/firmware/tdx_module.ts';
 import { TDX_FEATURES0_UPDATE_COMPAT } from '../impl/firmware/abi.ts';
 import type { Tdr } from '../impl/firmware/types.ts';
 import type { Host } from '../impl/host.ts';
+import { noUpdateInterface } from '../model/host.ts';
 import type { MeasureLog, ModelState, ModelTd, PageVal } from '../model/state.ts';
 import { pageContent } from './commands/td.ts';
 import { moduleSpecOf } from './images.ts';
@@ -129,6 +130,8 @@ export function refinementDiff(h: Host, m: ModelState, checks: RevisionRecord['c
   const hv = checks.handoffFromModule ? h.seam.module?.identity.moduleHv : h.tdx.sysinfo.moduleHv;
   if (m.module.status === 'ready') cmp('handoff hv', hv, m.handoffHv);
   cmp('num_remaining_updates', h.seam.pseamldr.numRemainingUpdates, m.slots);
+  // The fw_upload node and the P-SEAMLDR attributes, registered (or not) together at probe.
+  cmp('update interface', `${h.tdxHost.fw !== null} ${h.tdxHost.seamldrAttrsVisible}`, `${!noUpdateInterface(m)} ${!noUpdateInterface(m)}`);
   if (m.module.status === 'ready') cmp('seamsvn', h.seam.pseamldr.currentSeamSvn, m.seamsvn);
   compareUpload(h, m, cmp);
   cmp('tds', [...h.kvm.tds.keys()].sort().join(','), [...m.tds.keys()].sort().join(','));

@@ -12,19 +12,15 @@ import type { Host } from '../host.ts';
 export const TDX_HOST_DIR = '/sys/devices/faux/tdx_host';
 export const FIRMWARE_DIR = '/sys/class/firmware';
 
-/** The files every fw_upload node has (drivers/base/firmware_loader/sysfs_upload.c, sysfs.c). */
-const FW_FILES = new Set(['loading', 'data', 'status', 'error', 'cancel', 'remaining_size']);
-
-/** The fw_upload node a path is in, and the file, or null. */
+/** The fw_upload node a path is in, and the file, or null (also when the driver created no such file). */
 function fwFile(h: Host, path: string): { fw: FwUpload; file: string } | null {
   const fw = h.tdxHost.fw;
-  if (fw === null || !path.startsWith(`${FIRMWARE_DIR}/${fw.name}/`)) return null;
-  const file = path.slice(`${FIRMWARE_DIR}/${fw.name}/`.length);
-  return FW_FILES.has(file) ? { fw, file } : null;
+  if (fw === null || !path.startsWith(`${FIRMWARE_DIR}/${fw.name}/`) || !sysfsExists(h, path)) return null;
+  return { fw, file: path.slice(`${FIRMWARE_DIR}/${fw.name}/`.length) };
 }
 
 export function sysfsExists(h: Host, path: string): boolean {
-  return fwFile(h, path) !== null || sysfsFiles(h).some((f) => f.path === path);
+  return sysfsFiles(h).some((f) => f.path === path);
 }
 
 /** The P-SEAMLDR attribute a path names, in whichever layout this kernel has. */

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { ToolReport } from '../../impl/userspace/update_tool.ts';
 import { MERGED_PATHS, updateTool, V2_PATHS } from '../../impl/userspace/update_tool.ts';
-import { readVersion } from '../../model/host.ts';
+import { noUpdateInterface, readVersion } from '../../model/host.ts';
 import type { ModelState } from '../../model/state.ts';
 import { fwLoad as modelFwLoad } from '../../model/update.ts';
 import { hasRealBlob, imageBytes, modelImage, trustOf, type ImageRef } from '../images.ts';
@@ -47,8 +47,11 @@ function toolImage(env: IssueEnv, version: string): ImageRef {
 const text = (v: { major: number; minor: number; update: number }) => `${v.major}.${v.minor}.${String(v.update).padStart(2, '0')}`;
 
 /** The reports the model allows at the tool's return: outcomes that need no upload, and those that agree with the model. */
-function allowedReports(m: ModelState): { outcome: ToolReport['outcome']; version?: string; because: string }[] {
-  const quiet = (['no-interface', 'unreadable', 'refused', 'busy', 'timeout'] as const).map((outcome) => ({
+function allowedReports(m: ModelState, layout: ToolUpdate['layout']): { outcome: ToolReport['outcome']; version?: string; because: string }[] {
+  // The tool finds the interface unless the host has none or it was written for the other ABI.
+  const none = noUpdateInterface(m) ?? ((layout ?? 'v2') !== m.params.sysfsAbi ? `the tool was written for the ${layout ?? 'v2'} sysfs ABI` : null);
+  if (none) return [{ outcome: 'no-interface', because: none }];
+  const quiet = (['unreadable', 'refused', 'busy', 'timeout'] as const).map((outcome) => ({
     outcome,
     because: 'the tool decided not to or could not upload',
   }));
@@ -107,6 +110,6 @@ export const TOOL_UPDATE: CommandSpec<ToolUpdate> = {
     // (found by concurrency, v2, seed 3, ci budget: the tool read `version` before another
     // upload lost the module, and reported `failed`, which the state at its return did not allow).
     read: true,
-    model: (m) => ({ choices: allowedReports(m).map(({ because, ...result }) => ({ result, because })), matches: reportMatches }),
+    model: (m, c) => ({ choices: allowedReports(m, c.layout).map(({ because, ...result }) => ({ result, because })), matches: reportMatches }),
   },
 };

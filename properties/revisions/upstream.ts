@@ -34,6 +34,7 @@ export const UPSTREAM: RevisionRecord = {
     deviceBusyError: false,
     cancelSupport: false,
     vmcsErratumGuard: true,
+    sysfsAbi: 'merged',
   },
   checks: { imageFormat: 'v2', lpResetAllCpus: true, handoffFromModule: true, compatModules: false },
   verdicts: {

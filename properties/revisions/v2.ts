@@ -36,6 +36,7 @@ export const V2: RevisionRecord = {
     deviceBusyError: false,
     cancelSupport: true,
     vmcsErratumGuard: false,
+    sysfsAbi: 'v2',
   },
   checks: { imageFormat: 'v1', lpResetAllCpus: false, handoffFromModule: false, compatModules: false },
   verdicts: {

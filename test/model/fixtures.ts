@@ -17,6 +17,7 @@ export const V2_PARAMS: ContractParams = {
   deviceBusyError: false,
   cancelSupport: true,
   vmcsErratumGuard: false,
+  sysfsAbi: 'v2',
 };
 /** v2 without its prechecks and retry (what v5 dropped), everything else as v2. */
 export const NO_PRECHECKS: ContractParams = { ...V2_PARAMS, cpuOnlinePrecheck: false, slotsPrecheck: false, entropyRetry: false };
@@ -33,6 +34,7 @@ export const UPSTREAM_PARAMS: ContractParams = {
   deviceBusyError: false,
   cancelSupport: false,
   vmcsErratumGuard: true,
+  sysfsAbi: 'merged',
 };
 
 /** A 1.5.x module; Sapphire Rapids (0x806f0) is in its CPUID table. */
