@@ -78,10 +78,6 @@ export function spawn(s: Sched, name: string, cpu: number, body: TaskBody, stopp
   return t;
 }
 
-export function runnable(s: Sched, t: Task): boolean {
-  return runnableWith(s, t, heldCpus(s));
-}
-
 /** Every runnable task, in spawn order: the CPUs held are found once, not once per task. */
 export function runnableTasks(s: Sched): Task[] {
   const held = heldCpus(s);

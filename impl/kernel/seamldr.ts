@@ -38,8 +38,11 @@ export function seamldrGetInfoAtBoot(h: Host, cpu: number): SeamldrInfo | null {
   return r.status === 0n ? r.info : null;
 }
 
+/** The fields of struct seamldr_info the kernel reads (seam_ready and seam_debug it does not). */
+type KernelSeamldrInfo = Pick<SeamldrInfo, 'version' | 'numRemainingUpdates'>;
+
 /** seamldr_get_info(): SEAMLDR.INFO into a SEAMLDR_INFO buffer, or null if it failed. */
-export function* seamldrGetInfo(h: Host, cpu: number): Generator<Yield, SeamldrInfo | null, void> {
+export function* seamldrGetInfo(h: Host, cpu: number): Generator<Yield, KernelSeamldrInfo | null, void> {
   const pa = h.mem.allocPages(1)[0]!; // v4+: an on-stack buffer per call [T-v3 #109]
   const r = yield* seamldrCall(h, cpu, P_SEAMLDR_INFO, { rcx: BigInt(pa) });
   const v = new DataView(h.mem.page(pa)!.buffer);
@@ -49,8 +52,6 @@ export function* seamldrGetInfo(h: Host, cpu: number): Generator<Yield, SeamldrI
   return {
     version: { major: v.getUint16(O.MAJOR, true), minor: v.getUint16(O.MINOR, true), update: v.getUint16(O.UPDATE, true) },
     numRemainingUpdates: v.getUint32(O.NUM_REMAINING_UPDATES, true),
-    seamReady: v.getUint8(O.SEAM_READY) !== 0,
-    seamDebug: v.getUint8(O.SEAM_DEBUG) !== 0,
   };
 }
 

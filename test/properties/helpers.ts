@@ -7,7 +7,7 @@ import { NO_BUGS, type Bugs } from '../../impl/faults.ts';
 import { PAGE_SIZE } from '../../impl/firmware/abi.ts';
 import type { Revision } from '../../impl/kernel/revision.ts';
 import type { ImageBuf, UpdateState } from '../../impl/kernel/seamldr.ts';
-import { runnable, spawn, stepTask, type Task, type TaskBody } from '../../impl/kernel/sched.ts';
+import { runnableTasks, spawn, stepTask, type Task, type TaskBody } from '../../impl/kernel/sched.ts';
 import { init, type ModelState } from '../../model/state.ts';
 import type { FaultPlan } from '../../model/types.ts';
 import { commandSpec, LIN_ACTIONS, type Command } from '../../properties/commands/index.ts';
@@ -145,7 +145,9 @@ export function drive(data: HostData, commands: readonly Command[], check: Check
     const body = h.tdxHost.fw || !spec.needsFw ? spec.issue(env, c) : null;
     const task = body ? spawn(h.sched, `cmd:${c.kind}`, spec.cpu?.(c, h.platform.cpus.length) ?? 0, collect(body, out)) : null;
     for (;;) {
-      const ready = h.sched.tasks.filter((t) => runnable(h.sched, t)).sort((a, b) => (lastRun.get(a) ?? -1) - (lastRun.get(b) ?? -1) || a.id - b.id);
+      const ready = h.sched.tasks
+        .filter((t) => runnableTasks(h.sched).includes(t))
+        .sort((a, b) => (lastRun.get(a) ?? -1) - (lastRun.get(b) ?? -1) || a.id - b.id);
       if (ready.length === 0) break;
       if (++steps > MAX_STEPS) throw new Error('drive: the scenario does not terminate');
       const t = ready[0]!;

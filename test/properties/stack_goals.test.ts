@@ -5,7 +5,7 @@ import type { Host, TraceEvent } from '../../impl/host.ts';
 import { cpuDown } from '../../impl/kernel/hotplug.ts';
 import { type Revision } from '../../impl/kernel/revision.ts';
 import { COMPAT_KERNEL as COMPAT, UPSTREAM_KERNEL as UPSTREAM, V2_KERNEL as V2 } from '../../properties/revisions/index.ts';
-import { runnable, spawn, stepTask, type Task, type Yield } from '../../impl/kernel/sched.ts';
+import { runnableTasks, spawn, stepTask, type Task, type Yield } from '../../impl/kernel/sched.ts';
 import { MERGED_PATHS, updateTool, type ToolPaths, type ToolReport } from '../../impl/userspace/update_tool.ts';
 import { injectedFaults } from '../../properties/faults.ts';
 import type { Goal } from '../../properties/goals.ts';
@@ -48,7 +48,7 @@ function drive(h: Host, name: string, body: Generator<Yield, void, void>): Map<s
   let seen = h.trace.length;
   spawn(h.sched, name, 0, body);
   for (let step = 0; h.sched.tasks.length > 0; step++) {
-    const t = h.sched.tasks.filter((x) => runnable(h.sched, x)).sort((a, b) => (last.get(a) ?? -1) - (last.get(b) ?? -1) || a.id - b.id)[0]!;
+    const t = h.sched.tasks.filter((x) => runnableTasks(h.sched).includes(x)).sort((a, b) => (last.get(a) ?? -1) - (last.get(b) ?? -1) || a.id - b.id)[0]!;
     last.set(t, step);
     const y = stepTask(h.sched, t);
     if (y?.kind === 'lin') h.trace.push({ kind: 'lin', task: t.name, op: y.op, result: y.result });

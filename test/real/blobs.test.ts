@@ -18,7 +18,7 @@ import { bootHost, type Host } from '../../impl/host.ts';
 import { fwLoad, fwUploadMain } from '../../impl/kernel/fw_upload.ts';
 import { V2_KERNEL as V2 } from '../../properties/revisions/index.ts';
 import { V2 as V2_RECORD } from '../../properties/revisions/index.ts';
-import { runnable, spawn, stepTask } from '../../impl/kernel/sched.ts';
+import { runnableTasks, spawn, stepTask } from '../../impl/kernel/sched.ts';
 import { kvmTdInitVm } from '../../impl/kvm/tdx.ts';
 import { identityOf, REAL_SIGSTRUCTS, realHostConfig } from '../../properties/images.ts';
 import { parseVersion } from '../../properties/releases.ts';
@@ -36,7 +36,7 @@ const line = (v: string) => v.slice(0, 3);
 /** Runs every task to its end, round-robin (stop_machine needs every CPU to step). */
 function settle(h: Host): void {
   for (let i = 0; i < 1_000_000; i++) {
-    const tasks = h.sched.tasks.filter((t) => runnable(h.sched, t));
+    const tasks = h.sched.tasks.filter((t) => runnableTasks(h.sched).includes(t));
     if (tasks.length === 0) return;
     stepTask(h.sched, tasks[i % tasks.length]!);
   }

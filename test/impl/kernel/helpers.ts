@@ -6,7 +6,7 @@ import { bootHost, type Host, type TraceEvent } from '../../../impl/host.ts';
 import type { BugName, Bugs } from '../../../impl/faults.ts';
 import type { InjectedFaults } from '../../../impl/firmware/types.ts';
 import { LEAF_NAMES } from '../../../impl/firmware/abi.ts';
-import { runnable, spawn, stepTask, type Task, type Yield } from '../../../impl/kernel/sched.ts';
+import { runnableTasks, spawn, stepTask, type Task, type Yield } from '../../../impl/kernel/sched.ts';
 import { type Revision } from '../../../impl/kernel/revision.ts';
 import { V2_KERNEL as V2 } from '../../../properties/revisions/index.ts';
 import { seamldrInstallModuleOf, type ImageBuf, type UpdateState } from '../../../impl/kernel/seamldr.ts';
@@ -95,7 +95,7 @@ export function runTasks(h: Host, pick?: Picker): Yield[] {
   for (let step = 0; h.sched.tasks.length > 0; step++) {
     if (step > MAX_STEPS) throw new Error(`no termination after ${MAX_STEPS} steps: ${h.sched.tasks.map((t) => t.name)}`);
     const at = (t: Task) => last.get(t) ?? -1;
-    const tasks = h.sched.tasks.filter((t) => runnable(h.sched, t)).sort((a, b) => at(a) - at(b) || a.id - b.id);
+    const tasks = h.sched.tasks.filter((t) => runnableTasks(h.sched).includes(t)).sort((a, b) => at(a) - at(b) || a.id - b.id);
     if (tasks.length === 0) throw new Error(`deadlock: ${h.sched.tasks.map((t) => t.name)}`);
     const t = pick ? pick(tasks, step) : tasks[0]!;
     last.set(t, step);

@@ -1,7 +1,7 @@
 // Tests for impl/kernel/sched.ts: who may run (stoppers, preempt-disabled sections, waits),
 // stop_machine's phases and its return value, preemptDisabled, and stepTask bookkeeping.
 import { describe, expect, it } from 'vitest';
-import { createSched, preemptDisabled, runnable, spawn, stepTask, stopMachine, type Sched, type Yield } from '../../../impl/kernel/sched.ts';
+import { createSched, preemptDisabled, runnableTasks, spawn, stepTask, stopMachine, type Sched, type Yield } from '../../../impl/kernel/sched.ts';
 
 function* steps(n: number, log?: string[], name = ''): Generator<Yield, number, void> {
   for (let i = 0; i < n; i++) {
@@ -15,7 +15,7 @@ function* steps(n: number, log?: string[], name = ''): Generator<Yield, number, 
 function drain(s: Sched, limit = 1000): string[] {
   const order: string[] = [];
   for (let i = 0; i < limit && s.tasks.length; i++) {
-    const t = s.tasks.find((x) => runnable(s, x));
+    const t = s.tasks.find((x) => runnableTasks(s).includes(x));
     if (!t) throw new Error('deadlock');
     order.push(t.name);
     stepTask(s, t);
@@ -64,9 +64,9 @@ describe('spawn and stepTask', () => {
       })(),
     );
     stepTask(s, t);
-    expect(runnable(s, t)).toBe(false);
+    expect(runnableTasks(s).includes(t)).toBe(false);
     go = true;
-    expect(runnable(s, t)).toBe(true);
+    expect(runnableTasks(s).includes(t)).toBe(true);
     expect(stepTask(s, t)).toBeNull();
   });
 });
@@ -92,7 +92,7 @@ describe('stop_machine', () => {
     // The caller asks for stop_machine; from then on only stoppers run, then the caller.
     stepTask(s, s.tasks[0]!);
     expect(s.stopMachine).toBe('running');
-    expect(runnable(s, other)).toBe(false);
+    expect(runnableTasks(s).includes(other)).toBe(false);
     expect(s.tasks.filter((t) => t.stopper).map((t) => t.name)).toEqual(['stopper/0', 'stopper/1', 'stopper/2']);
     const order = drain(s);
     expect(ret).toBe(-5);
@@ -148,7 +148,7 @@ describe('stop_machine', () => {
     const caller = s.tasks[1]!;
     stepTask(s, caller);
     expect(s.stopMachine).toBe('waiting');
-    expect(runnable(s, s.tasks.find((t) => t.stopper)!)).toBe(false);
+    expect(runnableTasks(s).includes(s.tasks.find((t) => t.stopper)!)).toBe(false);
     drain(s);
     expect(log.indexOf('reader enabled')).toBeLessThan(log.indexOf('stopper'));
   });
@@ -170,10 +170,10 @@ describe('stop_machine', () => {
     stepTask(s, caller);
     stepTask(s, s.tasks.find((t) => t.stopper)!);
     expect(s.stopMachine).toBe('returning');
-    expect([runnable(s, caller), runnable(s, other)]).toEqual([true, false]);
+    expect([runnableTasks(s).includes(caller), runnableTasks(s).includes(other)]).toEqual([true, false]);
     expect(stepTask(s, caller)).toEqual({ kind: 'step', label: 'after' });
     expect(s.stopMachine).toBeNull();
-    expect(runnable(s, other)).toBe(true);
+    expect(runnableTasks(s).includes(other)).toBe(true);
   });
 });
 
@@ -224,8 +224,8 @@ describe('preemptDisabled', () => {
     const sameCpu = spawn(s, 'same', 3, steps(1));
     const otherCpu = spawn(s, 'other', 2, steps(1));
     stepTask(s, holder);
-    expect([runnable(s, sameCpu), runnable(s, otherCpu)]).toEqual([false, true]);
+    expect([runnableTasks(s).includes(sameCpu), runnableTasks(s).includes(otherCpu)]).toEqual([false, true]);
     stepTask(s, holder);
-    expect(runnable(s, sameCpu)).toBe(true);
+    expect(runnableTasks(s).includes(sameCpu)).toBe(true);
   });
 });
