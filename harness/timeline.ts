@@ -4,12 +4,30 @@
 // the implementation's abstracted state, only where they differ.
 import * as abi from '../impl/firmware/abi.ts';
 import type { TraceEvent } from '../impl/host.ts';
-import { errnoName } from '../impl/kernel/errno.ts';
+import { EBUSY, ECANCELED, EINVAL, EIO, ENODEV, ENOENT, ENOMEM, ENOSPC, ENXIO, EOPNOTSUPP } from '../impl/kernel/errno.ts';
 import { describe } from '../properties/commands/index.ts';
 import { INVARIANTS, TERMINATION } from '../properties/invariants.ts';
 import { refinementDiff, type Difference } from '../properties/refinement.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import type { RunResult, StepRecord } from './run.ts';
+
+const NAMES: Record<number, string> = {
+  [ENOENT]: 'ENOENT',
+  [EIO]: 'EIO',
+  [ENXIO]: 'ENXIO',
+  [ENOMEM]: 'ENOMEM',
+  [EBUSY]: 'EBUSY',
+  [ENODEV]: 'ENODEV',
+  [EINVAL]: 'EINVAL',
+  [ENOSPC]: 'ENOSPC',
+  [EOPNOTSUPP]: 'EOPNOTSUPP',
+  [ECANCELED]: 'ECANCELED',
+};
+
+/** An errno as the timeline shows it: -EIO, or the number where it has no name here. */
+export function errnoName(ret: number): string {
+  return ret === 0 ? '0' : '-' + (NAMES[-ret] ?? String(-ret));
+}
 
 const STATUS_NAMES = new Map<bigint, string>();
 for (const [k, v] of Object.entries(abi)) {

@@ -9,20 +9,3 @@ export const EINVAL = 22;
 export const ENOSPC = 28;
 export const EOPNOTSUPP = 95;
 export const ECANCELED = 125;
-
-const NAMES: Record<number, string> = {
-  [ENOENT]: 'ENOENT',
-  [EIO]: 'EIO',
-  [ENXIO]: 'ENXIO',
-  [ENOMEM]: 'ENOMEM',
-  [EBUSY]: 'EBUSY',
-  [ENODEV]: 'ENODEV',
-  [EINVAL]: 'EINVAL',
-  [ENOSPC]: 'ENOSPC',
-  [EOPNOTSUPP]: 'EOPNOTSUPP',
-  [ECANCELED]: 'ECANCELED',
-};
-
-export function errnoName(ret: number): string {
-  return ret === 0 ? '0' : '-' + (NAMES[-ret] ?? String(-ret));
-}

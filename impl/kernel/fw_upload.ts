@@ -33,13 +33,13 @@ export interface FwUpload {
   errCode: FwUploadErr;
   errProgress: FwProgress;
   remainingSize: number;
-  /** The firmware state of the loading file: 'done' while an upload is in flight. */
-  loading: 'idle' | 'loading' | 'done';
+  /** The firmware state of the loading file is FW_STATUS_DONE: an upload is in flight. */
+  loadingDone: boolean;
   buffer: ImageBuf | null;
 }
 
 export function createFwUpload(name: string, ops: FwUploadOps): FwUpload {
-  return { name, ops, progress: 'idle', errCode: 'none', errProgress: 'idle', remainingSize: 0, loading: 'idle', buffer: null };
+  return { name, ops, progress: 'idle', errCode: 'none', errProgress: 'idle', remainingSize: 0, loadingDone: false, buffer: null };
 }
 
 /** What one `echo 1 > loading; cat image > data; echo 0 > loading` did. */
@@ -50,19 +50,18 @@ export type LoadResult = 'started' | 'empty' | 'ignored' | 'busy';
  * firmware state is 'done', so writes to loading return early and the attempt is ignored.
  */
 export function fwLoad(h: Host, fw: FwUpload, data: Uint8Array): LoadResult {
-  if (fw.loading === 'done') return 'ignored';
-  fw.loading = 'loading';
+  if (fw.loadingDone) return 'ignored';
   const pas = h.mem.allocPages(Math.ceil(data.length / 4096));
   pas.forEach((pa, i) => h.mem.page(pa)!.set(data.subarray(i * 4096, (i + 1) * 4096)));
   fw.buffer = { pas, len: data.length };
-  fw.loading = 'done';
+  fw.loadingDone = true;
   return fwUploadStart(h, fw);
 }
 
 function freeBuffer(h: Host, fw: FwUpload): void {
   for (const pa of fw.buffer?.pas ?? []) h.mem.free(pa);
   fw.buffer = null;
-  fw.loading = 'idle';
+  fw.loadingDone = false;
 }
 
 /** fw_upload_start(): an empty buffer starts nothing and keeps the old error (spec §4.1 row 0). */

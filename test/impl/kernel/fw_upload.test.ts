@@ -70,14 +70,14 @@ function drive(h: Host, fw: FwUpload): { statuses: FwProgress[]; errorWhileBusy:
 describe('fw_upload framework with test ops (spec §2.1)', () => {
   it('a new node is idle with an empty error', () => {
     const fw = createFwUpload('x', fakeOps().ops);
-    expect([fw.progress, fwError(fw), fw.remainingSize, fw.loading, fw.buffer]).toEqual(['idle', '', 0, 'idle', null]);
+    expect([fw.progress, fwError(fw), fw.remainingSize, fw.loadingDone, fw.buffer]).toEqual(['idle', '', 0, false, null]);
   });
 
   it('loading=0 starts synchronously: receiving, remaining_size = size, buffer in pages', () => {
     const h = boot(1);
     const fw = createFwUpload('x', fakeOps().ops);
     expect(fwLoad(h, fw, data(5000))).toBe('started');
-    expect([fw.progress, fw.remainingSize, fw.loading]).toEqual(['receiving', 5000, 'done']);
+    expect([fw.progress, fw.remainingSize, fw.loadingDone]).toEqual(['receiving', 5000, true]);
     expect(fw.buffer!.len).toBe(5000);
     expect(fw.buffer!.pas).toHaveLength(2);
     expect(h.mem.page(fw.buffer!.pas[1]!)![903]).toBe(7);
@@ -93,7 +93,7 @@ describe('fw_upload framework with test ops (spec §2.1)', () => {
     const d = drive(h, fw);
     expect(d.statuses).toEqual(['receiving', 'preparing', 'transferring', 'programming', 'idle']);
     expect(d.errorWhileBusy).toEqual(new Set([-EBUSY]));
-    expect([fwError(fw), fw.remainingSize, fw.loading, fw.buffer]).toEqual(['', 0, 'idle', null]);
+    expect([fwError(fw), fw.remainingSize, fw.loadingDone, fw.buffer]).toEqual(['', 0, false, null]);
     expect(calls).toEqual({ prepare: 1, write: 1, poll: 1, cancel: 0 });
     expect(h.mem.size).toBe(pages - 2); // the buffer is freed
   });
@@ -161,7 +161,7 @@ describe('fw_upload framework with test ops (spec §2.1)', () => {
     drive(h, fw);
     const pages = h.mem.size;
     expect(fwLoad(h, fw, new Uint8Array(0))).toBe('empty');
-    expect([fw.progress, fwError(fw), fw.remainingSize, fw.loading, fw.buffer]).toEqual(['idle', 'preparing:hw-error', 300, 'idle', null]);
+    expect([fw.progress, fwError(fw), fw.remainingSize, fw.loadingDone, fw.buffer]).toEqual(['idle', 'preparing:hw-error', 300, false, null]);
     expect(h.sched.tasks).toEqual([]);
     expect(h.mem.size).toBe(pages);
   });

@@ -14,7 +14,7 @@ import {
   type SeamcallResult,
 } from '../../../impl/firmware/abi.ts';
 import type { InjectedFaults } from '../../../impl/firmware/types.ts';
-import { EIO, ENODEV, errnoName } from '../../../impl/kernel/errno.ts';
+import { EIO, ENODEV } from '../../../impl/kernel/errno.ts';
 import { seamcall, seamcallPrerr, seamcallRaw, seamldrCall, statusToErrno } from '../../../impl/kernel/seamcall.ts';
 import { spawn, stepTask, type Yield } from '../../../impl/kernel/sched.ts';
 import { seamldrGetInfo } from '../../../impl/kernel/seamldr.ts';
@@ -30,10 +30,6 @@ describe('statusToErrno (spec §5.3)', () => {
     [0x8000ff000000000dn, -EIO], // #GP is not told apart by this emulation (spec §10 item 8)
   ])('0x%s -> %i', (status, errno) => {
     expect(statusToErrno(status)).toBe(errno);
-  });
-
-  it('names errnos for the timeline', () => {
-    expect([0, -EIO, -ENODEV, -6, -22, -28, -125, -99].map(errnoName)).toEqual(['0', '-EIO', '-ENODEV', '-ENXIO', '-EINVAL', '-ENOSPC', '-ECANCELED', '-99']);
   });
 });
 

@@ -195,7 +195,7 @@ describe('the update tool alongside other uploads', () => {
       (function* (): Generator<Yield, void, void> {
         yield { kind: 'wait', until: () => fw.progress !== 'idle', label: 'the tool started' };
         for (let i = 0; i < 2 * MAX_STATUS_POLLS; i++) {
-          yield { kind: 'wait', until: () => fw.progress === 'idle' && fw.loading === 'idle', label: 'idle' };
+          yield { kind: 'wait', until: () => fw.progress === 'idle' && !fw.loadingDone, label: 'idle' };
           if (fwLoad(h, fw, imageBytes(imageRef('1.5.16'))) === 'started') spawn(h.sched, 'fw_upload_worker', 0, fwUploadMain(h, fw));
         }
       })(),
