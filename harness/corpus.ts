@@ -71,6 +71,7 @@ const faultPlan = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('seamldr_info'), cpu: u(LIMITS.cpus - 1) }),
   z.strictObject({ kind: z.literal('install'), cpu: u(LIMITS.cpus - 1) }),
   z.strictObject({ kind: z.literal('no_entropy'), count: u(255) }),
+  z.strictObject({ kind: z.literal('tdx_no_entropy'), count: u(255) }),
 ]);
 
 const image = z.strictObject({

@@ -7,7 +7,7 @@ import { COMMAND_KINDS } from '../properties/commands/index.ts';
 /** Labels every default `verify` run must reach. */
 export const REQUIRED_LABELS: readonly string[] = [
   ...COMMAND_KINDS.map((k) => `command ${k}`),
-  ...[...FAULT_LEAVES, 'seamldr_info', 'install', 'no_entropy', ...BOOT_FAULT_LEAVES, ...TD_FAULT_LEAVES].map((f) => `fault ${f}`),
+  ...[...FAULT_LEAVES, 'seamldr_info', 'install', 'no_entropy', 'tdx_no_entropy', ...BOOT_FAULT_LEAVES, ...TD_FAULT_LEAVES].map((f) => `fault ${f}`),
   ...CORRUPTION_KINDS.map((c) => `image ${c}`),
   'update applied: the new module runs',
   'update applied with live TDs',

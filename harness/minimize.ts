@@ -79,6 +79,7 @@ const FEATURES: readonly string[] = [
   ...LEAVES.map((l) => `fault leaf ${l}`),
   'fault install',
   'fault no_entropy',
+  'fault tdx_no_entropy',
   ...CORRUPTION_KINDS.map((k) => `corruption ${k}`),
   'debug',
   'svn',
@@ -134,7 +135,7 @@ function details(c: Command): number[] {
         signed(i.svnDelta),
         i.moduleHv,
         i.minUpdateHv,
-        f === null ? 0 : f.kind === 'no_entropy' ? f.count : f.cpu === null ? 0 : f.cpu + 1,
+        f === null ? 0 : 'count' in f ? f.count : f.cpu === null ? 0 : f.cpu + 1,
         ...CORRUPTION_PARAMS.map((p) => (k && typeof k[p] === 'number' ? (k[p] as number) : 0)),
       ];
     }
@@ -391,7 +392,7 @@ function simplerImage(i: ImageRef, boot: string, revision?: RevisionRecord): Ima
 
 function simplerFault(f: Fault, nrCpus: number): (Fault | null)[] {
   const out: (Fault | null)[] = [null];
-  if (f.kind === 'no_entropy') for (const x of smaller(f.count)) if (x >= 1) out.push({ ...f, count: x });
+  if ('count' in f) for (const x of smaller(f.count)) if (x >= 1) out.push({ ...f, count: x });
   if (f.kind === 'leaf' && f.cpu !== null) out.push({ ...f, cpu: null }, { ...f, cpu: f.cpu % nrCpus }, ...smaller(f.cpu).map((cpu) => ({ ...f, cpu })));
   if (f.kind === 'install') out.push({ ...f, cpu: f.cpu % nrCpus }, ...smaller(f.cpu).map((cpu) => ({ ...f, cpu })));
   return out;

@@ -80,7 +80,13 @@ export type FaultPlan =
    * P-SEAMLDR sysfs read) until the update begins.
    */
   | { readonly kind: 'seamldr_info'; readonly cpu: number }
-  | { readonly kind: 'no_entropy'; readonly count: number };
+  | { readonly kind: 'no_entropy'; readonly count: number }
+  /**
+   * The TDX module's RDRAND runs dry `count` times (1-9) at the update's first SEAMCALL into it:
+   * TDX_RND_NO_ENTROPY, which the kernel's SEAMCALL wrapper retries (sc_retry, up to
+   * RDRAND_RETRY_LOOPS = 10 tries, spec §5.3).
+   */
+  | { readonly kind: 'tdx_no_entropy'; readonly count: number };
 
 /** The kernel revision's policies the contract depends on (spec §2.7), read from its record. */
 export interface ContractParams {

@@ -215,7 +215,9 @@ export function update(s: ModelState): Choices<UpdateResult> {
 }
 
 function updateResults(s: ModelState): Choices<UpdateResult> {
-  const { image, fault } = s.upload.pending!;
+  const { image, fault: plan } = s.upload.pending!;
+  // Fewer than RDRAND_RETRY_LOOPS TDX_RND_NO_ENTROPY are retried away: as if there were no fault.
+  const fault = plan?.kind === 'tdx_no_entropy' ? null : plan;
   const refused = refusals(s, image, fault);
   if (refused.length) {
     return refused.map((r) => ({

@@ -51,6 +51,8 @@ export function injectedFaults(f: FaultPlan | null, nrCpus: number): InjectedFau
       return { ...NO_FAULTS, installFail: { cpu: f.cpu % nrCpus, status: SEAMLDR_EUNSPECERR } };
     case 'no_entropy':
       return { ...NO_FAULTS, noEntropy: f.count };
+    case 'tdx_no_entropy':
+      return { ...NO_FAULTS, tdxNoEntropy: f.count };
     // Armed when the upload starts (infoFaultAtUploadStart): the update's beginning disarms it.
     case 'seamldr_info':
       return { ...NO_FAULTS };
@@ -131,6 +133,11 @@ export const INJECTED_FAULTS: readonly { readonly name: string; readonly call: s
   { name: 'seamldr_info', call: 'SEAMLDR.INFO on one CPU, from the upload on', outcome: 'v2 precheck: refused (-EIO); a P-SEAMLDR sysfs read: -EIO' },
   { name: 'install', call: 'SEAMLDR.INSTALL on one CPU', outcome: 'lost' },
   { name: 'no_entropy', call: 'SEAMLDR.INSTALL, P-SEAMLDR without entropy', outcome: 'lost (v2: one failure retried: applied or lost)' },
+  {
+    name: 'tdx_no_entropy',
+    call: "the update's first TDX module SEAMCALL, TDX_RND_NO_ENTROPY 1-9 times",
+    outcome: 'retried by the SEAMCALL wrapper: as if no fault',
+  },
   { name: 'SYS_INIT', call: 'TDH.SYS.INIT (first CPU in CPU_INIT)', outcome: 'lost' },
   { name: 'LP_INIT', call: 'TDH.SYS.LP.INIT on one CPU or any', outcome: 'lost' },
   { name: 'UPDATE', call: 'TDH.SYS.UPDATE (lead CPU)', outcome: 'lost' },

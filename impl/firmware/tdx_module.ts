@@ -44,6 +44,7 @@ import {
   TDX_TD_NOT_FINALIZED,
   TDX_TD_NOT_INITIALIZED,
   type SeamcallResult,
+  TDX_RND_NO_ENTROPY,
 } from './abi.ts';
 import type { ModuleIdentity, Tdr } from './types.ts';
 import { canImportHandoff, type ModuleBuild } from './registry.ts';
@@ -117,6 +118,10 @@ export function tdxModuleCall(seam: Seam, mod: TdxModule, cpu: number, leaf: big
   if (leaf !== TDH.SYS_INIT && leaf !== TDH.SYS_LP_INIT && !mod.lpInit.has(cpu)) return fail(TDX_SYS_LP_INIT_NOT_DONE);
   // An injected fault models a failure inside the leaf handler (lock contention, RDRAND), which
   // the dispatcher has already admitted; it has no other effect.
+  if (seam.faults.tdxNoEntropy) {
+    seam.faults.tdxNoEntropy--;
+    return fail(TDX_RND_NO_ENTROPY);
+  }
   const f = seam.faults.leafFail;
   if (f !== null && f.leaf === leaf && (f.cpu === null || f.cpu === cpu) && (f.field === undefined || f.field === args.rdx)) {
     seam.faults.leafFail = null;

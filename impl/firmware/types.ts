@@ -34,6 +34,8 @@ export interface InjectedFaults {
   infoFail?: { cpu: number; status: bigint } | null;
   /** RDRAND failures P-SEAMLDR's last LP will see (each returns ENOENTROPY, recoverable). */
   noEntropy: number;
+  /** RDRAND failures the TDX module's next calls will see (each returns TDX_RND_NO_ENTROPY, retryable). */
+  tdxNoEntropy?: number;
   /**
    * The next call of this TDX module leaf (on any CPU, or the given one) returns the status;
    * for TDH.SYS.RD, with `field`, only the read of that metadata field (RDX) does.

@@ -86,6 +86,7 @@ const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
   // Mostly CPU 0, where the fw_upload worker issues v2's SEAMLDR.INFO precheck.
   fc.record({ kind: fc.constant('seamldr_info' as const), cpu: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: cpuIndex }) }),
   fc.record({ kind: fc.constant('no_entropy' as const), count: fc.integer({ min: 1, max: 2 }) }),
+  fc.record({ kind: fc.constant('tdx_no_entropy' as const), count: fc.integer({ min: 1, max: 9 }) }),
 );
 
 const LEAF_NAME = {
@@ -107,6 +108,8 @@ export function faultString(f: FaultPlan): string {
       return `SEAMLDR.INSTALL fails on cpu ${f.cpu}`;
     case 'no_entropy':
       return `no entropy x${f.count}`;
+    case 'tdx_no_entropy':
+      return `TDX module no entropy x${f.count}`;
     case 'seamldr_info':
       return `SEAMLDR.INFO fails on cpu ${f.cpu}`;
   }

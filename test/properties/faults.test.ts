@@ -37,7 +37,9 @@ describe('injected faults', () => {
     const drawn = new Set([...commands.map(faultName), ...hosts].filter((f) => f !== null));
     const listed = INJECTED_FAULTS.map((f) => f.name);
     expect([...drawn].sort()).toEqual([...listed].sort());
-    expect([...FAULT_LEAVES, 'seamldr_info', 'install', 'no_entropy', ...BOOT_FAULT_LEAVES, ...TD_FAULT_LEAVES].sort()).toEqual([...listed].sort());
+    expect([...FAULT_LEAVES, 'seamldr_info', 'install', 'no_entropy', 'tdx_no_entropy', ...BOOT_FAULT_LEAVES, ...TD_FAULT_LEAVES].sort()).toEqual(
+      [...listed].sort(),
+    );
     for (const n of listed) expect(REQUIRED_LABELS).toContain(`fault ${n}`);
   });
 

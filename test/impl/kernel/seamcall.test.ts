@@ -64,6 +64,15 @@ describe('seamcall wrappers', () => {
     expect(h.trace.length - n).toBe(10);
   });
 
+  it.each([
+    [9, 0n],
+    [10, TDX_RND_NO_ENTROPY],
+  ])('the module out of entropy %i times in a row (the tdx_no_entropy fault): the call returns %s', (count, status) => {
+    const h = boot(1);
+    h.seam.faults.tdxNoEntropy = count;
+    expect(seamcall(h, 0, TDH.SYS_RD, { rdx: 0x0800000100000004n }).status).toBe(status);
+  });
+
   it('does not retry other statuses', () => {
     const h = boot(1);
     persistentFault(h, TDH.SYS_RD, TDX_SYS_BUSY);
