@@ -26,7 +26,7 @@ export interface HostConfig {
   /** P-SEAMLDR's trust anchor (SeamConfig.signerKeyHash); the project's test key when absent. */
   signerKeyHash?: string;
   /** A firmware fault armed while the kernel brings the module up (one-shot, as InjectedFaults.leafFail). */
-  bootFault?: { leaf: bigint; status: bigint };
+  bootFault?: { leaf: bigint; status: bigint; field?: bigint };
 }
 
 /** What happened, in order: what the invariants and the timeline read. */
@@ -103,7 +103,7 @@ export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
 }
 
 /** tdx_enable() with a boot fault armed; whether the fault struck (else a failure is the emulation's). */
-function enableWith(h: Host, fault: { leaf: bigint; status: bigint } | null): { ret: number; struck: boolean } {
+function enableWith(h: Host, fault: { leaf: bigint; status: bigint; field?: bigint } | null): { ret: number; struck: boolean } {
   h.seam.faults.leafFail = fault ? { ...fault, cpu: null } : null;
   const ret = tdxEnable(h);
   const struck = fault !== null && h.seam.faults.leafFail === null;

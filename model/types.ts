@@ -64,10 +64,12 @@ export type TdFaultLeaf = (typeof TD_FAULT_LEAVES)[number];
 
 /**
  * The leaves tdx_enable() issues at boot once every CPU passed TDH.SYS.LP.INIT (init_tdx_module:
- * config_tdx_module, config_global_keyid; spec §7 SYSINIT_DONE → SYSCONFIG_DONE → SYS_READY). A
- * host may boot with one of them failing: TDX is then off until reboot (HostSpec.configFails).
+ * config_tdx_module, config_global_keyid; spec §7 SYSINIT_DONE → SYSCONFIG_DONE → SYS_READY), and
+ * its TDH.SYS.RDs of the module's metadata (get_tdx_sys_info: a version field, TDX_FEATURES0,
+ * MODULE_HV). A host may boot with one of them failing: TDX is then off until reboot
+ * (HostSpec.configFails).
  */
-export const BOOT_FAULT_LEAVES = ['SYS_CONFIG', 'SYS_KEY_CONFIG'] as const;
+export const BOOT_FAULT_LEAVES = ['SYS_CONFIG', 'SYS_KEY_CONFIG', 'BOOT_RD_MINOR_VERSION', 'BOOT_RD_TDX_FEATURES0', 'BOOT_RD_MODULE_HV'] as const;
 export type BootFaultLeaf = (typeof BOOT_FAULT_LEAVES)[number];
 
 /** One injected firmware fault, armed for the duration of one update. */

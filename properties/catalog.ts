@@ -60,7 +60,7 @@ export const PROPERTIES: readonly Property[] = [
       faultRate: 0.8,
       corruptRate: 0.3,
       tdFaultRate: 0.2,
-      bootFaultRate: 0.1,
+      bootFaultRate: 0.2,
       weights: { upload: 5, tool_update: 1, td_create: 1, td_add_page: 1, td_finalize: 1, read_version: 1, read_error: 1, read_status: 1, cpu_online: 1 },
     },
   },

@@ -6,6 +6,7 @@ import {
   MD_MAJOR_VERSION,
   MD_MINOR_VERSION,
   MD_MODULE_HV,
+  MD_TDX_FEATURES0,
   MD_UPDATE_VERSION,
   OPERAND_ID_RCX,
   OPERAND_ID_RDX,
@@ -110,16 +111,19 @@ export function* withTdFault(h: Host, leaf: TdFaultLeaf, body: TaskBody): TaskBo
 
 /**
  * The boot-time configuration leaves fail on the global lock every TDH.SYS leaf takes: another
- * LP holds it (spec §5.3 TDX_SYS_BUSY, class 0x02; §2.5 for SHUTDOWN and UPDATE). The kernel
- * does not retry it: tdx_enable() fails.
+ * LP holds it (spec §5.3 TDX_SYS_BUSY, class 0x02; §2.5 for SHUTDOWN and UPDATE); a metadata read
+ * with TDH.SYS.RD's one listed failure, on one field. The kernel retries neither: tdx_enable() fails.
  */
-const BOOT_LEAF: Record<BootFaultLeaf, { leaf: bigint; status: bigint }> = {
+const BOOT_LEAF: Record<BootFaultLeaf, { leaf: bigint; status: bigint; field?: bigint }> = {
   SYS_CONFIG: { leaf: TDH_SYS_CONFIG, status: TDX_SYS_BUSY },
   SYS_KEY_CONFIG: { leaf: TDH_SYS_KEY_CONFIG, status: TDX_SYS_BUSY },
+  BOOT_RD_MINOR_VERSION: { leaf: TDH.SYS_RD, status: TDX_SYS_LP_INIT_NOT_DONE, field: MD_MINOR_VERSION },
+  BOOT_RD_TDX_FEATURES0: { leaf: TDH.SYS_RD, status: TDX_SYS_LP_INIT_NOT_DONE, field: MD_TDX_FEATURES0 },
+  BOOT_RD_MODULE_HV: { leaf: TDH.SYS_RD, status: TDX_SYS_LP_INIT_NOT_DONE, field: MD_MODULE_HV },
 };
 
 /** A host's boot fault as the firmware's (impl/host.ts HostConfig.bootFault). */
-export const bootFaultOf = (leaf: BootFaultLeaf): { leaf: bigint; status: bigint } => ({ ...BOOT_LEAF[leaf] });
+export const bootFaultOf = (leaf: BootFaultLeaf): { leaf: bigint; status: bigint; field?: bigint } => ({ ...BOOT_LEAF[leaf] });
 
 const KVM_BUG_ON = 'KVM_BUG_ON: that TD is dead, its pages, measurement and phase as they were; no other TD, nothing of the module or an update changes';
 
@@ -152,6 +156,9 @@ export const INJECTED_FAULTS: readonly { readonly name: string; readonly call: s
     outcome: 'TDX off until reboot: no tdx_host device, no TD; CPUs still come up',
   },
   { name: 'SYS_KEY_CONFIG', call: 'TDH.SYS.KEY.CONFIG at boot (config_global_keyid), busy', outcome: 'as SYS_CONFIG' },
+  { name: 'BOOT_RD_MINOR_VERSION', call: 'TDH.SYS.RD of MINOR_VERSION at boot (get_tdx_sys_info_version)', outcome: 'as SYS_CONFIG' },
+  { name: 'BOOT_RD_TDX_FEATURES0', call: 'TDH.SYS.RD of TDX_FEATURES0 at boot', outcome: 'as SYS_CONFIG' },
+  { name: 'BOOT_RD_MODULE_HV', call: 'TDH.SYS.RD of MODULE_HV at boot (get_tdx_sys_info_handoff)', outcome: 'as SYS_CONFIG' },
   { name: 'MNG_CREATE', call: 'TDH.MNG.CREATE in td_create (KVM_TDX_INIT_VM), busy', outcome: 'no TD is created; nothing else changes' },
   { name: 'MNG_KEY_CONFIG', call: 'TDH.MNG.KEY.CONFIG in td_create, busy', outcome: KVM_BUG_ON },
   { name: 'MNG_INIT', call: 'TDH.MNG.INIT in td_create, busy', outcome: KVM_BUG_ON },

@@ -73,7 +73,7 @@ export function createSched(): Sched {
 }
 
 export function spawn(s: Sched, name: string, cpu: number, body: TaskBody, stopper = false): Task {
-  // Stryker disable next-line UpdateOperator: ids only tell tasks apart (PCT's priorities), in either direction
+  // Stryker disable next-line UpdateOperator,BooleanLiteral: ids only tell tasks apart (PCT's priorities), in either direction; done is read only of tasks off s.tasks (stop_machine's caller, runnable only once every stopper is off)
   const t: Task = { id: s.nextId++, name, cpu, body, preempt: 0, stopper, waitUntil: null, done: false };
   s.tasks.push(t);
   return t;
@@ -93,6 +93,7 @@ function heldCpus(s: Sched): Set<number> {
 }
 
 function runnableWith(s: Sched, t: Task, held: ReadonlySet<number>): boolean {
+  // Stryker disable next-line ConditionalExpression: every wait re-checks its condition when it runs (a loop, or stop_machine's 'running' state keeps the caller off)
   if (t.waitUntil !== null && !t.waitUntil()) return false;
   if (t.preempt === 0 && held.has(t.cpu)) return false;
   if (s.stopMachine === 'running') return t.stopper;
@@ -158,10 +159,9 @@ export function stepTask(s: Sched, t: Task): Yield | null {
   if (r.done) {
     t.done = true;
     s.tasks = s.tasks.filter((x) => x !== t);
-    // Stryker disable next-line ConditionalExpression,StringLiteral,BlockStatement: a wait run as a spin of steps ends where the wait would
-  } else if (r.value.kind === 'wait') {
-    t.waitUntil = r.value.until;
   }
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral,BlockStatement: a wait run as a spin of steps ends where the wait would (see runnableWith)
+  if (!r.done && r.value.kind === 'wait') t.waitUntil = r.value.until;
   settleStopMachine(s);
   return r.done ? null : r.value;
 }

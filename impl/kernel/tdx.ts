@@ -125,19 +125,24 @@ function getTdxSysInfoHandoff(h: Host, cpu: number): { ret: number; moduleHv: nu
   return { ret: r.ret, moduleHv: Number(r.value) };
 }
 
-/** Boot: the BIOS-loaded module brought up on every online CPU, then configured (cold boot). */
+/**
+ * Boot: the BIOS-loaded module brought up on every online CPU, then init_tdx_module() in its
+ * order: get_tdx_sys_info() (the version, TDX_FEATURES0 and MODULE_HV this emulation keeps), then
+ * config_tdx_module() and config_global_keyid(). TDMR construction and TDH.SYS.TDMR.INIT are not
+ * emulated (impl/README.md).
+ */
 export function tdxEnable(h: Host): number {
   for (const c of h.platform.cpus) {
     const ret = c.online ? untilDone(tdxCpuEnable(h, c.id)) : 0;
     if (ret) return ret;
   }
-  const ret = seamcallPrerr(h, 0, TDH_SYS_CONFIG) || seamcallPrerr(h, 0, TDH_SYS_KEY_CONFIG);
-  if (ret) return ret;
   const version = { major: 0, minor: 0, update: 0 };
   const vret = getTdxSysInfoVersion(h, 0, version);
   const features0 = readSysMetadataField(h, 0, MD_TDX_FEATURES0);
   const hv = getTdxSysInfoHandoff(h, 0);
   if (vret || features0.ret || hv.ret) return vret || features0.ret || hv.ret;
+  const ret = seamcallPrerr(h, 0, TDH_SYS_CONFIG) || seamcallPrerr(h, 0, TDH_SYS_KEY_CONFIG);
+  if (ret) return ret;
   h.tdx.sysinfo = { version, features0: features0.value, moduleHv: hv.moduleHv };
   h.tdx.state.initialized = true;
   return 0;

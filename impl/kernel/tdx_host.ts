@@ -80,13 +80,11 @@ export function sysfsFiles(h: Host): { path: string; mode: number }[] {
     files.push({ path: `/sys/devices/faux/tdx_host/${a.dir}${a.dir ? 'version' : 'seamldr_version'}`, mode: a.mode });
     files.push({ path: `/sys/devices/faux/tdx_host/${a.dir}num_remaining_updates`, mode: a.mode });
   }
-  // The fw_upload node's files (drivers/base/firmware_loader/sysfs.c, sysfs_upload.c); Intel's
-  // load script writes loading and data, then polls status until it reads idle (spec §1).
+  // The fw_upload node's files the emulated userspace opens (drivers/base/firmware_loader/sysfs.c,
+  // sysfs_upload.c): Intel's load script writes loading and data, then polls status until it
+  // reads idle, and reads error (spec §1). The cancel command writes through fwCancel.
   const node = h.tdxHost.fw && `/sys/class/firmware/${h.tdxHost.fw.name}`;
-  if (node) {
-    files.push({ path: `${node}/loading`, mode: 0o644 }, { path: `${node}/data`, mode: 0o644 }, { path: `${node}/status`, mode: 0o444 });
-    files.push({ path: `${node}/error`, mode: 0o444 }, { path: `${node}/cancel`, mode: 0o200 }, { path: `${node}/remaining_size`, mode: 0o444 });
-  }
+  if (node) files.push({ path: `${node}/loading`, mode: 0o644 }, { path: `${node}/status`, mode: 0o444 }, { path: `${node}/error`, mode: 0o444 });
   return files;
 }
 

@@ -12,7 +12,7 @@ import type { Host } from '../host.ts';
 export const TDX_HOST_DIR = '/sys/devices/faux/tdx_host';
 export const FIRMWARE_DIR = '/sys/class/firmware';
 
-/** The fw_upload node a path is in, and the file, or null (also when the driver created no such file). */
+/** The fw_upload node a path is in, and the file, or null (also when the driver lists no such file). */
 function fwFile(h: Host, path: string): { fw: FwUpload; file: string } | null {
   const fw = h.tdxHost.fw;
   if (fw === null || !path.startsWith(`${FIRMWARE_DIR}/${fw.name}/`) || !sysfsExists(h, path)) return null;

@@ -74,22 +74,16 @@ describe('revision switches, each under both settings', () => {
       { path: '/sys/devices/faux/tdx_host/seamldr/version', mode: 0o444 },
       { path: '/sys/devices/faux/tdx_host/seamldr/num_remaining_updates', mode: 0o444 },
       { path: '/sys/class/firmware/seamldr_upload/loading', mode: 0o644 },
-      { path: '/sys/class/firmware/seamldr_upload/data', mode: 0o644 },
       { path: '/sys/class/firmware/seamldr_upload/status', mode: 0o444 },
       { path: '/sys/class/firmware/seamldr_upload/error', mode: 0o444 },
-      { path: '/sys/class/firmware/seamldr_upload/cancel', mode: 0o200 },
-      { path: '/sys/class/firmware/seamldr_upload/remaining_size', mode: 0o444 },
     ]);
     expect(files(flip({ fwName: 'tdx_module', seamldrAttrs: UPSTREAM.seamldrAttrs }))).toEqual([
       { path: '/sys/devices/faux/tdx_host/version', mode: 0o444 },
       { path: '/sys/devices/faux/tdx_host/seamldr_version', mode: 0o400 },
       { path: '/sys/devices/faux/tdx_host/num_remaining_updates', mode: 0o400 },
       { path: '/sys/class/firmware/tdx_module/loading', mode: 0o644 },
-      { path: '/sys/class/firmware/tdx_module/data', mode: 0o644 },
       { path: '/sys/class/firmware/tdx_module/status', mode: 0o444 },
       { path: '/sys/class/firmware/tdx_module/error', mode: 0o444 },
-      { path: '/sys/class/firmware/tdx_module/cancel', mode: 0o200 },
-      { path: '/sys/class/firmware/tdx_module/remaining_size', mode: 0o444 },
     ]);
   });
 
