@@ -84,11 +84,14 @@ export type FaultPlan =
   | { readonly kind: 'seamldr_info'; readonly cpu: number }
   | { readonly kind: 'no_entropy'; readonly count: number }
   /**
-   * The TDX module's RDRAND runs dry `count` times (1-9) at the update's first SEAMCALL into it:
+   * The TDX module's RDRAND runs dry `count` times (1-10) at the update's first SEAMCALL into it:
    * TDX_RND_NO_ENTROPY, which the kernel's SEAMCALL wrapper retries (sc_retry, up to
-   * RDRAND_RETRY_LOOPS = 10 tries, spec §5.3).
+   * RDRAND_RETRY_LOOPS tries, spec §5.3): fewer are invisible, 10 fail that call.
    */
   | { readonly kind: 'tdx_no_entropy'; readonly count: number };
+
+/** The tries of the kernel's SEAMCALL wrapper when the TDX module has no entropy (sc_retry, spec §5.3). */
+export const RDRAND_RETRY_LOOPS = 10;
 
 /** The kernel revision's policies the contract depends on (spec §2.7), read from its record. */
 export interface ContractParams {

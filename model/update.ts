@@ -4,7 +4,20 @@
 // that holds is an allowed result, since the contract promises no order between them.
 import { only, type Allowed, type Choices } from './allowed.ts';
 import type { ModelState, ModelTd } from './state.ts';
-import { EBUSY, ECANCELED, EINVAL, EIO, ENODEV, ENOSPC, type Errno, type FaultLeaf, type FaultPlan, type ModelImage, type ModuleSpec } from './types.ts';
+import {
+  EBUSY,
+  ECANCELED,
+  EINVAL,
+  EIO,
+  ENODEV,
+  ENOSPC,
+  RDRAND_RETRY_LOOPS,
+  type Errno,
+  type FaultLeaf,
+  type FaultPlan,
+  type ModelImage,
+  type ModuleSpec,
+} from './types.ts';
 
 export type Outcome = 'applied' | 'refused' | 'lost';
 
@@ -66,6 +79,12 @@ function refusals(s: ModelState, image: ModelImage, fault: FaultPlan | null): Re
   if (s.module.status === 'lost') return [...r, { errno: 'nonzero', because: 'the module was already lost: nothing can be shut down' }];
   const old = s.module.spec;
   if (fault?.kind === 'leaf' && fault.leaf === 'SHUTDOWN') r.push({ errno: 'nonzero', because: 'TDH.SYS.SHUTDOWN fails; the old module keeps running' });
+  // The update's first call into the module (merged: the MODULE_HV read; v2: TDH.SYS.SHUTDOWN).
+  if (fault?.kind === 'tdx_no_entropy')
+    r.push({
+      errno: 'nonzero',
+      because: `the TDX module has no entropy ${fault.count} times: its first call fails after the last retry; nothing is shut down`,
+    });
   // Merged: no shutdown without the handoff version (spec §2.5 step 1, §4.1 row 3).
   if (p.handoffHvReadAtShutdown && fault?.kind === 'leaf' && fault.leaf === 'RD_MODULE_HV')
     r.push({ errno: 'nonzero', because: 'TDH.SYS.RD of MODULE_HV fails; nothing is shut down' });
@@ -217,7 +236,7 @@ export function update(s: ModelState): Choices<UpdateResult> {
 function updateResults(s: ModelState): Choices<UpdateResult> {
   const { image, fault: plan } = s.upload.pending!;
   // Fewer than RDRAND_RETRY_LOOPS TDX_RND_NO_ENTROPY are retried away: as if there were no fault.
-  const fault = plan?.kind === 'tdx_no_entropy' ? null : plan;
+  const fault = plan?.kind === 'tdx_no_entropy' && plan.count < RDRAND_RETRY_LOOPS ? null : plan;
   const refused = refusals(s, image, fault);
   if (refused.length) {
     return refused.map((r) => ({

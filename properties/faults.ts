@@ -139,8 +139,8 @@ export const INJECTED_FAULTS: readonly { readonly name: string; readonly call: s
   { name: 'no_entropy', call: 'SEAMLDR.INSTALL, P-SEAMLDR without entropy', outcome: 'lost (v2: one failure retried: applied or lost)' },
   {
     name: 'tdx_no_entropy',
-    call: "the update's first TDX module SEAMCALL, TDX_RND_NO_ENTROPY 1-9 times",
-    outcome: 'retried by the SEAMCALL wrapper: as if no fault',
+    call: "the update's first TDX module SEAMCALL, TDX_RND_NO_ENTROPY 1-10 times",
+    outcome: 'up to 9: retried by the SEAMCALL wrapper, as if no fault; 10: that call fails, refused, nothing changed',
   },
   { name: 'SYS_INIT', call: 'TDH.SYS.INIT (first CPU in CPU_INIT)', outcome: 'lost' },
   { name: 'LP_INIT', call: 'TDH.SYS.LP.INIT on one CPU or any', outcome: 'lost' },

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type { ImageCorruption } from '../../impl/firmware/image.ts';
 import { fwLoad, fwUploadMain } from '../../impl/kernel/fw_upload.ts';
 import { spawn } from '../../impl/kernel/sched.ts';
-import { FAULT_LEAVES, type FaultPlan } from '../../model/types.ts';
+import { FAULT_LEAVES, RDRAND_RETRY_LOOPS, type FaultPlan } from '../../model/types.ts';
 import { fwDone, fwLoad as modelFwLoad, fwPrepare, fwWrite, update, type UpdateResult } from '../../model/update.ts';
 import type { GenConfig } from '../generators.ts';
 import { describeImage, imageBytes, modelImage, trustOf, type ImageRef } from '../images.ts';
@@ -86,7 +86,10 @@ const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
   // Mostly CPU 0, where the fw_upload worker issues v2's SEAMLDR.INFO precheck.
   fc.record({ kind: fc.constant('seamldr_info' as const), cpu: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: cpuIndex }) }),
   fc.record({ kind: fc.constant('no_entropy' as const), count: fc.integer({ min: 1, max: 2 }) }),
-  fc.record({ kind: fc.constant('tdx_no_entropy' as const), count: fc.integer({ min: 1, max: 9 }) }),
+  fc.record({
+    kind: fc.constant('tdx_no_entropy' as const),
+    count: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: RDRAND_RETRY_LOOPS - 1 }) }, { weight: 1, arbitrary: fc.constant(RDRAND_RETRY_LOOPS) }),
+  }),
 );
 
 const LEAF_NAME = {

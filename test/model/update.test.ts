@@ -63,6 +63,7 @@ const REFUSALS: Refusal[] = [
     },
   },
   { name: 'TDH.SYS.SHUTDOWN fails (e.g. TDX_SYS_BUSY)', errno: 'nonzero', fault: { kind: 'leaf', leaf: 'SHUTDOWN', cpu: null } },
+  { name: 'the TDX module has no entropy 10 times: its first call fails after sc_retry', errno: 'nonzero', fault: { kind: 'tdx_no_entropy', count: 10 } },
   {
     name: 'merged: TDH.SYS.RD of MODULE_HV fails, so nothing is shut down (spec §2.5 step 1)',
     errno: 'nonzero',
@@ -225,6 +226,10 @@ describe('applied: the new module, one slot used, TDs carried over', () => {
       expect([td.buildBroken, td.mrtd === null]).toEqual([updateCompat, !updateCompat]);
       expect(s.tds.get(4)!.mrtd).not.toBeNull(); // finalized: its measurement stays
     }
+  });
+
+  it('the TDX module without entropy fewer than 10 times: retried away, applied as without the fault', () => {
+    for (const count of [1, 9]) expect(errnos(state(), img(), { kind: 'tdx_no_entropy', count })).toEqual(errnos(state(), img(), null));
   });
 
   it('one no-entropy failure with the v2 retry: applied or lost, the firmware decides', () => {
