@@ -207,6 +207,15 @@ export const SEEDED_BUGS = [
     source: 'slip in tdx_mem_page_add(): the tdx_operand_busy() check before KVM_BUG_ON left out (spec §3.7, [T-v7 #76])',
     claim: 'a busy TDH.MEM.PAGE.ADD is taken for a fatal error: KVM_BUG_ON kills a TD whose build could have retried',
   },
+  {
+    name: 'prerr-silent',
+    kernel: 'upstream',
+    minimalLength: 1,
+    catalogId: 'S7',
+    layer: 'impl/kernel/seamcall.ts',
+    source: 'slip in seamcall_prerr(): the status is mapped to an errno but the pr_err() is gone (spec §4.2 "Kernel log")',
+    claim: 'a failed TDH.SYS.INIT or TDH.SYS.LP.INIT leaves nothing in the kernel log for the operator',
+  },
 ] as const satisfies readonly SeededBug[];
 
 export type BugName = (typeof SEEDED_BUGS)[number]['name'];

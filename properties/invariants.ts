@@ -2,7 +2,7 @@
 // evaluated on the implementation after every step. A check sees the host and the trace
 // events of that step; `create` gives it its own memory for one run (update windows,
 // snapshots), so the records stay plain data.
-import { TDH, PAGE_SIZE, TDX_RND_NO_ENTROPY, TDX_STATUS_MASK } from '../impl/firmware/abi.ts';
+import { TDH, PAGE_SIZE, TDX_RND_NO_ENTROPY, TDX_SEAMCALL_VMFAILINVALID, TDX_STATUS_MASK } from '../impl/firmware/abi.ts';
 import type { TdxModule } from '../impl/firmware/tdx_module.ts';
 import type { Host, TraceEvent } from '../impl/host.ts';
 import { UPDATE_STATES, type UpdateState } from '../impl/kernel/seamldr.ts';
@@ -385,4 +385,56 @@ const I25: Invariant = {
   },
 };
 
-export const INVARIANTS: readonly Invariant[] = [I1, I2, I3, I4, I5, I7, I8, I9, I10, I13, I15, I16, I25];
+/** seamcall_prerr()'s line for a failed call (spec §4.2 "Kernel log", [LX-sc]). */
+const prerrLine = (leaf: bigint, status: bigint) => `SEAMCALL (0x${leaf.toString(16)}) failed: 0x${status.toString(16)}`;
+const NOT_LOADED = 'virt/tdx: module not loaded';
+
+/**
+ * I-26: the kernel log tells the failed SEAMCALLs seamcall_prerr() made, and only those. It prints
+ * a line for a status that is neither success nor VMfailInvalid (those map to errnos silently);
+ * TDH.SYS.INIT and TDH.SYS.LP.INIT go through it on every revision (try_init_module_global,
+ * tdx_cpu_enable), so their failures are always printed, and a TDH.SYS.INIT that finds no module
+ * prints "module not loaded". Retries inside the SEAMCALL wrapper are one call: the last try counts.
+ */
+const I26: Invariant = {
+  id: 'I-26',
+  claim:
+    'every SEAMCALL failure line in the kernel log names a call that failed so; a failed TDH.SYS.INIT or LP.INIT is logged, and TDH.SYS.INIT without a module logs "module not loaded"',
+  source: 'seamcall_prerr() [LX-sc], try_init_module_global() [LX-tdx]; spec §4.2 "Kernel log"',
+  create() {
+    let logged: number | null = null;
+    const failed = new Map<string, number>();
+    const count = (e: Extract<TraceEvent, { kind: 'seamcall' }>) => {
+      const line = prerrLine(e.leaf, e.status);
+      if (e.status !== 0n && e.status !== TDX_SEAMCALL_VMFAILINVALID) failed.set(line, (failed.get(line) ?? 0) + 1);
+      return line;
+    };
+    return (h, events) => {
+      // At the first step, what boot logged answers boot's calls (in the trace before this step).
+      if (logged === null) for (const e of h.trace) if (e.kind === 'seamcall' && !events.includes(e)) count(e);
+      const lines = h.log.slice(logged ?? 0);
+      logged = h.log.length;
+      const owed: string[] = [];
+      const last = new Set<string>();
+      for (const e of events.filter((x) => x.kind === 'seamcall').reverse()) {
+        const line = count(e);
+        const final = !last.has(`${e.cpu} ${e.leaf}`) && last.add(`${e.cpu} ${e.leaf}`);
+        if (!final || (e.leaf !== TDH.SYS_INIT && e.leaf !== TDH.SYS_LP_INIT) || e.status === 0n) continue;
+        owed.push(e.status === TDX_SEAMCALL_VMFAILINVALID ? (e.leaf === TDH.SYS_INIT ? NOT_LOADED : '') : line);
+      }
+      for (const l of lines) {
+        const i = owed.indexOf(l);
+        if (i >= 0) owed.splice(i, 1);
+        if (l === NOT_LOADED && i < 0) return `the log says "${l}", but no TDH.SYS.INIT found the module missing`;
+        if (!l.startsWith('SEAMCALL') && l !== '') continue;
+        const n = failed.get(l) ?? 0;
+        if (n === 0) return `the log says "${l}", but no SEAMCALL failed so`;
+        failed.set(l, n - 1);
+      }
+      const missing = owed.find((l) => l !== '');
+      return missing ? `a SEAMCALL failed and the log does not say "${missing}"` : null;
+    };
+  },
+};
+
+export const INVARIANTS: readonly Invariant[] = [I1, I2, I3, I4, I5, I7, I8, I9, I10, I13, I15, I16, I25, I26];

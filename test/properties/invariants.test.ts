@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../harness/run.ts';
 import { NO_BUGS, type BugName } from '../../impl/faults.ts';
-import { P_SEAMLDR_INFO, TDH, TDX_RND_NO_ENTROPY, TDX_SYS_BUSY } from '../../impl/firmware/abi.ts';
+import { P_SEAMLDR_INFO, TDH, TDX_RND_NO_ENTROPY, TDX_SEAMCALL_VMFAILINVALID, TDX_SYS_BUSY } from '../../impl/firmware/abi.ts';
 import { buildBlobV1, corruptBlobV1 } from '../../impl/firmware/image.ts';
 import { buildImageV2, corruptImageV2 } from '../../impl/firmware/image_v2.ts';
 import type { Host, TraceEvent } from '../../impl/host.ts';
@@ -595,6 +595,37 @@ const CASES: Record<string, Case> = {
             { host: { ...HOST, nrCpus: 4 }, commands: [upload(image('1.5.08'), { kind: 'leaf', leaf: 'SYS_INIT', cpu: null })], schedule: [] },
             { revision: recordWith(V2), bugs: NO_BUGS },
           ).violation?.message ?? null,
+      },
+    ],
+  },
+  'I-26': {
+    pairs: [
+      {
+        name: 'a failed TDH.SYS.LP.INIT leaves no line in the kernel log',
+        expect: /a SEAMCALL failed and the log does not say "SEAMCALL \(0x23\) failed: 0x8000020200000000"/,
+        run: (broken) => {
+          const h = boot();
+          if (!broken) h.log.push('SEAMCALL (0x23) failed: 0x8000020200000000');
+          return feed(checkOf('I-26'), h, [sc(TDH.SYS_LP_INIT, 1, TDX_SYS_BUSY)]);
+        },
+      },
+      {
+        name: 'the log reports a failure of a SEAMCALL that succeeded',
+        expect: /the log says "SEAMCALL \(0x34\) failed: 0x8000020200000000", but no SEAMCALL failed so/,
+        run: (broken) => {
+          const h = boot();
+          h.log.push('SEAMCALL (0x34) failed: 0x8000020200000000');
+          return feed(checkOf('I-26'), h, [sc(TDH.SYS_SHUTDOWN, 0, broken ? 0n : TDX_SYS_BUSY)]);
+        },
+      },
+      {
+        name: 'TDH.SYS.INIT finds no module and the log does not say "module not loaded"',
+        expect: /the log does not say "virt\/tdx: module not loaded"/,
+        run: (broken) => {
+          const h = boot();
+          if (!broken) h.log.push('virt/tdx: module not loaded');
+          return feed(checkOf('I-26'), h, [sc(TDH.SYS_INIT, 0, TDX_SEAMCALL_VMFAILINVALID)]);
+        },
       },
     ],
   },
