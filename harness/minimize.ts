@@ -502,13 +502,15 @@ function hostAndCommand(s: Scenario, revision?: RevisionRecord): Scenario[] {
   // one CPU and another on two (stale-curstate: a livelock alone, a repeated SHUTDOWN with a
   // second CPU and no slots) ends the same.
   const both = fewerCpus(s).flatMap((x) => [{ ...x, host: { ...x.host, slots: 1 } }, ...simplerHost(x)]);
-  // A command dropped with the host made ordinary (one update slot, fewer CPUs): sysinit-unlocked
-  // shows on "no slots, a CPU offline, upload" and on "one slot, upload" (canonical, seed 8).
+  // A command dropped with the host made ordinary (one update slot, fewer CPUs), and with one of
+  // the rest replaced too: sysinit-unlocked shows on "no slots, a CPU offline, upload" and on "one
+  // slot, upload" (canonical, seed 8); prerr-silent on "no slots, upload, offline, online" and on
+  // "one slot, upload failing TDH.SYS.INIT".
   const dropped = dropCommands(s).flatMap((d) => [d, ...fewerCpus(d)].map((x) => ({ ...x, host: { ...x.host, slots: 1 } })));
   return [
     ...both,
     ...dropped,
-    ...hosts.flatMap((h) => {
+    ...[...hosts, ...dropped].flatMap((h) => {
       const cat = catalog(h, revision);
       return h.commands.flatMap((c, i) => cat.filter((x) => x.kind === c.kind).map((x) => ({ ...h, commands: replace(h.commands, i, x) })));
     }),
