@@ -7,23 +7,25 @@
 import { createHash } from 'node:crypto';
 import type { ModelState } from '../model/state.ts';
 
-/** One value written one way: object keys sorted, Maps and Sets as sorted entries, bigints as text. */
+/**
+ * One value written one way: object keys sorted, Maps and Sets as sorted entries, bigints as
+ * text. Built by concatenation (no intermediate arrays for objects): it runs at every
+ * linearization point that moves the model (npm run bench, section 2).
+ */
 function canonical(v: unknown): string {
   if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? `${v}n` : (JSON.stringify(v) ?? 'undefined');
-  if (v instanceof Map)
-    return `M[${[...v]
-      .map(([k, x]) => `${canonical(k)}:${canonical(x)}`)
-      .sort()
-      .join(',')}]`;
-  if (v instanceof Set) return `S[${[...v].map(canonical).sort().join(',')}]`;
+  if (v instanceof Map) return `M[${sortedJoin([...v].map(([k, x]) => `${canonical(k)}:${canonical(x)}`))}]`;
+  if (v instanceof Set) return `S[${sortedJoin([...v].map(canonical))}]`;
   if (ArrayBuffer.isView(v)) return `B${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}`;
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${k}:${canonical(o[k])}`)
-    .join(',')}}`;
+  let out = '{';
+  for (const k of Object.keys(o).sort()) if (o[k] !== undefined) out += `${out.length > 1 ? ',' : ''}${k}:${canonical(o[k])}`;
+  return `${out}}`;
+}
+
+function sortedJoin(parts: string[]): string {
+  return parts.length < 2 ? (parts[0] ?? '') : parts.sort().join(',');
 }
 
 /** The part of a model state no action changes (the contract's parameters, the host), written once per run. */

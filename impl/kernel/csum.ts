@@ -4,7 +4,10 @@
 
 /** The 16-bit sum of the little-endian u16 words of `b` (a trailing odd byte as is), carry discarded. */
 export function le16Sum(b: Uint8Array): number {
-  let sum = 0;
-  for (let i = 0; i < b.length; i += 2) sum = (sum + b[i]! + (i + 1 < b.length ? b[i + 1]! << 8 : 0)) & 0xffff;
-  return sum;
+  const words = new DataView(b.buffer, b.byteOffset, b.byteLength),
+    even = b.length & ~1;
+  let sum = 0; // exact below 2^53, so the carry is dropped once, at the end
+  for (let i = 0; i < even; i += 2) sum += words.getUint16(i, true);
+  if (even < b.length) sum += b[even]!;
+  return sum & 0xffff;
 }
