@@ -29,6 +29,8 @@ export interface BenchConfig {
   readonly schedulerFaults: readonly string[];
   readonly pctDepths: readonly number[];
   readonly schedulerSeeds: readonly number[];
+  /** Scenarios explored per property to project issue 13's exhaustive bound (section 8). */
+  readonly boundSamples: number;
   /** The large memory scenario, and the verify arguments measured for time and memory. */
   readonly memory: { readonly cpus: number; readonly tds: number; readonly length: number; readonly updates: number; readonly verifyArgs: readonly string[] };
 }
@@ -51,6 +53,7 @@ export const FULL: BenchConfig = {
   schedulerFaults: ['B4', 'B21', 'B23', 'B7'],
   pctDepths: [3, 8],
   schedulerSeeds: Array.from({ length: 20 }, (_, i) => i + 1),
+  boundSamples: 12,
   memory: { cpus: 256, tds: 64, length: 1000, updates: 2, verifyArgs: [] },
 };
 
@@ -73,6 +76,7 @@ export const SMOKE: BenchConfig = {
   schedulerFaults: ['B23'],
   pctDepths: [3],
   schedulerSeeds: [1],
+  boundSamples: 1,
   memory: { cpus: 16, tds: 8, length: 100, updates: 1, verifyArgs: ['--property', 'corrupt-images'] },
 };
 
@@ -90,4 +94,11 @@ export const GOALS = {
   heapMiB: 512,
   /** PCT's median runs to a concurrency fault over random's, at most (issue 13). */
   pctRunsRatio: 0.25,
+  /** Issue 13: full-check commands/s over bare fast-check's, at least, with checking under this share of the run. */
+  issue13ThroughputRatio: 0.01,
+  checkingShare: 0.2,
+  /** Issue 13: one update on 256 CPUs over one on 16, at most. */
+  update256Over16: 20,
+  /** Issue 13: `verify --scheduler exhaustive --explore --cpus 2 --commands 3 --preemptions 2` (default kernel), under. */
+  boundMs: 600_000,
 } as const;

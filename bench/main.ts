@@ -19,7 +19,7 @@ import { memory } from './memory.ts';
 import { markdown } from './report.ts';
 import { SECTIONS, type BenchResult, type Section } from './results.ts';
 import { scaling, type Scaling } from './scaling.ts';
-import { spaceSizes } from './exhaustive.ts';
+import { boundProjection, spaceSizes } from './exhaustive.ts';
 import { schedulerComparison } from './schedulers.ts';
 import { stateGrowth } from './states.ts';
 import { whereTimeGoes } from './shares.ts';
@@ -112,7 +112,10 @@ async function measure(cli: Cli): Promise<BenchResult> {
   const schedulers = await section(cli, 'schedulers', '6. schedulers', () => schedulerComparison(cfg, log));
   const svg = `${cli.reports}/${cfg.smoke ? 'distinct-states-smoke' : 'distinct-states'}.svg`;
   const states = await section(cli, 'states', '7. distinct states', () => stateGrowth(cfg, svg, log));
-  const exhaustive = await section(cli, 'exhaustive', '8. exhaustive space', () => spaceSizes(cfg.smoke, log));
+  const exhaustive = await section(cli, 'exhaustive', '8. exhaustive space', () => ({
+    spaces: spaceSizes(cfg.smoke, log),
+    bound: boundProjection(cfg.boundSamples, cfg.seed, log),
+  }));
   const figures = {
     tool: 'tdx-update-verify bench',
     smoke: cfg.smoke,

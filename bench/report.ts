@@ -9,7 +9,7 @@ import type { Point, Scaling } from './scaling.ts';
 import type { SchedulerComparison, SchedulerHunt } from './schedulers.ts';
 import type { PhaseProfile } from './shares.ts';
 import type { StateGrowth } from './states.ts';
-import type { SpaceSize } from './exhaustive.ts';
+import { BOUND, type BoundProjection, type SpaceSize } from './exhaustive.ts';
 import type { Throughput } from './throughput.ts';
 
 const pct = (x: number, d = 1): string => `${(x * 100).toFixed(d)}%`;
@@ -261,7 +261,7 @@ function statesSection(gs: readonly StateGrowth[], smoke: boolean): string[] {
   ];
 }
 
-function exhaustiveSection(xs: readonly SpaceSize[]): string[] {
+function exhaustiveSection({ spaces: xs, bound }: { spaces: readonly SpaceSize[]; bound: readonly BoundProjection[] }): string[] {
   return [
     '## 8. Exhaustive space',
     '',
@@ -281,7 +281,18 @@ function exhaustiveSection(xs: readonly SpaceSize[]): string[] {
       ]),
     ),
     '',
+    `Issue 13's bound, \`--scheduler exhaustive --explore --cpus ${BOUND.cpus} --commands ${BOUND.commands} --preemptions ${BOUND.preemptions}\` on the default kernel: each property's scenarios counted, some of them (evenly spaced over the enumeration) explored whole, the rest projected from their mean.`,
+    '',
+    ...table(
+      ['property', 'scenarios', 'sampled', 'executions a scenario', 'ms a scenario', 'projected executions', 'projected time'],
+      bound.map((b) => [b.property, n(b.scenarios), n(b.sampled), n(b.executionsPerScenario), n(b.msPerScenario), n(b.projectedExecutions), minutes(b.projectedMs)]),
+    ),
+    '',
   ];
+}
+
+function minutes(ms: number): string {
+  return ms < 60_000 ? `${n(ms / 1000, 1)} s` : `${n(ms / 60_000, 1)} min`;
 }
 
 export function markdown(r: BenchResult): string {

@@ -2,7 +2,7 @@
 import type { BugFinding } from './bugs.ts';
 import type { BenchConfig } from './config.ts';
 import type { Diagnosis } from './diagnose.ts';
-import type { SpaceSize } from './exhaustive.ts';
+import type { BoundProjection, SpaceSize } from './exhaustive.ts';
 import type { Machine } from './machine.ts';
 import type { MemoryFigure } from './memory.ts';
 import type { Scaling } from './scaling.ts';
@@ -43,8 +43,8 @@ export interface BenchResult {
   readonly schedulers: SchedulerComparison | null;
   /** Distinct model states per scheduler on the default workload (the curve: reports/distinct-states.svg). */
   readonly states: readonly StateGrowth[] | null;
-  /** The exhaustive scheduler's executions per bound (section 8). */
-  readonly exhaustive: readonly SpaceSize[] | null;
+  /** The exhaustive scheduler's executions per bound, and issue 13's bound projected (section 8). */
+  readonly exhaustive: { readonly spaces: readonly SpaceSize[]; readonly bound: readonly BoundProjection[] } | null;
   readonly targets: readonly Target[];
 }
 

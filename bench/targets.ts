@@ -1,6 +1,7 @@
 // The issue's numbers to reach, judged on one run's figures; a missed one names the part of
 // the profile responsible and the fix, with the gain the profile predicts.
 import { GOALS } from './config.ts';
+import { BOUND } from './exhaustive.ts';
 import { CPU_COUNT_CULPRITS, culpritFor, sightings, type Sighting } from './culprits.ts';
 import type { Diagnosis } from './diagnose.ts';
 import type { Point, Scaling } from './scaling.ts';
@@ -230,6 +231,66 @@ function pctTarget(f: Figures): Target {
   };
 }
 
+/** Issue 13's form of the throughput target: 1% of bare, with the checking under a fifth of the run. */
+function issue13ThroughputTarget(f: Figures): Target {
+  const goal = `full-check throughput >= ${pct(GOALS.issue13ThroughputRatio, 1)} of bare fast-check, checking < ${pct(GOALS.checkingShare, 0)} of the run (issue 13)`;
+  const t = f.throughput,
+    p = profileOf(f, 'verify');
+  if (!t || !p) return notMeasured('throughput-issue13', goal, 'needs the throughput and profile sections');
+  const checking = p.shares.model + p.shares.refinement + p.shares.invariants;
+  const measured = `${pct(t.ratio, 2)} (${num(t.harness.usPerCommand)} us per command against ${num(t.bare.usPerCommand, 2)}); checking ${pct(checking)} of the run`;
+  if (t.ratio >= GOALS.issue13ThroughputRatio && checking < GOALS.checkingShare)
+    return { id: 'throughput-issue13', goal, measured, status: 'met', responsible: [], fix: [] };
+  return { id: 'throughput-issue13', goal, measured, status: 'missed', responsible: throughputTarget(f).responsible, fix: throughputTarget(f).fix };
+}
+
+/** Issue 13: one update on 256 CPUs costs at most 20 times one on 16 (no TDs). */
+function update256Target(f: Figures): Target {
+  const goal = `one update on 256 CPUs <= ${GOALS.update256Over16} x one on 16 (issue 13)`;
+  const at = (cpus: number) => f.scaling?.updates.find((p) => p.cpus === cpus && p.tds === 0);
+  const a = at(16),
+    b = at(256);
+  if (!a || !b) return notMeasured('update-256-16', goal, 'needs the scaling section with 16 and 256 CPUs');
+  const ratio = b.usPerCommand / a.usPerCommand;
+  const measured = `${num(ratio, 1)} (${num(a.usPerCommand)} -> ${num(b.usPerCommand)} us; ${num(a.stepsPerCommand)} -> ${num(b.stepsPerCommand)} steps)`;
+  if (ratio <= GOALS.update256Over16) return { id: 'update-256-16', goal, measured, status: 'met', responsible: [], fix: [] };
+  return { id: 'update-256-16', goal, measured, status: 'missed', ...updateWhy(f, f.scaling!, 0) };
+}
+
+/** Issue 13: the exhaustive search within its bound in under 10 minutes, projected from section 8's samples. */
+function boundTarget(f: Figures): Target {
+  const goal = `\`verify --scheduler exhaustive --explore --cpus ${BOUND.cpus} --commands ${BOUND.commands} --preemptions ${BOUND.preemptions}\` under ${GOALS.boundMs / 60_000} minutes (issue 13)`;
+  const b = f.exhaustive?.bound;
+  if (!b?.length) return notMeasured('exhaustive-bound', goal);
+  const ms = b.reduce((a, x) => a + x.projectedMs, 0),
+    executions = b.reduce((a, x) => a + x.projectedExecutions, 0),
+    scenarios = b.reduce((a, x) => a + x.scenarios, 0);
+  const measured = `projected ${num(ms / 60_000, 1)} min: ${num(scenarios)} scenarios, ${num(executions)} executions, 0 pruned (${num(b.reduce((a, x) => a + x.sampled, 0))} scenarios explored)`;
+  if (ms < GOALS.boundMs) return { id: 'exhaustive-bound', goal, measured, status: 'met', responsible: [], fix: [] };
+  return {
+    id: 'exhaustive-bound',
+    goal,
+    measured,
+    status: 'missed',
+    responsible: [
+      `every schedule within the bound runs: no partial-order reduction (harness/exhaustive.ts); ${num(ms / executions, 2)} ms an execution, each one booting a host and replaying its prefix`,
+    ],
+    fix: [
+      `a reduction that keeps the bound's meaning: ${num(ms / GOALS.boundMs, 0)}x fewer executions, or as much faster ones`,
+    ],
+  };
+}
+
 export function targets(f: Figures): Target[] {
-  return [throughputTarget(f), singleCpuTarget(f), updateTarget(f), verifyTimeTarget(f), heapTarget(f), pctTarget(f)];
+  return [
+    throughputTarget(f),
+    issue13ThroughputTarget(f),
+    singleCpuTarget(f),
+    updateTarget(f),
+    update256Target(f),
+    verifyTimeTarget(f),
+    heapTarget(f),
+    pctTarget(f),
+    boundTarget(f),
+  ];
 }
