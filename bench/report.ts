@@ -228,15 +228,15 @@ function schedulerSection(c: SchedulerComparison): string[] {
   return [
     '## 6. Schedulers',
     '',
-    `Each seeded concurrency fault on its own kernel revision, under \`--scheduler random\` and \`--scheduler pct --pct-depth D\`, ${c.rows[0]?.random.seeds ?? 0} seeds, at most ${c.runsPerProperty} runs per property in catalog order; only the search to the first failure is measured. Medians over every seed: a seed that found nothing counts all its runs. A failure counts only if the same scenario passes without the fault.`,
+    `Each seeded concurrency fault on its own kernel revision, under \`--scheduler random\` and \`--scheduler pct --pct-depth D\`, ${c.rows[0]?.random.seeds ?? 0} seeds, at most ${c.runsPerProperty} runs per property in catalog order; only the search to the first failure is measured. Medians over every seed: a seed that found nothing counts all its runs. A failure counts only if the same scenario passes without the fault. The floor row runs random's scenarios under 64 uniform schedules each and counts the runs until one scenario fails under any of them (512 schedules gave the same floor for B7): a scheduler that runs one schedule per scenario can hardly need fewer, so floor / random is about the best ratio any scheduler can reach on these generators.`,
     '',
     ...table(
       ['fault', 'kernel', 'scheduler', 'found', 'median runs', 'median ms', 'runs / random runs'],
       c.rows.flatMap((r) =>
-        [r.random, ...r.pct].map((h) => [
+        [r.random, ...r.pct, r.floor].map((h) => [
           `${r.catalogId} ${r.name}`,
           r.kernel,
-          h.depth === null ? h.scheduler : `${h.scheduler}, depth ${h.depth}`,
+          h === r.floor ? 'floor: random\'s scenarios, 64 schedules each' : h.depth === null ? h.scheduler : `${h.scheduler}, depth ${h.depth}`,
           ...schedulerCells(h),
           n(h.medianRuns / r.random.medianRuns, 2),
         ]),

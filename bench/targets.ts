@@ -226,8 +226,12 @@ function pctTarget(f: Figures): Target {
     status: 'missed',
     responsible: [
       "random is not uniform per step: its choice 0 is round-robin, which preempts at every yield, the fine interleaving these faults need; PCT's few change points must land inside a window of a few steps",
+      `the floor (random's scenarios, 64 schedules each; section 6) bounds the ratio any scheduler could reach: ${s.rows.map((r) => `${r.catalogId} ${num(r.floor.medianRuns / r.random.medianRuns, 2)}`).join(', ')}`,
     ],
-    fix: ['a deeper PCT (section 6 shows depth 8), or change points counted in decisions rather than steps'],
+    fix: [
+      'where the floor is near random, the scenarios, not the schedules, are what takes the runs: a generator that draws the racing commands more often, for every scheduler alike',
+      'where it is far below: a PCT that places change points only where the running task touches state another task reads (needs per-step footprints from impl/)',
+    ],
   };
 }
 

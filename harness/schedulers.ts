@@ -8,7 +8,9 @@
 //           ASPLOS 2010): the runnable task of highest priority runs; at change point i the
 //           task about to run drops to priority i, below every initial one. A bug of depth d
 //           (d ordering constraints) is then found with probability at least 1/(n k^(d-1)) per
-//           run, for n tasks and k steps, where uniform choices find it far less often.
+//           run, for n tasks and k scheduling points, where uniform choices find it far less
+//           often. k counts decisions (steps where more than one option could run): a change
+//           point on a step with one option would land on the next decision anyway.
 //
 // Issuing the next command is one more option (entity 0); a task is the entity of its id.
 import fc from 'fast-check';
@@ -17,7 +19,7 @@ import type { Scenario } from '../properties/scenario.ts';
 export const SCHEDULERS = ['random', 'pct', 'exhaustive'] as const;
 export type SchedulerName = (typeof SCHEDULERS)[number];
 
-/** PCT's data: an initial priority per entity (by id, wrapping), and the steps where priorities change. */
+/** PCT's data: an initial priority per entity (by id, wrapping), and the decisions where priorities change. */
 export interface Pct {
   readonly priorities: readonly number[];
   readonly changePoints: readonly number[];
@@ -32,12 +34,12 @@ const PCT_PRIORITY_MAX = 1 << 20;
 
 /**
  * PCT's data for depth d: distinct-in-practice priorities (they shrink to equal ones, which is
- * round-robin) and d-1 change points among the first `steps` steps (they shrink to the start).
+ * round-robin) and d-1 change points among the first `decisions` decisions (they shrink to the start).
  */
-export function pctData(depth: number, steps: number): fc.Arbitrary<Pct> {
+export function pctData(depth: number, decisions: number): fc.Arbitrary<Pct> {
   return fc.record({
     priorities: fc.array(fc.nat({ max: PCT_PRIORITY_MAX }), { minLength: PCT_ENTITIES, maxLength: PCT_ENTITIES }),
-    changePoints: fc.array(fc.nat({ max: steps }), { minLength: depth - 1, maxLength: depth - 1 }),
+    changePoints: fc.array(fc.nat({ max: decisions }), { minLength: depth - 1, maxLength: depth - 1 }),
   });
 }
 
@@ -68,9 +70,9 @@ export class PctScheduler {
     return this.lowered.get(entity) ?? (p.length ? p[((entity % p.length) + p.length) % p.length]! : 0);
   }
 
-  /** The index (into `entities`, in the runner's order, which breaks ties) of the one to run at `step`. */
-  pick(entities: readonly number[], step: number, progressed: boolean): number {
-    for (; this.nextChange < this.changePoints.length && this.changePoints[this.nextChange]! <= step; this.nextChange++)
+  /** The index (into `entities`, in the runner's order, which breaks ties) of the one to run at decision `d`. */
+  pick(entities: readonly number[], d: number, progressed: boolean): number {
+    for (; this.nextChange < this.changePoints.length && this.changePoints[this.nextChange]! <= d; this.nextChange++)
       this.lowered.set(entities[this.top(entities)]!, this.nextChange - this.changePoints.length);
     let k = this.top(entities);
     this.quiet = progressed ? 0 : this.quiet + 1;

@@ -128,11 +128,12 @@ export function genConfig(p: Property, o: CheckOptions): GenConfig {
 }
 
 /**
- * PCT's change points fall among a scenario's first steps (PCT's k): the median default
- * scenario ends within about 100 (50 to 110 by property). Over 300, most change points missed
- * the short windows the concurrency faults need (bench section 6: B21 took 4 times the runs).
+ * PCT's change points fall among a scenario's first decisions (PCT's k): a default scenario
+ * takes 24 to 65 decisions at the median by property, 117 to 154 at the 90th percentile.
+ * Counted in steps instead (93 at the median), depth 3 needed 8 times random's runs for B21;
+ * over 200 decisions, most change points miss the short windows the faults need (bench section 6).
  */
-const PCT_STEPS = 100;
+const PCT_DECISIONS = 100;
 export const PCT_DEPTH = 3;
 
 /** The exhaustive scheduler's default bound, and its cap on one scenario's executions. */
@@ -145,7 +146,7 @@ export function scenarios(p: Property, o: CheckOptions): fc.Arbitrary<ScheduledS
   const s = scenario(genConfig(p, o));
   if (o.scheduler === 'exhaustive') return s.map((x) => ({ ...x, schedule: [] }));
   if (o.scheduler !== 'pct') return s;
-  return fc.tuple(s, pctData(o.pctDepth ?? PCT_DEPTH, PCT_STEPS)).map(([x, pct]): ScheduledScenario => ({ ...x, schedule: [], pct }));
+  return fc.tuple(s, pctData(o.pctDepth ?? PCT_DEPTH, PCT_DECISIONS)).map(([x, pct]): ScheduledScenario => ({ ...x, schedule: [], pct }));
 }
 
 /** A plugin that interrupts fast-check (search or shrink) once the stop signal is set. */
