@@ -53,7 +53,7 @@ export const FULL: BenchConfig = {
   schedulerFaults: ['B4', 'B21', 'B23', 'B7'],
   pctDepths: [3, 8],
   schedulerSeeds: Array.from({ length: 20 }, (_, i) => i + 1),
-  boundSamples: 12,
+  boundSamples: 30,
   memory: { cpus: 256, tds: 64, length: 1000, updates: 2, verifyArgs: [] },
 };
 

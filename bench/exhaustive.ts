@@ -57,34 +57,45 @@ export interface BoundProjection {
   readonly msPerScenario: number;
   readonly projectedExecutions: number;
   readonly projectedMs: number;
+  /** Half the 95% confidence interval of projectedMs (1.96 standard errors of the sample mean). */
+  readonly projectedMsPlusMinus: number;
 }
 
 export const BOUND = { cpus: 2, commands: 3, preemptions: 2 } as const;
 
 /**
  * Every property's scenarios under issue 13's bound on the default kernel, counted; `samples` of
- * them, evenly spaced over the enumeration (so in proportion to each length's count), explored
- * whole as verify does; the executions and time of all of them projected from the mean.
+ * them, drawn uniformly (a seeded LCG), explored whole as verify does; the executions and time of
+ * all of them projected from the sample mean, with its 95% interval: a few scenarios (a
+ * real-size upload racing a tool update) cost a hundred times the median, so a small sample
+ * can miss them.
  */
 export function boundProjection(samples: number, seed: number, log: (s: string) => void): BoundProjection[] {
   const o = { ...checkOptions(seed, 100), cpus: BOUND.cpus, scheduler: 'exhaustive' as const };
+  let x = seed >>> 0;
+  const draw = (n: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) % n;
   return PROPERTIES.map((p) => {
     const all = [...enumerateScenarios(genConfig(p, o), seed, BOUND.commands)];
-    const picked = Array.from({ length: Math.min(samples, all.length) }, (_, i) => all[Math.floor(((i + 0.5) * all.length) / samples)]!);
+    const picked = Array.from({ length: Math.min(samples, all.length) }, () => all[draw(all.length)]!);
     let executions = 0;
-    const t0 = performance.now();
-    for (const s of picked) executions += exploreSchedules(s, { revision: V2, bugs: NO_BUGS }, { preemptions: BOUND.preemptions, maxExecutions: 100_000 }).executions;
-    const ms = performance.now() - t0;
-    const x = {
+    const ms = picked.map((s) => {
+      const t0 = performance.now();
+      executions += exploreSchedules(s, { revision: V2, bugs: NO_BUGS }, { preemptions: BOUND.preemptions, maxExecutions: 100_000 }).executions;
+      return performance.now() - t0;
+    });
+    const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
+    const sd = Math.sqrt(ms.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(ms.length - 1, 1));
+    const b = {
       property: p.id,
       scenarios: all.length,
       sampled: picked.length,
       executionsPerScenario: executions / picked.length,
-      msPerScenario: ms / picked.length,
+      msPerScenario: mean,
       projectedExecutions: (executions / picked.length) * all.length,
-      projectedMs: (ms / picked.length) * all.length,
+      projectedMs: mean * all.length,
+      projectedMsPlusMinus: ((1.96 * sd) / Math.sqrt(ms.length)) * all.length,
     };
-    log(`  ${p.id}: ${all.length} scenarios, ${Math.round(x.executionsPerScenario)} executions and ${Math.round(x.msPerScenario)} ms a scenario (${picked.length} sampled): about ${Math.round(x.projectedMs / 60_000)} min`);
-    return x;
+    log(`  ${p.id}: ${all.length} scenarios, ${Math.round(b.executionsPerScenario)} executions and ${Math.round(mean)} ms a scenario (${picked.length} sampled): about ${Math.round(b.projectedMs / 60_000)} +- ${Math.round(b.projectedMsPlusMinus / 60_000)} min`);
+    return b;
   });
 }

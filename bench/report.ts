@@ -281,11 +281,11 @@ function exhaustiveSection({ spaces: xs, bound }: { spaces: readonly SpaceSize[]
       ]),
     ),
     '',
-    `Issue 13's bound, \`--scheduler exhaustive --explore --cpus ${BOUND.cpus} --commands ${BOUND.commands} --preemptions ${BOUND.preemptions}\` on the default kernel: each property's scenarios counted, some of them (evenly spaced over the enumeration) explored whole, the rest projected from their mean.`,
+    `Issue 13's bound, \`--scheduler exhaustive --explore --cpus ${BOUND.cpus} --commands ${BOUND.commands} --preemptions ${BOUND.preemptions}\` on the default kernel: each property's scenarios counted, a uniform sample of them explored whole, the rest projected from the sample mean (with its 95% interval: the cost per scenario is heavy-tailed).`,
     '',
     ...table(
       ['property', 'scenarios', 'sampled', 'executions a scenario', 'ms a scenario', 'projected executions', 'projected time'],
-      bound.map((b) => [b.property, n(b.scenarios), n(b.sampled), n(b.executionsPerScenario), n(b.msPerScenario), n(b.projectedExecutions), minutes(b.projectedMs)]),
+      bound.map((b) => [b.property, n(b.scenarios), n(b.sampled), n(b.executionsPerScenario), n(b.msPerScenario), n(b.projectedExecutions), `${minutes(b.projectedMs)} +- ${minutes(b.projectedMsPlusMinus)}`]),
     ),
     '',
   ];
