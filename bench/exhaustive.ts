@@ -95,7 +95,9 @@ export function boundProjection(samples: number, seed: number, log: (s: string) 
       projectedMs: mean * all.length,
       projectedMsPlusMinus: ((1.96 * sd) / Math.sqrt(ms.length)) * all.length,
     };
-    log(`  ${p.id}: ${all.length} scenarios, ${Math.round(b.executionsPerScenario)} executions and ${Math.round(mean)} ms a scenario (${picked.length} sampled): about ${Math.round(b.projectedMs / 60_000)} +- ${Math.round(b.projectedMsPlusMinus / 60_000)} min`);
+    log(
+      `  ${p.id}: ${all.length} scenarios, ${Math.round(b.executionsPerScenario)} executions and ${Math.round(mean)} ms a scenario (${picked.length} sampled): about ${Math.round(b.projectedMs / 60_000)} +- ${Math.round(b.projectedMsPlusMinus / 60_000)} min`,
+    );
     return b;
   });
 }

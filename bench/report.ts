@@ -236,7 +236,7 @@ function schedulerSection(c: SchedulerComparison): string[] {
         [r.random, ...r.pct, r.floor].map((h) => [
           `${r.catalogId} ${r.name}`,
           r.kernel,
-          h === r.floor ? 'floor: random\'s scenarios, 64 schedules each' : h.depth === null ? h.scheduler : `${h.scheduler}, depth ${h.depth}`,
+          h === r.floor ? "floor: random's scenarios, 64 schedules each" : h.depth === null ? h.scheduler : `${h.scheduler}, depth ${h.depth}`,
           ...schedulerCells(h),
           n(h.medianRuns / r.random.medianRuns, 2),
         ]),
@@ -285,7 +285,15 @@ function exhaustiveSection({ spaces: xs, bound }: { spaces: readonly SpaceSize[]
     '',
     ...table(
       ['property', 'scenarios', 'sampled', 'executions a scenario', 'ms a scenario', 'projected executions', 'projected time'],
-      bound.map((b) => [b.property, n(b.scenarios), n(b.sampled), n(b.executionsPerScenario), n(b.msPerScenario), n(b.projectedExecutions), `${minutes(b.projectedMs)} +- ${minutes(b.projectedMsPlusMinus)}`]),
+      bound.map((b) => [
+        b.property,
+        n(b.scenarios),
+        n(b.sampled),
+        n(b.executionsPerScenario),
+        n(b.msPerScenario),
+        n(b.projectedExecutions),
+        `${minutes(b.projectedMs)} +- ${minutes(b.projectedMsPlusMinus)}`,
+      ]),
     ),
     '',
   ];

@@ -54,7 +54,9 @@ export interface SchedulerComparison {
 
 /** Whether `s` as scheduled fails with the fault and passes without it. */
 function failsByFault(s: ScheduledScenario, o: CheckOptions): boolean {
-  return runScenario(s, { revision: o.revision, bugs: o.bugs }).violation !== null && runScenario(s, { revision: o.revision, bugs: NO_BUGS }).violation === null;
+  return (
+    runScenario(s, { revision: o.revision, bugs: o.bugs }).violation !== null && runScenario(s, { revision: o.revision, bugs: NO_BUGS }).violation === null
+  );
 }
 
 /**

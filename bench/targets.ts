@@ -280,9 +280,7 @@ function boundTarget(f: Figures): Target {
     responsible: [
       `every schedule within the bound runs: no partial-order reduction (harness/exhaustive.ts); ${num(ms / executions, 2)} ms an execution, each one booting a host and replaying its prefix`,
     ],
-    fix: [
-      `a reduction that keeps the bound's meaning: ${num(ms / GOALS.boundMs, 0)}x fewer executions, or as much faster ones`,
-    ],
+    fix: [`a reduction that keeps the bound's meaning: ${num(ms / GOALS.boundMs, 0)}x fewer executions, or as much faster ones`],
   };
 }
 

@@ -460,12 +460,27 @@ class Run {
   }
 }
 
+// The loadable releases per platform: the policy reads the whole mapping file, and every
+// upload asks (a few platforms recur, so the map stays small).
+const loadable = new Map<string, ReadonlySet<string>>();
+
 /** Whether Intel's selection policy (spec §3.5) would load this release on the host as the model has it. */
 function policyAllows(m: ModelState, release: string): boolean {
   if (m.module.status !== 'ready') return false;
   const text = (v: { major: number; minor: number; update: number }) => `${v.major}.${v.minor}.${String(v.update).padStart(2, '0')}`;
   const platform = { current: text(m.module.spec.version), seamldr: text(m.host.seamldrVersion), cpu: m.host.cpuFms, allowDebug: false };
-  return selectModule(platform, MAPPING_FILE_RELEASES, RELEASE_FACTS).candidates.some((x) => x.version === release && x.loadable);
+  const key = `${platform.current} ${platform.seamldr} ${platform.cpu}`;
+  let ok = loadable.get(key);
+  if (!ok)
+    loadable.set(
+      key,
+      (ok = new Set(
+        selectModule(platform, MAPPING_FILE_RELEASES, RELEASE_FACTS)
+          .candidates.filter((x) => x.loadable)
+          .map((x) => x.version),
+      )),
+    );
+  return ok.has(release);
 }
 
 function label(y: Yield | null): string | undefined {

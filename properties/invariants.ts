@@ -299,18 +299,13 @@ const I15: Invariant = {
       if (e.kind === 'update_begin') {
         const buf = h.tdxHost.fw?.buffer;
         const ok = checks.imageFormat === 'v1' ? acceptableBlobV1 : acceptableImageV2;
-        if (buf && !ok(imageOf(h, buf))) return `an image that fails the ${checks.imageFormat} checks reached P-SEAMLDR`;
+        if (buf && !h.mem.digest(buf.pas, buf.len, `acceptable ${checks.imageFormat}`, ok))
+          return `an image that fails the ${checks.imageFormat} checks reached P-SEAMLDR`;
       }
     }
     return null;
   },
 };
-
-function imageOf(h: Host, buf: { pas: number[]; len: number }): Uint8Array {
-  const b = new Uint8Array(buf.len);
-  buf.pas.forEach((pa, i) => b.set(h.mem.page(pa)!.subarray(0, Math.min(PAGE_SIZE, buf.len - i * PAGE_SIZE)), i * PAGE_SIZE));
-  return b;
-}
 
 const I16: Invariant = {
   id: 'I-16',
@@ -321,7 +316,7 @@ const I16: Invariant = {
       if (e.kind === 'oob_write') return `populate_pa_list wrote entry ${e.index} of ${e.of}, past module_pages_pa_list[495]`;
       if (e.kind !== 'update_begin') continue;
       const buf = h.tdxHost.fw?.buffer;
-      const p = h.mem.page(e.paramsPa);
+      const p = h.mem.read(e.paramsPa);
       if (!buf || !p) return 'no image or params at update start';
       const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
       const { s, m } = pageCounts(h, buf, checks.imageFormat);
@@ -340,7 +335,7 @@ const I16: Invariant = {
 /** Sigstruct and module page counts, as the image says (v2 header) or its layout (v1: 1 and the rest). */
 function pageCounts(h: Host, buf: { pas: number[]; len: number }, format: 'v1' | 'v2'): { s: number; m: number } {
   if (format === 'v1') return { s: 1, m: (buf.len - 2 * PAGE_SIZE) / PAGE_SIZE };
-  const hdr = new DataView(h.mem.page(buf.pas[0]!)!.buffer);
+  const hdr = new DataView(h.mem.read(buf.pas[0]!)!.buffer);
   return { s: hdr.getUint32(12, true), m: hdr.getUint32(16, true) };
 }
 

@@ -110,7 +110,7 @@ function comparePages(h: Host, tdr: Tdr, mtd: ModelTd, cmp: (f: string, i: unkno
   cmp(`td #${id} pages`, gpas(tdr.pages.keys()), gpas(mtd.pages.keys()));
   for (const [gpa, p] of mtd.pages) {
     const pa = tdr.pages.get(gpa);
-    const actual = pa === undefined ? undefined : h.mem.page(pa);
+    const actual = pa === undefined ? undefined : h.mem.read(pa);
     const want = pageBytes(p);
     if (actual && !Buffer.from(actual).equals(want)) cmp(`td #${id} page ${gpa}`, hex(actual), hex(want));
   }

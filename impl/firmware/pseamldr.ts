@@ -95,16 +95,22 @@ export function pseamldrCall(seam: Seam, cpu: number, leaf: bigint, args: Seamca
   }
 }
 
-/** A page of seam.mem at a 4 KiB-aligned physical address, or undefined. */
-function pageAt(seam: Seam, pa: bigint): Uint8Array | undefined {
-  if (pa % BigInt(PAGE_SIZE) !== 0n || pa > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
-  return seam.mem.page(Number(pa));
+const aligned = (pa: bigint) => pa % BigInt(PAGE_SIZE) === 0n && pa <= BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A page of seam.mem at a 4 KiB-aligned physical address, to read, or undefined. */
+function pageAt(seam: Seam, pa: bigint): Readonly<Uint8Array> | undefined {
+  return aligned(pa) ? seam.mem.read(Number(pa)) : undefined;
+}
+
+/** The same, to write. */
+function writablePageAt(seam: Seam, pa: bigint): Uint8Array | undefined {
+  return aligned(pa) ? seam.mem.page(Number(pa)) : undefined;
 }
 
 // RCX = PA of a 256-byte-aligned SEAMLDR_INFO (spec §5.1), written as asm/seamldr.h lays it out.
 function seamldrInfoCall(seam: Seam, cpu: number, infoPa: bigint): SeamcallResult {
   const pageOffset = Number(infoPa % BigInt(PAGE_SIZE));
-  const page = pageAt(seam, infoPa - BigInt(pageOffset));
+  const page = writablePageAt(seam, infoPa - BigInt(pageOffset));
   if (page === undefined || pageOffset % SEAMLDR_INFO_SIZE !== 0) return { status: SEAMLDR_EBADPARAM };
   // Injected fault: this call fails before P-SEAMLDR writes the buffer.
   const f = seam.faults.infoFail;
@@ -201,7 +207,7 @@ function installOnLastLp(seam: Seam, session: InstallSession, paramsPa: bigint):
   const params = readParams(paramsPage);
   if (!seamldrParamsValid(seam, params, session.snapshotSeamReady)) return recoverable(SEAMLDR_EBADPARAM);
   // P-SEAMLDR works on its own copy, so later writes to the page cannot race the checks.
-  const sigBytes = (pageAt(seam, params.sigstructPa) as Uint8Array).slice(0, SIGSTRUCT_SIZE);
+  const sigBytes = pageAt(seam, params.sigstructPa)!.slice(0, SIGSTRUCT_SIZE);
   const sig = parseSigstruct(sigBytes);
   const manifest = verifyManifest(seam, params, sig, sigBytes);
   if (manifest !== SEAMLDR_SUCCESS) return recoverable(manifest);
@@ -211,7 +217,7 @@ function installOnLastLp(seam: Seam, session: InstallSession, paramsPa: bigint):
   // Point of no return: the SEAM range is zeroed, except P-SEAMLDR's own and the handoff data.
   seam.module = null;
   const image = copyModulePages(seam, params.modulePagesPa);
-  if (toHex(sha384(image)) !== toHex(sig.seamhash)) return { status: SEAMLDR_EBADHASH, unrecoverable: true };
+  if (moduleHash(seam, params.modulePagesPa) !== toHex(sig.seamhash)) return { status: SEAMLDR_EBADHASH, unrecoverable: true };
   installModule(seam, image, sig);
   if (params.scenario === SEAMLDR_SCENARIO_UPDATE) seam.pseamldr.numRemainingUpdates--;
   return { status: SEAMLDR_SUCCESS, unrecoverable: false };
@@ -254,8 +260,13 @@ function checkResources(seam: Seam, scenario: number): bigint {
 
 function copyModulePages(seam: Seam, pas: bigint[]): Uint8Array {
   const image = new Uint8Array(pas.length * PAGE_SIZE);
-  pas.forEach((pa, i) => image.set(pageAt(seam, pa) as Uint8Array, i * PAGE_SIZE));
+  pas.forEach((pa, i) => image.set(pageAt(seam, pa)!, i * PAGE_SIZE));
   return image;
+}
+
+/** SHA-384 of the module pages as they are (the copy above, in the same step): once per image (PhysMem.digest). */
+function moduleHash(seam: Seam, pas: bigint[]): string {
+  return seam.mem.digest(pas.map(Number), pas.length * PAGE_SIZE, 'sha384', (b) => toHex(sha384(b)));
 }
 
 // install_epilogue: success already wrote SEAMEXTEND (installModule). A recoverable failure

@@ -51,8 +51,7 @@ export type LoadResult = 'started' | 'empty' | 'ignored' | 'busy';
  */
 export function fwLoad(h: Host, fw: FwUpload, data: Uint8Array): LoadResult {
   if (fw.loadingDone) return 'ignored';
-  const pas = h.mem.allocPages(Math.ceil(data.length / 4096));
-  pas.forEach((pa, i) => h.mem.page(pa)!.set(data.subarray(i * 4096, (i + 1) * 4096)));
+  const pas = h.mem.load(data);
   fw.buffer = { pas, len: data.length };
   fw.loadingDone = true;
   return fwUploadStart(h, fw);

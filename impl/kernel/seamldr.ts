@@ -83,7 +83,7 @@ function imageBytes(h: Host, img: ImageBuf, off: number, n: number): Uint8Array 
   if (off + n > img.len) h.trace.push({ kind: 'oob_read', offset: off, len: img.len });
   const out = new Uint8Array(n).fill(0xff);
   for (let i = off; i < Math.min(off + n, img.len); ) {
-    const page = h.mem.page(img.pas[Math.floor(i / PAGE_SIZE)]!)!;
+    const page = h.mem.read(img.pas[Math.floor(i / PAGE_SIZE)]!)!;
     const from = i % PAGE_SIZE,
       take = Math.min(PAGE_SIZE - from, Math.min(off + n, img.len) - i);
     out.set(page.subarray(from, from + take), i - off);
@@ -98,9 +98,7 @@ function imageLe(h: Host, img: ImageBuf, off: number, n: number): number {
 
 /** The 16-bit sum of all little-endian words, carry discarded; a valid blob sums to 0 [T-v3 #108]. */
 function blobChecksum(h: Host, img: ImageBuf): number {
-  let sum = 0; // page by page: the sum is additive over even offsets
-  for (let off = 0; off < img.len; off += PAGE_SIZE) sum += le16Sum(h.mem.page(img.pas[off / PAGE_SIZE]!)!.subarray(0, Math.min(PAGE_SIZE, img.len - off)));
-  return sum & 0xffff;
+  return h.mem.digest(img.pas, img.len, 'le16Sum', le16Sum);
 }
 
 export interface BlobLayout {

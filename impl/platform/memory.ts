@@ -4,8 +4,20 @@
 // private pages live here so that TD preservation is checked on their content.
 import { PAGE_SIZE } from '../firmware/abi.ts';
 
+/** Where a page's bytes were copied from, while nothing can have written the page since. */
+interface Origin {
+  readonly src: Uint8Array;
+  readonly off: number;
+}
+
+// Digests of unchanged copies, per source: an upload's image is summed by the kernel and
+// hashed by P-SEAMLDR on every upload, and the harness uploads the same images again and
+// again (issue 13: each distinct image hashed once). Kept as long as the source lives.
+const digests = new WeakMap<Uint8Array, Map<string, unknown>>();
+
 export class PhysMem {
   private readonly pages = new Map<number, Uint8Array>();
+  private readonly origins = new Map<number, Origin>();
   private nextPfn = 0x100;
 
   /** Allocate n pages, deliberately not contiguous (vmalloc), and return their addresses. */
@@ -20,12 +32,68 @@ export class PhysMem {
     return pas;
   }
 
+  /**
+   * Fresh pages holding a copy of `data` (vmalloc, then the copy from userspace), each
+   * remembering where its bytes came from. `data` must not change afterwards: the harness's
+   * images never do (properties/images.ts imageBytes).
+   */
+  load(data: Uint8Array): number[] {
+    const pas = this.allocPages(Math.ceil(data.length / PAGE_SIZE));
+    pas.forEach((pa, i) => {
+      this.pages.get(pa)!.set(data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+      this.origins.set(pa, { src: data, off: i * PAGE_SIZE });
+    });
+    return pas;
+  }
+
+  /** The page, to read or write: a holder may write it, so it no longer counts as a copy. */
   page(pa: number): Uint8Array | undefined {
+    this.origins.delete(pa);
+    return this.pages.get(pa);
+  }
+
+  /** The page, to read only: a copy stays a copy. */
+  read(pa: number): Readonly<Uint8Array> | undefined {
     return this.pages.get(pa);
   }
 
   free(pa: number): void {
     this.pages.delete(pa);
+    this.origins.delete(pa);
+  }
+
+  /**
+   * `f` of the first `len` bytes of the pages `pas` (past a missing page or past the end,
+   * zeros). When the pages are an unchanged copy of one source, in order, `f` runs once per
+   * source, range and `name`; else on the bytes as they are.
+   */
+  digest<T>(pas: readonly number[], len: number, name: string, f: (bytes: Uint8Array) => T): T {
+    const o = this.copyOf(pas, len);
+    if (!o) return f(this.gather(pas, len));
+    let memo = digests.get(o.src);
+    if (!memo) digests.set(o.src, (memo = new Map()));
+    const key = `${name} ${o.off} ${len}`;
+    if (!memo.has(key)) memo.set(key, f(o.src.subarray(o.off, o.off + len)));
+    return memo.get(key) as T;
+  }
+
+  private copyOf(pas: readonly number[], len: number): Origin | null {
+    const first = pas.length ? this.origins.get(pas[0]!) : undefined;
+    if (!first || len > pas.length * PAGE_SIZE || first.off + len > first.src.length) return null;
+    for (let i = 1; i * PAGE_SIZE < len; i++) {
+      const o = this.origins.get(pas[i]!);
+      if (o?.src !== first.src || o.off !== first.off + i * PAGE_SIZE) return null;
+    }
+    return first;
+  }
+
+  private gather(pas: readonly number[], len: number): Uint8Array {
+    const b = new Uint8Array(len);
+    for (let i = 0; i * PAGE_SIZE < len; i++) {
+      const p = this.pages.get(pas[i]!);
+      if (p) b.set(p.subarray(0, Math.min(PAGE_SIZE, len - i * PAGE_SIZE)), i * PAGE_SIZE);
+    }
+    return b;
   }
 
   get size(): number {
