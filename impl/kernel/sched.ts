@@ -82,15 +82,19 @@ export function spawn(s: Sched, name: string, cpu: number, body: TaskBody, stopp
 /** Every runnable task, in spawn order: the CPUs held are found once, not once per task. */
 export function runnableTasks(s: Sched): Task[] {
   const held = heldCpus(s);
-  return s.tasks.filter((t) => runnableWith(s, t, held));
+  const out: Task[] = [];
+  for (const t of s.tasks) if (runnableWith(s, t, held)) out.push(t);
+  return out;
 }
 
 /** A task with preemption disabled holds its CPU: nothing else runs there until it is done (s.tasks holds no finished task). */
-function heldCpus(s: Sched): Set<number> {
-  const held = new Set<number>();
-  for (const t of s.tasks) if (t.preempt > 0) held.add(t.cpu);
-  return held;
+function heldCpus(s: Sched): ReadonlySet<number> {
+  let held: Set<number> | null = null;
+  for (const t of s.tasks) if (t.preempt > 0) (held ??= new Set()).add(t.cpu);
+  return held ?? NONE_HELD;
 }
+
+const NONE_HELD: ReadonlySet<number> = new Set();
 
 function runnableWith(s: Sched, t: Task, held: ReadonlySet<number>): boolean {
   // Stryker disable next-line ConditionalExpression: every wait re-checks its condition when it runs (a loop, or stop_machine's 'running' state keeps the caller off)
