@@ -88,7 +88,7 @@ export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
       lpInitialized: platform.cpus.map(() => false),
       sysinfo: { version: { major: 0, minor: 0, update: 0 }, features0: 0n, moduleHv: 0 },
     },
-    tdxHost: { cancelRequest: false, fw: null, seamldrAttrsVisible: false },
+    tdxHost: { device: false, cancelRequest: false, fw: null, seamldrAttrsVisible: false },
     kvm: createKvm(),
     seamldrLock: null,
     sysinitLock: { owner: null },

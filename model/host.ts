@@ -24,10 +24,13 @@ export function cpuOnline(s: ModelState, cpu: number): Choices<number | 'nonzero
 }
 
 /**
- * `version`: the running module's version, or -ENXIO once the module is lost (§4.2, B30). After
- * a failed re-read (spec §8 B12, accepted merged behaviour) each field may still be the old one.
+ * `version`: the running module's version, or -ENXIO once the module is lost (§4.2, B30); no
+ * file (-ENOENT) when TDX did not initialize at boot, since tdx_host then creates no device
+ * (§2.2 "Module init"). After a failed re-read (spec §8 B12, accepted merged behaviour) each
+ * field may still be the old one.
  */
 export function readVersion(s: ModelState): Choices<Version | number> {
+  if (s.host.configFails) return only(ENOENT, 'TDX did not initialize at boot: no tdx_host device');
   if (s.module.status !== 'ready') return only(ENXIO, 'the module is lost');
   const { spec, staleVersion } = s.module;
   if (staleVersion === undefined) return only(spec.version, 'the running module');

@@ -13,7 +13,8 @@ export type ModuleState =
   | { readonly status: 'ready'; readonly spec: ModuleSpec; readonly staleVersion?: Version }
   /**
    * An update failed after the old module was shut down, or the boot never configured the module
-   * (HostSpec.configFails): no TD runs, `version` reads -ENXIO, until reboot. `lpInitWorks`: a CPU
+   * (HostSpec.configFails): no TD runs until reboot; `version` reads -ENXIO (after a failed
+   * boot there is no tdx_host device, so no `version` file: -ENOENT). `lpInitWorks`: a CPU
    * brought online afterwards still comes up: the new module got as far as SYSINIT_DONE, so it
    * passes TDH.SYS.LP.INIT (spec §3.6 "After a failed post-shutdown update"), or, after a failed
    * boot, every CPU passed it already and keeps its flag.

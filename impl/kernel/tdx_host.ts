@@ -12,6 +12,8 @@ import { tdxGetSysinfo, type TdxSysinfo } from './tdx.ts';
 import type { Host } from '../host.ts';
 
 export interface TdxHost {
+  /** tdx_host_init() created the faux device: tdx_get_sysinfo() was non-NULL at boot (spec §2.2). */
+  device: boolean;
   /** v2 p08: set by cancel, checked by prepare and write. */
   cancelRequest: boolean;
   fw: FwUpload | null;
@@ -65,6 +67,7 @@ function supportsRuntimeUpdate(h: Host, features0: bigint): boolean {
 export function tdxHostProbe(h: Host): number {
   const sysinfo = tdxGetSysinfo(h);
   if (sysinfo === null) return -ENODEV;
+  h.tdxHost.device = true;
   if (!supportsRuntimeUpdate(h, sysinfo.features0)) return h.rev.slotsPrecheck ? -EOPNOTSUPP : 0;
   if (h.rev.slotsPrecheck && (seamldrGetInfoAtBoot(h, 0)?.numRemainingUpdates ?? 0) === 0) return -EOPNOTSUPP;
   h.tdxHost.fw = createFwUpload(h.rev.fwName, ops);
@@ -74,6 +77,7 @@ export function tdxHostProbe(h: Host): number {
 
 /** The sysfs files the driver creates, with their modes (spec §2.7 "P-SEAMLDR attributes"). */
 export function sysfsFiles(h: Host): { path: string; mode: number }[] {
+  if (!h.tdxHost.device) return [];
   const files = [{ path: '/sys/devices/faux/tdx_host/version', mode: 0o444 }];
   const a = h.rev.seamldrAttrs;
   if (h.tdxHost.seamldrAttrsVisible) {

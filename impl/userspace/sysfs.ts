@@ -34,7 +34,7 @@ function seamldrAttr(h: Host, path: string): 'version' | 'num_remaining_updates'
  * file does not exist). The fw_upload `status` file shows the upload's progress.
  */
 export function* sysfsRead(h: Host, path: string): Generator<Yield, string | number, void> {
-  if (path === `${TDX_HOST_DIR}/version`) return yield* versionShowTask(h);
+  if (path === `${TDX_HOST_DIR}/version` && sysfsExists(h, path)) return yield* versionShowTask(h);
   const attr = seamldrAttr(h, path);
   if (attr !== null) return yield* seamldrAttrShow(h, h.sched.current?.cpu ?? 0, attr);
   const f = fwFile(h, path);

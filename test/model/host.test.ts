@@ -73,10 +73,10 @@ describe('readSeamldr', () => {
 
 describe('a host whose boot failed to configure the module (configFails)', () => {
   const off = () => state({ configFails: true });
-  it('starts with no module: version -ENXIO, no P-SEAMLDR attributes (no tdx_host device), no TD', () => {
+  it('starts with no module and no tdx_host device: no version file, no P-SEAMLDR attributes, no TD', () => {
     const s = off();
     expect(s.module).toEqual({ status: 'lost', lpInitWorks: true });
-    expect(results(readVersion(s))).toEqual([-6]);
+    expect(results(readVersion(s))).toEqual([-2]);
     expect(results(readSeamldr(s, 'version'))).toEqual([-2]);
     expect(results(readSeamldr(s, 'num_remaining_updates'))).toEqual([-2]);
   });

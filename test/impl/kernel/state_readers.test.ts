@@ -13,7 +13,7 @@ import { fwCancel } from '../../../impl/kernel/fw_upload.ts';
 import { cpuDown, cpuUp } from '../../../impl/kernel/hotplug.ts';
 import { type Revision } from '../../../impl/kernel/revision.ts';
 import { COMPAT_KERNEL as COMPAT, UPSTREAM_KERNEL as UPSTREAM, V2_KERNEL as V2 } from '../../../properties/revisions/index.ts';
-import { seamldrAttrShow, tdxHostProbe, versionShowTask } from '../../../impl/kernel/tdx_host.ts';
+import { seamldrAttrShow, sysfsFiles, tdxHostProbe, versionShowTask } from '../../../impl/kernel/tdx_host.ts';
 import { imageBytes } from '../../../properties/images.ts';
 import { boot, imageRef, runBody, uploadVia } from './helpers.ts';
 
@@ -77,6 +77,7 @@ function exercise(rev: Revision, reads: Set<string>, releases: [string, string, 
   const h = boot(2, { rev, host: { slots: 5, boot: boot0 } });
   watch(h, reads);
   expect(tdxHostProbe(h)).toBe(0);
+  expect(sysfsFiles(h).length).toBeGreaterThan(0);
   expect(uploadVia(h, img(rev, releases[1])).ret).toBe(0);
   expect(uploadVia(h, img(rev, releases[2])).ret).toBe(0);
   runBody(h, versionShowTask(h));

@@ -28,7 +28,7 @@ import {
   tdxModuleShutdownV2,
   tdxRefreshAfterUpdate,
 } from '../../../impl/kernel/tdx.ts';
-import { versionShow } from '../../../impl/kernel/tdx_host.ts';
+import { sysfsFiles, versionShow } from '../../../impl/kernel/tdx_host.ts';
 import {
   boot,
   calls,
@@ -81,7 +81,7 @@ describe('boot: tdx_enable', () => {
   it.each([
     ['SYS_CONFIG', ['45@0=0x8000020200000000'], 'SYSINIT_DONE'],
     ['SYS_KEY_CONFIG', ['45@0=0x0', '31@0=0x8000020200000000'], 'SYSCONFIG_DONE'],
-  ] as const)('a boot fault on %s: tdx_enable fails, TDX stays off, tdx_host never probes, every CPU keeps its LP flag', (bootFault, config, sysState) => {
+  ] as const)('a boot fault on %s: tdx_enable fails, TDX stays off, tdx_host creates no device, every CPU keeps its LP flag', (bootFault, config, sysState) => {
     const h = boot(3, { host: { bootFault } });
     expect(calls(h.trace).filter((c) => /^(45|31)@/.test(c))).toEqual(config);
     expect(h.tdx.state).toEqual({ initialized: false, sysinitDone: true, sysinitRet: 0 });
@@ -91,6 +91,8 @@ describe('boot: tdx_enable', () => {
     expect(h.seam.module!.sysState).toBe(sysState);
     expect(h.seam.faults.leafFail).toBeNull();
     expect(versionShow(h)).toBe(-6);
+    // tdx_host_init() gave up before creating the device: userspace finds no file at all.
+    expect([h.tdxHost.device, sysfsFiles(h)]).toEqual([false, []]);
   });
 });
 
