@@ -50,7 +50,7 @@ export const FULL: BenchConfig = {
   minSampleMs: 40,
   bugSeeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
   bugRunsPerProperty: 100,
-  schedulerFaults: ['B4', 'B21', 'B23', 'B7'],
+  schedulerFaults: ['B4', 'B21', 'B23', 'B7', 'B27'],
   pctDepths: [3, 8],
   schedulerSeeds: Array.from({ length: 20 }, (_, i) => i + 1),
   boundSamples: 30,

@@ -4,7 +4,7 @@
 // reports the states it reached and the (state, action) pairs it took, and the harness
 // counts the distinct ones over all runs. Two runs that reach the same abstract state count
 // it once, so the count grows only while the search finds something new.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ModelState } from '../model/state.ts';
 
 /**
@@ -36,7 +36,7 @@ export function fixedPart(m: ModelState): string {
 /** A short name for an abstract model state: equal states, equal names. `fixed`: fixedPart(m), if known. */
 export function stateKey(m: ModelState, fixed = fixedPart(m)): string {
   const { params: _p, host: _h, ...changing } = m;
-  return createHash('sha1').update(fixed).update(canonical(changing)).digest('base64').slice(0, 16);
+  return hash('sha1', fixed + canonical(changing), 'base64').slice(0, 16);
 }
 
 /** What one run reached: its model states and the (state, action) pairs it took. */
