@@ -479,17 +479,11 @@ function policyAllows(m: ModelState, release: string): boolean {
   const text = (v: { major: number; minor: number; update: number }) => `${v.major}.${v.minor}.${String(v.update).padStart(2, '0')}`;
   const platform = { current: text(m.module.spec.version), seamldr: text(m.host.seamldrVersion), cpu: m.host.cpuFms, allowDebug: false };
   const key = `${platform.current} ${platform.seamldr} ${platform.cpu}`;
-  let ok = loadable.get(key);
-  if (!ok)
-    loadable.set(
-      key,
-      (ok = new Set(
-        selectModule(platform, MAPPING_FILE_RELEASES, RELEASE_FACTS)
-          .candidates.filter((x) => x.loadable)
-          .map((x) => x.version),
-      )),
-    );
-  return ok.has(release);
+  if (!loadable.has(key)) {
+    const { candidates } = selectModule(platform, MAPPING_FILE_RELEASES, RELEASE_FACTS);
+    loadable.set(key, new Set(candidates.filter((x) => x.loadable).map((x) => x.version)));
+  }
+  return loadable.get(key)!.has(release);
 }
 
 function label(y: Yield | null): string | undefined {

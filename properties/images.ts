@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { PAGE_SIZE, TDX_FEATURES0_UPDATE_COMPAT } from '../impl/firmware/abi.ts';
-import { buildBlobV1, corruptBlobV1, moduleOf, sigstructOf, type ImageCorruption } from '../impl/firmware/image.ts';
+import { buildBlobV1, corruptBlobV1, memo, memoSet, moduleOf, sigstructOf, type ImageCorruption } from '../impl/firmware/image.ts';
 import { buildImageV2, corruptImageV2, imageV2OfBlobV1 } from '../impl/firmware/image_v2.ts';
 import { handoffDataVersionOf, lookupBuild, registerBuild } from '../impl/firmware/registry.ts';
 import { parseSigstruct, SIGSTRUCT_SIZE, TEST_KEY_HASH, toHex } from '../impl/firmware/sigstruct.ts';
@@ -84,8 +84,8 @@ const realBlobs = new Map<string, Uint8Array>();
 /** The signed blobs a --blobs directory holds, by release; real ImageRefs read their bytes here. */
 export function useRealBlobs(blobs: ReadonlyMap<string, Uint8Array>): void {
   realBlobs.clear();
-  built.clear();
-  builtBytes = 0;
+  built.map.clear();
+  built.bytes = 0;
   for (const [version, bytes] of blobs) realBlobs.set(version, bytes);
 }
 
@@ -223,24 +223,18 @@ function cleanBytes(ref: ImageRef): Uint8Array {
 // The bytes of each ImageRef, built once: an upload reads its image twice (the kernel's copy,
 // the model's size), and a run draws the same refs again and again (npm run bench: building
 // images was a quarter of the default workload). Bounded by bytes, oldest out first.
-const MAX_BUILT_BYTES = 64 << 20;
-const built = new Map<string, Uint8Array>();
-let builtBytes = 0;
+const built = memo<Uint8Array>((b) => b.length);
 
 /** The bytes userspace uploads for `ref`. Shared between callers: read them, never write them. */
 export function imageBytes(ref: ImageRef): Uint8Array {
   const key = JSON.stringify(ref);
-  const hit = built.get(key);
-  if (hit) return hit;
+  return built.map.get(key) ?? memoSet(built, key, buildBytes(ref));
+}
+
+function buildBytes(ref: ImageRef): Uint8Array {
   const clean = cleanBytes(ref);
-  const b = !ref.corruption ? clean : (ref.format ?? 'v1') === 'v2' ? corruptImageV2(clean, ref.corruption) : corruptBlobV1(clean, ref.corruption);
-  built.set(key, b);
-  for (builtBytes += b.length; builtBytes > MAX_BUILT_BYTES && built.size > 1; ) {
-    const [k, old] = built.entries().next().value as [string, Uint8Array];
-    built.delete(k);
-    builtBytes -= old.length;
-  }
-  return b;
+  if (!ref.corruption) return clean;
+  return (ref.format ?? 'v1') === 'v2' ? corruptImageV2(clean, ref.corruption) : corruptBlobV1(clean, ref.corruption);
 }
 
 /**

@@ -48,15 +48,15 @@ function identityKey(id: ModuleIdentity): string {
 // Bounded caches: insertion order makes eviction deterministic. Bounded by bytes, since a
 // real-size module is 0.6 MiB and a small one 8 KiB (npm run bench shows the hit rates).
 const MAX_MEMO_BYTES = 64 << 20;
-interface Memo<V> {
+export interface Memo<V> {
   map: Map<string, V>;
   bytes: number;
   size: (v: V) => number;
 }
-function memo<V>(size: (v: V) => number): Memo<V> {
+export function memo<V>(size: (v: V) => number): Memo<V> {
   return { map: new Map(), bytes: 0, size };
 }
-function memoSet<V>(m: Memo<V>, k: string, v: V): V {
+export function memoSet<V>(m: Memo<V>, k: string, v: V): V {
   m.map.set(k, v);
   m.bytes += m.size(v);
   while (m.bytes > MAX_MEMO_BYTES && m.map.size > 1) {
