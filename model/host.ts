@@ -25,12 +25,12 @@ export function cpuOnline(s: ModelState, cpu: number): Choices<number | 'nonzero
 
 /**
  * `version`: the running module's version, or -ENXIO once the module is lost (§4.2, B30); no
- * file (-ENOENT) when TDX did not initialize at boot, since tdx_host then creates no device
- * (§2.2 "Module init"). After a failed re-read (spec §8 B12, accepted merged behaviour) each
- * field may still be the old one.
+ * file (-ENOENT) without a tdx_host device. After a failed re-read (spec §8 B12, accepted merged
+ * behaviour) each field may still be the old one.
  */
 export function readVersion(s: ModelState): Choices<Version | number> {
-  if (s.host.configFails) return only(ENOENT, 'TDX did not initialize at boot: no tdx_host device');
+  const none = noTdxHostDevice(s);
+  if (none) return only(ENOENT, none);
   if (s.module.status !== 'ready') return only(ENXIO, 'the module is lost');
   const { spec, staleVersion } = s.module;
   if (staleVersion === undefined) return only(spec.version, 'the running module');
@@ -47,11 +47,16 @@ export function readVersion(s: ModelState): Choices<Version | number> {
  * when it has one. Decided at boot, when tdx_host probes, and kept until reboot (spec §2.1, §2.7).
  */
 export function noUpdateInterface(s: ModelState): string | null {
-  // tdx_host_init() gives up when tdx_get_sysinfo() is NULL: no device, no attributes.
+  return noTdxHostDevice(s) ?? (s.params.vmcsErratumGuard && s.host.erratum ? 'hidden behind the erratum guard' : null);
+}
+
+/** Why there is no tdx_host device (no sysfs file of it at all), or null when there is one (spec §2.2, §2.7). */
+function noTdxHostDevice(s: ModelState): string | null {
+  // tdx_host_init() gives up when tdx_get_sysinfo() is NULL.
   if (s.host.configFails) return 'TDX did not initialize at boot: no tdx_host device';
-  if (s.params.vmcsErratumGuard && s.host.erratum) return 'hidden behind the erratum guard';
-  // v2 p08: the probe fails with -EOPNOTSUPP when P-SEAMLDR has no update slot left at boot.
-  if (s.params.slotsPrecheck && s.host.numRemainingUpdates === 0) return 'v2 does not probe without update slots';
+  // v2 p08: the probe fails with -EOPNOTSUPP when P-SEAMLDR has no update slot left at boot, and
+  // a faux device whose probe fails is not created (v3 stopped failing the whole device).
+  if (s.params.slotsPrecheck && s.host.numRemainingUpdates === 0) return 'v2 does not probe without update slots: no tdx_host device';
   return null;
 }
 

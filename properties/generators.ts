@@ -59,7 +59,12 @@ function hostData(cfg: GenConfig): fc.Arbitrary<HostData> {
             ? { release, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, real: true }
             : { release, moduleHv: Math.max(a, b), minUpdateHv: Math.min(a, b), noDowngrade: noDowngrade && a === b },
         ),
-      slots: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.constant(1) }),
+      // 0: a P-SEAMLDR without update support (v2's probe then fails, and with it tdx_host).
+      slots: fc.oneof(
+        { weight: 16, arbitrary: fc.integer({ min: 1, max: 3 }) },
+        { weight: 4, arbitrary: fc.constant(1) },
+        { weight: 1, arbitrary: fc.constant(0) },
+      ),
       debugUnlocked: fc.boolean(),
       erratum: withRate(fc.constant(true), 0.05).map((e) => e ?? false),
       platform,

@@ -60,15 +60,26 @@ function supportsRuntimeUpdate(h: Host, features0: bigint): boolean {
 }
 
 /**
- * Probe. v2 fails with -EOPNOTSUPP unless the module is TD-preserving and has update slots
- * left at probe time [T-v2 p08]; the merged driver registers no fw node and hides the
- * seamldr attributes when updates are unsupported, and never looks at the slots.
+ * tdx_host_init() and the faux device's probe. No device without tdx_get_sysinfo() (spec §2.2);
+ * faux_device_create() keeps the device only when its probe succeeds, so v2's failing probe
+ * takes the whole device, `version` included, with it (v3 changed that: "Don't fail the whole
+ * tdx-host device if seamldr_init() met an error").
  */
 export function tdxHostProbe(h: Host): number {
   const sysinfo = tdxGetSysinfo(h);
   if (sysinfo === null) return -ENODEV;
-  h.tdxHost.device = true;
-  if (!supportsRuntimeUpdate(h, sysinfo.features0)) return h.rev.slotsPrecheck ? -EOPNOTSUPP : 0;
+  const ret = seamldrInit(h, sysinfo.features0);
+  h.tdxHost.device = ret === 0;
+  return ret;
+}
+
+/**
+ * seamldr_init(). v2 fails with -EOPNOTSUPP unless the module is TD-preserving and has update
+ * slots left at probe time [T-v2 p08]; the merged driver registers no fw node and hides the
+ * seamldr attributes when updates are unsupported, and never looks at the slots.
+ */
+function seamldrInit(h: Host, features0: bigint): number {
+  if (!supportsRuntimeUpdate(h, features0)) return h.rev.slotsPrecheck ? -EOPNOTSUPP : 0;
   if (h.rev.slotsPrecheck && (seamldrGetInfoAtBoot(h, 0)?.numRemainingUpdates ?? 0) === 0) return -EOPNOTSUPP;
   h.tdxHost.fw = createFwUpload(h.rev.fwName, ops);
   h.tdxHost.seamldrAttrsVisible = true;

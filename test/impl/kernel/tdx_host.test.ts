@@ -9,6 +9,7 @@ import { fwCancel, fwError } from '../../../impl/kernel/fw_upload.ts';
 import { ECANCELED, EBUSY, EINVAL, EIO, ENODEV, ENOENT, ENOSPC, ENXIO, EOPNOTSUPP } from '../../../impl/kernel/errno.ts';
 import { COMPAT_KERNEL as COMPAT, V2_KERNEL as V2, UPSTREAM_KERNEL as UPSTREAM } from '../../../properties/revisions/index.ts';
 import { formatVersion, seamldrAttrShow, sysfsFiles, tdxHostProbe, versionShow } from '../../../impl/kernel/tdx_host.ts';
+import { sysfsRead, TDX_HOST_DIR } from '../../../impl/userspace/sysfs.ts';
 import { imageBytes } from '../../../properties/images.ts';
 import { hostConfig } from '../../../properties/scenario.ts';
 import { boot, callsOf, corrupt, events, hostData, imageRef, runBody, uploadVia } from './helpers.ts';
@@ -26,12 +27,12 @@ describe('probe (v2 p08)', () => {
     expect(tdxHostProbe(h)).toBe(0);
   });
 
-  it('with 0 update slots: -EOPNOTSUPP and no fw node, while version still reads', () => {
+  it('with 0 update slots: -EOPNOTSUPP, and the failed probe takes the whole tdx_host device: no file at all', () => {
     const h = boot(2, { host: { slots: 0 } });
     expect(h.tdxHost.fw).toBeNull();
     expect(tdxHostProbe(h)).toBe(-EOPNOTSUPP);
-    expect(h.tdxHost.fw).toBeNull();
-    expect(versionShow(h)).toBe('1.5.06');
+    expect([h.tdxHost.fw, h.tdxHost.device, sysfsFiles(h)]).toEqual([null, false, []]);
+    expect(runBody(h, sysfsRead(h, `${TDX_HOST_DIR}/version`))).toBe(-ENOENT);
   });
 
   it('without TD_PRESERVING (features0 bit 1): -EOPNOTSUPP and no fw node', () => {
@@ -208,6 +209,7 @@ describe('later revisions (spec §2.2 merged driver, §4.3 compat mapping)', () 
   it('upstream: the fw node is tdx_module, registered whatever the slot count', () => {
     const h = boot(2, { rev: UPSTREAM, host: { slots: 0 } });
     expect(h.tdxHost.fw).toMatchObject({ name: 'tdx_module' });
+    expect(runBody(h, sysfsRead(h, `${TDX_HOST_DIR}/version`))).toBe('1.5.06');
     expect(attr(h, 1, 'num_remaining_updates')).toBe('0');
   });
 
