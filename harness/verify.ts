@@ -130,7 +130,7 @@ export function genConfig(p: Property, o: CheckOptions): GenConfig {
 /**
  * PCT's change points fall among a scenario's first decisions (PCT's k): a default scenario
  * takes 24 to 65 decisions at the median by property, 117 to 154 at the 90th percentile.
- * Counted in steps instead (93 at the median), depth 3 needed 8 times random's runs for B21;
+ * Counted in steps instead (93 at the median), depth 3 needed 6 to 8 times random's runs for B21;
  * over 200 decisions, most change points miss the short windows the faults need (bench section 6).
  */
 const PCT_DECISIONS = 100;
