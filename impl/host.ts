@@ -5,7 +5,7 @@ import type { ModuleIdentity, Version } from './firmware/types.ts';
 import { createPlatform, type Platform } from './platform/cpu.ts';
 import { PhysMem } from './platform/memory.ts';
 import type { Bugs } from './faults.ts';
-import { createSched, type LinOp, type RawSpinlock, type Sched, type Task } from './kernel/sched.ts';
+import { createSched, rawSpinLockInit, waitQueue, type LinOp, type RawSpinlock, type Sched, type Task, type WaitQueue } from './kernel/sched.ts';
 import type { Revision } from './kernel/revision.ts';
 import type { UpdateState } from './kernel/seamldr.ts';
 import { clearedModuleState, tdxEnable, type Tdx } from './kernel/tdx.ts';
@@ -58,6 +58,8 @@ export interface Host {
   kvm: Kvm;
   /** seamldr_lock, the raw spinlock around P-SEAMLDR calls: the task holding it. */
   seamldrLock: Task | null;
+  /** What a CPU spinning on seamldr_lock waits on: woken when the lock is taken or let go. */
+  readonly seamldrLockWait: WaitQueue;
   /** tdx.c sysinit_lock, around try_init_module_global(). */
   readonly sysinitLock: RawSpinlock;
   readonly trace: TraceEvent[];
@@ -91,7 +93,8 @@ export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
     tdxHost: { device: false, cancelRequest: false, fw: null, seamldrAttrsVisible: false },
     kvm: createKvm(),
     seamldrLock: null,
-    sysinitLock: { owner: null },
+    seamldrLockWait: waitQueue(),
+    sysinitLock: rawSpinLockInit(),
     trace: [],
     log: [],
   };

@@ -2,7 +2,7 @@
 // and the worker that drives a driver's prepare/write/poll_complete/cancel ops.
 // Mirrors: torvalds/linux drivers/base/firmware_loader/sysfs_upload.c @ 2b1333b8 and
 // firmware_loading_store() in sysfs.c (spec §2.1).
-import { step, type Yield } from './sched.ts';
+import { step, wakeUp, type WaitQueue, type Yield } from './sched.ts';
 import { EBUSY, EINVAL, ENODEV } from './errno.ts';
 import type { ImageBuf } from './seamldr.ts';
 import type { Host } from '../host.ts';
@@ -26,7 +26,7 @@ export interface FwUploadOps {
   cancel(h: Host): void;
 }
 
-export interface FwUpload {
+export interface FwUpload extends WaitQueue {
   readonly name: string;
   readonly ops: FwUploadOps;
   progress: FwProgress;
@@ -39,7 +39,13 @@ export interface FwUpload {
 }
 
 export function createFwUpload(name: string, ops: FwUploadOps): FwUpload {
-  return { name, ops, progress: 'idle', errCode: 'none', errProgress: 'idle', remainingSize: 0, loadingDone: false, buffer: null };
+  return { name, ops, progress: 'idle', errCode: 'none', errProgress: 'idle', remainingSize: 0, loadingDone: false, buffer: null, gen: 0 };
+}
+
+/** fw_upload_update_progress(): a reader sleeping until `status` changes looks again. */
+function setProgress(fw: FwUpload, progress: FwProgress): void {
+  fw.progress = progress;
+  wakeUp(fw);
 }
 
 /** What one `echo 1 > loading; cat image > data; echo 0 > loading` did. */
@@ -73,7 +79,7 @@ function fwUploadStart(h: Host, fw: FwUpload): LoadResult {
     freeBuffer(h, fw);
     return 'busy'; // -EBUSY: do not interfere with an on-going fw_upload
   }
-  fw.progress = 'receiving';
+  setProgress(fw, 'receiving');
   fw.errCode = 'none';
   fw.remainingSize = fw.buffer!.len;
   return 'started';
@@ -87,7 +93,7 @@ function setError(fw: FwUpload, progress: FwProgress, err: FwUploadErr): void {
 /** fw_upload_main(): the worker queued on system_long_wq. */
 export function* fwUploadMain(h: Host, fw: FwUpload): Generator<Yield, void, void> {
   const img = fw.buffer!;
-  fw.progress = 'preparing';
+  setProgress(fw, 'preparing');
   // Stryker disable next-line StringLiteral: the label only names the point in the timeline
   yield step('preparing');
   let err = fw.ops.prepare(h, img);
@@ -95,12 +101,12 @@ export function* fwUploadMain(h: Host, fw: FwUpload): Generator<Yield, void, voi
   if (err !== 'none') {
     setError(fw, 'preparing', err);
   } else {
-    fw.progress = 'transferring';
+    setProgress(fw, 'transferring');
     // Stryker disable next-line StringLiteral: the label only names the point in the timeline
     yield step('transferring');
     err = yield* transfer(h, fw, img);
     if (err === 'none') {
-      fw.progress = 'programming';
+      setProgress(fw, 'programming');
       // Stryker disable next-line StringLiteral: the label only names the point in the timeline
       yield step('programming');
       err = fw.ops.pollComplete(h);
@@ -109,7 +115,7 @@ export function* fwUploadMain(h: Host, fw: FwUpload): Generator<Yield, void, voi
   }
   // remaining_size is left as it was: it tells how far a failed upload got.
   freeBuffer(h, fw);
-  fw.progress = 'idle';
+  setProgress(fw, 'idle');
   yield { kind: 'lin', op: { name: 'fw_done', args: {} }, result: fwError(fw) };
 }
 

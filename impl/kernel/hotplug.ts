@@ -10,7 +10,7 @@ import type { Host } from '../host.ts';
 
 function* cpusWriteLock(h: Host): Generator<Yield, void, void> {
   // Stryker disable next-line StringLiteral: the label only names the point in the timeline
-  yield wait(() => h.platform.hotplugReaders === 0, 'cpus_write_lock');
+  yield wait(() => h.platform.hotplugReaders === 0, 'cpus_write_lock', h.platform.hotplugWriter);
 }
 
 /** `echo 0 > /sys/devices/system/cpu/cpuN/online`. CPU 0 cannot be offlined (x86 BSP). */

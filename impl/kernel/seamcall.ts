@@ -2,7 +2,7 @@
 // Mirrors: torvalds/linux arch/x86/virt/vmx/tdx/seamcall_internal.h @ 0eaed89c (spec §5.3).
 import { pseamldrEnter, pseamldrExit, seamcall as seamcallInsn, type SeamcallArgs } from '../firmware/seam.ts';
 import { P_SEAMLDR_INSTALL, TDX_RND_NO_ENTROPY, TDX_SEAMCALL_VMFAILINVALID, TDX_STATUS_MASK, type SeamcallResult } from '../firmware/abi.ts';
-import { step, wait, type Yield } from './sched.ts';
+import { preemptDisable, preemptEnable, step, wait, wakeUp, type Task, type Yield } from './sched.ts';
 import { EIO, ENODEV } from './errno.ts';
 import type { Host } from '../host.ts';
 
@@ -43,6 +43,12 @@ export function seamcallPrerr(h: Host, cpu: number, leaf: bigint, args?: Seamcal
   return statusToErrno(r.status);
 }
 
+/** Takes (t) or lets go (null) of seamldr_lock; a CPU spinning on it looks again. */
+function lockSeamldr(h: Host, t: Task | null): void {
+  h.seamldrLock = t;
+  wakeUp(h.seamldrLockWait);
+}
+
 /**
  * seamldr_call(): a SEAMCALL into P-SEAMLDR under seamldr_lock, a raw spinlock, so no two CPUs
  * are ever inside P-SEAMLDR and stop_machine waits for a caller to finish (spec §3.7). The
@@ -53,12 +59,12 @@ export function* seamldrCall(h: Host, cpu: number, leaf: bigint, args: SeamcallA
   const t = h.sched.current!;
   // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
   const locked = !h.bugs.has('seamldr-info-unlocked') || leaf === P_SEAMLDR_INSTALL;
-  t.preempt++;
+  preemptDisable(h.sched, t);
   try {
     // Stryker disable next-line StringLiteral: the label only names the point in the timeline
-    while (locked && h.seamldrLock !== null) yield wait(() => h.seamldrLock === null, 'seamldr_lock');
+    while (locked && h.seamldrLock !== null) yield wait(() => h.seamldrLock === null, 'seamldr_lock', h.seamldrLockWait);
     // Stryker disable next-line ConditionalExpression: locked is always true unless the seeded fault is on
-    if (locked) h.seamldrLock = t;
+    if (locked) lockSeamldr(h, t);
     let r: SeamcallResult = { status: TDX_SEAMCALL_VMFAILINVALID };
     if (pseamldrEnter(h.seam, cpu)) {
       // Stryker disable next-line StringLiteral: the label only names the point in the timeline
@@ -70,7 +76,7 @@ export function* seamldrCall(h: Host, cpu: number, leaf: bigint, args: SeamcallA
     return r;
   } finally {
     // Stryker disable next-line ConditionalExpression: locked is always true unless the seeded fault is on
-    if (locked) h.seamldrLock = null;
-    t.preempt--;
+    if (locked) lockSeamldr(h, null);
+    preemptEnable(h.sched, t);
   }
 }

@@ -20,7 +20,7 @@ import { le16Sum } from './csum.ts';
 import { EBUSY, EINVAL, EIO, ENOSPC } from './errno.ts';
 import { seamldrCall, statusToErrno } from './seamcall.ts';
 import { runsMergedCode } from './revision.ts';
-import { rawSpinLock, rawSpinUnlock, step, stopMachine, wait, type RawSpinlock, type Yield } from './sched.ts';
+import { rawSpinLock, rawSpinLockInit, rawSpinUnlock, step, stopMachine, wait, wakeUp, type RawSpinlock, type WaitQueue, type Yield } from './sched.ts';
 import { tdxCpuEnable, tdxModuleRunUpdate, tdxModuleRunUpdateV2, tdxModuleShutdown, tdxModuleShutdownV2, tdxRefreshAfterUpdate } from './tdx.ts';
 import type { Host } from '../host.ts';
 
@@ -217,7 +217,7 @@ const START = 0,
  * update_ctrl: the control block every CPU shares; the counts change under its lock. The real
  * one is a static that init_state() resets for every update, so one per call is the same.
  */
-export interface UpdateCtrl {
+export interface UpdateCtrl extends WaitQueue {
   state: number;
   numAck: number;
   numFailed: number;
@@ -231,6 +231,7 @@ export interface UpdateCtrl {
 function setTargetState(ctrl: UpdateCtrl, newstate: number): void {
   ctrl.numAck = 0;
   ctrl.state = newstate;
+  wakeUp(ctrl);
 }
 
 /**
@@ -242,7 +243,7 @@ function* ackState(h: Host, ctrl: UpdateCtrl, result: number, cpu: number): Gene
   // Stryker disable next-line all: a seeded fault's switch, off in every property-only run (README "Mutation score")
   const [ackBeforeFail, noEarlyAbort] = [h.bugs.has('ack-before-fail'), h.bugs.has('no-early-abort')];
   yield* rawSpinLock(ctrl.lock, cpu, 'update_ctrl.lock');
-  if (!ackBeforeFail) ctrl.numFailed += result !== 0 ? 1 : 0;
+  if (!ackBeforeFail) countFailure(ctrl, result);
   // Stryker disable next-line StringLiteral: the label only names the point in the timeline
   yield step('ack_state: failure counted');
   ctrl.numAck++;
@@ -263,6 +264,13 @@ function* ackState(h: Host, ctrl: UpdateCtrl, result: number, cpu: number): Gene
 function initState(ctrl: UpdateCtrl): void {
   setTargetState(ctrl, START + 1);
   ctrl.numFailed = 0;
+}
+
+/** num_failed counts a CPU's failure; the CPUs polling state see it (they stop early, I-5). */
+function countFailure(ctrl: UpdateCtrl, result: number): void {
+  if (result === 0) return;
+  ctrl.numFailed++;
+  wakeUp(ctrl);
 }
 
 // Stryker disable all: a seeded fault's code, off in every property-only run (README "Mutation score")
@@ -325,7 +333,7 @@ function* doSeamldrInstallModule(h: Host, ctrl: UpdateCtrl, paramsPa: number, cp
       // that changes nothing), so an update costs steps linear in the CPUs, not quadratic.
       const seen = curstate;
       // Stryker disable next-line StringLiteral: the label only names the point in the timeline
-      yield wait(() => ctrl.state !== seen || ctrl.numFailed !== 0, 'cpu_relax');
+      yield wait(() => ctrl.state !== seen || ctrl.numFailed !== 0, 'cpu_relax', ctrl);
     }
   } while (curstate !== DONE && (ctrl.numFailed === 0 || noEarlyAbort));
   return ret;
@@ -338,7 +346,7 @@ function* ackOrAckBeforeFail(h: Host, ctrl: UpdateCtrl, ret: number, cpu: number
   if (h.bugs.has('ack-before-fail') && ret !== 0) {
     // Stryker disable next-line StringLiteral: the label only names the point in the timeline
     yield step('ack before failure is recorded');
-    ctrl.numFailed++;
+    countFailure(ctrl, ret);
   }
   // Stryker restore all
 }
@@ -364,16 +372,24 @@ function* cpusReadLockInitState(h: Host, ctrl: UpdateCtrl): Generator<Yield, voi
     initStateV6(h, ctrl);
     // Stryker disable next-line StringLiteral: the label only names the point in the timeline
     yield step('init_state before cpus_read_lock');
-    h.platform.hotplugReaders++;
+    cpusReadLock(h);
     return;
   }
   // Stryker restore all
-  h.platform.hotplugReaders++;
+  cpusReadLock(h);
   initState(ctrl);
 }
 
+/** cpus_read_lock(): a hotplug that found no reader must look again. */
+function cpusReadLock(h: Host): void {
+  h.platform.hotplugReaders++;
+  wakeUp(h.platform.hotplugWriter);
+}
+
+/** cpus_read_unlock(): percpu_up_read() wakes the writer, a hotplug waiting in cpus_write_lock(). */
 function cpusReadUnlock(h: Host): void {
   h.platform.hotplugReaders--;
+  wakeUp(h.platform.hotplugWriter);
 }
 
 /** The revision's init_seamldr_params(): the merged tdx_image or v2's v1 blob. */
@@ -390,7 +406,7 @@ export function seamldrInstallModuleOf(h: Host): typeof seamldrInstallModule {
   return runsMergedCode(h.rev) ? seamldrInstallModule : seamldrInstallModuleV2;
 }
 
-const newCtrl = (): UpdateCtrl => ({ state: START, numAck: 0, numFailed: 0, nrParticipants: null, lock: { owner: null } });
+const newCtrl = (): UpdateCtrl => ({ state: START, numAck: 0, numFailed: 0, nrParticipants: null, lock: rawSpinLockInit(), gen: 0 });
 
 /**
  * seamldr_install_module() as merged (spec §2.3): the length check, the params, the image

@@ -10,6 +10,8 @@ export interface Platform {
   readonly cpus: Cpu[];
   /** cpus_read_lock() holders; hotplug (the writer) waits until this is 0 (kernel/cpu.c). */
   hotplugReaders: number;
+  /** cpu_hotplug_lock.writer, the rcuwait cpus_write_lock() sleeps on; cpus_read_unlock() wakes it. */
+  readonly hotplugWriter: { gen: number };
   /** CPUID(1).EAX of every CPU (one family/model/stepping per platform). */
   readonly cpuFms: number;
   /** X86_BUG_SEAMRET_INVD_VMCS: set at boot when IA32_VMX_BASIC bit 60 is clear (spec §3.1). */
@@ -19,7 +21,7 @@ export interface Platform {
 export function createPlatform(nrCpus: number, cpuFms: number, erratum = false): Platform {
   const cpus: Cpu[] = [];
   for (let id = 0; id < nrCpus; id++) cpus.push({ id, online: true });
-  return { cpus, hotplugReaders: 0, cpuFms, erratumSeamretInvdVmcs: erratum };
+  return { cpus, hotplugReaders: 0, hotplugWriter: { gen: 0 }, cpuFms, erratumSeamretInvdVmcs: erratum };
 }
 
 export function onlineCpus(p: Platform): number[] {

@@ -9,7 +9,7 @@
 // `seamldr_version`), as Intel's selection tool is written for one.
 import { ENXIO } from '../kernel/errno.ts';
 import type { LoadResult } from '../kernel/fw_upload.ts';
-import { step, wait, type Yield } from '../kernel/sched.ts';
+import { step, wait, waitQueue, type Yield } from '../kernel/sched.ts';
 import type { Host } from '../host.ts';
 import { selectModule, type MappingEntry, type ModuleFacts, type Selection } from './policy.ts';
 import { FIRMWARE_DIR, sysfsExists, sysfsLoad, sysfsRead, TDX_HOST_DIR } from './sysfs.ts';
@@ -174,7 +174,7 @@ function* pollIdle(h: Host, io: ToolIo, path: string): Generator<Yield, boolean,
   for (let i = 0; i < MAX_STATUS_POLLS; i++) {
     const status = yield* read(h, io, path);
     if (status === 'idle') return true;
-    yield wait(() => h.tdxHost.fw?.progress !== status, 'tool: sleep until status changes');
+    yield wait(() => h.tdxHost.fw?.progress !== status, 'tool: sleep until status changes', h.tdxHost.fw ?? waitQueue());
   }
   return false;
 }

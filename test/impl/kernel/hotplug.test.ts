@@ -7,7 +7,7 @@ import { SEAMLDR_EUNSPECERR, TDH, TDX_SYS_BUSY, TDX_SYS_SHUTDOWN, TDX_SEAMCALL_V
 import { EBUSY, EIO, ENODEV } from '../../../impl/kernel/errno.ts';
 import { cpuDown, cpuUp } from '../../../impl/kernel/hotplug.ts';
 import { getTdxSysInfoVersion } from '../../../impl/kernel/tdx.ts';
-import { runnableTasks, spawn, stepTask } from '../../../impl/kernel/sched.ts';
+import { runnableTasks, spawn, stepTask, wakeUp } from '../../../impl/kernel/sched.ts';
 import { ackOrder, boot, calls, events, imageRef, installRef, runBody, runTasks } from './helpers.ts';
 
 describe('cpu_down', () => {
@@ -40,6 +40,7 @@ describe('cpu_down', () => {
     expect(() => runTasks(h)).toThrow(/deadlock/);
     expect(h.platform.cpus[1]!.online).toBe(true);
     h.platform.hotplugReaders = 0;
+    wakeUp(h.platform.hotplugWriter);
     expect(runnableTasks(h.sched).includes(t)).toBe(true);
     runTasks(h);
     expect(h.platform.cpus[1]!.online).toBe(false);

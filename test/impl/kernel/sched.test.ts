@@ -1,7 +1,19 @@
 // Tests for impl/kernel/sched.ts: who may run (stoppers, preempt-disabled sections, waits),
 // stop_machine's phases and its return value, preemptDisabled, and stepTask bookkeeping.
 import { describe, expect, it } from 'vitest';
-import { createSched, preemptDisabled, runnableTasks, spawn, stepTask, stopMachine, type Sched, type Yield } from '../../../impl/kernel/sched.ts';
+import {
+  createSched,
+  preemptDisabled,
+  runnableTasks,
+  spawn,
+  stepTask,
+  stopMachine,
+  wait,
+  waitQueue,
+  wakeUp,
+  type Sched,
+  type Yield,
+} from '../../../impl/kernel/sched.ts';
 
 function* steps(n: number, log?: string[], name = ''): Generator<Yield, number, void> {
   for (let i = 0; i < n; i++) {
@@ -52,21 +64,29 @@ describe('spawn and stepTask', () => {
     expect(s.current).toBeNull();
   });
 
-  it('a wait makes the task unrunnable until its condition holds', () => {
+  it('a wait makes the task unrunnable until its condition holds, checked again when its queue is woken', () => {
     const s = createSched();
+    const q = waitQueue();
     let go = false;
     const t = spawn(
       s,
       'w',
       0,
       (function* (): Generator<Yield, void, void> {
-        yield { kind: 'wait', until: () => go, label: 'x' };
+        yield wait(() => go, 'x', q);
       })(),
     );
     stepTask(s, t);
     expect(runnableTasks(s).includes(t)).toBe(false);
     go = true;
+    expect(runnableTasks(s).includes(t)).toBe(false); // nobody woke q
+    wakeUp(q);
     expect(runnableTasks(s).includes(t)).toBe(true);
+    go = false;
+    wakeUp(q);
+    expect(runnableTasks(s).includes(t)).toBe(false);
+    go = true;
+    wakeUp(q);
     expect(stepTask(s, t)).toBeNull();
   });
 });

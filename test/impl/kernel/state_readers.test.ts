@@ -21,7 +21,7 @@ const src = (path: string) => readFileSync(new URL(`../../../${path}`, import.me
 
 /** The fields of `export interface NAME { ... }` in a source file, with their types. */
 function fields(path: string, name: string): { name: string; type: string }[] {
-  const body = new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n?\\}`).exec(src(path))?.[1];
+  const body = new RegExp(`export interface ${name}(?: extends [^{]+)? \\{([\\s\\S]*?)\\n?\\}`).exec(src(path))?.[1];
   if (body === undefined) throw new Error(`no interface ${name} in ${path}`);
   const decls = body
     .replace(/\/\*[\s\S]*?\*\//g, '')

@@ -193,9 +193,9 @@ describe('the update tool alongside other uploads', () => {
       'uploader',
       1,
       (function* (): Generator<Yield, void, void> {
-        yield { kind: 'wait', until: () => fw.progress !== 'idle', label: 'the tool started' };
+        yield { kind: 'wait', until: () => fw.progress !== 'idle', on: fw, label: 'the tool started' };
         for (let i = 0; i < 2 * MAX_STATUS_POLLS; i++) {
-          yield { kind: 'wait', until: () => fw.progress === 'idle' && !fw.loadingDone, label: 'idle' };
+          yield { kind: 'wait', until: () => fw.progress === 'idle' && !fw.loadingDone, on: fw, label: 'idle' };
           if (fwLoad(h, fw, imageBytes(imageRef('1.5.16'))) === 'started') spawn(h.sched, 'fw_upload_worker', 0, fwUploadMain(h, fw));
         }
       })(),
