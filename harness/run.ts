@@ -134,11 +134,6 @@ class Run {
   readonly h: Host;
   readonly m: ModelState;
   readonly checks: { id: string; check: ReturnType<Invariant['create']> }[];
-  /** Tasks that have run, least recently run first (a Map keeps insertion order; a task that runs moves to the end). */
-  readonly ran = new Map<Task, true>();
-  /** By task id: the last candidates() call that found the task runnable (a number per call, no Set per step). */
-  readonly readyAt: number[] = [];
-  calls = 0;
   readonly inFlight = new Map<Task, InFlight>();
   readonly records: StepRecord[] = [];
   readonly labels = new Set<string>();
@@ -201,26 +196,6 @@ class Run {
     };
   }
 
-  /**
-   * Runnable tasks, least recently run first (those never run first of all, by id): choice 0 is
-   * round-robin, so runs are fair by default. One pass over the tasks that ran, marking the
-   * runnable ones by a number per call: no Set, sort or lookup per task (a 256-CPU update: npm
-   * run bench, section 3).
-   */
-  candidates(): Task[] {
-    const ready = runnableTasks(this.h.sched);
-    if (ready.length < 2) return ready;
-    const call = ++this.calls;
-    const fresh: Task[] = [];
-    for (const t of ready) {
-      this.readyAt[t.id] = call;
-      if (!this.ran.has(t)) fresh.push(t);
-    }
-    if (fresh.length === ready.length) return fresh;
-    for (const t of this.ran.keys()) if (this.readyAt[t.id] === call) fresh.push(t);
-    return fresh;
-  }
-
   /** Which option runs: a task (by index in `tasks`), or issuing the next command (index tasks.length). */
   pick(tasks: readonly Task[], canIssue: boolean): number {
     const options = tasks.length + (canIssue ? 1 : 0);
@@ -278,10 +253,7 @@ class Run {
   }
 
   stepOne(t: Task): Violation[] {
-    this.ran.delete(t);
-    this.ran.set(t, true);
     const y = stepTask(this.h.sched, t);
-    if (y === null) this.ran.delete(t);
     if (y !== null && !YIELD_KINDS.has(y.kind)) throw new Error(`${t.name} yielded ${JSON.stringify(y)}, not a step, wait or linearization point`);
     let lin: StepRecord['lin'];
     let v: Violation | null = null;
@@ -426,7 +398,8 @@ class Run {
 
   /** One scheduling decision; returns the violations it found (none: go on), or 'done'. */
   next(): Violation[] | 'done' {
-    const tasks = this.candidates();
+    // Least recently run first (sched.ts runQueue): choice 0 is round-robin, so runs are fair by default.
+    const tasks = runnableTasks(this.h.sched);
     const canIssue = this.cmd < this.s.commands.length && this.h.sched.stopMachine === null;
     const options = tasks.length + (canIssue ? 1 : 0);
     if (options === 0) {

@@ -72,11 +72,19 @@ export interface Task {
   preempt: number;
   readonly stopper: boolean;
   waitUntil: (() => boolean) | null;
-  /** The queue the wait is on, its generation when `until` was last evaluated, and the result. */
+  /** The queue the wait is on. */
   waitOn: WaitQueue | null;
-  waitGen: number;
-  waitOk: boolean;
+  /** In s.runQueue: not waiting, or its wait's condition held when last evaluated. */
+  queued: boolean;
+  /** s.clock when it last ran; one that never ran is before all that did, by id. */
+  lastRun: number;
   done: boolean;
+}
+
+/** The tasks waiting on one queue, and the queue's generation when they were last evaluated. */
+interface Waiters {
+  seen: number;
+  readonly tasks: Set<Task>;
 }
 
 export interface Sched {
@@ -95,30 +103,65 @@ export interface Sched {
   readonly held: number[];
   preempted: number;
   stoppers: number;
+  /**
+   * The run queue: every task not waiting, or whose wait's condition held when last evaluated,
+   * least recently run first. Only the waits of a woken queue are evaluated again, so a step
+   * costs nothing per waiting task (npm run bench, section 3).
+   */
+  runQueue: Task[];
+  /** Waiting tasks by the queue they wait on, and the tasks that began a wait since the last pick. */
+  readonly waiters: Map<WaitQueue, Waiters>;
+  readonly began: Task[];
+  clock: number;
 }
 
 export function createSched(): Sched {
-  return { tasks: [], nextId: 1, stopMachine: null, stopCaller: null, current: null, held: [], preempted: 0, stoppers: 0 };
+  return {
+    tasks: [],
+    nextId: 1,
+    stopMachine: null,
+    stopCaller: null,
+    current: null,
+    held: [],
+    preempted: 0,
+    stoppers: 0,
+    runQueue: [],
+    waiters: new Map(),
+    began: [],
+    clock: 0,
+  };
 }
 
+/** Before every task that ran: a task that never ran sorts among those by id. */
+const NEVER_RAN = -(2 ** 52);
+
 export function spawn(s: Sched, name: string, cpu: number, body: TaskBody, stopper = false): Task {
-  // Stryker disable next-line UpdateOperator,BooleanLiteral: ids only tell tasks apart (PCT's priorities), in either direction; done is read only of tasks off s.tasks (stop_machine's caller, runnable only once every stopper is off)
-  const t: Task = { id: s.nextId++, name, cpu, body, preempt: 0, stopper, waitUntil: null, waitOn: null, waitGen: 0, waitOk: false, done: false };
+  const id = s.nextId++;
+  // Stryker disable next-line BooleanLiteral: done is read only of tasks off s.tasks (stop_machine's caller, runnable only once every stopper is off)
+  const t: Task = { id, name, cpu, body, preempt: 0, stopper, waitUntil: null, waitOn: null, queued: false, lastRun: NEVER_RAN + id, done: false };
   s.tasks.push(t);
   if (stopper) s.stoppers++;
+  enqueue(s, [t]);
   return t;
 }
 
-/** Every runnable task, in spawn order. */
+/**
+ * Every runnable task, least recently run first (those never run first of all, by id): the
+ * run queue, after evaluating the waits whose queue was woken, less the tasks stop_machine or
+ * a CPU held by another task keeps off.
+ */
 export function runnableTasks(s: Sched): Task[] {
-  const out: Task[] = [];
-  for (const t of s.tasks) if (runnable(s, t)) out.push(t);
+  if (s.began.length || s.waiters.size) evaluateWaits(s);
+  const q = s.runQueue;
+  let i = 0;
+  while (i < q.length && runnable(s, q[i]!)) i++;
+  if (i === q.length) return q.slice();
+  const out = q.slice(0, i);
+  for (; i < q.length; i++) if (runnable(s, q[i]!)) out.push(q[i]!);
   return out;
 }
 
 function runnable(s: Sched, t: Task): boolean {
-  // Stryker disable next-line ConditionalExpression: every wait re-checks its condition when it runs (a loop, or stop_machine's 'running' state keeps the caller off)
-  if (t.waitUntil !== null && !waitDone(t)) return false;
   // A task with preemption disabled holds its CPU: nothing else runs there until it is done.
   if (t.preempt === 0 && (s.held[t.cpu] ?? 0) > 0) return false;
   if (s.stopMachine === 'running') return t.stopper;
@@ -127,14 +170,65 @@ function runnable(s: Sched, t: Task): boolean {
   return !t.stopper;
 }
 
-/** The wait's condition, evaluated again only if its queue was woken since. */
-function waitDone(t: Task): boolean {
-  const gen = t.waitOn!.gen;
-  if (t.waitGen !== gen) {
-    t.waitGen = gen;
-    t.waitOk = t.waitUntil!();
+/** Evaluates the waits begun since the last pick and those of every woken queue; moves the tasks in or out of the run queue. */
+function evaluateWaits(s: Sched): void {
+  const moved = { ready: [] as Task[], left: false };
+  for (const t of s.began) if (t.waitUntil !== null) evaluateWait(t, moved);
+  s.began.length = 0;
+  for (const [q, w] of s.waiters)
+    if (w.seen !== q.gen) {
+      w.seen = q.gen;
+      for (const t of w.tasks) evaluateWait(t, moved);
+    }
+  if (moved.left) s.runQueue = s.runQueue.filter((t) => t.queued);
+  if (moved.ready.length) enqueue(s, moved.ready);
+}
+
+/** One wait's condition: a task whose verdict changed joins `ready` or leaves the queue. */
+function evaluateWait(t: Task, moved: { ready: Task[]; left: boolean }): void {
+  const ok = t.waitUntil!();
+  if (ok === t.queued) return;
+  t.queued = ok;
+  if (ok) moved.ready.push(t);
+  else moved.left = true;
+}
+
+/** Puts tasks into the run queue at their place by when they last ran (a merge: the queue is sorted). */
+function enqueue(s: Sched, ts: Task[]): void {
+  for (const t of ts) t.queued = true;
+  const q = s.runQueue;
+  if (ts.length === 1 && (q.length === 0 || q[q.length - 1]!.lastRun < ts[0]!.lastRun)) {
+    q.push(ts[0]!);
+    return;
   }
-  return t.waitOk;
+  ts.sort((a, b) => a.lastRun - b.lastRun);
+  const out: Task[] = [];
+  let i = 0;
+  for (const t of ts) {
+    while (i < q.length && q[i]!.lastRun < t.lastRun) out.push(q[i++]!);
+    out.push(t);
+  }
+  while (i < q.length) out.push(q[i++]!);
+  s.runQueue = out;
+}
+
+/** The task stops waiting (it runs): off its queue's waiters. */
+function endWait(s: Sched, t: Task): void {
+  const w = s.waiters.get(t.waitOn!)!;
+  w.tasks.delete(t);
+  if (w.tasks.size === 0) s.waiters.delete(t.waitOn!);
+  t.waitUntil = null;
+  t.waitOn = null;
+}
+
+/** The task waits on q; its condition is evaluated at the next pick, then whenever q is woken. */
+function beginWait(s: Sched, t: Task, until: () => boolean, q: WaitQueue): void {
+  t.waitUntil = until;
+  t.waitOn = q;
+  let w = s.waiters.get(q);
+  if (!w) s.waiters.set(q, (w = { seen: q.gen, tasks: new Set() }));
+  w.tasks.add(t);
+  s.began.push(t);
 }
 
 /** stop_machine waits for every preempt-disabled section to end, then stops every CPU. */
@@ -202,7 +296,9 @@ export function preemptEnable(s: Sched, t: Task): void {
 /** Advance one task by one step. Returns what it yielded, or null when it finished. */
 export function stepTask(s: Sched, t: Task): Yield | null {
   s.current = t;
-  t.waitUntil = null;
+  if (t.waitUntil !== null) endWait(s, t);
+  if (t.queued) dequeue(s, t);
+  t.lastRun = ++s.clock;
   // Stryker disable next-line ConditionalExpression,LogicalOperator: while 'returning' only the caller is runnable
   if (s.stopMachine === 'returning' && t === s.stopCaller) {
     s.stopMachine = null;
@@ -214,18 +310,24 @@ export function stepTask(s: Sched, t: Task): Yield | null {
     t.done = true;
     s.tasks = s.tasks.filter((x) => x !== t);
     if (t.stopper) s.stoppers--;
-  }
-  // Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral,BlockStatement: a wait run as a spin of steps ends where the wait would (see runnable)
-  if (!r.done && r.value.kind === 'wait') waitOn(t, r.value.until, r.value.on);
+  } else if (r.value.kind === 'wait') beginWait(s, t, r.value.until, r.value.on);
+  else enqueue(s, [t]);
   settleStopMachine(s);
   return r.done ? null : r.value;
 }
 
-/** The task waits; its condition is evaluated at the next pick, whatever the queue's generation. */
-function waitOn(t: Task, until: () => boolean, q: WaitQueue): void {
-  t.waitUntil = until;
-  t.waitOn = q;
-  t.waitGen = q.gen - 1;
+/** Takes a task off the run queue (binary search: the queue is sorted by lastRun). */
+function dequeue(s: Sched, t: Task): void {
+  const q = s.runQueue;
+  let lo = 0,
+    hi = q.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (q[mid]!.lastRun < t.lastRun) lo = mid + 1;
+    else hi = mid;
+  }
+  q.splice(lo, 1);
+  t.queued = false;
 }
 
 /**

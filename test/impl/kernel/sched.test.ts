@@ -91,6 +91,33 @@ describe('spawn and stepTask', () => {
   });
 });
 
+describe('the run queue', () => {
+  it('holds the runnable tasks least recently run first, those never run first of all; a woken task keeps its place', () => {
+    const s = createSched();
+    const q = waitQueue();
+    let go = false;
+    const body = (waits: boolean) =>
+      (function* (): Generator<Yield, void, void> {
+        if (waits) yield wait(() => go, 'go', q);
+        for (;;) yield { kind: 'step' };
+      })();
+    const [a, b, c] = ['a', 'b', 'c'].map((n) => spawn(s, n, 0, body(n === 'a')));
+    const names = () => runnableTasks(s).map((t) => t.name);
+    expect(names()).toEqual(['a', 'b', 'c']);
+    stepTask(s, a!); // a waits
+    stepTask(s, c!);
+    expect(names()).toEqual(['b', 'c']);
+    const d = spawn(s, 'd', 0, body(false));
+    expect(names()).toEqual(['b', 'd', 'c']);
+    stepTask(s, b!);
+    go = true;
+    wakeUp(q);
+    expect(names()).toEqual(['d', 'a', 'c', 'b']);
+    stepTask(s, d!);
+    expect(names()).toEqual(['a', 'c', 'b', 'd']);
+  });
+});
+
 describe('stop_machine', () => {
   it('runs fn on every given CPU with nothing else running, and returns a non-zero result', () => {
     const s = createSched();

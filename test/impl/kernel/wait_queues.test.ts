@@ -16,10 +16,10 @@ import { COMPAT, UPSTREAM, V2 } from '../../../properties/revisions/index.ts';
 
 const REVISIONS = { v2: V2, compat: COMPAT, upstream: UPSTREAM };
 
-/** The waits whose remembered verdict differs from their condition, by task and label. */
+/** The waiting tasks whose place in or out of the run queue differs from what their condition says now. */
 function stale(h: Host): string[] {
-  runnableTasks(h.sched); // refreshes every wait whose queue was woken
-  return h.sched.tasks.filter((t) => t.waitUntil !== null && t.waitOk !== t.waitUntil()).map((t) => t.name);
+  runnableTasks(h.sched); // evaluates every wait whose queue was woken
+  return h.sched.tasks.filter((t) => t.waitUntil !== null && t.queued !== t.waitUntil()).map((t) => t.name);
 }
 
 const CASES = [
