@@ -10,7 +10,7 @@
  *  linearization point (the operation took effect; `op` names it, `result` is what it returned). */
 export type Yield =
   | { kind: 'step'; label?: string }
-  | { kind: 'wait'; until: () => boolean; on: WaitQueue; label: string }
+  | { kind: 'wait'; until: () => boolean; on: WaitQueue; label: string; spin?: RawSpinlock }
   | { kind: 'lin'; op: LinOp; result: unknown };
 
 /**
@@ -74,6 +74,8 @@ export interface Task {
   waitUntil: (() => boolean) | null;
   /** The queue the wait is on. */
   waitOn: WaitQueue | null;
+  /** The spinlock it spins on: it stays queued, and runs once the lock is free (see rawSpinLock). */
+  spinOn: RawSpinlock | null;
   /** In s.runQueue: not waiting, or its wait's condition held when last evaluated. */
   queued: boolean;
   /** s.clock when it last ran; one that never ran is before all that did, by id. */
@@ -138,7 +140,20 @@ const NEVER_RAN = -(2 ** 52);
 export function spawn(s: Sched, name: string, cpu: number, body: TaskBody, stopper = false): Task {
   const id = s.nextId++;
   // Stryker disable next-line BooleanLiteral: done is read only of tasks off s.tasks (stop_machine's caller, runnable only once every stopper is off)
-  const t: Task = { id, name, cpu, body, preempt: 0, stopper, waitUntil: null, waitOn: null, queued: false, lastRun: NEVER_RAN + id, done: false };
+  const t: Task = {
+    id,
+    name,
+    cpu,
+    body,
+    preempt: 0,
+    stopper,
+    waitUntil: null,
+    waitOn: null,
+    spinOn: null,
+    queued: false,
+    lastRun: NEVER_RAN + id,
+    done: false,
+  };
   s.tasks.push(t);
   if (stopper) s.stoppers++;
   enqueue(s, [t]);
@@ -162,6 +177,7 @@ export function runnableTasks(s: Sched): Task[] {
 }
 
 function runnable(s: Sched, t: Task): boolean {
+  if (t.spinOn !== null && t.spinOn.owner !== null) return false;
   // A task with preemption disabled holds its CPU: nothing else runs there until it is done.
   if (t.preempt === 0 && (s.held[t.cpu] ?? 0) > 0) return false;
   if (s.stopMachine === 'running') return t.stopper;
@@ -214,6 +230,10 @@ function enqueue(s: Sched, ts: Task[]): void {
 
 /** The task stops waiting (it runs): off its queue's waiters. */
 function endWait(s: Sched, t: Task): void {
+  if (t.spinOn !== null) {
+    t.spinOn = t.waitUntil = t.waitOn = null;
+    return;
+  }
   const w = s.waiters.get(t.waitOn!)!;
   w.tasks.delete(t);
   if (w.tasks.size === 0) s.waiters.delete(t.waitOn!);
@@ -310,8 +330,11 @@ export function stepTask(s: Sched, t: Task): Yield | null {
     t.done = true;
     s.tasks = s.tasks.filter((x) => x !== t);
     if (t.stopper) s.stoppers--;
-  } else if (r.value.kind === 'wait') beginWait(s, t, r.value.until, r.value.on);
-  else enqueue(s, [t]);
+  } else if (r.value.kind === 'wait' && !r.value.spin) beginWait(s, t, r.value.until, r.value.on);
+  else {
+    if (r.value.kind === 'wait') [t.waitUntil, t.waitOn, t.spinOn] = [r.value.until, r.value.on, r.value.spin!];
+    enqueue(s, [t]);
+  }
   settleStopMachine(s);
   return r.done ? null : r.value;
 }
@@ -332,7 +355,9 @@ function dequeue(s: Sched, t: Task): void {
 
 /**
  * A raw spinlock (DEFINE_RAW_SPINLOCK): the CPU holding it, or null. A CPU that finds it held
- * waits (it would spin with IRQs off; here it is not scheduled until the lock is free).
+ * waits (it would spin with IRQs off; here it is not scheduled until the lock is free). A
+ * spinning task stays in the run queue and is skipped while the lock is held: a lock taken and
+ * let go would otherwise move every spinner out of the queue and back (npm run bench, section 3).
  */
 export interface RawSpinlock extends WaitQueue {
   owner: number | null;
@@ -343,7 +368,7 @@ export function rawSpinLockInit(): RawSpinlock {
 }
 
 export function* rawSpinLock(l: RawSpinlock, cpu: number, label: string): Generator<Yield, void, void> {
-  while (l.owner !== null) yield wait(() => l.owner === null, label, l);
+  while (l.owner !== null) yield { kind: 'wait', until: () => l.owner === null, on: l, label, spin: l };
   l.owner = cpu;
   wakeUp(l);
 }
