@@ -3,7 +3,7 @@
 // A run is deterministic given its schedule, so a schedule is explored by running it again
 // from the start (stateless search, as CHESS does). At each decision with more than one option
 // the runner's default, choice 0, is round-robin: the runnable task that ran least recently
-// (harness/run.ts candidates), and issuing the next command comes last. A preemption here is
+// (impl/kernel/sched.ts runQueue), and issuing the next command comes last. A preemption here is
 // a decision that takes any other option. With at most K of them, every schedule is found by
 // placing its preemptions at increasing decisions: the children of a run are the runs that
 // keep its schedule and add one preemption at a later decision, to each other option there.

@@ -23,11 +23,13 @@ export interface WaitQueue {
 }
 
 export function waitQueue(): WaitQueue {
+  // Stryker disable next-line ObjectLiteral: any generation works (undefined + 1 is NaN, which equals nothing: waiters are evaluated every pick)
   return { gen: 0 };
 }
 
 /** wake_up(): every task waiting on q checks its condition again before the next pick. */
 export function wakeUp(q: WaitQueue): void {
+  // Stryker disable next-line UpdateOperator: any change of the generation wakes the waiters
   q.gen++;
 }
 
@@ -139,7 +141,7 @@ const NEVER_RAN = -(2 ** 52);
 
 export function spawn(s: Sched, name: string, cpu: number, body: TaskBody, stopper = false): Task {
   const id = s.nextId++;
-  // Stryker disable next-line BooleanLiteral: done is read only of tasks off s.tasks (stop_machine's caller, runnable only once every stopper is off)
+  // Stryker disable next-line BooleanLiteral: queued is set by enqueue below; done is read only of tasks off s.tasks (stop_machine's caller, runnable only once every stopper is off)
   const t: Task = {
     id,
     name,
@@ -166,10 +168,13 @@ export function spawn(s: Sched, name: string, cpu: number, body: TaskBody, stopp
  * a CPU held by another task keeps off.
  */
 export function runnableTasks(s: Sched): Task[] {
+  // Stryker disable next-line ConditionalExpression: with no wait to evaluate, evaluateWaits changes nothing
   if (s.began.length || s.waiters.size) evaluateWaits(s);
   const q = s.runQueue;
   let i = 0;
+  // Stryker disable next-line ConditionalExpression,MethodExpression: a copy of the queue when every task passes is what the filter below gives
   while (i < q.length && runnable(s, q[i]!)) i++;
+  // Stryker disable next-line ConditionalExpression,MethodExpression: as above
   if (i === q.length) return q.slice();
   const out = q.slice(0, i);
   for (; i < q.length; i++) if (runnable(s, q[i]!)) out.push(q[i]!);
@@ -188,6 +193,7 @@ function runnable(s: Sched, t: Task): boolean {
 
 /** Evaluates the waits begun since the last pick and those of every woken queue; moves the tasks in or out of the run queue. */
 function evaluateWaits(s: Sched): void {
+  // Stryker disable next-line BooleanLiteral: filtering a queue none left changes nothing
   const moved = { ready: [] as Task[], left: false };
   for (const t of s.began) if (t.waitUntil !== null) evaluateWait(t, moved);
   s.began.length = 0;
@@ -196,7 +202,9 @@ function evaluateWaits(s: Sched): void {
       w.seen = q.gen;
       for (const t of w.tasks) evaluateWait(t, moved);
     }
+  // Stryker disable next-line ConditionalExpression: filtering when none left, or merging none, changes nothing
   if (moved.left) s.runQueue = s.runQueue.filter((t) => t.queued);
+  // Stryker disable next-line ConditionalExpression: as above
   if (moved.ready.length) enqueue(s, moved.ready);
 }
 
@@ -213,6 +221,7 @@ function evaluateWait(t: Task, moved: { ready: Task[]; left: boolean }): void {
 function enqueue(s: Sched, ts: Task[]): void {
   for (const t of ts) t.queued = true;
   const q = s.runQueue;
+  // Stryker disable next-line all: the merge below gives the same queue; this is its common case, one task that ran last
   if (ts.length === 1 && (q.length === 0 || q[q.length - 1]!.lastRun < ts[0]!.lastRun)) {
     q.push(ts[0]!);
     return;
@@ -236,6 +245,7 @@ function endWait(s: Sched, t: Task): void {
   }
   const w = s.waiters.get(t.waitOn!)!;
   w.tasks.delete(t);
+  // Stryker disable next-line ConditionalExpression: only what a pick iterates (queues of an update that ended)
   if (w.tasks.size === 0) s.waiters.delete(t.waitOn!);
   t.waitUntil = null;
   t.waitOn = null;

@@ -116,6 +116,41 @@ describe('the run queue', () => {
     stepTask(s, d!);
     expect(names()).toEqual(['a', 'c', 'b', 'd']);
   });
+
+  it('tasks whose waits end at the same pick join in the order they last ran', () => {
+    const s = createSched();
+    const [q1, q2] = [waitQueue(), waitQueue()];
+    let go = false;
+    const body = (until: () => boolean, q: ReturnType<typeof waitQueue>) =>
+      (function* (): Generator<Yield, void, void> {
+        yield wait(until, 'w', q);
+        for (;;) yield { kind: 'step' };
+      })();
+    const a = spawn(
+      s,
+      'a',
+      0,
+      body(() => go, q1),
+    );
+    const b = spawn(
+      s,
+      'b',
+      1,
+      body(() => true, q2),
+    );
+    spawn(
+      s,
+      'c',
+      2,
+      body(() => true, q2),
+    );
+    stepTask(s, a);
+    expect(runnableTasks(s).map((t) => t.name)).toEqual(['b', 'c']);
+    stepTask(s, b); // b's wait begins after a's, and holds
+    go = true;
+    wakeUp(q1);
+    expect(runnableTasks(s).map((t) => t.name)).toEqual(['c', 'a', 'b']);
+  });
 });
 
 describe('stop_machine', () => {
@@ -258,18 +293,18 @@ describe('preemptDisabled', () => {
     expect(counts).toEqual([1, 0, 7, 0]);
   });
 
-  it('a task with preemption disabled holds its CPU: other tasks there wait', () => {
+  it.each([0, 3])('a task with preemption disabled holds its CPU: other tasks there wait (CPU %i)', (cpu) => {
     const s = createSched();
     const holder = spawn(
       s,
       'holder',
-      3,
+      cpu,
       (function* (): Generator<Yield, void, void> {
         yield* preemptDisabled(s, steps(1));
       })(),
     );
-    const sameCpu = spawn(s, 'same', 3, steps(1));
-    const otherCpu = spawn(s, 'other', 2, steps(1));
+    const sameCpu = spawn(s, 'same', cpu, steps(1));
+    const otherCpu = spawn(s, 'other', cpu + 1, steps(1));
     stepTask(s, holder);
     expect([runnableTasks(s).includes(sameCpu), runnableTasks(s).includes(otherCpu)]).toEqual([false, true]);
     stepTask(s, holder);
