@@ -141,7 +141,6 @@ const NEVER_RAN = -(2 ** 52);
 
 export function spawn(s: Sched, name: string, cpu: number, body: TaskBody, stopper = false): Task {
   const id = s.nextId++;
-  // Stryker disable next-line BooleanLiteral: queued is set by enqueue below; done is read only of tasks off s.tasks (stop_machine's caller, runnable only once every stopper is off)
   const t: Task = {
     id,
     name,
@@ -152,6 +151,7 @@ export function spawn(s: Sched, name: string, cpu: number, body: TaskBody, stopp
     waitUntil: null,
     waitOn: null,
     spinOn: null,
+    // Stryker disable next-line BooleanLiteral: enqueue below sets it
     queued: false,
     lastRun: NEVER_RAN + id,
     done: false,
@@ -230,6 +230,7 @@ function enqueue(s: Sched, ts: Task[]): void {
   const out: Task[] = [];
   let i = 0;
   for (const t of ts) {
+    // Stryker disable next-line EqualityOperator: no two tasks share a lastRun
     while (i < q.length && q[i]!.lastRun < t.lastRun) out.push(q[i++]!);
     out.push(t);
   }
