@@ -6,13 +6,14 @@
 // different shards start different properties on different seeds, so the work is even and the
 // split depends only on (seed, budget, n). With n = 1 a shard is exactly the unsharded run.
 import { z } from 'zod';
-import { SEEDED_BUGS } from '../impl/faults.ts';
+import { NO_BUGS, SEEDED_BUGS } from '../impl/faults.ts';
 import { findRevision, REVISIONS } from '../properties/revisions/index.ts';
 import { findProperty, PROPERTIES, type Property } from '../properties/catalog.ts';
 import { entrySchema, scenarioSchema } from './corpus.ts';
 import { worst, type Summary } from './reports.ts';
 import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited, show } from './schema.ts';
-import { BUDGETS, type Budget } from './verify.ts';
+import { scenarioCount } from './exhaustive.ts';
+import { BUDGETS, genConfig, shareOf, type Budget } from './verify.ts';
 import { TOOL } from './version.ts';
 
 export interface ShardSpec {
@@ -35,8 +36,14 @@ export function parseShard(v: string): ShardSpec | null {
   return count >= 1 && count <= 1024 && index >= 1 && index <= count ? { index, count } : null;
 }
 
-export function plan(properties: readonly Property[], seed: number, numRuns: number, shard: ShardSpec | null): Unit[] {
+/**
+ * The units of a run. With `explore` (`--explore`, whose scenarios are enumerated, not drawn)
+ * every shard gets every property on the run's seed, and explores every N-th of its scenarios
+ * (verify.ts exploreProperty).
+ */
+export function plan(properties: readonly Property[], seed: number, numRuns: number, shard: ShardSpec | null, explore = false): Unit[] {
   if (!shard) return properties.map((property) => ({ property, chunk: 0, seed, runs: numRuns }));
+  if (explore) return properties.map((property) => ({ property, chunk: shard.index - 1, seed, runs: numRuns }));
   const n = shard.count;
   return properties
     .map((property, p) => {
@@ -97,6 +104,20 @@ const counterexampleSchema = z.strictObject({
   entry: entrySchema,
 });
 
+/** An exploring shard's `exploration` (`--explore`): what --merge adds up into the proof's statement. */
+const explorationSchema = z.strictObject({
+  scheduler: z.literal('exhaustive'),
+  pctDepth: z.null(),
+  scenarios: U,
+  executions: U,
+  pruned: U,
+  distinctStates: U,
+  distinctPairs: U,
+  complete: z.boolean(),
+  capped: U,
+  bound: z.strictObject({ cpus: intIn(1, LIMITS.cpus), commands: intIn(1, 4), preemptions: intIn(0, 4) }),
+});
+
 /** A shard summary as runVerify writes it (reports.ts Summary with its shard and property set). */
 const shardSchema = z.strictObject({
   tool: z.string(),
@@ -115,6 +136,7 @@ const shardSchema = z.strictObject({
   properties: z.array(propertySchema).max(PROPERTIES.length),
   counterexamples: z.array(counterexampleSchema).max(PROPERTIES.length),
   coverage: z.record(name, U),
+  exploration: explorationSchema.optional(),
 });
 
 export type ShardSummary = z.infer<typeof shardSchema> & Summary;
@@ -145,17 +167,43 @@ function checkRun(file: string, s: ShardSummary): void {
   });
 }
 
+/** The runs a unit requests: the budget's share, or when exploring, its share of the property's scenarios. */
+function requestedOf(s: ShardSummary, u: Unit): number {
+  const e = s.exploration;
+  if (!e) return u.runs;
+  const o = {
+    seed: s.seed,
+    budget: BUDGETS[s.budget as Budget['name']],
+    revision: findRevision(s.kernel)!,
+    bugs: NO_BUGS,
+    cpus: e.bound.cpus,
+    scheduler: 'exhaustive' as const,
+  };
+  return shareOf(scenarioCount(genConfig(u.property, o), s.seed, e.bound.commands), s.shard);
+}
+
+/** An exploring shard's bound is the run's, and its totals are its properties'. */
+function checkExploration(file: string, s: ShardSummary): void {
+  const e = s.exploration;
+  if (!e) return;
+  if (e.bound.cpus !== s.cpus) fail(file, 'exploration.bound.cpus', `${e.bound.cpus}, but cpus is ${show(s.cpus)}`);
+  const runs = s.properties.reduce((n, p) => n + p.runs, 0);
+  if (e.scenarios !== runs) fail(file, 'exploration.scenarios', `${e.scenarios}, but its properties ran ${runs}`);
+  if (e.complete && s.properties.some((p) => p.status !== 'holds')) fail(file, 'exploration.complete', 'true, but a property did not hold');
+}
+
 /** Each property as the plan says (same order, seed, requested runs), its status matching what it found. */
 function checkProperties(file: string, s: ShardSummary): void {
   const props = s.propertySet.map((id) => findProperty(id)!);
-  const units = plan(props, s.seed, BUDGETS[s.budget as Budget['name']].numRuns, s.shard);
+  const units = plan(props, s.seed, BUDGETS[s.budget as Budget['name']].numRuns, s.shard, s.exploration !== undefined);
   if (s.properties.length !== units.length) fail(file, 'properties', `${s.properties.length} entries, but this shard of the property set runs ${units.length}`);
   s.properties.forEach((p, i) => {
     const u = units[i]!,
       f = `properties[${i}]`;
     if (p.id !== u.property.id) fail(file, `${f}.id`, `${show(p.id)}, but the plan has ${u.property.id} here`);
     if (p.seed !== u.seed) fail(file, `${f}.seed`, `${p.seed}, but the plan gives ${u.seed}`);
-    if (p.requested !== u.runs) fail(file, `${f}.requested`, `${p.requested}, but the plan gives ${u.runs}`);
+    const requested = requestedOf(s, u);
+    if (p.requested !== requested) fail(file, `${f}.requested`, `${p.requested}, but the plan gives ${requested}`);
     if (p.runs > p.requested) fail(file, `${f}.runs`, `${p.runs} is more than requested (${p.requested})`);
     if ((p.status === 'fails') !== (p.counterexample !== null))
       fail(file, `${f}.status`, `${p.status} ${p.counterexample ? 'with' : 'without'} a counterexample`);
@@ -194,6 +242,8 @@ function checkSameRun(files: readonly string[], shards: readonly ShardSummary[])
     if (s.propertySet.join(',') !== first.propertySet.join(','))
       fail(files[i]!, 'propertySet', `${s.propertySet.join(',')}, but ${files[0]} has ${first.propertySet.join(',')}`);
     if (s.shard.count !== first.shard.count) fail(files[i]!, 'shard.count', `${s.shard.count}, but ${files[0]} has ${first.shard.count}`);
+    const bound = (x: ShardSummary) => (x.exploration ? JSON.stringify(x.exploration.bound) : 'none');
+    if (bound(s) !== bound(first)) fail(files[i]!, 'exploration.bound', `${bound(s)}, but ${files[0]} has ${bound(first)}: not shards of one run`);
     const dup = shards.findIndex((x) => x.shard.index === s.shard.index);
     if (dup !== i) fail(files[i]!, 'shard.index', `${s.shard.index} is also ${files[dup]}'s`);
   });
@@ -213,6 +263,7 @@ export function mergeShards(files: readonly string[]): { base: ShardSummary; sha
     const s = readShard(f);
     checkRun(f, s);
     checkProperties(f, s);
+    checkExploration(f, s);
     checkOutcome(f, s);
     return s;
   });

@@ -15,7 +15,7 @@ import type { Property } from '../properties/catalog.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { inSchemaOrder } from './corpus.ts';
-import { enumerateScenarios, exploreSchedules, type Bound } from './exhaustive.ts';
+import { enumerateScenarios, exploreSchedules, scenarioCount, type Bound } from './exhaustive.ts';
 import { DistinctStates } from './explore.ts';
 import { minimize } from './minimize.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
@@ -64,6 +64,8 @@ export interface CheckOptions {
   readonly preemptions?: number;
   /** With the exhaustive scheduler: enumerate scenarios of up to this many commands instead of drawing them. */
   readonly exploreCommands?: number;
+  /** With exploreCommands: explore only the scenarios of this shard (number i, 0-based, when i mod count = index - 1). */
+  readonly exploreShard?: { readonly index: number; readonly count: number };
   /** Called after every search run (not while shrinking), for the progress line. */
   readonly onRun?: (runs: number, commands: number, failed: boolean) => void;
 }
@@ -292,6 +294,12 @@ function result(
   };
 }
 
+/** The scenarios of `total` that a shard explores: every count-th, from index - 1. */
+export function shareOf(total: number, shard: { readonly index: number; readonly count: number } | null | undefined): number {
+  if (!shard) return total;
+  return total < shard.index ? 0 : Math.floor((total - shard.index) / shard.count) + 1;
+}
+
 /**
  * `--explore`: every scenario of up to `commands` commands over the property's command kinds
  * (harness/exhaustive.ts enumerateScenarios), each with every schedule within the bound. The
@@ -303,7 +311,10 @@ async function exploreProperty(p: Property, o: CheckOptions, commands: number): 
   const runOptions: RunOptions = { revision: o.revision, bugs: o.bugs };
   let lastYield = performance.now();
   let failing: ScheduledScenario | null = null;
-  for (const s of enumerateScenarios(genConfig(p, o), o.seed, commands)) {
+  const cfg = genConfig(p, o);
+  let i = -1;
+  for (const s of enumerateScenarios(cfg, o.seed, commands)) {
+    if (o.exploreShard && ++i % o.exploreShard.count !== o.exploreShard.index - 1) continue;
     if (performance.now() - lastYield > YIELD_MS) {
       await new Promise((r) => setImmediate(r));
       lastYield = performance.now();
@@ -325,5 +336,6 @@ async function exploreProperty(p: Property, o: CheckOptions, commands: number): 
   const c = failing ? canonicalize(failing, o) : null;
   const counterexample = c ? { ...c, seed: o.seed, path: '', shrinks: 0 } : null;
   const status: Status = counterexample ? 'fails' : o.signal?.stopped ? 'interrupted' : 'holds';
-  return result(p, t, { status, requested: t.runs, started, counterexample, complete: t.complete && status === 'holds' });
+  const requested = shareOf(scenarioCount(cfg, o.seed, commands), o.exploreShard);
+  return result(p, t, { status, requested, started, counterexample, complete: t.complete && status === 'holds' });
 }

@@ -96,7 +96,7 @@ export const HELP = `usage: npm run verify -- [options]
                       exhaustive (every schedule of each scenario within --preemptions)
   --pct-depth D       with --scheduler pct: the bug depth PCT aims at, 1 to 10 (default ${PCT_DEPTH})
   --preemptions K     with --scheduler exhaustive: departures from round-robin, 0 to 4 (default ${PREEMPTIONS})
-  --explore           with --scheduler exhaustive and --cpus: enumerate the scenarios too
+  --explore           with --scheduler exhaustive and --cpus: enumerate the scenarios too (--shard I/N: every N-th)
   --commands L        with --explore: command sequences of 1 to L commands, L from 1 to 4 (default ${EXPLORE_COMMANDS})
   --faults all        every seeded bug on its own revision: how soon and how short it is caught
   --blobs DIR         also use Intel's module blobs from DIR (a checkout of intel/tdx-module-binaries)
@@ -231,8 +231,7 @@ function checkModes(a: Values, positionals: readonly string[]): void {
   if (a.preemptions !== undefined && a.scheduler !== 'exhaustive') throw new UsageError('--preemptions needs --scheduler exhaustive');
   if (a.explore && a.scheduler !== 'exhaustive') throw new UsageError('--explore needs --scheduler exhaustive');
   if (a.explore && a.cpus === undefined) throw new UsageError('--explore needs --cpus N (the bound on CPUs)');
-  if (a.explore && (a.shard !== undefined || a.path !== undefined))
-    throw new UsageError('--explore enumerates every scenario; it cannot be combined with --shard or --path');
+  if (a.explore && a.path !== undefined) throw new UsageError('--explore enumerates every scenario; it cannot be combined with --path');
   if (a.commands !== undefined && !a.explore) throw new UsageError('--commands needs --explore');
 }
 

@@ -4,6 +4,7 @@
 import { findRevision, type RevisionRecord } from '../../properties/revisions/index.ts';
 import { NO_BUGS, type BugName } from '../../impl/faults.ts';
 import { coverageReport } from '../coverage.ts';
+import { boundReport, type Exploration } from '../explore.ts';
 import { summaryBase, worst, writeSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { runScenario } from '../run.ts';
 import { mergeShards, type ShardSummary } from '../shard.ts';
@@ -43,8 +44,30 @@ function replayed(cli: Cli, revision: RevisionRecord, base: ShardSummary, shards
   return recorded;
 }
 
-/** Per property of the run, its parts added up; a row of the table each. */
-function merged(base: ShardSummary, shards: readonly ShardSummary[], recorded: readonly Recorded[]): PropertySummary[] {
+/**
+ * Exploring shards' `exploration` added up: complete only when every shard's is. Distinct states
+ * do not add up (a state two shards reach counts once): the merge gives the most any shard
+ * reached, a lower bound.
+ */
+function mergedExploration(shards: readonly ShardSummary[]): Exploration | null {
+  const parts = shards.flatMap((s) => (s.exploration ? [s.exploration] : []));
+  if (!parts.length) return null;
+  const sum = (k: 'scenarios' | 'executions' | 'pruned' | 'capped') => parts.reduce((n, e) => n + e[k], 0);
+  const most = (k: 'distinctStates' | 'distinctPairs') => Math.max(...parts.map((e) => e[k]));
+  return {
+    ...parts[0]!,
+    scenarios: sum('scenarios'),
+    executions: sum('executions'),
+    pruned: sum('pruned'),
+    capped: sum('capped'),
+    distinctStates: most('distinctStates'),
+    distinctPairs: most('distinctPairs'),
+    complete: parts.every((e) => e.complete),
+  };
+}
+
+/** Per property of the run, its parts added up; a row of the table each ("proved" when every shard explored all of its share). */
+function merged(base: ShardSummary, shards: readonly ShardSummary[], recorded: readonly Recorded[], proved: boolean): PropertySummary[] {
   return base.propertySet.map((id) => {
     const parts = shards.flatMap((s) => s.properties.filter((p) => p.id === id));
     const cx = parts.find((p) => p.counterexample)?.counterexample ?? null;
@@ -61,7 +84,8 @@ function merged(base: ShardSummary, shards: readonly ShardSummary[], recorded: r
       firstFailure: parts.find((x) => x.firstFailure)?.firstFailure ?? null,
       counterexample: null,
     };
-    console.log(row({ ...p, cx: cx ? `${cx.length} command${cx.length === 1 ? '' : 's'}, ${cx.violation.id}` : '' }));
+    const shown = proved && p.status === 'holds' ? 'proved' : p.status;
+    console.log(row({ ...p, status: shown, cx: cx ? `${cx.length} command${cx.length === 1 ? '' : 's'}, ${cx.violation.id}` : '' }));
     return rec ? { ...p, counterexample: propertySummary(p, base.seed, rec.summary).counterexample } : p;
   });
 }
@@ -74,7 +98,8 @@ export function runMerge(cli: Cli, files: readonly string[]): number {
   console.log(`tdx-update-verify: merging ${shards.length} shard(s): kernel ${base.kernel}, budget ${base.budget}, seed ${base.seed}${fault}`);
   console.log(HEAD);
   const recorded = replayed(cli, revision, base, shards);
-  const props = merged(base, shards, recorded);
+  const exploration = mergedExploration(shards);
+  const props = merged(base, shards, recorded, exploration?.complete === true);
   const coverage = mergeCoverage(shards.map((s) => new Map(Object.entries(s.coverage))));
   console.log(
     coverageReport(
@@ -84,8 +109,9 @@ export function runMerge(cli: Cli, files: readonly string[]): number {
   );
   for (const r of recorded) console.log(r.text);
   const status = worst(props.map((p) => p.status));
+  if (exploration && status === 'holds') console.log(boundReport(exploration));
   const code = exitCode(status, cli.requireRuns, null);
-  const summary: Summary = {
+  const summary: Summary & { exploration?: Exploration } = {
     ...summaryBase(),
     kernel: base.kernel,
     budget: base.budget,
@@ -101,6 +127,7 @@ export function runMerge(cli: Cli, files: readonly string[]): number {
     properties: props,
     counterexamples: recorded.map((x) => x.summary),
     coverage: Object.fromEntries(coverage),
+    ...(exploration ? { exploration } : {}),
   };
   const written = writeSummary(cli.reports, summary, new Map(recorded.map((x) => [x.summary.name, x.text])));
   console.log(`reports: ${written.join(', ')}`);

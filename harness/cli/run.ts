@@ -9,7 +9,7 @@ import { Progress } from '../progress.ts';
 import { worst, writeSummary, summaryBase, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { plan, type Unit } from '../shard.ts';
 import { scenarioCount } from '../exhaustive.ts';
-import { checkProperty, genConfig, type PropertyResult, type Status } from '../verify.ts';
+import { checkProperty, genConfig, shareOf, type PropertyResult, type Status } from '../verify.ts';
 import { UsageError, type Cli } from './args.ts';
 import { checkCorpus, exitCode, HEAD, header, mergeCoverage, propertySummary, record, row, type Recorded } from './record.ts';
 import type { Stop } from './stop.ts';
@@ -36,15 +36,16 @@ async function check(cli: Cli, u: Unit, o: Parameters<typeof checkProperty>[1]):
 }
 
 /** The runs a unit will make: its share, or with --explore the scenarios it enumerates. */
-function runsOf(o: Cli['options'], u: Unit): number {
-  return o.exploreCommands === undefined ? u.runs : scenarioCount(genConfig(u.property, o), u.seed, o.exploreCommands);
+function runsOf(cli: Cli, u: Unit): number {
+  const o = cli.options;
+  return o.exploreCommands === undefined ? u.runs : shareOf(scenarioCount(genConfig(u.property, o), u.seed, o.exploreCommands), cli.shard);
 }
 
 /** The search, property by property, until done or stopped; a row of the table for each. */
 async function search(cli: Cli, units: readonly Unit[], stop: Stop): Promise<Ran[]> {
   const o = cli.options;
   const progress = new Progress({
-    total: units.reduce((n, u) => n + runsOf(o, u), 0),
+    total: units.reduce((n, u) => n + runsOf(cli, u), 0),
     tty: isatty(1),
     everyMs: cli.progressMs,
     write: (s) => process.stdout.write(s),
@@ -58,6 +59,7 @@ async function search(cli: Cli, units: readonly Unit[], stop: Stop): Promise<Ran
         ...o,
         seed: u.seed,
         numRuns: u.runs,
+        ...(cli.shard && o.exploreCommands !== undefined ? { exploreShard: cli.shard } : {}),
         signal: stop,
         onRun: (runs, commands, failed) => progress.update(runs, commands, failed),
       });
@@ -133,7 +135,7 @@ function epilogue(cli: Cli, ran: readonly Ran[], recorded: readonly Recorded[], 
 export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
   checkCorpus(cli);
   const o = cli.options;
-  const units = plan(cli.properties, o.seed, o.budget.numRuns, cli.shard);
+  const units = plan(cli.properties, o.seed, o.budget.numRuns, cli.shard, o.exploreCommands !== undefined);
   console.log(header(cli));
   console.log(HEAD);
   const ran = await search(cli, units, stop);
@@ -158,7 +160,8 @@ export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
         )
       : sampled(scheduler, scheduler === 'pct' ? (o.pctDepth ?? null) : null, runs, distinct, o.cpus ?? null);
   if (scheduler === 'exhaustive' && status === 'holds') console.log(boundReport(exploration));
-  // A shard leaves it out: distinct counts do not add up across shards (the same state counts once).
+  // A shard leaves it out (distinct counts do not add up across shards: the same state counts
+  // once), unless it explores: --merge needs its scenarios, executions and completeness.
   const summary: Summary & { exploration?: Exploration } = {
     ...summaryBase(),
     kernel: o.revision.name,
@@ -175,7 +178,7 @@ export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
     properties: [...props, ...(stop.stopped ? notStarted(units, ran) : [])],
     counterexamples: recorded.map((x) => x.summary),
     coverage: Object.fromEntries(coverage),
-    ...(cli.shard ? {} : { exploration }),
+    ...(cli.shard && o.exploreCommands === undefined ? {} : { exploration }),
     ...(cli.blobs === null ? {} : { blobs: blobsSummary(cli.blobs, cli.blobFiles ?? 0, coverage) }),
   };
   const files = writeSummary(cli.reports, summary, new Map(recorded.map((x) => [x.summary.name, x.text])));

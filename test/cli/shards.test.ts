@@ -111,3 +111,49 @@ describe('malformed shard sets', () => {
     expectRefused(await cli(['--merge', ...pick(files(0, shards[0]))]), box.work, message);
   });
 });
+
+describe('exploring shards (--explore --shard I/N)', () => {
+  let box: Sandbox;
+  let shards: [string, string];
+  let whole: { exploration: Record<string, unknown> };
+  const EXPLORE = ['--property', 'update-contract', '--scheduler', 'exhaustive', '--explore', '--cpus', '2', '--commands', '1'];
+  beforeAll(async () => {
+    box = sandbox('explore-shards');
+    const run = join(box.inputs, 'run');
+    for (const i of [1, 2]) expect((await cli([...EXPLORE, '--shard', `${i}/2`, '--reports', run, '--no-corpus'])).code).toBe(0);
+    shards = [1, 2].map((i) => readFileSync(join(run, 'shards', `shard-${i}-of-2.json`), 'utf8')) as [string, string];
+    expect((await cli([...EXPLORE, '--reports', join(box.inputs, 'whole'), '--no-corpus'])).code).toBe(0);
+    whole = JSON.parse(readFileSync(join(box.inputs, 'whole', 'summary.json'), 'utf8'));
+  }, 120_000);
+  afterAll(() => box.done());
+
+  const files = (edit: (j: Json) => Json = (j) => j) =>
+    shards.map((t, i) => {
+      const f = join(box.inputs, `shard-${i + 1}.json`);
+      writeFileSync(f, i === 1 ? JSON.stringify(edit(JSON.parse(t) as Json)) : t);
+      return f;
+    });
+
+  it('each explores every second scenario; merged, they make the unsharded proof', async () => {
+    const parts = shards.map((t) => (JSON.parse(t) as typeof whole).exploration);
+    expect(parts.map((e) => e.scenarios)).toEqual([12, 12]);
+    const r = await cli(['--merge', ...files(), '--reports', join(box.inputs, 'merged'), '--no-corpus']);
+    expect(r.code).toBe(0);
+    expect(r.out.join('\n')).toMatch(/update-contract\s+proved/);
+    expect(r.out.join('\n')).toContain('proved within the bound: every scenario of 1 to 1 commands');
+    const merged = JSON.parse(readFileSync(join(box.inputs, 'merged', 'summary.json'), 'utf8')) as typeof whole;
+    const { distinctStates: _s, distinctPairs: _p, ...totals } = whole.exploration;
+    expect(merged.exploration).toMatchObject({ ...totals, complete: true });
+  });
+
+  it.each([
+    ["a bound that is not the run's", (j: Json) => setAt(j, ['exploration', 'bound', 'commands'], 2)],
+    ['scenarios its properties did not run', (j: Json) => setAt(j, ['exploration', 'scenarios'], 13)],
+    ['complete with a property that failed', (j: Json) => setAt(j, ['properties', 0, 'status'], 'fails')],
+    ["a share of the scenarios not the plan's", (j: Json) => setAt(j, ['properties', 0, 'requested'], 11)],
+    ['no exploration beside one that explored', (j: Json) => withKey(j, 'exploration', undefined as unknown as Json)],
+  ])('%s: refused, exit 2, naming the file', async (_, edit) => {
+    const f = files(edit);
+    expectRefused(await cli(['--merge', ...f]), box.work, f[1]);
+  });
+});

@@ -108,8 +108,8 @@ describe('verify --scheduler exhaustive', () => {
     [['--commands', '2'], /^verify: --commands needs --explore \(/],
     [['--scheduler', 'exhaustive', '--preemptions', '9'], /^verify: --preemptions must be a whole number from 0 to 4, not "9" \(/],
     [
-      ['--scheduler', 'exhaustive', '--explore', '--cpus', '2', '--shard', '1/2'],
-      /^verify: --explore enumerates every scenario; it cannot be combined with --shard or --path/,
+      ['--scheduler', 'exhaustive', '--explore', '--cpus', '2', '--property', 'concurrency', '--seed', '1', '--path', '0'],
+      /^verify: --explore enumerates every scenario; it cannot be combined with --path/,
     ],
   ])('%j is refused with one line and exit 2', (args, line) => {
     const r = verify(...args);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { PROPERTIES } from '../../properties/catalog.ts';
 import { junitXml, type Summary } from '../../harness/reports.ts';
 import { parseShard, plan } from '../../harness/shard.ts';
+import { shareOf } from '../../harness/verify.ts';
 
 describe('plan', () => {
   it.each([1, 2, 3, 5, 8, 13])('%i shards cover every property exactly once per chunk, all runs, each shard every property', (n) => {
@@ -21,6 +22,18 @@ describe('plan', () => {
     expect(plan(PROPERTIES, 7, 100, { index: 1, count: 1 })).toEqual(plan(PROPERTIES, 7, 100, null));
     const tiny = Array.from({ length: 4 }, (_, i) => plan(PROPERTIES.slice(0, 1), 7, 2, { index: i + 1, count: 4 })).flat();
     expect(tiny.map((u) => u.runs)).toEqual([1, 1]);
+  });
+
+  it.each([1, 2, 3, 7])("exploring, each of %i shards gets every property on the run's seed; their shares of the scenarios add up to all", (n) => {
+    for (let i = 1; i <= n; i++) {
+      const units = plan(PROPERTIES, 42, 100, { index: i, count: n }, true);
+      expect(units.map((u) => [u.property.id, u.seed, u.chunk])).toEqual(PROPERTIES.map((p) => [p.id, 42, i - 1]));
+    }
+    for (const total of [0, 1, 5, 24, 14_424]) {
+      const shares = Array.from({ length: n }, (_, i) => shareOf(total, { index: i + 1, count: n }));
+      expect(shares.reduce((a, b) => a + b, 0)).toBe(total);
+      expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(1);
+    }
   });
 
   it('parses I/N', () => {
