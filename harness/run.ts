@@ -215,7 +215,7 @@ class Run {
       const k = name === ISSUE ? (canIssue ? tasks.length : -1) : tasks.findIndex((t) => t.name === name);
       return Math.max(k, 0);
     }
-    if (this.pct) return this.pct.pick([...tasks.map((t) => t.id), ...(canIssue ? [-1 - this.cmd] : [])], this.decisions.length, this.stall === 0);
+    if (this.pct) return this.pct.pick([...tasks.map((t) => t.id), ...(canIssue ? [-1 - this.cmd] : [])], this.decisions.length);
     const c = this.choice < this.s.schedule.length ? this.s.schedule[this.choice++]! : 0;
     return c % options;
   }

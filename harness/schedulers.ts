@@ -44,25 +44,17 @@ export function pctData(depth: number, decisions: number): fc.Arbitrary<Pct> {
 }
 
 /**
- * After this many steps without progress (tasks spin: the stop_machine cpu_relax loop), the
- * task about to run drops below every other, as a yield does under PCT in practice: strict
- * priorities would let spinners starve the task they wait for, and the runner would call that
- * a livelock (I-6) that no fair kernel scheduler shows. Demoted tasks queue up in the order
- * they were demoted, so every task gets to run while the others spin.
+ * One run's PCT state: priorities as they stand after the change points so far. Priorities are
+ * strict, as in the paper: a task that cannot go on waits (impl/kernel/sched.ts wait), so
+ * no runnable task spins on another and none starves the task it waits for.
  */
-const SPIN_LIMIT = 8;
-
-/** One run's PCT state: priorities as they stand after the change points and demotions so far. */
 export class PctScheduler {
   private readonly lowered = new Map<number, number>();
   private readonly changePoints: readonly number[];
   private nextChange = 0;
-  private quiet = 0;
-  private lowest: number;
 
   constructor(readonly pct: Pct) {
     this.changePoints = [...pct.changePoints].sort((a, b) => a - b);
-    this.lowest = -this.changePoints.length - 1;
   }
 
   priority(entity: number): number {
@@ -71,17 +63,10 @@ export class PctScheduler {
   }
 
   /** The index (into `entities`, in the runner's order, which breaks ties) of the one to run at decision `d`. */
-  pick(entities: readonly number[], d: number, progressed: boolean): number {
+  pick(entities: readonly number[], d: number): number {
     for (; this.nextChange < this.changePoints.length && this.changePoints[this.nextChange]! <= d; this.nextChange++)
       this.lowered.set(entities[this.top(entities)]!, this.nextChange - this.changePoints.length);
-    let k = this.top(entities);
-    this.quiet = progressed ? 0 : this.quiet + 1;
-    if (this.quiet >= SPIN_LIMIT) {
-      this.lowered.set(entities[k]!, --this.lowest);
-      this.quiet = 0;
-      k = this.top(entities);
-    }
-    return k;
+    return this.top(entities);
   }
 
   private top(entities: readonly number[]): number {
