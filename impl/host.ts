@@ -5,7 +5,7 @@ import type { ModuleIdentity, Version } from './firmware/types.ts';
 import { createPlatform, type Platform } from './platform/cpu.ts';
 import { PhysMem } from './platform/memory.ts';
 import type { Bugs } from './faults.ts';
-import { createSched, rawSpinLockInit, waitQueue, type LinOp, type RawSpinlock, type Sched, type Task, type WaitQueue } from './kernel/sched.ts';
+import { createSched, waitQueue, type LinOp, type RawSpinlock, type Sched, type Task, type WaitQueue } from './kernel/sched.ts';
 import type { Revision } from './kernel/revision.ts';
 import type { UpdateState } from './kernel/seamldr.ts';
 import { clearedModuleState, tdxEnable, type Tdx } from './kernel/tdx.ts';
@@ -94,7 +94,7 @@ export function bootHost(cfg: HostConfig, rev: Revision, bugs: Bugs): Host {
     kvm: createKvm(),
     seamldrLock: null,
     seamldrLockWait: waitQueue(),
-    sysinitLock: rawSpinLockInit(),
+    sysinitLock: { owner: null },
     trace: [],
     log: [],
   };

@@ -10,7 +10,7 @@
  *  linearization point (the operation took effect; `op` names it, `result` is what it returned). */
 export type Yield =
   | { kind: 'step'; label?: string }
-  | { kind: 'wait'; until: () => boolean; on: WaitQueue; label: string; spin?: RawSpinlock }
+  | ({ kind: 'wait'; until: () => boolean; label: string } & ({ on: WaitQueue } | { spin: RawSpinlock }))
   | { kind: 'lin'; op: LinOp; result: unknown };
 
 /**
@@ -74,7 +74,7 @@ export interface Task {
   preempt: number;
   readonly stopper: boolean;
   waitUntil: (() => boolean) | null;
-  /** The queue the wait is on. */
+  /** The queue the wait is on (null for a spin). */
   waitOn: WaitQueue | null;
   /** The spinlock it spins on: it stays queued, and runs once the lock is free (see rawSpinLock). */
   spinOn: RawSpinlock | null;
@@ -241,7 +241,7 @@ function enqueue(s: Sched, ts: Task[]): void {
 /** The task stops waiting (it runs): off its queue's waiters. */
 function endWait(s: Sched, t: Task): void {
   if (t.spinOn !== null) {
-    t.spinOn = t.waitUntil = t.waitOn = null;
+    t.spinOn = t.waitUntil = null;
     return;
   }
   const w = s.waiters.get(t.waitOn!)!;
@@ -341,9 +341,10 @@ export function stepTask(s: Sched, t: Task): Yield | null {
     t.done = true;
     s.tasks = s.tasks.filter((x) => x !== t);
     if (t.stopper) s.stoppers--;
-  } else if (r.value.kind === 'wait' && !r.value.spin) beginWait(s, t, r.value.until, r.value.on);
+  } else if (r.value.kind === 'wait' && 'on' in r.value) beginWait(s, t, r.value.until, r.value.on);
   else {
-    if (r.value.kind === 'wait') [t.waitUntil, t.waitOn, t.spinOn] = [r.value.until, r.value.on, r.value.spin!];
+    // A step, or a spin: the spinner stays queued and runnable() skips it while the lock is held.
+    if (r.value.kind === 'wait') [t.waitUntil, t.spinOn] = [r.value.until, r.value.spin];
     enqueue(s, [t]);
   }
   settleStopMachine(s);
@@ -370,21 +371,15 @@ function dequeue(s: Sched, t: Task): void {
  * spinning task stays in the run queue and is skipped while the lock is held: a lock taken and
  * let go would otherwise move every spinner out of the queue and back (npm run bench, section 3).
  */
-export interface RawSpinlock extends WaitQueue {
+export interface RawSpinlock {
   owner: number | null;
 }
 
-export function rawSpinLockInit(): RawSpinlock {
-  return { owner: null, gen: 0 };
-}
-
 export function* rawSpinLock(l: RawSpinlock, cpu: number, label: string): Generator<Yield, void, void> {
-  while (l.owner !== null) yield { kind: 'wait', until: () => l.owner === null, on: l, label, spin: l };
+  while (l.owner !== null) yield { kind: 'wait', until: () => l.owner === null, label, spin: l };
   l.owner = cpu;
-  wakeUp(l);
 }
 
 export function rawSpinUnlock(l: RawSpinlock): void {
   l.owner = null;
-  wakeUp(l);
 }

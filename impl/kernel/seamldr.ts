@@ -20,7 +20,7 @@ import { le16Sum } from './csum.ts';
 import { EBUSY, EINVAL, EIO, ENOSPC } from './errno.ts';
 import { seamldrCall, statusToErrno } from './seamcall.ts';
 import { runsMergedCode } from './revision.ts';
-import { rawSpinLock, rawSpinLockInit, rawSpinUnlock, step, stopMachine, wait, wakeUp, type RawSpinlock, type WaitQueue, type Yield } from './sched.ts';
+import { rawSpinLock, rawSpinUnlock, step, stopMachine, wait, wakeUp, type RawSpinlock, type WaitQueue, type Yield } from './sched.ts';
 import { tdxCpuEnable, tdxModuleRunUpdate, tdxModuleRunUpdateV2, tdxModuleShutdown, tdxModuleShutdownV2, tdxRefreshAfterUpdate } from './tdx.ts';
 import type { Host } from '../host.ts';
 
@@ -406,7 +406,7 @@ export function seamldrInstallModuleOf(h: Host): typeof seamldrInstallModule {
   return runsMergedCode(h.rev) ? seamldrInstallModule : seamldrInstallModuleV2;
 }
 
-const newCtrl = (): UpdateCtrl => ({ state: START, numAck: 0, numFailed: 0, nrParticipants: null, lock: rawSpinLockInit(), gen: 0 });
+const newCtrl = (): UpdateCtrl => ({ state: START, numAck: 0, numFailed: 0, nrParticipants: null, lock: { owner: null }, gen: 0 });
 
 /**
  * seamldr_install_module() as merged (spec §2.3): the length check, the params, the image
