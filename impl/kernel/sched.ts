@@ -10,7 +10,7 @@
  *  linearization point (the operation took effect; `op` names it, `result` is what it returned). */
 export type Yield =
   | { kind: 'step'; label?: string }
-  | ({ kind: 'wait'; until: () => boolean; label: string } & ({ on: WaitQueue } | { spin: RawSpinlock }))
+  | ({ kind: 'wait'; label: string } & ({ until: () => boolean; on: WaitQueue } | { spin: RawSpinlock }))
   | { kind: 'lin'; op: LinOp; result: unknown };
 
 /**
@@ -73,8 +73,8 @@ export interface Task {
   /** preempt_count: stop_machine cannot start while a task on any CPU has it raised. */
   preempt: number;
   readonly stopper: boolean;
+  /** What it waits for, and the queue its condition reads. */
   waitUntil: (() => boolean) | null;
-  /** The queue the wait is on (null for a spin). */
   waitOn: WaitQueue | null;
   /** The spinlock it spins on: it stays queued, and runs once the lock is free (see rawSpinLock). */
   spinOn: RawSpinlock | null;
@@ -240,10 +240,6 @@ function enqueue(s: Sched, ts: Task[]): void {
 
 /** The task stops waiting (it runs): off its queue's waiters. */
 function endWait(s: Sched, t: Task): void {
-  if (t.spinOn !== null) {
-    t.spinOn = t.waitUntil = null;
-    return;
-  }
   const w = s.waiters.get(t.waitOn!)!;
   w.tasks.delete(t);
   // Stryker disable next-line ConditionalExpression: only what a pick iterates (queues of an update that ended)
@@ -328,6 +324,7 @@ export function preemptEnable(s: Sched, t: Task): void {
 export function stepTask(s: Sched, t: Task): Yield | null {
   s.current = t;
   if (t.waitUntil !== null) endWait(s, t);
+  t.spinOn = null;
   if (t.queued) dequeue(s, t);
   t.lastRun = ++s.clock;
   // Stryker disable next-line ConditionalExpression,LogicalOperator: while 'returning' only the caller is runnable
@@ -344,7 +341,7 @@ export function stepTask(s: Sched, t: Task): Yield | null {
   } else if (r.value.kind === 'wait' && 'on' in r.value) beginWait(s, t, r.value.until, r.value.on);
   else {
     // A step, or a spin: the spinner stays queued and runnable() skips it while the lock is held.
-    if (r.value.kind === 'wait') [t.waitUntil, t.spinOn] = [r.value.until, r.value.spin];
+    if (r.value.kind === 'wait') t.spinOn = r.value.spin;
     enqueue(s, [t]);
   }
   settleStopMachine(s);
@@ -376,7 +373,7 @@ export interface RawSpinlock {
 }
 
 export function* rawSpinLock(l: RawSpinlock, cpu: number, label: string): Generator<Yield, void, void> {
-  while (l.owner !== null) yield { kind: 'wait', until: () => l.owner === null, label, spin: l };
+  while (l.owner !== null) yield { kind: 'wait', label, spin: l };
   l.owner = cpu;
 }
 

@@ -9,7 +9,7 @@ import { runScenario } from '../../../harness/run.ts';
 import { BUDGETS, genConfig } from '../../../harness/verify.ts';
 import { NO_BUGS, SEEDED_BUGS, type BugName } from '../../../impl/faults.ts';
 import type { Host } from '../../../impl/host.ts';
-import { runnableTasks, type Task } from '../../../impl/kernel/sched.ts';
+import { runnableTasks } from '../../../impl/kernel/sched.ts';
 import { PROPERTIES } from '../../../properties/catalog.ts';
 import { scenario } from '../../../properties/generators.ts';
 import { COMPAT, UPSTREAM, V2 } from '../../../properties/revisions/index.ts';
@@ -18,12 +18,14 @@ const REVISIONS = { v2: V2, compat: COMPAT, upstream: UPSTREAM };
 
 /**
  * The waiting tasks the run queue gets wrong: offered to run while their condition does not
- * hold, or out of the queue (or skipped as spinning) while it does.
+ * hold, or out of the queue while it does; and spinners out of the queue, or offered while
+ * their lock is held.
  */
 function stale(h: Host): string[] {
   const offered = new Set(runnableTasks(h.sched)); // evaluates every wait whose queue was woken
-  const waitOver = (t: Task) => t.queued && (t.spinOn === null || t.spinOn.owner === null);
-  return h.sched.tasks.filter((t) => t.waitUntil !== null && (waitOver(t) !== t.waitUntil() || (offered.has(t) && !t.waitUntil()))).map((t) => t.name);
+  const waiting = h.sched.tasks.filter((t) => t.waitUntil !== null && (t.queued !== t.waitUntil() || (offered.has(t) && !t.waitUntil())));
+  const spinning = h.sched.tasks.filter((t) => t.spinOn !== null && (!t.queued || (offered.has(t) && t.spinOn.owner !== null)));
+  return [...waiting, ...spinning].map((t) => t.name);
 }
 
 const CASES = [
