@@ -12,8 +12,7 @@ import { findProperty, PROPERTIES, type Property } from '../properties/catalog.t
 import { entrySchema, scenarioSchema } from './corpus.ts';
 import { worst, type Summary } from './reports.ts';
 import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited, show } from './schema.ts';
-import { scenarioCount } from './exhaustive.ts';
-import { BUDGETS, genConfig, shareOf, type Budget } from './verify.ts';
+import { BUDGETS, exploreShare, type Budget } from './verify.ts';
 import { TOOL } from './version.ts';
 
 export interface ShardSpec {
@@ -179,7 +178,7 @@ function requestedOf(s: ShardSummary, u: Unit): number {
     cpus: e.bound.cpus,
     scheduler: 'exhaustive' as const,
   };
-  return shareOf(scenarioCount(genConfig(u.property, o), s.seed, e.bound.commands), s.shard);
+  return exploreShare(u.property, o, e.bound.commands, s.shard);
 }
 
 /** An exploring shard's bound is the run's, and its totals are its properties'. */

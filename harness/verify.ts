@@ -300,6 +300,16 @@ export function shareOf(total: number, shard: { readonly index: number; readonly
   return total < shard.index ? 0 : Math.floor((total - shard.index) / shard.count) + 1;
 }
 
+/** The scenarios of property p that `--explore --commands N` enumerates, or a shard's share of them. */
+export function exploreShare(
+  p: Property,
+  o: CheckOptions,
+  commands: number,
+  shard: { readonly index: number; readonly count: number } | null | undefined,
+): number {
+  return shareOf(scenarioCount(genConfig(p, o), o.seed, commands), shard);
+}
+
 /**
  * `--explore`: every scenario of up to `commands` commands over the property's command kinds
  * (harness/exhaustive.ts enumerateScenarios), each with every schedule within the bound. The
@@ -336,6 +346,6 @@ async function exploreProperty(p: Property, o: CheckOptions, commands: number): 
   const c = failing ? canonicalize(failing, o) : null;
   const counterexample = c ? { ...c, seed: o.seed, path: '', shrinks: 0 } : null;
   const status: Status = counterexample ? 'fails' : o.signal?.stopped ? 'interrupted' : 'holds';
-  const requested = shareOf(scenarioCount(cfg, o.seed, commands), o.exploreShard);
+  const requested = exploreShare(p, o, commands, o.exploreShard);
   return result(p, t, { status, requested, started, counterexample, complete: t.complete && status === 'holds' });
 }

@@ -8,8 +8,7 @@ import { boundReport, DistinctStates, distinctReport, exhaustive, sampled, type 
 import { Progress } from '../progress.ts';
 import { worst, writeSummary, summaryBase, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { plan, type Unit } from '../shard.ts';
-import { scenarioCount } from '../exhaustive.ts';
-import { checkProperty, genConfig, shareOf, type PropertyResult, type Status } from '../verify.ts';
+import { checkProperty, exploreShare, type PropertyResult, type Status } from '../verify.ts';
 import { UsageError, type Cli } from './args.ts';
 import { checkCorpus, exitCode, HEAD, header, mergeCoverage, propertySummary, record, row, type Recorded } from './record.ts';
 import type { Stop } from './stop.ts';
@@ -38,7 +37,7 @@ async function check(cli: Cli, u: Unit, o: Parameters<typeof checkProperty>[1]):
 /** The runs a unit will make: its share, or with --explore the scenarios it enumerates. */
 function runsOf(cli: Cli, u: Unit): number {
   const o = cli.options;
-  return o.exploreCommands === undefined ? u.runs : shareOf(scenarioCount(genConfig(u.property, o), u.seed, o.exploreCommands), cli.shard);
+  return o.exploreCommands === undefined ? u.runs : exploreShare(u.property, { ...o, seed: u.seed }, o.exploreCommands, cli.shard);
 }
 
 /** The search, property by property, until done or stopped; a row of the table for each. */
