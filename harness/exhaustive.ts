@@ -15,6 +15,7 @@
 // that of every schedule within the bound.
 import fc from 'fast-check';
 import { COMMAND_KINDS, COMMANDS, type Command } from '../properties/commands/index.ts';
+import { cpuOf } from '../properties/commands/spec.ts';
 import { resolveRelease } from '../properties/commands/upload.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
 import type { HostData } from '../properties/scenario.ts';
@@ -88,14 +89,23 @@ export const DOMAIN = 2;
 
 const key = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
 
-/** What the coverage table tells commands of one kind apart by: an upload's fault and image corruption. */
-function shape(c: Command): string {
-  return c.kind === 'upload' ? `${c.fault?.kind ?? ''} ${c.fault?.kind === 'leaf' ? c.fault.leaf : ''} ${c.image.corruption?.kind ?? ''}` : '';
+/**
+ * A command as a host of `nrCpus` CPUs runs it: the CPU it names taken modulo the CPUs, as the
+ * command specs do (properties/commands/spec.ts cpuOf). CPUs 248 and 26 are one CPU on two.
+ */
+function onHost(c: Command, nrCpus: number): Command {
+  return 'cpu' in c && typeof c.cpu === 'number' ? { ...c, cpu: cpuOf(c.cpu, nrCpus) } : c;
 }
 
-/** The first `n` values `arb` draws from `seed` of different shapes, then of different values (fewer if it has fewer). */
-function firstValues(arb: fc.Arbitrary<Command>, seed: number, n: number): Command[] {
-  const drawn = fc.sample(arb, { seed, numRuns: 50 * n });
+/** What the domain tells commands of one kind apart by first: the CPU, an upload's fault and image corruption. */
+function shape(c: Command): string {
+  const cpu = 'cpu' in c ? String(c.cpu) : '';
+  return c.kind === 'upload' ? `${c.fault?.kind ?? ''} ${c.fault?.kind === 'leaf' ? c.fault.leaf : ''} ${c.image.corruption?.kind ?? ''}` : cpu;
+}
+
+/** The first `n` values `arb` draws from `seed`, as the host runs them, of different shapes, then of different values. */
+function firstValues(arb: fc.Arbitrary<Command>, seed: number, n: number, nrCpus: number): Command[] {
+  const drawn = fc.sample(arb, { seed, numRuns: 50 * n }).map((c) => onHost(c, nrCpus));
   const byShape = new Map<string, Command>(),
     byValue = new Map<string, Command>();
   for (const v of drawn) if (!byShape.has(shape(v))) byShape.set(shape(v), v);
@@ -106,7 +116,7 @@ function firstValues(arb: fc.Arbitrary<Command>, seed: number, n: number): Comma
 /** The domain of `--explore`: DOMAIN values of each command kind the property weighs, on `host`. */
 function domainOf(cfg: GenConfig, seed: number, host: HostData): Command[] {
   const kinds = COMMAND_KINDS.filter((k) => (cfg.weights[k] ?? 0) > 0);
-  const domain = kinds.flatMap((k) => firstValues(COMMANDS[k].arbitrary(cfg) as fc.Arbitrary<Command>, seed, DOMAIN));
+  const domain = kinds.flatMap((k) => firstValues(COMMANDS[k].arbitrary(cfg) as fc.Arbitrary<Command>, seed, DOMAIN, host.nrCpus));
   return domain.map((c) => (c.kind === 'upload' ? { ...c, image: { ...c.image, release: resolveRelease(c.image.release, host.boot.release) } } : c));
 }
 

@@ -73,6 +73,15 @@ describe('enumerateScenarios', () => {
     expect(all.every((s) => s.host.nrCpus === 2 && s.schedule.length === 0)).toBe(true);
     expect(JSON.stringify([...enumerateScenarios(cfg, 1, 2)])).toBe(JSON.stringify(all));
   });
+
+  it('takes the values as the host runs them: every kind that names a CPU names each of the two', () => {
+    const one = [...enumerateScenarios(cfg, 42, 1)].map((s) => s.commands[0]!);
+    const cpus = new Map<string, Set<number>>();
+    for (const c of one) if ('cpu' in c && typeof c.cpu === 'number') cpus.set(c.kind, (cpus.get(c.kind) ?? new Set()).add(c.cpu));
+    expect([...cpus.keys()]).toEqual(expect.arrayContaining(['cpu_offline', 'cpu_online', 'td_create']));
+    // seed 42 draws CPUs 248 and 26 first: one CPU on two, so offlining CPU 1 was never explored
+    for (const [kind, seen] of cpus) if (kind !== 'read_seamldr') expect([kind, [...seen].sort()]).toEqual([kind, [0, 1]]);
+  });
 });
 
 describe('verify --scheduler exhaustive', () => {
@@ -91,6 +100,16 @@ describe('verify --scheduler exhaustive', () => {
     const e = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).exploration;
     expect(e).toMatchObject({ scheduler: 'exhaustive', complete: true, pruned: 0, bound: { cpus: 2, commands: 1, preemptions: 1 } });
     expect(e.executions).toBeGreaterThan(e.scenarios);
+  });
+
+  it('--explore finds a hotplug race: B27 (an update with a CPU offline) within 2 commands', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verify-exhaustive-'));
+    const args = '--property update-contract --scheduler exhaustive --explore --cpus 2 --commands 2 --preemptions 1 --fault B27 --no-corpus --progress 0';
+    const r = verify(...args.split(' '), '--reports', dir);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^ {2}update-contract +fails .* 2 commands, result$/m);
+    expect(r.stdout).toContain('offline(cpu 1)');
+    expect(r.stdout).toContain('needs the seeded fault no-cpu-online-check');
   });
 
   it('on drawn scenarios it explores each one but claims no proof', () => {
