@@ -198,20 +198,25 @@ export function identityOf(ref: Omit<ImageRef, 'corruption'>): ModuleIdentity {
   };
 }
 
+/**
+ * The module as the model sees it. Frozen, with everything in it: the model shares it between
+ * states and never changes it, and a distinct-state key writes a frozen value once
+ * (harness/explore.ts canonical).
+ */
 export function moduleSpecOf(id: ModuleIdentity): ModuleSpec {
   const v = `${id.version.major}.${id.version.minor}.${String(id.version.update).padStart(2, '0')}`;
-  return {
-    version: id.version,
+  return Object.freeze({
+    version: Object.freeze({ ...id.version }),
     seamsvn: id.seamsvn,
     moduleHv: id.moduleHv,
     minUpdateHv: id.minUpdateHv,
     noDowngrade: id.noDowngrade,
     debug: id.debug,
-    cpuids: id.cpuids.map((c) => c & ~0xf),
+    cpuids: Object.freeze(id.cpuids.map((c) => c & ~0xf)),
     updateCompat: (id.features0 & TDX_FEATURES0_UPDATE_COMPAT) !== 0n,
     // Intel's mapping_file.json, read here for the model (the firmware reads it as handoff data versions).
-    minTdPreserving: parseVersion(release(v).minModuleVersionForTdPreserving),
-  };
+    minTdPreserving: Object.freeze(parseVersion(release(v).minModuleVersionForTdPreserving)),
+  });
 }
 
 function cleanBytes(ref: ImageRef): Uint8Array {
@@ -276,7 +281,7 @@ export function modelImage(ref: ImageRef, size: number, kernelFormat: 'v1' | 'v2
   // A truncation to the full length truncates nothing.
   const untouched = ref.corruption?.kind === 'truncate' && size === cleanBytes(ref).length;
   const defect = format !== kernelFormat ? 'header' : untouched ? 'none' : defectOf(ref.corruption, format);
-  return { size, module: moduleSpecOf(identityOf(ref)), defect: keyDefect(defect, ref.real ? 'intel' : 'test', trust) };
+  return Object.freeze({ size, module: moduleSpecOf(identityOf(ref)), defect: keyDefect(defect, ref.real ? 'intel' : 'test', trust) });
 }
 
 export function describeImage(ref: ImageRef): string {
