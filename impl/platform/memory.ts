@@ -23,32 +23,43 @@ export class PhysMem {
   /** Allocate n pages, deliberately not contiguous (vmalloc), and return their addresses. */
   allocPages(n: number): number[] {
     const pas: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const pa = this.nextPfn * PAGE_SIZE;
-      this.nextPfn += 2;
-      this.pages.set(pa, new Uint8Array(PAGE_SIZE));
-      pas.push(pa);
-    }
+    for (let i = 0; i < n; i++) pas.push(this.place(new Uint8Array(PAGE_SIZE)));
     return pas;
+  }
+
+  private place(bytes: Uint8Array): number {
+    const pa = this.nextPfn * PAGE_SIZE;
+    this.nextPfn += 2;
+    this.pages.set(pa, bytes);
+    return pa;
   }
 
   /**
    * Fresh pages holding a copy of `data` (vmalloc, then the copy from userspace), each
    * remembering where its bytes came from. `data` must not change afterwards: the harness's
-   * images never do (properties/images.ts imageBytes).
+   * images never do (properties/images.ts imageBytes). A whole page is copied only when a
+   * holder asks to write it (page()): until then it reads `data` itself, so an upload of a
+   * real-size image (0.6-2 MiB) costs no copy (issue 13, npm run bench section 2).
    */
   load(data: Uint8Array): number[] {
-    const pas = this.allocPages(Math.ceil(data.length / PAGE_SIZE));
-    pas.forEach((pa, i) => {
-      this.pages.get(pa)!.set(data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
-      this.origins.set(pa, { src: data, off: i * PAGE_SIZE });
-    });
+    const pas: number[] = [];
+    for (let off = 0; off < data.length; off += PAGE_SIZE) {
+      const whole = off + PAGE_SIZE <= data.length;
+      const pa = this.place(whole ? data.subarray(off, off + PAGE_SIZE) : zeroPadded(data.subarray(off)));
+      this.origins.set(pa, { src: data, off });
+      pas.push(pa);
+    }
     return pas;
   }
 
   /** The page, to read or write: a holder may write it, so it no longer counts as a copy. */
   page(pa: number): Uint8Array | undefined {
-    this.origins.delete(pa);
+    const o = this.origins.get(pa);
+    if (o) {
+      this.origins.delete(pa);
+      const p = this.pages.get(pa)!;
+      if (p.buffer === o.src.buffer) this.pages.set(pa, Uint8Array.from(p));
+    }
     return this.pages.get(pa);
   }
 
@@ -99,4 +110,10 @@ export class PhysMem {
   get size(): number {
     return this.pages.size;
   }
+}
+
+function zeroPadded(tail: Uint8Array): Uint8Array {
+  const p = new Uint8Array(PAGE_SIZE);
+  p.set(tail);
+  return p;
 }

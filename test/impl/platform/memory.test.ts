@@ -15,6 +15,21 @@ describe('PhysMem.load and digest', () => {
     expect(m.read(pas[2]!)![10]).toBe(0);
   });
 
+  it('a page written after load changes that page only: not the source, not another load of it', () => {
+    const m = new PhysMem();
+    const data = bytes(2 * PAGE_SIZE, 4);
+    const before = Uint8Array.from(data);
+    const a = m.load(data),
+      b = m.load(data);
+    const w = m.page(a[0]!)!;
+    w[0] = w[0]! ^ 0xff;
+    expect(w.length).toBe(PAGE_SIZE);
+    expect(m.read(a[0]!)![0]).toBe(before[0]! ^ 0xff);
+    expect(data).toEqual(before);
+    expect([...m.read(b[0]!)!]).toEqual([...before.subarray(0, PAGE_SIZE)]);
+    expect(m.page(a[0]!)).toBe(w);
+  });
+
   it('a digest of an unchanged copy runs once per source and range, and agrees with the bytes', () => {
     const m = new PhysMem();
     const data = bytes(3 * PAGE_SIZE, 2);
