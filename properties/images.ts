@@ -227,8 +227,12 @@ function cleanBytes(ref: ImageRef): Uint8Array {
 
 // The bytes of each ImageRef, built once: an upload reads its image twice (the kernel's copy,
 // the model's size), and a run draws the same refs again and again (npm run bench: building
-// images was a quarter of the default workload). Bounded by bytes, oldest out first.
-const built = memo<Uint8Array>((b) => b.length);
+// images was a quarter of the default workload). Bounded by bytes, oldest out first: 256 MiB,
+// since the default workload's refs come to 107 MiB (546 refs, most of them corruptions of a
+// real-size image) and a smaller bound evicted and rebuilt them on every pass, and with them
+// the kernel's checksum and P-SEAMLDR's hash, which are kept per image (issue 13: each distinct
+// image hashed once; impl/platform/memory.ts digest).
+const built = memo<Uint8Array>((b) => b.length, 256 << 20);
 
 /** The bytes userspace uploads for `ref`. Shared between callers: read them, never write them. */
 export function imageBytes(ref: ImageRef): Uint8Array {

@@ -52,14 +52,15 @@ export interface Memo<V> {
   map: Map<string, V>;
   bytes: number;
   size: (v: V) => number;
+  max: number;
 }
-export function memo<V>(size: (v: V) => number): Memo<V> {
-  return { map: new Map(), bytes: 0, size };
+export function memo<V>(size: (v: V) => number, max = MAX_MEMO_BYTES): Memo<V> {
+  return { map: new Map(), bytes: 0, size, max };
 }
 export function memoSet<V>(m: Memo<V>, k: string, v: V): V {
   m.map.set(k, v);
   m.bytes += m.size(v);
-  while (m.bytes > MAX_MEMO_BYTES && m.map.size > 1) {
+  while (m.bytes > m.max && m.map.size > 1) {
     const [oldest, ov] = m.map.entries().next().value as [string, V];
     m.map.delete(oldest);
     m.bytes -= m.size(ov);
