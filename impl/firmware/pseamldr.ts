@@ -216,9 +216,10 @@ function installOnLastLp(seam: Seam, session: InstallSession, paramsPa: bigint):
 
   // Point of no return: the SEAM range is zeroed, except P-SEAMLDR's own and the handoff data.
   seam.module = null;
-  const image = copyModulePages(seam, params.modulePagesPa);
+  // The module pages are copied into the SEAM range here; nothing in the emulation reads the
+  // SEAM range's bytes, so the copy is its page count, and the hash is of the pages as they are.
   if (moduleHash(seam, params.modulePagesPa) !== toHex(sig.seamhash)) return { status: SEAMLDR_EBADHASH, unrecoverable: true };
-  installModule(seam, image, sig);
+  installModule(seam, params.modulePagesPa.length, sig);
   if (params.scenario === SEAMLDR_SCENARIO_UPDATE) seam.pseamldr.numRemainingUpdates--;
   return { status: SEAMLDR_SUCCESS, unrecoverable: false };
 }
@@ -258,13 +259,7 @@ function checkResources(seam: Seam, scenario: number): bigint {
   return SEAMLDR_SUCCESS;
 }
 
-function copyModulePages(seam: Seam, pas: bigint[]): Uint8Array {
-  const image = new Uint8Array(pas.length * PAGE_SIZE);
-  pas.forEach((pa, i) => image.set(pageAt(seam, pa)!, i * PAGE_SIZE));
-  return image;
-}
-
-/** SHA-384 of the module pages as they are (the copy above, in the same step): once per image (PhysMem.digest). */
+/** SHA-384 of the module pages as they are, in the step that copies them: once per image (PhysMem.digest). */
 function moduleHash(seam: Seam, pas: bigint[]): string {
   return seam.mem.digest(pas.map(Number), pas.length * PAGE_SIZE, 'sha384', (b) => toHex(sha384(b)));
 }
@@ -290,7 +285,7 @@ function installEpilogue(seam: Seam, session: InstallSession, outcome: InstallOu
  * sigstruct's values, its SEAMDB entry, and SEAMEXTEND {seamsvn, mrseam, seam_ready}.
  * Also the BIOS load of the boot module (createSeam).
  */
-export function installModule(seam: Seam, image: Uint8Array, sig: Sigstruct): void {
+export function installModule(seam: Seam, nrPages: number, sig: Sigstruct): void {
   const build = lookupBuild(toHex(sig.seamhash)) ?? null;
   const version = build?.version ?? { major: 0, minor: 0, update: 0 };
   const identity: ModuleIdentity = {
@@ -302,7 +297,7 @@ export function installModule(seam: Seam, image: Uint8Array, sig: Sigstruct): vo
     debug: sig.debug,
     cpuids: sig.cpuidTable,
     features0: build?.features0 ?? 0n,
-    nrPages: image.length / PAGE_SIZE,
+    nrPages,
   };
   seam.module = createTdxModule(
     identity,

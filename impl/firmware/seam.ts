@@ -5,7 +5,7 @@
 // here runs to completion before any other (spec §3.7).
 import type { PhysMem } from '../platform/memory.ts';
 import type { Platform } from '../platform/cpu.ts';
-import { TDX_SEAMCALL_VMFAILINVALID, type SeamcallResult } from './abi.ts';
+import { PAGE_SIZE, TDX_SEAMCALL_VMFAILINVALID, type SeamcallResult } from './abi.ts';
 import type { BootModule, Handoff, InjectedFaults, SeamdbEntry, Version } from './types.ts';
 import { createPseamldr, installModule, pseamldrCall, type PSeamldr } from './pseamldr.ts';
 import { tdxModuleCall, type TdxModule } from './tdx_module.ts';
@@ -67,7 +67,7 @@ export function createSeam(platform: Platform, mem: PhysMem, cfg: SeamConfig): S
     faults: { installFail: null, noEntropy: 0, leafFail: null },
   };
   const boot = 'module' in cfg.boot ? cfg.boot : { module: moduleImage(cfg.boot), sigstruct: moduleSigstruct(cfg.boot) };
-  installModule(seam, boot.module, parseSigstruct(boot.sigstruct));
+  installModule(seam, boot.module.length / PAGE_SIZE, parseSigstruct(boot.sigstruct));
   return seam;
 }
 

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  PAGE_SIZE,
   MD_MAJOR_VERSION,
   MD_MIN_UPDATE_HV,
   MD_MINOR_VERSION,
@@ -506,7 +507,7 @@ describe('module identity by SEAMHASH (registry.ts)', () => {
       sig = parseSigstruct(moduleSigstruct(BOOT));
     const hash = seam.seamdb[0]!.mrseam;
     registerBuild(hash, { ...lookupBuild(hash)!, version: { major: 1, minor: 5, update: 77 } });
-    installModule(seam, image, sig);
+    installModule(seam, image.length / PAGE_SIZE, sig);
     moduleImage(BOOT); // re-registers the true build
     initModule(seam);
     expect(seamcall(seam, 0, TDH.SYS_RD, { rdx: MD_UPDATE_VERSION })).toEqual({ status: TDX_SUCCESS, out: 77n });
