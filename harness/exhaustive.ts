@@ -19,6 +19,7 @@ import { cpuOf } from '../properties/commands/spec.ts';
 import { resolveRelease } from '../properties/commands/upload.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
 import type { HostData } from '../properties/scenario.ts';
+import { DOMAIN } from './explore.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
 import type { ScheduledScenario } from './schedulers.ts';
 
@@ -84,9 +85,6 @@ function children(p: Pending, decisions: readonly number[]): Pending[] {
   return out;
 }
 
-/** Values per command kind in `--explore`'s domain. */
-export const DOMAIN = 2;
-
 const key = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
 
 /**
@@ -97,34 +95,50 @@ function onHost(c: Command, nrCpus: number): Command {
   return 'cpu' in c && typeof c.cpu === 'number' ? { ...c, cpu: cpuOf(c.cpu, nrCpus) } : c;
 }
 
-/** What the domain tells commands of one kind apart by first: the CPU, an upload's fault and image corruption. */
-function shape(c: Command): string {
+/**
+ * What the domain spreads a kind's values over: the CPU a command runs on, and its variant: a
+ * TD command's fault, an upload's fault and image corruption together (a corrupt image is
+ * refused before a fault can strike, so the two are one choice).
+ */
+function aspects(c: Command): [string, string] {
   const cpu = 'cpu' in c ? String(c.cpu) : '';
-  return c.kind === 'upload' ? `${c.fault?.kind ?? ''} ${c.fault?.kind === 'leaf' ? c.fault.leaf : ''} ${c.image.corruption?.kind ?? ''}` : cpu;
+  if (c.kind === 'upload') return [cpu, `${c.fault?.kind ?? ''} ${c.fault?.kind === 'leaf' ? c.fault.leaf : ''} ${c.image.corruption?.kind ?? ''}`];
+  return [cpu, 'fault' in c ? String(c.fault ?? '') : ''];
 }
 
-/** The first `n` values `arb` draws from `seed`, as the host runs them, of different shapes, then of different values. */
+/**
+ * `n` of the values `arb` draws from `seed`, as the host runs them: each in turn the first drawn
+ * that brings the most CPUs and variants the values before it do not have (fewer
+ * than n when fewer differ).
+ */
 function firstValues(arb: fc.Arbitrary<Command>, seed: number, n: number, nrCpus: number): Command[] {
   const drawn = fc.sample(arb, { seed, numRuns: 50 * n }).map((c) => onHost(c, nrCpus));
-  const byShape = new Map<string, Command>(),
-    byValue = new Map<string, Command>();
-  for (const v of drawn) if (!byShape.has(shape(v))) byShape.set(shape(v), v);
-  for (const v of [...byShape.values(), ...drawn]) if (byValue.size < n) byValue.set(key(v), v);
-  return [...byValue.values()];
+  const chosen = new Map<string, Command>();
+  const covered = [new Set<string>(), new Set<string>()];
+  const fresh = (c: Command) => aspects(c).filter((a, i) => !covered[i]!.has(a)).length;
+  while (chosen.size < n) {
+    const next = drawn
+      .filter((c) => !chosen.has(key(c)))
+      .reduce<Command | undefined>((best, c) => (best === undefined || fresh(c) > fresh(best) ? c : best), undefined);
+    if (next === undefined) break;
+    chosen.set(key(next), next);
+    aspects(next).forEach((a, i) => covered[i]!.add(a));
+  }
+  return [...chosen.values()];
 }
 
-/** The domain of `--explore`: DOMAIN values of each command kind the property weighs, on `host`. */
-function domainOf(cfg: GenConfig, seed: number, host: HostData): Command[] {
+/** The domain of `--explore`: `values` values of each command kind the property weighs, on `host`. */
+function domainOf(cfg: GenConfig, seed: number, host: HostData, values: number): Command[] {
   const kinds = COMMAND_KINDS.filter((k) => (cfg.weights[k] ?? 0) > 0);
-  const domain = kinds.flatMap((k) => firstValues(COMMANDS[k].arbitrary(cfg) as fc.Arbitrary<Command>, seed, DOMAIN, host.nrCpus));
+  const domain = kinds.flatMap((k) => firstValues(COMMANDS[k].arbitrary(cfg) as fc.Arbitrary<Command>, seed, values, host.nrCpus));
   return domain.map((c) => (c.kind === 'upload' ? { ...c, image: { ...c.image, release: resolveRelease(c.image.release, host.boot.release) } } : c));
 }
 
 const hostOf = (cfg: GenConfig, seed: number): HostData => fc.sample(scenario(cfg), { seed, numRuns: 1 })[0]!.host;
 
 /** How many scenarios enumerateScenarios yields (the progress line's total). */
-export function scenarioCount(cfg: GenConfig, seed: number, commands: number): number {
-  const d = domainOf(cfg, seed, hostOf(cfg, seed)).length;
+export function scenarioCount(cfg: GenConfig, seed: number, commands: number, values = DOMAIN): number {
+  const d = domainOf(cfg, seed, hostOf(cfg, seed), values).length;
   let n = 0;
   for (let l = 1, p = d; l <= commands; l++, p *= d) n += p;
   return n;
@@ -132,13 +146,13 @@ export function scenarioCount(cfg: GenConfig, seed: number, commands: number): n
 
 /**
  * `--explore`'s scenarios: on the host the property's generator draws first from `seed`, every
- * sequence of 1 to `commands` commands, each one of the DOMAIN values its kind's generator
- * draws first from `seed` (the kinds the property weighs; an upload's of different faults or
- * corruptions first). Small domains, stated: a proof covers these values, not every value.
+ * sequence of 1 to `commands` commands, each one of the `values` values its kind's generator
+ * draws from `seed` (firstValues; the kinds the property weighs). Small domains, stated: a
+ * proof covers these values, not every value.
  */
-export function* enumerateScenarios(cfg: GenConfig, seed: number, commands: number): Generator<ScheduledScenario> {
+export function* enumerateScenarios(cfg: GenConfig, seed: number, commands: number, values = DOMAIN): Generator<ScheduledScenario> {
   const host = hostOf(cfg, seed);
-  const domain = domainOf(cfg, seed, host);
+  const domain = domainOf(cfg, seed, host, values);
   for (let length = 1; length <= commands; length++) {
     const digits = new Array<number>(length).fill(0);
     for (;;) {

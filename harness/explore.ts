@@ -7,6 +7,9 @@
 import { hash } from 'node:crypto';
 import type { ModelState } from '../model/state.ts';
 
+/** Values per command kind in `--explore`'s domain (harness/exhaustive.ts), unless `--values` says otherwise. */
+export const DOMAIN = 2;
+
 /**
  * One value written one way: object keys sorted, Maps and Sets as sorted entries, bigints as
  * text. Written by appending to one string, with no intermediate arrays for objects and
@@ -121,7 +124,8 @@ export interface Exploration {
   readonly complete: boolean;
   /** Exhaustive: scenarios whose schedules the cap on executions left unfinished. */
   readonly capped: number;
-  readonly bound: { readonly cpus: number | null; readonly commands: number | null; readonly preemptions: number | null };
+  /** `values`: of each command kind, in enumerated scenarios (null: drawn). */
+  readonly bound: { readonly cpus: number | null; readonly commands: number | null; readonly preemptions: number | null; readonly values: number | null };
 }
 
 /** The exploration of a sampling run (random or pct): every run one scenario and one execution. */
@@ -136,13 +140,13 @@ export function sampled(scheduler: string, pctDepth: number | null, runs: number
     distinctPairs: d.pairs.size,
     complete: false,
     capped: 0,
-    bound: { cpus, commands: null, preemptions: null },
+    bound: { cpus, commands: null, preemptions: null, values: null },
   };
 }
 
 /** The exploration of an exhaustive run: every schedule within the bound of each scenario run. */
 export function exhaustive(
-  o: { preemptions?: number; exploreCommands?: number; cpus?: number },
+  o: { preemptions?: number; exploreCommands?: number; exploreValues?: number; cpus?: number },
   results: readonly { runs: number; executions: number; complete: boolean; capped: number }[],
   d: DistinctStates,
 ): Exploration {
@@ -156,7 +160,12 @@ export function exhaustive(
     distinctPairs: d.pairs.size,
     complete: o.exploreCommands !== undefined && results.length > 0 && results.every((r) => r.complete),
     capped: results.reduce((n, r) => n + r.capped, 0),
-    bound: { cpus: o.cpus ?? null, commands: o.exploreCommands ?? null, preemptions: o.preemptions ?? null },
+    bound: {
+      cpus: o.cpus ?? null,
+      commands: o.exploreCommands ?? null,
+      preemptions: o.preemptions ?? null,
+      values: o.exploreCommands === undefined ? null : (o.exploreValues ?? DOMAIN),
+    },
   };
 }
 
@@ -165,7 +174,7 @@ export function boundReport(e: Exploration): string {
   const b = e.bound;
   const schedules = `every schedule within ${b.preemptions} preemption${b.preemptions === 1 ? '' : 's'} (departures from round-robin)`;
   if (e.complete)
-    return `proved within the bound: every scenario of 1 to ${b.commands} commands over the enumerated values (harness/exhaustive.ts DOMAIN), on ${b.cpus} CPUs, ${schedules}: ${e.scenarios} scenarios, ${e.executions} executions`;
+    return `proved within the bound: every scenario of 1 to ${b.commands} commands over ${b.values} value${b.values === 1 ? '' : 's'} of each command kind (harness/exhaustive.ts), on ${b.cpus} CPUs, ${schedules}: ${e.scenarios} scenarios, ${e.executions} executions`;
   const capped = e.capped ? `, except ${e.capped} stopped at the cap on executions` : '';
   return `${schedules} of each of ${e.scenarios} scenarios${capped}: ${e.executions} executions; not a proof (the scenarios ${b.commands === null ? 'were drawn, not enumerated' : 'were not all explored'})`;
 }

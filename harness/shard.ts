@@ -114,7 +114,7 @@ const explorationSchema = z.strictObject({
   distinctPairs: U,
   complete: z.boolean(),
   capped: U,
-  bound: z.strictObject({ cpus: intIn(1, LIMITS.cpus), commands: intIn(1, 4), preemptions: intIn(0, 4) }),
+  bound: z.strictObject({ cpus: intIn(1, LIMITS.cpus), commands: intIn(1, 4), preemptions: intIn(0, 4), values: intIn(1, 16) }),
 });
 
 /** A shard summary as runVerify writes it (reports.ts Summary with its shard and property set). */
@@ -177,6 +177,7 @@ function requestedOf(s: ShardSummary, u: Unit): number {
     bugs: NO_BUGS,
     cpus: e.bound.cpus,
     scheduler: 'exhaustive' as const,
+    exploreValues: e.bound.values,
   };
   return exploreShare(u.property, o, e.bound.commands, s.shard);
 }

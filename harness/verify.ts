@@ -64,6 +64,8 @@ export interface CheckOptions {
   readonly preemptions?: number;
   /** With the exhaustive scheduler: enumerate scenarios of up to this many commands instead of drawing them. */
   readonly exploreCommands?: number;
+  /** With exploreCommands: values of each command kind (harness/exhaustive.ts DOMAIN unless given). */
+  readonly exploreValues?: number;
   /** With exploreCommands: explore only the scenarios of this shard (number i, 0-based, when i mod count = index - 1). */
   readonly exploreShard?: { readonly index: number; readonly count: number };
   /** Called after every search run (not while shrinking), for the progress line. */
@@ -307,7 +309,7 @@ export function exploreShare(
   commands: number,
   shard: { readonly index: number; readonly count: number } | null | undefined,
 ): number {
-  return shareOf(scenarioCount(genConfig(p, o), o.seed, commands), shard);
+  return shareOf(scenarioCount(genConfig(p, o), o.seed, commands, o.exploreValues), shard);
 }
 
 /**
@@ -323,7 +325,7 @@ async function exploreProperty(p: Property, o: CheckOptions, commands: number): 
   let failing: ScheduledScenario | null = null;
   const cfg = genConfig(p, o);
   let i = -1;
-  for (const s of enumerateScenarios(cfg, o.seed, commands)) {
+  for (const s of enumerateScenarios(cfg, o.seed, commands, o.exploreValues)) {
     if (o.exploreShard && ++i % o.exploreShard.count !== o.exploreShard.index - 1) continue;
     if (performance.now() - lastYield > YIELD_MS) {
       await new Promise((r) => setImmediate(r));

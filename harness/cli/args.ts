@@ -12,6 +12,7 @@ import { DEFAULT_CORPUS_DIR } from '../corpus.ts';
 import { argvError, LIMITS, show } from '../schema.ts';
 import { parseShard, type ShardSpec } from '../shard.ts';
 import { SCHEDULERS } from '../schedulers.ts';
+import { DOMAIN } from '../explore.ts';
 import { BUDGETS, EXPLORE_COMMANDS, PCT_DEPTH, PREEMPTIONS, type CheckOptions } from '../verify.ts';
 
 export const DEFAULT_SEED = 42;
@@ -71,6 +72,7 @@ const OPTIONS = {
   preemptions: { type: 'string' },
   explore: { type: 'boolean' },
   commands: { type: 'string' },
+  values: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
@@ -98,6 +100,7 @@ export const HELP = `usage: npm run verify -- [options]
   --preemptions K     with --scheduler exhaustive: departures from round-robin, 0 to 4 (default ${PREEMPTIONS})
   --explore           with --scheduler exhaustive and --cpus: enumerate the scenarios too (--shard I/N: every N-th)
   --commands L        with --explore: command sequences of 1 to L commands, L from 1 to 4 (default ${EXPLORE_COMMANDS})
+  --values V          with --explore: V values of each command kind, 1 to 16 (default ${DOMAIN})
   --faults all        every seeded bug on its own revision: how soon and how short it is caught
   --blobs DIR         also use Intel's module blobs from DIR (a checkout of intel/tdx-module-binaries)
   --list              properties, invariants, seeded faults and kernel revisions
@@ -177,7 +180,7 @@ function refuse(a: Values, mode: string, why: string, keys: readonly (keyof Valu
 }
 
 /** The flags that choose how schedules are searched: they mean nothing to --replay, --merge or --faults all. */
-const SCHEDULING = ['scheduler', 'pct-depth', 'preemptions', 'explore', 'commands'] as const;
+const SCHEDULING = ['scheduler', 'pct-depth', 'preemptions', 'explore', 'commands', 'values'] as const;
 
 function checkModes(a: Values, positionals: readonly string[]): void {
   if (positionals.length && !a.merge) throw new UsageError(`unexpected argument ${show(positionals[0])} (only --merge takes file names)`);
@@ -233,6 +236,7 @@ function checkModes(a: Values, positionals: readonly string[]): void {
   if (a.explore && a.cpus === undefined) throw new UsageError('--explore needs --cpus N (the bound on CPUs)');
   if (a.explore && a.path !== undefined) throw new UsageError('--explore enumerates every scenario; it cannot be combined with --path');
   if (a.commands !== undefined && !a.explore) throw new UsageError('--commands needs --explore');
+  if (a.values !== undefined && !a.explore) throw new UsageError('--values needs --explore');
 }
 
 function bugOf(a: Values): ReturnType<typeof findBug> | null {
@@ -293,6 +297,7 @@ export function parse(argv: readonly string[]): Cli {
       pctDepth: a['pct-depth'] === undefined ? PCT_DEPTH : flag('pct-depth', whole(1, 10), a['pct-depth']),
       preemptions: a.preemptions === undefined ? PREEMPTIONS : flag('preemptions', whole(0, 4), a.preemptions),
       exploreCommands: a.explore ? (a.commands === undefined ? EXPLORE_COMMANDS : flag('commands', whole(1, 4), a.commands)) : undefined,
+      exploreValues: a.explore ? (a.values === undefined ? DOMAIN : flag('values', whole(1, 16), a.values)) : undefined,
     },
     properties,
     fault: (bug?.name as BugName | undefined) ?? null,

@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DOMAIN, enumerateScenarios, exploreSchedules } from '../../harness/exhaustive.ts';
+import { enumerateScenarios, exploreSchedules } from '../../harness/exhaustive.ts';
+import { DOMAIN } from '../../harness/explore.ts';
 import { runScenario, type RunResult } from '../../harness/run.ts';
 import { genConfig, BUDGETS } from '../../harness/verify.ts';
 import { NO_BUGS } from '../../impl/faults.ts';
@@ -82,6 +83,15 @@ describe('enumerateScenarios', () => {
     // seed 42 draws CPUs 248 and 26 first: one CPU on two, so offlining CPU 1 was never explored
     for (const [kind, seen] of cpus) if (kind !== 'read_seamldr') expect([kind, [...seen].sort()]).toEqual([kind, [0, 1]]);
   });
+
+  it('spreads the two values of a kind over its variants too: a TD command with a fault and one without', () => {
+    const tdFaults = genConfig(findProperty('update-contract')!, { seed: 1, budget: BUDGETS.quick, ...clean, cpus: 2, scheduler: 'exhaustive' });
+    const one = [...enumerateScenarios(tdFaults, 42, 1)].map((s) => s.commands[0]!);
+    for (const kind of ['td_create', 'td_add_page', 'td_finalize', 'td_run', 'td_teardown']) {
+      const faults = one.filter((c) => c.kind === kind).map((c) => ('fault' in c && c.fault ? 'fault' : 'none'));
+      expect([kind, faults.sort()]).toEqual([kind, ['fault', 'none']]);
+    }
+  });
 });
 
 describe('verify --scheduler exhaustive', () => {
@@ -98,8 +108,19 @@ describe('verify --scheduler exhaustive', () => {
     expect(r.stdout).toMatch(/^ {2}concurrency +proved /m);
     expect(r.stdout).toMatch(/^proved within the bound: every scenario of 1 to 1 commands .* on 2 CPUs, every schedule within 1 preemption /m);
     const e = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).exploration;
-    expect(e).toMatchObject({ scheduler: 'exhaustive', complete: true, pruned: 0, bound: { cpus: 2, commands: 1, preemptions: 1 } });
+    expect(e).toMatchObject({ scheduler: 'exhaustive', complete: true, pruned: 0, bound: { cpus: 2, commands: 1, preemptions: 1, values: DOMAIN } });
     expect(e.executions).toBeGreaterThan(e.scenarios);
+  });
+
+  it('--values V: V values of each command kind, stated in the proof and in summary.json', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verify-exhaustive-'));
+    const args = '--property concurrency --scheduler exhaustive --explore --cpus 2 --commands 1 --preemptions 0 --values 1 --no-corpus --progress 0';
+    const r = verify(...args.split(' '), '--reports', dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^proved within the bound: every scenario of 1 to 1 commands over 1 value of each command kind .*: (\d+) scenarios/m);
+    const e = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).exploration;
+    const cfg = genConfig(findProperty('concurrency')!, { seed: 42, budget: BUDGETS.quick, ...clean, cpus: 2, scheduler: 'exhaustive' });
+    expect(e).toMatchObject({ complete: true, scenarios: Object.values(cfg.weights).filter((w) => (w ?? 0) > 0).length, bound: { values: 1 } });
   });
 
   it('--explore finds a hotplug race: B27 (an update with a CPU offline) within 2 commands', () => {
@@ -125,6 +146,8 @@ describe('verify --scheduler exhaustive', () => {
     [['--preemptions', '1'], /^verify: --preemptions needs --scheduler exhaustive \(/],
     [['--scheduler', 'exhaustive', '--explore'], /^verify: --explore needs --cpus N/],
     [['--commands', '2'], /^verify: --commands needs --explore \(/],
+    [['--values', '3'], /^verify: --values needs --explore \(/],
+    [['--scheduler', 'exhaustive', '--explore', '--cpus', '2', '--values', '0'], /^verify: --values must be a whole number from 1 to 16, not "0" \(/],
     [['--scheduler', 'exhaustive', '--preemptions', '9'], /^verify: --preemptions must be a whole number from 0 to 4, not "9" \(/],
     [
       ['--scheduler', 'exhaustive', '--explore', '--cpus', '2', '--property', 'concurrency', '--seed', '1', '--path', '0'],
