@@ -1,8 +1,8 @@
 // Section 2: where time goes, from V8's sampling CPU profiler (node:inspector, in this process).
 // Each sample's stack is attributed to one phase of the check by which project code is on it:
 // invariants (properties/invariants.ts), refinement (refinementDiff), model (model/, reached
-// through applyLin), images (the bytes of an uploaded image built from its drawn ImageRef:
-// properties/images.ts imageBytes), runner scheduling (harness/run.ts candidates()), emulator
+// by a linearization point's action), images (the bytes of an uploaded image built from its drawn ImageRef:
+// properties/images.ts imageBytes), runner scheduling (impl/kernel/sched.ts runnableTasks()), emulator
 // (impl/ and the commands in properties/), the rest of runScenario's loop (runner), generation
 // (fast-check and properties/generators.ts outside runScenario), and GC. Timers stay in bench/.
 import { Session } from 'node:inspector/promises';
@@ -46,9 +46,9 @@ export function phaseOf(stack: readonly Frame[]): Phase {
   if (leaf?.functionName === '(garbage collector)') return 'gc';
   if (files.some((f) => f === 'properties/invariants.ts')) return 'invariants';
   if (names.includes('refinementDiff')) return 'refinement';
-  if (files.some((f) => f.startsWith('model/')) || names.includes('applyLin')) return 'model';
+  if (files.some((f) => f.startsWith('model/'))) return 'model';
   if (stack.some((f, i) => f.functionName === 'imageBytes' && files[i] === 'properties/images.ts')) return 'images';
-  if (names.includes('candidates')) return 'runner';
+  if (names.includes('runnableTasks')) return 'runner';
   if (files.some((f) => EMULATOR_FILES.test(f))) return 'emulator';
   if (names.includes('runScenario')) return 'runner';
   if (files.some((f) => f.includes('node_modules/fast-check/') || f === 'properties/generators.ts')) return 'generation';

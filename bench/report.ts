@@ -92,7 +92,7 @@ function profileSection(ps: readonly PhaseProfile[]): string[] {
   return [
     '## 2. Where time goes',
     '',
-    "Sampled by V8's CPU profiler (node:inspector) in this process. A sample counts for invariants if properties/invariants.ts is on its stack, else refinement if refinementDiff is, else model (model/, applyLin), else images if properties/images.ts imageBytes is (an upload's bytes built from the drawn image), else runner if candidates() is (the scheduling choice), else emulator (impl/, the commands), else runner (the rest of runScenario's loop), else generation (fast-check and the generators outside runScenario); gc is V8's collector. \"us per step\" is the share of the wall time divided by the scheduler steps.",
+    "Sampled by V8's CPU profiler (node:inspector) in this process. A sample counts for invariants if properties/invariants.ts is on its stack, else refinement if refinementDiff is, else model (model/), else images if properties/images.ts imageBytes is (an upload's bytes built from the drawn image), else runner if impl/kernel/sched.ts runnableTasks() is (the scheduling choice), else emulator (impl/, the commands), else runner (the rest of runScenario's loop), else generation (fast-check and the generators outside runScenario); gc is V8's collector. \"us per step\" is the share of the wall time divided by the scheduler steps.",
     '',
     ...ps.flatMap(profileTable),
   ];
@@ -202,7 +202,7 @@ function memorySection(ms: readonly MemoryFigure[]): string[] {
   return [
     '## 5. Memory',
     '',
-    "Each workload in a child process under `--trace-gc`: the peak heap is the largest heap-in-use V8 reports before a collection (or at exit) in the workload's isolate; peak RSS is the process's maxRSS. The verify time is wall clock including tsx start-up.",
+    "Each workload in a child process under `--trace-gc`: the peak heap is the largest heap-in-use V8 reports before a collection (or at exit) in the workload's isolate; peak RSS is the process's own high-water mark (/proc/self/status VmHWM; getrusage's maxRSS would count the bench's own RSS at the fork). The verify time is wall clock including tsx start-up.",
     '',
     ...table(
       ['workload', 'peak heap', 'peak RSS', 'collections', 'wall', 'exit', 'result'],

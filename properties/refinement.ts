@@ -9,7 +9,6 @@ import type { Host } from '../impl/host.ts';
 import { noUpdateInterface } from '../model/host.ts';
 import type { MeasureLog, ModelState, ModelTd, PageVal } from '../model/state.ts';
 import { pageContent } from './commands/td.ts';
-import { moduleSpecOf } from './images.ts';
 import type { RevisionRecord } from './revisions/record.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -55,7 +54,7 @@ function moduleView(h: Host): string {
     return `lost:lpInitWorks=${lpInit || h.tdx.lpInitialized.every(Boolean)}`;
   }
   if (!mod) return 'ready:<no module>';
-  const s = moduleSpecOf(mod.identity);
+  const s = mod.identity; // the fields moduleSpecOf copies as they are
   return `ready:${versionText(s.version)} svn ${s.seamsvn} hv ${s.minUpdateHv}..${s.moduleHv}${s.noDowngrade ? ' nd' : ''}`;
 }
 
