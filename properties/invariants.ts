@@ -335,7 +335,8 @@ const I16: Invariant = {
 /** Sigstruct and module page counts, as the image says (v2 header) or its layout (v1: 1 and the rest). */
 function pageCounts(h: Host, buf: { pas: number[]; len: number }, format: 'v1' | 'v2'): { s: number; m: number } {
   if (format === 'v1') return { s: 1, m: (buf.len - 2 * PAGE_SIZE) / PAGE_SIZE };
-  const hdr = new DataView(h.mem.read(buf.pas[0]!)!.buffer);
+  const page = h.mem.read(buf.pas[0]!)!; // may be a view into the uploaded image (PhysMem.load)
+  const hdr = new DataView(page.buffer, page.byteOffset, page.byteLength);
   return { s: hdr.getUint32(12, true), m: hdr.getUint32(16, true) };
 }
 

@@ -63,7 +63,7 @@ export class PhysMem {
     return this.pages.get(pa);
   }
 
-  /** The page, to read only: a copy stays a copy. */
+  /** The page, to read only: a copy stays a copy. It may be a view into the loaded source (mind its byteOffset). */
   read(pa: number): Readonly<Uint8Array> | undefined {
     return this.pages.get(pa);
   }
