@@ -29,6 +29,8 @@ export interface Cli {
   /** Where counterexamples are recorded; null with --no-corpus (they go to reports/counterexamples). */
   readonly corpus: string | null;
   readonly shard: ShardSpec | null;
+  /** `--jobs N`: the run as N shards side by side, then merged (harness/cli/jobs.ts); 1: in this process. */
+  readonly jobs: number;
   readonly replay: string | null;
   readonly merge: readonly string[] | null;
   readonly requireRuns: boolean;
@@ -57,6 +59,7 @@ const OPTIONS = {
   reports: { type: 'string' },
   replay: { type: 'string' },
   shard: { type: 'string' },
+  jobs: { type: 'string' },
   merge: { type: 'boolean' },
   corpus: { type: 'string' },
   'no-corpus': { type: 'boolean' },
@@ -88,6 +91,7 @@ export const HELP = `usage: npm run verify -- [options]
   --replay FILE       run one corpus entry as recorded (--kernel and --fault may override it)
   --shard I/N         run shard I of N (1 <= I <= N <= 1024) into reports/shards/
   --merge FILE...     add shard summaries up into one report
+  --jobs N            run as N shards side by side (child processes), then merge them, N from 1 to 64
   --reports DIR       where reports go (default reports)
   --corpus DIR        where counterexamples are recorded (default ${DEFAULT_CORPUS_DIR})
   --no-corpus         record counterexamples under reports/counterexamples only
@@ -184,7 +188,8 @@ const SCHEDULING = ['scheduler', 'pct-depth', 'preemptions', 'explore', 'command
 
 function checkModes(a: Values, positionals: readonly string[]): void {
   if (positionals.length && !a.merge) throw new UsageError(`unexpected argument ${show(positionals[0])} (only --merge takes file names)`);
-  if (a.kernel === 'all') refuse(a, '--kernel all', 'runs every revision and the verdicts', ['replay', 'merge', 'faults', 'path', 'shard', 'fault']);
+  if (a.kernel === 'all') refuse(a, '--kernel all', 'runs every revision and the verdicts', ['replay', 'merge', 'faults', 'path', 'shard', 'fault', 'jobs']);
+  if (a.jobs !== undefined) refuse(a, '--jobs', 'splits the run into shards itself', ['shard', 'path', 'list']);
   const modes = [a.replay !== undefined && '--replay', a.merge && '--merge', a.list && '--list', a.faults !== undefined && '--faults'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be combined`);
   if (a.replay !== undefined)
@@ -195,6 +200,7 @@ function checkModes(a: Values, positionals: readonly string[]): void {
       'cpus',
       'path',
       'shard',
+      'jobs',
       'time-limit',
       'require-runs',
       'progress',
@@ -211,6 +217,7 @@ function checkModes(a: Values, positionals: readonly string[]): void {
       'kernel',
       'path',
       'shard',
+      'jobs',
       'time-limit',
       'progress',
       ...SCHEDULING,
@@ -223,6 +230,7 @@ function checkModes(a: Values, positionals: readonly string[]): void {
       'kernel',
       'path',
       'shard',
+      'jobs',
       'replay',
       'blobs',
       ...SCHEDULING,
@@ -305,6 +313,7 @@ export function parse(argv: readonly string[]): Cli {
     reports,
     corpus,
     shard,
+    jobs: a.jobs === undefined ? 1 : flag('jobs', whole(1, 64), a.jobs),
     replay: a.replay === undefined ? null : flag('replay', file, a.replay),
     merge: a.merge ? positionals.map((f) => flag('merge', file, f)) : null,
     requireRuns: a['require-runs'] ?? false,

@@ -6,6 +6,7 @@ import { InputError } from '../schema.ts';
 import { BlobsError, loadBlobs } from '../blobs.ts';
 import { HELP, HelpRequest, parse, UsageError, type Cli } from './args.ts';
 import { printList, runAllKernels, runFaults } from './faults.ts';
+import { JobError, runJobs } from './jobs.ts';
 import { runMerge } from './merge.ts';
 import { writeFailure } from './record.ts';
 import { runReplay } from './replay.ts';
@@ -35,6 +36,7 @@ async function dispatch(argv: readonly string[], stop: Stop): Promise<number> {
   if (cli.faults) return runFaults(cli);
   if (cli.allKernels) return runAllKernels(cli, stop);
   if (cli.replay !== null) return runReplay(cli, cli.replay);
+  if (cli.jobs > 1) return runJobs(cli, argv, stop);
   return runVerify(cli, stop);
 }
 
@@ -48,7 +50,7 @@ function withBlobs(cli: Cli): Cli {
 /** The one line a bad input or an unwritable directory gives, or null for a real failure. */
 function problemLine(e: unknown): string | null {
   if (e instanceof UsageError) return `verify: ${e.message} (npm run verify -- --help)`;
-  if (e instanceof InputError || e instanceof CorpusError || e instanceof BlobsError) return `verify: ${e.message}`;
+  if (e instanceof InputError || e instanceof CorpusError || e instanceof BlobsError || e instanceof JobError) return `verify: ${e.message}`;
   const w = writeFailure(e);
   return w ? `verify: ${w}` : null;
 }
