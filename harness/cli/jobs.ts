@@ -1,10 +1,11 @@
 // `--jobs N`: the run as N shards (`--shard I/N`, harness/shard.ts) side by side, each a child
 // process of this CLI, then `--merge` of their files (merge.ts): what "Long runs" in the README
 // does by hand, in one command. The children write their reports under <reports>/jobs/I and
-// record no corpus entry (the merge records each counterexample once). Their progress lines
-// and their stderr come through with their shard in front. A signal stops them cleanly: a terminal's Ctrl-C
-// reaches them with this process; one sent to this process alone is passed on to any child
-// that has not said it is stopping. What they wrote is merged, and the exit code is the signal's.
+// record no corpus entry (the merge records each counterexample once). Their progress lines and
+// their stderr come through with their shard in front. A signal stops them cleanly: a
+// terminal's Ctrl-C reaches them with this process; one sent to this process alone is passed
+// on to any child that has not said it is stopping. What they wrote is merged, and the exit
+// code is the signal's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
