@@ -44,6 +44,7 @@ export class PhysMem {
   load(data: Uint8Array): number[] {
     const pas: number[] = [];
     for (let off = 0; off < data.length; off += PAGE_SIZE) {
+      // Stryker disable next-line EqualityOperator: a last whole page copied rather than shared reads the same
       const whole = off + PAGE_SIZE <= data.length;
       const pa = this.place(whole ? data.subarray(off, off + PAGE_SIZE) : zeroPadded(data.subarray(off)));
       this.origins.set(pa, { src: data, off });
@@ -58,6 +59,7 @@ export class PhysMem {
     if (o) {
       this.origins.delete(pa);
       const p = this.pages.get(pa)!;
+      // Stryker disable next-line ConditionalExpression: copying a page that is already its own changes nothing
       if (p.buffer === o.src.buffer) this.pages.set(pa, Uint8Array.from(p));
     }
     return this.pages.get(pa);
