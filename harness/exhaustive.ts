@@ -14,7 +14,7 @@
 // emulated state, which impl/ does not report, so `pruned` is 0 and the count of executions is
 // that of every schedule within the bound.
 import fc from 'fast-check';
-import { COMMAND_KINDS, COMMANDS, type Command } from '../properties/commands/index.ts';
+import { COMMAND_KINDS, COMMANDS, describe, type Command } from '../properties/commands/index.ts';
 import { cpuOf } from '../properties/commands/spec.ts';
 import { resolveRelease } from '../properties/commands/upload.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
@@ -135,6 +135,11 @@ function domainOf(cfg: GenConfig, seed: number, host: HostData, values: number):
 }
 
 const hostOf = (cfg: GenConfig, seed: number): HostData => fc.sample(scenario(cfg), { seed, numRuns: 1 })[0]!.host;
+
+/** The domain as the proof states it: each value as a counterexample writes it (summary.json `exploration.domain`). */
+export function domainText(cfg: GenConfig, seed: number, values = DOMAIN): string[] {
+  return domainOf(cfg, seed, hostOf(cfg, seed), values).map(describe);
+}
 
 /** How many scenarios enumerateScenarios yields (the progress line's total). */
 export function scenarioCount(cfg: GenConfig, seed: number, commands: number, values = DOMAIN): number {

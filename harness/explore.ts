@@ -124,6 +124,8 @@ export interface Exploration {
   readonly complete: boolean;
   /** Exhaustive: scenarios whose schedules the cap on executions left unfinished. */
   readonly capped: number;
+  /** `--explore`: each property's enumerated command values (not in a shard's file: --merge derives them). */
+  readonly domain?: Readonly<Record<string, readonly string[]>>;
   /** `values`: of each command kind, in enumerated scenarios (null: drawn). */
   readonly bound: { readonly cpus: number | null; readonly commands: number | null; readonly preemptions: number | null; readonly values: number | null };
 }
@@ -167,6 +169,11 @@ export function exhaustive(
       values: o.exploreCommands === undefined ? null : (o.exploreValues ?? DOMAIN),
     },
   };
+}
+
+/** The values a proof covers, a line per property, after its `proved within the bound` line. */
+export function domainReport(domain: Readonly<Record<string, readonly string[]>>): string[] {
+  return Object.entries(domain).map(([id, values]) => `  ${id}: ${values.join(' | ')}`);
 }
 
 /** What an exhaustive run may claim, in one line: a proof within the bound only when it was complete. */

@@ -12,7 +12,7 @@ import { findProperty, PROPERTIES, type Property } from '../properties/catalog.t
 import { entrySchema, scenarioSchema } from './corpus.ts';
 import { worst, type Summary } from './reports.ts';
 import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited, show } from './schema.ts';
-import { BUDGETS, exploreShare, type Budget } from './verify.ts';
+import { BUDGETS, exploreShare, type Budget, type CheckOptions } from './verify.ts';
 import { TOOL } from './version.ts';
 
 export interface ShardSpec {
@@ -166,20 +166,25 @@ function checkRun(file: string, s: ShardSummary): void {
   });
 }
 
-/** The runs a unit requests: the budget's share, or when exploring, its share of the property's scenarios. */
-function requestedOf(s: ShardSummary, u: Unit): number {
-  const e = s.exploration;
-  if (!e) return u.runs;
-  const o = {
+/** The options an exploring shard ran with, as far as its enumeration goes (the domain, the share). */
+export function exploreOptionsOf(s: ShardSummary, e: NonNullable<ShardSummary['exploration']>): CheckOptions {
+  return {
     seed: s.seed,
     budget: BUDGETS[s.budget as Budget['name']],
     revision: findRevision(s.kernel)!,
     bugs: NO_BUGS,
     cpus: e.bound.cpus,
-    scheduler: 'exhaustive' as const,
+    scheduler: 'exhaustive',
+    exploreCommands: e.bound.commands,
     exploreValues: e.bound.values,
   };
-  return exploreShare(u.property, o, e.bound.commands, s.shard);
+}
+
+/** The runs a unit requests: the budget's share, or when exploring, its share of the property's scenarios. */
+function requestedOf(s: ShardSummary, u: Unit): number {
+  const e = s.exploration;
+  if (!e) return u.runs;
+  return exploreShare(u.property, exploreOptionsOf(s, e), e.bound.commands, s.shard);
 }
 
 /** An exploring shard's bound is the run's, and its totals are its properties'. */

@@ -15,7 +15,7 @@ import type { Property } from '../properties/catalog.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { inSchemaOrder } from './corpus.ts';
-import { enumerateScenarios, exploreSchedules, scenarioCount, type Bound } from './exhaustive.ts';
+import { domainText, enumerateScenarios, exploreSchedules, scenarioCount, type Bound } from './exhaustive.ts';
 import { DistinctStates } from './explore.ts';
 import { minimize } from './minimize.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
@@ -310,6 +310,11 @@ export function exploreShare(
   shard: { readonly index: number; readonly count: number } | null | undefined,
 ): number {
   return shareOf(scenarioCount(genConfig(p, o), o.seed, commands, o.exploreValues), shard);
+}
+
+/** Each property's `--explore` domain, as the proof states it (harness/exhaustive.ts domainText). */
+export function exploreDomain(properties: readonly Property[], o: CheckOptions): Record<string, string[]> {
+  return Object.fromEntries(properties.map((p) => [p.id, domainText(genConfig(p, o), o.seed, o.exploreValues)]));
 }
 
 /**

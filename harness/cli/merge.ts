@@ -4,10 +4,12 @@
 import { findRevision, type RevisionRecord } from '../../properties/revisions/index.ts';
 import { NO_BUGS, type BugName } from '../../impl/faults.ts';
 import { coverageReport } from '../coverage.ts';
-import { boundReport, type Exploration } from '../explore.ts';
+import { findProperty } from '../../properties/catalog.ts';
+import { boundReport, domainReport, type Exploration } from '../explore.ts';
 import { summaryBase, worst, writeSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { runScenario } from '../run.ts';
-import { mergeShards, type ShardSummary } from '../shard.ts';
+import { exploreOptionsOf, mergeShards, type ShardSummary } from '../shard.ts';
+import { exploreDomain } from '../verify.ts';
 import { stateObserver } from '../state_view.ts';
 import type { Cli } from './args.ts';
 import { checkCorpus, exitCode, HEAD, mergeCoverage, propertySummary, record, row, type Recorded } from './record.ts';
@@ -52,6 +54,8 @@ function replayed(cli: Cli, revision: RevisionRecord, base: ShardSummary, shards
 function mergedExploration(shards: readonly ShardSummary[]): Exploration | null {
   const parts = shards.flatMap((s) => (s.exploration ? [s.exploration] : []));
   if (!parts.length) return null;
+  const first = shards[0]!;
+  const properties = first.propertySet.map((id) => findProperty(id)!); // mergeShards checked them
   const sum = (k: 'scenarios' | 'executions' | 'pruned' | 'capped') => parts.reduce((n, e) => n + e[k], 0);
   const most = (k: 'distinctStates' | 'distinctPairs') => Math.max(...parts.map((e) => e[k]));
   return {
@@ -63,6 +67,7 @@ function mergedExploration(shards: readonly ShardSummary[]): Exploration | null 
     distinctStates: most('distinctStates'),
     distinctPairs: most('distinctPairs'),
     complete: parts.every((e) => e.complete),
+    domain: exploreDomain(properties, exploreOptionsOf(first, parts[0]!)),
   };
 }
 
@@ -109,7 +114,7 @@ export function runMerge(cli: Cli, files: readonly string[]): number {
   );
   for (const r of recorded) console.log(r.text);
   const status = worst(props.map((p) => p.status));
-  if (exploration && status === 'holds') console.log(boundReport(exploration));
+  if (exploration && status === 'holds') console.log([boundReport(exploration), ...domainReport(exploration.domain ?? {})].join('\n'));
   const code = exitCode(status, cli.requireRuns, null);
   const summary: Summary & { exploration?: Exploration } = {
     ...summaryBase(),

@@ -4,11 +4,11 @@
 import { isatty } from 'node:tty';
 import { coverageReport } from '../coverage.ts';
 import { makeEntry } from '../corpus.ts';
-import { boundReport, DistinctStates, distinctReport, exhaustive, sampled, type Exploration } from '../explore.ts';
+import { boundReport, DistinctStates, distinctReport, domainReport, exhaustive, sampled, type Exploration } from '../explore.ts';
 import { Progress } from '../progress.ts';
 import { worst, writeSummary, summaryBase, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { plan, type Unit } from '../shard.ts';
-import { checkProperty, exploreShare, type PropertyResult, type Status } from '../verify.ts';
+import { checkProperty, exploreDomain, exploreShare, type PropertyResult, type Status } from '../verify.ts';
 import { UsageError, type Cli } from './args.ts';
 import { checkCorpus, exitCode, HEAD, header, mergeCoverage, propertySummary, record, row, type Recorded } from './record.ts';
 import type { Stop } from './stop.ts';
@@ -150,7 +150,7 @@ export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
   epilogue(cli, ran, recorded, stop);
   const code = exitCode(status, cli.requireRuns, stop);
   const scheduler = o.scheduler ?? 'random';
-  const exploration =
+  const searched =
     scheduler === 'exhaustive'
       ? exhaustive(
           o,
@@ -158,7 +158,9 @@ export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
           distinct,
         )
       : sampled(scheduler, scheduler === 'pct' ? (o.pctDepth ?? null) : null, runs, distinct, o.cpus ?? null);
-  if (scheduler === 'exhaustive' && status === 'holds') console.log(boundReport(exploration));
+  // A shard's file leaves the domain out: --merge derives it from the bound, as the run did.
+  const exploration = o.exploreCommands !== undefined && !cli.shard ? { ...searched, domain: exploreDomain(cli.properties, o) } : searched;
+  if (scheduler === 'exhaustive' && status === 'holds') console.log([boundReport(exploration), ...domainReport(exploration.domain ?? {})].join('\n'));
   // A shard leaves it out (distinct counts do not add up across shards: the same state counts
   // once), unless it explores: --merge needs its scenarios, executions and completeness.
   const summary: Summary & { exploration?: Exploration } = {

@@ -25,7 +25,8 @@ describe('--jobs N', () => {
     const proved = (out: string) => out.split('\n').find((l) => l.startsWith('proved within the bound'));
     expect(proved(b.stdout)).toBe(proved(a.stdout));
     const [x, y] = [summary(one).exploration, summary(two).exploration];
-    expect(y).toMatchObject({ complete: true, scenarios: x.scenarios, executions: x.executions, bound: x.bound });
+    expect(y).toMatchObject({ complete: true, scenarios: x.scenarios, executions: x.executions, bound: x.bound, domain: x.domain });
+    expect(Object.keys(y.domain)).toEqual(['td-preservation', 'corrupt-images']);
     expect(summary(two).merged).toHaveLength(2);
   });
 

@@ -120,7 +120,11 @@ describe('verify --scheduler exhaustive', () => {
     expect(r.stdout).toMatch(/^proved within the bound: every scenario of 1 to 1 commands over 1 value of each command kind .*: (\d+) scenarios/m);
     const e = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).exploration;
     const cfg = genConfig(findProperty('concurrency')!, { seed: 42, budget: BUDGETS.quick, ...clean, cpus: 2, scheduler: 'exhaustive' });
-    expect(e).toMatchObject({ complete: true, scenarios: Object.values(cfg.weights).filter((w) => (w ?? 0) > 0).length, bound: { values: 1 } });
+    const kinds = Object.values(cfg.weights).filter((w) => (w ?? 0) > 0).length;
+    expect(e).toMatchObject({ complete: true, scenarios: kinds, bound: { values: 1 } });
+    // the values themselves, a line each property under the proof and in summary.json
+    expect(e.domain.concurrency).toHaveLength(kinds);
+    expect(r.stdout).toContain(`  concurrency: ${e.domain.concurrency.join(' | ')}\n`);
   });
 
   it('--explore finds a hotplug race: B27 (an update with a CPU offline) within 2 commands', () => {
