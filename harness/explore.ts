@@ -171,17 +171,17 @@ export function exhaustive(
   };
 }
 
-/** The values a proof covers, a line per property, after its `proved within the bound` line. */
-export function domainReport(domain: Readonly<Record<string, readonly string[]>>): string[] {
-  return Object.entries(domain).map(([id, values]) => `  ${id}: ${values.join(' | ')}`);
-}
-
-/** What an exhaustive run may claim, in one line: a proof within the bound only when it was complete. */
+/**
+ * What an exhaustive run may claim, in one line: a proof within the bound only when it was
+ * complete, followed then by the values it covers, a line per property (`domain`).
+ */
 export function boundReport(e: Exploration): string {
   const b = e.bound;
   const schedules = `every schedule within ${b.preemptions} preemption${b.preemptions === 1 ? '' : 's'} (departures from round-robin)`;
-  if (e.complete)
-    return `proved within the bound: every scenario of 1 to ${b.commands} commands over ${b.values} value${b.values === 1 ? '' : 's'} of each command kind (harness/exhaustive.ts), on ${b.cpus} CPUs, ${schedules}: ${e.scenarios} scenarios, ${e.executions} executions`;
+  if (e.complete) {
+    const values = Object.entries(e.domain ?? {}).map(([id, v]) => `\n  ${id}: ${v.join(' | ')}`);
+    return `proved within the bound: every scenario of 1 to ${b.commands} commands over ${b.values} value${b.values === 1 ? '' : 's'} of each command kind (harness/exhaustive.ts), on ${b.cpus} CPUs, ${schedules}: ${e.scenarios} scenarios, ${e.executions} executions${values.join('')}`;
+  }
   const capped = e.capped ? `, except ${e.capped} stopped at the cap on executions` : '';
   return `${schedules} of each of ${e.scenarios} scenarios${capped}: ${e.executions} executions; not a proof (the scenarios ${b.commands === null ? 'were drawn, not enumerated' : 'were not all explored'})`;
 }

@@ -5,7 +5,7 @@ import { findRevision, type RevisionRecord } from '../../properties/revisions/in
 import { NO_BUGS, type BugName } from '../../impl/faults.ts';
 import { coverageReport } from '../coverage.ts';
 import { findProperty } from '../../properties/catalog.ts';
-import { boundReport, domainReport, type Exploration } from '../explore.ts';
+import { boundReport, type Exploration } from '../explore.ts';
 import { summaryBase, worst, writeSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { runScenario } from '../run.ts';
 import { exploreOptionsOf, mergeShards, type ShardSummary } from '../shard.ts';
@@ -114,7 +114,7 @@ export function runMerge(cli: Cli, files: readonly string[]): number {
   );
   for (const r of recorded) console.log(r.text);
   const status = worst(props.map((p) => p.status));
-  if (exploration && status === 'holds') console.log([boundReport(exploration), ...domainReport(exploration.domain ?? {})].join('\n'));
+  if (exploration && status === 'holds') console.log(boundReport(exploration));
   const code = exitCode(status, cli.requireRuns, null);
   const summary: Summary & { exploration?: Exploration } = {
     ...summaryBase(),

@@ -4,7 +4,7 @@
 import { isatty } from 'node:tty';
 import { coverageReport } from '../coverage.ts';
 import { makeEntry } from '../corpus.ts';
-import { boundReport, DistinctStates, distinctReport, domainReport, exhaustive, sampled, type Exploration } from '../explore.ts';
+import { boundReport, DistinctStates, distinctReport, exhaustive, sampled, type Exploration } from '../explore.ts';
 import { Progress } from '../progress.ts';
 import { worst, writeSummary, summaryBase, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { plan, type Unit } from '../shard.ts';
@@ -160,7 +160,7 @@ export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
       : sampled(scheduler, scheduler === 'pct' ? (o.pctDepth ?? null) : null, runs, distinct, o.cpus ?? null);
   // A shard's file leaves the domain out: --merge derives it from the bound, as the run did.
   const exploration = o.exploreCommands !== undefined && !cli.shard ? { ...searched, domain: exploreDomain(cli.properties, o) } : searched;
-  if (scheduler === 'exhaustive' && status === 'holds') console.log([boundReport(exploration), ...domainReport(exploration.domain ?? {})].join('\n'));
+  if (scheduler === 'exhaustive' && status === 'holds') console.log(boundReport(exploration));
   // A shard leaves it out (distinct counts do not add up across shards: the same state counts
   // once), unless it explores: --merge needs its scenarios, executions and completeness.
   const summary: Summary & { exploration?: Exploration } = {
