@@ -4,7 +4,7 @@
 // schedule within 0, 1 and 2 preemptions is run (harness/exhaustive.ts); the executions, the
 // ones partial-order reduction would skip (none: it is not built) and the wall time. Then
 // issue 13's bound (`--explore --cpus 2 --commands 3 --preemptions 2`), projected from samples.
-import { enumerateScenarios, exploreSchedules } from '../harness/exhaustive.ts';
+import { enumerateScenarios, exploreSchedules, scenarioKey } from '../harness/exhaustive.ts';
 import { genConfig } from '../harness/verify.ts';
 import { PROPERTIES } from '../properties/catalog.ts';
 import { checkOptions } from './workload.ts';
@@ -52,6 +52,8 @@ export interface BoundProjection {
   readonly property: string;
   /** Scenarios of 1 to 3 commands the enumeration yields. */
   readonly scenarios: number;
+  /** Of those, the ones an earlier property enumerates too: verify explores them once (harness/verify.ts ExploredScenarios). */
+  readonly reused: number;
   readonly sampled: number;
   readonly executionsPerScenario: number;
   readonly msPerScenario: number;
@@ -65,17 +67,20 @@ export const BOUND = { cpus: 2, commands: 3, preemptions: 2 } as const;
 
 /**
  * Every property's scenarios under issue 13's bound on the default kernel, counted; `samples` of
- * them, drawn uniformly (a seeded LCG), explored whole as verify does; the executions and time of
- * all of them projected from the sample mean, with its 95% interval: a few scenarios (a
- * real-size upload racing a tool update) cost a hundred times the median, so a small sample
- * can miss them.
+ * those no earlier property enumerates (verify explores each scenario once), drawn uniformly (a
+ * seeded LCG), explored whole as verify does; the executions and time of all of those projected
+ * from the sample mean, with its 95% interval: a few scenarios (a real-size upload racing a tool
+ * update) cost a hundred times the median, so a small sample can miss them.
  */
 export function boundProjection(samples: number, seed: number, log: (s: string) => void): BoundProjection[] {
   const o = { ...checkOptions(seed, 100), cpus: BOUND.cpus, scheduler: 'exhaustive' as const };
   let x = seed >>> 0;
   const draw = (n: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) % n;
+  const earlier = new Set<string>();
   return PROPERTIES.map((p) => {
-    const all = [...enumerateScenarios(genConfig(p, o), seed, BOUND.commands)];
+    const enumerated = [...enumerateScenarios(genConfig(p, o), seed, BOUND.commands)];
+    const all = enumerated.filter((s) => !earlier.has(scenarioKey(s)));
+    for (const s of enumerated) earlier.add(scenarioKey(s));
     const picked = Array.from({ length: Math.min(samples, all.length) }, () => all[draw(all.length)]!);
     let executions = 0;
     const ms = picked.map((s) => {
@@ -87,7 +92,8 @@ export function boundProjection(samples: number, seed: number, log: (s: string) 
     const sd = Math.sqrt(ms.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(ms.length - 1, 1));
     const b = {
       property: p.id,
-      scenarios: all.length,
+      scenarios: enumerated.length,
+      reused: enumerated.length - all.length,
       sampled: picked.length,
       executionsPerScenario: executions / picked.length,
       msPerScenario: mean,
@@ -96,7 +102,7 @@ export function boundProjection(samples: number, seed: number, log: (s: string) 
       projectedMsPlusMinus: ((1.96 * sd) / Math.sqrt(ms.length)) * all.length,
     };
     log(
-      `  ${p.id}: ${all.length} scenarios, ${Math.round(b.executionsPerScenario)} executions and ${Math.round(mean)} ms a scenario (${picked.length} sampled): about ${Math.round(b.projectedMs / 60_000)} +- ${Math.round(b.projectedMsPlusMinus / 60_000)} min`,
+      `  ${p.id}: ${enumerated.length} scenarios, ${all.length} not an earlier property's, ${Math.round(b.executionsPerScenario)} executions and ${Math.round(mean)} ms a scenario (${picked.length} sampled): about ${Math.round(b.projectedMs / 60_000)} +- ${Math.round(b.projectedMsPlusMinus / 60_000)} min`,
     );
     return b;
   });

@@ -13,6 +13,7 @@
 // Not done: partial-order reduction. It needs each step's reads and writes of the shared
 // emulated state, which impl/ does not report, so `pruned` is 0 and the count of executions is
 // that of every schedule within the bound.
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { COMMAND_KINDS, COMMANDS, describe, type Command } from '../properties/commands/index.ts';
 import { cpuOf } from '../properties/commands/spec.ts';
@@ -86,6 +87,23 @@ function children(p: Pending, decisions: readonly number[]): Pending[] {
 }
 
 const key = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
+
+/**
+ * What an exploration of `s` depends on besides the kernel and the bound: its host and commands.
+ * Properties that weigh the same command kinds enumerate many of the same scenarios (a third of
+ * them at `--commands 3`), and each is explored once (verify.ts exploreProperty).
+ */
+export function scenarioKey(s: ScheduledScenario): string {
+  return key({ host: s.host, commands: s.commands });
+}
+
+/**
+ * The shard (1-based) of `count` that explores the scenario of this key: by its hash, so a
+ * scenario that several properties enumerate is explored in one shard, once.
+ */
+export function shardOfKey(k: string, count: number): number {
+  return (createHash('sha1').update(k).digest().readUInt32BE(0) % count) + 1;
+}
 
 /**
  * A command as a host of `nrCpus` CPUs runs it: the CPU it names taken modulo the CPUs, as the

@@ -124,6 +124,8 @@ export interface Exploration {
   readonly complete: boolean;
   /** Exhaustive: scenarios whose schedules the cap on executions left unfinished. */
   readonly capped: number;
+  /** `--explore`: scenarios counted for a property though an earlier one of the run had explored them (harness/verify.ts ExploredScenarios). */
+  readonly reused: number;
   /** `--explore`: each property's enumerated command values (not in a shard's file: --merge derives them). */
   readonly domain?: Readonly<Record<string, readonly string[]>>;
   /** `values`: of each command kind, in enumerated scenarios (null: drawn). */
@@ -142,6 +144,7 @@ export function sampled(scheduler: string, pctDepth: number | null, runs: number
     distinctPairs: d.pairs.size,
     complete: false,
     capped: 0,
+    reused: 0,
     bound: { cpus, commands: null, preemptions: null, values: null },
   };
 }
@@ -149,7 +152,7 @@ export function sampled(scheduler: string, pctDepth: number | null, runs: number
 /** The exploration of an exhaustive run: every schedule within the bound of each scenario run. */
 export function exhaustive(
   o: { preemptions?: number; exploreCommands?: number; exploreValues?: number; cpus?: number },
-  results: readonly { runs: number; executions: number; complete: boolean; capped: number }[],
+  results: readonly { runs: number; executions: number; complete: boolean; capped: number; reused: number }[],
   d: DistinctStates,
 ): Exploration {
   return {
@@ -162,6 +165,7 @@ export function exhaustive(
     distinctPairs: d.pairs.size,
     complete: o.exploreCommands !== undefined && results.length > 0 && results.every((r) => r.complete),
     capped: results.reduce((n, r) => n + r.capped, 0),
+    reused: results.reduce((n, r) => n + r.reused, 0),
     bound: {
       cpus: o.cpus ?? null,
       commands: o.exploreCommands ?? null,
@@ -180,7 +184,8 @@ export function boundReport(e: Exploration): string {
   const schedules = `every schedule within ${b.preemptions} preemption${b.preemptions === 1 ? '' : 's'} (departures from round-robin)`;
   if (e.complete) {
     const values = Object.entries(e.domain ?? {}).map(([id, v]) => `\n  ${id}: ${v.join(' | ')}`);
-    return `proved within the bound: every scenario of 1 to ${b.commands} commands over ${b.values} value${b.values === 1 ? '' : 's'} of each command kind (harness/exhaustive.ts), on ${b.cpus} CPUs, ${schedules}: ${e.scenarios} scenarios, ${e.executions} executions${values.join('')}`;
+    const reused = e.reused ? ` (${e.reused} of the scenarios were another property's too, explored once)` : '';
+    return `proved within the bound: every scenario of 1 to ${b.commands} commands over ${b.values} value${b.values === 1 ? '' : 's'} of each command kind (harness/exhaustive.ts), on ${b.cpus} CPUs, ${schedules}: ${e.scenarios} scenarios, ${e.executions} executions${reused}${values.join('')}`;
   }
   const capped = e.capped ? `, except ${e.capped} stopped at the cap on executions` : '';
   return `${schedules} of each of ${e.scenarios} scenarios${capped}: ${e.executions} executions; not a proof (the scenarios ${b.commands === null ? 'were drawn, not enumerated' : 'were not all explored'})`;

@@ -114,6 +114,7 @@ const explorationSchema = z.strictObject({
   distinctPairs: U,
   complete: z.boolean(),
   capped: U,
+  reused: U,
   bound: z.strictObject({ cpus: intIn(1, LIMITS.cpus), commands: intIn(1, 4), preemptions: intIn(0, 4), values: intIn(1, 16) }),
 });
 

@@ -15,8 +15,8 @@ import type { Property } from '../properties/catalog.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { inSchemaOrder } from './corpus.ts';
-import { domainText, enumerateScenarios, exploreSchedules, scenarioCount, type Bound } from './exhaustive.ts';
-import { DistinctStates } from './explore.ts';
+import { domainText, enumerateScenarios, exploreSchedules, scenarioCount, scenarioKey, shardOfKey, type Bound } from './exhaustive.ts';
+import { DistinctStates, type Reached } from './explore.ts';
 import { minimize } from './minimize.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
 import { pctData, type ScheduledScenario, type SchedulerName } from './schedulers.ts';
@@ -66,8 +66,10 @@ export interface CheckOptions {
   readonly exploreCommands?: number;
   /** With exploreCommands: values of each command kind (harness/exhaustive.ts DOMAIN unless given). */
   readonly exploreValues?: number;
-  /** With exploreCommands: explore only the scenarios of this shard (number i, 0-based, when i mod count = index - 1). */
+  /** With exploreCommands: explore only the scenarios of this shard (harness/exhaustive.ts shardOfKey). */
   readonly exploreShard?: { readonly index: number; readonly count: number };
+  /** With exploreCommands: the scenarios explored so far in this run, by key, shared by the properties checked in it. */
+  readonly explored?: ExploredScenarios;
   /** Called after every search run (not while shrinking), for the progress line. */
   readonly onRun?: (runs: number, commands: number, failed: boolean) => void;
 }
@@ -110,6 +112,8 @@ export interface PropertyResult {
   readonly complete: boolean;
   /** Exhaustive: scenarios whose schedules were not all run (the cap on executions ended them). */
   readonly capped: number;
+  /** `--explore`: scenarios an earlier property of the run had explored, counted here without running them again. */
+  readonly reused: number;
 }
 
 /** How often (ms) the predicate yields to the event loop. */
@@ -200,6 +204,7 @@ class Tally {
   executions = 0;
   complete = true;
   capped = 0;
+  reused = 0;
   firstFailure: PropertyResult['firstFailure'] = null;
   /** The labels the current run's executions reached: the coverage table counts runs, not executions. */
   private readonly labels = new Set<string>();
@@ -207,8 +212,13 @@ class Tally {
   execution(r: RunResult): void {
     this.executions++;
     this.commands += r.commandsIssued;
-    for (const l of r.labels) this.labels.add(l);
-    this.distinct.add(r.reached);
+    this.reach(r.labels, r.reached);
+  }
+
+  /** What some executions of the current run reached: their labels and model states. */
+  reach(labels: ReadonlySet<string>, reached: Reached): void {
+    for (const l of labels) this.labels.add(l);
+    this.distinct.add(reached);
   }
 
   run(failed: boolean, o: CheckOptions): void {
@@ -277,7 +287,7 @@ function result(
   t: Tally,
   r: { status: Status; requested: number; started: number; counterexample: Counterexample | null; complete: boolean },
 ): PropertyResult {
-  const { coverage, distinct, runs, commands, executions, firstFailure, capped } = t;
+  const { coverage, distinct, runs, commands, executions, firstFailure, capped, reused } = t;
   const ms = Math.round(performance.now() - r.started);
   return {
     id: p.id,
@@ -293,13 +303,8 @@ function result(
     executions,
     complete: r.complete,
     capped,
+    reused,
   };
-}
-
-/** The scenarios of `total` that a shard explores: every count-th, from index - 1. */
-export function shareOf(total: number, shard: { readonly index: number; readonly count: number } | null | undefined): number {
-  if (!shard) return total;
-  return total < shard.index ? 0 : Math.floor((total - shard.index) / shard.count) + 1;
 }
 
 /** The scenarios of property p that `--explore --commands N` enumerates, or a shard's share of them. */
@@ -309,12 +314,81 @@ export function exploreShare(
   commands: number,
   shard: { readonly index: number; readonly count: number } | null | undefined,
 ): number {
-  return shareOf(scenarioCount(genConfig(p, o), o.seed, commands, o.exploreValues), shard);
+  if (!shard) return scenarioCount(genConfig(p, o), o.seed, commands, o.exploreValues);
+  let n = 0;
+  for (const s of enumerateScenarios(genConfig(p, o), o.seed, commands, o.exploreValues)) if (shardOfKey(scenarioKey(s), shard.count) === shard.index) n++;
+  return n;
 }
 
 /** Each property's `--explore` domain, as the proof states it (harness/exhaustive.ts domainText). */
 export function exploreDomain(properties: readonly Property[], o: CheckOptions): Record<string, string[]> {
   return Object.fromEntries(properties.map((p) => [p.id, domainText(genConfig(p, o), o.seed, o.exploreValues)]));
+}
+
+/** What exploring one scenario gave, kept for a later property that enumerates it too: as its executions added up. */
+interface ScenarioExplored {
+  readonly executions: number;
+  readonly commands: number;
+  readonly labels: readonly string[];
+  readonly states: readonly string[];
+  readonly pairs: readonly string[];
+  readonly complete: boolean;
+  readonly failing: ScheduledScenario | null;
+}
+
+/**
+ * The scenarios a run explored, by harness/exhaustive.ts scenarioKey: an exploration depends
+ * only on the scenario, the kernel and the bound, which one run shares, so a property that
+ * enumerates a scenario an earlier one explored counts that exploration as its own. Strings
+ * are interned: the same state keys and labels recur in thousands of scenarios.
+ */
+export class ExploredScenarios {
+  private readonly byKey = new Map<string, ScenarioExplored>();
+  private readonly strings = new Map<string, string>();
+
+  get(k: string): ScenarioExplored | undefined {
+    return this.byKey.get(k);
+  }
+
+  set(k: string, e: Omit<ScenarioExplored, 'labels' | 'states' | 'pairs'>, labels: ReadonlySet<string>, d: Reached): void {
+    this.byKey.set(k, { ...e, labels: this.intern(labels), states: this.intern(d.states), pairs: this.intern(d.pairs) });
+  }
+
+  private intern(xs: Iterable<string>): string[] {
+    const out: string[] = [];
+    for (const x of xs) {
+      let y = this.strings.get(x);
+      if (y === undefined) this.strings.set(x, (y = x));
+      out.push(y);
+    }
+    return out;
+  }
+}
+
+/** Explores the schedules of `s`, or takes what an earlier property's exploration of it gave; adds it to `t`. */
+function exploreOnce(s: ScheduledScenario, o: CheckOptions, t: Tally): { complete: boolean; failing: ScheduledScenario | null } {
+  const k = o.explored && scenarioKey(s);
+  const known = k ? o.explored!.get(k) : undefined;
+  if (known) {
+    t.reused++;
+    t.executions += known.executions;
+    t.commands += known.commands;
+    t.reach(new Set(known.labels), { states: new Set(known.states), pairs: new Set(known.pairs) });
+    return known;
+  }
+  const mine = { commands: 0, labels: new Set<string>(), states: new Set<string>(), pairs: new Set<string>() };
+  const onRun = (r: RunResult) => {
+    t.execution(r);
+    if (!k) return;
+    mine.commands += r.commandsIssued;
+    for (const l of r.labels) mine.labels.add(l);
+    for (const x of r.reached.states) mine.states.add(x);
+    for (const x of r.reached.pairs) mine.pairs.add(x);
+  };
+  const stopped = () => o.signal?.stopped ?? false;
+  const e = exploreSchedules(s, { revision: o.revision, bugs: o.bugs }, boundOf(o), onRun, stopped);
+  if (k && !stopped()) o.explored!.set(k, { executions: e.executions, commands: mine.commands, complete: e.complete, failing: e.failing }, mine.labels, mine);
+  return e;
 }
 
 /**
@@ -325,25 +399,16 @@ export function exploreDomain(properties: readonly Property[], o: CheckOptions):
 async function exploreProperty(p: Property, o: CheckOptions, commands: number): Promise<PropertyResult> {
   const t = new Tally();
   const started = performance.now();
-  const runOptions: RunOptions = { revision: o.revision, bugs: o.bugs };
   let lastYield = performance.now();
   let failing: ScheduledScenario | null = null;
-  const cfg = genConfig(p, o);
-  let i = -1;
-  for (const s of enumerateScenarios(cfg, o.seed, commands, o.exploreValues)) {
-    if (o.exploreShard && ++i % o.exploreShard.count !== o.exploreShard.index - 1) continue;
+  for (const s of enumerateScenarios(genConfig(p, o), o.seed, commands, o.exploreValues)) {
+    if (o.exploreShard && shardOfKey(scenarioKey(s), o.exploreShard.count) !== o.exploreShard.index) continue;
     if (performance.now() - lastYield > YIELD_MS) {
       await new Promise((r) => setImmediate(r));
       lastYield = performance.now();
     }
     if (o.signal?.stopped) break;
-    const e = exploreSchedules(
-      s,
-      runOptions,
-      boundOf(o),
-      (r) => t.execution(r),
-      () => o.signal?.stopped ?? false,
-    );
+    const e = exploreOnce(s, o, t);
     t.complete &&= e.complete;
     if (!e.complete && !e.failing && !o.signal?.stopped) t.capped++;
     t.run(e.failing !== null, o);

@@ -8,7 +8,7 @@ import { boundReport, DistinctStates, distinctReport, exhaustive, sampled, type 
 import { Progress } from '../progress.ts';
 import { worst, writeSummary, summaryBase, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { plan, type Unit } from '../shard.ts';
-import { checkProperty, exploreDomain, exploreShare, type PropertyResult, type Status } from '../verify.ts';
+import { checkProperty, exploreDomain, exploreShare, ExploredScenarios, type PropertyResult, type Status } from '../verify.ts';
 import { UsageError, type Cli } from './args.ts';
 import { checkCorpus, exitCode, HEAD, header, mergeCoverage, propertySummary, record, row, type Recorded } from './record.ts';
 import type { Stop } from './stop.ts';
@@ -50,6 +50,8 @@ async function search(cli: Cli, units: readonly Unit[], stop: Stop): Promise<Ran
     write: (s) => process.stdout.write(s),
   });
   const ran: Ran[] = [];
+  // One run, one kernel, one bound: a scenario two properties enumerate is explored once.
+  const explored = o.exploreCommands !== undefined ? new ExploredScenarios() : undefined;
   try {
     for (const u of units) {
       if (stop.stopped) break;
@@ -59,6 +61,7 @@ async function search(cli: Cli, units: readonly Unit[], stop: Stop): Promise<Ran
         seed: u.seed,
         numRuns: u.runs,
         ...(cli.shard && o.exploreCommands !== undefined ? { exploreShard: cli.shard } : {}),
+        explored,
         signal: stop,
         onRun: (runs, commands, failed) => progress.update(runs, commands, failed),
       });

@@ -134,9 +134,10 @@ describe('exploring shards (--explore --shard I/N)', () => {
       return f;
     });
 
-  it('each explores every second scenario; merged, they make the unsharded proof', async () => {
-    const parts = shards.map((t) => (JSON.parse(t) as typeof whole).exploration);
-    expect(parts.map((e) => e.scenarios)).toEqual([12, 12]);
+  it('each explores its share of the scenarios; merged, they make the unsharded proof', async () => {
+    const parts = shards.map((t) => (JSON.parse(t) as typeof whole).exploration.scenarios as number);
+    expect(Math.min(...parts)).toBeGreaterThan(0);
+    expect(parts[0]! + parts[1]!).toBe(whole.exploration.scenarios);
     const r = await cli(['--merge', ...files(), '--reports', join(box.inputs, 'merged'), '--no-corpus']);
     expect(r.code).toBe(0);
     expect(r.out.join('\n')).toMatch(/update-contract\s+proved/);
@@ -148,9 +149,15 @@ describe('exploring shards (--explore --shard I/N)', () => {
 
   it.each([
     ["a bound that is not the run's", (j: Json) => setAt(j, ['exploration', 'bound', 'commands'], 2)],
-    ['scenarios its properties did not run', (j: Json) => setAt(j, ['exploration', 'scenarios'], 13)],
+    [
+      'scenarios its properties did not run',
+      (j: Json) => setAt(j, ['exploration', 'scenarios'], (j as { exploration: { scenarios: number } }).exploration.scenarios + 1),
+    ],
     ['complete with a property that failed', (j: Json) => setAt(j, ['properties', 0, 'status'], 'fails')],
-    ["a share of the scenarios not the plan's", (j: Json) => setAt(j, ['properties', 0, 'requested'], 11)],
+    [
+      "a share of the scenarios not the plan's",
+      (j: Json) => setAt(j, ['properties', 0, 'requested'], (j as { properties: { requested: number }[] }).properties[0]!.requested - 1),
+    ],
     ['no exploration beside one that explored', (j: Json) => withKey(j, 'exploration', undefined as unknown as Json)],
   ])('%s: refused, exit 2, naming the file', async (_, edit) => {
     const f = files(edit);

@@ -127,6 +127,24 @@ describe('verify --scheduler exhaustive', () => {
     expect(r.stdout).toContain(`  concurrency: ${e.domain.concurrency.join(' | ')}\n`);
   });
 
+  it('--explore: a scenario two properties enumerate is explored once and counted for both', () => {
+    const explore = (props: string) => {
+      const dir = mkdtempSync(join(tmpdir(), 'verify-exhaustive-'));
+      const args = `--property ${props} --scheduler exhaustive --explore --cpus 2 --commands 1 --preemptions 1 --no-corpus --progress 0`;
+      const r = verify(...args.split(' '), '--reports', dir);
+      expect(r.status, r.stderr).toBe(0);
+      return { out: r.stdout, summary: JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) };
+    };
+    const [a, b, both] = [explore('update-contract'), explore('td-preservation'), explore('update-contract,td-preservation')];
+    const e = (x: typeof a) => x.summary.exploration;
+    expect(e(a).reused + e(b).reused).toBe(0);
+    expect(e(both).reused).toBeGreaterThan(0);
+    // what each property reports is what it reports alone
+    expect(both.summary.properties).toEqual([...a.summary.properties, ...b.summary.properties].map((p) => ({ ...p, ms: expect.any(Number) })));
+    expect(e(both)).toMatchObject({ complete: true, scenarios: e(a).scenarios + e(b).scenarios, executions: e(a).executions + e(b).executions });
+    expect(both.out).toMatch(new RegExp(`, \\d+ executions \\(${e(both).reused} of the scenarios were another property's too, explored once\\)`));
+  });
+
   it('--explore finds a hotplug race: B27 (an update with a CPU offline) within 2 commands', () => {
     const dir = mkdtempSync(join(tmpdir(), 'verify-exhaustive-'));
     const args = '--property update-contract --scheduler exhaustive --explore --cpus 2 --commands 2 --preemptions 1 --fault B27 --no-corpus --progress 0';

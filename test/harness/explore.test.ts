@@ -77,7 +77,7 @@ describe('DistinctStates', () => {
 });
 
 describe('what an exhaustive run may claim', () => {
-  const run = (complete: boolean, capped: number) => ({ runs: 10, executions: 500, complete, capped });
+  const run = (complete: boolean, capped: number, reused = 0) => ({ runs: 10, executions: 500, complete, capped, reused });
   const d = new DistinctStates();
 
   it('a proof only when every enumerated scenario ran every schedule within the bound', () => {
@@ -87,6 +87,12 @@ describe('what an exhaustive run may claim', () => {
     const short = exhaustive({ preemptions: 2, exploreCommands: 1, cpus: 2 }, [run(true, 0), run(false, 1)], d);
     expect(short).toMatchObject({ complete: false, capped: 1 });
     expect(boundReport(short)).toMatch(/, except 1 stopped at the cap on executions: 1000 executions; not a proof/);
+  });
+
+  it('says how many scenarios one property took from another', () => {
+    const shared = exhaustive({ preemptions: 2, exploreCommands: 1, cpus: 2 }, [run(true, 0), run(true, 0, 4)], d);
+    expect(shared.reused).toBe(4);
+    expect(boundReport(shared)).toMatch(/: 20 scenarios, 1000 executions \(4 of the scenarios were another property's too, explored once\)$/);
   });
 
   it('never a proof on drawn scenarios', () => {

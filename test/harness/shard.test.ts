@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { PROPERTIES } from '../../properties/catalog.ts';
 import { junitXml, type Summary } from '../../harness/reports.ts';
 import { parseShard, plan } from '../../harness/shard.ts';
-import { shareOf } from '../../harness/verify.ts';
+import { BUDGETS, exploreShare } from '../../harness/verify.ts';
+import { NO_BUGS } from '../../impl/faults.ts';
+import { V2 } from '../../properties/revisions/index.ts';
 
 describe('plan', () => {
   it.each([1, 2, 3, 5, 8, 13])('%i shards cover every property exactly once per chunk, all runs, each shard every property', (n) => {
@@ -29,10 +31,14 @@ describe('plan', () => {
       const units = plan(PROPERTIES, 42, 100, { index: i, count: n }, true);
       expect(units.map((u) => [u.property.id, u.seed, u.chunk])).toEqual(PROPERTIES.map((p) => [p.id, 42, i - 1]));
     }
-    for (const total of [0, 1, 5, 24, 14_424]) {
-      const shares = Array.from({ length: n }, (_, i) => shareOf(total, { index: i + 1, count: n }));
-      expect(shares.reduce((a, b) => a + b, 0)).toBe(total);
-      expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(1);
+  });
+
+  it.each([2, 3, 7])("exploring, the %i shards' shares of each property's scenarios add up to all of them, and none is empty", (n) => {
+    const o = { seed: 42, budget: BUDGETS.quick, revision: V2, bugs: NO_BUGS, cpus: 2, scheduler: 'exhaustive' as const };
+    for (const p of PROPERTIES) {
+      const shares = Array.from({ length: n }, (_, i) => exploreShare(p, o, 2, { index: i + 1, count: n }));
+      expect(shares.reduce((a, b) => a + b, 0)).toBe(exploreShare(p, o, 2, null));
+      expect(Math.min(...shares)).toBeGreaterThan(0);
     }
   });
 
