@@ -37,7 +37,7 @@ export function parseShard(v: string): ShardSpec | null {
 
 /**
  * The units of a run. With `explore` (`--explore`, whose scenarios are enumerated, not drawn)
- * every shard gets every property on the run's seed, and explores every N-th of its scenarios
+ * every shard gets every property on the run's seed, and explores the scenarios whose key hashes to it
  * (verify.ts exploreProperty).
  */
 export function plan(properties: readonly Property[], seed: number, numRuns: number, shard: ShardSpec | null, explore = false): Unit[] {

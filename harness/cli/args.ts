@@ -102,7 +102,7 @@ export const HELP = `usage: npm run verify -- [options]
                       exhaustive (every schedule of each scenario within --preemptions)
   --pct-depth D       with --scheduler pct: the bug depth PCT aims at, 1 to 10 (default ${PCT_DEPTH})
   --preemptions K     with --scheduler exhaustive: departures from round-robin, 0 to 4 (default ${PREEMPTIONS})
-  --explore           with --scheduler exhaustive and --cpus: enumerate the scenarios too (--shard I/N: every N-th)
+  --explore           with --scheduler exhaustive and --cpus: enumerate the scenarios too (--shard I/N: those whose hash is I)
   --commands L        with --explore: command sequences of 1 to L commands, L from 1 to 4 (default ${EXPLORE_COMMANDS})
   --values V          with --explore: V values of each command kind, 1 to 16 (default ${DOMAIN})
   --faults all        every seeded bug on its own revision: how soon and how short it is caught
