@@ -365,10 +365,9 @@ export class ExploredScenarios {
   }
 }
 
-/** Explores the schedules of `s`, or takes what an earlier property's exploration of it gave; adds it to `t`. */
-function exploreOnce(s: ScheduledScenario, o: CheckOptions, t: Tally): { complete: boolean; failing: ScheduledScenario | null } {
-  const k = o.explored && scenarioKey(s);
-  const known = k ? o.explored!.get(k) : undefined;
+/** Explores the schedules of `s` (its key `k`), or takes what an earlier property's exploration of it gave; adds it to `t`. */
+function exploreOnce(s: ScheduledScenario, k: string, o: CheckOptions, t: Tally): { complete: boolean; failing: ScheduledScenario | null } {
+  const known = o.explored?.get(k);
   if (known) {
     t.reused++;
     t.executions += known.executions;
@@ -379,7 +378,7 @@ function exploreOnce(s: ScheduledScenario, o: CheckOptions, t: Tally): { complet
   const mine = { commands: 0, labels: new Set<string>(), states: new Set<string>(), pairs: new Set<string>() };
   const onRun = (r: RunResult) => {
     t.execution(r);
-    if (!k) return;
+    if (!o.explored) return;
     mine.commands += r.commandsIssued;
     for (const l of r.labels) mine.labels.add(l);
     for (const x of r.reached.states) mine.states.add(x);
@@ -387,7 +386,8 @@ function exploreOnce(s: ScheduledScenario, o: CheckOptions, t: Tally): { complet
   };
   const stopped = () => o.signal?.stopped ?? false;
   const e = exploreSchedules(s, { revision: o.revision, bugs: o.bugs }, boundOf(o), onRun, stopped);
-  if (k && !stopped()) o.explored!.set(k, { executions: e.executions, commands: mine.commands, complete: e.complete, failing: e.failing }, mine.labels, mine);
+  if (o.explored && !stopped())
+    o.explored.set(k, { executions: e.executions, commands: mine.commands, complete: e.complete, failing: e.failing }, mine.labels, mine);
   return e;
 }
 
@@ -402,13 +402,14 @@ async function exploreProperty(p: Property, o: CheckOptions, commands: number): 
   let lastYield = performance.now();
   let failing: ScheduledScenario | null = null;
   for (const s of enumerateScenarios(genConfig(p, o), o.seed, commands, o.exploreValues)) {
-    if (o.exploreShard && shardOfKey(scenarioKey(s), o.exploreShard.count) !== o.exploreShard.index) continue;
+    const k = scenarioKey(s);
+    if (o.exploreShard && shardOfKey(k, o.exploreShard.count) !== o.exploreShard.index) continue;
     if (performance.now() - lastYield > YIELD_MS) {
       await new Promise((r) => setImmediate(r));
       lastYield = performance.now();
     }
     if (o.signal?.stopped) break;
-    const e = exploreOnce(s, o, t);
+    const e = exploreOnce(s, k, o, t);
     t.complete &&= e.complete;
     if (!e.complete && !e.failing && !o.signal?.stopped) t.capped++;
     t.run(e.failing !== null, o);
