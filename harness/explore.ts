@@ -74,13 +74,48 @@ function sortedJoin(parts: string[]): string {
 
 /** The part of a model state no action changes (the contract's parameters, the host), written and hashed once per run. */
 export function fixedPart(m: ModelState): string {
-  return hash('sha1', canonical({ params: m.params, host: m.host }), 'base64');
+  const known = fixedText.get(m.host);
+  if (known?.params === m.params) return known.text;
+  const text = hash('sha1', canonical({ params: m.params, host: m.host }), 'base64');
+  fixedText.set(m.host, { params: m.params, text });
+  return text;
 }
+
+// fixedPart by the host it was written for (harness/run.ts shares one among the runs of a scenario).
+const fixedText = new WeakMap<object, { params: unknown; text: string }>();
+
+// The names of the states met so far, by their fixed part and the text of the rest: a search
+// meets the same few thousand states again and again, and a lookup costs less than a hash.
+// Bounded: past NAMED_MAX it starts again, and a name is the same whether looked up or hashed.
+const named = new Map<string, Map<string, string>>();
+const NAMED_MAX = 1 << 16;
+let namedSize = 0;
 
 /** A short name for an abstract model state: equal states, equal names. `fixed`: fixedPart(m), if known. */
 export function stateKey(m: ModelState, fixed = fixedPart(m)): string {
-  const { params: _p, host: _h, ...changing } = m;
-  return hash('sha1', fixed + canonical(changing), 'base64').slice(0, 16);
+  const text = changingText(m);
+  let k = named.get(fixed)?.get(text);
+  if (k === undefined) {
+    if (namedSize++ >= NAMED_MAX) {
+      named.clear();
+      namedSize = 1;
+    }
+    k = hash('sha1', fixed + text, 'base64').slice(0, 16);
+    let byText = named.get(fixed);
+    if (!byText) named.set(fixed, (byText = new Map()));
+    byText.set(text, k);
+  }
+  return k;
+}
+
+/** canonical(m) less the fixed part (params, host), written as canonical writes an object. */
+function changingText(m: ModelState): string {
+  let out = '{';
+  for (const k of Object.keys(m).sort()) {
+    const v = (m as unknown as Record<string, unknown>)[k];
+    if (k !== 'params' && k !== 'host' && v !== undefined) out += `${out.length > 1 ? ',' : ''}${k}:${canonical(v)}`;
+  }
+  return `${out}}`;
 }
 
 /** What one run reached: its model states and the (state, action) pairs it took. */

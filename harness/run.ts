@@ -5,12 +5,12 @@
 // match, the one abstract(impl) pins). A read is checked over its whole window: its result must
 // be allowed in some model state between its invocation and its response. Deterministic: same
 // scenario, same run.
-import { bootHost, type Host, type TraceEvent } from '../impl/host.ts';
+import { bootHost, type Host, type HostConfig, type TraceEvent } from '../impl/host.ts';
 import type { Bugs } from '../impl/faults.ts';
 import { runnableTasks, spawn, step, stepTask, type Task, type TaskBody, type Yield } from '../impl/kernel/sched.ts';
 import { selectModule } from '../impl/userspace/policy.ts';
 import type { Allowed } from '../model/allowed.ts';
-import { clone, init, typeOk, type ModelState } from '../model/state.ts';
+import { clone, init, typeOk, type HostSpec, type ModelState } from '../model/state.ts';
 import type { FaultPlan } from '../model/types.ts';
 import { commandSpec, describe, faultName, LIN_ACTIONS, type Command } from '../properties/commands/index.ts';
 import type { Check, CommandSpec, IssueEnv } from '../properties/commands/spec.ts';
@@ -19,7 +19,7 @@ import { INVARIANTS, TERMINATION, type Invariant } from '../properties/invariant
 import { refinementDiff, type Difference } from '../properties/refinement.ts';
 import type { RevisionRecord } from '../properties/revisions/record.ts';
 import { MAPPING_FILE_RELEASES, RELEASE_FACTS } from '../properties/releases.ts';
-import { hostConfig, hostSpec } from '../properties/scenario.ts';
+import { hostConfig, hostSpec, type HostData } from '../properties/scenario.ts';
 import { fixedPart, stateKey, type Reached } from './explore.ts';
 import { PctScheduler, type ScheduledScenario } from './schedulers.ts';
 import { showResult } from './show.ts';
@@ -102,6 +102,17 @@ export function named(s: ScheduledScenario, r: RunResult): ScheduledScenario {
   return { ...rest, schedule: [], picks: r.picks.slice(0, last + 1) };
 }
 
+// The host's configuration and the model's view of it, by the scenario's host: a run reads
+// them and never writes them, and an exhaustive search runs thousands of schedules of one
+// scenario.
+const hosts = new WeakMap<HostData, { config: HostConfig; spec: HostSpec }>();
+
+function hostOf(h: HostData): { config: HostConfig; spec: HostSpec } {
+  let known = hosts.get(h);
+  if (!known) hosts.set(h, (known = { config: hostConfig(h), spec: hostSpec(h) }));
+  return known;
+}
+
 /** A bound on the steps of a whole scenario, from its size: an update costs about CPUs^2 steps. */
 function stepBound(s: ScheduledScenario): number {
   return 10_000 + s.commands.length * (2_000 + 2 * s.host.nrCpus * s.host.nrCpus);
@@ -169,8 +180,9 @@ class Run {
     readonly o: RunOptions,
   ) {
     this.checks = [...INVARIANTS, ...(o.goals ?? [])].map((inv) => ({ id: inv.id, check: inv.create(o.revision.checks) }));
-    this.h = bootHost(hostConfig(s.host), o.revision.kernel, o.bugs);
-    this.m = init(o.revision.contract, hostSpec(s.host));
+    const { config, spec } = hostOf(s.host);
+    this.h = bootHost(config, o.revision.kernel, o.bugs);
+    this.m = init(o.revision.contract, spec);
     this.seen = this.h.trace.length;
     if (s.host.bootFault) this.labels.add(`fault ${s.host.bootFault}`);
     this.pct = s.pct ? new PctScheduler(s.pct) : null;
