@@ -7,6 +7,7 @@
 // scenario, same run.
 import { bootHost, type Host, type HostConfig, type TraceEvent } from '../impl/host.ts';
 import type { Bugs } from '../impl/faults.ts';
+import { moduleImage, moduleSigstruct } from '../impl/firmware/image.ts';
 import { runnableTasks, spawn, step, stepTask, type Task, type TaskBody, type Yield } from '../impl/kernel/sched.ts';
 import { selectModule } from '../impl/userspace/policy.ts';
 import type { Allowed } from '../model/allowed.ts';
@@ -109,8 +110,13 @@ const hosts = new WeakMap<HostData, { config: HostConfig; spec: HostSpec }>();
 
 function hostOf(h: HostData): { config: HostConfig; spec: HostSpec } {
   let known = hosts.get(h);
-  if (!known) hosts.set(h, (known = { config: hostConfig(h), spec: hostSpec(h) }));
+  if (!known) hosts.set(h, (known = { config: withBootBlob(hostConfig(h)), spec: hostSpec(h) }));
   return known;
+}
+
+/** The module a host boots, built once: createSeam() would build it from its identity at every boot. */
+function withBootBlob(c: HostConfig): HostConfig {
+  return c.bootBlob ? c : { ...c, bootBlob: { module: moduleImage(c.boot), sigstruct: moduleSigstruct(c.boot) } };
 }
 
 /** A bound on the steps of a whole scenario, from its size: an update costs about CPUs^2 steps. */

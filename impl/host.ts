@@ -21,7 +21,7 @@ export interface HostConfig {
   debugUnlocked: boolean;
   /** X86_BUG_SEAMRET_INVD_VMCS (IA32_VMX_BASIC bit 60 clear). */
   erratum?: boolean;
-  /** Intel's signed module to boot instead of building `boot` (which then describes it). */
+  /** The signed module to boot instead of building `boot`, which describes it: Intel's, or one built from `boot` for many boots. */
   bootBlob?: { module: Uint8Array; sigstruct: Uint8Array };
   /** P-SEAMLDR's trust anchor (SeamConfig.signerKeyHash); the project's test key when absent. */
   signerKeyHash?: string;

@@ -316,9 +316,18 @@ export function installModule(seam: Seam, nrPages: number, sig: Sigstruct): void
 }
 
 // Deterministic stand-in for the CPU's SEAMDB nonce: distinct per entry even for the same image.
+// Kept by entry and image: every boot installs one of a few modules at entry 0.
 function seamdbNonce(index: number, mrseam: Uint8Array): bigint {
-  const idx = new Uint8Array(4);
-  new DataView(idx.buffer).setUint32(0, index, true);
-  const h = sha384(new TextEncoder().encode('SEAMDB'), idx, mrseam);
-  return new DataView(h.buffer, h.byteOffset, h.byteLength).getBigUint64(0, true);
+  const key = `${index} ${toHex(mrseam)}`;
+  let nonce = nonces.get(key);
+  if (nonce === undefined) {
+    const idx = new Uint8Array(4);
+    new DataView(idx.buffer).setUint32(0, index, true);
+    const h = sha384(new TextEncoder().encode('SEAMDB'), idx, mrseam);
+    nonce = new DataView(h.buffer, h.byteOffset, h.byteLength).getBigUint64(0, true);
+    if (nonces.size >= 4096) nonces.clear();
+    nonces.set(key, nonce);
+  }
+  return nonce;
 }
+const nonces = new Map<string, bigint>();

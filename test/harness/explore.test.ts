@@ -40,6 +40,26 @@ describe('stateKey', () => {
       expect(stateKey(b)).not.toBe(stateKey(a));
     }
   });
+
+  it('names a state the same after the names kept so far were let go (more states than it keeps)', () => {
+    const a = fresh();
+    a.tds.set(1, td('created'));
+    const first = stateKey(a);
+    const other = fresh();
+    for (let i = 0; i < 70_000; i++) {
+      other.seamsvn = i;
+      stateKey(other);
+    }
+    expect(stateKey(clone(a))).toBe(first);
+  });
+
+  it('differs on two hosts for states alike in all an action changes', () => {
+    const spec = hostSpec(hostData(2));
+    const a = init(V2.contract, spec),
+      b = init(V2.contract, { ...spec, debugUnlocked: !spec.debugUnlocked });
+    expect(stateKey(a)).toBe(stateKey(init(V2.contract, spec)));
+    expect(stateKey(b)).not.toBe(stateKey(a));
+  });
 });
 
 describe('what a run reached', () => {
