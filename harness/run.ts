@@ -151,6 +151,7 @@ class Run {
   readonly h: Host;
   readonly m: ModelState;
   readonly checks: { id: string; check: ReturnType<Invariant['create']> }[];
+  readonly env: IssueEnv;
   readonly inFlight = new Map<Task, InFlight>();
   readonly records: StepRecord[] = [];
   readonly labels = new Set<string>();
@@ -189,6 +190,7 @@ class Run {
     const { config, spec } = hostOf(s.host);
     this.h = bootHost(config, o.revision.kernel, o.bugs);
     this.m = init(o.revision.contract, spec);
+    this.env = this.issueEnv();
     this.seen = this.h.trace.length;
     if (s.host.bootFault) this.labels.add(`fault ${s.host.bootFault}`);
     this.pct = s.pct ? new PctScheduler(s.pct) : null;
@@ -197,7 +199,8 @@ class Run {
     this.reached.states.add(this.stateNow);
   }
 
-  env(): IssueEnv {
+  /** What a command's spec sees, made once per run: a read's window asks for it at every model move. */
+  issueEnv(): IssueEnv {
     return {
       h: this.h,
       model: this.m,
@@ -241,7 +244,7 @@ class Run {
   issueNext(): void {
     const c = this.s.commands[this.cmd++]!;
     const spec = commandSpec(c);
-    const body = spec.needsFw && !this.h.tdxHost.fw ? null : spec.issue(this.env(), c);
+    const body = spec.needsFw && !this.h.tdxHost.fw ? null : spec.issue(this.env, c);
     this.label(c);
     if (this.o.record) this.records.push({ step: this.step, task: `cmd${this.cmd}`, cpu: -1, command: describe(c), events: [] });
     if (!body) return;
@@ -267,7 +270,7 @@ class Run {
   widen(f: InFlight): void {
     if (!f.window || !this.modelOk) return;
     f.states++;
-    for (const a of f.spec.response!.model(this.m, f.c, this.env()).choices) f.window.set(showResult(a.result), a);
+    for (const a of f.spec.response!.model(this.m, f.c, this.env).choices) f.window.set(showResult(a.result), a);
   }
 
   stepOne(t: Task): Violation[] {
@@ -325,9 +328,9 @@ class Run {
     if (!r) return { v: null };
     this.h.trace.push({ kind: 'response', task: t.name, command: f.c, result });
     if (!this.modelOk) return { v: null };
-    if (!r.read) return this.linearize(f.c.kind, r.model(this.m, f.c, this.env()), result);
+    if (!r.read) return this.linearize(f.c.kind, r.model(this.m, f.c, this.env), result);
     this.widen(f);
-    const check = r.model(this.m, f.c, this.env());
+    const check = r.model(this.m, f.c, this.env);
     const ok = [...f.window!.values()].find((a) => check.matches(a.result, result));
     const allowed = [...f.window!.keys()].join(' or ');
     const lin = { op: f.c.kind, result: showResult(result), predicted: ok ? ok.because : allowed, ok: ok !== undefined };

@@ -324,7 +324,8 @@ const I16: Invariant = {
       if (Number(v.getBigUint64(8, true)) !== (s ? buf.pas[1] : 0)) return 'sigstruct_pa is not image page 1';
       if (Number(v.getBigUint64(120, true)) !== m) return `num_module_pages ${v.getBigUint64(120, true)} != ${m}`;
       for (let j = 0; j < 496; j++) {
-        const pa = Number(v.getBigUint64(128 + 8 * j, true));
+        // Two 32-bit halves: no bigint per entry (this runs at every update's start).
+        const pa = v.getUint32(128 + 8 * j, true) + v.getUint32(132 + 8 * j, true) * 2 ** 32;
         if (pa !== (j < m ? buf.pas[1 + s + j] : 0)) return `module_pages_pa_list[${j}] is wrong`;
       }
     }
@@ -384,6 +385,7 @@ const I25: Invariant = {
 /** seamcall_prerr()'s line for a failed call (spec §4.2 "Kernel log", [LX-sc]). */
 const prerrLine = (leaf: bigint, status: bigint) => `SEAMCALL (0x${leaf.toString(16)}) failed: 0x${status.toString(16)}`;
 const NOT_LOADED = 'virt/tdx: module not loaded';
+const isSeamcall = (e: TraceEvent) => e.kind === 'seamcall';
 
 /**
  * I-26: the kernel log tells the failed SEAMCALLs seamcall_prerr() made, and only those. It prints
@@ -408,16 +410,19 @@ const I26: Invariant = {
     };
     return (h, events) => {
       // Most steps make no SEAMCALL and log nothing: nothing to match (the run's hottest check otherwise).
-      if (logged === h.log.length && !events.some((e) => e.kind === 'seamcall')) return null;
+      if (logged === h.log.length && !events.some(isSeamcall)) return null;
       // At the first step, what boot logged answers boot's calls (in the trace before this step).
       if (logged === null) for (const e of h.trace) if (e.kind === 'seamcall' && !events.includes(e)) count(e);
       const lines = h.log.slice(logged ?? 0);
       logged = h.log.length;
       const owed: string[] = [];
-      const last = new Set<string>();
-      for (const e of events.filter((x) => x.kind === 'seamcall').reverse()) {
+      let last: Set<string> | null = null;
+      for (let i = events.length - 1; i >= 0; i--) {
+        const e = events[i]!;
+        if (e.kind !== 'seamcall') continue;
         count(e);
         if (e.leaf !== TDH.SYS_INIT && e.leaf !== TDH.SYS_LP_INIT) continue;
+        last ??= new Set();
         const final = !last.has(`${e.cpu} ${e.leaf}`) && last.add(`${e.cpu} ${e.leaf}`);
         const silent = e.status === 0n || (e.status === TDX_SEAMCALL_VMFAILINVALID && e.leaf !== TDH.SYS_INIT);
         if (!final || silent) continue;

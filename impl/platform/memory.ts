@@ -15,15 +15,26 @@ interface Origin {
 // again (issue 13: each distinct image hashed once). Kept as long as the source lives.
 const digests = new WeakMap<Uint8Array, Map<string, unknown>>();
 
+/** What a fresh page holds; never written (page() copies it first). */
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+
 export class PhysMem {
   private readonly pages = new Map<number, Uint8Array>();
   private readonly origins = new Map<number, Origin>();
   private nextPfn = 0x100;
 
-  /** Allocate n pages, deliberately not contiguous (vmalloc), and return their addresses. */
+  /**
+   * Allocate n zeroed pages, deliberately not contiguous (vmalloc), and return their addresses.
+   * Each is a copy of one zero page until a holder writes it (page()): most are only read, and a
+   * sysfs read of P-SEAMLDR's version allocates one.
+   */
   allocPages(n: number): number[] {
     const pas: number[] = [];
-    for (let i = 0; i < n; i++) pas.push(this.place(new Uint8Array(PAGE_SIZE)));
+    for (let i = 0; i < n; i++) {
+      const pa = this.place(ZERO_PAGE);
+      this.origins.set(pa, { src: ZERO_PAGE, off: 0 });
+      pas.push(pa);
+    }
     return pas;
   }
 

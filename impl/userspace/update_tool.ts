@@ -11,7 +11,7 @@ import { ENXIO } from '../kernel/errno.ts';
 import type { LoadResult } from '../kernel/fw_upload.ts';
 import { step, wait, waitQueue, type Yield } from '../kernel/sched.ts';
 import type { Host } from '../host.ts';
-import { selectModule, type MappingEntry, type ModuleFacts, type Selection } from './policy.ts';
+import { selectModule, type MappingEntry, type ModuleFacts, type PlatformFacts, type Selection } from './policy.ts';
 import { FIRMWARE_DIR, sysfsExists, sysfsLoad, sysfsRead, TDX_HOST_DIR } from './sysfs.ts';
 
 /** Where the tool looks for the update interface. */
@@ -117,6 +117,25 @@ function pick(s: Selection, opts: ToolOptions): { version: string } | { refused:
   return c.loadable ? { version: c.version } : { refused: `${c.version} is not loadable (${c.reasons.join('; ')}): nothing written` };
 }
 
+// The policy's verdicts by mapping file and platform: a pure function of them, asked again at
+// every run of the tool, and each asks about the same few platforms. Bounded; a report shares its
+// Selection, which nothing writes.
+const selections = new WeakMap<readonly MappingEntry[], Map<string, { modules: readonly ModuleFacts[]; selection: Selection }>>();
+const SELECTIONS_MAX = 1024;
+
+function selected(p: PlatformFacts, mapping: readonly MappingEntry[], modules: readonly ModuleFacts[]): Selection {
+  let byPlatform = selections.get(mapping);
+  if (!byPlatform) selections.set(mapping, (byPlatform = new Map()));
+  const key = `${p.current} ${p.seamldr} ${p.cpu} ${p.allowDebug}`;
+  let s = byPlatform.get(key);
+  if (s?.modules !== modules) {
+    if (byPlatform.size >= SELECTIONS_MAX) byPlatform.clear();
+    s = { modules, selection: selectModule(p, mapping, modules) };
+    byPlatform.set(key, s);
+  }
+  return s.selection;
+}
+
 /** `tool [--version V] [--allow-debug]` on the host: see the header. */
 export function* updateTool(
   h: Host,
@@ -143,7 +162,7 @@ export function* updateTool(
   if (typeof running !== 'string') return report(r, 'unreadable', `cannot read ${paths.version} (${running}): the module does not run; nothing written`);
   const seamldr = yield* read(h, io, paths.seamldrVersion);
   if (typeof seamldr !== 'string') return report({ ...r, running }, 'unreadable', `cannot read ${paths.seamldrVersion} (${seamldr}); nothing written`);
-  const selection = selectModule({ current: running, seamldr, cpu: r.cpu, allowDebug: opts.allowDebug ?? false }, mapping, modules);
+  const selection = selected({ current: running, seamldr, cpu: r.cpu, allowDebug: opts.allowDebug ?? false }, mapping, modules);
   const p = pick(selection, opts);
   const known = { ...r, running, seamldr, selection };
   if ('refused' in p) return report(known, 'refused', p.refused);
