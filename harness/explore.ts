@@ -47,8 +47,10 @@ function canonicalObject(v: object): string {
   if (known !== undefined) return known;
   const outer = thawed;
   thawed = false;
-  const text = written(v);
-  if (!thawed) frozenText.set(v, text);
+  let text = written(v);
+  // A frozen value's text stands for it by its digest: a state's text stays short, and a
+  // lookup of it (stateKey) hashes fewer characters. Equal values, equal digests.
+  if (!thawed) frozenText.set(v, (text = `#${hash('sha1', text, 'base64').slice(0, 16)}`));
   thawed ||= outer;
   return text;
 }

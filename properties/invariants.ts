@@ -382,8 +382,20 @@ const I25: Invariant = {
   },
 };
 
+// The lines written so far, by leaf and status: runs fail the same few calls again and again.
+const prerrLines = new Map<bigint, Map<bigint, string>>();
+
 /** seamcall_prerr()'s line for a failed call (spec §4.2 "Kernel log", [LX-sc]). */
-const prerrLine = (leaf: bigint, status: bigint) => `SEAMCALL (0x${leaf.toString(16)}) failed: 0x${status.toString(16)}`;
+function prerrLine(leaf: bigint, status: bigint): string {
+  let byStatus = prerrLines.get(leaf);
+  if (!byStatus) prerrLines.set(leaf, (byStatus = new Map()));
+  let line = byStatus.get(status);
+  if (line === undefined) {
+    if (byStatus.size >= 256) byStatus.clear();
+    byStatus.set(status, (line = `SEAMCALL (0x${leaf.toString(16)}) failed: 0x${status.toString(16)}`));
+  }
+  return line;
+}
 const NOT_LOADED = 'virt/tdx: module not loaded';
 const isSeamcall = (e: TraceEvent) => e.kind === 'seamcall';
 

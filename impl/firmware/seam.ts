@@ -10,7 +10,7 @@ import type { BootModule, Handoff, InjectedFaults, SeamdbEntry, Version } from '
 import { createPseamldr, installModule, pseamldrCall, type PSeamldr } from './pseamldr.ts';
 import { tdxModuleCall, type TdxModule } from './tdx_module.ts';
 import { moduleImage, moduleSigstruct } from './image.ts';
-import { parseSigstruct, TEST_KEY_HASH } from './sigstruct.ts';
+import { parseSigstruct, TEST_KEY_HASH, type Sigstruct } from './sigstruct.ts';
 
 export interface GuestWrite {
   gpa: number;
@@ -67,8 +67,18 @@ export function createSeam(platform: Platform, mem: PhysMem, cfg: SeamConfig): S
     faults: { installFail: null, noEntropy: 0, leafFail: null },
   };
   const boot = 'module' in cfg.boot ? cfg.boot : { module: moduleImage(cfg.boot), sigstruct: moduleSigstruct(cfg.boot) };
-  installModule(seam, boot.module.length / PAGE_SIZE, parseSigstruct(boot.sigstruct));
+  installModule(seam, boot.module.length / PAGE_SIZE, bootSigstruct(boot.sigstruct));
   return seam;
+}
+
+// The boot module's sigstruct as parsed, by its bytes: a host's boot blob is built once and
+// never written (harness/run.ts withBootBlob), and a search boots it thousands of times.
+const bootSigstructs = new WeakMap<Uint8Array, Sigstruct>();
+
+function bootSigstruct(bytes: Uint8Array): Sigstruct {
+  let sig = bootSigstructs.get(bytes);
+  if (!sig) bootSigstructs.set(bytes, (sig = parseSigstruct(bytes)));
+  return sig;
 }
 
 /**

@@ -71,7 +71,7 @@ export class PhysMem {
       this.origins.delete(pa);
       const p = this.pages.get(pa)!;
       // Stryker disable next-line ConditionalExpression: copying a page that is already its own changes nothing
-      if (p.buffer === o.src.buffer) this.pages.set(pa, Uint8Array.from(p));
+      if (p.buffer === o.src.buffer) this.pages.set(pa, p.slice());
     }
     return this.pages.get(pa);
   }
