@@ -163,6 +163,8 @@ export interface Exploration {
   readonly capped: number;
   /** `--explore`: scenarios counted for a property though an earlier one of the run had explored them (harness/verify.ts ExploredScenarios). */
   readonly reused: number;
+  /** `--explore`: scenarios not run, each the scenario without an inert command (harness/exhaustive.ts firstInert). */
+  readonly inert: number;
   /** `--explore`: each property's enumerated command values (not in a shard's file: --merge derives them). */
   readonly domain?: Readonly<Record<string, readonly string[]>>;
   /** `values`: of each command kind, in enumerated scenarios (null: drawn). */
@@ -182,6 +184,7 @@ export function sampled(scheduler: string, pctDepth: number | null, runs: number
     complete: false,
     capped: 0,
     reused: 0,
+    inert: 0,
     bound: { cpus, commands: null, preemptions: null, values: null },
   };
 }
@@ -189,7 +192,7 @@ export function sampled(scheduler: string, pctDepth: number | null, runs: number
 /** The exploration of an exhaustive run: every schedule within the bound of each scenario run. */
 export function exhaustive(
   o: { preemptions?: number; exploreCommands?: number; exploreValues?: number; cpus?: number },
-  results: readonly { runs: number; executions: number; complete: boolean; capped: number; reused: number }[],
+  results: readonly { runs: number; executions: number; complete: boolean; capped: number; reused: number; inert: number }[],
   d: DistinctStates,
 ): Exploration {
   return {
@@ -203,6 +206,7 @@ export function exhaustive(
     complete: o.exploreCommands !== undefined && results.length > 0 && results.every((r) => r.complete),
     capped: results.reduce((n, r) => n + r.capped, 0),
     reused: results.reduce((n, r) => n + r.reused, 0),
+    inert: results.reduce((n, r) => n + r.inert, 0),
     bound: {
       cpus: o.cpus ?? null,
       commands: o.exploreCommands ?? null,
@@ -222,7 +226,10 @@ export function boundReport(e: Exploration): string {
   if (e.complete) {
     const values = Object.entries(e.domain ?? {}).map(([id, v]) => `\n  ${id}: ${v.join(' | ')}`);
     const reused = e.reused ? ` (${e.reused} of the scenarios were another property's too, explored once)` : '';
-    return `proved within the bound: every scenario of 1 to ${b.commands} commands over ${b.values} value${b.values === 1 ? '' : 's'} of each command kind (harness/exhaustive.ts), on ${b.cpus} CPUs, ${schedules}: ${e.scenarios} scenarios, ${e.executions} executions${reused}${values.join('')}`;
+    const inert = e.inert
+      ? ` (${e.inert} not run: each has a TD command before any td_create, which finds no TD and does nothing, so it is the scenario without that command)`
+      : '';
+    return `proved within the bound: every scenario of 1 to ${b.commands} commands over ${b.values} value${b.values === 1 ? '' : 's'} of each command kind (harness/exhaustive.ts), on ${b.cpus} CPUs, ${schedules}: ${e.scenarios} scenarios${inert}, ${e.executions} executions${reused}${values.join('')}`;
   }
   const capped = e.capped ? `, except ${e.capped} stopped at the cap on executions` : '';
   return `${schedules} of each of ${e.scenarios} scenarios${capped}: ${e.executions} executions; not a proof (the scenarios ${b.commands === null ? 'were drawn, not enumerated' : 'were not all explored'})`;

@@ -115,6 +115,7 @@ const explorationSchema = z.strictObject({
   complete: z.boolean(),
   capped: U,
   reused: U,
+  inert: U,
   bound: z.strictObject({ cpus: intIn(1, LIMITS.cpus), commands: intIn(1, 4), preemptions: intIn(0, 4), values: intIn(1, 16) }),
 });
 

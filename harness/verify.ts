@@ -15,7 +15,7 @@ import type { Property } from '../properties/catalog.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { inSchemaOrder } from './corpus.ts';
-import { domainText, enumerateScenarios, exploreSchedules, scenarioCount, scenarioKey, shardOfKey, type Bound } from './exhaustive.ts';
+import { domainText, enumerateScenarios, exploreSchedules, firstInert, scenarioCount, scenarioKey, shardOfKey, type Bound } from './exhaustive.ts';
 import { DistinctStates, type Reached } from './explore.ts';
 import { minimize } from './minimize.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
@@ -114,6 +114,8 @@ export interface PropertyResult {
   readonly capped: number;
   /** `--explore`: scenarios an earlier property of the run had explored, counted here without running them again. */
   readonly reused: number;
+  /** `--explore`: scenarios not run because a command in them is inert (harness/exhaustive.ts firstInert). */
+  readonly inert: number;
 }
 
 /** How often (ms) the predicate yields to the event loop. */
@@ -205,6 +207,7 @@ class Tally {
   complete = true;
   capped = 0;
   reused = 0;
+  inert = 0;
   firstFailure: PropertyResult['firstFailure'] = null;
   /** The labels the current run's executions reached: the coverage table counts runs, not executions. */
   private readonly labels = new Set<string>();
@@ -287,7 +290,7 @@ function result(
   t: Tally,
   r: { status: Status; requested: number; started: number; counterexample: Counterexample | null; complete: boolean },
 ): PropertyResult {
-  const { coverage, distinct, runs, commands, executions, firstFailure, capped, reused } = t;
+  const { coverage, distinct, runs, commands, executions, firstFailure, capped, reused, inert } = t;
   const ms = Math.round(performance.now() - r.started);
   return {
     id: p.id,
@@ -304,6 +307,7 @@ function result(
     complete: r.complete,
     capped,
     reused,
+    inert,
   };
 }
 
@@ -409,6 +413,12 @@ async function exploreProperty(p: Property, o: CheckOptions, commands: number): 
       lastYield = performance.now();
     }
     if (o.signal?.stopped) break;
+    if (firstInert(s.commands) >= 0) {
+      // The scenario without its inert commands is enumerated too, and its proof covers this one.
+      t.inert++;
+      t.run(false, o);
+      continue;
+    }
     const e = exploreOnce(s, k, o, t);
     t.complete &&= e.complete;
     if (!e.complete && !e.failing && !o.signal?.stopped) t.capped++;

@@ -56,7 +56,7 @@ function mergedExploration(shards: readonly ShardSummary[]): Exploration | null 
   if (!parts.length) return null;
   const first = shards[0]!;
   const properties = first.propertySet.map((id) => findProperty(id)!); // mergeShards checked them
-  const sum = (k: 'scenarios' | 'executions' | 'pruned' | 'capped' | 'reused') => parts.reduce((n, e) => n + e[k], 0);
+  const sum = (k: 'scenarios' | 'executions' | 'pruned' | 'capped' | 'reused' | 'inert') => parts.reduce((n, e) => n + e[k], 0);
   const most = (k: 'distinctStates' | 'distinctPairs') => Math.max(...parts.map((e) => e[k]));
   return {
     ...parts[0]!,
@@ -65,6 +65,7 @@ function mergedExploration(shards: readonly ShardSummary[]): Exploration | null 
     pruned: sum('pruned'),
     capped: sum('capped'),
     reused: sum('reused'),
+    inert: sum('inert'),
     distinctStates: most('distinctStates'),
     distinctPairs: most('distinctPairs'),
     complete: parts.every((e) => e.complete),

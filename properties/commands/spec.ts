@@ -54,6 +54,12 @@ export interface CommandSpec<C extends { readonly kind: string }> {
   readonly lins?: Partial<LinActions>;
   /** Its task always reports a linearization point of its own kind (hotplug: success or -EBUSY both take one). */
   readonly linearizes?: true;
+  /**
+   * It finds nothing to act on, and issue() returns null, until a command of this kind came
+   * before it: a TD command before any td_create has no TD (td.ts pickTd). `--explore` does not
+   * run a scenario with such a command (harness/exhaustive.ts firstInert).
+   */
+  readonly inertUntil?: 'td_create';
 }
 
 /** Results compared as plain values. */

@@ -17,6 +17,7 @@ export interface TdAddPage {
 
 export const TD_ADD_PAGE: CommandSpec<TdAddPage> = {
   kind: 'td_add_page',
+  inertUntil: 'td_create',
   arbitrary: (cfg) =>
     fc.record({
       kind: fc.constant('td_add_page' as const),

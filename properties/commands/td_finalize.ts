@@ -15,6 +15,7 @@ export interface TdFinalize {
 
 export const TD_FINALIZE: CommandSpec<TdFinalize> = {
   kind: 'td_finalize',
+  inertUntil: 'td_create',
   arbitrary: (cfg) =>
     fc.record({ kind: fc.constant('td_finalize' as const), td: fc.nat({ max: 7 }), cpu: fc.nat({ max: 255 }), fault: tdFault(cfg, ['MR_FINALIZE']) }),
   describe: (c) => `td_finalize(td #${c.td}, cpu ${c.cpu}${faultText(c.fault)})`,

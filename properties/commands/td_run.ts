@@ -23,6 +23,7 @@ const store: fc.Arbitrary<GuestStore> = fc.record({ page: fc.nat({ max: 7 }), of
 
 export const TD_RUN: CommandSpec<TdRun> = {
   kind: 'td_run',
+  inertUntil: 'td_create',
   arbitrary: (cfg) =>
     fc.record({
       kind: fc.constant('td_run' as const),

@@ -15,6 +15,7 @@ export interface TdTeardown {
 
 export const TD_TEARDOWN: CommandSpec<TdTeardown> = {
   kind: 'td_teardown',
+  inertUntil: 'td_create',
   arbitrary: (cfg) =>
     fc.record({ kind: fc.constant('td_teardown' as const), td: fc.nat({ max: 7 }), cpu: fc.nat({ max: 255 }), fault: tdFault(cfg, ['MNG_KEY_FREEID']) }),
   describe: (c) => `td_teardown(td #${c.td}, cpu ${c.cpu}${faultText(c.fault)})`,

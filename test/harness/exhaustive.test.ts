@@ -5,16 +5,33 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { enumerateScenarios, exploreSchedules } from '../../harness/exhaustive.ts';
-import { DOMAIN } from '../../harness/explore.ts';
+import { enumerateScenarios, exploreSchedules, firstInert } from '../../harness/exhaustive.ts';
+import { DOMAIN, stateKey } from '../../harness/explore.ts';
 import { runScenario, type RunResult } from '../../harness/run.ts';
 import { genConfig, BUDGETS } from '../../harness/verify.ts';
 import { NO_BUGS } from '../../impl/faults.ts';
-import type { Command } from '../../properties/commands/index.ts';
+import { COMMAND_KINDS, COMMANDS, type Command } from '../../properties/commands/index.ts';
 import { findProperty } from '../../properties/catalog.ts';
 import { V2 } from '../../properties/revisions/index.ts';
-import { hostData, imageRef, readSeamldr, readVersion, scenario, upload } from '../impl/kernel/helpers.ts';
+import type { Scenario } from '../../properties/scenario.ts';
+import {
+  cancel,
+  hostData,
+  imageRef,
+  offline,
+  online,
+  readSeamldr,
+  readVersion,
+  scenario,
+  tdAddPage,
+  tdCreate,
+  tdFinalize,
+  tdRun,
+  tdTeardown,
+  upload,
+} from '../impl/kernel/helpers.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const clean = { revision: V2, bugs: NO_BUGS };
@@ -91,6 +108,64 @@ describe('enumerateScenarios', () => {
       const faults = one.filter((c) => c.kind === kind).map((c) => ('fault' in c && c.fault ? 'fault' : 'none'));
       expect([kind, faults.sort()]).toEqual([kind, ['fault', 'none']]);
     }
+  });
+});
+
+describe('firstInert', () => {
+  const inertFree = (cs: readonly Command[]): Command[] => {
+    const i = firstInert(cs);
+    return i < 0 ? [...cs] : inertFree(cs.toSpliced(i, 1));
+  };
+  /** The trace a run left, its tasks named without their command's number (an inert command before them shifts it). */
+  const traceText = (r: RunResult) => JSON.stringify(r.host.trace, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)).replace(/cmd\d+:/g, 'cmd:');
+  /** How every execution of a scenario within the bound ends (its verdict, the model state), and the (state, action) pairs taken. */
+  const outcomes = (s: Scenario, o: typeof clean | typeof B21, preemptions = 1) => {
+    const ends = new Set<string>();
+    const pairs = new Set<string>();
+    const all = () => false; // every schedule, not only up to the first failure
+    const note = (r: RunResult) => {
+      ends.add(`${r.violation?.id ?? 'holds'} ${stateKey(r.model)} ${traceText(r)}`);
+      for (const p of r.reached.pairs) pairs.add(p);
+    };
+    exploreSchedules(s, o, { preemptions, maxExecutions: 1e6 }, note, undefined, all);
+    return { ends: [...ends], pairs: [...pairs] };
+  };
+  /** Everything `s` did, `r` did too. */
+  const within = (s: ReturnType<typeof outcomes>, r: ReturnType<typeof outcomes>) => {
+    expect(r.ends).toEqual(expect.arrayContaining(s.ends));
+    expect(r.pairs).toEqual(expect.arrayContaining(s.pairs));
+  };
+
+  it('finds a TD command before any td_create, and nothing else', () => {
+    expect(firstInert([tdRun(), tdCreate()])).toBe(0);
+    expect(firstInert([upload(), readVersion, tdFinalize(), tdCreate(), tdTeardown()])).toBe(2);
+    expect(firstInert([tdCreate(), tdAddPage(), tdRun(), tdTeardown()])).toBe(-1);
+    expect(firstInert([upload(), cancel, offline(1), online(1), readSeamldr('version')])).toBe(-1);
+  });
+
+  it('a command declared inert spawns no task, adds no decision and leaves no trace when issued first', () => {
+    const cfg = genConfig(findProperty('update-contract')!, { seed: 1, budget: BUDGETS.quick, ...clean, cpus: 2, scheduler: 'exhaustive' });
+    const inert = COMMAND_KINDS.filter((k) => COMMANDS[k].inertUntil !== undefined);
+    expect(inert.sort()).toEqual(['td_add_page', 'td_finalize', 'td_run', 'td_teardown']);
+    const booted = runScenario(scenario(hostData(2), []), clean).host.trace.length;
+    for (const kind of inert)
+      for (const c of fc.sample(COMMANDS[kind].arbitrary(cfg) as fc.Arbitrary<Command>, { seed: 1, numRuns: 20 })) {
+        const alone = runScenario(scenario(hostData(2), [c]), clean);
+        expect([kind, alone.steps, alone.decisions, alone.host.sched.tasks.length, alone.host.trace.length]).toEqual([kind, 1, [], 0, booted]);
+      }
+  });
+
+  it('whatever a scenario with an inert command does within the bound, the scenario without it does within it', () => {
+    const cfg = genConfig(findProperty('update-contract')!, { seed: 1, budget: BUDGETS.quick, ...clean, cpus: 2, scheduler: 'exhaustive' });
+    const withInert = [...enumerateScenarios(cfg, 42, 2)].filter((s) => firstInert(s.commands) >= 0 && inertFree(s.commands).length > 0);
+    expect(withInert.length).toBeGreaterThan(100);
+    for (const s of withInert.filter((_, i) => i % 40 === 0)) within(outcomes(s, clean), outcomes({ ...s, commands: inertFree(s.commands) }, clean));
+    // Not the other way round: issuing the inert command early is a departure of its own, so
+    // B21's race between the update and a read issued early needs one more with it in between.
+    const late = { ...race, commands: [race.commands[0]!, tdRun(), race.commands[1]!] };
+    const raced = (o: ReturnType<typeof outcomes>) => o.ends.some((e) => e.startsWith('I-13'));
+    within(outcomes(late, B21), outcomes(race, B21));
+    expect([raced(outcomes(race, B21)), raced(outcomes(late, B21)), raced(outcomes(late, B21, 2))]).toEqual([true, false, true]);
   });
 });
 

@@ -97,7 +97,7 @@ describe('DistinctStates', () => {
 });
 
 describe('what an exhaustive run may claim', () => {
-  const run = (complete: boolean, capped: number, reused = 0) => ({ runs: 10, executions: 500, complete, capped, reused });
+  const run = (complete: boolean, capped: number, reused = 0, inert = 0) => ({ runs: 10, executions: 500, complete, capped, reused, inert });
   const d = new DistinctStates();
 
   it('a proof only when every enumerated scenario ran every schedule within the bound', () => {
@@ -113,6 +113,14 @@ describe('what an exhaustive run may claim', () => {
     const shared = exhaustive({ preemptions: 2, exploreCommands: 1, cpus: 2 }, [run(true, 0), run(true, 0, 4)], d);
     expect(shared.reused).toBe(4);
     expect(boundReport(shared)).toMatch(/: 20 scenarios, 1000 executions \(4 of the scenarios were another property's too, explored once\)$/);
+  });
+
+  it('says how many scenarios it did not run, and why', () => {
+    const skipped = exhaustive({ preemptions: 2, exploreCommands: 2, cpus: 2 }, [run(true, 0, 0, 3), run(true, 0, 0, 2)], d);
+    expect(skipped.inert).toBe(5);
+    expect(boundReport(skipped)).toMatch(
+      /: 20 scenarios \(5 not run: each has a TD command before any td_create, which finds no TD and does nothing, so it is the scenario without that command\), 1000 executions$/,
+    );
   });
 
   it('never a proof on drawn scenarios', () => {
