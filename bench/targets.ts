@@ -270,8 +270,9 @@ function boundTarget(f: Figures): Target {
     pm = Math.sqrt(b.reduce((a, x) => a + x.projectedMsPlusMinus ** 2, 0)),
     executions = b.reduce((a, x) => a + x.projectedExecutions, 0),
     scenarios = b.reduce((a, x) => a + x.scenarios, 0),
-    reused = b.reduce((a, x) => a + x.reused, 0);
-  const measured = `projected ${num(ms / 60_000, 1)} +- ${num(pm / 60_000, 1)} min: ${num(scenarios)} scenarios (${num(reused)} another property's too, explored once), ${num(executions)} executions, 0 pruned (${num(b.reduce((a, x) => a + x.sampled, 0))} scenarios explored)`;
+    reused = b.reduce((a, x) => a + x.reused, 0),
+    inert = b.reduce((a, x) => a + x.inert, 0);
+  const measured = `projected ${num(ms / 60_000, 1)} +- ${num(pm / 60_000, 1)} min: ${num(scenarios)} scenarios (${num(reused)} another property's too, explored once; ${num(inert)} not run, inert), ${num(executions)} executions, 0 pruned (${num(b.reduce((a, x) => a + x.sampled, 0))} scenarios explored)`;
   if (ms + pm < GOALS.boundMs) return { id: 'exhaustive-bound', goal, measured, status: 'met', responsible: [], fix: [] };
   return {
     id: 'exhaustive-bound',

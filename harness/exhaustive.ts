@@ -12,7 +12,8 @@
 //
 // Not done: partial-order reduction. It needs each step's reads and writes of the shared
 // emulated state, which impl/ does not report, so `pruned` is 0 and the count of executions is
-// that of every schedule within the bound.
+// that of every schedule within the bound. What `--explore` does leave out is whole scenarios
+// that another one proves: those with an inert command (firstInert).
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { COMMAND_KINDS, COMMANDS, commandSpec, describe, type Command } from '../properties/commands/index.ts';
