@@ -52,9 +52,9 @@ export interface BoundProjection {
   readonly property: string;
   /** Scenarios of 1 to 3 commands the enumeration yields. */
   readonly scenarios: number;
-  /** Of those, the ones an earlier property enumerates too: verify explores them once (harness/verify.ts ExploredScenarios). */
+  /** Of those with no inert command, the ones an earlier property runs too: verify explores them once (harness/verify.ts ExploredScenarios). */
   readonly reused: number;
-  /** Of the others, the ones verify does not run: an inert command makes each the scenario without it (harness/exhaustive.ts firstInert). */
+  /** Of the scenarios, the ones verify does not run: an inert command makes each the scenario without it (harness/exhaustive.ts firstInert). */
   readonly inert: number;
   readonly sampled: number;
   readonly executionsPerScenario: number;
@@ -88,9 +88,10 @@ export function boundProjection(samples: number, seed: number, log: (s: string) 
   const earlier = new Set<string>();
   return PROPERTIES.map((p) => {
     const enumerated = [...enumerateScenarios(genConfig(p, o), seed, BOUND.commands)];
-    const fresh = enumerated.filter((s) => !earlier.has(scenarioKey(s)));
-    const all = fresh.filter((s) => firstInert(s.commands) < 0);
-    for (const s of enumerated) earlier.add(scenarioKey(s));
+    // In verify's order: an inert scenario is not run, so it is never taken from an earlier property.
+    const live = enumerated.filter((s) => firstInert(s.commands) < 0);
+    const all = live.filter((s) => !earlier.has(scenarioKey(s)));
+    for (const s of live) earlier.add(scenarioKey(s));
     const strata = [0, 1, 2, 3].map((k) => all.filter((s) => updating(s) === k)).filter((h) => h.length > 0);
     let executions = 0,
       ms = 0,
@@ -110,8 +111,8 @@ export function boundProjection(samples: number, seed: number, log: (s: string) 
     const b = {
       property: p.id,
       scenarios: enumerated.length,
-      reused: enumerated.length - fresh.length,
-      inert: fresh.length - all.length,
+      reused: live.length - all.length,
+      inert: enumerated.length - live.length,
       sampled,
       executionsPerScenario: executions / Math.max(all.length, 1),
       msPerScenario: ms / Math.max(all.length, 1),
