@@ -71,13 +71,12 @@ export const BOUND = { cpus: 2, commands: 3, preemptions: 2 } as const;
 const updating = (s: Scenario) => s.commands.filter((c) => c.kind === 'upload' || c.kind === 'tool_update').length;
 
 /**
- * Every property's scenarios under issue 13's bound on the default kernel, counted; of those no
- * earlier property enumerates (verify explores each scenario once) and with no inert command
- * (verify does not run those), a stratified sample explored
- * whole as verify does, and the executions and time of all of them projected with a 95%
- * interval. The strata are the number of updating commands (0 to 3): a scenario's cost is
- * heavy-tailed, a few with two or three updates cost a hundred times the median, and a uniform
- * sample of 30 projected 4.4 million executions where the whole run took 12 million (README,
+ * Every property's scenarios under issue 13's bound on the default kernel, counted; of those
+ * with no inert command (verify does not run those) and no earlier property's (verify explores
+ * each scenario once), a stratified sample explored whole as verify does, and the executions and
+ * time of all of them projected with a 95% interval. The strata are the number of updating
+ * commands (0 to 3): a scenario's cost is heavy-tailed, a few with two or three updates cost a
+ * hundred times the median, and a uniform sample of 30 projected 4.4 million executions where the whole run took 12 million (README,
  * "Schedulers and distinct states"). Each stratum gets its share of `samples`, and at least
  * `MIN_PER_STRATUM` (`samples` when fewer; all of it when smaller), drawn uniformly by a seeded LCG.
  */
