@@ -61,6 +61,7 @@ export function createSeam(platform: Platform, mem: PhysMem, cfg: SeamConfig): S
     mem,
     pseamldr: createPseamldr(cfg.seamldrVersion, cfg.numRemainingUpdates, cfg.debugUnlocked, cfg.signerKeyHash ?? TEST_KEY_HASH),
     module: null,
+    // Stryker disable next-line BooleanLiteral: installModule below sets it
     seamReady: false,
     handoff: null,
     seamdb: [],
@@ -77,6 +78,7 @@ const bootSigstructs = new WeakMap<Uint8Array, Sigstruct>();
 
 function bootSigstruct(bytes: Uint8Array): Sigstruct {
   let sig = bootSigstructs.get(bytes);
+  // Stryker disable next-line ConditionalExpression: parsing again gives the same sigstruct
   if (!sig) bootSigstructs.set(bytes, (sig = parseSigstruct(bytes)));
   return sig;
 }

@@ -80,6 +80,7 @@ export function tdxHostProbe(h: Host): number {
  */
 function seamldrInit(h: Host, features0: bigint): number {
   if (!supportsRuntimeUpdate(h, features0)) return h.rev.slotsPrecheck ? -EOPNOTSUPP : 0;
+  // Stryker disable next-line OptionalChaining: the emulated SEAMLDR.INFO does not fail (impl/firmware/pseamldr.ts seamldrInfo)
   if (h.rev.slotsPrecheck && (seamldrGetInfoAtBoot(h, 0)?.numRemainingUpdates ?? 0) === 0) return -EOPNOTSUPP;
   h.tdxHost.fw = createFwUpload(h.rev.fwName, ops);
   h.tdxHost.seamldrAttrsVisible = true;

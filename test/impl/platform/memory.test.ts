@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../../../impl/firmware/abi.ts';
 import { PhysMem } from '../../../impl/platform/memory.ts';
 
-const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+// no two pages alike: a digest over the wrong pages of one source must differ
+const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed + Math.floor(i / PAGE_SIZE)) & 0xff);
 const sum = (b: Uint8Array) => b.reduce((a, x) => a + x, 0);
 
 describe('PhysMem.load and digest', () => {
@@ -69,5 +70,23 @@ describe('PhysMem.load and digest', () => {
     expect(gathered([px[0]!, py[1]!])).toBe(hex(x.subarray(0, PAGE_SIZE), y.subarray(PAGE_SIZE)));
     m.free(px[1]!);
     expect(gathered(px)).toBe(hex(x.subarray(0, PAGE_SIZE), new Uint8Array(PAGE_SIZE)));
+  });
+
+  it('pages of one source at the wrong offsets, or a first page written, are not taken for a copy', () => {
+    const m = new PhysMem();
+    const x = bytes(3 * PAGE_SIZE, 6);
+    const px = m.load(x);
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    expect(m.digest([px[0]!, px[2]!], 2 * PAGE_SIZE, 'hex', hex)).toBe(hex(x.subarray(0, PAGE_SIZE)) + hex(x.subarray(2 * PAGE_SIZE)));
+    m.page(px[0]!)![0]! += 1;
+    expect(m.digest(px, x.length, 's', sum)).toBe(sum(x) + 1);
+  });
+
+  it('a digest past the end of its source reads the zeros of the last page', () => {
+    const m = new PhysMem();
+    const x = bytes(PAGE_SIZE + PAGE_SIZE / 2, 7);
+    const px = m.load(x);
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    expect(m.digest(px, 2 * PAGE_SIZE, 'hex', hex)).toBe(hex(x) + '00'.repeat(PAGE_SIZE / 2));
   });
 });
