@@ -5,6 +5,7 @@ import { PhysMem } from '../../../impl/platform/memory.ts';
 // no two pages alike: a digest over the wrong pages of one source must differ
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed + Math.floor(i / PAGE_SIZE)) & 0xff);
 const sum = (b: Uint8Array) => b.reduce((a, x) => a + x, 0);
+const hex = (...parts: Uint8Array[]) => parts.map((p) => Buffer.from(p).toString('hex')).join('');
 
 describe('PhysMem.load and digest', () => {
   it('load copies the bytes into separate pages, zero past the end', () => {
@@ -63,7 +64,6 @@ describe('PhysMem.load and digest', () => {
       y = bytes(2 * PAGE_SIZE, 5);
     const px = m.load(x),
       py = m.load(y);
-    const hex = (...parts: Uint8Array[]) => parts.map((p) => Buffer.from(p).toString('hex')).join('');
     const gathered = (pas: number[]) => m.digest(pas, 2 * PAGE_SIZE, 'hex', (b) => hex(b));
     expect(gathered(px)).toBe(hex(x));
     expect(gathered([px[1]!, px[0]!])).toBe(hex(x.subarray(PAGE_SIZE), x.subarray(0, PAGE_SIZE)));
@@ -76,8 +76,7 @@ describe('PhysMem.load and digest', () => {
     const m = new PhysMem();
     const x = bytes(3 * PAGE_SIZE, 6);
     const px = m.load(x);
-    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-    expect(m.digest([px[0]!, px[2]!], 2 * PAGE_SIZE, 'hex', hex)).toBe(hex(x.subarray(0, PAGE_SIZE)) + hex(x.subarray(2 * PAGE_SIZE)));
+    expect(m.digest([px[0]!, px[2]!], 2 * PAGE_SIZE, 'hex', hex)).toBe(hex(x.subarray(0, PAGE_SIZE), x.subarray(2 * PAGE_SIZE)));
     m.page(px[0]!)![0]! += 1;
     expect(m.digest(px, x.length, 's', sum)).toBe(sum(x) + 1);
   });
@@ -86,7 +85,6 @@ describe('PhysMem.load and digest', () => {
     const m = new PhysMem();
     const x = bytes(PAGE_SIZE + PAGE_SIZE / 2, 7);
     const px = m.load(x);
-    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
     expect(m.digest(px, 2 * PAGE_SIZE, 'hex', hex)).toBe(hex(x) + '00'.repeat(PAGE_SIZE / 2));
   });
 });
