@@ -355,6 +355,8 @@ class Run {
     chosen.next?.(this.m, actual);
     this.reach(`${op} ${showResult(chosen.result)}`);
     if (op === 'update') this.labelUpdate(chosen);
+    // fw_upload_start()'s -EBUSY (model/update.ts fwLoad): a load as an upload finished.
+    if (chosen.result === 'busy') this.labels.add(`${op} refused busy as an upload finished`);
     const lin = { op, result: showResult(actual), predicted: `${showResult(chosen.result)}: ${chosen.because}`, ok: true };
     if (!typeOk(this.m)) return { v: this.model({ id: 'typeOk', message: `the model left its type invariant after ${op}`, step: this.step }), lin };
     for (const f of this.inFlight.values()) this.widen(f);

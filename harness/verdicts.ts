@@ -33,7 +33,7 @@ function goalGen(revision: RevisionRecord): GenConfig {
   return {
     cpus: [1, 4],
     maxCommands: 10,
-    maxSchedule: 10,
+    maxSchedule: 120,
     faultRate: 0.3,
     corruptRate: 0.3,
     imageFormat: revision.checks.imageFormat,

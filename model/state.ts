@@ -62,6 +62,8 @@ export interface UploadState {
   pending: { readonly image: ModelImage; readonly fault: FaultPlan | null } | null;
   /** How the update of the upload in flight ended, once it has: applied, and the errno returned. */
   ended: { readonly applied: boolean; readonly errno: number } | null;
+  /** A load was refused -EBUSY and left the loading state done: every later load is ignored. */
+  wedged: boolean;
 }
 
 export interface HostSpec {
@@ -112,7 +114,7 @@ export function init(params: ContractParams, host: HostSpec): ModelState {
     slots: host.numRemainingUpdates,
     seamsvn: host.boot.seamsvn,
     tds: new Map(),
-    upload: { busy: false, error: '', remainingSize: 0, cancelRequested: false, cancelledAtWrite: false, pending: null, ended: null },
+    upload: { busy: false, error: '', remainingSize: 0, cancelRequested: false, cancelledAtWrite: false, pending: null, ended: null, wedged: false },
     infoFault: null,
     leaked: new Map(),
   };

@@ -26,13 +26,34 @@ export interface UpdateResult {
   readonly errno: Errno;
 }
 
-/** fw_load: `loading` 1, `data`, `loading` 0 (fw_upload_start). */
-export function fwLoad(s: ModelState, image: ModelImage, fault: FaultPlan | null): 'started' | 'empty' | 'ignored' {
-  if (s.upload.busy) return 'ignored'; // a second upload in flight is silently ignored
-  if (image.size === 0) return 'empty'; // nothing starts; the previous error stays readable
-  s.upload = { busy: true, error: '', remainingSize: image.size, cancelRequested: false, cancelledAtWrite: false, pending: { image, fault }, ended: null };
-  if (fault?.kind === 'seamldr_info') s.infoFault = fault.cpu % s.host.nrCpus;
-  return 'started';
+/**
+ * fw_load: `loading` 1, `data`, `loading` 0 (fw_upload_start). While an upload is in flight a
+ * second is ignored, or, when it comes as the worker finishes (after the loading state is
+ * reset, before progress is idle), refused -EBUSY with the loading state left done, which
+ * ignores every later load (spec §2.1; sysfs_upload.c fw_upload_main, sysfs.c
+ * firmware_loading_store). properties/goals.ts upload-not-wedged asks for better.
+ */
+export function fwLoad(s: ModelState, image: ModelImage, fault: FaultPlan | null): Choices<'started' | 'empty' | 'ignored' | 'busy'> {
+  if (s.upload.wedged) return only('ignored', 'the loading state was left done');
+  if (s.upload.busy)
+    return [
+      { result: 'ignored', because: 'a second upload in flight is ignored' },
+      { result: 'busy', because: 'refused as the upload in flight finishes', next: (t) => void (t.upload.wedged = true) },
+    ];
+  if (image.size === 0) return only('empty', 'nothing starts; the previous error stays readable');
+  return only('started', 'no upload in flight', (t) => {
+    t.upload = {
+      busy: true,
+      error: '',
+      remainingSize: image.size,
+      cancelRequested: false,
+      cancelledAtWrite: false,
+      pending: { image, fault },
+      ended: null,
+      wedged: false,
+    };
+    if (fault?.kind === 'seamldr_info') t.infoFault = fault.cpu % t.host.nrCpus;
+  });
 }
 
 /** fw_prepare: a cancel from before this upload does not count (v3 fix of B20). */
@@ -265,6 +286,7 @@ export function fwDone(s: ModelState): string {
     cancelledAtWrite: false,
     pending: null,
     ended: null,
+    wedged: s.upload.wedged,
   };
   return s.upload.error;
 }

@@ -109,5 +109,21 @@ const VERSION_TELLS_FATAL: Goal = {
   },
 };
 
+/**
+ * fw_upload_main() resets the loading state under fw_lock, then sets progress idle under
+ * fwlp->lock: a load in between is refused -EBUSY by fw_upload_start(), and
+ * firmware_loading_store() leaves the state done, which only the worker resets. Checked on the
+ * state: idle with the loading state done is reachable no other way (impl/kernel/fw_upload.ts).
+ */
+const UPLOAD_NOT_WEDGED: Goal = {
+  id: 'upload-not-wedged',
+  claim: 'a load refused while an upload finishes leaves the update interface usable: with no upload in flight, a load starts one',
+  source: 'spec §2.1 [LX-fwu]: sysfs_upload.c fw_upload_main, fw_upload_start; sysfs.c firmware_loading_store',
+  create: () => (h) => {
+    const fw = h.tdxHost.fw;
+    return fw?.progress === 'idle' && fw.loadingDone ? 'no upload is in flight but the loading state is done: every later load is ignored' : null;
+  },
+};
+
 /** The kernel's goals; properties/stack_goals.ts adds the operator's tool and the kernel together. */
-export const KERNEL_GOALS: readonly Goal[] = [NO_LOSS_OFFLINE, NO_LOSS_SLOTS, BUILD_INTACT, ERROR_TELLS_FATAL, VERSION_TELLS_FATAL];
+export const KERNEL_GOALS: readonly Goal[] = [NO_LOSS_OFFLINE, NO_LOSS_SLOTS, BUILD_INTACT, ERROR_TELLS_FATAL, VERSION_TELLS_FATAL, UPLOAD_NOT_WEDGED];

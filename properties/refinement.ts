@@ -156,4 +156,6 @@ function compareUpload(h: Host, m: ModelState, cmp: (f: string, i: unknown, m: u
   if (m.upload.busy) return;
   cmp('upload error', JSON.stringify(fw.errCode === 'none' ? '' : `${fw.errProgress}:${fw.errCode}`), JSON.stringify(m.upload.error));
   cmp('remaining_size', fw.remainingSize, m.upload.remainingSize);
+  // Idle, the loading state is done only when a refused load left it so (model/update.ts fwLoad).
+  cmp('loading state done', fw.loadingDone, m.upload.wedged);
 }

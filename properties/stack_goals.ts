@@ -49,6 +49,8 @@ interface InFlight {
   tool: boolean;
   faulted: boolean;
   quiet: boolean;
+  /** The module ran when the driver's write op started: an update can lose only what runs. */
+  ran: boolean;
 }
 
 /** Follows the trace and calls `judge` at the `update` point of every upload the tool started. */
@@ -62,7 +64,7 @@ function onToolUpdate(judge: (h: Host, ret: number, u: InFlight) => string | nul
         if (e.kind === 'update_begin' && u) u.faulted = faultArmed(h);
         if (e.kind !== 'lin') continue;
         if (e.op.name === 'fw_write') {
-          u = { tool: !raw, faulted: false, quiet: e.result === false && quiet(h) };
+          u = { tool: !raw, faulted: false, quiet: e.result === false && quiet(h), ran: moduleRuns(h) };
           raw = false;
         }
         if (e.op.name !== 'update' || !u) continue;
@@ -80,7 +82,7 @@ const POLICY_KEEPS_TDS: Goal = {
   claim: 'an update the policy chose never loses a TD (unless the firmware itself fails)',
   source: 'spec §3.5 (the selection rules), §3.6, §4.1',
   create: onToolUpdate((h, ret, u) =>
-    ret !== 0 && !u.faulted && !moduleRuns(h) ? `the update the policy chose lost the module (${ret}) with no firmware fault` : null,
+    ret !== 0 && !u.faulted && u.ran && !moduleRuns(h) ? `the update the policy chose lost the module (${ret}) with no firmware fault` : null,
   ),
 };
 

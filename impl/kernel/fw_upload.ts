@@ -76,14 +76,11 @@ function fwUploadStart(h: Host, fw: FwUpload): LoadResult {
     freeBuffer(h, fw);
     return 'empty';
   }
-  // fw_upload_main() resets the loading state, then sets progress idle: a load in between gets
-  // -EBUSY here. The emulated worker does both in one step, with no preemption point between.
-  // Stryker disable all: unreachable in the emulation (above)
-  if (fw.progress !== 'idle') {
-    freeBuffer(h, fw);
-    return 'busy'; // -EBUSY: do not interfere with an on-going fw_upload
-  }
-  // Stryker restore all
+  // Reached only between fw_upload_main()'s fw_state_init() and its fw_upload_prog_complete():
+  // any other load in flight finds the loading state done and is ignored. The state is left
+  // done and the buffer held, as firmware_loading_store() leaves them after -EBUSY: nothing
+  // resets them again, so every later load is ignored (properties/goals.ts upload-not-wedged).
+  if (fw.progress !== 'idle') return 'busy';
   setProgress(fw, 'receiving');
   fw.errCode = 'none';
   fw.remainingSize = fw.buffer!.len;
@@ -120,8 +117,11 @@ export function* fwUploadMain(h: Host, fw: FwUpload): Generator<Yield, void, voi
     }
   }
   // remaining_size is left as it was: it tells how far a failed upload got.
-  freeBuffer(h, fw);
-  setProgress(fw, 'idle');
+  freeBuffer(h, fw); // fw_free_paged_buf() and fw_state_init() under fw_lock
+  // fw_lock is dropped before fwlp->lock is taken: a load may come in between.
+  // Stryker disable next-line StringLiteral: the label only names the point in the timeline
+  yield step('fw_state_init');
+  setProgress(fw, 'idle'); // fw_upload_prog_complete()
   yield { kind: 'lin', op: { name: 'fw_done', args: {} }, result: fwError(fw) };
 }
 

@@ -11,7 +11,7 @@ import type { ModelState } from '../../model/state.ts';
 import { fwLoad as modelFwLoad } from '../../model/update.ts';
 import { hasRealBlob, imageBytes, modelImage, trustOf, type ImageRef } from '../images.ts';
 import { MAPPING_FILE_RELEASES, RELEASE_FACTS, RELEASES } from '../releases.ts';
-import { exactly, type CommandSpec, type IssueEnv } from './spec.ts';
+import { same, type CommandSpec, type IssueEnv } from './spec.ts';
 
 export interface ToolUpdate {
   readonly kind: 'tool_update';
@@ -98,7 +98,7 @@ export const TOOL_UPDATE: CommandSpec<ToolUpdate> = {
         if (e.kind !== 'load') return null;
         if (e.result === 'started') env.setPendingFault(null); // the tool's upload carries no injected fault
         const image = modelImage(toolImage(env, e.version), e.bytes.length, env.revision.checks.imageFormat, trustOf(env.h));
-        env.act('tool_update: fw_load', exactly(modelFwLoad(env.model, image, null)), e.result);
+        env.act('tool_update: fw_load', { choices: modelFwLoad(env.model, image, null), matches: same }, e.result);
         return null;
       },
     };

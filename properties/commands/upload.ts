@@ -11,7 +11,7 @@ import type { GenConfig } from '../generators.ts';
 import { describeImage, imageBytes, modelImage, trustOf, type ImageRef } from '../images.ts';
 import { RELEASES } from '../releases.ts';
 import { infoFaultAtUploadStart } from '../faults.ts';
-import { exactly, type CommandSpec } from './spec.ts';
+import { exactly, same, type CommandSpec } from './spec.ts';
 
 export interface Upload {
   readonly kind: 'upload';
@@ -147,7 +147,10 @@ export const UPLOAD: CommandSpec<Upload> = {
   response: {
     read: false,
     // The platform's trust anchor decides whether the image's signer is one P-SEAMLDR accepts.
-    model: (m, c, env) => exactly(modelFwLoad(m, modelImage(c.image, imageBytes(c.image).length, env.revision.checks.imageFormat, trustOf(env.h)), c.fault)),
+    model: (m, c, env) => ({
+      choices: modelFwLoad(m, modelImage(c.image, imageBytes(c.image).length, env.revision.checks.imageFormat, trustOf(env.h)), c.fault),
+      matches: same,
+    }),
   },
   lins: {
     fw_prepare: (m) => exactly(fwPrepare(m)),

@@ -47,6 +47,8 @@ export const V2: RevisionRecord = {
     // Every failure reads firmware-invalid (spec §4.3).
     'error-tells-fatal': 'expected-violation',
     'version-tells-fatal': 'holds',
+    // fw_upload's refused load in the worker's last moment (sysfs_upload.c @ 2b1333b8): every revision uses it.
+    'upload-not-wedged': 'expected-violation',
     'policy-update-keeps-tds': 'holds',
     'tool-finds-interface': 'holds',
     'policy-picks-accepted': 'holds',

@@ -107,7 +107,7 @@ export function withTds(s: ModelState): ModelState {
 
 /** An upload up to the point where the driver's write op starts the update. */
 export function load(s: ModelState, image: ModelImage = img(), fault: FaultPlan | null = null): void {
-  if (fwLoad(s, image, fault) !== 'started') throw new Error('fixture: the upload did not start');
+  if (take(s, fwLoad(s, image, fault), undefined).result !== 'started') throw new Error('fixture: the upload did not start');
   fwPrepare(s);
   fwWrite(s);
 }

@@ -8,7 +8,7 @@ import { clone, init, typeOk, type ModelState } from '../../model/state.ts';
 import { tdCreate, tdExtend, tdFinalize, tdInit, tdKeyConfig, tdPageAdd, tdRun, tdTeardown } from '../../model/td.ts';
 import type { ContractParams, FaultPlan, ModelImage } from '../../model/types.ts';
 import { cancel, fwDone, fwLoad, fwPrepare, fwWrite, readError, update } from '../../model/update.ts';
-import { BOOT, COMPAT_PARAMS, hostSpec, img, NEXT, NO_PRECHECKS, spec, state, UPSTREAM_PARAMS, V2_PARAMS, withoutUpload, withTds } from './fixtures.ts';
+import { BOOT, COMPAT_PARAMS, hostSpec, img, NEXT, NO_PRECHECKS, spec, state, take, UPSTREAM_PARAMS, V2_PARAMS, withoutUpload, withTds } from './fixtures.ts';
 
 describe('init', () => {
   it('every CPU online, the boot module ready, P-SEAMLDR as configured, no TD, an idle upload node', () => {
@@ -19,7 +19,16 @@ describe('init', () => {
     expect(s.slots).toBe(5);
     expect(s.seamsvn).toBe(BOOT.seamsvn);
     expect(s.tds.size).toBe(0);
-    expect(s.upload).toEqual({ busy: false, error: '', remainingSize: 0, cancelRequested: false, cancelledAtWrite: false, pending: null, ended: null });
+    expect(s.upload).toEqual({
+      busy: false,
+      error: '',
+      remainingSize: 0,
+      cancelRequested: false,
+      cancelledAtWrite: false,
+      pending: null,
+      ended: null,
+      wedged: false,
+    });
     expect(typeOk(s)).toBe(true);
   });
 });
@@ -131,7 +140,7 @@ type Act =
   | { k: 'create' | 'key' | 'init' | 'finalize' | 'teardown'; td: number }
   | { k: 'add' | 'extend'; td: number; gpa: number }
   | { k: 'run'; td: number; gpa: number; offset: number; value: number }
-  | { k: 'load'; image: number; fault: number }
+  | { k: 'load'; image: number; fault: number; pick: number }
   | { k: 'advance'; pick: number }
   | { k: 'cancel' | 'read' };
 
@@ -144,7 +153,12 @@ const act: fc.Arbitrary<Act> = fc.oneof(
   fc.record({ k: fc.constant('run' as const), td, gpa, offset: fc.nat({ max: 4095 }), value: fc.nat({ max: 255 }) }),
   {
     weight: 3,
-    arbitrary: fc.record({ k: fc.constant('load' as const), image: fc.nat({ max: IMAGES.length - 1 }), fault: fc.nat({ max: FAULTS.length - 1 }) }),
+    arbitrary: fc.record({
+      k: fc.constant('load' as const),
+      image: fc.nat({ max: IMAGES.length - 1 }),
+      fault: fc.nat({ max: FAULTS.length - 1 }),
+      pick: fc.nat({ max: 1 }),
+    }),
   },
   { weight: 8, arbitrary: fc.record({ k: fc.constant('advance' as const), pick: fc.nat({ max: 3 }) }) },
   fc.constant({ k: 'cancel' as const }),
@@ -219,8 +233,9 @@ function runWalk(w: Walk, seen: Set<string>): void {
         expect(readError(s).map((x) => x.result)).toEqual([s.upload.busy ? -16 : s.upload.error]);
         break;
       case 'load': {
-        const r = fwLoad(s, IMAGES[a.image]!, FAULTS[a.fault]!);
-        if (r === 'started') stage = 1;
+        const choices = fwLoad(s, IMAGES[a.image]!, FAULTS[a.fault]!);
+        const { result } = take(s, choices, undefined, (x) => x === choices[a.pick % choices.length]);
+        if (result === 'started') stage = 1;
         break;
       }
       case 'advance': {

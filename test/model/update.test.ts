@@ -113,7 +113,7 @@ describe('refused: a documented errno and nothing changed', () => {
 
   it('a cancel that reached the write op: -ECANCELED, nothing changed, user-abort', () => {
     const s = prepared();
-    fwLoad(s, img(), null);
+    take(s, fwLoad(s, img(), null), undefined);
     fwPrepare(s);
     expect(cancel(s)).toBe(0);
     expect(fwWrite(s)).toBe(true);
@@ -125,12 +125,12 @@ describe('refused: a documented errno and nothing changed', () => {
 
   it('a cancel before prepare does not count (v3 fix of B20); without cancel support none does', () => {
     const s = prepared();
-    fwLoad(s, img(), null);
+    take(s, fwLoad(s, img(), null), undefined);
     cancel(s);
     fwPrepare(s);
     expect(fwWrite(s)).toBe(false);
     const m = prepared(() => {}, {}, UPSTREAM_PARAMS);
-    fwLoad(m, img(), null);
+    take(m, fwLoad(m, img(), null), undefined);
     fwPrepare(m);
     expect(cancel(m)).toBe(0);
     expect(fwWrite(m)).toBe(false);
@@ -340,16 +340,31 @@ describe('chained updates name where they stand (the coverage table)', () => {
 });
 
 describe('the fw_upload node', () => {
-  it('fw_load: a second upload in flight is ignored; an empty one starts nothing and keeps the old error', () => {
+  const results = (s: ModelState, size = 16384) => fwLoad(s, img(NEXT, 'none', size), null).map((a) => a.result);
+
+  it('fw_load: a second upload in flight is ignored or refused busy; an empty one starts nothing and keeps the old error', () => {
     const s = state();
-    expect(fwLoad(s, img(), null)).toBe('started');
-    expect(fwLoad(s, img(), null)).toBe('ignored');
+    expect(take(s, fwLoad(s, img(), null), undefined).result).toBe('started');
+    expect(results(s)).toEqual(['ignored', 'busy']);
+    take(s, fwLoad(s, img(), null), undefined, (a) => a.result === 'ignored');
     fwPrepare(s);
     fwWrite(s);
     take(s, update(s), -22, () => true);
     fwDone(s);
-    expect(fwLoad(s, img(NEXT, 'none', 0), null)).toBe('empty');
+    expect(results(s, 0)).toEqual(['empty']);
     expect(readError(s).map((a) => a.result)).toEqual([s.upload.error]);
+    expect(results(s)).toEqual(['started']);
+  });
+
+  it('fw_load refused busy leaves the loading state done: every later load is ignored, after the upload in flight too', () => {
+    const s = state();
+    load(s);
+    take(s, fwLoad(s, img(), null), undefined, (a) => a.result === 'busy');
+    take(s, update(s), 0, (a) => a.result.outcome === 'applied');
+    fwDone(s);
+    expect(s.upload.busy).toBe(false);
+    expect(results(s)).toEqual(['ignored']);
+    expect(results(s, 0)).toEqual(['ignored']);
   });
 
   it('error reads -EBUSY in flight; status moves idle -> (receiving|preparing|transferring) -> (transferring|programming) -> idle', () => {

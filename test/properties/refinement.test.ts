@@ -195,7 +195,9 @@ describe('the command bridge compares results as the contract states them', () =
   /** The model with an upload of `ref` in flight, as far as the driver's write op. */
   function writing(ref: ImageRef, fault: Parameters<typeof upload>[1] = null): ModelState {
     const { m } = booted();
-    expect(fwLoad(m, img(ref), fault)).toBe('started');
+    const [started] = fwLoad(m, img(ref), fault);
+    expect(started!.result).toBe('started');
+    started!.next!(m, 'started');
     fwPrepare(m);
     fwWrite(m);
     return m;

@@ -147,25 +147,37 @@ describe('the stack goals on hand-built traces', () => {
   const lin = (task: string, name: 'fw_write' | 'update' | 'fw_done', result: unknown): TraceEvent => ({ kind: 'lin', task, op: { name, args: {} }, result });
   const rawStart = (task: string): TraceEvent => response(task, 'upload', 'started');
   const tool = `cmd2:${TOOL_COMMAND}`;
-  const run = (g: Goal, h: Host, steps: TraceEvent[][]) => {
+  /** Steps in order; a function is a step that changes the host first. */
+  const run = (g: Goal, h: Host, steps: (TraceEvent[] | (() => TraceEvent[]))[]) => {
     const c = g.create(V2_RECORD.checks);
-    return steps.map((events) => c(h, events)).find((m) => m !== null) ?? null;
+    return steps.map((events) => c(h, typeof events === 'function' ? events() : events)).find((m) => m !== null) ?? null;
   };
 
   it('policy-update-keeps-tds: a failed update of the tool with the module gone', () => {
     const h = host(V2);
-    const steps = [[], [lin('fw_upload_worker', 'fw_write', false)], [lin('fw_upload_worker', 'update', -5)]];
-    expect(run(KEEPS_TDS, h, steps)).toBeNull(); // the module still runs: refused, not lost
-    h.tdx.state.initialized = false;
-    expect(run(KEEPS_TDS, h, steps)).toMatch(/lost the module \(-5\)/);
-    expect(run(KEEPS_TDS, h, [[rawStart('cmd2:upload')], ...steps.slice(1)])).toBeNull();
+    const runs = (on: boolean) => () => {
+      h.tdx.state.initialized = on;
+      return [];
+    };
+    const write = [lin('fw_upload_worker', 'fw_write', false)],
+      update = [lin('fw_upload_worker', 'update', -5)];
+    expect(run(KEEPS_TDS, h, [[], write, update])).toBeNull(); // the module still runs: refused, not lost
+    expect(run(KEEPS_TDS, h, [[], write, runs(false), update])).toMatch(/lost the module \(-5\)/);
+    expect(run(KEEPS_TDS, h, [[rawStart('cmd2:upload')], runs(true), write, runs(false), update])).toBeNull();
+    // Lost before the tool's write started the update (another upload's doing): not this update's.
+    expect(run(KEEPS_TDS, h, [[], write, update])).toBeNull();
   });
 
   it("an update is the tool's unless a hand-written upload announced it, whatever the tool yields", () => {
     const h = host(V2);
-    h.tdx.state.initialized = false;
-    const write = [lin('fw_upload_worker', 'fw_write', false)],
-      lost = [lin('fw_upload_worker', 'update', -5)];
+    const write = () => {
+        h.tdx.state.initialized = true;
+        return [lin('fw_upload_worker', 'fw_write', false)];
+      },
+      lost = () => {
+        h.tdx.state.initialized = false;
+        return [lin('fw_upload_worker', 'update', -5)];
+      };
     expect(run(KEEPS_TDS, h, [write, lost])).toMatch(/lost the module \(-5\)/);
     expect(run(KEEPS_TDS, h, [[rawStart('cmd1:upload')], write, lost])).toBeNull();
     expect(run(KEEPS_TDS, h, [[rawStart('cmd1:upload')], write, lost, write, lost])).toMatch(/lost the module \(-5\)/);

@@ -52,6 +52,13 @@ describe('the merged version_show checks tdx_get_sysinfo() before the lock-out (
     expect(t.preempt).toBe(0); // after the first step the reader has checked but not locked
   });
 
+  it('v2 (with its review fix) checks inside the lock-out: nothing runs on its CPU between', () => {
+    const h = boot(2);
+    const t = spawn(h.sched, 'reader', 1, versionShowTask(h));
+    stepTask(h.sched, t);
+    expect(t.preempt).toBe(1);
+  });
+
   it("a read that began before a failed update may print the lost module's version: the contract accepts it", () => {
     // The read's first step (the check) before stop_machine, its fields after the failure.
     const at = (k: number) =>

@@ -15,7 +15,7 @@ import {
   type FwUploadOps,
 } from '../../../impl/kernel/fw_upload.ts';
 import { EBUSY, EINVAL, ENODEV } from '../../../impl/kernel/errno.ts';
-import { spawn, type Yield } from '../../../impl/kernel/sched.ts';
+import { spawn, stepTask, type Yield } from '../../../impl/kernel/sched.ts';
 import { imageBytes } from '../../../properties/images.ts';
 import { boot, corrupt, imageRef, runTasks } from './helpers.ts';
 
@@ -189,6 +189,27 @@ describe('fw_upload framework with test ops (spec §2.1)', () => {
     drive(h, fw);
     expect(calls.write).toBe(1);
     expect(fwLoad(h, fw, data(10))).toBe('started'); // and the next one after it works
+  });
+
+  it('a load after the worker reset the loading state but before progress is idle: -EBUSY, and every later load is ignored', () => {
+    const h = boot(1);
+    const { ops, calls } = fakeOps();
+    const fw = createFwUpload('x', ops);
+    fwLoad(h, fw, data(4096));
+    const worker = spawn(h.sched, 'fw_upload_worker', 0, fwUploadMain(h, fw));
+    const stepTo = (label: string): boolean => {
+      for (let y = stepTask(h.sched, worker); y !== null; y = stepTask(h.sched, worker)) if (y.kind === 'step' && y.label === label) return true;
+      return false;
+    };
+    expect(stepTo('fw_state_init')).toBe(true);
+    expect([fw.progress, fw.loadingDone]).toEqual(['programming', false]);
+    expect(fwLoad(h, fw, data(8192))).toBe('busy');
+    runTasks(h);
+    expect(fw.progress).toBe('idle');
+    // firmware_loading_store() leaves the state done after -EBUSY, with the buffer: nothing resets it.
+    expect([fw.loadingDone, fw.buffer?.len]).toEqual([true, 8192]);
+    for (const n of [100, 0]) expect(fwLoad(h, fw, data(n))).toBe('ignored');
+    expect([calls.write, h.sched.tasks.length]).toEqual([1, 0]);
   });
 
   it('cancel: only "1" is accepted; idle gives -ENODEV but the driver op still runs; in flight gives 0', () => {

@@ -12,11 +12,16 @@ import { PROPERTIES } from '../../../properties/catalog.ts';
 import { REVISIONS } from '../../../properties/revisions/index.ts';
 import type { Scenario } from '../../../properties/scenario.ts';
 
-/** The pages a run of `s` leaves allocated (null: the run stopped at a violation, tasks may be mid-way). */
+/**
+ * The pages a run of `s` leaves allocated (null: the run stopped at a violation, tasks may be
+ * mid-way), less a buffer the loading state still holds: a load refused -EBUSY as an upload
+ * finished keeps it until the device goes (properties/goals.ts upload-not-wedged).
+ */
 function pagesAfter(s: Scenario, revision: (typeof REVISIONS)[number]): number | null {
   let h: Host | null = null;
   const r = runScenario(s, { revision, bugs: NO_BUGS, observe: (_, x) => void (h = x) });
-  return r.violation ? null : (h as Host | null)!.mem.size;
+  const end = h as Host | null;
+  return r.violation ? null : end!.mem.size - (end!.tdxHost.fw?.buffer?.pas.length ?? 0);
 }
 
 describe('no page leaks', () => {
