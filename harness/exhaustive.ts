@@ -41,8 +41,8 @@ export interface Explored {
 }
 
 interface Pending {
-  /** Where the schedule departs from round-robin, in order: [decision, option]; choice 0 elsewhere. */
-  readonly departures: readonly (readonly [number, number])[];
+  readonly schedule: readonly number[];
+  readonly used: number;
 }
 
 /** What the search looks for: by default any violation; corpus:migrate asks for a recorded one. */
@@ -62,38 +62,28 @@ export function exploreSchedules(
   fails: Fails = (r) => r.violation !== null,
 ): Explored {
   const { pct: _pct, picks: _picks, ...plain } = s; // the search's schedules, not the scenario's
-  const stack: Pending[] = [{ departures: [] }];
+  const stack: Pending[] = [{ schedule: [], used: 0 }];
   let executions = 0;
   while (stack.length > 0) {
     if (executions >= bound.maxExecutions || stop()) return { executions, complete: false, failing: null };
     const p = stack.pop()!;
-    const scenario = { ...plain, schedule: scheduleOf(p) };
-    // A child repeats its parent until its own departure, the last choice of its schedule.
-    const r = runScenario(scenario, o.allChecks ? o : { ...o, checkedUntil: scenario.schedule.length - 1 });
+    const scenario = { ...plain, schedule: p.schedule };
+    const r = runScenario(scenario, o);
     executions++;
     onRun(r);
     if (fails(r, scenario)) return { executions, complete: false, failing: scenario };
-    if (p.departures.length < bound.preemptions) stack.push(...children(p, r.decisions).reverse());
+    if (p.used < bound.preemptions) stack.push(...children(p, r.decisions).reverse());
   }
   return { executions, complete: true, failing: null };
 }
 
-/** The choices of `p`'s schedule: 0 (round-robin) but at its departures, up to the last of them. */
-function scheduleOf(p: Pending): number[] {
-  const schedule = new Array<number>((p.departures.at(-1)?.[0] ?? -1) + 1).fill(0);
-  for (const [j, a] of p.departures) schedule[j] = a;
-  return schedule;
-}
-
-/**
- * The schedules that keep `p`'s and depart once more, at a later decision, to each other option.
- * Kept as their departures (at most K), not as whole schedules: a run has ~60 decisions, and
- * building every child's schedule up front cost time quadratic in them.
- */
+/** The schedules that keep `p`'s and depart once more, at a later decision, to each other option. */
 function children(p: Pending, decisions: readonly number[]): Pending[] {
   const out: Pending[] = [];
-  for (let j = (p.departures.at(-1)?.[0] ?? -1) + 1; j < decisions.length; j++)
-    for (let a = 1; a < decisions[j]!; a++) out.push({ departures: [...p.departures, [j, a]] });
+  for (let j = p.schedule.length; j < decisions.length; j++) {
+    const prefix = [...p.schedule, ...new Array<number>(j - p.schedule.length).fill(0)];
+    for (let a = 1; a < decisions[j]!; a++) out.push({ schedule: [...prefix, a], used: p.used + 1 });
+  }
   return out;
 }
 

@@ -66,24 +66,8 @@ function written(v: object): string {
   if (ArrayBuffer.isView(v)) return `B${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}`;
   const o = v as Record<string, unknown>;
   let out = '{';
-  for (const k of sortedKeys(o)) if (o[k] !== undefined) out += `${out.length > 1 ? ',' : ''}${k}:${canonical(o[k])}`;
+  for (const k of Object.keys(o).sort()) if (o[k] !== undefined) out += `${out.length > 1 ? ',' : ''}${k}:${canonical(o[k])}`;
   return `${out}}`;
-}
-
-/**
- * Object.keys(o) in sort()'s order, sorted in place: Array.prototype.sort copies the array
- * first, and those copies were 11% of the bytes an exhaustive search allocated (V8's sampling
- * heap profiler on `--commands 3` scenarios of update-contract).
- */
-function sortedKeys(o: object): string[] {
-  const ks = Object.keys(o);
-  for (let i = 1; i < ks.length; i++) {
-    const k = ks[i]!;
-    let j = i - 1;
-    for (; j >= 0 && ks[j]! > k; j--) ks[j + 1] = ks[j]!;
-    ks[j + 1] = k;
-  }
-  return ks;
 }
 
 function sortedJoin(parts: string[]): string {
@@ -129,7 +113,7 @@ export function stateKey(m: ModelState, fixed = fixedPart(m)): string {
 /** canonical(m) less the fixed part (params, host), written as canonical writes an object. */
 function changingText(m: ModelState): string {
   let out = '{';
-  for (const k of sortedKeys(m)) {
+  for (const k of Object.keys(m).sort()) {
     const v = (m as unknown as Record<string, unknown>)[k];
     if (k !== 'params' && k !== 'host' && v !== undefined) out += `${out.length > 1 ? ',' : ''}${k}:${canonical(v)}`;
   }

@@ -36,12 +36,6 @@ export interface RunOptions {
   readonly goals?: readonly Invariant[];
   /** Run on after the first violation and collect every check that fires (`--faults all`). */
   readonly allChecks?: boolean;
-  /**
-   * The run repeats, step for step, runs already checked until this decision (harness/exhaustive.ts:
-   * a child departs from its parent there). Before it, the model-state keys (counted already)
-   * and the refinement check (passed already, on the same states) are skipped.
-   */
-  readonly checkedUntil?: number;
 }
 
 export interface Violation {
@@ -187,8 +181,6 @@ class Run {
   readonly decisions: number[] = [];
   readonly chosen: number[] = [];
   readonly picks: string[] = [];
-  /** Before decision o.checkedUntil: a step whose states earlier runs reached and checked. */
-  replaying = false;
 
   constructor(
     readonly s: ScheduledScenario,
@@ -305,7 +297,7 @@ class Run {
     if (this.o.record) this.records.push({ step: this.step, task: t.name, cpu: t.cpu, label: label(y), lin, events });
     this.stall = y === null || events.some((e) => this.progress(e)) ? 0 : this.stall + 1;
     const moved = lin !== undefined;
-    const found = [...this.checkInvariants(events), v, moved && this.modelOk && !this.replaying ? this.checkRefinement() : null];
+    const found = [...this.checkInvariants(events), v, moved && this.modelOk ? this.checkRefinement() : null];
     return found.filter((x): x is Violation => x !== null);
   }
 
@@ -373,7 +365,6 @@ class Run {
 
   /** The model moved by `action`: note the state it reached and the pair it took. */
   reach(action: string): void {
-    if (this.replaying) return;
     const from = this.stateNow;
     this.stateNow = stateKey(this.m, this.fixed);
     this.reached.states.add(this.stateNow);
@@ -456,10 +447,6 @@ class Run {
       return [{ id: TERMINATION.id, message: `livelock: ${this.stall} steps without progress in ${tasks.map((t) => t.name).join(', ')}`, step: this.step }];
     }
     const k = this.pick(tasks, canIssue);
-    const replaying = this.decisions.length <= (this.o.checkedUntil ?? -1);
-    // The first step of its own: the pairs it takes start from the state the replay reached.
-    if (this.replaying && !replaying) this.stateNow = stateKey(this.m, this.fixed);
-    this.replaying = replaying;
     let found: Violation[] = [];
     if (k === tasks.length) this.issueNext();
     else found = this.stepOne(tasks[k]!);
