@@ -66,6 +66,11 @@ export interface UploadState {
   wedged: boolean;
 }
 
+/** The node with no upload in flight: `error` and `remainingSize` are what the last one left. */
+export function idleUpload(error = '', remainingSize = 0, wedged = false): UploadState {
+  return { busy: false, error, remainingSize, cancelRequested: false, cancelledAtWrite: false, pending: null, ended: null, wedged };
+}
+
 export interface HostSpec {
   readonly nrCpus: number;
   readonly cpuFms: number;
@@ -114,7 +119,7 @@ export function init(params: ContractParams, host: HostSpec): ModelState {
     slots: host.numRemainingUpdates,
     seamsvn: host.boot.seamsvn,
     tds: new Map(),
-    upload: { busy: false, error: '', remainingSize: 0, cancelRequested: false, cancelledAtWrite: false, pending: null, ended: null, wedged: false },
+    upload: idleUpload(),
     infoFault: null,
     leaked: new Map(),
   };

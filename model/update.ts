@@ -3,7 +3,7 @@
 // The conditions below are stated as sets, not as a sequence of checks: every refusal reason
 // that holds is an allowed result, since the contract promises no order between them.
 import { only, type Allowed, type Choices } from './allowed.ts';
-import type { ModelState, ModelTd } from './state.ts';
+import { idleUpload, type ModelState, type ModelTd } from './state.ts';
 import {
   EBUSY,
   ECANCELED,
@@ -42,16 +42,7 @@ export function fwLoad(s: ModelState, image: ModelImage, fault: FaultPlan | null
     ];
   if (image.size === 0) return only('empty', 'nothing starts; the previous error stays readable');
   return only('started', 'no upload in flight', (t) => {
-    t.upload = {
-      busy: true,
-      error: '',
-      remainingSize: image.size,
-      cancelRequested: false,
-      cancelledAtWrite: false,
-      pending: { image, fault },
-      ended: null,
-      wedged: false,
-    };
+    t.upload = { ...idleUpload('', image.size), busy: true, pending: { image, fault } };
     if (fault?.kind === 'seamldr_info') t.infoFault = fault.cpu % t.host.nrCpus;
   });
 }
@@ -278,16 +269,7 @@ export function fwDone(s: ModelState): string {
   const { image } = s.upload.pending!;
   const { applied: ok, errno } = s.upload.ended!;
   const err = errno === ECANCELED ? 'user-abort' : errno === EBUSY && s.params.deviceBusyError ? 'device-busy' : 'firmware-invalid';
-  s.upload = {
-    busy: false,
-    error: ok ? '' : `transferring:${err}`,
-    remainingSize: ok ? 0 : image.size,
-    cancelRequested: false,
-    cancelledAtWrite: false,
-    pending: null,
-    ended: null,
-    wedged: s.upload.wedged,
-  };
+  s.upload = idleUpload(ok ? '' : `transferring:${err}`, ok ? 0 : image.size, s.upload.wedged);
   return s.upload.error;
 }
 
