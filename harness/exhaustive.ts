@@ -12,8 +12,10 @@
 //
 // Not done: partial-order reduction. It needs each step's reads and writes of the shared
 // emulated state, which impl/ does not report, so `pruned` is 0 and the count of executions is
-// that of every schedule within the bound. What `--explore` does leave out is whole scenarios
-// that another one proves: those with an inert command (firstInert).
+// that of every schedule within the bound; a count of the traces these executions fall into
+// says it would prune about 1.5 times (README "Schedulers and distinct states"). What
+// `--explore` does leave out is whole scenarios that another one proves: those with an inert
+// command (firstInert).
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { COMMAND_KINDS, COMMANDS, commandSpec, describe, type Command } from '../properties/commands/index.ts';
