@@ -2,12 +2,14 @@
 // mapping_file.json), only read. Each blob is decoded and checked, its build registered by
 // SEAMHASH, and its bytes handed to properties/images.ts for real ImageRefs. Anything wrong
 // with the directory is a BlobsError: one line naming the file; the CLI exits 2 on it.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PAGE_SIZE, SEAMLDR_MAX_NR_MODULE_PAGES } from '../impl/firmware/abi.ts';
 import { BLOB_V1, checksum16 } from '../impl/firmware/image.ts';
 import { parseSigstruct, sha384, SIGSTRUCT_SIZE, sigstructFieldsValid, toHex, type Sigstruct } from '../impl/firmware/sigstruct.ts';
 import { registerRealRelease, useRealBlobs } from '../properties/images.ts';
+import { FileError, readRegular } from './files.ts';
+import { printable } from './schema.ts';
 
 /** A problem with --blobs DIR or a file in it, as one line. */
 export class BlobsError extends Error {}
@@ -40,14 +42,27 @@ const MAX_BLOB_BYTES = BLOB_V1.OFF_MODULE + SEAMLDR_MAX_NR_MODULE_PAGES * PAGE_S
 const BLOB_NAME = /^tdx_module_(\d+\.\d+\.\d+)\.blob$/;
 const VERSION = /^\d+\.\d+\.\d+$/;
 
+/** Intel's file is 2 KiB; a megabyte is a thousand releases. */
+const MAX_MAPPING_BYTES = 1 << 20;
+
+/** files.ts readRegular, its refusal a BlobsError. */
+function readChecked(file: string, limit: number, kind: string, tooBig?: string): Buffer {
+  try {
+    return readRegular(file, limit, kind, { tooBig });
+  } catch (e) {
+    throw e instanceof FileError ? new BlobsError(e.message) : e;
+  }
+}
+
 function readMapping(dir: string): MappingRelease[] {
   const file = join(dir, 'mapping_file.json');
   if (!existsSync(file)) throw new BlobsError(`${file}: missing (--blobs DIR must be laid out like intel/tdx-module-binaries)`);
+  const text = readChecked(file, MAX_MAPPING_BYTES, 'a mapping file').toString('utf8');
   let rows: unknown;
   try {
-    rows = (JSON.parse(readFileSync(file, 'utf8')) as { tdx_module_releases?: unknown }).tdx_module_releases;
+    rows = (JSON.parse(text) as { tdx_module_releases?: unknown } | null)?.tdx_module_releases;
   } catch (e) {
-    throw new BlobsError(`${file}: not JSON (${(e as Error).message.split('\n')[0]})`);
+    throw new BlobsError(`${file}: not JSON (${printable((e as Error).message)})`);
   }
   if (!Array.isArray(rows)) throw new BlobsError(`${file}: no tdx_module_releases list`);
   return rows.map((r: Record<string, unknown>, i) => {
@@ -57,12 +72,15 @@ function readMapping(dir: string): MappingRelease[] {
       typeof r.min_module_version_for_td_preserving === 'string' &&
       VERSION.test(r.min_module_version_for_td_preserving) &&
       typeof r.tdx_feature0 === 'string' &&
-      /^0x[0-9a-f]+$/i.test(r.tdx_feature0);
+      /^0x[0-9a-f]{1,16}$/i.test(r.tdx_feature0);
     if (!ok) throw new BlobsError(`${file}: release ${i} lacks version, min_module_version_for_td_preserving or tdx_feature0`);
+    const loaders = r.min_seamldr_versions ?? [];
+    if (!Array.isArray(loaders) || !loaders.every((v) => typeof v === 'string' && VERSION.test(v)))
+      throw new BlobsError(`${file}: release ${i}: min_seamldr_versions is not a list of versions like "1.5.00"`);
     return {
       version: r.version as string,
       minModuleVersionForTdPreserving: r.min_module_version_for_td_preserving as string,
-      minSeamldrVersions: Array.isArray(r.min_seamldr_versions) ? (r.min_seamldr_versions as string[]) : [],
+      minSeamldrVersions: loaders as string[],
       features0: BigInt(r.tdx_feature0 as string),
     };
   });
@@ -100,9 +118,7 @@ export function blobV1Problem(b: Uint8Array): string | null {
 }
 
 function readBlob(file: string, mapping: readonly MappingRelease[]): RealBlob {
-  const size = statSync(file).size;
-  if (size > MAX_BLOB_BYTES) throw new BlobsError(`${file}: ${size} bytes, larger than any TDX blob`);
-  const bytes = new Uint8Array(readFileSync(file));
+  const bytes = new Uint8Array(readChecked(file, MAX_BLOB_BYTES, 'a TDX module blob', 'larger than any TDX blob'));
   const problem = blobV1Problem(bytes);
   if (problem) throw new BlobsError(`${file}: not a TDX module blob: ${problem}`);
   const release = BLOB_NAME.exec(file.split('/').at(-1)!)![1]!;

@@ -1,6 +1,8 @@
 // Writing reports and corpus files: to a temporary file first, then renamed, so a reader
-// (or a crash) never sees half a file and nothing already written is lost.
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+// (or a crash) never sees half a file and nothing already written is lost. Reading the files
+// a user hands in (corpus entries, shard summaries, blobs): regular files only, never more
+// than a limit, so a FIFO, a device or a huge file cannot hang the run or exhaust its memory.
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 /**
@@ -30,4 +32,48 @@ export function writeReportAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);
+}
+
+/** A file that readRegular refused: the message names the file. */
+export class FileError extends Error {}
+
+function refuseNonRegular(file: string, kind: string): void {
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FileError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'unknown error'})`}`);
+  }
+  if (st.isDirectory()) throw new FileError(`${file}: is a directory, not ${kind}`);
+  if (!st.isFile()) throw new FileError(`${file}: not a regular file (a FIFO, socket or device), not ${kind}`);
+}
+
+/**
+ * The bytes of regular file `file`, at most `limit`: a longer file is refused (`tooBig` says
+ * why), or with `head` its first `limit` bytes are all that is read. Opened non-blocking, as
+ * open(2) of a FIFO waits for a writer, and checked again on the open descriptor, so a file
+ * swapped for a FIFO in between cannot hang it; never reads more than one byte past the limit.
+ */
+export function readRegular(file: string, limit: number, kind: string, o: { head?: boolean; tooBig?: string } = {}): Buffer {
+  refuseNonRegular(file, kind);
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new FileError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new FileError(`${file}: not a regular file, not ${kind}`);
+    const buf = Buffer.alloc(o.head ? limit : limit + 1);
+    let n = 0;
+    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    if (n > limit) throw new FileError(`${file}: ${o.tooBig ?? `larger than ${limit} bytes, the limit for ${kind}`}`);
+    return buf.subarray(0, n);
+  } catch (e) {
+    if (e instanceof FileError) throw e;
+    throw new FileError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+  } finally {
+    closeSync(fd);
+  }
 }

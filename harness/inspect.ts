@@ -5,7 +5,6 @@
 //
 // Exit codes: 0 both the kernel and P-SEAMLDR would accept it; 1 one of them rejects it; 2 a
 // file it cannot read, or bad usage (one line on stderr, no stack trace).
-import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { PAGE_SIZE, SEAMLDR_EBADHASH, SEAMLDR_MAX_NR_MODULE_PAGES } from '../impl/firmware/abi.ts';
@@ -20,6 +19,7 @@ import { type Revision } from '../impl/kernel/revision.ts';
 import { UPSTREAM_KERNEL as UPSTREAM, V2_KERNEL as V2 } from '../properties/revisions/index.ts';
 import { REAL_SIGSTRUCTS, TRUST_ANCHORS, type TrustAnchor } from '../properties/images.ts';
 import { hostConfig } from '../properties/scenario.ts';
+import { FileError, readRegular } from './files.ts';
 
 export class InspectError extends Error {}
 
@@ -188,19 +188,15 @@ export function inspectBytes(file: string, b: Uint8Array, kernel: Revision, trus
   };
 }
 
-/** Reads FILE (bounded) and inspects it; an unreadable file is an InspectError. */
+/** Reads FILE (bounded, files.ts readRegular) and inspects it; an unreadable file is an InspectError. */
 export function inspectFile(file: string, kernel: Revision = V2, trust: TrustAnchor = 'intel'): InspectReport {
-  let size: number;
+  let bytes: Buffer;
   try {
-    const st = statSync(file);
-    if (!st.isFile()) throw new InspectError(`${file}: not a file`);
-    size = st.size;
+    bytes = readRegular(file, MAX_FILE_BYTES, 'a TDX module image', { tooBig: 'larger than any TDX module image' });
   } catch (e) {
-    if (e instanceof InspectError) throw e;
-    throw new InspectError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw e instanceof FileError ? new InspectError(e.message) : e;
   }
-  if (size > MAX_FILE_BYTES) throw new InspectError(`${file}: ${size} bytes, larger than any TDX module image`);
-  return inspectBytes(file, new Uint8Array(readFileSync(file)), kernel, trust);
+  return inspectBytes(file, new Uint8Array(bytes), kernel, trust);
 }
 
 const mark = (ok: boolean) => (ok ? 'pass' : 'FAIL');

@@ -3,8 +3,8 @@
 // its limit and only if it is a regular file (a FIFO or /dev/zero would block or never end),
 // the JSON's nesting is measured on the text before it is parsed, and the value is checked
 // by a zod schema, whose first problem becomes one line naming the file and the field.
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { z } from 'zod';
+import { FileError, readRegular } from './files.ts';
 
 /** What the harness accepts; stated in the README's "Limits" (keep both in step). */
 export const LIMITS = {
@@ -29,40 +29,15 @@ export const LIMITS = {
 /** A file the harness cannot take: the message names the file and the field. */
 export class InputError extends Error {}
 
-function refuseNonRegular(file: string, kind: string): void {
-  let st: Stats;
-  try {
-    st = statSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'unknown error'})`}`);
-  }
-  if (st.isDirectory()) throw new InputError(`${file}: is a directory, not ${kind}`);
-  if (!st.isFile()) throw new InputError(`${file}: not a regular file (a FIFO, socket or device), not ${kind}`);
-}
-
 /**
- * The text of a regular file of at most LIMITS.fileBytes. Opened non-blocking and checked
- * again on the open descriptor, so a file swapped for a FIFO in between cannot hang it; never
- * reads more than one byte past the limit.
+ * The text of a regular file of at most LIMITS.fileBytes (files.ts readRegular: never a
+ * FIFO's hang, never more than one byte past the limit read).
  */
 export function readLimited(file: string, kind: string): string {
-  refuseNonRegular(file, kind);
-  let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    return readRegular(file, LIMITS.fileBytes, kind, { tooBig: `(whole file): larger than ${LIMITS.fileBytes} bytes, the limit for ${kind}` }).toString('utf8');
   } catch (e) {
-    throw new InputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`);
-  }
-  try {
-    if (!fstatSync(fd).isFile()) throw new InputError(`${file}: not a regular file, not ${kind}`);
-    const buf = Buffer.alloc(LIMITS.fileBytes + 1);
-    let n = 0;
-    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
-    if (n > LIMITS.fileBytes) throw new InputError(`${file}: (whole file): larger than ${LIMITS.fileBytes} bytes, the limit for ${kind}`);
-    return buf.toString('utf8', 0, n);
-  } finally {
-    closeSync(fd);
+    throw e instanceof FileError ? new InputError(e.message) : e;
   }
 }
 
@@ -91,8 +66,17 @@ export function parseJsonText(text: string, file: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new InputError(`${file}: (whole file): not JSON or truncated (${(e as Error).message.split('\n')[0]})`);
+    throw new InputError(`${file}: (whole file): not JSON or truncated (${printable((e as Error).message)})`);
   }
+}
+
+/**
+ * The parser's message, which quotes the file, with every character outside printable ASCII
+ * escaped: the bytes of a bad file must not reach the terminal (an escape sequence) or break
+ * the one line an error is.
+ */
+export function printable(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A zod issue path as the field it names: `scenario.commands[3].kind`. */

@@ -5,12 +5,13 @@
 // Exit codes: 0 a selection was printed (also when nothing is loadable: that is an answer);
 // 2 bad usage or bad input (a version, CPU, mapping file, blob directory or batch line), one
 // line on stderr, nothing on stdout.
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseTdxVersion, selectModule, type MappingEntry, type ModuleFacts, type PlatformFacts, type Selection } from '../impl/userspace/policy.ts';
 import { BLOB_SIGSTRUCT_OFFSET, SIGSTRUCT_SIZE, sigstructFacts } from '../impl/userspace/sigstruct_facts.ts';
 import { MAPPING, MAPPING_FILE, MappingError, parseMapping, RELEASE_FACTS } from '../properties/releases.ts';
+import { FileError, readRegular } from './files.ts';
 import { argvError } from './schema.ts';
 
 const USAGE = `usage: npm run select -- --current VERSION --seamldr VERSION --cpu CPUID [--mapping FILE] [--blobs DIR] [--allow-debug] [--json]
@@ -42,15 +43,13 @@ function cpuid(flag: string, v: unknown): number {
 }
 
 function readInput(file: string, what: string): string {
-  let st;
   try {
-    st = statSync(file);
-  } catch {
-    throw new SelectError(`${what} ${file}: no such file`);
+    return readRegular(file, MAX_INPUT_BYTES, what === '--batch' ? 'a batch file' : 'a mapping file', {
+      tooBig: `more than the ${MAX_INPUT_BYTES >> 20} MiB allowed`,
+    }).toString('utf8');
+  } catch (e) {
+    throw e instanceof FileError ? new SelectError(`${what} ${e.message}`) : e;
   }
-  if (!st.isFile()) throw new SelectError(`${what} ${file}: not a regular file`);
-  if (st.size > MAX_INPUT_BYTES) throw new SelectError(`${what} ${file}: ${st.size} bytes, more than the ${MAX_INPUT_BYTES >> 20} MiB allowed`);
-  return readFileSync(file, 'utf8');
 }
 
 function loadMapping(file: string | undefined): readonly MappingEntry[] {
@@ -65,19 +64,10 @@ function loadMapping(file: string | undefined): readonly MappingEntry[] {
 
 /** The sigstruct of a blob: only its first pages are read, whatever the file's size. */
 function blobHead(file: string): Uint8Array {
-  const buf = new Uint8Array(BLOB_SIGSTRUCT_OFFSET + SIGSTRUCT_SIZE);
-  let fd: number;
   try {
-    fd = openSync(file, 'r');
+    return readRegular(file, BLOB_SIGSTRUCT_OFFSET + SIGSTRUCT_SIZE, 'a TDX module blob', { head: true });
   } catch (e) {
-    throw new SelectError(`--blobs: ${file}: cannot open (${(e as NodeJS.ErrnoException).code})`);
-  }
-  try {
-    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
-  } catch (e) {
-    throw new SelectError(`--blobs: ${file}: cannot read (${(e as NodeJS.ErrnoException).code})`);
-  } finally {
-    closeSync(fd);
+    throw e instanceof FileError ? new SelectError(`--blobs: ${e.message}`) : e;
   }
 }
 

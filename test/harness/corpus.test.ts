@@ -63,6 +63,11 @@ describe('corpus entries', () => {
   it.each([
     ['truncated', text.slice(0, text.length / 2), /^x\.json: \(whole file\): not JSON or truncated/],
     ['not JSON', 'hello', /^x\.json: \(whole file\): not JSON/],
+    [
+      'control bytes',
+      '\u001b[31m\nred',
+      /^x\.json: \(whole file\): not JSON or truncated \(Unexpected token '\\u001b', "\\u001b\[31m\\u000ared" is not valid JSON\)$/,
+    ],
     ['empty', '', /^x\.json: \(whole file\): empty file/],
     ['a list', '[]', /^x\.json: \(top level\): expected an object/],
     [

@@ -1,10 +1,11 @@
 // Report files: directories made however deep, by several processes at once (verify --jobs N),
-// and a file replaced whole or not at all.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// and a file replaced whole or not at all. Files handed in: regular ones only, never past a limit.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ensureDir, mkdirOnce, writeReportAtomic } from '../../harness/files.ts';
+import { ensureDir, FileError, mkdirOnce, readRegular, writeReportAtomic } from '../../harness/files.ts';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'verify-files-'));
 
@@ -33,5 +34,41 @@ describe('writeReportAtomic', () => {
     writeReportAtomic(f, 'two');
     expect(readFileSync(f, 'utf8')).toBe('two');
     expect(readdirSync(join(root, 'x'))).toEqual(['summary.json']);
+  });
+});
+
+describe('readRegular', () => {
+  const refusal = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(FileError);
+      return (e as Error).message;
+    }
+    throw new Error('read');
+  };
+
+  it('reads a file up to its limit, or only its head', () => {
+    const f = join(fresh(), 'f');
+    writeFileSync(f, 'abcdef');
+    expect(readRegular(f, 6, 'a test file').toString()).toBe('abcdef');
+    expect(readRegular(f, 4, 'a test file', { head: true }).toString()).toBe('abcd');
+  });
+
+  it.each([
+    ['a missing file', (f: string) => f, 'no such file'],
+    ['a directory', (f: string) => (mkdirSync(f), f), 'is a directory, not a test file'],
+    ['a FIFO, without waiting for a writer', (f: string) => (execFileSync('mkfifo', [f]), f), 'not a regular file (a FIFO, socket or device), not a test file'],
+    ['/dev/zero', () => '/dev/zero', 'not a regular file (a FIFO, socket or device), not a test file'],
+    ['a file past the limit', (f: string) => (writeFileSync(f, 'abcdefg'), f), 'larger than 6 bytes, the limit for a test file'],
+  ])('refuses %s with one line naming it', (_name, make, message) => {
+    const f = make(join(fresh(), 'x'));
+    expect(refusal(() => readRegular(f, 6, 'a test file'))).toBe(`${f}: ${message}`);
+  });
+
+  it('says what the caller says of a file past the limit', () => {
+    const f = join(fresh(), 'f');
+    writeFileSync(f, 'abcdefg');
+    expect(refusal(() => readRegular(f, 6, 'a blob', { tooBig: 'larger than any blob' }))).toBe(`${f}: larger than any blob`);
   });
 });

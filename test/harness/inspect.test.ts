@@ -105,8 +105,8 @@ describe('main (in process)', () => {
     expect(j.kernel.checks[0]).toEqual({ name: 'at least a 4 KiB header', ok: true, value: expect.any(String) });
   });
   it.each([
-    ['a missing file', [join(dir, 'nope.blob')], /^inspect: .*nope\.blob: cannot read \(ENOENT\)$/],
-    ['a directory', [dir], /^inspect: .*: not a file$/],
+    ['a missing file', [join(dir, 'nope.blob')], /^inspect: .*nope\.blob: no such file$/],
+    ['a directory', [dir], /^inspect: .*: is a directory, not a TDX module image$/],
     ['a bad --kernel', [join(dir, 'x'), '--kernel', 'seed'], /^inspect: --kernel must be v2 or upstream, not 'seed'$/],
     ['a bad --trust', [join(dir, 'x'), '--trust', 'me'], /^inspect: --trust must be intel or test, not 'me'$/],
     ['no file', [], /^inspect: usage: npm run inspect/],

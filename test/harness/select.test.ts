@@ -1,6 +1,6 @@
 // `npm run select`: in-process (main) and as the child process npm runs, on the examples of
 // issue 12, --json, --batch, another mapping file, a blob directory, and bad input.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,14 @@ function blobDir(blobs: Record<string, { debug?: boolean; cpuids: number[] } | U
     mkdirSync(join(d, 'joined_files', v.slice(0, 3)), { recursive: true });
     file(join(d, 'joined_files', v.slice(0, 3)), `tdx_module_${v}.blob`, b instanceof Uint8Array ? b : sigstructBlob(b));
   }
+  return d;
+}
+
+/** A blob directory whose one blob is a FIFO nobody writes: open(2) of it would wait forever. */
+function fifoBlobDir(): string {
+  const d = tmp();
+  mkdirSync(join(d, 'joined_files', '1.5'), { recursive: true });
+  execFileSync('mkfifo', [join(d, 'joined_files', '1.5', 'tdx_module_1.5.06.blob')]);
   return d;
 }
 
@@ -141,7 +149,7 @@ describe('npm run select: bad input is exit 2 with one line', () => {
     [[...EXAMPLE, '--nope'], /unknown option '--nope'/],
     [[...EXAMPLE, 'stray'], /stray/],
     [[...EXAMPLE, '--mapping', join(d, 'missing.json')], /--mapping .*missing\.json: no such file/],
-    [[...EXAMPLE, '--mapping', d], /--mapping .*: not a regular file/],
+    [[...EXAMPLE, '--mapping', d], /--mapping .*: is a directory, not a mapping file/],
     [[...EXAMPLE, '--mapping', file(d, 'notjson.json', '{"tdx_module_releases": [')], /--mapping .*notjson\.json: not JSON/],
     [[...EXAMPLE, '--mapping', file(d, 'empty.json', '{}')], /no tdx_module_releases list/],
     [
@@ -175,6 +183,7 @@ describe('npm run select: bad input is exit 2 with one line', () => {
     [[...EXAMPLE, '--blobs', join(d, 'nowhere')], /--blobs .*: no joined_files directory/],
     [[...EXAMPLE, '--blobs', blobDir({ '1.5.06': new Uint8Array(100) })], /tdx_module_1\.5\.06\.blob: 100 bytes, too short/],
     [[...EXAMPLE, '--blobs', blobDir({ '1.5.06': new Uint8Array(8192) })], /no SEAM sigstruct/],
+    [[...EXAMPLE, '--blobs', fifoBlobDir()], /tdx_module_1\.5\.06\.blob: not a regular file \(a FIFO, socket or device\)/],
     [['--batch', join(d, 'missing.jsonl')], /--batch .*: no such file/],
     [['--batch', file(d, 'b1.jsonl', `${goodCase}\n{"current": "1.5.06"`)], /--batch .*b1\.jsonl:2: not JSON/],
     [['--batch', file(d, 'b2.jsonl', `${goodCase}\n[1]`)], /b2\.jsonl:2: not a JSON object/],

@@ -1,6 +1,7 @@
 // Tests for harness/blobs.ts on directories that are not a usable checkout: each is one
 // BlobsError line naming the file, and nothing in DIR is written. Built from synthetic blobs
 // (no Intel binary needed).
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,13 @@ function checkout(files: Record<string, Uint8Array | string>): string {
     mkdirSync(join(dir, path, '..'), { recursive: true });
     writeFileSync(join(dir, path), content);
   }
+  return dir;
+}
+
+/** `dir` with a FIFO at `path` (a file nobody will ever write). */
+function withFifo(dir: string, path: string): string {
+  mkdirSync(join(dir, path, '..'), { recursive: true });
+  execFileSync('mkfifo', [join(dir, path)]);
   return dir;
 }
 
@@ -77,6 +85,26 @@ describe('loadBlobs', () => {
       'a release mapping_file.json does not list',
       () => checkout({ 'mapping_file.json': MAPPING, 'joined_files/1.5/tdx_module_1.5.09.blob': buildBlobV1(identityOf(REF)) }),
       /tdx_module_1\.5\.09\.blob: release 1\.5\.09 is not in mapping_file\.json$/,
+    ],
+    [
+      'a blob that is a FIFO, without waiting for a writer',
+      () => withFifo(checkout({ 'mapping_file.json': MAPPING }), 'joined_files/1.5/tdx_module_1.5.08.blob'),
+      /tdx_module_1\.5\.08\.blob: not a regular file \(a FIFO, socket or device\), not a TDX module blob$/,
+    ],
+    [
+      'a mapping_file.json that is a FIFO',
+      () => withFifo(checkout({ 'joined_files/1.5/tdx_module_1.5.08.blob': buildBlobV1(identityOf(REF)) }), 'mapping_file.json'),
+      /mapping_file\.json: not a regular file \(a FIFO, socket or device\), not a mapping file$/,
+    ],
+    [
+      'a mapping_file.json of control bytes',
+      () => checkout({ 'mapping_file.json': '\u001b[2J\n', 'joined_files/1.5/x': '' }),
+      /mapping_file\.json: not JSON \(Unexpected token '\\u001b', "\\u001b\[2J\\u000a" is not valid JSON\)$/,
+    ],
+    [
+      'a mapping_file.json whose loader versions are not versions',
+      () => checkout({ 'mapping_file.json': MAPPING.replace('["1.5.00"]', '[150]'), 'joined_files/1.5/x': '' }),
+      /mapping_file\.json: release 0: min_seamldr_versions is not a list of versions like "1\.5\.00"$/,
     ],
   ] as const)('refuses %s with one line naming the file', (_name, make, message) => {
     const m = problem(make());
