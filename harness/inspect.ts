@@ -20,6 +20,7 @@ import { UPSTREAM_KERNEL as UPSTREAM, V2_KERNEL as V2 } from '../properties/revi
 import { REAL_SIGSTRUCTS, TRUST_ANCHORS, type TrustAnchor } from '../properties/images.ts';
 import { hostConfig } from '../properties/scenario.ts';
 import { FileError, readRegular } from './files.ts';
+import { argvError } from './schema.ts';
 
 export class InspectError extends Error {}
 
@@ -239,7 +240,7 @@ function parse(argv: string[]): { file: string; kernel: Revision; trust: TrustAn
       options: { kernel: { type: 'string', default: 'v2' }, trust: { type: 'string', default: 'intel' }, json: { type: 'boolean', default: false } },
     });
   } catch (e) {
-    throw new InspectError((e as Error).message.split('\n')[0]!);
+    throw new InspectError(argvError(e));
   }
   const kernel = ({ v2: V2, upstream: UPSTREAM } as Record<string, Revision>)[a.values.kernel];
   if (!kernel) throw new InspectError(`--kernel must be v2 or upstream, not '${a.values.kernel}'`);

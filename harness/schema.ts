@@ -88,15 +88,22 @@ export function fieldName(path: readonly PropertyKey[]): string {
   return s || '(top level)';
 }
 
-/** A value in a message: short, and never the whole of a big or deep one. */
-/** node's parseArgs error as one line: its first sentence, without the advice about '--'. */
+/**
+ * node's parseArgs error as one line in the words of the other usage errors: a flag without its
+ * value (last, or followed by another flag) "needs a value"; otherwise the first sentence,
+ * without the advice about '--'.
+ */
 export function argvError(e: unknown): string {
-  return (e as Error).message
-    .split('\n')[0]!
-    .replace(/\. To specify a positional.*$/, '')
-    .replace(/^Unknown option/, 'unknown option');
+  const line = (e as Error).message.split('\n')[0]!;
+  const flag = /^Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument (?:missing|is ambiguous)/.exec(line)?.[1];
+  if (flag) return `${flag} needs a value`;
+  return line
+    .replace(/\. (To specify a positional|This command does not take positional).*$/, '')
+    .replace(/^Unknown option/, 'unknown option')
+    .replace(/^Unexpected argument/, 'unexpected argument');
 }
 
+/** A value in a message: short, and never the whole of a big or deep one. */
 export function show(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object' && v !== null) return 'an object';

@@ -119,6 +119,8 @@ describe('malformed argv', () => {
     [['--path', 'zz:zz', '--seed', '1', '--property', 'concurrency'], "--path must be fast-check's path"],
     [['--merge'], '--merge needs the shard files'],
     [['--reports='], '--reports needs a directory name, not ""'],
+    [['--property'], '--property needs a value'],
+    [['--seed', '--cpus', '2'], '--seed needs a value'],
   ])('%j: %s', async (argv, message) => {
     expectRefused(await cli(argv), box.work, message);
   });

@@ -90,6 +90,8 @@ describe('corpus:migrate', () => {
   it.each([
     [['--corpus', '/nonexistent/corpus'], /^corpus:migrate: no corpus directory \/nonexistent\/corpus$/],
     [['--bogus'], /^corpus:migrate: unknown option '--bogus'/],
+    [['--corpus'], /^corpus:migrate: --corpus needs a value \(usage/],
+    [['stray'], /^corpus:migrate: unexpected argument 'stray' \(usage/],
   ])('%j: one line, exit 2', (args, line) => {
     const r = migrate(...args);
     expect(r.status).toBe(2);
