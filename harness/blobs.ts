@@ -3,7 +3,7 @@
 // SEAMHASH, and its bytes handed to properties/images.ts for real ImageRefs. Anything wrong
 // with the directory is a BlobsError: one line naming the file; the CLI exits 2 on it.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PAGE_SIZE, SEAMLDR_MAX_NR_MODULE_PAGES } from '../impl/firmware/abi.ts';
 import { BLOB_V1, checksum16 } from '../impl/firmware/image.ts';
 import { parseSigstruct, sha384, SIGSTRUCT_SIZE, sigstructFieldsValid, toHex, type Sigstruct } from '../impl/firmware/sigstruct.ts';
@@ -39,6 +39,9 @@ export interface LoadedBlobs {
 // The largest blob the v1 format can hold: header, sigstruct page, 496 module pages. Checked
 // before reading, so a stray huge file cannot exhaust memory.
 const MAX_BLOB_BYTES = BLOB_V1.OFF_MODULE + SEAMLDR_MAX_NR_MODULE_PAGES * PAGE_SIZE;
+// Every blob is held in memory for the run: at most 128 of them (256 MiB at the most; Intel's
+// repository has 11, of 0.6 MiB each).
+const MAX_BLOBS = 128;
 const BLOB_NAME = /^tdx_module_(\d+\.\d+\.\d+)\.blob$/;
 const VERSION = /^\d+\.\d+\.\d+$/;
 
@@ -98,6 +101,10 @@ function listBlobFiles(dir: string): string[] {
         .map((f) => join(joined, d.name, f)),
     );
   if (files.length === 0) throw new BlobsError(`${joined}: no */tdx_module_*.blob files`);
+  if (files.length > MAX_BLOBS) throw new BlobsError(`${joined}: ${files.length} blob files, more than the ${MAX_BLOBS} a run holds`);
+  const names = files.map((f) => basename(f)).sort();
+  const twice = names.find((name, i) => names[i + 1] === name);
+  if (twice) throw new BlobsError(`${joined}: ${twice} twice, in two directories: which is the release?`);
   return files.sort();
 }
 

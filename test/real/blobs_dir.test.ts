@@ -87,6 +87,25 @@ describe('loadBlobs', () => {
       /tdx_module_1\.5\.09\.blob: release 1\.5\.09 is not in mapping_file\.json$/,
     ],
     [
+      'one release twice',
+      () =>
+        checkout({
+          'mapping_file.json': MAPPING,
+          'joined_files/1.5/tdx_module_1.5.08.blob': buildBlobV1(identityOf(REF)),
+          'joined_files/old/tdx_module_1.5.08.blob': buildBlobV1(identityOf(REF)),
+        }),
+      /joined_files: tdx_module_1\.5\.08\.blob twice, in two directories: which is the release\?$/,
+    ],
+    [
+      'more blob files than a run holds',
+      () =>
+        checkout({
+          'mapping_file.json': MAPPING,
+          ...Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`joined_files/1.5/tdx_module_1.5.${i}.blob`, ''])),
+        }),
+      /joined_files: 129 blob files, more than the 128 a run holds$/,
+    ],
+    [
       'a blob that is a FIFO, without waiting for a writer',
       () => withFifo(checkout({ 'mapping_file.json': MAPPING }), 'joined_files/1.5/tdx_module_1.5.08.blob'),
       /tdx_module_1\.5\.08\.blob: not a regular file \(a FIFO, socket or device\), not a TDX module blob$/,
