@@ -86,6 +86,9 @@ export function fixedPart(m: ModelState): string {
 // fixedPart by the host it was written for (harness/run.ts shares one among the runs of a scenario).
 const fixedText = new WeakMap<object, { params: unknown; text: string }>();
 
+/** The characters of a state's name (stateKey) and of a pair's (reachedKeys). */
+export const KEY_LENGTH = 16;
+
 // The names of the states met so far, by their fixed part and the text of the rest: a search
 // meets the same few thousand states again and again, and a lookup costs less than a hash.
 // Bounded: past NAMED_MAX it starts again, and a name is the same whether looked up or hashed.
@@ -102,7 +105,7 @@ export function stateKey(m: ModelState, fixed = fixedPart(m)): string {
       named.clear();
       namedSize = 1;
     }
-    k = hash('sha1', fixed + text, 'base64').slice(0, 16);
+    k = hash('sha1', fixed + text, 'base64').slice(0, KEY_LENGTH);
     let byText = named.get(fixed);
     if (!byText) named.set(fixed, (byText = new Map()));
     byText.set(text, k);
@@ -143,8 +146,41 @@ export class DistinctStates {
 }
 
 /** The coverage table's last lines: distinct abstract states and (state, action) pairs. */
-export function distinctReport(d: Pick<DistinctStates, 'states' | 'pairs'>, runs: number): string[] {
-  return [`distinct model states: ${d.states.size}, distinct (state, action) pairs: ${d.pairs.size}, over ${runs} runs`];
+export function distinctReport(states: number, pairs: number, runs: number, atLeast = false): string[] {
+  const n = (x: number) => (atLeast ? `at least ${x}` : String(x));
+  return [`distinct model states: ${n(states)}, distinct (state, action) pairs: ${n(pairs)}, over ${runs} runs`];
+}
+
+/** Keys a shard writes at most (2 MiB of the 4 MiB a shard summary may be); past it, none. */
+export const REACHED_MAX = 1 << 17;
+
+/** What a shard reached, for --merge: the names of its states and pairs, each KEY_LENGTH characters, sorted and joined. */
+export interface ReachedKeys {
+  readonly states: string;
+  readonly pairs: string;
+}
+
+/**
+ * The states and pairs of `d` as a shard writes them, so that --merge counts a state two
+ * shards reached once (a pair is named by a digest of it); null past REACHED_MAX.
+ */
+export function reachedKeys(d: Pick<DistinctStates, 'states' | 'pairs'>): ReachedKeys | null {
+  if (d.states.size + d.pairs.size > REACHED_MAX) return null;
+  const pairKey = (p: string) => hash('sha1', p, 'base64').slice(0, KEY_LENGTH);
+  return { states: [...d.states].sort().join(''), pairs: [...d.pairs].map(pairKey).sort().join('') };
+}
+
+/** The states and pairs the shards reached together. */
+export function unionReached(parts: readonly ReachedKeys[]): Pick<DistinctStates, 'states' | 'pairs'> {
+  const split = (text: string, into: Set<string>) => {
+    for (let i = 0; i < text.length; i += KEY_LENGTH) into.add(text.slice(i, i + KEY_LENGTH));
+  };
+  const d = { states: new Set<string>(), pairs: new Set<string>() };
+  for (const r of parts) {
+    split(r.states, d.states);
+    split(r.pairs, d.pairs);
+  }
+  return d;
 }
 
 /** summary.json `exploration`: what was searched and how much of the model it reached. */

@@ -11,6 +11,8 @@ import { findRevision, REVISIONS } from '../properties/revisions/index.ts';
 import { findProperty, PROPERTIES, type Property } from '../properties/catalog.ts';
 import { entrySchema, scenarioSchema } from './corpus.ts';
 import { worst, type Summary } from './reports.ts';
+import { KEY_LENGTH, REACHED_MAX } from './explore.ts';
+import { SCHEDULERS } from './schedulers.ts';
 import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited, show } from './schema.ts';
 import { BUDGETS, exploreShare, type Budget, type CheckOptions } from './verify.ts';
 import { TOOL } from './version.ts';
@@ -103,10 +105,13 @@ const counterexampleSchema = z.strictObject({
   entry: entrySchema,
 });
 
-/** An exploring shard's `exploration` (`--explore`): what --merge adds up into the proof's statement. */
+/**
+ * A shard's `exploration`: what --merge adds up into the run's (with `--explore`, the proof's
+ * statement). Sampled (random, pct): one execution a scenario, never complete.
+ */
 const explorationSchema = z.strictObject({
-  scheduler: z.literal('exhaustive'),
-  pctDepth: z.null(),
+  scheduler: z.enum(SCHEDULERS),
+  pctDepth: intIn(1, 10).nullable(),
   scenarios: U,
   executions: U,
   pruned: U,
@@ -116,8 +121,19 @@ const explorationSchema = z.strictObject({
   capped: U,
   reused: U,
   inert: U,
-  bound: z.strictObject({ cpus: intIn(1, LIMITS.cpus), commands: intIn(1, 4), preemptions: intIn(0, 4), values: intIn(1, 16) }),
+  bound: z.strictObject({
+    cpus: intIn(1, LIMITS.cpus).nullable(),
+    commands: intIn(1, 4).nullable(),
+    preemptions: intIn(0, 4).nullable(),
+    values: intIn(1, 16).nullable(),
+  }),
 });
+
+/** explore.ts ReachedKeys: names of KEY_LENGTH base64 characters, joined. */
+const keys = z
+  .string()
+  .max(REACHED_MAX * KEY_LENGTH)
+  .regex(/^[A-Za-z0-9+/]*$/, 'expected names of base64 characters, joined');
 
 /** A shard summary as runVerify writes it (reports.ts Summary with its shard and property set). */
 const shardSchema = z.strictObject({
@@ -137,7 +153,8 @@ const shardSchema = z.strictObject({
   properties: z.array(propertySchema).max(PROPERTIES.length),
   counterexamples: z.array(counterexampleSchema).max(PROPERTIES.length),
   coverage: z.record(name, U),
-  exploration: explorationSchema.optional(),
+  exploration: explorationSchema,
+  reached: z.strictObject({ states: keys, pairs: keys }).nullable(),
 });
 
 export type ShardSummary = z.infer<typeof shardSchema> & Summary;
@@ -168,41 +185,59 @@ function checkRun(file: string, s: ShardSummary): void {
   });
 }
 
+/** Whether the shard enumerated its scenarios (`--explore`) rather than drawing them. */
+export function exploring(s: ShardSummary): boolean {
+  return s.exploration.bound.commands !== null;
+}
+
 /** The options an exploring shard ran with, as far as its enumeration goes (the domain, the share). */
-export function exploreOptionsOf(s: ShardSummary, e: NonNullable<ShardSummary['exploration']>): CheckOptions {
+export function exploreOptionsOf(s: ShardSummary): CheckOptions {
+  const b = s.exploration.bound;
   return {
     seed: s.seed,
     budget: BUDGETS[s.budget as Budget['name']],
     revision: findRevision(s.kernel)!,
     bugs: NO_BUGS,
-    cpus: e.bound.cpus,
+    cpus: b.cpus ?? undefined,
     scheduler: 'exhaustive',
-    exploreCommands: e.bound.commands,
-    exploreValues: e.bound.values,
+    exploreCommands: b.commands ?? undefined,
+    exploreValues: b.values ?? undefined,
   };
 }
 
 /** The runs a unit requests: the budget's share, or when exploring, its share of the property's scenarios. */
 function requestedOf(s: ShardSummary, u: Unit): number {
-  const e = s.exploration;
-  if (!e) return u.runs;
-  return exploreShare(u.property, exploreOptionsOf(s, e), e.bound.commands, s.shard);
+  if (!exploring(s)) return u.runs;
+  return exploreShare(u.property, exploreOptionsOf(s), s.exploration.bound.commands!, s.shard);
 }
 
-/** An exploring shard's bound is the run's, and its totals are its properties'. */
+/** The shard's exploration is one its scheduler makes, on its bound, and its totals are its properties'. */
 function checkExploration(file: string, s: ShardSummary): void {
-  const e = s.exploration;
-  if (!e) return;
-  if (e.bound.cpus !== s.cpus) fail(file, 'exploration.bound.cpus', `${e.bound.cpus}, but cpus is ${show(s.cpus)}`);
+  const e = s.exploration,
+    b = e.bound;
+  const at = (field: string, problem: string) => fail(file, `exploration.${field}`, problem);
+  if ((e.scheduler === 'pct') !== (e.pctDepth !== null)) at('pctDepth', `${e.pctDepth}, with scheduler ${e.scheduler}`);
+  if ((e.scheduler === 'exhaustive') !== (b.preemptions !== null)) at('bound.preemptions', `${b.preemptions}, with scheduler ${e.scheduler}`);
+  if ((b.commands === null) !== (b.values === null)) at('bound.values', `${b.values}, with commands ${b.commands}: the two go together`);
+  if (b.commands !== null && (e.scheduler !== 'exhaustive' || b.cpus === null))
+    at('bound.commands', `${b.commands}: only the exhaustive scheduler on --cpus N enumerates`);
+  if (e.scheduler !== 'exhaustive' && (e.executions !== e.scenarios || e.complete))
+    at('executions', `${e.executions} of ${e.scenarios} scenarios${e.complete ? ', complete' : ''}: a sample runs each once and is never complete`);
+  if (b.cpus !== s.cpus) fail(file, 'exploration.bound.cpus', `${b.cpus}, but cpus is ${show(s.cpus)}`);
   const runs = s.properties.reduce((n, p) => n + p.runs, 0);
   if (e.scenarios !== runs) fail(file, 'exploration.scenarios', `${e.scenarios}, but its properties ran ${runs}`);
   if (e.complete && s.properties.some((p) => p.status !== 'holds')) fail(file, 'exploration.complete', 'true, but a property did not hold');
+  const r = s.reached;
+  if (r && r.states.length !== e.distinctStates * KEY_LENGTH)
+    fail(file, 'reached.states', `${r.states.length / KEY_LENGTH} names, but exploration.distinctStates is ${e.distinctStates}`);
+  if (r && r.pairs.length !== e.distinctPairs * KEY_LENGTH)
+    fail(file, 'reached.pairs', `${r.pairs.length / KEY_LENGTH} names, but exploration.distinctPairs is ${e.distinctPairs}`);
 }
 
 /** Each property as the plan says (same order, seed, requested runs), its status matching what it found. */
 function checkProperties(file: string, s: ShardSummary): void {
   const props = s.propertySet.map((id) => findProperty(id)!);
-  const units = plan(props, s.seed, BUDGETS[s.budget as Budget['name']].numRuns, s.shard, s.exploration !== undefined);
+  const units = plan(props, s.seed, BUDGETS[s.budget as Budget['name']].numRuns, s.shard, exploring(s));
   if (s.properties.length !== units.length) fail(file, 'properties', `${s.properties.length} entries, but this shard of the property set runs ${units.length}`);
   s.properties.forEach((p, i) => {
     const u = units[i]!,
@@ -249,8 +284,8 @@ function checkSameRun(files: readonly string[], shards: readonly ShardSummary[])
     if (s.propertySet.join(',') !== first.propertySet.join(','))
       fail(files[i]!, 'propertySet', `${s.propertySet.join(',')}, but ${files[0]} has ${first.propertySet.join(',')}`);
     if (s.shard.count !== first.shard.count) fail(files[i]!, 'shard.count', `${s.shard.count}, but ${files[0]} has ${first.shard.count}`);
-    const bound = (x: ShardSummary) => (x.exploration ? JSON.stringify(x.exploration.bound) : 'none');
-    if (bound(s) !== bound(first)) fail(files[i]!, 'exploration.bound', `${bound(s)}, but ${files[0]} has ${bound(first)}: not shards of one run`);
+    const how = (x: ShardSummary) => JSON.stringify({ scheduler: x.exploration.scheduler, pctDepth: x.exploration.pctDepth, bound: x.exploration.bound });
+    if (how(s) !== how(first)) fail(files[i]!, 'exploration', `${how(s)}, but ${files[0]} has ${how(first)}: not shards of one run`);
     const dup = shards.findIndex((x) => x.shard.index === s.shard.index);
     if (dup !== i) fail(files[i]!, 'shard.index', `${s.shard.index} is also ${files[dup]}'s`);
   });

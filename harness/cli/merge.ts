@@ -5,10 +5,10 @@ import { findRevision, type RevisionRecord } from '../../properties/revisions/in
 import { NO_BUGS, type BugName } from '../../impl/faults.ts';
 import { coverageReport } from '../coverage.ts';
 import { findProperty } from '../../properties/catalog.ts';
-import { boundReport, type Exploration } from '../explore.ts';
+import { boundReport, distinctReport, unionReached, type Exploration } from '../explore.ts';
 import { summaryBase, worst, writeSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { runScenario } from '../run.ts';
-import { exploreOptionsOf, mergeShards, type ShardSummary } from '../shard.ts';
+import { exploreOptionsOf, exploring, mergeShards, type ShardSummary } from '../shard.ts';
 import { exploreDomain } from '../verify.ts';
 import { stateObserver } from '../state_view.ts';
 import type { Cli } from './args.ts';
@@ -47,18 +47,18 @@ function replayed(cli: Cli, revision: RevisionRecord, base: ShardSummary, shards
 }
 
 /**
- * Exploring shards' `exploration` added up: complete only when every shard's is. Distinct states
- * do not add up (a state two shards reach counts once): the merge gives the most any shard
- * reached, a lower bound.
+ * The shards' `exploration` added up: complete only when every shard's is. A state two shards
+ * reached counts once: the counts are those of the union of their names (`reached`). A shard
+ * past REACHED_MAX wrote none; then they are the most any shard reached, a lower bound.
  */
-function mergedExploration(shards: readonly ShardSummary[]): Exploration | null {
-  const parts = shards.flatMap((s) => (s.exploration ? [s.exploration] : []));
-  if (!parts.length) return null;
+function mergedExploration(shards: readonly ShardSummary[]): { exploration: Exploration; exact: boolean } {
+  const parts = shards.map((s) => s.exploration);
   const first = shards[0]!;
   const properties = first.propertySet.map((id) => findProperty(id)!); // mergeShards checked them
   const sum = (k: 'scenarios' | 'executions' | 'pruned' | 'capped' | 'reused' | 'inert') => parts.reduce((n, e) => n + e[k], 0);
   const most = (k: 'distinctStates' | 'distinctPairs') => Math.max(...parts.map((e) => e[k]));
-  return {
+  const names = shards.every((s) => s.reached !== null) ? unionReached(shards.map((s) => s.reached!)) : null;
+  const exploration = {
     ...parts[0]!,
     scenarios: sum('scenarios'),
     executions: sum('executions'),
@@ -66,11 +66,12 @@ function mergedExploration(shards: readonly ShardSummary[]): Exploration | null 
     capped: sum('capped'),
     reused: sum('reused'),
     inert: sum('inert'),
-    distinctStates: most('distinctStates'),
-    distinctPairs: most('distinctPairs'),
+    distinctStates: names ? names.states.size : most('distinctStates'),
+    distinctPairs: names ? names.pairs.size : most('distinctPairs'),
     complete: parts.every((e) => e.complete),
-    domain: exploreDomain(properties, exploreOptionsOf(first, parts[0]!)),
+    ...(exploring(first) ? { domain: exploreDomain(properties, exploreOptionsOf(first)) } : {}),
   };
+  return { exploration, exact: names !== null };
 }
 
 /** Per property of the run, its parts added up; a row of the table each ("proved" when every shard explored all of its share). */
@@ -105,20 +106,16 @@ export function runMerge(cli: Cli, files: readonly string[]): number {
   console.log(`tdx-update-verify: merging ${shards.length} shard(s): kernel ${base.kernel}, budget ${base.budget}, seed ${base.seed}${fault}`);
   console.log(HEAD);
   const recorded = replayed(cli, revision, base, shards);
-  const exploration = mergedExploration(shards);
-  const props = merged(base, shards, recorded, exploration?.complete === true);
+  const { exploration, exact } = mergedExploration(shards);
+  const props = merged(base, shards, recorded, exploration.complete);
   const coverage = mergeCoverage(shards.map((s) => new Map(Object.entries(s.coverage))));
-  console.log(
-    coverageReport(
-      coverage,
-      props.reduce((n, p) => n + p.runs, 0),
-    ).join('\n'),
-  );
+  const runs = props.reduce((n, p) => n + p.runs, 0);
+  console.log([...coverageReport(coverage, runs), ...distinctReport(exploration.distinctStates, exploration.distinctPairs, runs, !exact)].join('\n'));
   for (const r of recorded) console.log(r.text);
   const status = worst(props.map((p) => p.status));
-  if (exploration && status === 'holds') console.log(boundReport(exploration));
+  if (exploration.scheduler === 'exhaustive' && status === 'holds') console.log(boundReport(exploration));
   const code = exitCode(status, cli.requireRuns, null);
-  const summary: Summary & { exploration?: Exploration } = {
+  const summary: Summary & { exploration: Exploration } = {
     ...summaryBase(),
     kernel: base.kernel,
     budget: base.budget,
@@ -134,7 +131,7 @@ export function runMerge(cli: Cli, files: readonly string[]): number {
     properties: props,
     counterexamples: recorded.map((x) => x.summary),
     coverage: Object.fromEntries(coverage),
-    ...(exploration ? { exploration } : {}),
+    exploration,
   };
   const written = writeSummary(cli.reports, summary, new Map(recorded.map((x) => [x.summary.name, x.text])));
   console.log(`reports: ${written.join(', ')}`);

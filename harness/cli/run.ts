@@ -4,7 +4,7 @@
 import { isatty } from 'node:tty';
 import { coverageReport } from '../coverage.ts';
 import { makeEntry } from '../corpus.ts';
-import { boundReport, DistinctStates, distinctReport, exhaustive, sampled, type Exploration } from '../explore.ts';
+import { boundReport, DistinctStates, distinctReport, exhaustive, reachedKeys, sampled, type Exploration, type ReachedKeys } from '../explore.ts';
 import { Progress } from '../progress.ts';
 import { worst, writeSummary, summaryBase, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { plan, type Unit } from '../shard.ts';
@@ -146,7 +146,8 @@ export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
   // With a seeded fault the run stops at its counterexample: coverage of one run says nothing (it is in summary.json).
   const distinct = new DistinctStates();
   for (const x of ran) distinct.add(x.r.distinct);
-  if (!(cli.fault && ran.some((x) => x.r.counterexample))) console.log([...coverageReport(coverage, runs), ...distinctReport(distinct, runs)].join('\n'));
+  if (!(cli.fault && ran.some((x) => x.r.counterexample)))
+    console.log([...coverageReport(coverage, runs), ...distinctReport(distinct.states.size, distinct.pairs.size, runs)].join('\n'));
   const { recorded, props } = recordAll(cli, ran);
   const statuses: Status[] = ran.map((x) => x.r.status);
   const status = stop.stopped && !recorded.length ? 'interrupted' : worst(statuses);
@@ -164,9 +165,7 @@ export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
   // A shard's file leaves the domain out: --merge derives it from the bound, as the run did.
   const exploration = o.exploreCommands !== undefined && !cli.shard ? { ...searched, domain: exploreDomain(cli.properties, o) } : searched;
   if (scheduler === 'exhaustive' && status === 'holds') console.log(boundReport(exploration));
-  // A shard leaves it out (distinct counts do not add up across shards: the same state counts
-  // once), unless it explores: --merge needs its scenarios, executions and completeness.
-  const summary: Summary & { exploration?: Exploration } = {
+  const summary: Summary & { exploration: Exploration; reached?: ReachedKeys | null } = {
     ...summaryBase(),
     kernel: o.revision.name,
     budget: o.budget.name,
@@ -182,7 +181,9 @@ export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
     properties: [...props, ...(stop.stopped ? notStarted(units, ran) : [])],
     counterexamples: recorded.map((x) => x.summary),
     coverage: Object.fromEntries(coverage),
-    ...(cli.shard && o.exploreCommands === undefined ? {} : { exploration }),
+    exploration,
+    // --merge counts a state that two shards reached once: it needs their names, not their counts.
+    ...(cli.shard ? { reached: reachedKeys(distinct) } : {}),
     ...(cli.blobs === null ? {} : { blobs: blobsSummary(cli.blobs, cli.blobFiles ?? 0, coverage) }),
   };
   const files = writeSummary(cli.reports, summary, new Map(recorded.map((x) => [x.summary.name, x.text])));

@@ -1,6 +1,6 @@
 // Shard sets that are not one split of one run, made from two real shards: a field changed
 // (tool, version, kernel, budget, seed, fault, CPUs, index, count, property set, runs,
-// statuses, exit codes, prototype names), a key added, a type broken, a file truncated or
+// statuses, exit codes, scheduler, the states reached, prototype names), a key added, a type broken, a file truncated or
 // nested deep, a shard missing or given twice. --merge refuses each: one line naming the
 // file and the field, exit 2, nothing written.
 import fc from 'fast-check';
@@ -29,6 +29,10 @@ const EDITS: readonly [string, readonly (string | number)[], Json[]][] = [
   ['status', ['status'], ['fails', 'interrupted']],
   ['exit', ['exit'], [1, 3, 130, 7]],
   ['properties', ['properties'], [[]]],
+  ['exploration', ['exploration', 'scheduler'], ['pct', 'exhaustive', 'toString']],
+  ['exploration.pctDepth', ['exploration', 'pctDepth'], [3]],
+  ['exploration.executions', ['exploration', 'executions'], [51, 0]],
+  ['reached.states', ['reached', 'states'], ['', 'AAAAAAAAAAAAAAAA', 'not base64!']],
 ];
 
 describe('malformed shard sets', () => {
@@ -102,6 +106,19 @@ describe('malformed shard sets', () => {
     );
   });
 
+  it('counts the states of the shards together, or, when a shard wrote no names, at least the most one reached', async () => {
+    const merge = async (f: string[]) =>
+      (await cli(['--merge', ...f, '--reports', join(box.inputs, 'counted'), '--corpus', join(box.inputs, 'c')])).out.join('\n');
+    const [one, two] = shards.map((t) => JSON.parse(t) as { exploration: { distinctStates: number }; reached: { states: string } });
+    const union = new Set([one, two].flatMap((x) => x.reached.states.match(/.{16}/g)!)).size;
+    expect(await merge(files(0, shards[0]))).toMatch(
+      new RegExp(`^distinct model states: ${union}, distinct \\(state, action\\) pairs: \\d+, over 100 runs$`, 'm'),
+    );
+    const most = Math.max(one.exploration.distinctStates, two.exploration.distinctStates);
+    const unnamed = JSON.stringify({ ...JSON.parse(shards[0]), reached: null });
+    expect(await merge(files(0, unnamed))).toMatch(new RegExp(`^distinct model states: at least ${most}, `, 'm'));
+  });
+
   it.each([
     ['a shard missing', (f: string[]) => [f[0]!], 'shard 2 of 2 missing'],
     ['a shard twice', (f: string[]) => [f[0]!, f[1]!, f[0]!], 'shard.index: 1 is also'],
@@ -143,8 +160,12 @@ describe('exploring shards (--explore --shard I/N)', () => {
     expect(r.out.join('\n')).toMatch(/update-contract\s+proved/);
     expect(r.out.join('\n')).toContain('proved within the bound: every scenario of 1 to 1 commands');
     const merged = JSON.parse(readFileSync(join(box.inputs, 'merged', 'summary.json'), 'utf8')) as typeof whole;
-    const { distinctStates: _s, distinctPairs: _p, ...totals } = whole.exploration;
-    expect(merged.exploration).toMatchObject({ ...totals, complete: true });
+    expect(merged.exploration).toEqual({ ...whole.exploration, complete: true });
+    // both shards explore on one host: many states are both's, and count once
+    const counts = shards.map((t) => (JSON.parse(t) as typeof whole).exploration.distinctStates as number);
+    expect(counts[0]! + counts[1]!).toBeGreaterThan(whole.exploration.distinctStates as number);
+    const distinct = `distinct model states: ${whole.exploration.distinctStates}, distinct (state, action) pairs: ${whole.exploration.distinctPairs}`;
+    expect(r.out.join('\n')).toContain(distinct);
   });
 
   it.each([
@@ -159,6 +180,8 @@ describe('exploring shards (--explore --shard I/N)', () => {
       (j: Json) => setAt(j, ['properties', 0, 'requested'], (j as { properties: { requested: number }[] }).properties[0]!.requested - 1),
     ],
     ['no exploration beside one that explored', (j: Json) => withKey(j, 'exploration', undefined as unknown as Json)],
+    ['a sample beside one that explored', (j: Json) => setAt(j, ['exploration', 'scheduler'], 'random')],
+    ['fewer names of pairs than it counts', (j: Json) => setAt(j, ['reached', 'pairs'], '')],
   ])('%s: refused, exit 2, naming the file', async (_, edit) => {
     const f = files(edit);
     expectRefused(await cli(['--merge', ...f]), box.work, f[1]);

@@ -2,7 +2,7 @@
 // report the states they reached and the (state, action) pairs they took, and the count over
 // runs is of distinct ones.
 import { describe, expect, it } from 'vitest';
-import { boundReport, DistinctStates, exhaustive, stateKey } from '../../harness/explore.ts';
+import { boundReport, DistinctStates, exhaustive, KEY_LENGTH, REACHED_MAX, reachedKeys, stateKey, unionReached } from '../../harness/explore.ts';
 import { runScenario } from '../../harness/run.ts';
 import { NO_BUGS } from '../../impl/faults.ts';
 import { clone, init, type ModelState } from '../../model/state.ts';
@@ -93,6 +93,27 @@ describe('DistinctStates', () => {
     expect(d.pairs.size).toBe(r.pairs.size);
     expect(d.growth.map((g) => g.runs)).toEqual([1, 2, 3]);
     expect(d.growth.map((g) => g.states)).toEqual([r.states.size, r.states.size, r.states.size]);
+  });
+});
+
+describe('reachedKeys and unionReached (what shards write, what --merge counts)', () => {
+  const key = (i: number) => String(i).padStart(KEY_LENGTH, 'A');
+  const reached = (states: number[], pairs: string[]) => ({ states: new Set(states.map(key)), pairs: new Set(pairs) });
+
+  it('a state or pair two shards reached counts once', () => {
+    const a = reachedKeys(reached([1, 2, 3], ['1 upload', '2 fw_done']))!;
+    const b = reachedKeys(reached([3, 4], ['2 fw_done', '3 cpu_offline']))!;
+    expect(a.states).toHaveLength(3 * KEY_LENGTH);
+    expect(a.pairs).toMatch(/^[A-Za-z0-9+/]{32}$/);
+    const u = unionReached([a, b]);
+    expect([...u.states].sort()).toEqual([1, 2, 3, 4].map(key));
+    expect(u.pairs.size).toBe(3);
+  });
+
+  it('writes no names past REACHED_MAX, so a shard summary stays within its limit', () => {
+    const many = Array.from({ length: REACHED_MAX }, (_, i) => i);
+    expect(reachedKeys(reached(many, []))).not.toBeNull();
+    expect(reachedKeys(reached(many, ['one more']))).toBeNull();
   });
 });
 

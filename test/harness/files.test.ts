@@ -57,10 +57,31 @@ describe('readRegular', () => {
 
   it.each([
     ['a missing file', (f: string) => f, 'no such file'],
-    ['a directory', (f: string) => (mkdirSync(f), f), 'is a directory, not a test file'],
-    ['a FIFO, without waiting for a writer', (f: string) => (execFileSync('mkfifo', [f]), f), 'not a regular file (a FIFO, socket or device), not a test file'],
+    [
+      'a directory',
+      (f: string) => {
+        mkdirSync(f);
+        return f;
+      },
+      'is a directory, not a test file',
+    ],
+    [
+      'a FIFO, without waiting for a writer',
+      (f: string) => {
+        execFileSync('mkfifo', [f]);
+        return f;
+      },
+      'not a regular file (a FIFO, socket or device), not a test file',
+    ],
     ['/dev/zero', () => '/dev/zero', 'not a regular file (a FIFO, socket or device), not a test file'],
-    ['a file past the limit', (f: string) => (writeFileSync(f, 'abcdefg'), f), 'larger than 6 bytes, the limit for a test file'],
+    [
+      'a file past the limit',
+      (f: string) => {
+        writeFileSync(f, 'abcdefg');
+        return f;
+      },
+      'larger than 6 bytes, the limit for a test file',
+    ],
   ])('refuses %s with one line naming it', (_name, make, message) => {
     const f = make(join(fresh(), 'x'));
     expect(refusal(() => readRegular(f, 6, 'a test file'))).toBe(`${f}: ${message}`);
