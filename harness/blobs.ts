@@ -36,8 +36,8 @@ export interface LoadedBlobs {
   readonly mapping: readonly MappingRelease[];
 }
 
-// The largest blob the v1 format can hold: header, sigstruct page, 496 module pages. Checked
-// before reading, so a stray huge file cannot exhaust memory.
+// The largest blob the v1 format can hold: header, sigstruct page, 496 module pages. Reading
+// stops one byte past it, so a stray huge file cannot exhaust memory.
 const MAX_BLOB_BYTES = BLOB_V1.OFF_MODULE + SEAMLDR_MAX_NR_MODULE_PAGES * PAGE_SIZE;
 // Every blob is held in memory for the run: at most 128 of them (256 MiB at the most; Intel's
 // repository has 11, of 0.6 MiB each).
