@@ -8,7 +8,7 @@ import { PAGE_SIZE, SEAMLDR_MAX_NR_MODULE_PAGES } from '../impl/firmware/abi.ts'
 import { BLOB_V1, checksum16 } from '../impl/firmware/image.ts';
 import { parseSigstruct, sha384, SIGSTRUCT_SIZE, sigstructFieldsValid, toHex, type Sigstruct } from '../impl/firmware/sigstruct.ts';
 import { registerRealRelease, useRealBlobs } from '../properties/images.ts';
-import { FileError, readRegular } from './files.ts';
+import { readRegular } from './files.ts';
 import { printable } from './schema.ts';
 
 /** A problem with --blobs DIR or a file in it, as one line. */
@@ -50,11 +50,7 @@ const MAX_MAPPING_BYTES = 1 << 20;
 
 /** files.ts readRegular, its refusal a BlobsError. */
 function readChecked(file: string, limit: number, kind: string, tooBig?: string): Buffer {
-  try {
-    return readRegular(file, limit, kind, { tooBig });
-  } catch (e) {
-    throw e instanceof FileError ? new BlobsError(e.message) : e;
-  }
+  return readRegular(file, limit, kind, { tooBig, refuse: (m) => new BlobsError(m) });
 }
 
 function readMapping(dir: string): MappingRelease[] {

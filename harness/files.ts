@@ -37,16 +37,23 @@ export function writeReportAtomic(path: string, text: string): void {
 /** A file that readRegular refused: the message names the file. */
 export class FileError extends Error {}
 
-function refuseNonRegular(file: string, kind: string): void {
+/** How readRegular reads and refuses: the caller's error class (default FileError), and its words for a file past the limit. */
+export interface ReadOptions {
+  readonly head?: boolean;
+  readonly tooBig?: string;
+  readonly refuse?: (message: string) => Error;
+}
+
+function refuseNonRegular(file: string, kind: string, refuse: (problem: string) => Error): void {
   let st: Stats;
   try {
     st = statSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new FileError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'unknown error'})`}`);
+    throw refuse(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'unknown error'})`);
   }
-  if (st.isDirectory()) throw new FileError(`${file}: is a directory, not ${kind}`);
-  if (!st.isFile()) throw new FileError(`${file}: not a regular file (a FIFO, socket or device), not ${kind}`);
+  if (st.isDirectory()) throw refuse(`is a directory, not ${kind}`);
+  if (!st.isFile()) throw refuse(`not a regular file (a FIFO, socket or device), not ${kind}`);
 }
 
 /**
@@ -54,26 +61,28 @@ function refuseNonRegular(file: string, kind: string): void {
  * why), or with `head` its first `limit` bytes are all that is read. Opened non-blocking, as
  * open(2) of a FIFO waits for a writer, and checked again on the open descriptor, so a file
  * swapped for a FIFO in between cannot hang it; never reads more than one byte past the limit.
+ * A refusal is one line naming the file, thrown as `o.refuse` makes it.
  */
-export function readRegular(file: string, limit: number, kind: string, o: { head?: boolean; tooBig?: string } = {}): Buffer {
-  refuseNonRegular(file, kind);
+export function readRegular(file: string, limit: number, kind: string, o: ReadOptions = {}): Buffer {
+  const refuse = (problem: string) => (o.refuse ?? ((m: string) => new FileError(m)))(`${file}: ${problem}`);
+  const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? 'unknown error';
+  refuseNonRegular(file, kind, refuse);
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw new FileError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+    throw refuse(`cannot read (${code(e)})`);
   }
+  const buf = Buffer.alloc(o.head ? limit : limit + 1);
+  let n = 0;
   try {
-    if (!fstatSync(fd).isFile()) throw new FileError(`${file}: not a regular file, not ${kind}`);
-    const buf = Buffer.alloc(o.head ? limit : limit + 1);
-    let n = 0;
+    if (!fstatSync(fd).isFile()) throw refuse(`not a regular file, not ${kind}`);
     for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
-    if (n > limit) throw new FileError(`${file}: ${o.tooBig ?? `larger than ${limit} bytes, the limit for ${kind}`}`);
-    return buf.subarray(0, n);
   } catch (e) {
-    if (e instanceof FileError) throw e;
-    throw new FileError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+    throw e instanceof Error && 'code' in e ? refuse(`cannot read (${code(e)})`) : e;
   } finally {
     closeSync(fd);
   }
+  if (n > limit) throw refuse(o.tooBig ?? `larger than ${limit} bytes, the limit for ${kind}`);
+  return buf.subarray(0, n);
 }

@@ -19,7 +19,7 @@ import { type Revision } from '../impl/kernel/revision.ts';
 import { UPSTREAM_KERNEL as UPSTREAM, V2_KERNEL as V2 } from '../properties/revisions/index.ts';
 import { REAL_SIGSTRUCTS, TRUST_ANCHORS, type TrustAnchor } from '../properties/images.ts';
 import { hostConfig } from '../properties/scenario.ts';
-import { FileError, readRegular } from './files.ts';
+import { readRegular } from './files.ts';
 import { argvError } from './schema.ts';
 
 export class InspectError extends Error {}
@@ -191,12 +191,7 @@ export function inspectBytes(file: string, b: Uint8Array, kernel: Revision, trus
 
 /** Reads FILE (bounded, files.ts readRegular) and inspects it; an unreadable file is an InspectError. */
 export function inspectFile(file: string, kernel: Revision = V2, trust: TrustAnchor = 'intel'): InspectReport {
-  let bytes: Buffer;
-  try {
-    bytes = readRegular(file, MAX_FILE_BYTES, 'a TDX module image', { tooBig: 'larger than any TDX module image' });
-  } catch (e) {
-    throw e instanceof FileError ? new InspectError(e.message) : e;
-  }
+  const bytes = readRegular(file, MAX_FILE_BYTES, 'a TDX module image', { tooBig: 'larger than any TDX module image', refuse: (m) => new InspectError(m) });
   return inspectBytes(file, new Uint8Array(bytes), kernel, trust);
 }
 

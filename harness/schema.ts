@@ -4,7 +4,7 @@
 // the JSON's nesting is measured on the text before it is parsed, and the value is checked
 // by a zod schema, whose first problem becomes one line naming the file and the field.
 import { z } from 'zod';
-import { FileError, readRegular } from './files.ts';
+import { readRegular } from './files.ts';
 
 /** What the harness accepts; stated in the README's "Limits" (keep both in step). */
 export const LIMITS = {
@@ -34,11 +34,8 @@ export class InputError extends Error {}
  * FIFO's hang, never more than one byte past the limit read).
  */
 export function readLimited(file: string, kind: string): string {
-  try {
-    return readRegular(file, LIMITS.fileBytes, kind, { tooBig: `(whole file): larger than ${LIMITS.fileBytes} bytes, the limit for ${kind}` }).toString('utf8');
-  } catch (e) {
-    throw e instanceof FileError ? new InputError(e.message) : e;
-  }
+  const tooBig = `(whole file): larger than ${LIMITS.fileBytes} bytes, the limit for ${kind}`;
+  return readRegular(file, LIMITS.fileBytes, kind, { tooBig, refuse: (m) => new InputError(m) }).toString('utf8');
 }
 
 /** The deepest nesting of [ and { outside strings; stops counting once past `limit`. */

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { parseTdxVersion, selectModule, type MappingEntry, type ModuleFacts, type PlatformFacts, type Selection } from '../impl/userspace/policy.ts';
 import { BLOB_SIGSTRUCT_OFFSET, SIGSTRUCT_SIZE, sigstructFacts } from '../impl/userspace/sigstruct_facts.ts';
 import { MAPPING, MAPPING_FILE, MappingError, parseMapping, RELEASE_FACTS } from '../properties/releases.ts';
-import { FileError, readRegular } from './files.ts';
+import { readRegular } from './files.ts';
 import { argvError } from './schema.ts';
 
 const USAGE = `usage: npm run select -- --current VERSION --seamldr VERSION --cpu CPUID [--mapping FILE] [--blobs DIR] [--allow-debug] [--json]
@@ -43,13 +43,9 @@ function cpuid(flag: string, v: unknown): number {
 }
 
 function readInput(file: string, what: string): string {
-  try {
-    return readRegular(file, MAX_INPUT_BYTES, what === '--batch' ? 'a batch file' : 'a mapping file', {
-      tooBig: `more than the ${MAX_INPUT_BYTES >> 20} MiB allowed`,
-    }).toString('utf8');
-  } catch (e) {
-    throw e instanceof FileError ? new SelectError(`${what} ${e.message}`) : e;
-  }
+  const kind = what === '--batch' ? 'a batch file' : 'a mapping file';
+  const tooBig = `more than the ${MAX_INPUT_BYTES >> 20} MiB allowed`;
+  return readRegular(file, MAX_INPUT_BYTES, kind, { tooBig, refuse: (m) => new SelectError(`${what} ${m}`) }).toString('utf8');
 }
 
 function loadMapping(file: string | undefined): readonly MappingEntry[] {
@@ -64,11 +60,7 @@ function loadMapping(file: string | undefined): readonly MappingEntry[] {
 
 /** The sigstruct of a blob: only its first pages are read, whatever the file's size. */
 function blobHead(file: string): Uint8Array {
-  try {
-    return readRegular(file, BLOB_SIGSTRUCT_OFFSET + SIGSTRUCT_SIZE, 'a TDX module blob', { head: true });
-  } catch (e) {
-    throw e instanceof FileError ? new SelectError(`--blobs: ${e.message}`) : e;
-  }
+  return readRegular(file, BLOB_SIGSTRUCT_OFFSET + SIGSTRUCT_SIZE, 'a TDX module blob', { head: true, refuse: (m) => new SelectError(`--blobs: ${m}`) });
 }
 
 function listDir(dir: string): string[] {
