@@ -68,8 +68,15 @@ export const CPU_COUNT_CULPRITS: readonly Culprit[] = [
     id: 'refinement-online',
     match: /^(refinementDiff|\(anonymous\)) properties\/refinement\.ts$/,
     where: 'properties/refinement.ts refinementDiff: the `online` field',
-    why: "every linearization point builds the online-CPU string of the impl and of the model (`cpus.map(...).join('')`, two strings of CPU-count characters) to compare them, so a command on one CPU pays for all CPUs",
-    fix: 'compare the two online arrays element by element without building strings, or only when a hotplug event happened since the last check (the online set changes only then); build the strings only for a Difference',
+    why: "every linearization point compares the online flag of every CPU, the platform's against the model's, so a command on one CPU pays for all CPUs",
+    fix: 'compare them only when a hotplug event happened since the last check (the online set changes only then)',
+  },
+  {
+    id: 'state-key',
+    match: /^(stateKey|canonicalObject|written|canonical) harness\/explore\.ts$/,
+    where: 'harness/explore.ts stateKey',
+    why: 'every model move writes the name of the new state, and each part of the state that is not frozen is written in full: a part that grows with the CPUs costs that much at every move',
+    fix: 'freeze that part and replace it when it changes, as model/state.ts setOnline does for the online flags: a frozen value is written once',
   },
   {
     id: 'scheduler-scan',

@@ -1,12 +1,12 @@
 // CPU hotplug and the sysfs reads of tdx-host, as the contract sees them.
 import { only, type Choices } from './allowed.ts';
-import type { ModelState } from './state.ts';
+import { setOnline, type ModelState } from './state.ts';
 import { EBUSY, EIO, ENOENT, ENXIO, type Version } from './types.ts';
 
 /** Offlining a CPU: the boot CPU cannot go; any other simply goes offline. */
 export function cpuOffline(s: ModelState, cpu: number): number {
   if (cpu === 0) return EBUSY;
-  s.online[cpu] = false;
+  setOnline(s, cpu, false);
   return 0;
 }
 
@@ -16,7 +16,7 @@ export function cpuOffline(s: ModelState, cpu: number): number {
  */
 export function cpuOnline(s: ModelState, cpu: number): Choices<number | 'nonzero'> {
   const up = (t: ModelState) => {
-    t.online[cpu] = true;
+    setOnline(t, cpu, true);
   };
   if (s.online[cpu]) return only(0, 'already online');
   if (s.module.status === 'ready' || s.module.lpInitWorks) return only(0, 'the module brings the CPU up', up);

@@ -89,7 +89,8 @@ export interface HostSpec {
 export interface ModelState {
   readonly params: ContractParams;
   readonly host: HostSpec;
-  online: boolean[];
+  /** Frozen, and replaced when a CPU comes or goes (setOnline): states share it, and a state's name writes it once (harness/explore.ts). */
+  online: readonly boolean[];
   module: ModuleState;
   /** The handoff version the kernel will ask the running module for. */
   handoffHv: number;
@@ -113,7 +114,7 @@ export function init(params: ContractParams, host: HostSpec): ModelState {
   return {
     params,
     host,
-    online: Array.from({ length: host.nrCpus }, () => true),
+    online: Object.freeze(Array.from({ length: host.nrCpus }, () => true)),
     module: host.configFails ? { status: 'lost', lpInitWorks: true } : { status: 'ready', spec: host.boot },
     handoffHv: host.boot.moduleHv,
     slots: host.numRemainingUpdates,
@@ -128,7 +129,12 @@ export function init(params: ContractParams, host: HostSpec): ModelState {
 /** A copy to try a successor on; page values and logs are immutable, so they are shared. */
 export function clone(s: ModelState): ModelState {
   const copy = (m: Map<number, ModelTd>) => new Map([...m].map(([id, td]) => [id, { ...td, pages: new Map(td.pages) }]));
-  return { ...s, online: [...s.online], tds: copy(s.tds), leaked: copy(s.leaked), upload: { ...s.upload } };
+  return { ...s, tds: copy(s.tds), leaked: copy(s.leaked), upload: { ...s.upload } };
+}
+
+/** One CPU's flag in `online`, as a new frozen array. */
+export function setOnline(s: ModelState, cpu: number, up: boolean): void {
+  s.online = Object.freeze(s.online.map((o, i) => (i === cpu ? up : o)));
 }
 
 /** Type invariant: what every reachable state satisfies, whatever the implementation does. */

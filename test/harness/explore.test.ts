@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { boundReport, DistinctStates, exhaustive, KEY_LENGTH, REACHED_MAX, reachedKeys, stateKey, unionReached } from '../../harness/explore.ts';
 import { runScenario } from '../../harness/run.ts';
 import { NO_BUGS } from '../../impl/faults.ts';
-import { clone, init, type ModelState } from '../../model/state.ts';
+import { clone, init, setOnline, type ModelState } from '../../model/state.ts';
 import { V2 } from '../../properties/revisions/index.ts';
 import { hostSpec } from '../../properties/scenario.ts';
 import { corrupt, hostData, readVersion, scenario, upload } from '../impl/kernel/helpers.ts';
@@ -34,7 +34,7 @@ describe('stateKey', () => {
 
   it('differs when anything the model holds differs', () => {
     const a = fresh();
-    for (const change of [(s: ModelState) => s.slots--, (s: ModelState) => (s.online[1] = false), (s: ModelState) => (s.upload.busy = true)]) {
+    for (const change of [(s: ModelState) => s.slots--, (s: ModelState) => setOnline(s, 1, false), (s: ModelState) => (s.upload.busy = true)]) {
       const b = clone(a);
       change(b);
       expect(stateKey(b)).not.toBe(stateKey(a));

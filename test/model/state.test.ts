@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cpuOffline, cpuOnline, readVersion } from '../../model/host.ts';
-import { clone, init, typeOk, type ModelState } from '../../model/state.ts';
+import { clone, init, setOnline, typeOk, type ModelState } from '../../model/state.ts';
 import { tdCreate, tdExtend, tdFinalize, tdInit, tdKeyConfig, tdPageAdd, tdRun, tdTeardown } from '../../model/td.ts';
 import type { ContractParams, FaultPlan, ModelImage } from '../../model/types.ts';
 import { cancel, fwDone, fwLoad, fwPrepare, fwWrite, readError, update } from '../../model/update.ts';
@@ -38,7 +38,7 @@ describe('typeOk', () => {
     [
       'the boot CPU offline',
       (s) => {
-        s.online[0] = false;
+        setOnline(s, 0, false);
       },
     ],
     [
@@ -305,7 +305,7 @@ describe('clone', () => {
     const s = withTds(state());
     const before = structuredClone(withoutUpload(s));
     const c = clone(s);
-    c.online[1] = false;
+    setOnline(c, 1, false);
     c.tds.get(4)!.pages.set(9, { fill: 1, stores: new Map() });
     c.tds.get(3)!.alive = false;
     c.upload.busy = true;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../harness/run.ts';
 import { NO_BUGS } from '../../impl/faults.ts';
 import type { Host } from '../../impl/host.ts';
-import { init, type ModelState } from '../../model/state.ts';
+import { init, setOnline, type ModelState } from '../../model/state.ts';
 import { COMMANDS, LIN_ACTIONS, type Command } from '../../properties/commands/index.ts';
 import { sysfsMatches } from '../../properties/commands/sysfs.ts';
 import { modelImage, type ImageRef } from '../../properties/images.ts';
@@ -226,7 +226,7 @@ describe('the command bridge compares results as the contract states them', () =
   it('CPU online after a loss where no module can bring it up matches any non-zero result', () => {
     const { m } = booted();
     m.module = { status: 'lost', lpInitWorks: false };
-    m.online[2] = false;
+    setOnline(m, 2, false);
     const c = LIN_ACTIONS.cpu_online(m, { name: 'cpu_online', args: { cpu: 2 } });
     expect([matches(c, -19), matches(c, -5), matches(c, 0)]).toEqual([true, true, false]);
   });
