@@ -47,13 +47,23 @@ interface Pending {
   readonly used: number;
 }
 
-/** What the search looks for: by default any violation; corpus:migrate asks for a recorded one. */
+/** The children of a run still to explore: departures at decision j >= its schedule's end to option a, in that order. */
+interface Children {
+  readonly parent: Pending;
+  readonly decisions: readonly number[];
+  j: number;
+  a: number;
+}
+
+/** What a search looks for: by default any violation; corpus:migrate asks for a recorded one. */
 export type Fails = (r: RunResult, s: ScheduledScenario) => boolean;
 
 /**
  * Depth-first over the schedules of `s` with at most `bound.preemptions` departures from
  * round-robin; `onRun` sees every execution (coverage, distinct states). Stops at the first
- * schedule that `fails`, at the cap, or when `stop()` says so.
+ * schedule that `fails`, at the cap, or when `stop()` says so. A child is made when it is run,
+ * so memory is the depth of the search, not the schedules one departure away (a run on 256 CPUs
+ * has hundreds of thousands).
  */
 export function exploreSchedules(
   s: ScheduledScenario,
@@ -64,29 +74,36 @@ export function exploreSchedules(
   fails: Fails = (r) => r.violation !== null,
 ): Explored {
   const { pct: _pct, picks: _picks, ...plain } = s; // the search's schedules, not the scenario's
-  const stack: Pending[] = [{ schedule: [], used: 0 }];
+  const pending: Children[] = [];
   let executions = 0;
-  while (stack.length > 0) {
+  for (let p: Pending | null = { schedule: [], used: 0 }; p !== null; p = nextChild(pending)) {
     if (executions >= bound.maxExecutions || stop()) return { executions, complete: false, failing: null };
-    const p = stack.pop()!;
     const scenario = { ...plain, schedule: p.schedule };
     const r = runScenario(scenario, o);
     executions++;
     onRun(r);
     if (fails(r, scenario)) return { executions, complete: false, failing: scenario };
-    if (p.used < bound.preemptions) stack.push(...children(p, r.decisions).reverse());
+    if (p.used < bound.preemptions) pending.push({ parent: p, decisions: r.decisions, j: p.schedule.length, a: 1 });
   }
   return { executions, complete: true, failing: null };
 }
 
-/** The schedules that keep `p`'s and depart once more, at a later decision, to each other option. */
-function children(p: Pending, decisions: readonly number[]): Pending[] {
-  const out: Pending[] = [];
-  for (let j = p.schedule.length; j < decisions.length; j++) {
-    const prefix = [...p.schedule, ...new Array<number>(j - p.schedule.length).fill(0)];
-    for (let a = 1; a < decisions[j]!; a++) out.push({ schedule: [...prefix, a], used: p.used + 1 });
+/** The next schedule to run: the deepest run's next child, which keeps its schedule and departs once more. */
+function nextChild(pending: Children[]): Pending | null {
+  while (pending.length > 0) {
+    const c = pending.at(-1)!;
+    while (c.j < c.decisions.length && c.a >= c.decisions[c.j]!) {
+      c.j++;
+      c.a = 1;
+    }
+    if (c.j === c.decisions.length) {
+      pending.pop();
+      continue;
+    }
+    const schedule = [...c.parent.schedule, ...new Array<number>(c.j - c.parent.schedule.length).fill(0), c.a++];
+    return { schedule, used: c.parent.used + 1 };
   }
-  return out;
+  return null;
 }
 
 /**
