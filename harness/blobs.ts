@@ -6,8 +6,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { PAGE_SIZE, SEAMLDR_MAX_NR_MODULE_PAGES } from '../impl/firmware/abi.ts';
 import { BLOB_V1, checksum16 } from '../impl/firmware/image.ts';
-import { parseSigstruct, sha384, SIGSTRUCT_SIZE, sigstructFieldsValid, toHex, type Sigstruct } from '../impl/firmware/sigstruct.ts';
-import { registerRealRelease, useRealBlobs } from '../properties/images.ts';
+import { parseSigstruct, sha384, SIGSTRUCT_SIZE, sigstructFieldsValid, sigstructSignatureValid, toHex, type Sigstruct } from '../impl/firmware/sigstruct.ts';
+import { REAL_SIGSTRUCTS, registerRealRelease, TRUST_ANCHORS, useRealBlobs, type TrustAnchor } from '../properties/images.ts';
 import { readRegular } from './files.ts';
 import { printable } from './schema.ts';
 
@@ -120,26 +120,45 @@ export function blobV1Problem(b: Uint8Array): string | null {
   return null;
 }
 
-function readBlob(file: string, mapping: readonly MappingRelease[]): RealBlob {
+function readBlob(file: string, mapping: readonly MappingRelease[], signer: TrustAnchor): RealBlob {
   const bytes = new Uint8Array(readChecked(file, MAX_BLOB_BYTES, 'a TDX module blob', 'larger than any TDX blob'));
   const problem = blobV1Problem(bytes);
   if (problem) throw new BlobsError(`${file}: not a TDX module blob: ${problem}`);
   const release = BLOB_NAME.exec(file.split('/').at(-1)!)![1]!;
   const m = mapping.find((r) => r.version === release);
   if (!m) throw new BlobsError(`${file}: release ${release} is not in mapping_file.json`);
-  const sigstruct = parseSigstruct(bytes.subarray(BLOB_V1.OFF_SIGSTRUCT, BLOB_V1.OFF_SIGSTRUCT + SIGSTRUCT_SIZE));
+  const sigstructBytes = bytes.subarray(BLOB_V1.OFF_SIGSTRUCT, BLOB_V1.OFF_SIGSTRUCT + SIGSTRUCT_SIZE);
+  const sigstruct = parseSigstruct(sigstructBytes);
+  const foreign = notSignedBy(signer, sigstructBytes, sigstruct, release);
+  if (foreign) throw new BlobsError(`${file}: not ${signer === 'intel' ? "Intel's" : 'a test-key'} module ${release}: ${foreign}`);
   return { file, release, bytes, sigstruct, seamhash: toHex(sigstruct.seamhash) };
+}
+
+/**
+ * Why a well-formed blob is not signed by `signer`: a run treats every --blobs blob as Intel's
+ * (the model expects an Intel-trusting P-SEAMLDR to take it), so one signed with another key
+ * would be reported as a counterexample. P-SEAMLDR's signer checks (spec §3.3: the modulus is
+ * the trusted key's, the RSA signature verifies), and for Intel's, where
+ * data/real-sigstructs.json records the release, its SEAMHASH.
+ */
+function notSignedBy(signer: TrustAnchor, bytes: Uint8Array, sig: Sigstruct, release: string): string | null {
+  if (toHex(sha384(sig.modulus)) !== TRUST_ANCHORS[signer]) return `signed with another key (the modulus's SHA-384 is not the ${signer} key's)`;
+  if (!sigstructSignatureValid(bytes)) return 'its RSA signature does not verify';
+  const known = signer === 'intel' ? REAL_SIGSTRUCTS.releases.find((r) => r.release === release) : undefined;
+  if (known && known.seamhash !== toHex(sig.seamhash)) return `its SEAMHASH is not that of Intel's ${release} (another release renamed?)`;
+  return null;
 }
 
 /**
  * Reads and checks DIR, registers each blob's build under its SEAMHASH (version from the file
  * name, features and TD-preserving minimum from mapping_file.json) and hands the bytes to the
- * image builder. Throws BlobsError on the first problem.
+ * image builder. Throws BlobsError on the first problem. `signer`: whose key the blobs carry,
+ * Intel's for a checkout of intel/tdx-module-binaries (the CLI); the test key for synthetic ones.
  */
-export function loadBlobs(dir: string): LoadedBlobs {
+export function loadBlobs(dir: string, signer: TrustAnchor = 'intel'): LoadedBlobs {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BlobsError(`--blobs ${dir}: no such directory`);
   const mapping = readMapping(dir);
-  const blobs = listBlobFiles(dir).map((f) => readBlob(f, mapping));
+  const blobs = listBlobFiles(dir).map((f) => readBlob(f, mapping, signer));
   for (const b of blobs) {
     registerRealRelease(b.release, b.seamhash, b.sigstruct.numHandoffPages, mapping.find((r) => r.version === b.release)!);
   }

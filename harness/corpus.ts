@@ -10,13 +10,22 @@ import { BOOT_FAULT_LEAVES, FAULT_LEAVES, type TdFaultLeaf } from '../model/type
 import { NO_BUGS, SEEDED_BUGS, type BugName } from '../impl/faults.ts';
 import { findRevision, REVISIONS, type RevisionRecord } from '../properties/revisions/index.ts';
 import { findProperty, PROPERTIES } from '../properties/catalog.ts';
+import { INVARIANTS, TERMINATION } from '../properties/invariants.ts';
 import { RELEASES } from '../properties/releases.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { writeReportAtomic } from './files.ts';
 import { named, runScenario } from './run.ts';
 import { z } from 'zod';
 import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited, show } from './schema.ts';
+import { MODEL_CHECKS } from './timeline.ts';
 import { TOOL, TOOL_VERSION } from './version.ts';
+
+/**
+ * Every id a property's run can report (harness/run.ts Violation): what an entry's
+ * `expect.violation` may be. The kernel goals are checked only by `--kernel all`'s verdicts,
+ * which record no entries, and a replay does not check them.
+ */
+const CHECK_IDS: readonly string[] = [...INVARIANTS.map((i) => i.id), TERMINATION.id, ...MODEL_CHECKS, 'typeOk', 'crash'];
 
 /**
  * The corpus file format this tool reads and writes; bump it when an entry's meaning changes.
@@ -171,7 +180,10 @@ export const entrySchema = z.strictObject({
     (v) => SEEDED_BUGS.some((b) => b.name === v),
     () => SEEDED_BUGS.map((b) => b.name).join(', '),
   ).nullable(),
-  expect: z.strictObject({ violation: z.string().min(1, 'empty violation id'), message: z.string().optional() }),
+  expect: z.strictObject({
+    violation: z.string().refine((id) => CHECK_IDS.includes(id), 'expected the id of a check: an invariant (I-N), a model check, typeOk or crash'),
+    message: z.string().optional(),
+  }),
   scenario: scenarioSchema.refine((s) => s.commands.length > 0, 'a scenario needs at least one command'),
 });
 

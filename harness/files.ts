@@ -2,7 +2,7 @@
 // (or a crash) never sees half a file and nothing already written is lost. Reading the files
 // a user hands in (corpus entries, shard summaries, blobs): regular files only, never more
 // than a limit, so a FIFO, a device or a huge file cannot hang the run or exhaust its memory.
-import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 /**
@@ -30,8 +30,14 @@ export function mkdirOnce(d: string): void {
 export function writeReportAtomic(path: string, text: string): void {
   ensureDir(dirname(path));
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    // a full disk or a directory in the file's place: the half-written file goes, not the old one
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** A file that readRegular refused: the message names the file. */

@@ -79,7 +79,7 @@ export function printable(s: string): string {
 /** A zod issue path as the field it names: `scenario.commands[3].kind`. */
 export function fieldName(path: readonly PropertyKey[]): string {
   const s = path
-    .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
+    .map((k) => (typeof k === 'number' ? `[${k}]` : `.${printable(String(k).length > 40 ? `${String(k).slice(0, 37)}...` : String(k))}`))
     .join('')
     .replace(/^\./, '');
   return s || '(top level)';

@@ -13,7 +13,7 @@ import { argvError, LIMITS, show } from '../schema.ts';
 import { parseShard, type ShardSpec } from '../shard.ts';
 import { SCHEDULERS } from '../schedulers.ts';
 import { DOMAIN } from '../explore.ts';
-import { BUDGETS, EXPLORE_COMMANDS, PCT_DEPTH, PREEMPTIONS, type CheckOptions } from '../verify.ts';
+import { BUDGETS, EXPLORE_COMMANDS, PCT_DEPTH, PREEMPTIONS, type Budget, type CheckOptions } from '../verify.ts';
 
 export const DEFAULT_SEED = 42;
 
@@ -170,11 +170,15 @@ function seedOf(a: Values): number {
 
 function propertiesOf(a: Values): readonly Property[] {
   if (a.property === undefined) return PROPERTIES;
-  return a.property.split(',').map((id) => {
+  const named = a.property.split(',').map((id) => {
     const p = findProperty(id);
     if (!p) throw new UsageError(`--property: no property ${show(id)} (one of ${PROPERTIES.map((x) => x.id).join(', ')}; see --list)`);
     return p;
   });
+  // twice would run it twice and write two rows of one name, which --merge refuses
+  const twice = named.find((p, i) => named.indexOf(p) !== i);
+  if (twice) throw new UsageError(`--property: ${twice.id} is named twice`);
+  return named;
 }
 
 /** The flags that mean nothing in a mode, given: a usage error naming the first. */
@@ -271,11 +275,19 @@ function checkDirs(reports: string, corpus: string | null): void {
   }
 }
 
-function pathOf(a: Values, properties: readonly Property[], shard: ShardSpec | null): string | undefined {
+/**
+ * fast-check's path: the run, then the shrinks. The run comes first because fast-check reaches
+ * run N by generating the N before it, in one synchronous loop that neither the time limit nor
+ * a signal can end: a run past the budget's was never printed by it, and is refused.
+ */
+function pathOf(a: Values, properties: readonly Property[], shard: ShardSpec | null, budget: Budget): string | undefined {
   if (a.path === undefined) return undefined;
   const p = flag('path', fcPath, a.path);
   if (properties.length !== 1 || a.seed === undefined) throw new UsageError('--path needs --seed and exactly one --property');
   if (shard) throw new UsageError('--path replays one run; it cannot be combined with --shard');
+  const run = Number(p.split(':')[0]);
+  if (run >= budget.numRuns)
+    throw new UsageError(`--path: run ${run} is past the ${budget.numRuns} runs of the ${budget.name} budget (give the --budget the path was printed with)`);
   return p;
 }
 
@@ -289,7 +301,7 @@ export function parse(argv: readonly string[]): Cli {
   const seed = seedOf(a);
   const properties = propertiesOf(a);
   const shard = a.shard === undefined ? null : flag('shard', shardSpec, a.shard);
-  const path = pathOf(a, properties, shard);
+  const path = pathOf(a, properties, shard, BUDGETS[budgetName]);
   const reports = a.reports === undefined ? 'reports' : flag('reports', directory, a.reports);
   const corpus = a['no-corpus'] ? null : a.corpus === undefined ? DEFAULT_CORPUS_DIR : flag('corpus', directory, a.corpus);
   checkDirs(reports, corpus);

@@ -10,7 +10,7 @@ import { summaryBase } from '../reports.ts';
 import { INJECTED_FAULTS } from '../../properties/faults.ts';
 import { checkClaim, MODEL_CHECKS } from '../timeline.ts';
 import type { Cli } from './args.ts';
-import { revisionTitle } from './record.ts';
+import { revisionTitle, writable } from './record.ts';
 import { runVerify } from './run.ts';
 import type { Stop } from './stop.ts';
 
@@ -34,6 +34,7 @@ export function printList(): void {
 export async function runFaults(cli: Cli): Promise<number> {
   const { checkAllFaults, faultsMarkdown, faultsTable } = await import('../faults_table.ts');
   const o = cli.options;
+  writable('--reports', cli.reports, ['faults.json', 'faults.md']);
   console.log(`tdx-update-verify: every seeded bug on its own kernel revision, budget ${o.budget.name}, seed ${o.seed}`);
   const rows = await checkAllFaults(o.seed, o.budget, (r) =>
     console.log(`  ${r.catalogId} ${r.fault}: ${r.detected ? `caught by ${r.invariant}` : 'NOT caught'}`),
@@ -54,6 +55,7 @@ export async function runAllKernels(cli: Cli, stop: Stop): Promise<number> {
   const { checkVerdicts, verdictFailed, verdictsMarkdown, oneLine } = await import('../verdicts.ts');
   const { describe } = await import('../../properties/commands/index.ts');
   const o = cli.options;
+  writable('--reports', cli.reports, ['summary.json', 'verdicts.md']);
   const kernels: { kernel: string; exit: number }[] = [];
   for (const revision of REVISIONS) {
     kernels.push({ kernel: revision.name, exit: await runVerify({ ...cli, options: { ...o, revision }, reports: join(cli.reports, revision.name) }, stop) });

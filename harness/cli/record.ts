@@ -1,7 +1,7 @@
 // What every mode of the CLI shares: the result table, the exit code of a status, recording
 // a counterexample (corpus entry, HTML report, replay lines), the summary of a property, and
 // the checks of the directories a run will write into, made before it starts.
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { RevisionRecord } from '../../properties/revisions/index.ts';
 import { corpusFiles, entryName, readEntry, saveEntry, type CorpusEntry } from '../corpus.ts';
@@ -179,24 +179,43 @@ export function header(cli: Cli): string {
 export function checkCorpus(cli: Cli): void {
   if (cli.corpus && existsSync(cli.corpus) && !statSync(cli.corpus).isDirectory()) throw new UsageError(`--corpus ${cli.corpus}: not a directory`);
   if (cli.corpus) for (const f of corpusFiles(cli.corpus)) readEntry(f);
-  writable('--reports', cli.reports);
+  writable('--reports', cli.reports, cli.shard ? [join('shards', `shard-${cli.shard.index}-of-${cli.shard.count}.json`)] : SUMMARY_FILES);
   if (cli.corpus) writable('--corpus', cli.corpus);
 }
 
+/** Something is at `p`, if only a link (under a file, ENOTDIR: nothing is, and the file is found a level up). */
+function present(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
+  }
+}
+
+/** What a run that is not a shard writes into --reports (harness/reports.ts writeSummary). */
+export const SUMMARY_FILES = ['summary.json', 'junit.xml'];
+
 /**
- * A directory the run will write into, checked before the run: its nearest existing ancestor
- * must be a writable directory. (It is created when the first file is written.)
+ * A directory the run will write into, tried before the run so that one that refuses files (a
+ * symlink loop, procfs, a read-only mount) fails in one line before minutes of search, not after
+ * it: its nearest level that exists (a dangling link or a loop counts, since nothing can be made
+ * in its place) must be a directory that takes a new entry, made and removed at once. `files`,
+ * the reports it will hold, must not be directories, which a rename cannot replace.
  */
-export function writable(flag: string, dir: string): void {
+export function writable(flag: string, dir: string, files: readonly string[] = []): void {
   let d = resolve(dir);
-  while (!existsSync(d)) d = dirname(d);
+  while (!present(d)) d = dirname(d);
   try {
     if (!statSync(d).isDirectory()) throw new UsageError(`${flag} ${dir}: ${d} is not a directory`);
-    accessSync(d, constants.W_OK);
+    rmdirSync(mkdtempSync(join(d, '.verify-probe-')));
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`${flag} ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  for (const f of files)
+    if (statSync(join(dir, f), { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${flag} ${dir}: ${f} there is a directory, not a file`);
 }
 
 /** A file the run could not write (a directory that refuses it): one line, exit 2, no stack trace. */

@@ -8,14 +8,14 @@ import { runScenario } from '../run.ts';
 import { stateObserver } from '../state_view.ts';
 import type { Status } from '../verify.ts';
 import { UsageError, type Cli } from './args.ts';
-import { propertySummary, record, revisionTitle, writable, type Recorded } from './record.ts';
+import { propertySummary, record, revisionTitle, SUMMARY_FILES, writable, type Recorded } from './record.ts';
 
 /** `--replay FILE`: the entry's scenario on its kernel with its seeded bug, no generation. */
 export function runReplay(cli: Cli, file: string): number {
   const entry = readEntry(file);
   if (cli.blobs === null && usesRealBlobs(entry))
     throw new UsageError(`--replay ${file}: the entry uses Intel's module blobs; give --blobs DIR (a checkout of intel/tdx-module-binaries)`);
-  writable('--reports', cli.reports);
+  writable('--reports', cli.reports, SUMMARY_FILES);
   const revision = cli.given.kernel ? cli.options.revision : findRevision(entry.kernel)!;
   const bug = cli.given.fault ? cli.fault : entry.bug;
   const bugs: Bugs = bug ? new Set([bug]) : NO_BUGS;

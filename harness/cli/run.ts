@@ -6,6 +6,7 @@ import { coverageReport } from '../coverage.ts';
 import { makeEntry } from '../corpus.ts';
 import { boundReport, DistinctStates, distinctReport, exhaustive, reachedKeys, sampled, type Exploration, type ReachedKeys } from '../explore.ts';
 import { Progress } from '../progress.ts';
+import { show } from '../schema.ts';
 import { worst, writeSummary, summaryBase, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { plan, type Unit } from '../shard.ts';
 import { checkProperty, exploreDomain, exploreShare, ExploredScenarios, type PropertyResult, type Status } from '../verify.ts';
@@ -27,10 +28,12 @@ async function check(cli: Cli, u: Unit, o: Parameters<typeof checkProperty>[1]):
   try {
     r = await checkProperty(u.property, o, cli.path);
   } catch (e) {
-    throw new UsageError(`--path ${cli.path}: fast-check cannot replay it (${(e as Error).message.split('\n')[0]})`);
+    throw new UsageError(`--path ${show(cli.path)}: fast-check cannot replay it (${(e as Error).message.split('\n')[0]!.replace(/=[\d:]+/, '')})`);
   }
   if (!r.counterexample && !o.signal?.stopped)
-    throw new UsageError(`--path ${cli.path}: replays no failing run of ${u.property.id} with seed ${o.seed} (copy it from a "replay fast-check's run" line)`);
+    throw new UsageError(
+      `--path ${show(cli.path)}: replays no failing run of ${u.property.id} with seed ${o.seed} (copy it from a "replay fast-check's run" line)`,
+    );
   return r;
 }
 

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -153,6 +153,13 @@ describe('npm run verify', () => {
       ],
       ['out of date', JSON.stringify({ ...base, format: 0 }), /: format: format 0 is out of date/],
       ['unknown kernel', JSON.stringify({ ...base, kernel: 'v99' }), /: kernel: "v99" is not an emulated kernel revision/],
+      // --replay prints the recorded id: terminal control sequences in it would reach the terminal
+      [
+        'unknown check',
+        JSON.stringify({ ...base, expect: { violation: '\u001b]0;pwned\u0007\u001b[2J' } }),
+        /: expect\.violation: expected the id of a check: an invariant \(I-N\), a model check, typeOk or crash/,
+      ],
+      ['control characters in a field name', JSON.stringify({ ...base, '\u001b[31mX': 1 }), /: \\u001b\[31mX: unknown field/],
     ];
     it.each(cases)('%s', (name, text, re) => {
       const file = join(corpus, `${name.replace(/ /g, '-')}.json`);
@@ -188,6 +195,23 @@ describe('npm run verify', () => {
       expect(r.err).toBe(`verify: ${join(corpus, 'nope.json')}: no such file\n`);
       expect(existsSync(join(corpus, 'reports'))).toBe(false);
     });
+  });
+
+  it('a reports directory that cannot take the reports is refused before the run, leaving nothing behind', () => {
+    const dir = tmp('rd');
+    mkdirSync(join(dir, 'blocked', 'summary.json'), { recursive: true });
+    symlinkSync('loop-b', join(dir, 'loop-a'));
+    symlinkSync('loop-a', join(dir, 'loop-b'));
+    for (const [reports, why] of [
+      [join(dir, 'blocked'), 'summary.json there is a directory, not a file'],
+      [join(dir, 'loop-a'), 'cannot write there (ELOOP)'],
+    ]) {
+      const r = verify('--property', 'concurrency', '--no-corpus', '--reports', reports!);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toBe(`verify: --reports ${reports}: ${why} (npm run verify -- --help)\n`);
+    }
+    expect(readdirSync(join(dir, 'blocked'))).toEqual(['summary.json']);
   });
 
   it('an exhausted time budget: exit 0 and said; with --require-runs exit 3', () => {

@@ -35,6 +35,12 @@ describe('writeReportAtomic', () => {
     expect(readFileSync(f, 'utf8')).toBe('two');
     expect(readdirSync(join(root, 'x'))).toEqual(['summary.json']);
   });
+  it('a rename that fails (a directory in the way) throws and leaves no temporary file behind', () => {
+    const root = fresh();
+    mkdirSync(join(root, 'summary.json'));
+    expect(() => writeReportAtomic(join(root, 'summary.json'), 'one')).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect(readdirSync(root)).toEqual(['summary.json']);
+  });
 });
 
 describe('readRegular', () => {

@@ -31,9 +31,10 @@ function withFifo(dir: string, path: string): string {
   return dir;
 }
 
-function problem(dir: string): string {
+/** What loadBlobs says of `dir`, whose blobs carry the test key (Intel's is `signer` 'intel', the CLI's). */
+function problem(dir: string, signer: 'intel' | 'test' = 'test'): string {
   try {
-    loadBlobs(dir);
+    loadBlobs(dir, signer);
   } catch (e) {
     expect(e).toBeInstanceOf(BlobsError);
     return (e as Error).message;
@@ -46,7 +47,7 @@ describe('loadBlobs', () => {
     const blob = buildBlobV1(identityOf(REF));
     const dir = checkout({ 'mapping_file.json': MAPPING, 'joined_files/1.5/tdx_module_1.5.08.blob': blob });
     const before = readdirSync(dir, { recursive: true }).sort();
-    const loaded = loadBlobs(dir);
+    const loaded = loadBlobs(dir, 'test');
     expect(loaded.blobs.map((b) => b.release)).toEqual(['1.5.08']);
     expect(imageBytes({ ...REF, real: true, corruption: null })).toEqual(blob);
     expect(identityOf({ ...REF, real: true }).nrPages).toBe(identityOf(REF).nrPages);
@@ -129,5 +130,11 @@ describe('loadBlobs', () => {
     const m = problem(make());
     expect(m).toMatch(message);
     expect(m).not.toContain('\n');
+  });
+  it("as a checkout of Intel's (the CLI's --blobs) refuses a blob signed with another key: a run would report its refusal as a counterexample", () => {
+    const dir = checkout({ 'mapping_file.json': MAPPING, 'joined_files/1.5/tdx_module_1.5.08.blob': buildBlobV1(identityOf(REF)) });
+    expect(problem(dir, 'intel')).toMatch(
+      /tdx_module_1\.5\.08\.blob: not Intel's module 1\.5\.08: signed with another key \(the modulus's SHA-384 is not the intel key's\)$/,
+    );
   });
 });
