@@ -170,17 +170,50 @@ export function reachedKeys(d: Pick<DistinctStates, 'states' | 'pairs'>): Reache
   return { states: [...d.states].sort().join(''), pairs: [...d.pairs].map(pairKey).sort().join('') };
 }
 
-/** The states and pairs the shards reached together. */
-export function unionReached(parts: readonly ReachedKeys[]): Pick<DistinctStates, 'states' | 'pairs'> {
-  const split = (text: string, into: Set<string>) => {
-    for (let i = 0; i < text.length; i += KEY_LENGTH) into.add(text.slice(i, i + KEY_LENGTH));
-  };
-  const d = { states: new Set<string>(), pairs: new Set<string>() };
-  for (const r of parts) {
-    split(r.states, d.states);
-    split(r.pairs, d.pairs);
+/**
+ * Names --merge collects at most, of states and pairs together: four shards' worth at
+ * REACHED_MAX, some 30 MB. The shards of one run reach mostly the same states (a run's states
+ * are far fewer: 1,646 at issue 13's bound on v2), so a union past this is not one a real run makes,
+ * and a merge of many shards must not grow without bound: past it, the counts are a lower bound.
+ */
+export const UNION_MAX = 4 * REACHED_MAX;
+
+/**
+ * The distinct states and pairs of the shards together, counted from their names (`reached`)
+ * one shard at a time, so that no shard's names need be kept. Exact while every shard wrote its
+ * names and the union stays within UNION_MAX; otherwise `at least` the larger of the union
+ * collected so far and the most any one shard counted.
+ */
+export class ReachedUnion {
+  private readonly states = new Set<string>();
+  private readonly pairs = new Set<string>();
+  private most = { states: 0, pairs: 0 };
+  private exact = true;
+
+  /** One shard: its names (null: it wrote none) and the counts it wrote. */
+  add(r: ReachedKeys | null, counted: { readonly distinctStates: number; readonly distinctPairs: number }): void {
+    this.most = { states: Math.max(this.most.states, counted.distinctStates), pairs: Math.max(this.most.pairs, counted.distinctPairs) };
+    if (r === null) this.exact = false;
+    else this.split(r.states, this.states) && this.split(r.pairs, this.pairs);
   }
-  return d;
+
+  /** Adds the names of `text` to `into` until the union is full; false once it is. */
+  private split(text: string, into: Set<string>): boolean {
+    // Each name a string of its own: a slice of `text` would keep all of the shard's text alive.
+    const bytes = Buffer.from(text, 'latin1');
+    for (let i = 0; i < bytes.length; i += KEY_LENGTH) {
+      const k = bytes.toString('latin1', i, i + KEY_LENGTH);
+      if (into.has(k)) continue;
+      if (this.states.size + this.pairs.size >= UNION_MAX) return (this.exact = false);
+      into.add(k);
+    }
+    return true;
+  }
+
+  counts(): { states: number; pairs: number; exact: boolean } {
+    if (this.exact) return { states: this.states.size, pairs: this.pairs.size, exact: true };
+    return { states: Math.max(this.states.size, this.most.states), pairs: Math.max(this.pairs.size, this.most.pairs), exact: false };
+  }
 }
 
 /** summary.json `exploration`: what was searched and how much of the model it reached. */

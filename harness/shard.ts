@@ -9,13 +9,14 @@ import { z } from 'zod';
 import { NO_BUGS, SEEDED_BUGS } from '../impl/faults.ts';
 import { findRevision, REVISIONS } from '../properties/revisions/index.ts';
 import { findProperty, PROPERTIES, type Property } from '../properties/catalog.ts';
-import { entrySchema, scenarioSchema } from './corpus.ts';
+import { entrySchema, scenarioSchema, type CorpusEntry } from './corpus.ts';
+import { enumerateScenarios, scenarioKey, shardOfKey } from './exhaustive.ts';
+import { KEY_LENGTH, REACHED_MAX, ReachedUnion } from './explore.ts';
 import { worst, type Summary } from './reports.ts';
-import { KEY_LENGTH, REACHED_MAX } from './explore.ts';
 import { SCHEDULERS } from './schedulers.ts';
-import { InputError, intIn, LIMITS, parseJsonText, parseWith, readLimited, show } from './schema.ts';
-import { BUDGETS, exploreShare, type Budget, type CheckOptions } from './verify.ts';
-import { TOOL } from './version.ts';
+import { InputError, intIn, LIMITS, parseJsonText, parseWith, printable, readLimited, show } from './schema.ts';
+import { BUDGETS, exploreShare, genConfig, type Budget, type CheckOptions } from './verify.ts';
+import { TOOL, TOOL_VERSION } from './version.ts';
 
 export interface ShardSpec {
   readonly index: number;
@@ -60,8 +61,15 @@ export function plan(properties: readonly Property[], seed: number, numRuns: num
 export class MergeError extends InputError {}
 
 const status = z.enum(['holds', 'fails', 'exhausted', 'interrupted']);
-const U = intIn(0, Number.MAX_SAFE_INTEGER);
+/**
+ * A count: small enough that the merge's sums (over at most LIMITS.shards shards, then over the
+ * properties) stay exact integers. Its 1.7e12 runs, commands or milliseconds (55 years) are past any run.
+ */
+const U = intIn(0, Math.floor(Number.MAX_SAFE_INTEGER / (LIMITS.shards * PROPERTIES.length)));
 const name = z.string().max(200);
+/** A coverage label, which the merge prints in its table: printable ASCII, as every label the properties make is. */
+const label = name.regex(/^[\x20-\x7e]*$/);
+const LABEL = 'expected a label of printable ASCII, not __proto__';
 const violation = z.strictObject({ id: name, message: z.string() });
 
 const propertySchema = z.strictObject({
@@ -129,6 +137,12 @@ const explorationSchema = z.strictObject({
   }),
 });
 
+/**
+ * reports.ts BlobsSummary, with `--blobs DIR`: the blobs loaded (blobs.ts holds at most 128),
+ * and the runs that uploaded one and how they ended (coverage labels, checkBlobs).
+ */
+const blobsSchema = z.strictObject({ dir: z.string().min(1).max(4096), files: intIn(1, 128), uploads: U, applied: U, refused: U, lost: U });
+
 /** explore.ts ReachedKeys: names of KEY_LENGTH base64 characters, joined. */
 const keys = z
   .string()
@@ -152,29 +166,39 @@ const shardSchema = z.strictObject({
   exit: intIn(0, 255),
   properties: z.array(propertySchema).max(PROPERTIES.length),
   counterexamples: z.array(counterexampleSchema).max(PROPERTIES.length),
-  coverage: z.record(name, U),
+  coverage: z.record(label, U, { error: (i) => (i.code === 'invalid_key' ? LABEL : undefined) }),
   exploration: explorationSchema,
   reached: z.strictObject({ states: keys, pairs: keys }).nullable(),
+  blobs: blobsSchema.optional(),
 });
 
 export type ShardSummary = z.infer<typeof shardSchema> & Summary;
+/** A shard as mergeShards returns it: its names of states and pairs counted (ReachedUnion) and dropped. */
+export type MergedShard = Omit<ShardSummary, 'reached'>;
 
 export function readShard(file: string): ShardSummary {
   try {
-    return parseWith(shardSchema, parseJsonText(readLimited(file, 'a shard summary'), file), file) as ShardSummary;
+    const json = parseJsonText(readLimited(file, 'a shard summary'), file);
+    // zod leaves a record's `__proto__` out of what it returns, without a word: that label would go uncounted
+    const coverage = (json as { coverage?: unknown } | null)?.coverage;
+    if (typeof coverage === 'object' && coverage !== null && Object.hasOwn(coverage, '__proto__')) fail(file, 'coverage.__proto__', LABEL);
+    return parseWith(shardSchema, json, file) as ShardSummary;
   } catch (e) {
-    if (e instanceof InputError && !(e instanceof MergeError)) throw new MergeError(e.message);
+    // zod names a field by its key, which may be any characters of the file's
+    if (e instanceof InputError && !(e instanceof MergeError)) throw new MergeError(printable(e.message));
     throw e;
   }
 }
 
 const fail = (file: string, field: string, problem: string): never => {
-  throw new MergeError(`${file}: ${field}: ${problem}`);
+  throw new MergeError(printable(`${file}: ${field}: ${problem}`));
 };
 
 /** What the shard's own fields say of the run: known names, and the plan it must have followed. */
 function checkRun(file: string, s: ShardSummary): void {
   if (s.tool !== TOOL) fail(file, 'tool', `${show(s.tool)} is not ${TOOL}`);
+  // Another version may plan, count or check differently: only this one's shards are checked as it would run them.
+  if (s.version !== TOOL_VERSION) fail(file, 'version', `${show(s.version)}, but this is ${TOOL} ${TOOL_VERSION}: merge shards with the version that ran them`);
   if (!findRevision(s.kernel)) fail(file, 'kernel', `${show(s.kernel)} is not an emulated revision (${REVISIONS.map((r) => r.name).join(', ')})`);
   if (!Object.hasOwn(BUDGETS, s.budget)) fail(file, 'budget', `${show(s.budget)} is not quick, ci or deep`);
   if (s.fault !== null && !SEEDED_BUGS.some((b) => b.name === s.fault)) fail(file, 'fault', `${show(s.fault)} is not a seeded fault (see --list)`);
@@ -186,12 +210,12 @@ function checkRun(file: string, s: ShardSummary): void {
 }
 
 /** Whether the shard enumerated its scenarios (`--explore`) rather than drawing them. */
-export function exploring(s: ShardSummary): boolean {
+export function exploring(s: MergedShard): boolean {
   return s.exploration.bound.commands !== null;
 }
 
 /** The options an exploring shard ran with, as far as its enumeration goes (the domain, the share). */
-export function exploreOptionsOf(s: ShardSummary): CheckOptions {
+export function exploreOptionsOf(s: MergedShard): CheckOptions {
   const b = s.exploration.bound;
   return {
     seed: s.seed,
@@ -205,10 +229,58 @@ export function exploreOptionsOf(s: ShardSummary): CheckOptions {
   };
 }
 
+/**
+ * Scenarios of one property past which an exploring shard is refused before any is enumerated.
+ * A run explores about 130 ms a scenario at the default 2 preemptions (issue 13's bound,
+ * `--commands 3`: 14,424 scenarios of update-contract in 32 minutes), so a million is a day and
+ * more of one property's search; and the run and the merge both count a shard's share by
+ * enumerating all of them, about 8 us each. `--commands 4 --values 16` is 182 million scenarios
+ * of update-contract: counting alone would take the merge half an hour a property.
+ */
+const SCENARIOS_MAX = 1_000_000;
+
+/** The shard's bound enumerates few enough scenarios of each property for the merge to count them. */
+function checkBound(file: string, s: ShardSummary): void {
+  if (!exploring(s)) return;
+  const o = exploreOptionsOf(s);
+  for (const id of s.propertySet) {
+    const n = exploreShare(findProperty(id)!, o, s.exploration.bound.commands!, null); // counted, not enumerated
+    if (n > SCENARIOS_MAX)
+      fail(
+        file,
+        'exploration.bound',
+        `${JSON.stringify(s.exploration.bound)} makes ${n} scenarios of ${id}, more than the ${SCENARIOS_MAX} a run could explore`,
+      );
+  }
+}
+
+/**
+ * Each shard's share of a property's scenarios (as verify.ts exploreShare counts one), by the
+ * run they are shares of: counted in one pass for all N shards, which a merge of N shards would
+ * otherwise enumerate N times.
+ */
+type Shares = Map<string, number[]>;
+
 /** The runs a unit requests: the budget's share, or when exploring, its share of the property's scenarios. */
-function requestedOf(s: ShardSummary, u: Unit): number {
+function requestedOf(s: ShardSummary, u: Unit, shares: Shares): number {
   if (!exploring(s)) return u.runs;
-  return exploreShare(u.property, exploreOptionsOf(s), s.exploration.bound.commands!, s.shard);
+  const n = s.shard.count;
+  const run = JSON.stringify([u.property.id, s.seed, s.budget, s.kernel, s.exploration.bound, n]);
+  let counts = shares.get(run);
+  if (!counts) {
+    const o = exploreOptionsOf(s);
+    counts = new Array<number>(n + 1).fill(0);
+    for (const x of enumerateScenarios(genConfig(u.property, o), o.seed, s.exploration.bound.commands!, o.exploreValues))
+      counts[shardOfKey(scenarioKey(x), n)]!++;
+    shares.set(run, counts);
+  }
+  return counts[s.shard.index]!;
+}
+
+/** The position of the first name in `text` (KEY_LENGTH characters each) not after the one before it, or -1. */
+function firstUnsorted(text: string): number {
+  for (let i = KEY_LENGTH; i < text.length; i += KEY_LENGTH) if (text.slice(i - KEY_LENGTH, i) >= text.slice(i, i + KEY_LENGTH)) return i / KEY_LENGTH;
+  return -1;
 }
 
 /** The shard's exploration is one its scheduler makes, on its bound, and its totals are its properties'. */
@@ -223,6 +295,11 @@ function checkExploration(file: string, s: ShardSummary): void {
     at('bound.commands', `${b.commands}: only the exhaustive scheduler on --cpus N enumerates`);
   if (e.scheduler !== 'exhaustive' && (e.executions !== e.scenarios || e.complete))
     at('executions', `${e.executions} of ${e.scenarios} scenarios${e.complete ? ', complete' : ''}: a sample runs each once and is never complete`);
+  // A sample runs each drawn scenario once, whole (explore.ts sampled): it prunes and cuts nothing.
+  for (const k of ['pruned', 'capped'] as const)
+    if (e.scheduler !== 'exhaustive' && e[k] !== 0) at(k, `${e[k]}, with scheduler ${e.scheduler}: a sample has none`);
+  // Only enumerated scenarios are taken from another property or left out as inert (verify.ts exploreProperty).
+  for (const k of ['reused', 'inert'] as const) if (b.commands === null && e[k] !== 0) at(k, `${e[k]}, but no scenario was enumerated`);
   if (b.cpus !== s.cpus) fail(file, 'exploration.bound.cpus', `${b.cpus}, but cpus is ${show(s.cpus)}`);
   const runs = s.properties.reduce((n, p) => n + p.runs, 0);
   if (e.scenarios !== runs) fail(file, 'exploration.scenarios', `${e.scenarios}, but its properties ran ${runs}`);
@@ -232,10 +309,15 @@ function checkExploration(file: string, s: ShardSummary): void {
     fail(file, 'reached.states', `${r.states.length / KEY_LENGTH} names, but exploration.distinctStates is ${e.distinctStates}`);
   if (r && r.pairs.length !== e.distinctPairs * KEY_LENGTH)
     fail(file, 'reached.pairs', `${r.pairs.length / KEY_LENGTH} names, but exploration.distinctPairs is ${e.distinctPairs}`);
+  // Written sorted (explore.ts reachedKeys), so a name twice is next to itself: the counts above are of distinct names.
+  for (const k of ['states', 'pairs'] as const) {
+    const i = r ? firstUnsorted(r[k]) : -1;
+    if (i > 0) fail(file, `reached.${k}`, `name ${i} is not after name ${i - 1}: the names are written sorted, each once`);
+  }
 }
 
 /** Each property as the plan says (same order, seed, requested runs), its status matching what it found. */
-function checkProperties(file: string, s: ShardSummary): void {
+function checkProperties(file: string, s: ShardSummary, shares: Shares): void {
   const props = s.propertySet.map((id) => findProperty(id)!);
   const units = plan(props, s.seed, BUDGETS[s.budget as Budget['name']].numRuns, s.shard, exploring(s));
   if (s.properties.length !== units.length) fail(file, 'properties', `${s.properties.length} entries, but this shard of the property set runs ${units.length}`);
@@ -244,7 +326,7 @@ function checkProperties(file: string, s: ShardSummary): void {
       f = `properties[${i}]`;
     if (p.id !== u.property.id) fail(file, `${f}.id`, `${show(p.id)}, but the plan has ${u.property.id} here`);
     if (p.seed !== u.seed) fail(file, `${f}.seed`, `${p.seed}, but the plan gives ${u.seed}`);
-    const requested = requestedOf(s, u);
+    const requested = requestedOf(s, u, shares);
     if (p.requested !== requested) fail(file, `${f}.requested`, `${p.requested}, but the plan gives ${requested}`);
     if (p.runs > p.requested) fail(file, `${f}.runs`, `${p.runs} is more than requested (${p.requested})`);
     if ((p.status === 'fails') !== (p.counterexample !== null))
@@ -272,10 +354,35 @@ function checkOutcome(file: string, s: ShardSummary): void {
   if (named.length !== s.counterexamples.length) fail(file, 'counterexamples', `${s.counterexamples.length} listed, but ${named.length} properties have one`);
 }
 
-/** The fields every shard of one run shares. */
-const SAME = ['tool', 'version', 'kernel', 'budget', 'seed', 'fault', 'cpus'] as const;
+/** An entry that boots or uploads Intel's blobs, which only a `--blobs DIR` run draws. */
+export function usesBlobs(e: Pick<CorpusEntry, 'scenario'>): boolean {
+  return e.scenario.host.boot.real === true || e.scenario.commands.some((c) => c.kind === 'upload' && c.image.real === true);
+}
 
-function checkSameRun(files: readonly string[], shards: readonly ShardSummary[]): void {
+/** The coverage labels of runs that uploaded an Intel blob (cli/run.ts blobsSummary), by the `blobs` field that counts them. */
+const BLOB_LABELS = [
+  ['uploads', 'real upload'],
+  ['applied', 'real upload applied'],
+  ['refused', 'real upload refused'],
+  ['lost', 'real upload lost'],
+] as const;
+
+/** A `--blobs` shard counts its real uploads as its coverage does; only such a shard has a counterexample on Intel's blobs. */
+function checkBlobs(file: string, s: ShardSummary): void {
+  const b = s.blobs;
+  for (const [k, l] of b ? BLOB_LABELS : []) {
+    const n = Object.hasOwn(s.coverage, l) ? s.coverage[l]! : 0;
+    if (b![k] !== n) fail(file, `blobs.${k}`, `${b![k]}, but coverage counts ${n} runs as ${show(l)}`);
+  }
+  s.counterexamples.forEach((c, i) => {
+    if (!b && usesBlobs(c.entry)) fail(file, `counterexamples[${i}].entry`, "uses Intel's module blobs, but the shard has no blobs (it ran without --blobs)");
+  });
+}
+
+/** The fields every shard of one run shares (its tool and version: checkRun holds each shard to this tool's). */
+const SAME = ['kernel', 'budget', 'seed', 'fault', 'cpus'] as const;
+
+function checkSameRun(files: readonly string[], shards: readonly MergedShard[]): void {
   const first = shards[0]!;
   shards.forEach((s, i) => {
     for (const k of SAME) {
@@ -284,8 +391,10 @@ function checkSameRun(files: readonly string[], shards: readonly ShardSummary[])
     if (s.propertySet.join(',') !== first.propertySet.join(','))
       fail(files[i]!, 'propertySet', `${s.propertySet.join(',')}, but ${files[0]} has ${first.propertySet.join(',')}`);
     if (s.shard.count !== first.shard.count) fail(files[i]!, 'shard.count', `${s.shard.count}, but ${files[0]} has ${first.shard.count}`);
-    const how = (x: ShardSummary) => JSON.stringify({ scheduler: x.exploration.scheduler, pctDepth: x.exploration.pctDepth, bound: x.exploration.bound });
+    const how = (x: MergedShard) => JSON.stringify({ scheduler: x.exploration.scheduler, pctDepth: x.exploration.pctDepth, bound: x.exploration.bound });
     if (how(s) !== how(first)) fail(files[i]!, 'exploration', `${how(s)}, but ${files[0]} has ${how(first)}: not shards of one run`);
+    const blobs = (x: MergedShard) => (x.blobs ? JSON.stringify({ dir: x.blobs.dir, files: x.blobs.files }) : 'none');
+    if (blobs(s) !== blobs(first)) fail(files[i]!, 'blobs', `${blobs(s)}, but ${files[0]} has ${blobs(first)}: not shards of one run`);
     const dup = shards.findIndex((x) => x.shard.index === s.shard.index);
     if (dup !== i) fail(files[i]!, 'shard.index', `${s.shard.index} is also ${files[dup]}'s`);
   });
@@ -297,18 +406,32 @@ function checkSameRun(files: readonly string[], shards: readonly ShardSummary[])
     );
 }
 
-/** The shards, checked to be one split of one run (each 1..N once), sorted by index. */
-export function mergeShards(files: readonly string[]): { base: ShardSummary; shards: ShardSummary[] } {
+/**
+ * The shards, checked to be one split of one run (each 1..N once), sorted by index, and the
+ * distinct states and pairs they reached together (counted as each is read, so that memory
+ * holds no more than one shard's names and the bounded union).
+ */
+export function mergeShards(files: readonly string[]): {
+  base: MergedShard;
+  shards: MergedShard[];
+  reached: ReturnType<ReachedUnion['counts']>;
+} {
   if (files.length === 0) throw new MergeError('--merge needs the shard files (reports/shards/*.json)');
   if (files.length > LIMITS.shards) throw new MergeError(`--merge: ${files.length} files, more than the ${LIMITS.shards} shards a run can have`);
-  const shards = files.map((f) => {
+  const shares: Shares = new Map();
+  const union = new ReachedUnion();
+  const shards = files.map((f): MergedShard => {
     const s = readShard(f);
     checkRun(f, s);
-    checkProperties(f, s);
+    checkBound(f, s);
+    checkProperties(f, s, shares);
     checkExploration(f, s);
     checkOutcome(f, s);
-    return s;
+    checkBlobs(f, s);
+    union.add(s.reached, s.exploration);
+    const { reached: _counted, ...rest } = s;
+    return rest;
   });
   checkSameRun(files, shards);
-  return { base: shards[0]!, shards: [...shards].sort((a, b) => a.shard.index - b.shard.index) };
+  return { base: shards[0]!, shards: [...shards].sort((a, b) => a.shard.index - b.shard.index), reached: union.counts() };
 }

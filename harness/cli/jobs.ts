@@ -31,20 +31,34 @@ function childArgs(argv: readonly string[]): string[] {
   return out.filter((a) => a !== '--no-corpus');
 }
 
+/** Exit codes of a child that ran: its summary is there to merge. Any other is a failure. */
+const RAN = [0, 1, 130, 143];
+
 interface Job {
   readonly i: number;
   readonly child: ChildProcess;
   readonly exit: Promise<number>;
   /** The child said it is stopping (its first signal reached it). */
   stopping: boolean;
-  lastLine: string;
+  /**
+   * Its last stderr line, held back until another comes or it exits: a child that fails on bad
+   * input says so in its last line, and the run's one line (JobError) quotes it instead.
+   */
+  held: string | null;
 }
 
 function startJob(cli: Cli, argv: readonly string[], i: number, n: number): Job {
   const dir = join(cli.reports, 'jobs', String(i));
   const args = [ENTRY, ...childArgs(argv), '--shard', `${i}/${n}`, '--reports', dir, '--no-corpus', '--progress', String(cli.progressMs / 1000)];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const job: Job = { i, child, exit: new Promise((resolve) => child.on('close', (code) => resolve(code ?? 2))), stopping: false, lastLine: '' };
+  const say = (line: string) => console.error(`[shard ${i}/${n}] ${line}`);
+  const exit = new Promise<number>((resolve) =>
+    child.on('close', (code) => {
+      if (job.held !== null && RAN.includes(code ?? 2)) say(job.held);
+      resolve(code ?? 2);
+    }),
+  );
+  const job: Job = { i, child, exit, stopping: false, held: null };
   // Of its output only the progress lines: the merge prints the table, coverage and counterexamples.
   createInterface({ input: child.stdout! }).on('line', (line) => {
     if (/^\s*progress: /.test(line)) console.log(`[shard ${i}/${n}] ${line.trim()}`);
@@ -52,8 +66,8 @@ function startJob(cli: Cli, argv: readonly string[], i: number, n: number): Job 
   createInterface({ input: child.stderr! }).on('line', (line) => {
     if (!line.trim()) return;
     job.stopping ||= / stopping; /.test(line);
-    job.lastLine = line;
-    console.error(`[shard ${i}/${n}] ${line}`);
+    if (job.held !== null) say(job.held);
+    job.held = line;
   });
   return job;
 }
@@ -78,8 +92,8 @@ export async function runJobs(cli: Cli, argv: readonly string[], stop: Stop): Pr
   const done = passOnSignal(jobs, stop);
   const codes = await Promise.all(jobs.map((j) => j.exit));
   done();
-  const failed = jobs.find((j) => ![0, 1, 130, 143].includes(codes[j.i - 1]!));
-  if (failed) throw new JobError(`shard ${failed.i}/${n} failed (exit ${codes[failed.i - 1]}): ${failed.lastLine || 'no message'}`);
+  const failed = jobs.find((j) => !RAN.includes(codes[j.i - 1]!));
+  if (failed) throw new JobError(`shard ${failed.i}/${n} failed (exit ${codes[failed.i - 1]}): ${failed.held ?? 'no message'}`);
   const files = jobs.map((j) => join(cli.reports, 'jobs', String(j.i), 'shards', `shard-${j.i}-of-${n}.json`));
   const missing = files.find((f) => !existsSync(f));
   if (missing) throw new JobError(`a shard wrote no summary: ${missing}`);

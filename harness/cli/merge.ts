@@ -5,17 +5,40 @@ import { findRevision, type RevisionRecord } from '../../properties/revisions/in
 import { NO_BUGS, type BugName } from '../../impl/faults.ts';
 import { coverageReport } from '../coverage.ts';
 import { findProperty } from '../../properties/catalog.ts';
-import { boundReport, distinctReport, unionReached, type Exploration } from '../explore.ts';
-import { summaryBase, worst, writeSummary, type PropertySummary, type Summary } from '../reports.ts';
+import { BlobsError, loadBlobs } from '../blobs.ts';
+import { boundReport, distinctReport, type Exploration } from '../explore.ts';
+import { summaryBase, worst, writeSummary, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { runScenario } from '../run.ts';
-import { exploreOptionsOf, exploring, mergeShards, type ShardSummary } from '../shard.ts';
+import { printable } from '../schema.ts';
+import { exploreOptionsOf, exploring, MergeError, mergeShards, usesBlobs, type MergedShard } from '../shard.ts';
 import { exploreDomain } from '../verify.ts';
 import { stateObserver } from '../state_view.ts';
 import type { Cli } from './args.ts';
 import { checkCorpus, exitCode, HEAD, mergeCoverage, propertySummary, record, row, type Recorded } from './record.ts';
 
+/**
+ * The run's blobs, when a counterexample to replay uses them: `--jobs` loaded them; a `--merge`
+ * of `--blobs` shards loads the DIR they name (mergeShards checked they name one), and only
+ * then, so that shards merged where the blobs are not, with no counterexample on them, merge.
+ */
+function loadRunBlobs(cli: Cli, base: MergedShard, shards: readonly MergedShard[]): void {
+  if (cli.blobs !== null || !shards.some((s) => s.counterexamples.some((c) => usesBlobs(c.entry)))) return;
+  const b = base.blobs!; // mergeShards refused a counterexample on blobs from a shard without them
+  const refuse = (problem: string): never => {
+    throw new MergeError(printable(`--merge: the shards' blobs, to replay a counterexample on them: ${problem}`));
+  };
+  let n = 0;
+  try {
+    n = loadBlobs(b.dir).blobs.length;
+  } catch (e) {
+    if (e instanceof BlobsError) refuse(e.message);
+    throw e;
+  }
+  if (n !== b.files) refuse(`${b.dir} holds ${n} blobs now, but the shards' run loaded ${b.files}`);
+}
+
 /** Each counterexample once, replayed here; one that no longer fails is left out (and said). */
-function replayed(cli: Cli, revision: RevisionRecord, base: ShardSummary, shards: readonly ShardSummary[]): Recorded[] {
+function replayed(cli: Cli, revision: RevisionRecord, base: MergedShard, shards: readonly MergedShard[]): Recorded[] {
   const recorded: Recorded[] = [];
   const seen = new Set<string>();
   for (const s of shards) {
@@ -48,17 +71,15 @@ function replayed(cli: Cli, revision: RevisionRecord, base: ShardSummary, shards
 
 /**
  * The shards' `exploration` added up: complete only when every shard's is. A state two shards
- * reached counts once: the counts are those of the union of their names (`reached`). A shard
- * past REACHED_MAX wrote none; then they are the most any shard reached, a lower bound.
+ * reached counts once: `reached` are the counts of the union of their names (explore.ts
+ * ReachedUnion), a lower bound when a shard past REACHED_MAX wrote none.
  */
-function mergedExploration(shards: readonly ShardSummary[]): { exploration: Exploration; exact: boolean } {
+function mergedExploration(shards: readonly MergedShard[], reached: { states: number; pairs: number }): Exploration {
   const parts = shards.map((s) => s.exploration);
   const first = shards[0]!;
   const properties = first.propertySet.map((id) => findProperty(id)!); // mergeShards checked them
   const sum = (k: 'scenarios' | 'executions' | 'pruned' | 'capped' | 'reused' | 'inert') => parts.reduce((n, e) => n + e[k], 0);
-  const most = (k: 'distinctStates' | 'distinctPairs') => Math.max(...parts.map((e) => e[k]));
-  const names = shards.every((s) => s.reached !== null) ? unionReached(shards.map((s) => s.reached!)) : null;
-  const exploration = {
+  return {
     ...parts[0]!,
     scenarios: sum('scenarios'),
     executions: sum('executions'),
@@ -66,16 +87,23 @@ function mergedExploration(shards: readonly ShardSummary[]): { exploration: Expl
     capped: sum('capped'),
     reused: sum('reused'),
     inert: sum('inert'),
-    distinctStates: names ? names.states.size : most('distinctStates'),
-    distinctPairs: names ? names.pairs.size : most('distinctPairs'),
+    distinctStates: reached.states,
+    distinctPairs: reached.pairs,
     complete: parts.every((e) => e.complete),
     ...(exploring(first) ? { domain: exploreDomain(properties, exploreOptionsOf(first)) } : {}),
   };
-  return { exploration, exact: names !== null };
+}
+
+/** The shards' `blobs` added up: they agree on the DIR and its blobs (mergeShards checked). */
+function mergedBlobs(shards: readonly MergedShard[]): { blobs?: BlobsSummary } {
+  const first = shards[0]!.blobs;
+  if (!first) return {};
+  const sum = (k: 'uploads' | 'applied' | 'refused' | 'lost') => shards.reduce((n, s) => n + s.blobs![k], 0);
+  return { blobs: { dir: first.dir, files: first.files, uploads: sum('uploads'), applied: sum('applied'), refused: sum('refused'), lost: sum('lost') } };
 }
 
 /** Per property of the run, its parts added up; a row of the table each ("proved" when every shard explored all of its share). */
-function merged(base: ShardSummary, shards: readonly ShardSummary[], recorded: readonly Recorded[], proved: boolean): PropertySummary[] {
+function merged(base: MergedShard, shards: readonly MergedShard[], recorded: readonly Recorded[], proved: boolean): PropertySummary[] {
   return base.propertySet.map((id) => {
     const parts = shards.flatMap((s) => s.properties.filter((p) => p.id === id));
     const cx = parts.find((p) => p.counterexample)?.counterexample ?? null;
@@ -99,18 +127,20 @@ function merged(base: ShardSummary, shards: readonly ShardSummary[], recorded: r
 }
 
 export function runMerge(cli: Cli, files: readonly string[]): number {
+  // the inputs first: checkCorpus makes the directories the merge writes into
+  const { base, shards, reached } = mergeShards(files);
+  loadRunBlobs(cli, base, shards);
   checkCorpus(cli);
-  const { base, shards } = mergeShards(files);
   const revision = findRevision(base.kernel)!; // mergeShards checked it
   const fault = base.fault ? `, seeded fault ${base.fault}` : '';
   console.log(`tdx-update-verify: merging ${shards.length} shard(s): kernel ${base.kernel}, budget ${base.budget}, seed ${base.seed}${fault}`);
   console.log(HEAD);
   const recorded = replayed(cli, revision, base, shards);
-  const { exploration, exact } = mergedExploration(shards);
+  const exploration = mergedExploration(shards, reached);
   const props = merged(base, shards, recorded, exploration.complete);
   const coverage = mergeCoverage(shards.map((s) => new Map(Object.entries(s.coverage))));
   const runs = props.reduce((n, p) => n + p.runs, 0);
-  console.log([...coverageReport(coverage, runs), ...distinctReport(exploration.distinctStates, exploration.distinctPairs, runs, !exact)].join('\n'));
+  console.log([...coverageReport(coverage, runs), ...distinctReport(reached.states, reached.pairs, runs, !reached.exact)].join('\n'));
   for (const r of recorded) console.log(r.text);
   const status = worst(props.map((p) => p.status));
   if (exploration.scheduler === 'exhaustive' && status === 'holds') console.log(boundReport(exploration));
@@ -131,6 +161,7 @@ export function runMerge(cli: Cli, files: readonly string[]): number {
     properties: props,
     counterexamples: recorded.map((x) => x.summary),
     coverage: Object.fromEntries(coverage),
+    ...mergedBlobs(shards),
     exploration,
   };
   const written = writeSummary(cli.reports, summary, new Map(recorded.map((x) => [x.summary.name, x.text])));

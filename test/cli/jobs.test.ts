@@ -2,7 +2,7 @@
 // merged proof is the unsharded one; a SIGTERM to the parent alone reaches the children, and
 // what they wrote is merged; flags that make no sense with it are refused.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,16 @@ describe('--jobs N', () => {
     expect(err).toMatch(/\[shard 2\/2\] verify: SIGTERM: stopping/);
     expect(summary(dir)).toMatchObject({ status: 'interrupted', merged: [expect.any(String), expect.any(String)] });
   }, 60_000);
+
+  it("children that fail end the run with one line, the first one's quoted once, exit 2", () => {
+    const dir = tmp();
+    // where each shard writes its reports there is a file: each refuses to start
+    mkdirSync(join(dir, 'jobs'));
+    for (const i of ['1', '2']) writeFileSync(join(dir, 'jobs', i), '');
+    const r = verify(['--property', 'corrupt-images', '--jobs', '2', '--no-corpus', '--progress', '0', '--reports', dir]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^verify: shard 1\/2 failed \(exit 2\): verify: --reports \S+jobs\/1: /)]);
+  });
 
   it.each([
     [['--jobs', '2', '--shard', '1/2'], /^verify: --jobs splits the run into shards itself; --shard does not apply/],

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../harness/schema.ts';
+import { TOOL_VERSION } from '../../harness/version.ts';
 import { cli, expectRefused, paths, sandbox, setAt, withKey, wrongType, type Json, type Sandbox } from './helpers.ts';
 
 /** Per field, values that make the shard set wrong, and the field the message must name. */
@@ -32,6 +33,14 @@ const EDITS: readonly [string, readonly (string | number)[], Json[]][] = [
   ['exploration', ['exploration', 'scheduler'], ['pct', 'exhaustive', 'toString']],
   ['exploration.pctDepth', ['exploration', 'pctDepth'], [3]],
   ['exploration.executions', ['exploration', 'executions'], [51, 0]],
+  // a sample prunes, caps, reuses and leaves out nothing
+  ['exploration.pruned', ['exploration', 'pruned'], [1]],
+  ['exploration.capped', ['exploration', 'capped'], [1]],
+  ['exploration.reused', ['exploration', 'reused'], [1]],
+  ['exploration.inert', ['exploration', 'inert'], [1]],
+  // counts whose sum over shards and properties would not be an exact integer
+  ['properties[0].commands', ['properties', 0, 'commands'], [2 ** 52, Number.MAX_SAFE_INTEGER]],
+  ['exploration.pruned', ['exploration', 'pruned'], [2 ** 52]],
   ['reached.states', ['reached', 'states'], ['', 'AAAAAAAAAAAAAAAA', 'not base64!']],
 ];
 
@@ -119,6 +128,78 @@ describe('malformed shard sets', () => {
     expect(await merge(files(0, unnamed))).toMatch(new RegExp(`^distinct model states: at least ${most}, `, 'm'));
   });
 
+  /** The two shard files, each edited by `edit`. */
+  const both = (edit: (j: Json, i: number) => Json) =>
+    shards.map((t, i) => {
+      const f = join(box.inputs, `shard-${i + 1}.json`);
+      writeFileSync(f, JSON.stringify(edit(JSON.parse(t) as Json, i)));
+      return f;
+    });
+
+  it("names the shard another version wrote, and refuses shards that agree on a version not this tool's", async () => {
+    const f = files(0, JSON.stringify(setAt(JSON.parse(shards[0]) as Json, ['version'], '9.9.9')));
+    expectRefused(await cli(['--merge', ...f]), box.work, `${f[0]}: version: "9.9.9", but this is tdx-update-verify ${TOOL_VERSION}`);
+    const older = both((j) => setAt(j, ['version'], '0.0.1'));
+    expectRefused(await cli(['--merge', ...older]), box.work, `${older[0]}: version: "0.0.1", but this is`);
+  });
+
+  it('refuses a count large enough that the sums would not be exact', async () => {
+    const f = both((j) => setAt(j, ['coverage', 'command cancel'], Number.MAX_SAFE_INTEGER - 1));
+    expectRefused(await cli(['--merge', ...f]), box.work, `${f[0]}: coverage.command cancel: expected a whole number from 0 to `);
+  });
+
+  it('refuses names of states reached that repeat a name (they are written sorted, each once)', async () => {
+    const f = both((j, i) => {
+      const states = (j as { reached: { states: string } }).reached.states;
+      return i === 1 ? setAt(j, ['reached', 'states'], states.slice(0, 16) + states.slice(0, -16)) : j;
+    });
+    expectRefused(await cli(['--merge', ...f]), box.work, `${f[1]}: reached.states: name 1 is not after name 0`);
+  });
+
+  it.each([
+    ['__proto__', 'coverage.__proto__'],
+    ['\u001b]0;pwned\u0007', 'coverage.\\u001b]0;pwned\\u0007'],
+  ])('refuses the coverage label %j, naming it in printable characters', async (key, field) => {
+    const f = both((j, i) => (i === 1 ? setAt(j, ['coverage'], withKey((j as { coverage: Json }).coverage, key, 1)) : j));
+    const r = await cli(['--merge', ...f]);
+    expectRefused(r, box.work, `${f[1]}: ${field}: expected a label of printable ASCII`);
+    expect(r.err[0]).toMatch(/^[\x20-\x7e]*$/);
+  });
+
+  it('merges shards run with --blobs: they agree on the blobs, and their counts of real uploads add up', async () => {
+    const blobs = (j: Json, dir: string) => {
+      const real = (l: string) => (j as { coverage: Record<string, number> }).coverage[l] ?? 0;
+      return {
+        dir,
+        files: 3,
+        uploads: real('real upload'),
+        applied: real('real upload applied'),
+        refused: real('real upload refused'),
+        lost: real('real upload lost'),
+      };
+    };
+    const out = join(box.inputs, 'blobs');
+    const r = await cli(['--merge', ...both((j) => withKey(j, 'blobs', blobs(j, 'intel'))), '--reports', out, '--corpus', join(box.inputs, 'c')]);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).blobs).toEqual({ dir: 'intel', files: 3, uploads: 0, applied: 0, refused: 0, lost: 0 });
+    const other = both((j, i) => withKey(j, 'blobs', blobs(j, i === 0 ? 'intel' : 'elsewhere')));
+    expectRefused(
+      await cli(['--merge', ...other]),
+      box.work,
+      `${other[1]}: blobs: {"dir":"elsewhere","files":3}, but ${other[0]} has {"dir":"intel","files":3}`,
+    );
+    const one = both((j, i) => (i === 0 ? withKey(j, 'blobs', blobs(j, 'intel')) : j));
+    expectRefused(await cli(['--merge', ...one]), box.work, `${one[1]}: blobs: none, but ${one[0]} has`);
+    const miscounted = both((j) => withKey(j, 'blobs', { ...blobs(j, 'intel'), uploads: 5 }));
+    expectRefused(await cli(['--merge', ...miscounted]), box.work, `${miscounted[0]}: blobs.uploads: 5, but coverage counts 0 runs as "real upload"`);
+  });
+
+  it(`refuses more files than the ${LIMITS.shards} shards a run can have, before reading any`, async () => {
+    const many = Array.from({ length: LIMITS.shards + 1 }, (_, i) => join(box.inputs, `nope-${i}.json`));
+    expectRefused(await cli(['--merge', ...many]), box.work, `--merge: ${LIMITS.shards + 1} files, more than the ${LIMITS.shards} shards`);
+  });
+
   it.each([
     ['a shard missing', (f: string[]) => [f[0]!], 'shard 2 of 2 missing'],
     ['a shard twice', (f: string[]) => [f[0]!, f[1]!, f[0]!], 'shard.index: 1 is also'],
@@ -185,5 +266,45 @@ describe('exploring shards (--explore --shard I/N)', () => {
   ])('%s: refused, exit 2, naming the file', async (_, edit) => {
     const f = files(edit);
     expectRefused(await cli(['--merge', ...f]), box.work, f[1]);
+  });
+
+  it('refuses a bound of more scenarios than a run could explore, without enumerating them', async () => {
+    const f = files((j) => setAt(j, ['exploration', 'bound'], { cpus: 2, commands: 4, preemptions: 2, values: 16 }));
+    const started = performance.now();
+    expectRefused(await cli(['--merge', ...f]), box.work, `${f[1]}: exploration.bound: {"cpus":2,"commands":4,"preemptions":2,"values":16} makes `);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe("shards with a counterexample on Intel's blobs", () => {
+  let box: Sandbox;
+  let shard: Json;
+  beforeAll(async () => {
+    box = sandbox('blob-shards');
+    const run = join(box.inputs, 'run');
+    const r = await cli(['--property', 'update-contract', '--fault', 'B2', '--shard', '1/1', '--reports', run, '--no-corpus', '--progress', '0']);
+    expect(r.code).toBe(1);
+    // as if its host had booted one of Intel's blobs
+    const json = JSON.parse(readFileSync(join(run, 'shards', 'shard-1-of-1.json'), 'utf8')) as Json;
+    shard = setAt(json, ['counterexamples', 0, 'entry', 'scenario', 'host', 'boot', 'real'], true);
+  }, 60_000);
+  afterAll(() => box.done());
+
+  const file = (j: Json) => {
+    const f = join(box.inputs, 'shard.json');
+    writeFileSync(f, JSON.stringify(j));
+    return f;
+  };
+
+  it('refuses one from a shard not run with --blobs', async () => {
+    const f = file(shard);
+    expectRefused(await cli(['--merge', f]), box.work, `${f}: counterexamples[0].entry: uses Intel's module blobs, but the shard has no blobs`);
+  });
+
+  it('replays it on the blobs the shards name, and says so in one line when they are not there', async () => {
+    const blobs = { dir: join(box.inputs, 'gone'), files: 11, uploads: 0, applied: 0, refused: 0, lost: 0 };
+    const r = await cli(['--merge', file(withKey(shard, 'blobs', blobs)), '--reports', join(box.inputs, 'merged'), '--no-corpus']);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([`verify: --merge: the shards' blobs, to replay a counterexample on them: --blobs ${blobs.dir}: no such directory`]);
   });
 });

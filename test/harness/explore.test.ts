@@ -2,7 +2,7 @@
 // report the states they reached and the (state, action) pairs they took, and the count over
 // runs is of distinct ones.
 import { describe, expect, it } from 'vitest';
-import { boundReport, DistinctStates, exhaustive, KEY_LENGTH, REACHED_MAX, reachedKeys, stateKey, unionReached } from '../../harness/explore.ts';
+import { boundReport, DistinctStates, exhaustive, KEY_LENGTH, REACHED_MAX, ReachedUnion, reachedKeys, stateKey, UNION_MAX } from '../../harness/explore.ts';
 import { runScenario } from '../../harness/run.ts';
 import { NO_BUGS } from '../../impl/faults.ts';
 import { clone, init, setOnline, type ModelState } from '../../model/state.ts';
@@ -96,18 +96,36 @@ describe('DistinctStates', () => {
   });
 });
 
-describe('reachedKeys and unionReached (what shards write, what --merge counts)', () => {
+describe('reachedKeys and ReachedUnion (what shards write, what --merge counts)', () => {
   const key = (i: number) => String(i).padStart(KEY_LENGTH, 'A');
   const reached = (states: number[], pairs: string[]) => ({ states: new Set(states.map(key)), pairs: new Set(pairs) });
+  const counted = (states: number, pairs: number) => ({ distinctStates: states, distinctPairs: pairs });
 
   it('a state or pair two shards reached counts once', () => {
     const a = reachedKeys(reached([1, 2, 3], ['1 upload', '2 fw_done']))!;
     const b = reachedKeys(reached([3, 4], ['2 fw_done', '3 cpu_offline']))!;
     expect(a.states).toHaveLength(3 * KEY_LENGTH);
     expect(a.pairs).toMatch(/^[A-Za-z0-9+/]{32}$/);
-    const u = unionReached([a, b]);
-    expect([...u.states].sort()).toEqual([1, 2, 3, 4].map(key));
-    expect(u.pairs.size).toBe(3);
+    const u = new ReachedUnion();
+    u.add(a, counted(3, 2));
+    u.add(b, counted(2, 2));
+    expect(u.counts()).toEqual({ states: 4, pairs: 3, exact: true });
+  });
+
+  it('a shard that wrote no names makes the counts at least the larger of the union and the most one shard counted', () => {
+    const u = new ReachedUnion();
+    u.add(reachedKeys(reached([1, 2, 3], ['x']))!, counted(3, 1));
+    u.add(null, counted(2, 5));
+    expect(u.counts()).toEqual({ states: 3, pairs: 5, exact: false });
+  });
+
+  it('stops collecting past UNION_MAX names, and counts at least as many', () => {
+    // shards of REACHED_MAX names each, none another's: the union would grow with every one
+    const shard = (k: number) => ({ states: Array.from({ length: REACHED_MAX }, (_, i) => key(k * REACHED_MAX + i)).join(''), pairs: '' });
+    const u = new ReachedUnion();
+    const shards = UNION_MAX / REACHED_MAX + 2;
+    for (let k = 0; k < shards; k++) u.add(shard(k), counted(REACHED_MAX, 0));
+    expect(u.counts()).toEqual({ states: UNION_MAX, pairs: 0, exact: false });
   });
 
   it('writes no names past REACHED_MAX, so a shard summary stays within its limit', () => {
