@@ -5,13 +5,20 @@
 // (harness/exhaustive.ts, 0 to MAX_PREEMPTIONS), for one that shows the recorded violation with
 // its seeded bug and passes without it; that is made canonical (minimize.ts) and written in
 // place of the old entry (the new file first, then the old one removed). An entry no search
-// reproduces is lost: it stays as it is, and the command exits 1. Exit 2 on bad input.
-import { existsSync, unlinkSync } from 'node:fs';
-import { basename, join } from 'node:path';
+// reproduces is lost: it stays as it is, and the command exits 1. Exit 2 on bad input, with one
+// line on stderr whose every character outside printable ASCII is escaped.
+//
+// The search of one entry runs at most MAX_EXECUTIONS schedules over all its preemption bounds,
+// a few seconds; one that has not found the violation by then is lost, with the bound it
+// finished and the one it was cut short in. Before it starts, a line says which entry it is
+// searching, so a run over many entries shows it working.
+import { statSync, unlinkSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { NO_BUGS } from '../impl/faults.ts';
+import { NO_BUGS, type BugName } from '../impl/faults.ts';
 import { findRevision, type RevisionRecord } from '../properties/revisions/index.ts';
 import type { Scenario } from '../properties/scenario.ts';
+import type { ScheduledScenario } from './schedulers.ts';
 import {
   CORPUS_FORMAT,
   corpusFiles,
@@ -27,11 +34,18 @@ import {
 import { exploreSchedules } from './exhaustive.ts';
 import { writeReportAtomic } from './files.ts';
 import { minimize } from './minimize.ts';
-import { runScenario } from './run.ts';
-import { argvError, InputError } from './schema.ts';
+import { runScenario, type RunResult } from './run.ts';
+import { argvError, InputError, printable } from './schema.ts';
 
 const MAX_PREEMPTIONS = 3;
-const MAX_EXECUTIONS = 200_000;
+/**
+ * Schedules one entry's search may run, all bounds together. Measured: 1 to 2 ms each for 12
+ * commands on 4 CPUs, so 2,000 is a few seconds; each entry of test/corpus, its schedule
+ * emptied, is found again within 15.
+ */
+const MAX_EXECUTIONS = 2_000;
+/** Longest part of a path a message quotes: longer than any a user types. */
+const QUOTE_CHARS = 160;
 
 type Outcome = { kind: 'kept' } | { kind: 'migrated'; file: string; how: string } | { kind: 'lost'; why: string };
 
@@ -58,6 +72,44 @@ function rewrite(dir: string, file: string, e: CorpusEntry, revision: RevisionRe
   return to;
 }
 
+/** A path as a message or line shows it: at most QUOTE_CHARS of it, only printable ASCII. */
+function shown(path: string): string {
+  return printable(path.length > QUOTE_CHARS ? `${path.slice(0, QUOTE_CHARS)}...` : path);
+}
+
+export type Search = { found: ScheduledScenario; preemptions: number } | { found: null; why: string };
+
+/**
+ * A schedule of `e`'s scenario that shows what `e` recorded with `bug` on, with the fewest
+ * preemptions, among at most `maxExecutions` runs; or why there is none.
+ */
+export function search(e: CorpusEntry, bug: BugName, revision: RevisionRecord, maxExecutions = MAX_EXECUTIONS): Search {
+  const o = { revision, bugs: new Set([bug]) };
+  const fails = (r: RunResult, s: Scenario) => r.violation?.id === e.expect.violation && shows(e, revision, s);
+  const { picks: _picks, ...rest } = e.scenario;
+  const roundRobin: Scenario = { ...rest, schedule: [] };
+  const run = runScenario(roundRobin, o);
+  if (fails(run, roundRobin)) return { found: roundRobin, preemptions: 0 };
+  // more schedules one preemption from round-robin than the cap: not even that bound can finish,
+  // and each of such a scenario's runs is long (64 uploads on 256 CPUs: 133,118 of them)
+  const oneAway = run.decisions.reduce((n, options) => n + options - 1, 0);
+  if (oneAway > maxExecutions)
+    return { found: null, why: `${oneAway} schedules are one preemption from round-robin, more than the ${maxExecutions} the search may run` };
+  const what = `shows ${e.expect.violation} with ${bug} and passes without it`;
+  let left = maxExecutions - 1;
+  for (let k = 1; k <= MAX_PREEMPTIONS; k++) {
+    const r = exploreSchedules(roundRobin, o, { preemptions: k, maxExecutions: left }, undefined, undefined, fails);
+    if (r.failing) return { found: r.failing, preemptions: k };
+    left -= r.executions;
+    if (!r.complete)
+      return {
+        found: null,
+        why: `no schedule of the ${maxExecutions} the search may run (every one within ${k - 1} preemptions, not every one within ${k}) ${what}`,
+      };
+  }
+  return { found: null, why: `no schedule within ${MAX_PREEMPTIONS} preemptions ${what}` };
+}
+
 /** One entry: kept, migrated (to `file`), or lost. */
 function migrateEntry(dir: string, file: string): Outcome {
   const e = readEntry(file, MIGRATABLE_FORMATS);
@@ -68,22 +120,24 @@ function migrateEntry(dir: string, file: string): Outcome {
   }
   // A fixed real counterexample that fails again is a regression, not a schedule to re-derive.
   if (e.bug === null) return { kind: 'lost', why: `a real counterexample (${e.expect.violation}) that fails again` };
-  const bugs = new Set([e.bug]);
-  const fails = (s: Scenario) => shows(e, revision, s);
-  for (let k = 0; k <= MAX_PREEMPTIONS; k++) {
-    const found = exploreSchedules(
-      { ...e.scenario, schedule: [] },
-      { revision, bugs },
-      { preemptions: k, maxExecutions: MAX_EXECUTIONS },
-      undefined,
-      undefined,
-      (r, s) => r.violation?.id === e.expect.violation && fails(s),
-    ).failing;
-    if (!found) continue;
-    const m = minimize(found, fails, { revision, cpus: e.scenario.host.nrCpus });
-    return { kind: 'migrated', file: rewrite(dir, file, e, revision, m.scenario), how: `a new schedule, found within ${k} preemptions` };
+  console.log(`searching ${shown(basename(file))}: its schedule no longer shows ${e.expect.violation}; at most ${MAX_EXECUTIONS} schedules`);
+  const s = search(e, e.bug, revision);
+  if (s.found === null) return { kind: 'lost', why: s.why };
+  const m = minimize(s.found, (x) => shows(e, revision, x), { revision, cpus: e.scenario.host.nrCpus });
+  return { kind: 'migrated', file: rewrite(dir, file, e, revision, m.scenario), how: `a new schedule, found within ${s.preemptions} preemptions` };
+}
+
+/** The corpus files of `dir`: a path that is missing or not a directory is bad input. */
+function entriesOf(dir: string): string[] {
+  const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? 'unknown error';
+  try {
+    if (!statSync(dir).isDirectory()) throw new InputError(`${shown(dir)}: not a directory`);
+    return corpusFiles(dir);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    if (code(e) === 'ENOENT') throw new InputError(`no corpus directory ${shown(dir)}`);
+    throw new InputError(`${shown(dir)}: cannot read (${code(e)})`);
   }
-  return { kind: 'lost', why: `no schedule within ${MAX_PREEMPTIONS} preemptions shows ${e.expect.violation} with ${e.bug} and passes without it` };
 }
 
 function main(argv: string[]): number {
@@ -92,31 +146,30 @@ function main(argv: string[]): number {
     const { values } = parseArgs({ args: argv, options: { corpus: { type: 'string' } }, strict: true, allowPositionals: false });
     dir = values.corpus ?? DEFAULT_CORPUS_DIR;
   } catch (e) {
-    console.error(`corpus:migrate: ${argvError(e)} (usage: npm run corpus:migrate -- [--corpus DIR])`);
-    return 2;
+    throw new InputError(`${shown(argvError(e))} (usage: npm run corpus:migrate -- [--corpus DIR])`);
   }
-  if (!existsSync(dir)) {
-    console.error(`corpus:migrate: no corpus directory ${dir}`);
-    return 2;
-  }
-  const files = corpusFiles(dir);
+  const files = entriesOf(dir);
   for (const f of files) readEntry(f, MIGRATABLE_FORMATS); // every entry readable before any is rewritten
   const n = { kept: 0, migrated: 0, lost: 0 };
   for (const f of files) {
     const o = migrateEntry(dir, f);
     n[o.kind]++;
-    if (o.kind === 'kept') console.log(`kept      ${basename(f)}`);
-    if (o.kind === 'migrated') console.log(`migrated  ${basename(f)} -> ${basename(o.file)} (${o.how})`);
-    if (o.kind === 'lost') console.log(`lost      ${basename(f)}: ${o.why}`);
+    const name = shown(basename(f));
+    if (o.kind === 'kept') console.log(`kept      ${name}`);
+    if (o.kind === 'migrated') console.log(`migrated  ${name} -> ${shown(basename(o.file))} (${o.how})`);
+    if (o.kind === 'lost') console.log(`lost      ${name}: ${o.why}`);
   }
-  console.log(`${n.kept} kept, ${n.migrated} migrated, ${n.lost} lost, of ${files.length} entries in ${dir}`);
+  console.log(`${n.kept} kept, ${n.migrated} migrated, ${n.lost} lost, of ${files.length} entries in ${shown(dir)}`);
   return n.lost ? 1 : 0;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (e) {
-  if (!(e instanceof InputError)) throw e;
-  console.error(`corpus:migrate: ${e.message}`);
-  process.exitCode = 2;
+if (resolve(process.argv[1] ?? '') === import.meta.filename) {
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    // an entry's message names its file, and may quote what is in it
+    console.error(`corpus:migrate: ${printable(e.message)}`);
+    process.exitCode = 2;
+  }
 }

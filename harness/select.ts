@@ -4,7 +4,14 @@
 //
 // Exit codes: 0 a selection was printed (also when nothing is loadable: that is an answer);
 // 2 bad usage or bad input (a version, CPU, mapping file, blob directory or batch line), one
-// line on stderr, nothing on stdout.
+// line on stderr, nothing on stdout. The line quotes no more than a prefix of the input and
+// escapes every character outside printable ASCII (schema.ts printable): a bad value must not
+// flood the terminal, send it escape sequences or break the line.
+//
+// A mapping file lists each release once and at most MAX_RELEASES of them, each with at most
+// MAX_SEAMLDR_VERSIONS P-SEAMLDR versions: a version listed twice is two verdicts on one module
+// (which holds depends on the order), every release is a row of the table and a candidate of
+// every batch case, and a reason names every P-SEAMLDR version its release needs.
 import { readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +19,7 @@ import { parseTdxVersion, selectModule, type MappingEntry, type ModuleFacts, typ
 import { BLOB_SIGSTRUCT_OFFSET, SIGSTRUCT_SIZE, sigstructFacts } from '../impl/userspace/sigstruct_facts.ts';
 import { MAPPING, MAPPING_FILE, MappingError, parseMapping, RELEASE_FACTS } from '../properties/releases.ts';
 import { readRegular } from './files.ts';
-import { argvError } from './schema.ts';
+import { argvError, printable, show } from './schema.ts';
 
 const USAGE = `usage: npm run select -- --current VERSION --seamldr VERSION --cpu CPUID [--mapping FILE] [--blobs DIR] [--allow-debug] [--json]
        npm run select -- --batch FILE [--mapping FILE] [--blobs DIR]`;
@@ -28,9 +35,20 @@ export interface Io {
 /** Input files are small (the mapping is 2 KiB, a 10,000-case batch about 1 MiB): a cap keeps memory bounded. */
 const MAX_INPUT_BYTES = 64 << 20;
 const BLOB_FILE = /^tdx_module_(\d+\.\d+\.\d+)\.blob$/;
+/** Intel's mapping file lists 11 releases after four years of them; 256 is decades more. */
+const MAX_RELEASES = 256;
+/** Intel's releases each name one or two P-SEAMLDR versions (one per P-SEAMLDR major.minor). */
+const MAX_SEAMLDR_VERSIONS = 16;
+/** Longest part of a path or name an error message quotes: longer than any a user types. */
+const QUOTE_CHARS = 160;
+
+/** A path or name for a message: at most QUOTE_CHARS of it (main escapes what is not printable). */
+function clip(s: string): string {
+  return s.length > QUOTE_CHARS ? `${s.slice(0, QUOTE_CHARS)}...` : s;
+}
 
 function version(flag: string, v: unknown): string {
-  if (typeof v !== 'string' || parseTdxVersion(v) === null) throw new SelectError(`${flag} must be a version like 1.5.06, not ${JSON.stringify(v ?? null)}`);
+  if (typeof v !== 'string' || parseTdxVersion(v) === null) throw new SelectError(`${flag} must be a version like 1.5.06, not ${show(v ?? null)}`);
   return v;
 }
 
@@ -38,36 +56,59 @@ function version(flag: string, v: unknown): string {
 function cpuid(flag: string, v: unknown): number {
   const s = typeof v === 'number' ? String(v) : v;
   if (typeof s !== 'string' || !/^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(s) || Number(s) > 0xffffffff)
-    throw new SelectError(`${flag} must be a CPUID(1).EAX value like 0x806f8, not ${JSON.stringify(v ?? null)}`);
+    throw new SelectError(`${flag} must be a CPUID(1).EAX value like 0x806f8, not ${show(v ?? null)}`);
   return Number(s);
 }
 
 function readInput(file: string, what: string): string {
   const kind = what === '--batch' ? 'a batch file' : 'a mapping file';
   const tooBig = `more than the ${MAX_INPUT_BYTES >> 20} MiB allowed`;
-  return readRegular(file, MAX_INPUT_BYTES, kind, { tooBig, refuse: (m) => new SelectError(`${what} ${m}`) }).toString('utf8');
+  // readRegular's message starts with the file's name, which may be any length
+  const refuse = (m: string) => new SelectError(`${what} ${clip(file)}${m.slice(file.length)}`);
+  return readRegular(file, MAX_INPUT_BYTES, kind, { tooBig, refuse }).toString('utf8');
+}
+
+/** What makes a parsed mapping too big or ambiguous (see the top of this file); null: nothing. */
+function mappingProblem(releases: readonly MappingEntry[]): string | null {
+  if (releases.length > MAX_RELEASES) return `${releases.length} releases, more than the ${MAX_RELEASES} allowed`;
+  const first = new Map<string, number>();
+  for (const [i, r] of releases.entries()) {
+    const j = first.get(r.version);
+    if (j !== undefined) return `tdx_module_releases[${i}] lists ${r.version} again (first at [${j}])`;
+    first.set(r.version, i);
+    const n = r.minSeamldrVersions.length;
+    if (n > MAX_SEAMLDR_VERSIONS) return `tdx_module_releases[${i}].min_seamldr_versions: ${n} versions, more than the ${MAX_SEAMLDR_VERSIONS} allowed`;
+  }
+  return null;
 }
 
 function loadMapping(file: string | undefined): readonly MappingEntry[] {
   if (file === undefined) return MAPPING;
+  let releases: readonly MappingEntry[];
   try {
-    return parseMapping(readInput(file, '--mapping'));
+    releases = parseMapping(readInput(file, '--mapping'));
   } catch (e) {
-    if (e instanceof MappingError) throw new SelectError(`--mapping ${file}: ${e.message}`);
+    if (e instanceof MappingError) throw new SelectError(`--mapping ${clip(file)}: ${e.message}`);
     throw e;
   }
+  const problem = mappingProblem(releases);
+  if (problem !== null) throw new SelectError(`--mapping ${clip(file)}: ${problem}`);
+  return releases;
 }
 
 /** The sigstruct of a blob: only its first pages are read, whatever the file's size. */
 function blobHead(file: string): Uint8Array {
-  return readRegular(file, BLOB_SIGSTRUCT_OFFSET + SIGSTRUCT_SIZE, 'a TDX module blob', { head: true, refuse: (m) => new SelectError(`--blobs: ${m}`) });
+  return readRegular(file, BLOB_SIGSTRUCT_OFFSET + SIGSTRUCT_SIZE, 'a TDX module blob', {
+    head: true,
+    refuse: (m) => new SelectError(`--blobs: ${clip(file)}${m.slice(file.length)}`),
+  });
 }
 
 function listDir(dir: string): string[] {
   try {
     return readdirSync(dir).sort();
   } catch (e) {
-    throw new SelectError(`--blobs: ${dir}: cannot list (${(e as NodeJS.ErrnoException).code})`);
+    throw new SelectError(`--blobs: ${clip(dir)}: cannot list (${(e as NodeJS.ErrnoException).code})`);
   }
 }
 
@@ -81,7 +122,7 @@ function loadBlobs(dir: string): ModuleFacts[] {
       .map((d) => d.name)
       .sort();
   } catch {
-    throw new SelectError(`--blobs ${dir}: no joined_files directory (expected a checkout of intel/tdx-module-binaries)`);
+    throw new SelectError(`--blobs ${clip(dir)}: no joined_files directory (expected a checkout of intel/tdx-module-binaries)`);
   }
   const facts: ModuleFacts[] = [];
   for (const fam of families) {
@@ -90,11 +131,11 @@ function loadBlobs(dir: string): ModuleFacts[] {
       if (!m || parseTdxVersion(m[1]!) === null) continue;
       const file = join(root, fam, name);
       const f = sigstructFacts(m[1]!, blobHead(file));
-      if (typeof f === 'string') throw new SelectError(`--blobs: ${file}: ${f}`);
+      if (typeof f === 'string') throw new SelectError(`--blobs: ${clip(file)}: ${f}`);
       facts.push(f);
     }
   }
-  if (facts.length === 0) throw new SelectError(`--blobs ${dir}: no joined_files/*/tdx_module_*.blob`);
+  if (facts.length === 0) throw new SelectError(`--blobs ${clip(dir)}: no joined_files/*/tdx_module_*.blob`);
   return facts;
 }
 
@@ -110,7 +151,7 @@ function batchCase(line: string, where: string): PlatformFacts {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new SelectError(`${where}: not a JSON object`);
   const c = o as Record<string, unknown>;
   const extra = Object.keys(c).find((k) => !CASE_KEYS.has(k));
-  if (extra !== undefined) throw new SelectError(`${where}: unknown field '${extra}' (fields: current, seamldr, cpu, allowDebug)`);
+  if (extra !== undefined) throw new SelectError(`${where}: unknown field '${clip(extra)}' (fields: current, seamldr, cpu, allowDebug)`);
   if (c['allowDebug'] !== undefined && typeof c['allowDebug'] !== 'boolean') throw new SelectError(`${where}: allowDebug must be true or false`);
   return {
     current: version(`${where}: current`, c['current']),
@@ -124,7 +165,7 @@ function readBatch(file: string): PlatformFacts[] {
   const lines = readInput(file, '--batch').split('\n');
   const cases: PlatformFacts[] = [];
   lines.forEach((line, i) => {
-    if (line.trim() !== '') cases.push(batchCase(line, `--batch ${file}:${i + 1}`));
+    if (line.trim() !== '') cases.push(batchCase(line, `--batch ${clip(file)}:${i + 1}`));
   });
   return cases;
 }
@@ -133,7 +174,8 @@ const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 const okNo = (b: boolean) => (b ? 'ok' : 'no');
 
 function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  // not Math.max(...column): a spread passes every row as an argument, and the stack holds only so many
+  const widths = rows[0]!.map((_, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), 0));
   return rows.map(
     (r) =>
       '  ' +
@@ -176,7 +218,7 @@ function parse(argv: string[]) {
       },
     }).values;
   } catch (e) {
-    throw new SelectError(argvError(e));
+    throw new SelectError(clip(argvError(e))); // it quotes the argument, whatever its length
   }
 }
 
@@ -226,7 +268,8 @@ export function main(argv: string[], io: Io): number {
     return 0;
   } catch (e) {
     if (!(e instanceof SelectError)) throw e;
-    io.err(`select: ${e.message} (npm run select -- --help)\n`);
+    // node's messages (parseArgs, JSON.parse) quote the input as it is
+    io.err(`select: ${printable(e.message)} (npm run select -- --help)\n`);
     return 2;
   }
 }

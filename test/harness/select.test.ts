@@ -1,7 +1,7 @@
 // `npm run select`: in-process (main) and as the child process npm runs, on the examples of
 // issue 12, --json, --batch, another mapping file, a blob directory, and bad input.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +26,18 @@ function select(...argv: string[]) {
 }
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'select-'));
+
+/** Exit 2, nothing on stdout, and one short line of printable ASCII on stderr saying `message`. */
+function expectRefused(r: { code: number; out: string; err: string }, message: RegExp): void {
+  expect(r.code).toBe(2);
+  expect(r.out).toBe('');
+  expect(r.err).toMatch(/^select: [\x20-\x7e]*\(npm run select -- --help\)\n$/);
+  expect(r.err.length).toBeLessThan(1000);
+  expect(r.err).toMatch(message);
+}
+
+const RELEASE = { version: '1.5.09', min_module_version_for_td_preserving: '1.5.08', min_seamldr_versions: ['1.5.00'], tdx_feature0: '0x1' };
+const mappingOf = (releases: object[]) => JSON.stringify({ tdx_module_releases: releases });
 
 function file(dir: string, name: string, text: string | Uint8Array): string {
   const p = join(dir, name);
@@ -195,13 +207,54 @@ describe('npm run select: bad input is exit 2 with one line', () => {
     [['--batch', file(d, 'b5.jsonl', JSON.stringify({ current: '1.5.06', seamldr: 150, cpu: 1 }))], /b5\.jsonl:1: seamldr must be a version/],
     [['--batch', file(d, 'b6.jsonl', JSON.stringify({ current: '1.5.06', seamldr: '1.5.00', cpu: 1, allowDebug: 'yes' }))], /allowDebug must be true or false/],
     [['--batch', file(d, 'b7.jsonl', goodCase), '--current', '1.5.06'], /--batch takes its cases from the file/],
+    // the input's control characters reach the message escaped, never as they are
+    [[...EXAMPLE, '--mapping', file(d, 'esc.json', '{"a":\n\u001b]0;pwn\u0007}')], /esc\.json: not JSON \(.*\\u001b.*\)/],
+    [['--batch', file(d, 'b8.jsonl', '{"a\\nb\\u001b[31m":1}')], /b8\.jsonl:1: unknown field 'a\\u000ab\\u001b\[31m'/],
+    // a mapping lists each release once, at most 256 of them, each needing at most 16 P-SEAMLDR versions
+    [
+      [...EXAMPLE, '--mapping', file(d, 'twice.json', mappingOf([RELEASE, { ...RELEASE, version: '1.5.10' }, RELEASE]))],
+      /tdx_module_releases\[2\] lists 1\.5\.09 again \(first at \[0\]\)/,
+    ],
+    [
+      [...EXAMPLE, '--mapping', file(d, 'many.json', mappingOf(Array.from({ length: 257 }, (_, i) => ({ ...RELEASE, version: `1.5.${i}` }))))],
+      /257 releases, more than the 256 allowed/,
+    ],
+    [
+      [...EXAMPLE, '--mapping', file(d, 'ldrs.json', mappingOf([{ ...RELEASE, min_seamldr_versions: Array(17).fill('1.5.00') }]))],
+      /tdx_module_releases\[0\]\.min_seamldr_versions: 17 versions, more than the 16 allowed/,
+    ],
   ])('%j', (argv, message) => {
-    const r = select(...argv);
-    expect(r.code).toBe(2);
-    expect(r.out).toBe('');
-    expect(r.err.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.err).toMatch(/^select: .*\(npm run select -- --help\)\n$/);
-    expect(r.err).toMatch(message);
+    expectRefused(select(...argv), message);
+  });
+
+  it('quotes a prefix of a long value: a 100,000-character --current, option or file name', () => {
+    expectRefused(
+      select('--current', '1'.repeat(100_000), '--seamldr', '1.5.00', '--cpu', '1'),
+      /--current must be a version like 1\.5\.06, not "1{37}"\.\.\. /,
+    );
+    expectRefused(select(...EXAMPLE, `--${'x'.repeat(100_000)}`), /unknown option '--x{100}/);
+    expectRefused(select(...EXAMPLE, '--mapping', `${d}/${'\u001b'.repeat(100_000)}`), /--mapping .*(\\u001b){100}.*\.\.\.: cannot read \(ENAMETOOLONG\)/);
+  });
+
+  it('names a big value by its kind: a batch line whose current is a list of 3,000,000 items', () => {
+    const line = JSON.stringify({ current: Array(3_000_000).fill(1), seamldr: '1.5.00', cpu: 1 });
+    expectRefused(select('--batch', file(d, 'big.jsonl', line)), /big\.jsonl:1: current must be a version like 1\.5\.06, not a list /);
+  });
+
+  it('refuses a mapping of 200,000 releases with one line (the table would have a row for each)', () => {
+    const m = JSON.parse(readFileSync(join(ROOT, 'data/mapping_file.json'), 'utf8'));
+    m.tdx_module_releases = Array(200_000).fill(m.tdx_module_releases[0]);
+    expectRefused(select(...EXAMPLE, '--mapping', file(d, 'm-many.json', JSON.stringify(m))), /200000 releases, more than the 256 allowed/);
+  });
+});
+
+describe('npm run select: the largest mapping allowed', () => {
+  it('judges 256 releases, one row each', () => {
+    const m = file(tmp(), 'm.json', mappingOf(Array.from({ length: 256 }, (_, i) => ({ ...RELEASE, version: `1.5.${i}` }))));
+    const r = select(...EXAMPLE, '--mapping', m);
+    expect(r.code).toBe(0);
+    expect(r.out.match(/^ {2}1\.5\.\d+ /gm)).toHaveLength(256);
+    expect(r.out).toMatch(/^ {2}1\.5\.255 +ok +no /m);
   });
 });
 
