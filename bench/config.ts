@@ -1,4 +1,10 @@
-// What one bench run measures and how often: the full run and the smoke run CI calls.
+// What one bench run measures and how often: the full run and the smoke run CI calls, and the
+// command line that picks one, checked whole before the minutes of measurement start.
+import { parseArgs } from 'node:util';
+import { HelpRequest, UsageError } from '../harness/cli/args.ts';
+import { writable } from '../harness/cli/record.ts';
+import { argvError, show } from '../harness/schema.ts';
+import { SECTIONS, type Section } from './results.ts';
 
 export interface BenchConfig {
   readonly smoke: boolean;
@@ -102,3 +108,55 @@ export const GOALS = {
   /** Issue 13: `verify --scheduler exhaustive --explore --cpus 2 --commands 3 --preemptions 2` (default kernel), under. */
   boundMs: 600_000,
 } as const;
+
+export const USAGE = `usage: npm run bench -- [--smoke] [--json] [--reports DIR] [--only SECTION[,SECTION]]
+  sections: ${SECTIONS.join(', ')}`;
+
+export interface BenchCli {
+  readonly cfg: BenchConfig;
+  readonly json: boolean;
+  readonly reports: string;
+  readonly only: ReadonlySet<Section>;
+}
+
+/** The command line; throws UsageError, or HelpRequest for --help. */
+export function parseCli(argv: readonly string[]): BenchCli {
+  let v;
+  try {
+    v = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        smoke: { type: 'boolean' },
+        json: { type: 'boolean' },
+        reports: { type: 'string' },
+        only: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (e) {
+    throw new UsageError(argvError(e));
+  }
+  if (v.help) throw new HelpRequest();
+  const only = (v.only ?? SECTIONS.join(',')).split(',').map((s) => {
+    if (!(SECTIONS as readonly string[]).includes(s)) throw new UsageError(`--only: no section ${show(s)} (one of ${SECTIONS.join(', ')})`);
+    return s as Section;
+  });
+  const cfg = v.smoke ? SMOKE : FULL;
+  return { cfg, json: v.json ?? false, reports: reportsDir(v.reports ?? 'reports', cfg), only: new Set(only) };
+}
+
+/** The files a run writes into --reports; the smoke run's have their own names, so CI's never replace a full run's. */
+export function reportFiles(cfg: BenchConfig): { readonly json: string; readonly md: string; readonly svg: string } {
+  const suffix = cfg.smoke ? '-smoke' : '';
+  return { json: `bench${suffix}.json`, md: `bench${suffix}.md`, svg: `distinct-states${suffix}.svg` };
+}
+
+/** The reports are written after the run: a directory that cannot take them is refused before it. */
+function reportsDir(dir: string, cfg: BenchConfig): string {
+  // '' would put the reports at the root: `${dir}/bench.json` is /bench.json
+  if (dir === '') throw new UsageError('--reports needs a directory name');
+  writable('--reports', dir, Object.values(reportFiles(cfg)));
+  return dir;
+}

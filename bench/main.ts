@@ -4,20 +4,21 @@
 // issue's targets, writes reports/bench.json and reports/bench.md and prints the Markdown
 // (or, with --json, the JSON). `--smoke`: one repetition, small sizes, written to
 // bench-smoke.{json,md} so CI can check that the benchmark runs. Progress goes to stderr.
-// Exit codes: 0 done (targets missed or not), 2 bad usage.
+// Exit codes: 0 done (targets missed or not) or --help, 2 bad usage or reports it cannot write
+// (one line on stderr).
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { writeReportAtomic } from '../harness/files.ts';
-import { argvError } from '../harness/schema.ts';
+import { runTool } from '../harness/cli/tool.ts';
 import { V2 } from '../properties/revisions/index.ts';
 import { bugFinding } from './bugs.ts';
-import { FULL, GOALS, SMOKE, type BenchConfig } from './config.ts';
+import { GOALS, parseCli, reportFiles, USAGE, type BenchCli, type BenchConfig } from './config.ts';
 import { diagnoseSingleCpu, type Diagnosis } from './diagnose.ts';
 import { machine } from './machine.ts';
 import { memory } from './memory.ts';
 import { markdown } from './report.ts';
-import { SECTIONS, type BenchResult, type Section } from './results.ts';
+import type { BenchResult, Section } from './results.ts';
 import { scaling, type Scaling } from './scaling.ts';
 import { boundProjection, spaceSizes } from './exhaustive.ts';
 import { schedulerComparison } from './schedulers.ts';
@@ -25,43 +26,6 @@ import { stateGrowth } from './states.ts';
 import { whereTimeGoes } from './shares.ts';
 import { targets } from './targets.ts';
 import { throughput } from './throughput.ts';
-
-const USAGE = 'usage: npm run bench -- [--smoke] [--json] [--reports DIR] [--only SECTION[,SECTION]]\n  sections: ' + SECTIONS.join(', ');
-
-interface Cli {
-  cfg: BenchConfig;
-  json: boolean;
-  reports: string;
-  only: ReadonlySet<Section>;
-}
-
-class UsageError extends Error {}
-
-function parse(argv: string[]): Cli {
-  let v;
-  try {
-    v = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        smoke: { type: 'boolean' },
-        json: { type: 'boolean' },
-        reports: { type: 'string' },
-        only: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError(argvError(e));
-  }
-  if (v.help) throw new UsageError('');
-  const only = (v.only ?? SECTIONS.join(',')).split(',').map((s) => {
-    if (!(SECTIONS as readonly string[]).includes(s)) throw new UsageError(`--only: no section '${s}'`);
-    return s as Section;
-  });
-  return { cfg: v.smoke ? SMOKE : FULL, json: v.json ?? false, reports: v.reports ?? 'reports', only: new Set(only) };
-}
 
 function source(): BenchResult['source'] {
   try {
@@ -78,7 +42,7 @@ const log = (s: string): void => {
 };
 
 /** Runs the section if selected, logging its name and duration. */
-async function section<T>(cli: Cli, name: Section, title: string, fn: () => T | Promise<T>): Promise<T | null> {
+async function section<T>(cli: BenchCli, name: Section, title: string, fn: () => T | Promise<T>): Promise<T | null> {
   if (!cli.only.has(name)) return null;
   log(`${title}...`);
   const t0 = performance.now();
@@ -97,7 +61,7 @@ async function diagnose(cfg: BenchConfig, sc: Scaling): Promise<Diagnosis | null
   return diagnoseSingleCpu(cfg, w.tds, length);
 }
 
-async function measure(cli: Cli): Promise<BenchResult> {
+async function measure(cli: BenchCli): Promise<BenchResult> {
   const cfg = cli.cfg;
   const startedAt = new Date().toISOString(),
     t0 = performance.now(),
@@ -110,7 +74,7 @@ async function measure(cli: Cli): Promise<BenchResult> {
   const bugs = await section(cli, 'bugs', '4. bug-finding speed', () => bugFinding(cfg, log));
   const mem = await section(cli, 'memory', '5. memory', () => memory(cfg, log));
   const schedulers = await section(cli, 'schedulers', '6. schedulers', () => schedulerComparison(cfg, log));
-  const svg = `${cli.reports}/${cfg.smoke ? 'distinct-states-smoke' : 'distinct-states'}.svg`;
+  const svg = join(cli.reports, reportFiles(cfg).svg);
   const states = await section(cli, 'states', '7. distinct states', () => stateGrowth(cfg, svg, log));
   const exhaustive = await section(cli, 'exhaustive', '8. exhaustive space', () => ({
     spaces: spaceSizes(cfg.smoke, log),
@@ -140,23 +104,16 @@ async function measure(cli: Cli): Promise<BenchResult> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const cli = parse(argv);
+  const cli = parseCli(argv);
   const r = await measure(cli);
-  const base = `${cli.reports}/${cli.cfg.smoke ? 'bench-smoke' : 'bench'}`;
+  const files = reportFiles(cli.cfg);
   const json = JSON.stringify(r, null, 2) + '\n';
   const md = markdown(r) + '\n';
-  writeReportAtomic(`${base}.json`, json);
-  writeReportAtomic(`${base}.md`, md);
+  writeReportAtomic(join(cli.reports, files.json), json);
+  writeReportAtomic(join(cli.reports, files.md), md);
   process.stdout.write(cli.json ? json : md);
-  log(`wrote ${base}.json and ${base}.md`);
+  log(`wrote ${join(cli.reports, files.json)} and ${join(cli.reports, files.md)}`);
   return 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  if (!(e instanceof UsageError)) throw e;
-  if (e.message) console.error(`bench: ${e.message}`);
-  console.error(USAGE);
-  process.exitCode = 2;
-}
+await runTool('bench', USAGE, () => main(process.argv.slice(2)));

@@ -7,16 +7,22 @@
 //   npm run canonical -- [--seeds 20] [--bug B2,B5] [--kernel NAME] [--jobs 2] [--json FILE] [--strict]
 //
 // Writes reports/canonical.json. Exit 0, or 1 with --strict when a bug has more than one
-// counterexample; 2 on bad usage.
+// counterexample; 2 on bad usage or a report it cannot write (one line on stderr), every flag
+// checked before the minutes of search start.
 import { fork } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findBug, SEEDED_BUGS, type BugName } from '../impl/faults.ts';
 import { findRevision, REVISIONS, type RevisionRecord } from '../properties/revisions/index.ts';
 import { PROPERTIES } from '../properties/catalog.ts';
+import { HelpRequest, UsageError } from './cli/args.ts';
+import { writable } from './cli/record.ts';
+import { runTool } from './cli/tool.ts';
 import { contentHash } from './corpus.ts';
 import { writeReportAtomic } from './files.ts';
-import { argvError } from './schema.ts';
+import { argvError, show } from './schema.ts';
 import { BUDGETS, checkProperty } from './verify.ts';
 
 interface Sample {
@@ -63,16 +69,51 @@ async function worker(): Promise<void> {
   process.send!('ready');
 }
 
-function usage(msg: string): never {
-  console.error(`canonical: ${msg}`);
-  console.error('usage: npm run canonical -- [--seeds N] [--bug ID[,ID]] [--kernel NAME] [--jobs N] [--json FILE] [--strict]');
-  process.exit(2);
+export const USAGE = 'usage: npm run canonical -- [--seeds N] [--bug ID[,ID]] [--kernel NAME] [--jobs N] [--json FILE] [--strict]';
+
+/** More children than this only queue for the same cores and memory. */
+const MAX_JOBS = 8;
+
+export interface Options {
+  readonly seeds: number;
+  readonly bugs: readonly BugName[];
+  /** --kernel: every bug on this revision; null: each on its catalog record's. */
+  readonly forced: RevisionRecord | null;
+  readonly jobs: number;
+  readonly json: string;
+  readonly strict: boolean;
 }
 
-async function main(): Promise<number> {
+/** Digits only: Number() would take '', '1e1' and '0x10', and 'abc' as NaN jobs that run nothing. */
+function whole(flag: string, v: string, min: number, max: number): number {
+  const n = /^\d{1,10}$/.test(v) ? Number(v) : Number.NaN;
+  if (!(n >= min && n <= max)) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, not ${show(v)}`);
+  return n;
+}
+
+/**
+ * Where the report goes, checked now rather than after the search: a regular file's name (a
+ * rename cannot replace a directory, and must not replace a device such as /dev/null) in a
+ * directory that takes files.
+ */
+function reportPath(file: string): string {
+  if (file === '' || file.endsWith('/') || basename(file) === '.' || basename(file) === '..')
+    throw new UsageError(`--json needs a file name, not ${show(file)}`);
+  if (existsSync(file) && !statSync(file).isFile()) throw new UsageError(`--json ${show(file)} exists and is not a regular file`);
+  writable('--json', dirname(file));
+  return file;
+}
+
+/**
+ * The command line; 'worker' in a child this script forked (`ipc`: it has the channel to its
+ * parent). A user's --worker has no parent to take tasks from, so without the channel it is
+ * refused. Throws UsageError, or HelpRequest for --help.
+ */
+export function parse(argv: readonly string[], ipc: boolean): Options | 'worker' {
   let a;
   try {
     a = parseArgs({
+      args: [...argv],
       strict: true,
       allowPositionals: false,
       options: {
@@ -83,25 +124,44 @@ async function main(): Promise<number> {
         json: { type: 'string' },
         strict: { type: 'boolean' },
         worker: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     }).values;
   } catch (e) {
-    return usage(argvError(e));
+    throw new UsageError(argvError(e));
   }
+  if (a.help) throw new HelpRequest();
   if (a.worker) {
+    if (!ipc) throw new UsageError('--worker is for the child processes canonical starts itself');
+    return 'worker';
+  }
+  const forced = a.kernel === undefined ? null : findRevision(a.kernel);
+  if (forced === undefined) throw new UsageError(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')}, not ${show(a.kernel)}`);
+  return {
+    seeds: a.seeds === undefined ? 20 : whole('seeds', a.seeds, 1, 1000),
+    bugs: a.bug === undefined ? SEEDED_BUGS.map((b) => b.name as BugName) : [...new Set(a.bug.split(',').map(bugOf))],
+    forced,
+    jobs: a.jobs === undefined ? Math.min(availableParallelism(), MAX_JOBS) : whole('jobs', a.jobs, 1, MAX_JOBS),
+    json: reportPath(a.json ?? 'reports/canonical.json'),
+    strict: a.strict ?? false,
+  };
+}
+
+function bugOf(id: string): BugName {
+  const bug = findBug(id);
+  if (!bug) throw new UsageError(`--bug: no seeded bug ${show(id)} (one of ${SEEDED_BUGS.map((b) => b.catalogId).join(', ')})`);
+  return bug.name as BugName;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const o = parse(argv, process.send !== undefined);
+  if (o === 'worker') {
     await worker();
     return -1;
   }
-  const seeds = Number(a.seeds ?? 20);
-  if (!Number.isInteger(seeds) || seeds < 1 || seeds > 1000) usage(`--seeds must be a whole number from 1 to 1000, not '${a.seeds}'`);
-  const forced = a.kernel === undefined ? null : (findRevision(a.kernel) ?? usage(`--kernel must be one of ${REVISIONS.map((r) => r.name).join(', ')}`));
+  const { seeds, bugs, forced, jobs } = o;
   /** The revision a bug is shown on: --kernel, else the one its record names, else the seed. */
   const kernelOf = (bug: BugName): RevisionRecord => forced ?? findRevision((findBug(bug) as { kernel?: string }).kernel ?? 'v2') ?? findRevision('v2')!;
-  const bugs =
-    a.bug === undefined
-      ? SEEDED_BUGS.map((b) => b.name as BugName)
-      : a.bug.split(',').map((id) => (findBug(id)?.name as BugName | undefined) ?? usage(`--bug: no seeded bug '${id}'`));
-  const jobs = Math.max(1, Math.min(Number(a.jobs ?? availableParallelism()), 8));
   const tasks = bugs.flatMap((bug) => Array.from({ length: seeds }, (_, i) => ({ bug, seed: i + 1, kernel: kernelOf(bug).name })));
   const results: Sample[] = [];
   const started = performance.now();
@@ -113,7 +173,7 @@ async function main(): Promise<number> {
       { length: Math.min(jobs, tasks.length) },
       () =>
         new Promise<void>((resolve, reject) => {
-          const child = fork(new URL(import.meta.url).pathname, ['--worker'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+          const child = fork(import.meta.filename, ['--worker'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
           child.on('message', (m: Sample | 'ready') => {
             if (m !== 'ready') {
               results.push(m);
@@ -171,9 +231,8 @@ async function main(): Promise<number> {
     );
   }
   console.log(`  (${((performance.now() - started) / 1000).toFixed(0)}s)`);
-  writeReportAtomic(a.json ?? 'reports/canonical.json', JSON.stringify({ kernel: forced?.name ?? null, seeds, bugs: rows }, null, 2) + '\n');
-  return a.strict && rows.some((r) => r.distinct > 1) ? 1 : 0;
+  writeReportAtomic(o.json, JSON.stringify({ kernel: forced?.name ?? null, seeds, bugs: rows }, null, 2) + '\n');
+  return o.strict && rows.some((r) => r.distinct > 1) ? 1 : 0;
 }
 
-const code = await main();
-if (code >= 0) process.exitCode = code;
+if (resolve(process.argv[1] ?? '') === import.meta.filename) await runTool('canonical', USAGE, () => main(process.argv.slice(2)));

@@ -3,8 +3,8 @@
 // check of the emulated kernel and of P-SEAMLDR in their order with the value read, the SEAMSVN,
 // the CPUID table, and the release if the SEAMHASH is a known one.
 //
-// Exit codes: 0 both the kernel and P-SEAMLDR would accept it; 1 one of them rejects it; 2 a
-// file it cannot read, or bad usage (one line on stderr, no stack trace).
+// Exit codes: 0 both the kernel and P-SEAMLDR would accept it (or --help); 1 one of them rejects
+// it; 2 a file it cannot read, or bad usage (one line on stderr, no stack trace).
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { PAGE_SIZE, SEAMLDR_EBADHASH, SEAMLDR_MAX_NR_MODULE_PAGES } from '../impl/firmware/abi.ts';
@@ -19,8 +19,9 @@ import { type Revision } from '../impl/kernel/revision.ts';
 import { UPSTREAM_KERNEL as UPSTREAM, V2_KERNEL as V2 } from '../properties/revisions/index.ts';
 import { REAL_SIGSTRUCTS, TRUST_ANCHORS, type TrustAnchor } from '../properties/images.ts';
 import { hostConfig } from '../properties/scenario.ts';
+import { HelpRequest, UsageError } from './cli/args.ts';
 import { readRegular } from './files.ts';
-import { argvError } from './schema.ts';
+import { argvError, show } from './schema.ts';
 
 export class InspectError extends Error {}
 
@@ -226,21 +227,33 @@ export function reportJson(r: InspectReport): string {
 
 const USAGE = 'usage: npm run inspect -- FILE [--kernel v2|upstream] [--trust intel|test] [--json]';
 
+/** --kernel's names, in a Map: a plain object would also answer to 'constructor' and '__proto__'. */
+const KERNELS = new Map<string, Revision>([
+  ['v2', V2],
+  ['upstream', UPSTREAM],
+]);
+
 function parse(argv: string[]): { file: string; kernel: Revision; trust: TrustAnchor; json: boolean } {
   let a;
   try {
     a = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { kernel: { type: 'string', default: 'v2' }, trust: { type: 'string', default: 'intel' }, json: { type: 'boolean', default: false } },
+      options: {
+        kernel: { type: 'string', default: 'v2' },
+        trust: { type: 'string', default: 'intel' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (e) {
-    throw new InspectError(argvError(e));
+    throw new UsageError(argvError(e));
   }
-  const kernel = ({ v2: V2, upstream: UPSTREAM } as Record<string, Revision>)[a.values.kernel];
-  if (!kernel) throw new InspectError(`--kernel must be v2 or upstream, not '${a.values.kernel}'`);
-  if (a.values.trust !== 'intel' && a.values.trust !== 'test') throw new InspectError(`--trust must be intel or test, not '${a.values.trust}'`);
-  if (a.positionals.length !== 1) throw new InspectError(USAGE);
+  if (a.values.help) throw new HelpRequest();
+  const kernel = KERNELS.get(a.values.kernel);
+  if (!kernel) throw new UsageError(`--kernel must be ${[...KERNELS.keys()].join(' or ')}, not ${show(a.values.kernel)}`);
+  if (a.values.trust !== 'intel' && a.values.trust !== 'test') throw new UsageError(`--trust must be intel or test, not ${show(a.values.trust)}`);
+  if (a.positionals.length !== 1) throw new UsageError(a.positionals.length ? 'one FILE at a time' : 'needs the FILE to inspect');
   return { file: a.positionals[0]!, kernel, trust: a.values.trust, json: a.values.json };
 }
 
@@ -252,8 +265,14 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     out(o.json ? reportJson(r) : formatReport(r));
     return r.kernel.accepted && r.pseamldr.accepted ? 0 : 1;
   } catch (e) {
-    if (!(e instanceof InspectError)) throw e;
-    err(`inspect: ${e.message}`);
+    if (e instanceof HelpRequest) {
+      out(USAGE);
+      return 0;
+    }
+    if (!(e instanceof InspectError || e instanceof UsageError)) throw e;
+    const line = e instanceof UsageError ? `${e.message} (npm run inspect -- --help)` : e.message;
+    // a file name can hold a newline
+    err(`inspect: ${line}`.replace(/[\r\n]+/g, ' '));
     return 2;
   }
 }

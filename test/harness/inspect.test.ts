@@ -1,6 +1,6 @@
 // Tests for harness/inspect.ts: its check lists agree with the emulated kernel's parsers and
 // P-SEAMLDR's verify_manifest on good and corrupted synthetic images, the verdicts and exit
-// codes, the --json shape, and bad files (exit 2, one line). Intel's blobs: test/real.
+// codes, the --json shape, --help, and bad files and usage (exit 2, one line). Intel's blobs: test/real.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,14 +107,24 @@ describe('main (in process)', () => {
   it.each([
     ['a missing file', [join(dir, 'nope.blob')], /^inspect: .*nope\.blob: no such file$/],
     ['a directory', [dir], /^inspect: .*: is a directory, not a TDX module image$/],
-    ['a bad --kernel', [join(dir, 'x'), '--kernel', 'seed'], /^inspect: --kernel must be v2 or upstream, not 'seed'$/],
-    ['a bad --trust', [join(dir, 'x'), '--trust', 'me'], /^inspect: --trust must be intel or test, not 'me'$/],
-    ['no file', [], /^inspect: usage: npm run inspect/],
+    ['a bad --kernel', [join(dir, 'x'), '--kernel', 'seed'], /^inspect: --kernel must be v2 or upstream, not "seed" \(npm run inspect -- --help\)$/],
+    ['--kernel constructor', [join(dir, 'x'), '--kernel', 'constructor'], /^inspect: --kernel must be v2 or upstream, not "constructor"/],
+    ['--kernel __proto__', [join(dir, 'x'), '--kernel', '__proto__'], /^inspect: --kernel must be v2 or upstream, not "__proto__"/],
+    ['--kernel toString', [join(dir, 'x'), '--kernel', 'toString'], /^inspect: --kernel must be v2 or upstream, not "toString"/],
+    ['a --kernel with a newline', [join(dir, 'x'), '--kernel', 'v2\nx'], /^inspect: --kernel must be v2 or upstream, not "v2\\nx"/],
+    ['a bad --trust', [join(dir, 'x'), '--trust', 'me'], /^inspect: --trust must be intel or test, not "me" \(npm run inspect -- --help\)$/],
+    ['no file', [], /^inspect: needs the FILE to inspect \(npm run inspect -- --help\)$/],
+    ['two files', [join(dir, 'x'), join(dir, 'y')], /^inspect: one FILE at a time/],
+    ['a missing file with a newline in its name', [join(dir, 'no\nsuch.blob')], /^inspect: .*no such\.blob: no such file$/],
   ])('exits 2 on %s with one line', (_name, argv, message) => {
     const r = run(...argv);
     expect(r.code).toBe(2);
     expect(r.err).toHaveLength(1);
     expect(r.err[0]).toMatch(message);
+  });
+  it.each(['--help', '-h'])('%s prints the usage and exits 0', (flag) => {
+    const r = run(flag, '--kernel', 'constructor');
+    expect(r).toEqual({ code: 0, out: expect.stringMatching(/^usage: npm run inspect -- FILE/), err: [] });
   });
   it('a readable file that is no image is rejected (exit 1), not an error', () => {
     expect(run(file('text.txt', 'hello')).code).toBe(1);
