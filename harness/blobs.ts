@@ -41,7 +41,7 @@ export interface LoadedBlobs {
 const MAX_BLOB_BYTES = BLOB_V1.OFF_MODULE + SEAMLDR_MAX_NR_MODULE_PAGES * PAGE_SIZE;
 // Every blob is held in memory for the run: at most 128 of them (256 MiB at the most; Intel's
 // repository has 11, of 0.6 MiB each).
-const MAX_BLOBS = 128;
+export const MAX_BLOBS = 128;
 const BLOB_NAME = /^tdx_module_(\d+\.\d+\.\d+)\.blob$/;
 const VERSION = /^\d+\.\d+\.\d+$/;
 

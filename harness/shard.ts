@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { NO_BUGS, SEEDED_BUGS } from '../impl/faults.ts';
 import { findRevision, REVISIONS } from '../properties/revisions/index.ts';
 import { findProperty, PROPERTIES, type Property } from '../properties/catalog.ts';
+import { MAX_BLOBS } from './blobs.ts';
 import { entrySchema, scenarioSchema, type CorpusEntry } from './corpus.ts';
 import { enumerateScenarios, scenarioKey, shardOfKey } from './exhaustive.ts';
 import { KEY_LENGTH, REACHED_MAX, ReachedUnion } from './explore.ts';
@@ -70,6 +71,8 @@ const name = z.string().max(200);
 /** A coverage label, which the merge prints in its table: printable ASCII, as every label the properties make is. */
 const label = name.regex(/^[\x20-\x7e]*$/);
 const LABEL = 'expected a label of printable ASCII, not __proto__';
+/** Coverage labels a shard may have: a default run makes 114 (commands, faults, outcomes with their reasons), the merge prints each. */
+const COVERAGE_MAX = 4096;
 const violation = z.strictObject({ id: name, message: z.string() });
 
 const propertySchema = z.strictObject({
@@ -138,10 +141,10 @@ const explorationSchema = z.strictObject({
 });
 
 /**
- * reports.ts BlobsSummary, with `--blobs DIR`: the blobs loaded (blobs.ts holds at most 128),
+ * reports.ts BlobsSummary, with `--blobs DIR`: the blobs loaded (at most MAX_BLOBS),
  * and the runs that uploaded one and how they ended (coverage labels, checkBlobs).
  */
-const blobsSchema = z.strictObject({ dir: z.string().min(1).max(4096), files: intIn(1, 128), uploads: U, applied: U, refused: U, lost: U });
+const blobsSchema = z.strictObject({ dir: z.string().min(1).max(4096), files: intIn(1, MAX_BLOBS), uploads: U, applied: U, refused: U, lost: U });
 
 /** explore.ts ReachedKeys: names of KEY_LENGTH base64 characters, joined. */
 const keys = z
@@ -182,6 +185,8 @@ export function readShard(file: string): ShardSummary {
     // zod leaves a record's `__proto__` out of what it returns, without a word: that label would go uncounted
     const coverage = (json as { coverage?: unknown } | null)?.coverage;
     if (typeof coverage === 'object' && coverage !== null && Object.hasOwn(coverage, '__proto__')) fail(file, 'coverage.__proto__', LABEL);
+    if (typeof coverage === 'object' && coverage !== null && Object.keys(coverage).length > COVERAGE_MAX)
+      fail(file, 'coverage', `${Object.keys(coverage).length} labels, more than the ${COVERAGE_MAX} a run makes`);
     return parseWith(shardSchema, json, file) as ShardSummary;
   } catch (e) {
     // zod names a field by its key, which may be any characters of the file's

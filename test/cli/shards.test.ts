@@ -148,6 +148,12 @@ describe('malformed shard sets', () => {
     expectRefused(await cli(['--merge', ...f]), box.work, `${f[0]}: coverage.command cancel: expected a whole number from 0 to `);
   });
 
+  it('refuses more coverage labels than a run makes (the merge prints each)', async () => {
+    const many = Object.fromEntries(Array.from({ length: 4097 }, (_, i) => [`label ${i}`, 1]));
+    const f = both((j, i) => (i === 1 ? setAt(j, ['coverage'], many) : j));
+    expectRefused(await cli(['--merge', ...f]), box.work, `${f[1]}: coverage: 4097 labels, more than the 4096 a run makes`);
+  });
+
   it('refuses names of states reached that repeat a name (they are written sorted, each once)', async () => {
     const f = both((j, i) => {
       const states = (j as { reached: { states: string } }).reached.states;
