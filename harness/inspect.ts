@@ -21,7 +21,7 @@ import { REAL_SIGSTRUCTS, TRUST_ANCHORS, type TrustAnchor } from '../properties/
 import { hostConfig } from '../properties/scenario.ts';
 import { HelpRequest, UsageError } from './cli/args.ts';
 import { readRegular } from './files.ts';
-import { argvError, show } from './schema.ts';
+import { argvError, errorLine, show } from './schema.ts';
 
 export class InspectError extends Error {}
 
@@ -271,8 +271,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     }
     if (!(e instanceof InspectError || e instanceof UsageError)) throw e;
     const line = e instanceof UsageError ? `${e.message} (npm run inspect -- --help)` : e.message;
-    // a file name can hold a newline
-    err(`inspect: ${line}`.replace(/[\r\n]+/g, ' '));
+    err(errorLine(`inspect: ${line}`));
     return 2;
   }
 }

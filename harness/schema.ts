@@ -76,6 +76,12 @@ export function printable(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** An error message as the tools print it: one line of printable ASCII, at most 1,000 characters (a flag's value or a file name can be anything). */
+export function errorLine(message: string): string {
+  const one = printable(message.replace(/[\r\n]+/g, ' '));
+  return one.length > 1000 ? `${one.slice(0, 997)}...` : one;
+}
+
 /** A zod issue path as the field it names: `scenario.commands[3].kind`. */
 export function fieldName(path: readonly PropertyKey[]): string {
   const s = path

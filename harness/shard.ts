@@ -305,6 +305,11 @@ function checkExploration(file: string, s: ShardSummary): void {
     if (e.scheduler !== 'exhaustive' && e[k] !== 0) at(k, `${e[k]}, with scheduler ${e.scheduler}: a sample has none`);
   // Only enumerated scenarios are taken from another property or left out as inert (verify.ts exploreProperty).
   for (const k of ['reused', 'inert'] as const) if (b.commands === null && e[k] !== 0) at(k, `${e[k]}, but no scenario was enumerated`);
+  // Of its scenarios some were not run (inert) or were another property's; each of the others ran at least once.
+  if (e.inert + e.reused > e.scenarios) at('inert', `${e.inert} inert and ${e.reused} reused, more than its ${e.scenarios} scenarios`);
+  if (e.capped > e.scenarios) at('capped', `${e.capped}, more than its ${e.scenarios} scenarios`);
+  const ran = e.scenarios - e.inert - e.reused;
+  if (e.complete && e.executions < ran) at('executions', `${e.executions}, fewer than the ${ran} scenarios it ran, each at least once`);
   if (b.cpus !== s.cpus) fail(file, 'exploration.bound.cpus', `${b.cpus}, but cpus is ${show(s.cpus)}`);
   const runs = s.properties.reduce((n, p) => n + p.runs, 0);
   if (e.scenarios !== runs) fail(file, 'exploration.scenarios', `${e.scenarios}, but its properties ran ${runs}`);

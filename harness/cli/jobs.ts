@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Cli } from './args.ts';
+import { checkCorpus } from './record.ts';
 import { runMerge } from './merge.ts';
 import { stopExit, type Stop } from './stop.ts';
 
@@ -87,6 +88,8 @@ function passOnSignal(jobs: readonly Job[], stop: Stop): () => void {
 
 export async function runJobs(cli: Cli, argv: readonly string[], stop: Stop): Promise<number> {
   const n = cli.jobs;
+  // the merge at the end records into them: a bad corpus or reports directory is refused before the children run
+  checkCorpus(cli);
   console.log(`tdx-update-verify: ${n} jobs, each a shard (--shard I/${n}), then merged; their reports under ${join(cli.reports, 'jobs')}`);
   const jobs = Array.from({ length: n }, (_, k) => startJob(cli, argv, k + 1, n));
   const done = passOnSignal(jobs, stop);

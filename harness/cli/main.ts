@@ -2,7 +2,7 @@
 // failed write turned into one line on stderr and exit 2 (never a stack trace). `runCli`
 // runs in-process (test/cli/ fuzzes it); `start` is what harness/cli.mjs and harness/cli.ts call.
 import { CorpusError } from '../corpus.ts';
-import { InputError, printable } from '../schema.ts';
+import { errorLine, InputError } from '../schema.ts';
 import { BlobsError, loadBlobs } from '../blobs.ts';
 import { HELP, HelpRequest, parse, UsageError, type Cli } from './args.ts';
 import { printList, runAllKernels, runFaults } from './faults.ts';
@@ -66,9 +66,7 @@ export async function runCli(argv: readonly string[], stop: Stop, io: Io = proce
     }
     const line = problemLine(e);
     if (line === null) throw e;
-    // one line of printable characters, and a short one: a flag's value or a file name can be anything
-    const one = printable(line.replace(/[\r\n]+/g, ' '));
-    io.err(one.length > 1000 ? `${one.slice(0, 997)}...` : one);
+    io.err(errorLine(line));
     return 2;
   }
 }

@@ -1,7 +1,7 @@
 // The entry of the project's other tools (bench, canonical): their exit code; for bad usage or a
 // report they could not write, one printable line on stderr and exit 2, never a stack trace;
 // `--help` prints the usage and exits 0. Anything else is a real failure and keeps its stack.
-import { printable } from '../schema.ts';
+import { errorLine } from '../schema.ts';
 import { HelpRequest, UsageError } from './args.ts';
 import { writeFailure } from './record.ts';
 
@@ -14,8 +14,7 @@ export async function runTool(tool: string, usage: string, main: () => Promise<n
     if (e instanceof HelpRequest) return void console.log(usage);
     const line = e instanceof UsageError ? `${e.message} (npm run ${tool} -- --help)` : writeFailure(e);
     if (line === null) throw e;
-    // a flag's value or a file name can hold a newline or an escape sequence
-    console.error(printable(`${tool}: ${line}`.replace(/[\r\n]+/g, ' ')));
+    console.error(errorLine(`${tool}: ${line}`));
     process.exitCode = 2;
   }
 }

@@ -76,4 +76,13 @@ describe('npm run bench (child process)', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toEqual(['bench: --reports needs a value (npm run bench -- --help)']);
   });
+
+  it('an unknown flag of any length or bytes is one printable line of at most 1,000 characters', () => {
+    const r = bench(`--${'x'.repeat(100_000)}\u001b[2J`);
+    expect(r.status, r.stderr).toBe(2);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^bench: unknown option '--x+\.\.\.$/);
+    expect(lines[0]!.length).toBe(1000);
+  });
 });

@@ -2,7 +2,7 @@
 // merged proof is the unsharded one; a SIGTERM to the parent alone reaches the children, and
 // what they wrote is merged; flags that make no sense with it are refused.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,16 @@ describe('--jobs N', () => {
     const r = verify(['--property', 'corrupt-images', '--jobs', '2', '--no-corpus', '--progress', '0', '--reports', dir]);
     expect(r.status).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^verify: shard 1\/2 failed \(exit 2\): verify: --reports \S+jobs\/1: /)]);
+  });
+
+  it('a reports directory the merge cannot write into is refused before any child runs', () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'summary.json'));
+    const r = verify(['--property', 'corrupt-images', '--jobs', '2', '--no-corpus', '--progress', '0', '--reports', dir]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`verify: --reports ${dir}: summary.json there is a directory, not a file (npm run verify -- --help)\n`);
+    expect(readdirSync(dir)).toEqual(['summary.json']);
   });
 
   it.each([

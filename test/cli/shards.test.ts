@@ -269,16 +269,16 @@ describe('exploring shards (--explore --shard I/N)', () => {
     ['no exploration beside one that explored', (j: Json) => withKey(j, 'exploration', undefined as unknown as Json)],
     ['a sample beside one that explored', (j: Json) => setAt(j, ['exploration', 'scheduler'], 'random')],
     ['fewer names of pairs than it counts', (j: Json) => setAt(j, ['reached', 'pairs'], '')],
+    ['a complete proof with fewer executions than scenarios', (j: Json) => setAt(j, ['exploration', 'executions'], 0)],
+    ['more scenarios not run than it has', (j: Json) => setAt(j, ['exploration', 'inert'], 1_000_000_000)],
   ])('%s: refused, exit 2, naming the file', async (_, edit) => {
     const f = files(edit);
     expectRefused(await cli(['--merge', ...f]), box.work, f[1]);
   });
 
-  it('refuses a bound of more scenarios than a run could explore, without enumerating them', async () => {
+  it('refuses a bound of more scenarios than a run could explore, without enumerating them (that would outlast the test)', async () => {
     const f = files((j) => setAt(j, ['exploration', 'bound'], { cpus: 2, commands: 4, preemptions: 2, values: 16 }));
-    const started = performance.now();
     expectRefused(await cli(['--merge', ...f]), box.work, `${f[1]}: exploration.bound: {"cpus":2,"commands":4,"preemptions":2,"values":16} makes `);
-    expect(performance.now() - started).toBeLessThan(2000);
   });
 });
 

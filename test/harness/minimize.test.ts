@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { NO_BUGS, type BugName } from '../../impl/faults.ts';
 import { V2 } from '../../properties/revisions/index.ts';
 import type { Command } from '../../properties/commands/index.ts';
-import type { ImageRef } from '../../properties/images.ts';
+import { useRealBlobs, type ImageRef } from '../../properties/images.ts';
 import type { HostData, Scenario } from '../../properties/scenario.ts';
 import { compareKeys, minimize, normalize, scenarioKey } from '../../harness/minimize.ts';
 import { runScenario } from '../../harness/run.ts';
@@ -105,5 +105,25 @@ describe('minimize', () => {
     const two = { host: host(), commands: [{ kind: 'read_version' as const }, { kind: 'read_version' as const }], schedule: [] };
     expect(compareKeys(scenarioKey(one), scenarioKey(two))).toBeLessThan(0);
     expect(compareKeys(scenarioKey({ ...one, host: host({ nrCpus: 2 }) }), scenarioKey(one))).toBeLessThan(0);
+  });
+});
+
+describe('minimize with Intel blobs (--blobs DIR)', () => {
+  it('never tries a real ref of a release whose blob is not loaded: moving a release keeps the ref real', () => {
+    useRealBlobs(new Map([['1.5.08', new Uint8Array(0)]]));
+    try {
+      const tried: Scenario[] = [];
+      const s: Scenario = {
+        host: host({ boot: { release: '1.5.08', moduleHv: 0, minUpdateHv: 0, noDowngrade: false } }),
+        commands: [upload({ release: '1.5.08', real: true })],
+        schedule: [],
+      };
+      minimize(s, (x) => tried.push(x) > 0);
+      const real = tried.flatMap((x) => x.commands.flatMap((c) => (c.kind === 'upload' && c.image.real ? [c.image.release] : [])));
+      expect(real.length).toBeGreaterThan(0);
+      expect(new Set(real)).toEqual(new Set(['1.5.08']));
+    } finally {
+      useRealBlobs(new Map());
+    }
   });
 });

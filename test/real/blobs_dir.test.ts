@@ -11,8 +11,11 @@ import { buildBlobV1, corruptBlobV1 } from '../../impl/firmware/image.ts';
 import { identityOf, imageBytes } from '../../properties/images.ts';
 
 const REF = { release: '1.5.08', svnDelta: 0, moduleHv: 0, minUpdateHv: 0, noDowngrade: false, debug: false };
+// Intel's entry for 1.5.08: a checkout's mapping must say of Intel's releases what data/mapping_file.json does
 const MAPPING = JSON.stringify({
-  tdx_module_releases: [{ version: '1.5.08', min_module_version_for_td_preserving: '1.5.01', min_seamldr_versions: ['1.5.00'], tdx_feature0: '0x22E1F0FBF' }],
+  tdx_module_releases: [
+    { version: '1.5.08', min_module_version_for_td_preserving: '1.5.01', min_seamldr_versions: ['1.5.00', '2.0.00'], tdx_feature0: '0x22E1F0FBF' },
+  ],
 });
 
 function checkout(files: Record<string, Uint8Array | string>): string {
@@ -123,8 +126,21 @@ describe('loadBlobs', () => {
     ],
     [
       'a mapping_file.json whose loader versions are not versions',
-      () => checkout({ 'mapping_file.json': MAPPING.replace('["1.5.00"]', '[150]'), 'joined_files/1.5/x': '' }),
+      () => checkout({ 'mapping_file.json': MAPPING.replace('["1.5.00","2.0.00"]', '[150]'), 'joined_files/1.5/x': '' }),
       /mapping_file\.json: release 0: min_seamldr_versions is not a list of versions like "1\.5\.00"$/,
+    ],
+    [
+      "a mapping that says of one of Intel's releases what Intel's does not (the model would read Intel's)",
+      () => checkout({ 'mapping_file.json': MAPPING.replace('0x22E1F0FBF', '0x0'), 'joined_files/1.5/x': '' }),
+      /mapping_file\.json: release 1\.5\.08 is not as Intel's mapping \(data\/mapping_file\.json\) has it$/,
+    ],
+    [
+      'a mapping that lists a release twice',
+      () => {
+        const row = (JSON.parse(MAPPING) as { tdx_module_releases: unknown[] }).tdx_module_releases[0];
+        return checkout({ 'mapping_file.json': JSON.stringify({ tdx_module_releases: [row, row] }), 'joined_files/1.5/x': '' });
+      },
+      /mapping_file\.json: release 1\.5\.08 is listed twice$/,
     ],
   ] as const)('refuses %s with one line naming the file', (_name, make, message) => {
     const m = problem(make());
