@@ -228,7 +228,7 @@ export interface Exploration {
   readonly distinctPairs: number;
   /** True only when every schedule within the bound was run: a sample never is. */
   readonly complete: boolean;
-  /** Exhaustive: scenarios whose schedules the cap on executions left unfinished. */
+  /** Exhaustive: scenarios whose schedules the cap on executions, or on drawn scenarios the time limit, left unfinished. */
   readonly capped: number;
   /** `--explore`: scenarios counted for a property though an earlier one of the run had explored them (harness/verify.ts ExploredScenarios). */
   readonly reused: number;
@@ -300,6 +300,6 @@ export function boundReport(e: Exploration): string {
       : '';
     return `proved within the bound: every scenario of 1 to ${b.commands} commands over ${b.values} value${b.values === 1 ? '' : 's'} of each command kind (harness/exhaustive.ts), on ${b.cpus} CPUs, ${schedules}: ${e.scenarios} scenarios${inert}, ${e.executions} executions${reused}${values.join('')}`;
   }
-  const capped = e.capped ? `, except ${e.capped} stopped at the cap on executions` : '';
+  const capped = e.capped ? `, except ${e.capped} stopped at the cap on executions or the time limit` : '';
   return `${schedules} of each of ${e.scenarios} scenarios${capped}: ${e.executions} executions; not a proof (the scenarios ${b.commands === null ? 'were drawn, not enumerated' : 'were not all explored'})`;
 }

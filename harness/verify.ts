@@ -239,12 +239,14 @@ export async function checkProperty(p: Property, o: CheckOptions, path?: string)
   if (o.exploreCommands !== undefined) return exploreProperty(p, o, o.exploreCommands);
   const t = new Tally();
   const requested = o.numRuns ?? o.budget.numRuns;
+  const timeLimitMs = o.timeLimitMs ?? o.budget.timeLimitMs;
   const runOptions: RunOptions = { revision: o.revision, bugs: o.bugs };
   /** Under the exhaustive scheduler, the failing schedule each failing scenario was found with. */
   const failingOf = new WeakMap<object, ScheduledScenario>();
   let searching = true;
   let lastYield = performance.now();
   const started = performance.now();
+  let deadline = started + timeLimitMs;
   const prop = fc.asyncProperty(scenarios(p, o), async (s) => {
     if (performance.now() - lastYield > YIELD_MS) {
       await new Promise((r) => setImmediate(r));
@@ -252,7 +254,9 @@ export async function checkProperty(p: Property, o: CheckOptions, path?: string)
     }
     let failed: boolean;
     if (o.scheduler === 'exhaustive') {
-      const e = exploreSchedules(s, runOptions, boundOf(o), searching ? (r) => t.execution(r) : undefined, () => o.signal?.stopped ?? false);
+      // fast-check's time limits end the search and the shrinking between scenarios: one scenario's schedules (on many CPUs, hours of them) stop at them too
+      const stop = () => (o.signal?.stopped ?? false) || performance.now() > deadline;
+      const e = exploreSchedules(s, runOptions, boundOf(o), searching ? (r) => t.execution(r) : undefined, stop);
       if (e.failing) failingOf.set(s, e.failing);
       failed = e.failing !== null;
       if (searching && !e.complete && !failed && !o.signal?.stopped) t.capped++;
@@ -270,11 +274,12 @@ export async function checkProperty(p: Property, o: CheckOptions, path?: string)
     numRuns: requested,
     path,
     endOnFailure: true,
-    plugins: plugins(o.timeLimitMs ?? o.budget.timeLimitMs),
+    plugins: plugins(timeLimitMs),
   });
   searching = false;
   let found: fc.RunDetails<[Scenario]> | null = search.failed && search.counterexample ? search : null;
   if (found && path === undefined && !o.signal?.stopped) {
+    deadline = performance.now() + o.budget.shrinkLimitMs;
     const shrunk = await fc.check(prop, { seed: o.seed, numRuns: requested, path: found.counterexamplePath!, plugins: plugins(o.budget.shrinkLimitMs) });
     if (shrunk.failed && shrunk.counterexample) found = shrunk;
   }

@@ -214,6 +214,29 @@ describe('npm run verify', () => {
     expect(readdirSync(join(dir, 'blocked'))).toEqual(['summary.json']);
   });
 
+  it("the exhaustive scheduler stops one scenario's schedules at the time limit (64 CPUs: hours of them), not only between scenarios", () => {
+    const dir = tmp('xtl');
+    const r = verify(
+      '--scheduler',
+      'exhaustive',
+      '--cpus',
+      '64',
+      '--property',
+      'update-contract',
+      '--time-limit',
+      '1',
+      '--no-corpus',
+      '--reports',
+      dir,
+      '--progress',
+      '0',
+    );
+    expect(r.code, r.err).toBe(0);
+    const s = summary(dir);
+    expect(s.properties[0].status).toBe('exhausted');
+    expect(s.exploration.capped).toBeGreaterThan(0);
+  }, 60_000);
+
   it('an exhausted time budget: exit 0 and said; with --require-runs exit 3', () => {
     const dir = tmp('t'),
       corpus = tmp('tc');
