@@ -242,7 +242,7 @@ export function exploreOptionsOf(s: MergedShard): CheckOptions {
  * enumerating all of them, about 8 us each. `--commands 4 --values 16` is 182 million scenarios
  * of update-contract: counting alone would take the merge half an hour a property.
  */
-const SCENARIOS_MAX = 1_000_000;
+export const SCENARIOS_MAX = 1_000_000;
 
 /** The shard's bound enumerates few enough scenarios of each property for the merge to count them. */
 function checkBound(file: string, s: ShardSummary): void {

@@ -8,7 +8,7 @@ import { boundReport, DistinctStates, distinctReport, exhaustive, reachedKeys, s
 import { Progress } from '../progress.ts';
 import { show } from '../schema.ts';
 import { worst, writeSummary, summaryBase, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
-import { plan, type Unit } from '../shard.ts';
+import { plan, SCENARIOS_MAX, type Unit } from '../shard.ts';
 import { checkProperty, exploreDomain, exploreShare, ExploredScenarios, type PropertyResult, type Status } from '../verify.ts';
 import { UsageError, type Cli } from './args.ts';
 import { checkCorpus, exitCode, HEAD, header, mergeCoverage, propertySummary, record, row, type Recorded } from './record.ts';
@@ -137,10 +137,24 @@ function epilogue(cli: Cli, ran: readonly Ran[], recorded: readonly Recorded[], 
     );
 }
 
+/** An --explore bound of more scenarios than a run can explore (which --merge refuses) is refused before the run, not after days of it. */
+function checkExploreBound(cli: Cli, units: readonly Unit[]): void {
+  const o = cli.options;
+  if (o.exploreCommands === undefined) return;
+  for (const u of units) {
+    const n = exploreShare(u.property, { ...o, seed: u.seed }, o.exploreCommands, null); // counted, not enumerated
+    if (n > SCENARIOS_MAX)
+      throw new UsageError(
+        `--explore --commands ${o.exploreCommands} --values ${o.exploreValues}: ${n} scenarios of ${u.property.id}, more than the ${SCENARIOS_MAX} a run can explore`,
+      );
+  }
+}
+
 export async function runVerify(cli: Cli, stop: Stop): Promise<number> {
   checkCorpus(cli);
   const o = cli.options;
   const units = plan(cli.properties, o.seed, o.budget.numRuns, cli.shard, o.exploreCommands !== undefined);
+  checkExploreBound(cli, units);
   console.log(header(cli));
   console.log(HEAD);
   const ran = await search(cli, units, stop);

@@ -124,6 +124,10 @@ describe('malformed argv', () => {
     // fast-check would generate the 999,999,999 runs before it in one loop no signal ends
     [['--path', '999999999:0', '--seed', '1', '--property', 'concurrency'], '--path: run 999999999 is past the 100 runs of the quick budget'],
     [['--property', 'concurrency,td-preservation,concurrency'], '--property: concurrency is named twice'],
+    [
+      ['--scheduler', 'exhaustive', '--explore', '--cpus', '2', '--commands', '4', '--values', '16'],
+      '--explore --commands 4 --values 16: 182638404 scenarios of update-contract, more than the 1000000 a run can explore',
+    ],
     [['--replay', '\u001b]0;title\u0007.json'], 'verify: \\u001b]0;title\\u0007.json: no such file'],
   ])('%j: %s', async (argv, message) => {
     expectRefused(await cli(argv), box.work, message);
