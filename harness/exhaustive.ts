@@ -73,6 +73,47 @@ export function exploreSchedules(
   stop: () => boolean = () => false,
   fails: Fails = (r) => r.violation !== null,
 ): Explored {
+  const search = schedules(s, o, bound, onRun, stop, fails);
+  for (;;) {
+    const n = search.next();
+    if (n.done) return n.value;
+  }
+}
+
+/** How often (ms) exploreSchedulesYielding lets the event loop run. */
+const YIELD_MS = 25;
+
+/**
+ * exploreSchedules, letting the event loop run every YIELD_MS: one scenario's schedules can take
+ * hours (many CPUs), and a signal (`stop`) and the progress line are heard only between tasks.
+ */
+export async function exploreSchedulesYielding(
+  s: ScheduledScenario,
+  o: RunOptions,
+  bound: Bound,
+  onRun: (r: RunResult) => void = () => {},
+  stop: () => boolean = () => false,
+): Promise<Explored> {
+  const search = schedules(s, o, bound, onRun, stop, (r) => r.violation !== null);
+  for (let last = performance.now(); ; ) {
+    const n = search.next();
+    if (n.done) return n.value;
+    if (performance.now() - last > YIELD_MS) {
+      await new Promise((r) => setImmediate(r));
+      last = performance.now();
+    }
+  }
+}
+
+/** The search, one execution a step. */
+function* schedules(
+  s: ScheduledScenario,
+  o: RunOptions,
+  bound: Bound,
+  onRun: (r: RunResult) => void,
+  stop: () => boolean,
+  fails: Fails,
+): Generator<void, Explored> {
   const { pct: _pct, picks: _picks, ...plain } = s; // the search's schedules, not the scenario's
   const pending: Children[] = [];
   let executions = 0;
@@ -84,6 +125,7 @@ export function exploreSchedules(
     onRun(r);
     if (fails(r, scenario)) return { executions, complete: false, failing: scenario };
     if (p.used < bound.preemptions) pending.push({ parent: p, decisions: r.decisions, j: p.schedule.length, a: 1 });
+    yield;
   }
   return { executions, complete: true, failing: null };
 }

@@ -66,7 +66,8 @@ export class Progress {
     if (this.o.tty) {
       this.o.write(`\r\x1b[2K${this.line()}`);
       this.drawn = true;
-    } else if (this.runs > 0) {
+    } else {
+      // also before the first run ends: one scenario's schedules can take minutes (--explore on many CPUs)
       this.o.write(`  ${this.line()}\n`);
     }
   }

@@ -15,7 +15,7 @@ import type { Property } from '../properties/catalog.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { inSchemaOrder } from './corpus.ts';
-import { domainText, enumerateScenarios, exploreSchedules, firstInert, scenarioCount, scenarioKey, shardOfKey, type Bound } from './exhaustive.ts';
+import { domainText, enumerateScenarios, exploreSchedulesYielding, firstInert, scenarioCount, scenarioKey, shardOfKey, type Bound } from './exhaustive.ts';
 import { DistinctStates, type Reached } from './explore.ts';
 import { minimize } from './minimize.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
@@ -256,7 +256,7 @@ export async function checkProperty(p: Property, o: CheckOptions, path?: string)
     if (o.scheduler === 'exhaustive') {
       // fast-check's time limits end the search and the shrinking between scenarios: one scenario's schedules (on many CPUs, hours of them) stop at them too
       const stop = () => (o.signal?.stopped ?? false) || performance.now() > deadline;
-      const e = exploreSchedules(s, runOptions, boundOf(o), searching ? (r) => t.execution(r) : undefined, stop);
+      const e = await exploreSchedulesYielding(s, runOptions, boundOf(o), searching ? (r) => t.execution(r) : undefined, stop);
       if (e.failing) failingOf.set(s, e.failing);
       failed = e.failing !== null;
       if (searching && !e.complete && !failed && !o.signal?.stopped) t.capped++;
@@ -375,7 +375,7 @@ export class ExploredScenarios {
 }
 
 /** Explores the schedules of `s` (its key `k`), or takes what an earlier property's exploration of it gave; adds it to `t`. */
-function exploreOnce(s: ScheduledScenario, k: string, o: CheckOptions, t: Tally): { complete: boolean; failing: ScheduledScenario | null } {
+async function exploreOnce(s: ScheduledScenario, k: string, o: CheckOptions, t: Tally): Promise<{ complete: boolean; failing: ScheduledScenario | null }> {
   const known = o.explored?.get(k);
   if (known) {
     t.reused++;
@@ -394,7 +394,7 @@ function exploreOnce(s: ScheduledScenario, k: string, o: CheckOptions, t: Tally)
     for (const x of r.reached.pairs) mine.pairs.add(x);
   };
   const stopped = () => o.signal?.stopped ?? false;
-  const e = exploreSchedules(s, { revision: o.revision, bugs: o.bugs }, boundOf(o), onRun, stopped);
+  const e = await exploreSchedulesYielding(s, { revision: o.revision, bugs: o.bugs }, boundOf(o), onRun, stopped);
   if (o.explored && !stopped())
     o.explored.set(k, { executions: e.executions, commands: mine.commands, complete: e.complete, failing: e.failing }, mine.labels, mine);
   return e;
@@ -424,7 +424,7 @@ async function exploreProperty(p: Property, o: CheckOptions, commands: number): 
       t.run(false, o);
       continue;
     }
-    const e = exploreOnce(s, k, o, t);
+    const e = await exploreOnce(s, k, o, t);
     t.complete &&= e.complete;
     if (!e.complete && !e.failing && !o.signal?.stopped) t.capped++;
     t.run(e.failing !== null, o);

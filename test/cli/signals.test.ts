@@ -100,6 +100,19 @@ describe('signals keep the results', () => {
     60_000,
   );
 
+  it("SIGTERM within one scenario's schedules (--explore on 32 CPUs, minutes each): heard, the progress line said it was working, exit 143", async () => {
+    // the first progress line comes before the first scenario's schedules end: send it then
+    let sent = false;
+    const args = ['--property', 'update-contract', '--scheduler', 'exhaustive', '--explore', '--cpus', '32', '--commands', '1', '--progress', '0.2'];
+    const e = await verify(args, (out, send) => {
+      if (!sent && /progress: 0\/\d+ runs/.test(out)) send('SIGTERM');
+      sent ||= /progress: 0\/\d+ runs/.test(out);
+    });
+    expect(e.code).toBe(143);
+    expect(summary(e)).toMatchObject({ status: 'interrupted', exit: 143 });
+    expect(summary(e).properties[0]).toMatchObject({ id: 'update-contract', status: 'interrupted' });
+  }, 60_000);
+
   it('SIGTERM while a counterexample is shrunk: it is kept and reported, exit 1', async () => {
     // the search ends at the first failure; "1 failure" on the progress line means shrinking has begun
     // once: every later chunk of output would send it again, and a second signal quits at once
