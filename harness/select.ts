@@ -12,7 +12,7 @@
 // MAX_SEAMLDR_VERSIONS P-SEAMLDR versions: a version listed twice is two verdicts on one module
 // (which holds depends on the order), every release is a row of the table and a candidate of
 // every batch case, and a reason names every P-SEAMLDR version its release needs.
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseTdxVersion, selectModule, type MappingEntry, type ModuleFacts, type PlatformFacts, type Selection } from '../impl/userspace/policy.ts';
@@ -274,9 +274,25 @@ export function main(argv: string[], io: Io): number {
   }
 }
 
+/**
+ * Standard output written as it is produced, waiting for the reader: process.stdout queues what
+ * a pipe has not taken yet, and a million-case batch (2.4 GB of results) piped to a slower
+ * reader grew that queue to gigabytes and ended in ENOBUFS. A reader that has gone (EPIPE) ends
+ * the output, not the run.
+ */
+function writeOut(s: string): void {
+  const b = Buffer.from(s);
+  for (let at = 0; at < b.length; ) {
+    try {
+      at += writeSync(1, b, at);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw e;
+    }
+  }
+}
+
 if (resolve(process.argv[1] ?? '') === import.meta.filename) {
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-  });
-  process.exitCode = main(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+  process.exitCode = main(process.argv.slice(2), { out: writeOut, err: (s) => process.stderr.write(s) });
 }
