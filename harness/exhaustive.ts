@@ -80,8 +80,8 @@ export function exploreSchedules(
   }
 }
 
-/** How often (ms) exploreSchedulesYielding lets the event loop run. */
-const YIELD_MS = 25;
+/** How often (ms) a search lets the event loop run (signals, the progress line): here and between verify's scenarios. */
+export const YIELD_MS = 25;
 
 /**
  * exploreSchedules, letting the event loop run every YIELD_MS: one scenario's schedules can take

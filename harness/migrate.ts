@@ -35,7 +35,7 @@ import { exploreSchedules } from './exhaustive.ts';
 import { writeReportAtomic } from './files.ts';
 import { minimize } from './minimize.ts';
 import { runScenario, type RunResult } from './run.ts';
-import { argvError, InputError, printable } from './schema.ts';
+import { argvError, clipped, InputError, printable } from './schema.ts';
 
 const MAX_PREEMPTIONS = 3;
 /**
@@ -44,8 +44,6 @@ const MAX_PREEMPTIONS = 3;
  * emptied, is found again within 15.
  */
 const MAX_EXECUTIONS = 2_000;
-/** Longest part of a path a message quotes: longer than any a user types. */
-const QUOTE_CHARS = 160;
 
 type Outcome = { kind: 'kept' } | { kind: 'migrated'; file: string; how: string } | { kind: 'lost'; why: string };
 
@@ -72,10 +70,8 @@ function rewrite(dir: string, file: string, e: CorpusEntry, revision: RevisionRe
   return to;
 }
 
-/** A path as a message or line shows it: at most QUOTE_CHARS of it, only printable ASCII. */
-function shown(path: string): string {
-  return printable(path.length > QUOTE_CHARS ? `${path.slice(0, QUOTE_CHARS)}...` : path);
-}
+/** A path as a message or line shows it: clipped, only printable ASCII. */
+const shown = (path: string): string => printable(clipped(path));
 
 export type Search = { found: ScheduledScenario; preemptions: number } | { found: null; why: string };
 

@@ -20,7 +20,7 @@
 import { CORRUPTION_KINDS } from '../impl/firmware/image.ts';
 import type { RevisionRecord } from '../properties/revisions/index.ts';
 import type { Command, CommandKind } from '../properties/commands/index.ts';
-import { hasRealBlob, type ImageRef } from '../properties/images.ts';
+import { hasRealBlob, realReleasesOf, type ImageRef } from '../properties/images.ts';
 import { RELEASES } from '../properties/releases.ts';
 import type { HostData, Scenario } from '../properties/scenario.ts';
 
@@ -450,14 +450,8 @@ function simplerCommands(s: Scenario, revision?: RevisionRecord): Scenario[] {
   );
 }
 
-/**
- * Every Intel blob the scenario boots or uploads is loaded (--blobs DIR): a pass that moves a
- * release keeps the ref real, and a release with no blob there cannot run.
- */
-function blobsLoaded(s: Scenario): boolean {
-  const boot = s.host.boot.real ? [s.host.boot.release] : [];
-  return [...boot, ...s.commands.flatMap((c) => (c.kind === 'upload' && c.image.real ? [c.image.release] : []))].every(hasRealBlob);
-}
+/** Every Intel blob the scenario boots or uploads is loaded: a pass that moves a release keeps the ref real. */
+const blobsLoaded = (s: Scenario): boolean => realReleasesOf(s).every(hasRealBlob);
 
 /** The boot release moved earlier; uploads of the old boot release follow it. */
 function rebase(s: Scenario, release: string): Scenario {

@@ -76,6 +76,11 @@ export function printable(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** A path or name a message quotes: at most 160 characters of it, longer than any a user types. */
+export function clipped(s: string): string {
+  return s.length > 160 ? `${s.slice(0, 160)}...` : s;
+}
+
 /** An error message as the tools print it: one line of printable ASCII, at most 1,000 characters (a flag's value or a file name can be anything). */
 export function errorLine(message: string): string {
   const one = printable(message.replace(/[\r\n]+/g, ' '));

@@ -19,7 +19,7 @@ import { parseTdxVersion, selectModule, type MappingEntry, type ModuleFacts, typ
 import { BLOB_SIGSTRUCT_OFFSET, SIGSTRUCT_SIZE, sigstructFacts } from '../impl/userspace/sigstruct_facts.ts';
 import { MAPPING, MAPPING_FILE, MappingError, parseMapping, RELEASE_FACTS } from '../properties/releases.ts';
 import { readRegular } from './files.ts';
-import { argvError, printable, show } from './schema.ts';
+import { argvError, clipped, printable, show } from './schema.ts';
 
 const USAGE = `usage: npm run select -- --current VERSION --seamldr VERSION --cpu CPUID [--mapping FILE] [--blobs DIR] [--allow-debug] [--json]
        npm run select -- --batch FILE [--mapping FILE] [--blobs DIR]`;
@@ -39,13 +39,6 @@ const BLOB_FILE = /^tdx_module_(\d+\.\d+\.\d+)\.blob$/;
 const MAX_RELEASES = 256;
 /** Intel's releases each name one or two P-SEAMLDR versions (one per P-SEAMLDR major.minor). */
 const MAX_SEAMLDR_VERSIONS = 16;
-/** Longest part of a path or name an error message quotes: longer than any a user types. */
-const QUOTE_CHARS = 160;
-
-/** A path or name for a message: at most QUOTE_CHARS of it (main escapes what is not printable). */
-function clip(s: string): string {
-  return s.length > QUOTE_CHARS ? `${s.slice(0, QUOTE_CHARS)}...` : s;
-}
 
 function version(flag: string, v: unknown): string {
   if (typeof v !== 'string' || parseTdxVersion(v) === null) throw new SelectError(`${flag} must be a version like 1.5.06, not ${show(v ?? null)}`);
@@ -64,7 +57,7 @@ function readInput(file: string, what: string): string {
   const kind = what === '--batch' ? 'a batch file' : 'a mapping file';
   const tooBig = `more than the ${MAX_INPUT_BYTES >> 20} MiB allowed`;
   // readRegular's message starts with the file's name, which may be any length
-  const refuse = (m: string) => new SelectError(`${what} ${clip(file)}${m.slice(file.length)}`);
+  const refuse = (m: string) => new SelectError(`${what} ${clipped(file)}${m.slice(file.length)}`);
   return readRegular(file, MAX_INPUT_BYTES, kind, { tooBig, refuse }).toString('utf8');
 }
 
@@ -88,11 +81,11 @@ function loadMapping(file: string | undefined): readonly MappingEntry[] {
   try {
     releases = parseMapping(readInput(file, '--mapping'));
   } catch (e) {
-    if (e instanceof MappingError) throw new SelectError(`--mapping ${clip(file)}: ${e.message}`);
+    if (e instanceof MappingError) throw new SelectError(`--mapping ${clipped(file)}: ${e.message}`);
     throw e;
   }
   const problem = mappingProblem(releases);
-  if (problem !== null) throw new SelectError(`--mapping ${clip(file)}: ${problem}`);
+  if (problem !== null) throw new SelectError(`--mapping ${clipped(file)}: ${problem}`);
   return releases;
 }
 
@@ -100,7 +93,7 @@ function loadMapping(file: string | undefined): readonly MappingEntry[] {
 function blobHead(file: string): Uint8Array {
   return readRegular(file, BLOB_SIGSTRUCT_OFFSET + SIGSTRUCT_SIZE, 'a TDX module blob', {
     head: true,
-    refuse: (m) => new SelectError(`--blobs: ${clip(file)}${m.slice(file.length)}`),
+    refuse: (m) => new SelectError(`--blobs: ${clipped(file)}${m.slice(file.length)}`),
   });
 }
 
@@ -108,7 +101,7 @@ function listDir(dir: string): string[] {
   try {
     return readdirSync(dir).sort();
   } catch (e) {
-    throw new SelectError(`--blobs: ${clip(dir)}: cannot list (${(e as NodeJS.ErrnoException).code})`);
+    throw new SelectError(`--blobs: ${clipped(dir)}: cannot list (${(e as NodeJS.ErrnoException).code})`);
   }
 }
 
@@ -122,7 +115,7 @@ function loadBlobs(dir: string): ModuleFacts[] {
       .map((d) => d.name)
       .sort();
   } catch {
-    throw new SelectError(`--blobs ${clip(dir)}: no joined_files directory (expected a checkout of intel/tdx-module-binaries)`);
+    throw new SelectError(`--blobs ${clipped(dir)}: no joined_files directory (expected a checkout of intel/tdx-module-binaries)`);
   }
   const facts: ModuleFacts[] = [];
   for (const fam of families) {
@@ -131,11 +124,11 @@ function loadBlobs(dir: string): ModuleFacts[] {
       if (!m || parseTdxVersion(m[1]!) === null) continue;
       const file = join(root, fam, name);
       const f = sigstructFacts(m[1]!, blobHead(file));
-      if (typeof f === 'string') throw new SelectError(`--blobs: ${clip(file)}: ${f}`);
+      if (typeof f === 'string') throw new SelectError(`--blobs: ${clipped(file)}: ${f}`);
       facts.push(f);
     }
   }
-  if (facts.length === 0) throw new SelectError(`--blobs ${clip(dir)}: no joined_files/*/tdx_module_*.blob`);
+  if (facts.length === 0) throw new SelectError(`--blobs ${clipped(dir)}: no joined_files/*/tdx_module_*.blob`);
   return facts;
 }
 
@@ -151,7 +144,7 @@ function batchCase(line: string, where: string): PlatformFacts {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new SelectError(`${where}: not a JSON object`);
   const c = o as Record<string, unknown>;
   const extra = Object.keys(c).find((k) => !CASE_KEYS.has(k));
-  if (extra !== undefined) throw new SelectError(`${where}: unknown field '${clip(extra)}' (fields: current, seamldr, cpu, allowDebug)`);
+  if (extra !== undefined) throw new SelectError(`${where}: unknown field '${clipped(extra)}' (fields: current, seamldr, cpu, allowDebug)`);
   if (c['allowDebug'] !== undefined && typeof c['allowDebug'] !== 'boolean') throw new SelectError(`${where}: allowDebug must be true or false`);
   return {
     current: version(`${where}: current`, c['current']),
@@ -165,7 +158,7 @@ function readBatch(file: string): PlatformFacts[] {
   const lines = readInput(file, '--batch').split('\n');
   const cases: PlatformFacts[] = [];
   lines.forEach((line, i) => {
-    if (line.trim() !== '') cases.push(batchCase(line, `--batch ${clip(file)}:${i + 1}`));
+    if (line.trim() !== '') cases.push(batchCase(line, `--batch ${clipped(file)}:${i + 1}`));
   });
   return cases;
 }
@@ -218,7 +211,7 @@ function parse(argv: string[]) {
       },
     }).values;
   } catch (e) {
-    throw new SelectError(clip(argvError(e))); // it quotes the argument, whatever its length
+    throw new SelectError(clipped(argvError(e))); // it quotes the argument, whatever its length
   }
 }
 

@@ -10,7 +10,8 @@ import { NO_BUGS, SEEDED_BUGS } from '../impl/faults.ts';
 import { findRevision, REVISIONS } from '../properties/revisions/index.ts';
 import { findProperty, PROPERTIES, type Property } from '../properties/catalog.ts';
 import { MAX_BLOBS } from './blobs.ts';
-import { entrySchema, scenarioSchema, type CorpusEntry } from './corpus.ts';
+import { realReleasesOf } from '../properties/images.ts';
+import { entrySchema, scenarioSchema } from './corpus.ts';
 import { enumerateScenarios, scenarioKey, shardOfKey } from './exhaustive.ts';
 import { KEY_LENGTH, REACHED_MAX, ReachedUnion } from './explore.ts';
 import { worst, type Summary } from './reports.ts';
@@ -184,9 +185,11 @@ export function readShard(file: string): ShardSummary {
     const json = parseJsonText(readLimited(file, 'a shard summary'), file);
     // zod leaves a record's `__proto__` out of what it returns, without a word: that label would go uncounted
     const coverage = (json as { coverage?: unknown } | null)?.coverage;
-    if (typeof coverage === 'object' && coverage !== null && Object.hasOwn(coverage, '__proto__')) fail(file, 'coverage.__proto__', LABEL);
-    if (typeof coverage === 'object' && coverage !== null && Object.keys(coverage).length > COVERAGE_MAX)
-      fail(file, 'coverage', `${Object.keys(coverage).length} labels, more than the ${COVERAGE_MAX} a run makes`);
+    if (typeof coverage === 'object' && coverage !== null) {
+      if (Object.hasOwn(coverage, '__proto__')) fail(file, 'coverage.__proto__', LABEL);
+      const n = Object.keys(coverage).length;
+      if (n > COVERAGE_MAX) fail(file, 'coverage', `${n} labels, more than the ${COVERAGE_MAX} a run makes`);
+    }
     return parseWith(shardSchema, json, file) as ShardSummary;
   } catch (e) {
     // zod names a field by its key, which may be any characters of the file's
@@ -244,13 +247,19 @@ export function exploreOptionsOf(s: MergedShard): CheckOptions {
  */
 export const SCENARIOS_MAX = 1_000_000;
 
+/** How many scenarios `--explore --commands L` makes of `p`, when that is past SCENARIOS_MAX (counted, not enumerated); else null. */
+export function tooManyScenarios(p: Property, o: CheckOptions, commands: number): number | null {
+  const n = exploreShare(p, o, commands, null);
+  return n > SCENARIOS_MAX ? n : null;
+}
+
 /** The shard's bound enumerates few enough scenarios of each property for the merge to count them. */
 function checkBound(file: string, s: ShardSummary): void {
   if (!exploring(s)) return;
   const o = exploreOptionsOf(s);
   for (const id of s.propertySet) {
-    const n = exploreShare(findProperty(id)!, o, s.exploration.bound.commands!, null); // counted, not enumerated
-    if (n > SCENARIOS_MAX)
+    const n = tooManyScenarios(findProperty(id)!, o, s.exploration.bound.commands!);
+    if (n !== null)
       fail(
         file,
         'exploration.bound',
@@ -364,11 +373,6 @@ function checkOutcome(file: string, s: ShardSummary): void {
   if (named.length !== s.counterexamples.length) fail(file, 'counterexamples', `${s.counterexamples.length} listed, but ${named.length} properties have one`);
 }
 
-/** An entry that boots or uploads Intel's blobs, which only a `--blobs DIR` run draws. */
-export function usesBlobs(e: Pick<CorpusEntry, 'scenario'>): boolean {
-  return e.scenario.host.boot.real === true || e.scenario.commands.some((c) => c.kind === 'upload' && c.image.real === true);
-}
-
 /** The coverage labels of runs that uploaded an Intel blob (cli/run.ts blobsSummary), by the `blobs` field that counts them. */
 const BLOB_LABELS = [
   ['uploads', 'real upload'],
@@ -385,7 +389,8 @@ function checkBlobs(file: string, s: ShardSummary): void {
     if (b![k] !== n) fail(file, `blobs.${k}`, `${b![k]}, but coverage counts ${n} runs as ${show(l)}`);
   }
   s.counterexamples.forEach((c, i) => {
-    if (!b && usesBlobs(c.entry)) fail(file, `counterexamples[${i}].entry`, "uses Intel's module blobs, but the shard has no blobs (it ran without --blobs)");
+    if (!b && realReleasesOf(c.entry.scenario).length > 0)
+      fail(file, `counterexamples[${i}].entry`, "uses Intel's module blobs, but the shard has no blobs (it ran without --blobs)");
   });
 }
 

@@ -15,7 +15,17 @@ import type { Property } from '../properties/catalog.ts';
 import { scenario, type GenConfig } from '../properties/generators.ts';
 import type { Scenario } from '../properties/scenario.ts';
 import { inSchemaOrder } from './corpus.ts';
-import { domainText, enumerateScenarios, exploreSchedulesYielding, firstInert, scenarioCount, scenarioKey, shardOfKey, type Bound } from './exhaustive.ts';
+import {
+  domainText,
+  enumerateScenarios,
+  exploreSchedulesYielding,
+  firstInert,
+  YIELD_MS,
+  scenarioCount,
+  scenarioKey,
+  shardOfKey,
+  type Bound,
+} from './exhaustive.ts';
 import { DistinctStates, type Reached } from './explore.ts';
 import { minimize } from './minimize.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
@@ -117,9 +127,6 @@ export interface PropertyResult {
   /** `--explore`: scenarios not run because a command in them is inert (harness/exhaustive.ts firstInert). */
   readonly inert: number;
 }
-
-/** How often (ms) the predicate yields to the event loop. */
-const YIELD_MS = 25;
 
 /** The exhaustive scheduler's drawn scenarios are short: every schedule of a long one is too many to run. */
 const EXHAUSTIVE_MAX_COMMANDS = 3;

@@ -94,6 +94,12 @@ export function hasRealBlob(version: string): boolean {
   return realBlobs.has(version);
 }
 
+/** The releases of Intel's blobs a scenario boots or uploads (each needs `--blobs DIR`). */
+export function realReleasesOf(s: Scenario): string[] {
+  const boot = s.host.boot.real === true ? [s.host.boot.release] : [];
+  return [...boot, ...s.commands.flatMap((c) => (c.kind === 'upload' && c.image.real === true ? [c.image.release] : []))];
+}
+
 function realBlob(version: string): Uint8Array {
   const b = realBlobs.get(version);
   if (!b) throw new Error(`no real blob of release ${version} is loaded (--blobs DIR)`);

@@ -10,7 +10,8 @@ import { boundReport, distinctReport, type Exploration } from '../explore.ts';
 import { summaryBase, worst, writeSummary, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
 import { runScenario } from '../run.ts';
 import { printable } from '../schema.ts';
-import { exploreOptionsOf, exploring, MergeError, mergeShards, usesBlobs, type MergedShard } from '../shard.ts';
+import { realReleasesOf } from '../../properties/images.ts';
+import { exploreOptionsOf, exploring, MergeError, mergeShards, type MergedShard } from '../shard.ts';
 import { exploreDomain } from '../verify.ts';
 import { stateObserver } from '../state_view.ts';
 import type { Cli } from './args.ts';
@@ -22,7 +23,7 @@ import { checkCorpus, exitCode, HEAD, mergeCoverage, propertySummary, record, ro
  * then, so that shards merged where the blobs are not, with no counterexample on them, merge.
  */
 function loadRunBlobs(cli: Cli, base: MergedShard, shards: readonly MergedShard[]): void {
-  if (cli.blobs !== null || !shards.some((s) => s.counterexamples.some((c) => usesBlobs(c.entry)))) return;
+  if (cli.blobs !== null || !shards.some((s) => s.counterexamples.some((c) => realReleasesOf(c.entry.scenario).length > 0))) return;
   const b = base.blobs!; // mergeShards refused a counterexample on blobs from a shard without them
   const refuse = (problem: string): never => {
     throw new MergeError(printable(`--merge: the shards' blobs, to replay a counterexample on them: ${problem}`));

@@ -3,6 +3,7 @@
 import { findRevision } from '../../properties/revisions/index.ts';
 import { NO_BUGS, type Bugs } from '../../impl/faults.ts';
 import { readEntry, type CorpusEntry } from '../corpus.ts';
+import { realReleasesOf } from '../../properties/images.ts';
 import { summaryBase, writeSummary, type Summary } from '../reports.ts';
 import { runScenario } from '../run.ts';
 import { stateObserver } from '../state_view.ts';
@@ -13,7 +14,7 @@ import { propertySummary, record, revisionTitle, SUMMARY_FILES, writable, type R
 /** `--replay FILE`: the entry's scenario on its kernel with its seeded bug, no generation. */
 export function runReplay(cli: Cli, file: string): number {
   const entry = readEntry(file);
-  if (cli.blobs === null && usesRealBlobs(entry))
+  if (cli.blobs === null && realReleasesOf(entry.scenario).length > 0)
     throw new UsageError(`--replay ${file}: the entry uses Intel's module blobs; give --blobs DIR (a checkout of intel/tdx-module-binaries)`);
   writable('--reports', cli.reports, SUMMARY_FILES);
   const revision = cli.given.kernel ? cli.options.revision : findRevision(entry.kernel)!;
@@ -76,9 +77,4 @@ export function runReplay(cli: Cli, file: string): number {
   };
   writeSummary(cli.reports, summary, new Map(rec ? [[rec.summary.name, rec.text]] : []));
   return code;
-}
-
-/** An entry that boots or uploads Intel's blobs replays only with them loaded. */
-function usesRealBlobs(e: CorpusEntry): boolean {
-  return e.scenario.host.boot.real === true || e.scenario.commands.some((c) => c.kind === 'upload' && c.image.real === true);
 }

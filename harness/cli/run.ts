@@ -8,7 +8,7 @@ import { boundReport, DistinctStates, distinctReport, exhaustive, reachedKeys, s
 import { Progress } from '../progress.ts';
 import { show } from '../schema.ts';
 import { worst, writeSummary, summaryBase, type BlobsSummary, type PropertySummary, type Summary } from '../reports.ts';
-import { plan, SCENARIOS_MAX, type Unit } from '../shard.ts';
+import { plan, SCENARIOS_MAX, tooManyScenarios, type Unit } from '../shard.ts';
 import { checkProperty, exploreDomain, exploreShare, ExploredScenarios, type PropertyResult, type Status } from '../verify.ts';
 import { UsageError, type Cli } from './args.ts';
 import { checkCorpus, exitCode, HEAD, header, mergeCoverage, propertySummary, record, row, type Recorded } from './record.ts';
@@ -142,8 +142,8 @@ function checkExploreBound(cli: Cli, units: readonly Unit[]): void {
   const o = cli.options;
   if (o.exploreCommands === undefined) return;
   for (const u of units) {
-    const n = exploreShare(u.property, { ...o, seed: u.seed }, o.exploreCommands, null); // counted, not enumerated
-    if (n > SCENARIOS_MAX)
+    const n = tooManyScenarios(u.property, { ...o, seed: u.seed }, o.exploreCommands);
+    if (n !== null)
       throw new UsageError(
         `--explore --commands ${o.exploreCommands} --values ${o.exploreValues}: ${n} scenarios of ${u.property.id}, more than the ${SCENARIOS_MAX} a run can explore`,
       );
