@@ -100,7 +100,7 @@ function reportPath(file: string): string {
   if (file === '' || file.endsWith('/') || basename(file) === '.' || basename(file) === '..')
     throw new UsageError(`--json needs a file name, not ${show(file)}`);
   if (existsSync(file) && !statSync(file).isFile()) throw new UsageError(`--json ${show(file)} exists and is not a regular file`);
-  writable('--json', dirname(file));
+  writable('--json', dirname(file), [], show(file));
   return file;
 }
 

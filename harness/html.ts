@@ -5,8 +5,8 @@
 // external resources (inline CSS and a small inline script), so it opens from disk anywhere.
 import type { CorpusEntry } from './corpus.ts';
 import type { RunResult } from './run.ts';
-import type { StepState } from './state_view.ts';
-import { checkClaim, finalDiff, hostLine, timelineRows } from './timeline.ts';
+import { diffKey, stateAt, type StepState } from './state_view.ts';
+import { checkClaim, finalDiff, foldAlike, hostLine, inLanes, taskText, texts, timelineRows, type TimelineRow } from './timeline.ts';
 import { describe } from '../properties/commands/index.ts';
 
 export interface HtmlInput {
@@ -29,8 +29,6 @@ function changes(prev: Readonly<Record<string, string>> | undefined, now: Readon
     .filter((k) => prev[k] !== now[k])
     .map((k) => `${k}: ${prev[k] ?? '—'} → ${now[k]}`);
 }
-
-const diffKey = (s: StepState | undefined): string => (s ? s.diff.map((d) => `${d.field}=${d.impl}|${d.model}`).join(';') : '');
 
 const CSS = `
 :root { --lane: #f3f6fb; --lane2: #eef7f0; --bad: #b00020; --ink: #1d2330; --muted: #5b6578; --line: #d8dde6; }
@@ -94,53 +92,66 @@ const SCRIPT = `
 })();
 `;
 
+/** Lanes drawn at most: a lane per CPU of 256 makes a page no browser lays out (two uploads: 77 MB). */
+const LANES_MAX = 16;
+
 export function counterexampleHtml(i: HtmlInput): string {
   const { entry: e, run, states } = i;
   const v = run.violation!;
   const s = e.scenario,
     n = s.host.nrCpus;
   const rows = timelineRows(run.records, n);
-  const byStep = new Map(states.map((x) => [x.step, x]));
   const diff = finalDiff(run);
-  const lanesHead = Array.from({ length: n }, (_, c) => `<th class="lane" data-cpu="${c}">cpu ${c}</th>`).join('');
+  const lanes = Math.min(n, LANES_MAX);
+  const lanesHead = Array.from(
+    { length: lanes },
+    (_, c) => `<th class="lane" data-cpu="${c}">cpu ${c === lanes - 1 && n > lanes ? `${c}-${n - 1}` : c}</th>`,
+  ).join('');
   const shown = new Set(rows.map((r) => r.step));
   const taskAt = new Map(run.records.filter((r) => !r.command).map((r) => [r.step, r.task]));
   // Steps where only the state moved (no trace event) still get a row, so no change is hidden.
   for (const st of states) {
-    const prev = byStep.get(st.step - 1);
+    const prev = stateAt(states, st.step - 1);
     if (!shown.has(st.step) && (changes(prev?.impl, st.impl).length || changes(prev?.model, st.model).length)) {
-      rows.push({ step: st.step, task: taskAt.get(st.step) ?? '', lanes: Array.from({ length: n }, () => []), mismatch: false });
+      rows.push({ step: st.step, task: taskAt.get(st.step) ?? '', events: [], mismatch: false });
       shown.add(st.step);
     }
   }
-  if (!shown.has(v.step)) rows.push({ step: v.step, task: taskAt.get(v.step) ?? '', lanes: Array.from({ length: n }, () => []), mismatch: false });
+  if (!shown.has(v.step)) rows.push({ step: v.step, task: taskAt.get(v.step) ?? '', events: [], mismatch: false });
   rows.sort((a, b) => a.step - b.step || (a.command ? -1 : 1));
-  const body = rows
+  const deltaOf = (step: number): string => {
+    const st = stateAt(states, step),
+      prev = stateAt(states, step - 1);
+    return [
+      ...changes(prev?.impl, st?.impl ?? {}).map((c) => `<div>impl ${esc(c)}</div>`),
+      ...changes(prev?.model, st?.model ?? {}).map((c) => `<div>model ${esc(c)}</div>`),
+      ...(st && diffKey(st) !== diffKey(prev)
+        ? [
+            st.diff.length
+              ? `<div class="mismatch">impl ≠ model: ${esc(st.diff.map((d) => `${d.field} (${d.impl} | ${d.model})`).join('; '))}</div>`
+              : '<div>impl = model again</div>',
+          ]
+        : []),
+    ].join('');
+  };
+  // A step did what another did if the state moved alike too (stopper/k takes seamldr_lock).
+  const did = (r: TimelineRow) => `${texts(r)}\n${deltaOf(r.step).replaceAll(r.task, '\u0000')}`;
+  const folded = foldAlike(rows, (r) => r.step === v.step || r.mismatch, did);
+  const drawn = new Set(folded.map((r) => r.step));
+  const body = folded
     .map((r) => {
       if (r.command)
-        return `<tr class="issue" data-step="${r.step}"><td class="mono">${r.step}</td><td colspan="${n + 2}">» issue command ${r.command.n}: <code>${esc(r.command.text)}</code></td></tr>`;
-      const st = byStep.get(r.step),
-        prev = byStep.get(r.step - 1);
-      const delta = [
-        ...changes(prev?.impl, st?.impl ?? {}).map((c) => `<div>impl ${esc(c)}</div>`),
-        ...changes(prev?.model, st?.model ?? {}).map((c) => `<div>model ${esc(c)}</div>`),
-        ...(st && diffKey(st) !== diffKey(prev)
-          ? [
-              st.diff.length
-                ? `<div class="mismatch">impl ≠ model: ${esc(st.diff.map((d) => `${d.field} (${d.impl} | ${d.model})`).join('; '))}</div>`
-                : '<div>impl = model again</div>',
-            ]
-          : []),
-      ].join('');
+        return `<tr class="issue" data-step="${r.step}"><td class="mono">${r.step}</td><td colspan="${lanes + 2}">» issue command ${r.command.n}: <code>${esc(r.command.text)}</code></td></tr>`;
+      const delta = deltaOf(r.step);
       const bad = r.step === v.step;
-      const lanes = r.lanes
+      const cells = inLanes(r, lanes, n)
         .map(
           (l, c) =>
             `<td class="lane" data-cpu="${c}">${l.map((t) => `<div class="ev${r.mismatch && t.includes('(model:') ? ' bad' : ''}">${esc(t)}</div>`).join('')}</td>`,
         )
         .join('');
       const violation = bad ? `<div class="ev bad">✗ ${esc(v.id)}: ${esc(v.message)}</div>` : '';
-      return `<tr class="step${bad ? ' violation' : ''}" id="step-${r.step}" data-step="${r.step}"><td class="mono">${r.step}</td><td class="mono">${esc(r.task)}</td>${lanes}<td class="delta">${violation}${delta}</td></tr>`;
+      return `<tr class="step${bad ? ' violation' : ''}" id="step-${r.step}" data-step="${r.step}"><td class="mono">${r.alike ? `${r.step}-${r.alike.last}` : r.step}</td><td class="mono">${esc(taskText(r))}</td>${cells}<td class="delta">${violation}${delta}</td></tr>`;
     })
     .join('\n');
   const first = states[0];
@@ -153,7 +164,13 @@ export function counterexampleHtml(i: HtmlInput): string {
     ? `<table class="state-diff"><tr><th>field</th><th>implementation (abstracted)</th><th>model (expected)</th></tr>${diff.map((d) => `<tr><td>${esc(d.field)}</td><td class="impl mono">${esc(d.impl)}</td><td class="model mono">${esc(d.model)}</td></tr>`).join('')}</table>`
     : '<p class="muted">After the failing step, abstract(impl) and the model agree: the violation is in what happened, not in where the state ended.</p>';
   const claim = checkClaim(v.id);
-  const statesJson = JSON.stringify(states).replace(/</g, '\\u003c');
+  // The script shows the state after a step whose row is clicked: those rows' states.
+  const statesJson = JSON.stringify(
+    [...drawn].flatMap((step) => {
+      const st = stateAt(states, step);
+      return st ? [{ ...st, step }] : [];
+    }),
+  ).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -162,7 +179,7 @@ export function counterexampleHtml(i: HtmlInput): string {
 <title>${esc(`${e.property}: ${v.id} — ${i.name}`)}</title>
 <style>${CSS}</style>
 </head>
-<body data-ready="0" data-violation="${esc(v.id)}" data-lanes="${n}"${n > 4 ? ' class="many-lanes"' : ''}>
+<body data-ready="0" data-violation="${esc(v.id)}" data-lanes="${lanes}"${lanes > 4 ? ' class="many-lanes"' : ''}>
 <header>
 <h1>${esc(e.property)} fails: ${esc(v.id)}</h1>
 <p class="claim">${esc(claim)}</p>
@@ -194,7 +211,7 @@ ${i.replayPath ? `<p class="muted">fast-check's own coordinates: <code>${esc(i.r
 ${stateDiff}
 </section>
 <section id="timeline">
-<h2>Timeline <span class="muted">(one lane per CPU; ${rows.filter((r) => !r.command).length} steps shown; click a step or press j/k for its full state)</span></h2>
+<h2>Timeline <span class="muted">(one lane per CPU${n > lanes ? `, CPUs ${lanes - 1}-${n - 1} in the last` : ''}; ${folded.filter((r) => !r.command).length} rows, alike steps of one kind of task in one; click a step or press j/k for its full state)</span></h2>
 <div class="scroll">
 <table class="timeline">
 <thead><tr><th>step</th><th>task</th>${lanesHead}<th>state changes</th></tr></thead>

@@ -324,6 +324,9 @@ function checkExploration(file: string, s: ShardSummary): void {
   if (e.scenarios !== runs) fail(file, 'exploration.scenarios', `${e.scenarios}, but its properties ran ${runs}`);
   if (e.complete && s.properties.some((p) => p.status !== 'holds')) fail(file, 'exploration.complete', 'true, but a property did not hold');
   const r = s.reached;
+  // A run writes no names only past REACHED_MAX (explore.ts reachedKeys); below it the merge counts them.
+  if (r === null && e.distinctStates + e.distinctPairs <= REACHED_MAX)
+    fail(file, 'reached', `null, but ${e.distinctStates + e.distinctPairs} states and pairs are within the ${REACHED_MAX} a shard names`);
   if (r && r.states.length !== e.distinctStates * KEY_LENGTH)
     fail(file, 'reached.states', `${r.states.length / KEY_LENGTH} names, but exploration.distinctStates is ${e.distinctStates}`);
   if (r && r.pairs.length !== e.distinctPairs * KEY_LENGTH)

@@ -5,6 +5,7 @@
 import type { Host, TraceEvent } from '../impl/host.ts';
 import type { ModelState } from '../model/state.ts';
 import type { Version } from '../model/types.ts';
+import { cpulist } from '../properties/cpulist.ts';
 import type { RevisionRecord } from '../properties/revisions/record.ts';
 import { refinementDiff, type Difference } from '../properties/refinement.ts';
 
@@ -23,11 +24,7 @@ function implView(h: Host, update: string): Record<string, string> {
     t = h.tdx.state,
     fw = h.tdxHost.fw;
   return {
-    'cpus online':
-      h.platform.cpus
-        .map((c) => (c.online ? c.id : null))
-        .filter((x) => x !== null)
-        .join(',') || 'none',
+    'cpus online': cpulist(h.platform.cpus.filter((c) => c.online).map((c) => c.id)) || 'none',
     module: mod ? `${v(mod.identity.version)} ${mod.sysState}${h.seam.seamReady ? '' : ', SEAM not ready'}` : 'none',
     kernel: t.initialized ? 'initialized' : 'not initialized',
     'update state': update,
@@ -38,13 +35,18 @@ function implView(h: Host, update: string): Record<string, string> {
   };
 }
 
+/** The model's online flags are frozen and replaced on hotplug (model/state.ts setOnline): one list each. */
+const onlineLists = new WeakMap<readonly boolean[], string>();
+
+function onlineList(online: readonly boolean[]): string {
+  let s = onlineLists.get(online);
+  if (s === undefined) onlineLists.set(online, (s = cpulist(online.flatMap((o, i) => (o ? [i] : []))) || 'none'));
+  return s;
+}
+
 function modelView(m: ModelState): Record<string, string> {
   return {
-    'cpus online':
-      m.online
-        .map((o, i) => (o ? i : null))
-        .filter((x) => x !== null)
-        .join(',') || 'none',
+    'cpus online': onlineList(m.online),
     module: m.module.status === 'ready' ? `${v(m.module.spec.version)} ready` : `lost${m.module.lpInitWorks ? ' (LP.INIT still works)' : ''}`,
     'handoff hv': String(m.handoffHv),
     'update slots': String(m.slots),
@@ -66,7 +68,10 @@ function updateState(e: TraceEvent, was: string): string {
   }
 }
 
-/** An observer for RunOptions.observe, and the states it collects. */
+/**
+ * An observer for RunOptions.observe, and the states it collects: the first, then one at each
+ * step that changed it (a run on 256 CPUs has hundreds of thousands of steps; stateAt reads them).
+ */
 export function stateObserver(checks: RevisionRecord['checks']): { observe: (step: number, h: Host, m: ModelState) => void; states: StepState[] } {
   const states: StepState[] = [];
   let seen = 0,
@@ -79,7 +84,26 @@ export function stateObserver(checks: RevisionRecord['checks']): { observe: (ste
     } catch {
       // mid-step the host can be in a shape the mapping does not read (a module being replaced)
     }
-    states.push({ step, impl: implView(h, update), model: modelView(m), diff });
+    const st: StepState = { step, impl: implView(h, update), model: modelView(m), diff };
+    const last = states.at(-1);
+    if (!last || !sameView(last.impl, st.impl) || !sameView(last.model, st.model) || diffKey(last) !== diffKey(st)) states.push(st);
   };
   return { observe, states };
+}
+
+const sameView = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean => Object.keys(b).every((k) => a[k] === b[k]);
+
+/** Where abstract(impl) and the model differ, as one string to compare. */
+export const diffKey = (s: StepState | undefined): string => (s ? s.diff.map((d) => `${d.field}=${d.impl}|${d.model}`).join(';') : '');
+
+/** The state after `step`: the last change at or before it (undefined before the first). */
+export function stateAt(states: readonly StepState[], step: number): StepState | undefined {
+  let lo = 0,
+    hi = states.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (states[mid]!.step <= step) lo = mid + 1;
+    else hi = mid;
+  }
+  return states[lo - 1];
 }

@@ -6,6 +6,7 @@ import * as abi from '../impl/firmware/abi.ts';
 import type { TraceEvent } from '../impl/host.ts';
 import { EBUSY, ECANCELED, EINVAL, EIO, ENODEV, ENOENT, ENOMEM, ENOSPC, ENXIO, EOPNOTSUPP } from '../impl/kernel/errno.ts';
 import { describe } from '../properties/commands/index.ts';
+import { cpulist } from '../properties/cpulist.ts';
 import { INVARIANTS, TERMINATION } from '../properties/invariants.ts';
 import { refinementDiff, type Difference } from '../properties/refinement.ts';
 import type { Scenario } from '../properties/scenario.ts';
@@ -49,7 +50,7 @@ function eventText(e: TraceEvent): string | null {
     case 'state':
       return `state := ${e.state}`;
     case 'update_begin':
-      return `stop_machine on cpus ${e.cpus.join(',')} (lead ${e.lead})`;
+      return `stop_machine on cpus ${cpulist(e.cpus)} (lead ${e.lead})`;
     case 'update_end':
       return `stop_machine returns ${errnoName(e.ret)}`;
     case 'oob_read':
@@ -84,10 +85,12 @@ export interface TimelineRow {
   readonly task: string;
   /** Set when the step issued a command (numbered from 1). */
   readonly command?: { readonly n: number; readonly text: string };
-  /** lanes[cpu] = what happened on that CPU at this step. */
-  readonly lanes: readonly (readonly string[])[];
+  /** What happened at this step, on which CPU, in order (few per step, however many CPUs). */
+  readonly events: readonly { readonly cpu: number; readonly text: string }[];
   /** The linearization point's result differs from the model's prediction. */
   readonly mismatch: boolean;
+  /** Set when the row stands for `count` alike steps (foldAlike), through `last` by `task`. */
+  readonly alike?: { readonly last: number; readonly task: string; readonly count: number };
 }
 
 function laneOf(r: StepRecord, e: TraceEvent): number {
@@ -102,11 +105,11 @@ export function timelineRows(records: readonly StepRecord[], nrCpus: number): Ti
   let n = 0;
   for (const r of records) {
     if (r.command) {
-      out.push({ step: r.step, task: r.task, command: { n: ++n, text: r.command }, lanes: [], mismatch: false });
+      out.push({ step: r.step, task: r.task, command: { n: ++n, text: r.command }, events: [], mismatch: false });
       continue;
     }
-    const lanes: string[][] = Array.from({ length: nrCpus }, () => []);
-    const put = (lane: number, text: string) => lanes[Math.min(Math.max(lane, 0), nrCpus - 1)]!.push(text);
+    const events: { cpu: number; text: string }[] = [];
+    const put = (cpu: number, text: string) => events.push({ cpu: Math.min(Math.max(cpu, 0), nrCpus - 1), text });
     for (const e of r.events) {
       const t = eventText(e);
       if (t) put(laneOf(r, e), t);
@@ -117,9 +120,80 @@ export function timelineRows(records: readonly StepRecord[], nrCpus: number): Ti
     // CPU inside P-SEAMLDR or spinning on a lock leaves no trace event but matters.
     if (r.label && r.label !== 'done' && lastLabel.get(r.task) !== r.label) put(r.cpu, `… ${r.label}`);
     if (r.label) lastLabel.set(r.task, r.label);
-    if (lanes.some((l) => l.length)) out.push({ step: r.step, task: r.task, lanes, mismatch });
+    if (events.length) out.push({ step: r.step, task: r.task, events, mismatch });
   }
   return out;
+}
+
+/** A task's name less the number that ends it: the stoppers of one stop_machine share "stopper/". */
+const taskBase = (t: string): string => t.replace(/\d+$/, '');
+
+/** What a row did, wherever it did it. */
+export const texts = (r: TimelineRow): string => r.events.map((e) => e.text).join('\n');
+
+/** A row's texts in `lanes` lanes, by CPU; past `lanes` CPUs the last lane holds the rest, each text naming its CPU. */
+export function inLanes(r: TimelineRow, lanes: number, nrCpus: number): string[][] {
+  const out: string[][] = Array.from({ length: lanes }, () => []);
+  for (const e of r.events) out[Math.min(e.cpu, lanes - 1)]!.push(nrCpus > lanes && e.cpu >= lanes - 1 ? `cpu${e.cpu}: ${e.text}` : e.text);
+  return out;
+}
+
+/** Repetitions before alike blocks fold into one, and the longest block: a stopper leaves one to three rows a phase. */
+const ALIKE_MIN = 3;
+const BLOCK_MAX = 4;
+
+/**
+ * Runs of consecutive blocks of steps, each block by one task, the tasks of one kind doing the
+ * same thing (each stopper taking the same lock, acking the same state), drawn as the first
+ * block, so a timeline grows with what happened, not with the CPUs it happened on. Rows `keep`
+ * names (the failing step, a mismatch) are never folded; `what` says what a row did (its texts).
+ */
+export function foldAlike(rows: readonly TimelineRow[], keep: (r: TimelineRow) => boolean, what: (r: TimelineRow) => string = texts): TimelineRow[] {
+  const did = rows.map((r) => (r.command || keep(r) || taskBase(r.task) === r.task ? null : `${taskBase(r.task)}\n${what(r)}`));
+  const out: TimelineRow[] = [];
+  for (let i = 0; i < rows.length; ) {
+    let best = { p: 1, reps: 1 };
+    for (let p = 1; p <= BLOCK_MAX; p++) {
+      const reps = repeats(rows, did, i, p);
+      if (reps >= ALIKE_MIN && reps * p > best.reps * best.p) best = { p, reps };
+    }
+    const { p, reps } = best;
+    if (reps === 1) out.push(rows[i]!);
+    else
+      for (let q = 0; q < p; q++) {
+        const last = rows[i + (reps - 1) * p + q]!;
+        out.push({ ...rows[i + q]!, alike: { last: last.step, task: last.task, count: reps } });
+      }
+    i += p * reps;
+  }
+  return out;
+}
+
+/**
+ * How many times the block of p rows at i repeats: the same things done by tasks of the same
+ * kinds (`did`, null for a row that does not fold), each time by other tasks (the install phase
+ * is a pipeline: stopper/k acks while stopper/k+1 is in P-SEAMLDR).
+ */
+function repeats(rows: readonly TimelineRow[], did: readonly (string | null)[], i: number, p: number): number {
+  if (i + p > rows.length) return 1;
+  for (let q = 0; q < p; q++) if (did[i + q] === null) return 1;
+  const again = (at: number): boolean => {
+    if (at + p > rows.length) return false;
+    let moved = false;
+    for (let q = 0; q < p; q++) {
+      if (did[at + q] !== did[i + q]) return false;
+      if (rows[at + q]!.task !== rows[at - p + q]!.task) moved = true;
+    }
+    return moved;
+  };
+  let reps = 1;
+  while (again(i + reps * p)) reps++;
+  return reps;
+}
+
+/** The task cell of a row: "stopper/8..255 ×248" for a fold. */
+export function taskText(r: TimelineRow): string {
+  return r.alike ? `${r.task}..${r.alike.task.slice(taskBase(r.alike.task).length)} ×${r.alike.count}` : r.task;
 }
 
 function cell(s: string, w: number): string {
@@ -127,21 +201,21 @@ function cell(s: string, w: number): string {
 }
 
 /** The timeline as text, at most 8 lanes (further CPUs fold into the last). */
-export function timeline(records: readonly StepRecord[], nrCpus: number): string[] {
+export function timeline(records: readonly StepRecord[], nrCpus: number, failed: number): string[] {
   const lanes = Math.min(nrCpus, 8);
   const width = lanes <= 2 ? 46 : lanes <= 4 ? 34 : 26;
   const out = [
     `  ${'step'.padStart(5)}  ${cell('task', 22)}${Array.from({ length: lanes }, (_, i) => cell(`cpu${i}`, width)).join(' ')}${nrCpus > lanes ? ' …' : ''}`,
   ];
-  for (const r of timelineRows(records, nrCpus)) {
+  for (const r of foldAlike(timelineRows(records, nrCpus), (r) => r.mismatch || r.step === failed)) {
     if (r.command) {
       out.push(`  ${String(r.step).padStart(5)}  >> ${r.command.n}. ${r.command.text}`);
       continue;
     }
-    const folded = r.lanes.slice(0, lanes).map((l, i) => (i === lanes - 1 ? r.lanes.slice(i).flat() : [...l]));
+    const folded = inLanes(r, lanes, nrCpus);
     const height = Math.max(...folded.map((l) => l.length));
     for (let i = 0; i < height; i++) {
-      const lead = i === 0 ? `  ${String(r.step).padStart(5)}  ${cell(r.task, 22)}` : `  ${' '.repeat(5)}  ${' '.repeat(22)}`;
+      const lead = i === 0 ? `  ${String(r.step).padStart(5)}  ${cell(taskText(r), 22)}` : `  ${' '.repeat(5)}  ${' '.repeat(22)}`;
       out.push((lead + folded.map((l) => cell(l[i] ?? '', width)).join(' ')).trimEnd());
     }
   }
@@ -190,7 +264,7 @@ export function formatCounterexample(s: Scenario, run: RunResult, title: string)
     '  commands:',
     ...script(s).map((l) => '  ' + l),
     '  timeline:',
-    ...timeline(run.records, s.host.nrCpus).map((l) => '  ' + l),
+    ...timeline(run.records, s.host.nrCpus, v.step).map((l) => '  ' + l),
     `  violated ${v.id} at step ${v.step}: ${v.message}`,
     ...(claim ? [`    (${v.id}: ${claim})`] : []),
     ...stateTable(finalDiff(run), v.step),

@@ -7,6 +7,7 @@ import type { TdxModule } from '../impl/firmware/tdx_module.ts';
 import type { Host, TraceEvent } from '../impl/host.ts';
 import { UPDATE_STATES, type UpdateState } from '../impl/kernel/seamldr.ts';
 import { acceptableBlobV1, acceptableImageV2 } from './image_spec.ts';
+import { cpulist } from './cpulist.ts';
 import type { RevisionRecord } from './revisions/record.ts';
 
 export type Check = (h: Host, events: readonly TraceEvent[]) => string | null;
@@ -108,11 +109,8 @@ const I2: Invariant = {
       for (const e of events) {
         t.see(e);
         if (e.kind === 'update_begin') {
-          const online = h.platform.cpus
-            .filter((c) => c.online)
-            .map((c) => c.id)
-            .join(',');
-          if (e.cpus.join(',') !== online) return `stop_machine on cpus ${e.cpus} but online are ${online}`;
+          const online = cpulist(h.platform.cpus.filter((c) => c.online).map((c) => c.id));
+          if (cpulist(e.cpus) !== online) return `stop_machine on cpus ${cpulist(e.cpus)} but online are ${online}`;
         }
         if (t.w && e.kind === 'hotplug' && e.ret === 0) return `cpu ${e.cpu} went ${e.online ? 'online' : 'offline'} during the update`;
       }

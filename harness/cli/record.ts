@@ -202,20 +202,21 @@ export const SUMMARY_FILES = ['summary.json', 'junit.xml'];
  * symlink loop, procfs, a read-only mount) fails in one line before minutes of search, not after
  * it: its nearest level that exists (a dangling link or a loop counts, since nothing can be made
  * in its place) must be a directory that takes a new entry, made and removed at once. `files`,
- * the reports it will hold, must not be directories, which a rename cannot replace.
+ * the reports it will hold, must not be directories, which a rename cannot replace. `given`,
+ * for the message, is what the user gave (a file to write in `dir`).
  */
-export function writable(flag: string, dir: string, files: readonly string[] = []): void {
+export function writable(flag: string, dir: string, files: readonly string[] = [], given = dir): void {
   let d = resolve(dir);
   while (!present(d)) d = dirname(d);
   try {
-    if (!statSync(d).isDirectory()) throw new UsageError(`${flag} ${dir}: ${d} is not a directory`);
+    if (!statSync(d).isDirectory()) throw new UsageError(`${flag} ${given}: ${d} is not a directory`);
     rmdirSync(mkdtempSync(join(d, '.verify-probe-')));
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`${flag} ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UsageError(`${flag} ${given}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   for (const f of files)
-    if (statSync(join(dir, f), { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${flag} ${dir}: ${f} there is a directory, not a file`);
+    if (statSync(join(dir, f), { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${flag} ${given}: ${f} there is a directory, not a file`);
 }
 
 /** A file the run could not write (a directory that refuses it): one line, exit 2, no stack trace. */

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REACHED_MAX } from '../../harness/explore.ts';
 import { LIMITS } from '../../harness/schema.ts';
 import { TOOL_VERSION } from '../../harness/version.ts';
 import { cli, expectRefused, paths, sandbox, setAt, withKey, wrongType, type Json, type Sandbox } from './helpers.ts';
@@ -123,9 +124,10 @@ describe('malformed shard sets', () => {
     expect(await merge(files(0, shards[0]))).toMatch(
       new RegExp(`^distinct model states: ${union}, distinct \\(state, action\\) pairs: \\d+, over 100 runs$`, 'm'),
     );
-    const most = Math.max(one.exploration.distinctStates, two.exploration.distinctStates);
-    const unnamed = JSON.stringify({ ...JSON.parse(shards[0]), reached: null });
-    expect(await merge(files(0, unnamed))).toMatch(new RegExp(`^distinct model states: at least ${most}, `, 'm'));
+    // A run writes no names only past REACHED_MAX states and pairs.
+    const j = JSON.parse(shards[0]);
+    const unnamed = JSON.stringify({ ...j, reached: null, exploration: { ...j.exploration, distinctStates: REACHED_MAX + 1 } });
+    expect(await merge(files(0, unnamed))).toMatch(new RegExp(`^distinct model states: at least ${REACHED_MAX + 1}, `, 'm'));
   });
 
   /** The two shard files, each edited by `edit`. */
@@ -269,6 +271,7 @@ describe('exploring shards (--explore --shard I/N)', () => {
     ['no exploration beside one that explored', (j: Json) => withKey(j, 'exploration', undefined as unknown as Json)],
     ['a sample beside one that explored', (j: Json) => setAt(j, ['exploration', 'scheduler'], 'random')],
     ['fewer names of pairs than it counts', (j: Json) => setAt(j, ['reached', 'pairs'], '')],
+    ['no names of the few states it reached (a merge would print "at least")', (j: Json) => setAt(j, ['reached'], null)],
     ['a complete proof with fewer executions than scenarios', (j: Json) => setAt(j, ['exploration', 'executions'], 0)],
     ['more scenarios not run than it has', (j: Json) => setAt(j, ['exploration', 'inert'], 1_000_000_000)],
   ])('%s: refused, exit 2, naming the file', async (_, edit) => {

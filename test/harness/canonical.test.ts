@@ -56,7 +56,7 @@ describe('parse', () => {
     writeFileSync(join(dir, 'afile'), '');
     expect(refusal(['--json', 'adir'], dir)).toMatch(/^--json "adir" exists and is not a regular file$/);
     expect(refusal(['--json', '/dev/null'], dir)).toMatch(/^--json "\/dev\/null" exists and is not a regular file$/);
-    expect(refusal(['--json', 'afile/x.json'], dir)).toMatch(/^--json afile: /);
+    expect(refusal(['--json', 'afile/x.json'], dir)).toMatch(/^--json "afile\/x\.json": \S*afile is not a directory$/);
     expect(readdirSync(dir).sort()).toEqual(['adir', 'afile']);
   });
 
