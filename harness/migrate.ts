@@ -1,4 +1,4 @@
-// `npm run corpus:migrate [-- --corpus DIR]`: re-derive every corpus entry after a change that
+// `npm run corpus:migrate [-- --corpus DIR] [--max-schedules N]`: re-derive every corpus entry after a change that
 // moves what a recorded schedule means (the runner's yield points, its order of options). Each
 // entry is replayed; one that still shows what it recorded is kept. For one that does not, the
 // schedules of its scenario are searched with the fewest departures from round-robin first
@@ -8,9 +8,9 @@
 // reproduces is lost: it stays as it is, and the command exits 1. Exit 2 on bad input, with one
 // line on stderr whose every character outside printable ASCII is escaped.
 //
-// The search of one entry runs at most MAX_EXECUTIONS schedules over all its preemption bounds,
-// a few seconds; one that has not found the violation by then is lost, with the bound it
-// finished and the one it was cut short in. Before it starts, a line says which entry it is
+// The search of one entry runs at most MAX_EXECUTIONS schedules over all its preemption bounds
+// (or --max-schedules), a few seconds; one that has not found the violation by then is lost, with
+// the bound it finished and the one it was cut short in. Before it starts, a line says which entry it is
 // searching, so a run over many entries shows it working.
 import { statSync, unlinkSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -44,6 +44,9 @@ const MAX_PREEMPTIONS = 3;
  * emptied, is found again within 15.
  */
 const MAX_EXECUTIONS = 2_000;
+/** --max-schedules at most: at 1 to 2 ms a schedule, half an hour an entry. */
+const MAX_SCHEDULES_LIMIT = 1_000_000;
+const USAGE = 'usage: npm run corpus:migrate -- [--corpus DIR] [--max-schedules N]';
 
 type Outcome = { kind: 'kept' } | { kind: 'migrated'; file: string; how: string } | { kind: 'lost'; why: string };
 
@@ -73,7 +76,8 @@ function rewrite(dir: string, file: string, e: CorpusEntry, revision: RevisionRe
 /** A path as a message or line shows it: clipped, only printable ASCII. */
 const shown = (path: string): string => printable(clipped(path));
 
-export type Search = { found: ScheduledScenario; preemptions: number } | { found: null; why: string };
+/** Not found: why, and whether the cap cut the search (a larger --max-schedules might find it). */
+export type Search = { found: ScheduledScenario; preemptions: number } | { found: null; why: string; cut: boolean };
 
 /**
  * A schedule of `e`'s scenario that shows what `e` recorded with `bug` on, with the fewest
@@ -90,7 +94,7 @@ export function search(e: CorpusEntry, bug: BugName, revision: RevisionRecord, m
   // and each of such a scenario's runs is long (64 uploads on 256 CPUs: 133,118 of them)
   const oneAway = run.decisions.reduce((n, options) => n + options - 1, 0);
   if (oneAway > maxExecutions)
-    return { found: null, why: `${oneAway} schedules are one preemption from round-robin, more than the ${maxExecutions} the search may run` };
+    return { found: null, why: `${oneAway} schedules are one preemption from round-robin, more than the ${maxExecutions} the search may run`, cut: true };
   const what = `shows ${e.expect.violation} with ${bug} and passes without it`;
   let left = maxExecutions - 1;
   for (let k = 1; k <= MAX_PREEMPTIONS; k++) {
@@ -101,13 +105,14 @@ export function search(e: CorpusEntry, bug: BugName, revision: RevisionRecord, m
       return {
         found: null,
         why: `no schedule of the ${maxExecutions} the search may run (every one within ${k - 1} preemptions, not every one within ${k}) ${what}`,
+        cut: true,
       };
   }
-  return { found: null, why: `no schedule within ${MAX_PREEMPTIONS} preemptions ${what}` };
+  return { found: null, why: `no schedule within ${MAX_PREEMPTIONS} preemptions ${what}`, cut: false };
 }
 
 /** One entry: kept, migrated (to `file`), or lost. */
-function migrateEntry(dir: string, file: string): Outcome {
+function migrateEntry(dir: string, file: string, maxSchedules: number): Outcome {
   const e = readEntry(file, MIGRATABLE_FORMATS);
   const revision = findRevision(e.kernel)!;
   if (shows(e, revision, e.scenario)) {
@@ -116,9 +121,9 @@ function migrateEntry(dir: string, file: string): Outcome {
   }
   // A fixed real counterexample that fails again is a regression, not a schedule to re-derive.
   if (e.bug === null) return { kind: 'lost', why: `a real counterexample (${e.expect.violation}) that fails again` };
-  console.log(`searching ${shown(basename(file))}: its schedule no longer shows ${e.expect.violation}; at most ${MAX_EXECUTIONS} schedules`);
-  const s = search(e, e.bug, revision);
-  if (s.found === null) return { kind: 'lost', why: s.why };
+  console.log(`searching ${shown(basename(file))}: its schedule no longer shows ${e.expect.violation}; at most ${maxSchedules} schedules`);
+  const s = search(e, e.bug, revision, maxSchedules);
+  if (s.found === null) return { kind: 'lost', why: s.cut ? `${s.why}; --max-schedules searches further` : s.why };
   const m = minimize(s.found, (x) => shows(e, revision, x), { revision, cpus: e.scenario.host.nrCpus });
   return { kind: 'migrated', file: rewrite(dir, file, e, revision, m.scenario), how: `a new schedule, found within ${s.preemptions} preemptions` };
 }
@@ -137,18 +142,27 @@ function entriesOf(dir: string): string[] {
 }
 
 function main(argv: string[]): number {
-  let dir: string;
+  let dir: string, max: string | undefined;
   try {
-    const { values } = parseArgs({ args: argv, options: { corpus: { type: 'string' } }, strict: true, allowPositionals: false });
+    const { values } = parseArgs({
+      args: argv,
+      options: { corpus: { type: 'string' }, 'max-schedules': { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    });
     dir = values.corpus ?? DEFAULT_CORPUS_DIR;
+    max = values['max-schedules'];
   } catch (e) {
-    throw new InputError(`${shown(argvError(e))} (usage: npm run corpus:migrate -- [--corpus DIR])`);
+    throw new InputError(`${shown(argvError(e))} (${USAGE})`);
   }
+  const maxSchedules = max === undefined ? MAX_EXECUTIONS : Number(max);
+  if (!/^\d+$/.test(max ?? '1') || !(maxSchedules >= 1 && maxSchedules <= MAX_SCHEDULES_LIMIT))
+    throw new InputError(`--max-schedules must be a whole number from 1 to ${MAX_SCHEDULES_LIMIT}, not ${shown(max!)} (${USAGE})`);
   const files = entriesOf(dir);
   for (const f of files) readEntry(f, MIGRATABLE_FORMATS); // every entry readable before any is rewritten
   const n = { kept: 0, migrated: 0, lost: 0 };
   for (const f of files) {
-    const o = migrateEntry(dir, f);
+    const o = migrateEntry(dir, f, maxSchedules);
     n[o.kind]++;
     const name = shown(basename(f));
     if (o.kind === 'kept') console.log(`kept      ${name}`);

@@ -115,6 +115,7 @@ describe('corpus:migrate', () => {
     expect(s).toEqual({
       found: null,
       why: 'no schedule of the 100 the search may run (every one within 1 preemptions, not every one within 2) shows I-1 with sysinit-unlocked and passes without it',
+      cut: true,
     });
   });
 
@@ -125,8 +126,33 @@ describe('corpus:migrate', () => {
     );
     expect(r.status, r.stderr).toBe(1);
     expect(r.stdout).toMatch(
-      /^lost {6}update-contract-076c4c236569\.json: \d+ schedules are one preemption from round-robin, more than the 2000 the search may run$/m,
+      /^lost {6}update-contract-076c4c236569\.json: \d+ schedules are one preemption from round-robin, more than the 2000 the search may run; --max-schedules searches further$/m,
     );
+  });
+
+  it('--max-schedules sets the cap: an entry the default cap loses is found under a larger one', () => {
+    // B21 on round-robin has 3 schedules one preemption away, one of which shows it: a cap of 2 loses it.
+    const dir = corpusWith((e) => {
+      e.scenario.picks = [];
+    });
+    const lost = migrate('--corpus', dir, '--max-schedules', '2');
+    expect(lost.status, lost.stderr).toBe(1);
+    expect(lost.stdout).toMatch(/^searching concurrency-b85e7d6d8f8d\.json: .*; at most 2 schedules$/m);
+    expect(lost.stdout).toMatch(/^lost {6}concurrency-b85e7d6d8f8d\.json: .*; --max-schedules searches further$/m);
+    const found = migrate('--corpus', dir, '--max-schedules', '4');
+    expect(found.status, found.stderr).toBe(0);
+    expect(found.stdout).toMatch(/^migrated  concurrency-b85e7d6d8f8d\.json -> /m);
+  });
+
+  it.each(['0', '1000001', '2.5', 'abc', ''])('refuses --max-schedules %j in one line, exit 2', (n) => {
+    const r = migrate(
+      '--corpus',
+      corpusWith(() => {}),
+      '--max-schedules',
+      n,
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^corpus:migrate: --max-schedules must be a whole number from 1 to 1000000, not /)]);
   });
 
   it('an entry expecting a violation no check reports is bad input: exit 2 before any search, nothing rewritten', () => {
