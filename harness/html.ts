@@ -135,7 +135,8 @@ export function counterexampleHtml(i: HtmlInput): string {
     ].join('');
   };
   // A step did what another did if the state moved alike too (stopper/k takes seamldr_lock).
-  const did = (r: TimelineRow) => `${texts(r)}\n${deltaOf(r.step).replaceAll(r.task, '\u0000')}`;
+  const own = (r: TimelineRow) => new RegExp(`${r.task.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?!\\d)`, 'g');
+  const did = (r: TimelineRow) => `${texts(r)}\n${deltaOf(r.step).replace(own(r), '\u0000')}`;
   const folded = foldAlike(rows, (r) => r.step === v.step || r.mismatch, did);
   const drawn = new Set(folded.map((r) => r.step));
   const body = folded

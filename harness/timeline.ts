@@ -143,10 +143,11 @@ const ALIKE_MIN = 3;
 const BLOCK_MAX = 4;
 
 /**
- * Runs of consecutive blocks of steps, each block by one task, the tasks of one kind doing the
- * same thing (each stopper taking the same lock, acking the same state), drawn as the first
- * block, so a timeline grows with what happened, not with the CPUs it happened on. Rows `keep`
- * names (the failing step, a mismatch) are never folded; `what` says what a row did (its texts).
+ * Runs of blocks of up to BLOCK_MAX steps, each block doing what the one before did, by other
+ * tasks of the same kinds (each stopper taking the same lock, acking the same state), drawn as
+ * the first block, so a timeline grows with what happened, not with the CPUs it happened on.
+ * Rows `keep` names (the failing step, a mismatch) are never folded; `what` says what a row did
+ * (its texts).
  */
 export function foldAlike(rows: readonly TimelineRow[], keep: (r: TimelineRow) => boolean, what: (r: TimelineRow) => string = texts): TimelineRow[] {
   const did = rows.map((r) => (r.command || keep(r) || taskBase(r.task) === r.task ? null : `${taskBase(r.task)}\n${what(r)}`));
