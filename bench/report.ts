@@ -63,6 +63,8 @@ function throughputSection(t: Throughput, minSampleMs: number): string[] {
     '',
     `**Ratio: ${pct(t.ratio, 3)}** of the bare rate (on CPU time: ${pct(t.cpu.ratio, 3)}). ${n(t.harness.steps)} scheduler steps, ${n(t.harness.usPerStep, 1)} us per step.`,
     '',
+    `The repetitions replay the warm-up's seed, so each image is built and checked once for all of them. On a new seed each repetition, as a run of \`npm run verify\` draws its own scenarios, the full check took ${n(t.newSeeds.usPerCommand, 1)} us per command (median): ${pct(t.newSeeds.ratio, 3)} of the bare rate.`,
+    '',
     ...table(
       ['property', 'commands', 'time', 'commands/s'],
       t.perProperty.map((p) => [p.id, n(p.commands), `${n(p.ms)} ms`, n(p.commandsPerSec)]),

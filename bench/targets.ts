@@ -242,8 +242,9 @@ function issue13ThroughputTarget(f: Figures): Target {
     p = profileOf(f, 'verify');
   if (!t || !p) return notMeasured('throughput-issue13', goal, 'needs the throughput and profile sections');
   const checking = p.shares.model + p.shares.refinement + p.shares.invariants;
-  const measured = `${pct(t.ratio, 2)} (${num(t.harness.usPerCommand)} us per command against ${num(t.bare.usPerCommand, 2)}); checking ${pct(checking)} of the run`;
-  if (t.ratio >= GOALS.issue13ThroughputRatio && checking < GOALS.checkingShare)
+  const measured = `${pct(t.ratio, 2)} (${num(t.harness.usPerCommand)} us per command against ${num(t.bare.usPerCommand, 2)}; on a new seed each repetition ${pct(t.newSeeds.ratio, 2)}, ${num(t.newSeeds.usPerCommand)} us); checking ${pct(checking)} of the run`;
+  // Met only if a run on its own seed, building its images, gets there too.
+  if (Math.min(t.ratio, t.newSeeds.ratio) >= GOALS.issue13ThroughputRatio && checking < GOALS.checkingShare)
     return { id: 'throughput-issue13', goal, measured, status: 'met', responsible: [], fix: [] };
   return { id: 'throughput-issue13', goal, measured, status: 'missed', responsible: throughputTarget(f).responsible, fix: throughputTarget(f).fix };
 }

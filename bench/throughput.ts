@@ -24,6 +24,12 @@ export interface Throughput {
     readonly usPerStep: number;
   };
   readonly bare: { readonly runs: number; readonly commands: number; readonly ms: number; readonly usPerCommand: number };
+  /**
+   * The full check on a new seed each repetition: the repetitions above replay the warm-up's
+   * seed, so their images (and each image's checks) are built once and then reused, which a run
+   * of `npm run verify` on its own seed cannot do. Median us per command, and its ratio to bare.
+   */
+  readonly newSeeds: { readonly usPerCommand: number; readonly ratio: number };
   readonly perProperty: readonly { readonly id: string; readonly commands: number; readonly ms: number; readonly commandsPerSec: number }[];
   readonly reps: number;
 }
@@ -42,13 +48,16 @@ export function throughput(cfg: BenchConfig, log: (s: string) => void): Throughp
   harnessPass(cfg.seed, Math.max(1, Math.round(cfg.runsPerProperty / 5)));
   barePass(cfg.seed, cfg.runsPerProperty);
   const hs: PassTotals[] = [],
-    bs: PassTotals[] = [];
+    bs: PassTotals[] = [],
+    fresh: number[] = [];
   const props: Map<string, PassTotals>[] = [];
   for (let i = 0; i < cfg.reps; i++) {
     const h = harnessPass(cfg.seed, cfg.runsPerProperty);
     const b = barePassSampled(cfg.seed, cfg.runsPerProperty, cfg.minSampleMs * 5);
+    const f = harnessPass(cfg.seed + 1 + i, cfg.runsPerProperty).total;
     hs.push(h.total);
     bs.push(b);
+    fresh.push((f.ms * 1000) / f.commands);
     props.push(h.perProperty);
     log(`  rep ${i + 1}: harness ${Math.round(perSec(h.total.commands, h.total.ms))} commands/s, bare ${Math.round(perSec(b.commands, b.ms))} commands/s`);
   }
@@ -77,6 +86,7 @@ export function throughput(cfg: BenchConfig, log: (s: string) => void): Throughp
       usPerStep: (hMs * 1000) / h.steps,
     },
     bare: { runs: b.runs, commands: b.commands, ms: bMs, usPerCommand: (bMs * 1000) / b.commands },
+    newSeeds: { usPerCommand: median(fresh), ratio: (bMs * 1000) / b.commands / median(fresh) },
     perProperty: perPropertyMedians(props),
     reps: cfg.reps,
   };
