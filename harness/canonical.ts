@@ -22,7 +22,7 @@ import { writable } from './cli/record.ts';
 import { runTool } from './cli/tool.ts';
 import { contentHash } from './corpus.ts';
 import { writeReportAtomic } from './files.ts';
-import { argvError, show } from './schema.ts';
+import { argvError, show, wholeNumber } from './schema.ts';
 import { BUDGETS, checkProperty } from './verify.ts';
 
 interface Sample {
@@ -84,12 +84,7 @@ export interface Options {
   readonly strict: boolean;
 }
 
-/** Digits only: Number() would take '', '1e1' and '0x10', and 'abc' as NaN jobs that run nothing. */
-function whole(flag: string, v: string, min: number, max: number): number {
-  const n = /^\d{1,10}$/.test(v) ? Number(v) : Number.NaN;
-  if (!(n >= min && n <= max)) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, not ${show(v)}`);
-  return n;
-}
+const whole = (flag: string, v: string, min: number, max: number): number => wholeNumber(flag, v, min, max, (m) => new UsageError(m));
 
 /**
  * Where the report goes, checked now rather than after the search: a regular file's name (a

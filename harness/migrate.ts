@@ -35,7 +35,7 @@ import { exploreSchedules } from './exhaustive.ts';
 import { writeReportAtomic } from './files.ts';
 import { minimize } from './minimize.ts';
 import { runScenario, type RunResult } from './run.ts';
-import { argvError, clipped, InputError, printable } from './schema.ts';
+import { argvError, clipped, InputError, printable, wholeNumber } from './schema.ts';
 
 const MAX_PREEMPTIONS = 3;
 /**
@@ -155,9 +155,7 @@ function main(argv: string[]): number {
   } catch (e) {
     throw new InputError(`${shown(argvError(e))} (${USAGE})`);
   }
-  const maxSchedules = max === undefined ? MAX_EXECUTIONS : Number(max);
-  if (!/^\d+$/.test(max ?? '1') || !(maxSchedules >= 1 && maxSchedules <= MAX_SCHEDULES_LIMIT))
-    throw new InputError(`--max-schedules must be a whole number from 1 to ${MAX_SCHEDULES_LIMIT}, not ${shown(max!)} (${USAGE})`);
+  const maxSchedules = max === undefined ? MAX_EXECUTIONS : wholeNumber('max-schedules', max, 1, MAX_SCHEDULES_LIMIT, (m) => new InputError(`${m} (${USAGE})`));
   const files = entriesOf(dir);
   for (const f of files) readEntry(f, MIGRATABLE_FORMATS); // every entry readable before any is rewritten
   const n = { kept: 0, migrated: 0, lost: 0 };

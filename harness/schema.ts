@@ -111,6 +111,16 @@ export function argvError(e: unknown): string {
     .replace(/^Unexpected argument/, 'unexpected argument');
 }
 
+/**
+ * A flag's value as a whole number from min to max, or `refuse` of the message saying why. Digits
+ * only: Number() would take '', '1e1' and '0x10', and 'abc' as NaN.
+ */
+export function wholeNumber(flag: string, v: string, min: number, max: number, refuse: (message: string) => Error = (m) => new InputError(m)): number {
+  const n = /^\d{1,10}$/.test(v) ? Number(v) : Number.NaN;
+  if (!(n >= min && n <= max)) throw refuse(`--${flag} must be a whole number from ${min} to ${max}, not ${show(v)}`);
+  return n;
+}
+
 /** A value in a message: short, and never the whole of a big or deep one. */
 export function show(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
